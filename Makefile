@@ -1,0 +1,69 @@
+# opine — the two commands a fresh Debian 12 machine needs:
+#   make demo   install what is missing, build, run the pipeline on the sample
+#   make test   install what is missing, build (release and ASan+UBSan), ctest
+#
+# Debian packages opine builds and tests with. `make deps` installs the missing
+# ones when run as root (apt-get update once, then apt-get install of exactly
+# what is missing) and otherwise prints the command to run.
+DEPS := cmake make gcc pkg-config gzip sqlite3 zlib1g-dev libsqlite3-dev \
+	libstemmer-dev libutf8proc-dev libjansson-dev libarchive-dev \
+	libyaml-dev libcmocka-dev libxxhash-dev unicode-data
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+DEMO_DB ?= $(BUILD)/demo.db
+
+.PHONY: all deps build build-asan demo test bench clean format
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y --no-install-recommends $$missing || exit 2; \
+	  else \
+	    echo "opine needs Debian packages that are missing; run:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 2; \
+	  fi; \
+	fi
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOPINE_SANITIZE=ON \
+	  -DOPINE_WERROR=ON
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+demo: build
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BUILD)/opine run $(DEMO_DB) corpus/samples/oped-samples.jsonl.gz
+	@echo
+	@$(BUILD)/opine sql $(DEMO_DB) --table "$$(cat corpus/samples/top-terms.sql)"
+
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/abp-run.sh $(BUILD)/opine
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,134 @@
+/* corpus/reader.h — turns input paths into a stream of documents.
+ *
+ * A reader walks a list of inputs (files, directories, "-" for standard
+ * input) and yields one document at a time with its metadata. It never holds
+ * a whole file in memory: only the current record (bounded by max_record).
+ *
+ * Formats are detected by content, not by file name:
+ *   - gzip (1f 8b): inflated with zlib as a stream, multi-member; the inner
+ *     bytes are then detected again (gzip of JSON lines, of plain text).
+ *   - JSON lines: first non-blank byte is '{'. One object per line, parsed
+ *     with jansson. Blank lines are skipped.
+ *   - plain text: anything else that is valid UTF-8 without NUL bytes; one
+ *     file is one document.
+ *   - directories are walked recursively in byte-wise sorted name order (so
+ *     runs are reproducible); names starting with '.' are skipped.
+ *
+ * JSON field mapping (first field present wins; all overridable):
+ *   text      --text-field F, else "text", "body", "content"
+ *   ext_id    --id-field F,   else "id"
+ *   title     "title", "headline"
+ *   author    "authors", "author", "byline" (an array is joined with "; ")
+ *   outlet    "outlet", "source", "publication"
+ *   published "date", "published", "published_at", "Date" — normalised to
+ *             ISO-8601 (YYYY-MM-DD) when recognisable; the raw value is kept
+ *             in meta as "date_raw" whenever it differs from the ISO form
+ *   url       "url", "link"
+ * Every other top-level string, number or boolean field goes to meta under
+ * its own name (numbers and booleans as their JSON text); explicit
+ * --meta KEY=FIELD mappings are added as meta KEY.
+ *
+ * Errors are per record: a malformed JSON line, a line longer than
+ * max_record, invalid UTF-8, a record without text, an empty or binary file,
+ * a truncated or corrupt gzip stream. opine_reader_next() then returns a
+ * negative code, opine_reader_error() says what happened and where
+ * ("FILE: line N: ..."), and the next call continues with the next record
+ * (or, after a stream error, with the next input). Only OPINE_ENOMEM is fatal.
+ */
+#ifndef OPINE_CORPUS_READER_H
+#define OPINE_CORPUS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum opine_format {
+    OPINE_FORMAT_AUTO = 0,
+    OPINE_FORMAT_TEXT,
+    OPINE_FORMAT_JSONL,
+} opine_format;
+
+/* Parse "auto", "text", "jsonl"; returns OPINE_EUSAGE for anything else. */
+int opine_format_parse(const char *name, opine_format *out);
+
+typedef struct opine_meta_map {
+    const char *key;   /* name stored in doc meta */
+    const char *field; /* JSON field to read it from */
+} opine_meta_map;
+
+typedef struct opine_reader_opts {
+    opine_format format;       /* OPINE_FORMAT_AUTO: detect per input */
+    const char *text_field;    /* NULL: defaults above */
+    const char *id_field;      /* NULL: "id" */
+    const opine_meta_map *meta; /* extra KEY=FIELD mappings, may be NULL */
+    size_t nmeta;
+    size_t max_record; /* longest record (line or text file) in bytes;
+                        * 0 means OPINE_MAX_RECORD_DEFAULT */
+} opine_reader_opts;
+
+#define OPINE_MAX_RECORD_DEFAULT ((size_t)64 << 20)
+
+typedef struct opine_kv {
+    char *key;
+    char *value;
+} opine_kv;
+
+/* One document. Every pointer is owned by the document (malloc'd) and freed
+ * by opine_doc_release(); strings are NUL-terminated; absent fields are
+ * NULL. text is valid UTF-8 and text[text_len] == '\0'. */
+typedef struct opine_doc {
+    char *text;
+    size_t text_len;
+    char *ext_id;    /* id from the record; for text files, the path */
+    char *title;
+    char *author;
+    char *outlet;
+    char *published; /* "YYYY-MM-DD" or NULL */
+    char *url;
+    opine_kv *meta;  /* other metadata, in field order */
+    size_t nmeta;
+    char *source;    /* the input file's path ("-" for standard input) */
+    uint64_t position; /* 1-based line for JSON lines, 0 for a whole file */
+} opine_doc;
+
+#define OPINE_DOC_INIT {0}
+
+/* Free what the document owns and reset it to OPINE_DOC_INIT. NULL is ok. */
+void opine_doc_release(opine_doc *doc);
+
+typedef struct opine_reader opine_reader;
+
+/* Open a reader over paths[0..npaths-1] (copied; "-" is standard input).
+ * Paths that do not exist are reported as errors by opine_reader_next() in
+ * turn, not here. Returns 0 or OPINE_ENOMEM / OPINE_EUSAGE. */
+int opine_reader_open(opine_reader **out, const char *const *paths,
+                      size_t npaths, const opine_reader_opts *opts);
+
+/* Read the next document into *doc (which must be released or
+ * OPINE_DOC_INIT; the caller owns the result and frees it with
+ * opine_doc_release()). Returns 1 with a document, 0 when every input is
+ * exhausted, or a negative error for a rejected record: see the top. */
+int opine_reader_next(opine_reader *r, opine_doc *doc);
+
+/* After a negative return: the message, "FILE: line N: what happened"
+ * (or "FILE: what happened" for whole-file problems), and the file and
+ * position it names. Valid until the next call on the reader. */
+const char *opine_reader_error(const opine_reader *r);
+const char *opine_reader_error_source(const opine_reader *r);
+uint64_t opine_reader_error_position(const opine_reader *r);
+
+/* Progress: raw (possibly compressed) bytes consumed so far over all
+ * inputs, and the sum of the sizes of the regular files among the inputs
+ * known so far (0 when unknown, e.g. standard input). */
+uint64_t opine_reader_bytes_read(const opine_reader *r);
+uint64_t opine_reader_bytes_total(const opine_reader *r);
+
+void opine_reader_free(opine_reader *r);
+
+/* Normalise a scraped date to "YYYY-MM-DD" in out[11]. Recognises ISO
+ * dates and date-times ("2016-09-20", "2016-09-20T10:00:00Z"), "M/D/YY" and
+ * "M/D/YYYY" with optional trailing time, "Month D, YYYY", "D Month YYYY",
+ * and a bare year only when told nothing else (returns OPINE_EFORMAT for a
+ * bare year: a year is not a date). Returns 0 or OPINE_EFORMAT. */
+int opine_date_normalize(const char *raw, char out[11]);
+
+#endif

@@ -1,0 +1,38 @@
+/* pipeline/error.h — error codes shared by every opine module.
+ *
+ * 0 is success; failures are negative numbers made, with their messages,
+ * from the one list below, so that the enum and opine_strerror() never drift
+ * apart. Functions that can fail return one of these; functions that produce
+ * an object give it through an out-parameter so "unknown language" and "out
+ * of memory" stay distinguishable.
+ */
+#ifndef OPINE_ERROR_H
+#define OPINE_ERROR_H
+
+#define OPINE_ERRNO_MAP(XX)                                                    \
+    XX(ENOMEM, -1, "out of memory")                                            \
+    XX(EIO, -2, "input/output error")                                          \
+    XX(ECORRUPT, -3, "corrupt or truncated data")                              \
+    XX(EFORMAT, -4, "malformed record")                                        \
+    XX(EUTF8, -5, "invalid UTF-8")                                             \
+    XX(ETOOBIG, -6, "record too large")                                        \
+    XX(EEMPTY, -7, "empty input")                                              \
+    XX(EBINARY, -8, "binary data")                                             \
+    XX(ENOENT, -9, "no such file or directory")                                \
+    XX(ELANG, -10, "unknown language")                                         \
+    XX(EUSAGE, -11, "invalid usage")                                           \
+    XX(EDB, -12, "database error")                                             \
+    XX(ESCHEMA, -13, "unsupported database schema")                            \
+    XX(EINTERRUPTED, -14, "interrupted")
+
+typedef enum opine_error {
+    OPINE_OK = 0,
+#define OPINE__ERRNO_ENUM(name, code, msg) OPINE_##name = code,
+    OPINE_ERRNO_MAP(OPINE__ERRNO_ENUM)
+#undef OPINE__ERRNO_ENUM
+} opine_error;
+
+/* A static English message for an error code ("unknown error" otherwise). */
+const char *opine_strerror(int err);
+
+#endif
