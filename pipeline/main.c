@@ -1,8 +1,174 @@
-/* pipeline/main.c — the opine command line (placeholder until the CLI lands). */
+/* pipeline/main.c — the opine command line: dispatch and shared helpers. */
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "pipeline/cli.h"
+#include "pipeline/error.h"
+
+volatile int cli_stop;
+
+static const char usage[] =
+    "usage: opine <command> [options]\n"
+    "\n"
+    "Turn corpora of op-eds into term statistics in one SQLite file.\n"
+    "\n"
+    "commands:\n"
+    "  run      [DB] INPUT...   ingest, tokenize and stem in one pass\n"
+    "  ingest   [DB] INPUT...   store documents (gzip, JSON lines, text,\n"
+    "                           directories, - for standard input)\n"
+    "  tokenize [DB]            tokenize the documents not tokenized yet\n"
+    "  stem     [DB]            stem and count terms of tokenized documents\n"
+    "  status   [DB]            what each stage has done, the last runs\n"
+    "  sql      [DB] QUERY      run SQL on the database (read-only)\n"
+    "\n"
+    "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
+    "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
+
+void cli_error(const char *format, ...)
 {
-    fputs("opine: not built yet\n", stderr);
-    return 2;
+    va_list ap;
+    va_start(ap, format);
+    fputs("opine: ", stderr);
+    vfprintf(stderr, format, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_looks_like_db(const char *path)
+{
+    size_t n = strlen(path);
+    const char *ext[] = {".db", ".sqlite", ".sqlite3", ".opine"};
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        size_t k = strlen(ext[i]);
+        if (n > k && strcmp(path + n - k, ext[i]) == 0)
+            return 1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    char head[16] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return got == 16 && memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+opine_store *cli_open_store(const char *path, int flags)
+{
+    opine_store *st;
+    char *msg = NULL;
+    if (opine_store_open(&st, path, flags, &msg) != 0) {
+        cli_error("%s", msg ? msg : "cannot open the database");
+        free(msg);
+        return NULL;
+    }
+    return st;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void cli_report_init(cli_report *r, int quiet)
+{
+    memset(r, 0, sizeof(*r));
+    r->quiet = quiet;
+    r->tty = isatty(STDERR_FILENO);
+    r->started = cli_now();
+}
+
+void cli_on_progress(void *ctx, const opine_progress *p)
+{
+    cli_report *r = ctx;
+    if (r->quiet || !r->tty)
+        return;
+    double now = cli_now();
+    if (now - r->last_draw < 0.2)
+        return;
+    r->last_draw = now;
+    double secs = now - r->started;
+    char pct[16] = "";
+    if (p->bytes_total)
+        snprintf(pct, sizeof pct, " %3.0f%%",
+                 100.0 * (double)p->bytes / (double)p->bytes_total);
+    else if (p->pending)
+        snprintf(pct, sizeof pct, " %3.0f%%",
+                 100.0 * (double)p->documents / (double)p->pending);
+    if (p->bytes)
+        fprintf(stderr,
+                "\r\033[K%s:%s %lld documents, %.1f MB read"
+                " (%.1f MB/s)",
+                p->stage, pct, (long long)p->documents, p->bytes / 1e6,
+                secs > 0 ? p->bytes / 1e6 / secs : 0.0);
+    else
+        fprintf(stderr, "\r\033[K%s:%s %lld documents", p->stage, pct,
+                (long long)p->documents);
+    fflush(stderr);
+}
+
+#define MAX_REJECTS_SHOWN 20
+
+void cli_on_reject(void *ctx, const char *message)
+{
+    cli_report *r = ctx;
+    if (r->rejects_shown++ >= MAX_REJECTS_SHOWN)
+        return;
+    if (r->tty && !r->quiet)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "opine: rejected %s\n", message);
+}
+
+void cli_report_done(cli_report *r)
+{
+    if (r->tty && !r->quiet && r->last_draw > 0)
+        fputs("\r\033[K", stderr);
+    if (r->rejects_shown > MAX_REJECTS_SHOWN)
+        fprintf(stderr,
+                "opine: ... and %lld more rejected records (see the"
+                " rejects table)\n",
+                (long long)(r->rejects_shown - MAX_REJECTS_SHOWN));
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_FATAL : CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("opine %s\n", OPINE_VERSION);
+        return CLI_OK;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
+        {"stem", cmd_stem}, {"status", cmd_status}, {"sql", cmd_sql},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    cli_error("'%s' is not an opine command; see 'opine --help'", argv[1]);
+    return CLI_FATAL;
 }

@@ -1,0 +1,51 @@
+/* pipeline/cli.h — what the opine subcommands share: options, output. */
+#ifndef OPINE_PIPELINE_CLI_H
+#define OPINE_PIPELINE_CLI_H
+
+#include <stdint.h>
+
+#include "pipeline/engine.h"
+#include "pipeline/store.h"
+
+#define OPINE_DEFAULT_DB "opine.db"
+
+/* Exit codes: 0 ok, 1 finished but some records were rejected, 2 usage or
+ * fatal error. */
+enum { CLI_OK = 0, CLI_REJECTED = 1, CLI_FATAL = 2 };
+
+/* Print "opine: <message>" to stderr. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* True when path names an opine/SQLite database rather than an input: it
+ * ends in .db, .sqlite, .sqlite3 or .opine, or is an existing file starting
+ * with the SQLite header. */
+int cli_looks_like_db(const char *path);
+
+/* Open the database or print why not; NULL on failure. */
+opine_store *cli_open_store(const char *path, int flags);
+
+/* Progress and reject reporting for the engine. */
+typedef struct cli_report {
+    int quiet;
+    int tty;
+    double started, last_draw;
+    int64_t rejects_shown;
+} cli_report;
+void cli_report_init(cli_report *r, int quiet);
+void cli_on_progress(void *ctx, const opine_progress *p);
+void cli_on_reject(void *ctx, const char *message);
+void cli_report_done(cli_report *r);
+double cli_now(void);
+
+/* Stage commands and the rest: each gets argv from the subcommand on. */
+int cmd_ingest(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_stem(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM: the engine stops after the batch in flight. */
+extern volatile int cli_stop;
+
+#endif

@@ -1,0 +1,371 @@
+/* pipeline/cmd_sql.c — opine sql: run a query, print tsv, csv, json or a
+ * table; and opine status, which is a few fixed queries. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pipeline/cli.h"
+#include "pipeline/error.h"
+
+static const char sql_usage[] =
+    "usage: opine sql [DB] QUERY [--tsv|--csv|--json|--table] [--write]\n"
+    "\n"
+    "Run QUERY (one or more SQL statements) on DB (default " OPINE_DEFAULT_DB
+    ")\n"
+    "and print the rows of the last one to standard output.\n"
+    "\n"
+    "options:\n"
+    "  --tsv       tab-separated with a header line (default)\n"
+    "  --csv       RFC 4180 CSV with a header line\n"
+    "  --json      a JSON array of objects\n"
+    "  --table     aligned columns for reading\n"
+    "  --write     open the database for writing (read-only otherwise)\n"
+    "  --db FILE   the database (instead of the first argument)\n"
+    "\n"
+    "The function inflate(documents.body) gives a document's text. Useful\n"
+    "tables and views: documents, doc_meta, terms, doc_terms, v_terms,\n"
+    "v_doc_terms, v_tfidf, v_outlet_terms, runs, rejects.\n";
+
+enum { FMT_TSV, FMT_CSV, FMT_JSON, FMT_TABLE };
+
+/* inflate(blob): the text of a zlib-compressed documents.body. */
+static void sql_inflate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const void *blob = sqlite3_value_blob(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (blob == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    z_stream zs = {0};
+    if (inflateInit(&zs) != Z_OK) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t cap = (size_t)n * 4 + 64, len = 0;
+    char *out = malloc(cap);
+    zs.next_in = (Bytef *)blob;
+    zs.avail_in = (uInt)n;
+    int zrc = Z_OK;
+    while (out && zrc == Z_OK) {
+        if (len == cap) {
+            char *o = realloc(out, cap * 2);
+            if (o == NULL) {
+                free(out);
+                out = NULL;
+                break;
+            }
+            out = o;
+            cap *= 2;
+        }
+        zs.next_out = (Bytef *)out + len;
+        zs.avail_out = (uInt)(cap - len);
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        len = cap - zs.avail_out;
+    }
+    inflateEnd(&zs);
+    if (out == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (zrc != Z_STREAM_END) {
+        free(out);
+        sqlite3_result_error(ctx, "inflate: not a zlib stream", -1);
+        return;
+    }
+    sqlite3_result_text(ctx, out, (int)len, free);
+}
+
+static void print_csv_field(const char *s)
+{
+    if (s == NULL)
+        return;
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_tsv_field(const char *s)
+{
+    for (; s && *s; s++)
+        putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+/* Display width of UTF-8 text: code points, not bytes. */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; s && *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+typedef struct table {
+    char **cells; /* rows * cols, header first */
+    size_t rows, cols, cap;
+} table;
+
+static int table_add(table *t)
+{
+    if (t->rows * t->cols + 1 > t->cap) {
+        size_t n = t->cap ? t->cap * 2 : 256;
+        char **c = realloc(t->cells, n * sizeof(char *));
+        if (c == NULL)
+            return -1;
+        t->cells = c;
+        t->cap = n;
+    }
+    return 0;
+}
+
+static void print_table(table *t, size_t ncells)
+{
+    size_t *w = calloc(t->cols, sizeof(size_t));
+    for (size_t i = 0; i < ncells; i++) {
+        size_t k = width(t->cells[i]);
+        if (k > w[i % t->cols])
+            w[i % t->cols] = k;
+    }
+    for (size_t i = 0; i < ncells; i++) {
+        size_t c = i % t->cols;
+        const char *s = t->cells[i] ? t->cells[i] : "";
+        fputs(s, stdout);
+        if (c + 1 < t->cols)
+            for (size_t k = width(s); k < w[c] + 2; k++)
+                putchar(' ');
+        else
+            putchar('\n');
+        if (i + 1 == t->cols) {
+            for (size_t k = 0; k < t->cols; k++) {
+                for (size_t m = 0; m < w[k]; m++)
+                    putchar('-');
+                fputs(k + 1 < t->cols ? "  " : "\n", stdout);
+            }
+        }
+    }
+    free(w);
+}
+
+/* Print every row of q in format f. Returns 0 or the SQLite error code. */
+static int print_rows(sqlite3_stmt *q, int f)
+{
+    int cols = sqlite3_column_count(q);
+    json_t *arr = f == FMT_JSON ? json_array() : NULL;
+    table t = {.cols = (size_t)cols};
+    size_t ncells = 0;
+    for (int i = 0; i < cols; i++) {
+        const char *name = sqlite3_column_name(q, i);
+        if (f == FMT_TSV) {
+            fputs(i ? "\t" : "", stdout);
+            print_tsv_field(name);
+        } else if (f == FMT_CSV) {
+            fputs(i ? "," : "", stdout);
+            print_csv_field(name);
+        } else if (f == FMT_TABLE && table_add(&t) == 0) {
+            t.cells[ncells++] = strdup(name);
+            t.rows = ncells / t.cols + 1;
+        }
+    }
+    if (cols && (f == FMT_TSV || f == FMT_CSV))
+        putchar('\n');
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *obj = arr ? json_object() : NULL;
+        for (int i = 0; i < cols; i++) {
+            const char *v = (const char *)sqlite3_column_text(q, i);
+            int type = sqlite3_column_type(q, i);
+            if (f == FMT_TSV) {
+                fputs(i ? "\t" : "", stdout);
+                print_tsv_field(v);
+            } else if (f == FMT_CSV) {
+                fputs(i ? "," : "", stdout);
+                print_csv_field(v);
+            } else if (f == FMT_TABLE) {
+                if (table_add(&t) != 0)
+                    return SQLITE_NOMEM;
+                t.cells[ncells++] = v ? strdup(v) : NULL;
+                t.rows = ncells / t.cols + 1;
+            } else {
+                json_t *jv = type == SQLITE_INTEGER
+                                 ? json_integer(sqlite3_column_int64(q, i))
+                             : type == SQLITE_FLOAT
+                                 ? json_real(sqlite3_column_double(q, i))
+                             : type == SQLITE_NULL ? json_null()
+                             : type == SQLITE_BLOB
+                                 ? json_integer(sqlite3_column_bytes(q, i))
+                                 : json_string(v);
+                json_object_set_new(obj, sqlite3_column_name(q, i),
+                                    jv ? jv : json_null());
+            }
+        }
+        if (f == FMT_TSV || f == FMT_CSV)
+            putchar('\n');
+        if (obj)
+            json_array_append_new(arr, obj);
+    }
+    if (arr) {
+        json_dumpf(arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(arr);
+    }
+    if (f == FMT_TABLE && cols) {
+        print_table(&t, ncells);
+        for (size_t i = 0; i < ncells; i++)
+            free(t.cells[i]);
+        free(t.cells);
+    }
+    return rc == SQLITE_DONE ? 0 : rc;
+}
+
+/* Run every statement of sql; print the rows of those that return rows. */
+static int run_sql(sqlite3 *db, const char *sql, int f)
+{
+    const char *tail = sql;
+    int printed = 0;
+    while (tail && *tail) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(db, tail, -1, &q, &tail) != SQLITE_OK) {
+            cli_error("SQL error: %s", sqlite3_errmsg(db));
+            return CLI_FATAL;
+        }
+        if (q == NULL)
+            continue; /* whitespace or a comment */
+        if (f == FMT_TABLE && sqlite3_column_count(q) && printed++)
+            putchar('\n');
+        int rc = print_rows(q, f);
+        sqlite3_finalize(q);
+        if (rc) {
+            cli_error("SQL error: %s", sqlite3_errmsg(db));
+            return CLI_FATAL;
+        }
+    }
+    return CLI_OK;
+}
+
+int cmd_sql(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"tsv", no_argument, NULL, 't'},   {"csv", no_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'J'},  {"table", no_argument, NULL, 'T'},
+        {"write", no_argument, NULL, 'w'}, {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},  {0, 0, 0, 0}};
+    int f = FMT_TSV, write = 0, c;
+    const char *db = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            f = FMT_TSV;
+            break;
+        case 'c':
+            f = FMT_CSV;
+            break;
+        case 'J':
+            f = FMT_JSON;
+            break;
+        case 'T':
+            f = FMT_TABLE;
+            break;
+        case 'w':
+            write = 1;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'h':
+            fputs(sql_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs("see 'opine sql --help'\n", stderr);
+            return CLI_FATAL;
+        }
+    }
+    int npos = argc - optind;
+    char **pos = argv + optind;
+    if (npos == 2 && !db) {
+        db = pos[0];
+        pos++;
+        npos--;
+    }
+    if (npos != 1) {
+        cli_error("opine sql wants one QUERY; see 'opine sql --help'");
+        return CLI_FATAL;
+    }
+    if (!db)
+        db = OPINE_DEFAULT_DB;
+    opine_store *st = cli_open_store(db, write ? 0 : OPINE_STORE_READONLY);
+    if (st == NULL)
+        return CLI_FATAL;
+    sqlite3_create_function(opine_store_db(st), "inflate", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_inflate, NULL, NULL);
+    int rc = run_sql(opine_store_db(st), pos[0], f);
+    opine_store_close(st);
+    return rc;
+}
+
+static const char status_usage[] =
+    "usage: opine status [DB]\n"
+    "\n"
+    "What each stage has done in DB (default " OPINE_DEFAULT_DB "):\n"
+    "documents done and pending per stage, rejected records, the last runs.\n";
+
+static const char status_sql[] =
+    "SELECT 'ingest' AS stage,"
+    " (SELECT count(*) FROM documents) AS done, 0 AS pending,"
+    " (SELECT coalesce(sum(rejected), 0) FROM runs"
+    "  WHERE stage IN ('ingest', 'run')) AS rejected,"
+    " (SELECT coalesce(sum(duplicates), 0) FROM runs) AS duplicates"
+    " UNION ALL SELECT 'tokenize',"
+    " (SELECT count(*) FROM stage_done WHERE stage = 'tokenize'),"
+    " (SELECT count(*) FROM documents) -"
+    " (SELECT count(*) FROM stage_done WHERE stage = 'tokenize'), 0, NULL"
+    " UNION ALL SELECT 'stem',"
+    " (SELECT count(*) FROM stage_done WHERE stage = 'stem'),"
+    " (SELECT count(*) FROM documents) -"
+    " (SELECT count(*) FROM stage_done WHERE stage = 'stem'), 0, NULL;\n"
+    "SELECT (SELECT count(*) FROM types) AS types,"
+    " (SELECT count(*) FROM terms) AS stems,"
+    " (SELECT coalesce(sum(cf), 0) FROM terms) AS tokens_counted,"
+    " (SELECT count(*) FROM doc_terms) AS doc_terms_rows,"
+    " (SELECT value FROM meta WHERE key = 'language') AS language;\n"
+    "SELECT id AS run, stage, status, started, finished, records,"
+    " documents, duplicates, skipped, rejected FROM runs"
+    " ORDER BY id DESC LIMIT 10;";
+
+int cmd_status(int argc, char **argv)
+{
+    const char *db = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(status_usage, stdout);
+            return CLI_OK;
+        }
+        if (argv[i][0] == '-' || db) {
+            cli_error("unexpected argument '%s'; see 'opine status --help'",
+                      argv[i]);
+            return CLI_FATAL;
+        }
+        db = argv[i];
+    }
+    opine_store *st =
+        cli_open_store(db ? db : OPINE_DEFAULT_DB, OPINE_STORE_READONLY);
+    if (st == NULL)
+        return CLI_FATAL;
+    printf("database %s\n\n", opine_store_path(st));
+    int rc = run_sql(opine_store_db(st), status_sql, FMT_TABLE);
+    opine_store_close(st);
+    return rc;
+}

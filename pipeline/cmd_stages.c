@@ -1,0 +1,396 @@
+/* pipeline/cmd_stages.c — opine run, ingest, tokenize and stem. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/cli.h"
+#include "pipeline/error.h"
+#include "stages/stem.h"
+
+static const char run_usage[] =
+    "usage: opine run [DB] INPUT... [options]\n"
+    "\n"
+    "Ingest, tokenize and stem INPUT (files, directories, - for standard\n"
+    "input; gzip, JSON lines or plain text, detected by content) into DB\n"
+    "(default " OPINE_DEFAULT_DB ") in one streaming pass, then finish any\n"
+    "stage an earlier run left pending. Rerunning after a crash or Ctrl-C\n"
+    "continues where it stopped.\n";
+
+static const char ingest_usage[] =
+    "usage: opine ingest [DB] INPUT... [options]\n"
+    "\n"
+    "Store the documents of INPUT (files, directories, - for standard\n"
+    "input) in DB (default " OPINE_DEFAULT_DB "). Exact duplicates (same\n"
+    "text) are stored once and counted; records already stored by an\n"
+    "earlier run are skipped.\n";
+
+static const char input_options[] =
+    "\n"
+    "input options:\n"
+    "  --format F         auto (default), jsonl or text\n"
+    "  --text-field F     JSON field holding the text (default: text, body,\n"
+    "                     content)\n"
+    "  --id-field F       JSON field holding the document id (default: id)\n"
+    "  --meta KEY=FIELD   also store JSON FIELD as metadata KEY\n"
+    "  --max-record N     longest record in MiB (default 64); longer ones\n"
+    "                     are rejected\n";
+
+static const char common_options[] =
+    "\n"
+    "options:\n"
+    "  --db FILE          the database (instead of the first argument)\n"
+    "  -j, --threads N    worker threads (default: number of cores)\n"
+    "  -q, --quiet        no progress line and no summary\n"
+    "  -h, --help         this help\n";
+
+static const char stem_options[] =
+    "  --lang L           Snowball language (default english); see\n"
+    "                     --list-languages\n";
+
+static const char tokenize_usage[] =
+    "usage: opine tokenize [DB] [options]\n"
+    "\n"
+    "Tokenize every document of DB (default " OPINE_DEFAULT_DB ") that is\n"
+    "not tokenized yet: tokens, sentences and character offsets go to\n"
+    "doc_tokens, new surface forms to types.\n";
+
+static const char stem_usage[] =
+    "usage: opine stem [DB] [options]\n"
+    "       opine stem --words [--lang L] < WORDS\n"
+    "\n"
+    "Stem the types of every tokenized document not stemmed yet and store\n"
+    "its term counts (doc_terms) and the corpus totals (terms). With\n"
+    "--words, stem one word per line of standard input and print the stems.\n";
+
+enum {
+    OPT_DB = 256,
+    OPT_FORMAT,
+    OPT_TEXT_FIELD,
+    OPT_ID_FIELD,
+    OPT_META,
+    OPT_MAX_RECORD,
+    OPT_LANG,
+    OPT_WORDS,
+    OPT_LIST_LANGUAGES
+};
+
+typedef struct stage_args {
+    const char *db;
+    char **inputs;
+    int ninputs;
+    int threads;
+    int quiet;
+    const char *lang;
+    int words, list_languages;
+    opine_reader_opts reader;
+    opine_meta_map *meta;
+    size_t nmeta;
+} stage_args;
+
+static void print_usage(const char *name)
+{
+    if (strcmp(name, "run") == 0)
+        printf("%s%s%s%s", run_usage, input_options, common_options,
+               stem_options);
+    else if (strcmp(name, "ingest") == 0)
+        printf("%s%s%s", ingest_usage, input_options, common_options);
+    else if (strcmp(name, "tokenize") == 0)
+        printf("%s%s", tokenize_usage, common_options);
+    else
+        printf("%s%s%s", stem_usage, common_options, stem_options);
+}
+
+/* Parse the options every stage shares. Returns -1 to go on, else the exit
+ * code. want_inputs: the command takes INPUT... after [DB]. */
+static int parse_args(int argc, char **argv, const char *name, int want_inputs,
+                      stage_args *a)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"threads", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
+        {"id-field", required_argument, NULL, OPT_ID_FIELD},
+        {"meta", required_argument, NULL, OPT_META},
+        {"max-record", required_argument, NULL, OPT_MAX_RECORD},
+        {"lang", required_argument, NULL, OPT_LANG},
+        {"words", no_argument, NULL, OPT_WORDS},
+        {"list-languages", no_argument, NULL, OPT_LIST_LANGUAGES},
+        {0, 0, 0, 0}};
+    memset(a, 0, sizeof(*a));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    a->threads = cores > 0 ? (int)cores : 1;
+    a->lang = "english";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case OPT_DB:
+            a->db = optarg;
+            break;
+        case 'j':
+            a->threads = (int)strtol(optarg, &end, 10);
+            if (*end || a->threads < 1 || a->threads > 64) {
+                cli_error("-j wants a number of threads from 1 to 64, not"
+                          " '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            break;
+        case 'q':
+            a->quiet = 1;
+            break;
+        case 'h':
+            print_usage(name);
+            return CLI_OK;
+        case OPT_FORMAT:
+            if (opine_format_parse(optarg, &a->reader.format) != 0) {
+                cli_error("unknown --format '%s' (auto, jsonl or text)",
+                          optarg);
+                return CLI_FATAL;
+            }
+            break;
+        case OPT_TEXT_FIELD:
+            a->reader.text_field = optarg;
+            break;
+        case OPT_ID_FIELD:
+            a->reader.id_field = optarg;
+            break;
+        case OPT_META: {
+            char *eq = strchr(optarg, '=');
+            if (eq == NULL || eq == optarg || eq[1] == '\0') {
+                cli_error("--meta wants KEY=FIELD, not '%s'", optarg);
+                return CLI_FATAL;
+            }
+            opine_meta_map *m = realloc(a->meta, (a->nmeta + 1) * sizeof(*m));
+            if (m == NULL)
+                return CLI_FATAL;
+            a->meta = m;
+            *eq = '\0';
+            m[a->nmeta].key = optarg;
+            m[a->nmeta].field = eq + 1;
+            a->nmeta++;
+            break;
+        }
+        case OPT_MAX_RECORD: {
+            long mib = strtol(optarg, &end, 10);
+            if (*end || mib < 1 || mib > 4095) {
+                cli_error("--max-record wants MiB from 1 to 4095, not '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->reader.max_record = (size_t)mib << 20;
+            break;
+        }
+        case OPT_LANG:
+            a->lang = optarg;
+            break;
+        case OPT_WORDS:
+            a->words = 1;
+            break;
+        case OPT_LIST_LANGUAGES:
+            a->list_languages = 1;
+            break;
+        default:
+            fprintf(stderr, "see 'opine %s --help'\n", name);
+            return CLI_FATAL;
+        }
+    }
+    a->reader.meta = a->meta;
+    a->reader.nmeta = a->nmeta;
+    char **pos = argv + optind;
+    int npos = argc - optind;
+    if (!a->db && npos > 0 && (!want_inputs || npos > 1) &&
+        cli_looks_like_db(pos[0])) {
+        a->db = pos[0];
+        pos++;
+        npos--;
+    }
+    if (!a->db)
+        a->db = OPINE_DEFAULT_DB;
+    if (want_inputs) {
+        if (npos == 0) {
+            cli_error("no input given; see 'opine %s --help'", name);
+            return CLI_FATAL;
+        }
+        a->inputs = pos;
+        a->ninputs = npos;
+    } else if (npos > 0) {
+        cli_error("unexpected argument '%s'; see 'opine %s --help'", pos[0],
+                  name);
+        return CLI_FATAL;
+    }
+    return -1;
+}
+
+/* The parameters results depend on, as JSON for runs.params. */
+static char *params_json(const stage_args *a)
+{
+    json_t *o = json_object();
+    if (a->ninputs) {
+        json_t *in = json_array();
+        for (int i = 0; i < a->ninputs; i++)
+            json_array_append_new(in, json_string(a->inputs[i]));
+        json_object_set_new(o, "inputs", in);
+        static const char *formats[] = {"auto", "text", "jsonl"};
+        json_object_set_new(o, "format",
+                            json_string(formats[a->reader.format]));
+        if (a->reader.text_field)
+            json_object_set_new(o, "text_field",
+                                json_string(a->reader.text_field));
+        if (a->reader.id_field)
+            json_object_set_new(o, "id_field", json_string(a->reader.id_field));
+        for (size_t i = 0; i < a->nmeta; i++) {
+            json_t *m = json_object_get(o, "meta");
+            if (m == NULL) {
+                m = json_object();
+                json_object_set_new(o, "meta", m);
+            }
+            json_object_set_new(m, a->meta[i].key,
+                                json_string(a->meta[i].field));
+        }
+    }
+    json_object_set_new(o, "lang", json_string(a->lang));
+    json_object_set_new(o, "threads", json_integer(a->threads));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static void summary(const char *stage, const opine_run_counts *c,
+                    const cli_report *r)
+{
+    if (r->quiet)
+        return;
+    double secs = cli_now() - r->started;
+    if (strcmp(stage, "ingest") == 0 || strcmp(stage, "run") == 0)
+        fprintf(stderr,
+                "%s: %lld records read: %lld new documents, %lld"
+                " duplicates, %lld already stored, %lld rejected"
+                " (%.1f s)\n",
+                stage, (long long)c->records, (long long)c->documents,
+                (long long)c->duplicates, (long long)c->skipped,
+                (long long)c->rejected, secs);
+    else
+        fprintf(stderr, "%s: %lld documents (%.1f s)\n", stage,
+                (long long)c->documents, secs);
+}
+
+static int stem_words(const char *lang)
+{
+    opine_stemmer *s;
+    int rc = opine_stemmer_new(&s, lang);
+    if (rc) {
+        cli_error("unknown language '%s'; see 'opine stem --list-languages'",
+                  lang);
+        return CLI_FATAL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        size_t len;
+        const char *stem = opine_stemmer_stem(s, line, (size_t)n, &len);
+        if (stem == NULL) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        fwrite(stem, 1, len, stdout);
+        putchar('\n');
+    }
+    free(line);
+    opine_stemmer_free(s);
+    return rc ? CLI_FATAL : CLI_OK;
+}
+
+static int run_stage(int argc, char **argv, const char *name, int want_inputs)
+{
+    stage_args a;
+    int rc = parse_args(argc, argv, name, want_inputs, &a);
+    if (rc >= 0)
+        goto out;
+    if (a.list_languages) {
+        for (const char **l = opine_stemmer_languages(); *l; l++)
+            puts(*l);
+        rc = CLI_OK;
+        goto out;
+    }
+    if (a.words) {
+        rc = stem_words(a.lang);
+        goto out;
+    }
+    opine_store *st = cli_open_store(a.db, OPINE_STORE_CREATE);
+    if (st == NULL) {
+        rc = CLI_FATAL;
+        goto out;
+    }
+    cli_report rep;
+    cli_report_init(&rep, a.quiet);
+    char *params = params_json(&a);
+    opine_engine_opts o = {
+        .threads = a.threads,
+        .lang = a.lang,
+        .params = params,
+        .reader = a.reader,
+        .on_reject = cli_on_reject,
+        .on_progress = cli_on_progress,
+        .ctx = &rep,
+        .stop = &cli_stop,
+    };
+    opine_run_counts c;
+    char *msg = NULL;
+    const char *const *in = (const char *const *)a.inputs;
+    if (strcmp(name, "run") == 0)
+        rc = opine_stage_run(st, in, (size_t)a.ninputs, &o, &c, &msg);
+    else if (strcmp(name, "ingest") == 0)
+        rc = opine_stage_ingest(st, in, (size_t)a.ninputs, &o, &c, &msg);
+    else if (strcmp(name, "tokenize") == 0)
+        rc = opine_stage_tokenize(st, &o, &c, &msg);
+    else
+        rc = opine_stage_stem(st, &o, &c, &msg);
+    cli_report_done(&rep);
+    if (rc == OPINE_EINTERRUPTED) {
+        cli_error("%s interrupted; run it again to continue", name);
+        rc = CLI_FATAL;
+    } else if (rc < 0) {
+        cli_error("%s failed: %s", name, msg ? msg : opine_strerror(rc));
+        rc = CLI_FATAL;
+    } else {
+        summary(name, &c, &rep);
+        rc = rc ? CLI_REJECTED : CLI_OK;
+    }
+    free(msg);
+    free(params);
+    opine_store_close(st);
+out:
+    free(a.meta);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_stage(argc, argv, "run", 1);
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+    return run_stage(argc, argv, "ingest", 1);
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    return run_stage(argc, argv, "tokenize", 0);
+}
+
+int cmd_stem(int argc, char **argv)
+{
+    return run_stage(argc, argv, "stem", 0);
+}

@@ -1,0 +1,1074 @@
+/* pipeline/engine.c — batches of documents through ingest, tokenize, stem.
+ *
+ * HOW IT WORKS: one batch goes through four phases.
+ *   A (parallel)  per document: hash and compress the text (ingest), inflate
+ *                 the stored body and tokenize it (tokenize), or decode the
+ *                 stored token stream (stem alone).
+ *   B (serial)    BEGIN; insert documents (the content hash tells duplicates
+ *                 and documents an earlier run already stored); intern new
+ *                 types, stemming each new type once.
+ *   C (parallel)  encode token streams; count (stem, tf) per document.
+ *   D (serial)    insert doc_tokens, doc_terms, stage_done; add the batch's
+ *                 document and collection frequencies to terms and types;
+ *                 update the run's counters; COMMIT.
+ * The vocabulary (type → id → stem) lives in memory for the whole run and
+ * only grows, so memory is bounded by the vocabulary and one batch.
+ */
+#include "pipeline/engine.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zlib.h>
+
+#include "pipeline/error.h"
+#include "pipeline/strmap.h"
+#include "pipeline/tokstream.h"
+#include "stages/stem.h"
+#include "stages/tokenize.h"
+
+enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4 };
+enum { JOB_NEW = 0, JOB_DUP, JOB_SKIP };
+
+typedef struct reject {
+    char *source;
+    uint64_t position;
+    char *message;
+} reject;
+
+typedef struct job {
+    opine_doc doc; /* ingest: the record as read */
+    int64_t id;    /* documents.id */
+    int state;     /* JOB_NEW, JOB_DUP, JOB_SKIP */
+    int err;       /* a worker's error, checked on the calling thread */
+    unsigned char hash[16];
+    unsigned char *body; /* ingest: zlib(text) */
+    size_t body_len;
+    const char *text; /* the text to tokenize */
+    size_t text_len;
+    char *inflated; /* tokenize alone: the stored body, inflated */
+    void *blob_in;  /* from the database: body or token stream */
+    size_t blob_in_len;
+    opine_tokens toks;
+    opine_stream_token *stoks; /* stem alone: decoded stream */
+    uint32_t *types;           /* type id of each token */
+    size_t ntokens;
+    uint32_t nsentences;
+    unsigned char *stream; /* encoded doc_tokens.stream */
+    size_t stream_len;
+    uint32_t *terms; /* (stem, tf) pairs sorted by stem */
+    size_t nterms;
+} job;
+
+typedef struct engine {
+    opine_store *st;
+    sqlite3 *db;
+    const opine_engine_opts *o;
+    int flags;
+    int64_t run_id;
+    opine_run_counts counts;
+    char *errmsg;
+    /* vocabulary */
+    opine__strmap *types, *stems;
+    int64_t ntypes, nstems;
+    int64_t *type_stem;         /* by type id; 0 = not stemmed yet */
+    int64_t *type_cf;           /* this batch's added collection frequency */
+    int64_t *stem_df, *stem_cf; /* this batch's additions, by stem id */
+    int64_t *touched_types, *touched_stems;
+    size_t ntouched_types, ntouched_stems;
+    size_t cap_types, cap_stems;
+    opine_stemmer *stemmer;
+    const char *lang;
+    /* batch */
+    job *jobs;
+    size_t njobs, cap_jobs;
+    reject *rejects;
+    size_t nrejects, cap_rejects;
+    /* statements */
+    sqlite3_stmt *ins_doc, *find_doc, *ins_dup, *ins_meta, *ins_type,
+        *set_type_stem, *ins_stem, *ins_tokens, *ins_terms, *ins_done,
+        *add_terms, *add_type_cf;
+} engine;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static char *fmt(const char *format, const char *a, const char *b)
+{
+    size_t n = strlen(format) + strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, format, a, b);
+    return s;
+}
+
+static int db_fail(engine *e, const char *what)
+{
+    if (e->errmsg == NULL)
+        e->errmsg =
+            fmt("database error while %s: %s", what, sqlite3_errmsg(e->db));
+    return OPINE_EDB;
+}
+
+static int prepare(engine *e, sqlite3_stmt **q, const char *sql)
+{
+    if (sqlite3_prepare_v3(e->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q,
+                           NULL) != SQLITE_OK)
+        return db_fail(e, "preparing statements");
+    return 0;
+}
+
+static int step_done(engine *e, sqlite3_stmt *q, const char *what)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? 0 : db_fail(e, what);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (q == NULL)
+        return OPINE_ENOMEM;
+    memset((char *)q + *cap * size, 0, (n - *cap) * size);
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* ---- parallel for ----------------------------------------------------- */
+
+typedef struct pfor {
+    atomic_size_t next;
+    size_t n;
+    void (*fn)(engine *, job *);
+    engine *e;
+} pfor;
+
+static void *pfor_main(void *arg)
+{
+    pfor *p = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
+        p->fn(p->e, &p->e->jobs[i]);
+    return NULL;
+}
+
+/* Run fn over every job of the batch on up to o->threads threads (the
+ * caller is one of them). Jobs are handed out one at a time, so a long
+ * document does not hold up the others. */
+static void parallel_jobs(engine *e, void (*fn)(engine *, job *))
+{
+    pfor p = {.n = e->njobs, .fn = fn, .e = e};
+    atomic_init(&p.next, 0);
+    int extra = e->o->threads - 1;
+    if (extra > (int)e->njobs - 1)
+        extra = (int)e->njobs - 1;
+    pthread_t tid[64];
+    if (extra > 64)
+        extra = 64;
+    int started = 0;
+    for (; started < extra; started++)
+        if (pthread_create(&tid[started], NULL, pfor_main, &p) != 0)
+            break;
+    pfor_main(&p);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+static void job_release(job *j)
+{
+    opine_doc_release(&j->doc);
+    free(j->body);
+    free(j->inflated);
+    free(j->blob_in);
+    opine_tokens_release(&j->toks);
+    free(j->stoks);
+    free(j->types);
+    free(j->stream);
+    free(j->terms);
+    memset(j, 0, sizeof(*j));
+}
+
+static void batch_release(engine *e)
+{
+    for (size_t i = 0; i < e->njobs; i++)
+        job_release(&e->jobs[i]);
+    e->njobs = 0;
+    for (size_t i = 0; i < e->nrejects; i++) {
+        free(e->rejects[i].source);
+        free(e->rejects[i].message);
+    }
+    e->nrejects = 0;
+}
+
+/* Phase A. */
+static void work_prepare(engine *e, job *j)
+{
+    if (e->flags & DO_INGEST) {
+        j->text = j->doc.text;
+        j->text_len = j->doc.text_len;
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits(j->text, j->text_len));
+        memcpy(j->hash, c.digest, 16);
+        uLongf zlen = compressBound(j->text_len);
+        j->body = malloc(zlen);
+        if (j->body == NULL || compress2(j->body, &zlen, (const Bytef *)j->text,
+                                         j->text_len, 1) != Z_OK) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        j->body_len = zlen;
+    } else if (e->flags & DO_TOKENIZE) {
+        /* text_len was read from documents.bytes */
+        uLongf n = j->text_len;
+        j->inflated = malloc(n + 1);
+        if (j->inflated == NULL) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        if (uncompress((Bytef *)j->inflated, &n, j->blob_in, j->blob_in_len) !=
+                Z_OK ||
+            n != j->text_len) {
+            j->err = OPINE_ECORRUPT;
+            return;
+        }
+        j->inflated[n] = '\0';
+        j->text = j->inflated;
+    }
+    if (e->flags & DO_TOKENIZE) {
+        j->err = opine_tokenize(j->text, j->text_len, &j->toks);
+        j->ntokens = j->toks.n;
+        j->nsentences = (uint32_t)j->toks.nsentences;
+    } else if (e->flags & DO_STEM) {
+        j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
+                                        &j->ntokens);
+        if (j->err == 0) {
+            j->types = malloc((j->ntokens + 1) * sizeof(uint32_t));
+            if (j->types == NULL) {
+                j->err = OPINE_ENOMEM;
+                return;
+            }
+            for (size_t i = 0; i < j->ntokens; i++)
+                j->types[i] = j->stoks[i].type;
+        }
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Phase C. */
+static void work_finish(engine *e, job *j)
+{
+    if (j->state != JOB_NEW || j->err)
+        return;
+    if (e->flags & DO_TOKENIZE) {
+        j->err = opine_tokstream_encode(&j->toks, j->types, &j->stream,
+                                        &j->stream_len);
+        if (j->err)
+            return;
+    }
+    if (e->flags & DO_STEM) {
+        uint32_t *s = malloc((j->ntokens + 1) * sizeof(uint32_t));
+        j->terms = malloc((2 * j->ntokens + 2) * sizeof(uint32_t));
+        if (s == NULL || j->terms == NULL) {
+            free(s);
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        for (size_t i = 0; i < j->ntokens; i++)
+            s[i] = (uint32_t)e->type_stem[j->types[i]];
+        qsort(s, j->ntokens, sizeof(uint32_t), cmp_u32);
+        size_t n = 0;
+        for (size_t i = 0; i < j->ntokens;) {
+            size_t k = i;
+            while (k < j->ntokens && s[k] == s[i])
+                k++;
+            j->terms[2 * n] = s[i];
+            j->terms[2 * n + 1] = (uint32_t)(k - i);
+            n++;
+            i = k;
+        }
+        j->nterms = n;
+        free(s);
+    }
+}
+
+/* ---- vocabulary ------------------------------------------------------- */
+
+static int ensure_type_cap(engine *e, int64_t id)
+{
+    size_t cap = e->cap_types;
+    if (grow((void **)&e->type_stem, &cap, (size_t)id + 1, sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    cap = e->cap_types;
+    if (grow((void **)&e->type_cf, &cap, (size_t)id + 1, sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    e->cap_types = cap;
+    return 0;
+}
+
+static int ensure_stem_cap(engine *e, int64_t id)
+{
+    size_t cap = e->cap_stems;
+    if (grow((void **)&e->stem_df, &cap, (size_t)id + 1, sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    cap = e->cap_stems;
+    if (grow((void **)&e->stem_cf, &cap, (size_t)id + 1, sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    e->cap_stems = cap;
+    return 0;
+}
+
+static int load_vocab(engine *e)
+{
+    int rc = opine__strmap_new(&e->types);
+    if (rc == 0)
+        rc = opine__strmap_new(&e->stems);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(e->db, "SELECT id, type, stem FROM types", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_fail(e, "reading types");
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *t = (const char *)sqlite3_column_text(q, 1);
+        rc = ensure_type_cap(e, id);
+        if (rc == 0)
+            rc = opine__strmap_put(e->types, t,
+                                   (size_t)sqlite3_column_bytes(q, 1), id);
+        if (rc == 0)
+            e->type_stem[id] = sqlite3_column_int64(q, 2);
+        if (id > e->ntypes)
+            e->ntypes = id;
+    }
+    sqlite3_finalize(q);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(e->db, "SELECT id, stem FROM stems WHERE lang = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading stems");
+    sqlite3_bind_text(q, 1, e->lang, -1, SQLITE_STATIC);
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        rc =
+            opine__strmap_put(e->stems, (const char *)sqlite3_column_text(q, 1),
+                              (size_t)sqlite3_column_bytes(q, 1), id);
+        if (rc == 0)
+            rc = ensure_stem_cap(e, id);
+    }
+    sqlite3_finalize(q);
+    if (rc == 0 && sqlite3_prepare_v2(e->db, "SELECT max(id) FROM stems", -1,
+                                      &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            e->nstems = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    return rc;
+}
+
+/* Stem a type once: find or add its stem and remember it. */
+static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
+{
+    size_t slen;
+    const char *s = opine_stemmer_stem(e->stemmer, t, len, &slen);
+    if (s == NULL)
+        return OPINE_ENOMEM;
+    int64_t sid = opine__strmap_get(e->stems, s, slen);
+    if (sid == 0) {
+        sid = ++e->nstems;
+        int rc = ensure_stem_cap(e, sid);
+        if (rc == 0)
+            rc = opine__strmap_put(e->stems, s, slen, sid);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(e->ins_stem, 1, sid);
+        sqlite3_bind_text(e->ins_stem, 2, s, (int)slen, SQLITE_TRANSIENT);
+        sqlite3_bind_text(e->ins_stem, 3, e->lang, -1, SQLITE_STATIC);
+        if ((rc = step_done(e, e->ins_stem, "adding a stem")))
+            return rc;
+    }
+    e->type_stem[type_id] = sid;
+    return 0;
+}
+
+/* Give every type without a stem (left by a tokenize-only run) its stem. */
+static int stem_pending_types(engine *e)
+{
+    sqlite3_stmt *q;
+    int rc = 0;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT id, type FROM types WHERE stem IS NULL"
+                           " ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading types");
+    if (opine_store_exec(e->st, "BEGIN IMMEDIATE")) {
+        sqlite3_finalize(q);
+        return db_fail(e, "starting a transaction");
+    }
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        rc = stem_type(e, id, (const char *)sqlite3_column_text(q, 1),
+                       (size_t)sqlite3_column_bytes(q, 1));
+        if (rc == 0) {
+            sqlite3_bind_int64(e->set_type_stem, 1, e->type_stem[id]);
+            sqlite3_bind_int64(e->set_type_stem, 2, id);
+            rc = step_done(e, e->set_type_stem, "stemming types");
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+        rc = db_fail(e, "committing");
+    if (rc)
+        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Intern the types of one tokenized document (phase B). */
+static int intern_types(engine *e, job *j)
+{
+    j->types = malloc((j->toks.n + 1) * sizeof(uint32_t));
+    if (j->types == NULL)
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < j->toks.n; i++) {
+        const opine_token *t = &j->toks.v[i];
+        const char *s = j->toks.norm + t->norm;
+        int64_t id = opine__strmap_get(e->types, s, t->norm_len);
+        if (id == 0) {
+            id = ++e->ntypes;
+            if (id > UINT32_MAX)
+                return OPINE_ETOOBIG;
+            int rc = ensure_type_cap(e, id);
+            if (rc == 0)
+                rc = opine__strmap_put(e->types, s, t->norm_len, id);
+            if (rc == 0 && (e->flags & DO_STEM))
+                rc = stem_type(e, id, s, t->norm_len);
+            if (rc)
+                return rc;
+            sqlite3_bind_int64(e->ins_type, 1, id);
+            sqlite3_bind_text(e->ins_type, 2, s, (int)t->norm_len,
+                              SQLITE_STATIC);
+            if (e->type_stem[id])
+                sqlite3_bind_int64(e->ins_type, 3, e->type_stem[id]);
+            if ((rc = step_done(e, e->ins_type, "adding a type")))
+                return rc;
+        }
+        j->types[i] = (uint32_t)id;
+    }
+    return 0;
+}
+
+/* ---- phase B and D ---------------------------------------------------- */
+
+static void bind_opt_text(sqlite3_stmt *q, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static int same_text(const unsigned char *a, const char *b)
+{
+    return a && b && strcmp((const char *)a, b) == 0;
+}
+
+static int store_document(engine *e, job *j)
+{
+    opine_doc *d = &j->doc;
+    sqlite3_stmt *q = e->ins_doc;
+    sqlite3_bind_blob(q, 1, j->hash, 16, SQLITE_STATIC);
+    bind_opt_text(q, 2, d->ext_id);
+    bind_opt_text(q, 3, d->source);
+    if (d->position)
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)d->position);
+    bind_opt_text(q, 5, d->title);
+    bind_opt_text(q, 6, d->author);
+    bind_opt_text(q, 7, d->outlet);
+    bind_opt_text(q, 8, d->published);
+    bind_opt_text(q, 9, d->url);
+    sqlite3_bind_int64(q, 10, (sqlite3_int64)d->text_len);
+    sqlite3_bind_int64(q, 11, e->run_id);
+    sqlite3_bind_blob(q, 12, j->body, (int)j->body_len, SQLITE_STATIC);
+    int rc = step_done(e, q, "storing a document");
+    if (rc)
+        return rc;
+    if (sqlite3_changes(e->db) == 1) {
+        j->id = sqlite3_last_insert_rowid(e->db);
+        j->state = JOB_NEW;
+        for (size_t i = 0; i < d->nmeta; i++) {
+            sqlite3_bind_int64(e->ins_meta, 1, j->id);
+            sqlite3_bind_text(e->ins_meta, 2, d->meta[i].key, -1,
+                              SQLITE_STATIC);
+            bind_opt_text(e->ins_meta, 3, d->meta[i].value);
+            if ((rc = step_done(e, e->ins_meta, "storing metadata")))
+                return rc;
+        }
+        e->counts.documents++;
+        return 0;
+    }
+    /* The text is stored already: by an earlier run reading this very
+     * record (skip it quietly), or from another record (a duplicate). */
+    sqlite3_bind_blob(e->find_doc, 1, j->hash, 16, SQLITE_STATIC);
+    if (sqlite3_step(e->find_doc) != SQLITE_ROW) {
+        sqlite3_reset(e->find_doc);
+        return db_fail(e, "finding a duplicate");
+    }
+    j->id = sqlite3_column_int64(e->find_doc, 0);
+    int same = same_text(sqlite3_column_text(e->find_doc, 1), d->source) &&
+               (uint64_t)sqlite3_column_int64(e->find_doc, 2) == d->position;
+    sqlite3_reset(e->find_doc);
+    if (same) {
+        j->state = JOB_SKIP;
+        e->counts.skipped++;
+        return 0;
+    }
+    sqlite3_bind_int64(e->ins_dup, 1, j->id);
+    sqlite3_bind_text(e->ins_dup, 2, d->source ? d->source : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(e->ins_dup, 3, (sqlite3_int64)d->position);
+    bind_opt_text(e->ins_dup, 4, d->ext_id);
+    sqlite3_bind_int64(e->ins_dup, 5, e->run_id);
+    if ((rc = step_done(e, e->ins_dup, "recording a duplicate")))
+        return rc;
+    if (sqlite3_changes(e->db) == 1) {
+        j->state = JOB_DUP;
+        e->counts.duplicates++;
+    } else {
+        j->state = JOB_SKIP;
+        e->counts.skipped++;
+    }
+    return 0;
+}
+
+static int mark_done(engine *e, const char *stage, int64_t doc)
+{
+    sqlite3_bind_text(e->ins_done, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(e->ins_done, 2, doc);
+    sqlite3_bind_int64(e->ins_done, 3, e->run_id);
+    return step_done(e, e->ins_done, "marking progress");
+}
+
+static int store_results(engine *e, job *j)
+{
+    int rc = 0;
+    if (e->flags & DO_TOKENIZE) {
+        sqlite3_bind_int64(e->ins_tokens, 1, j->id);
+        sqlite3_bind_int64(e->ins_tokens, 2, (sqlite3_int64)j->ntokens);
+        sqlite3_bind_int64(e->ins_tokens, 3, j->nsentences);
+        sqlite3_bind_blob(e->ins_tokens, 4, j->stream, (int)j->stream_len,
+                          SQLITE_STATIC);
+        if ((rc = step_done(e, e->ins_tokens, "storing tokens")) ||
+            (rc = mark_done(e, "tokenize", j->id)))
+            return rc;
+    }
+    if (e->flags & DO_STEM) {
+        for (size_t i = 0; i < j->nterms; i++) {
+            uint32_t s = j->terms[2 * i], tf = j->terms[2 * i + 1];
+            sqlite3_bind_int64(e->ins_terms, 1, j->id);
+            sqlite3_bind_int64(e->ins_terms, 2, s);
+            sqlite3_bind_int64(e->ins_terms, 3, tf);
+            if ((rc = step_done(e, e->ins_terms, "storing term counts")))
+                return rc;
+            if (e->stem_df[s] == 0 && e->stem_cf[s] == 0)
+                e->touched_stems[e->ntouched_stems++] = s;
+            e->stem_df[s]++;
+            e->stem_cf[s] += tf;
+        }
+        for (size_t i = 0; i < j->ntokens; i++) {
+            uint32_t t = j->types[i];
+            if (e->type_cf[t]++ == 0)
+                e->touched_types[e->ntouched_types++] = t;
+        }
+        if ((rc = mark_done(e, "stem", j->id)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Add the batch's frequencies to terms and types, then clear them. */
+static int flush_counts(engine *e)
+{
+    int rc = 0;
+    for (size_t i = 0; i < e->ntouched_stems; i++) {
+        int64_t s = e->touched_stems[i];
+        if (rc == 0) {
+            sqlite3_bind_int64(e->add_terms, 1, s);
+            sqlite3_bind_int64(e->add_terms, 2, e->stem_df[s]);
+            sqlite3_bind_int64(e->add_terms, 3, e->stem_cf[s]);
+            rc = step_done(e, e->add_terms, "updating terms");
+        }
+        e->stem_df[s] = e->stem_cf[s] = 0;
+    }
+    for (size_t i = 0; i < e->ntouched_types; i++) {
+        int64_t t = e->touched_types[i];
+        if (rc == 0) {
+            sqlite3_bind_int64(e->add_type_cf, 1, e->type_cf[t]);
+            sqlite3_bind_int64(e->add_type_cf, 2, t);
+            rc = step_done(e, e->add_type_cf, "updating types");
+        }
+        e->type_cf[t] = 0;
+    }
+    e->ntouched_stems = e->ntouched_types = 0;
+    return rc;
+}
+
+static int job_error(engine *e, job *j, int err)
+{
+    if (err == OPINE_ENOMEM)
+        return err;
+    /* A stored body or stream that does not decode: the database is
+     * damaged; stop rather than guess. */
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)j->id);
+    if (e->errmsg == NULL)
+        e->errmsg = fmt("document %s: %s", id, opine_strerror(err));
+    return err;
+}
+
+static int process_batch(engine *e)
+{
+    int rc = 0;
+    if (e->njobs == 0 && e->nrejects == 0)
+        return 0;
+    parallel_jobs(e, work_prepare);
+    for (size_t i = 0; i < e->njobs; i++)
+        if (e->jobs[i].err)
+            return job_error(e, &e->jobs[i], e->jobs[i].err);
+
+    if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
+        return db_fail(e, "starting a transaction");
+    /* Scratch space for the batch's touched stems and types; at most one
+     * entry per distinct id, bounded by the vocabulary. */
+    size_t ntok = 0;
+    for (size_t i = 0; i < e->njobs; i++)
+        ntok += e->jobs[i].ntokens;
+    for (size_t i = 0; rc == 0 && i < e->njobs; i++) {
+        job *j = &e->jobs[i];
+        if (e->flags & DO_INGEST)
+            rc = store_document(e, j);
+        if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
+            rc = intern_types(e, j);
+    }
+    if (rc == 0) {
+        parallel_jobs(e, work_finish);
+        for (size_t i = 0; rc == 0 && i < e->njobs; i++)
+            if (e->jobs[i].err)
+                rc = job_error(e, &e->jobs[i], e->jobs[i].err);
+    }
+    if (rc == 0 && (e->flags & DO_STEM)) {
+        size_t need = ntok < (size_t)e->nstems ? ntok : (size_t)e->nstems;
+        int64_t *p = realloc(e->touched_stems, (need + 1) * sizeof(int64_t));
+        if (p == NULL)
+            rc = OPINE_ENOMEM;
+        else
+            e->touched_stems = p;
+        need = ntok < (size_t)e->ntypes ? ntok : (size_t)e->ntypes;
+        p = realloc(e->touched_types, (need + 1) * sizeof(int64_t));
+        if (p == NULL)
+            rc = OPINE_ENOMEM;
+        else
+            e->touched_types = p;
+    }
+    for (size_t i = 0; rc == 0 && i < e->njobs; i++)
+        if (e->jobs[i].state == JOB_NEW)
+            rc = store_results(e, &e->jobs[i]);
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = flush_counts(e);
+    for (size_t i = 0; rc == 0 && i < e->nrejects; i++) {
+        reject *r = &e->rejects[i];
+        if (opine_run_reject(e->st, e->run_id, r->source, r->position,
+                             r->message))
+            rc = db_fail(e, "recording a rejected record");
+    }
+    if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
+        rc = db_fail(e, "updating the run");
+    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+        rc = db_fail(e, "committing");
+    if (rc)
+        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* ---- setting up ------------------------------------------------------- */
+
+static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
+                       int flags)
+{
+    memset(e, 0, sizeof(*e));
+    e->st = st;
+    e->db = opine_store_db(st);
+    e->o = o;
+    e->flags = flags;
+    e->lang = o->lang ? o->lang : "english";
+    int rc = 0;
+    if (flags & DO_STEM) {
+        char *have = opine_store_meta_get(st, "language");
+        if (have && strcmp(have, e->lang) != 0) {
+            e->errmsg = fmt("'%s' is stemmed in '%s'; stem another language"
+                            " into a new database",
+                            opine_store_path(st), have);
+            free(have);
+            return OPINE_ELANG;
+        }
+        free(have);
+        rc = opine_stemmer_new(&e->stemmer, e->lang);
+        if (rc == OPINE_ELANG) {
+            e->errmsg = fmt("unknown language '%s'%s (see 'opine stem"
+                            " --list-languages')",
+                            e->lang, "");
+            return rc;
+        }
+        if (rc)
+            return rc;
+    }
+    if ((rc = load_vocab(e)))
+        return rc;
+    if ((rc = prepare(e, &e->ins_doc,
+                      "INSERT INTO documents(hash, ext_id, source, position,"
+                      " title, author, outlet, published, url, bytes, run,"
+                      " body) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+                      " ON CONFLICT(hash) DO NOTHING")) ||
+        (rc = prepare(e, &e->find_doc,
+                      "SELECT id, source, position FROM documents"
+                      " WHERE hash = ?")) ||
+        (rc = prepare(e, &e->ins_dup,
+                      "INSERT OR IGNORE INTO duplicates(doc, source,"
+                      " position, ext_id, run) VALUES(?,?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_meta,
+                      "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
+                      " VALUES(?,?,?)")) ||
+        (rc = prepare(e, &e->ins_type,
+                      "INSERT INTO types(id, type, stem) VALUES(?,?,?)")) ||
+        (rc = prepare(e, &e->set_type_stem,
+                      "UPDATE types SET stem = ? WHERE id = ?")) ||
+        (rc = prepare(e, &e->ins_stem,
+                      "INSERT INTO stems(id, stem, lang) VALUES(?,?,?)")) ||
+        (rc = prepare(e, &e->ins_tokens,
+                      "INSERT INTO doc_tokens(doc, tokens, sentences,"
+                      " stream) VALUES(?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_terms,
+                      "INSERT INTO doc_terms(doc, stem, tf) VALUES(?,?,?)")) ||
+        (rc = prepare(e, &e->ins_done,
+                      "INSERT INTO stage_done(stage, doc, run)"
+                      " VALUES(?,?,?)")) ||
+        (rc = prepare(e, &e->add_terms,
+                      "INSERT INTO terms(stem, df, cf) VALUES(?1,?2,?3)"
+                      " ON CONFLICT(stem) DO UPDATE"
+                      " SET df = df + ?2, cf = cf + ?3")) ||
+        (rc = prepare(e, &e->add_type_cf,
+                      "UPDATE types SET cf = cf + ? WHERE id = ?")))
+        return rc;
+    if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
+        return db_fail(e, "recording the language");
+    return 0;
+}
+
+static void engine_release(engine *e)
+{
+    batch_release(e);
+    free(e->jobs);
+    free(e->rejects);
+    sqlite3_stmt *all[] = {e->ins_doc,  e->find_doc,   e->ins_dup,
+                           e->ins_meta, e->ins_type,   e->set_type_stem,
+                           e->ins_stem, e->ins_tokens, e->ins_terms,
+                           e->ins_done, e->add_terms,  e->add_type_cf};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sqlite3_finalize(all[i]);
+    opine__strmap_free(e->types);
+    opine__strmap_free(e->stems);
+    free(e->type_stem);
+    free(e->type_cf);
+    free(e->stem_df);
+    free(e->stem_cf);
+    free(e->touched_types);
+    free(e->touched_stems);
+    opine_stemmer_free(e->stemmer);
+}
+
+static int stopped(const engine *e)
+{
+    return e->o->stop && *e->o->stop;
+}
+
+static void progress(engine *e, const char *stage, int64_t docs,
+                     int64_t pending, const opine_reader *r)
+{
+    if (e->o->on_progress == NULL)
+        return;
+    opine_progress p = {.stage = stage, .documents = docs, .pending = pending};
+    if (r) {
+        p.bytes = opine_reader_bytes_read(r);
+        p.bytes_total = opine_reader_bytes_total(r);
+    }
+    e->o->on_progress(e->o->ctx, &p);
+}
+
+/* Read batches from the inputs until they are exhausted. */
+static int pass_inputs(engine *e, const char *stage, const char *const *paths,
+                       size_t npaths)
+{
+    opine_reader *r;
+    int rc = opine_reader_open(&r, paths, npaths, &e->o->reader);
+    if (rc)
+        return rc;
+    size_t max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 8u << 20;
+    size_t max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
+    int done = 0;
+    while (rc == 0 && !done) {
+        if (stopped(e)) {
+            rc = OPINE_EINTERRUPTED;
+            break;
+        }
+        size_t bytes = 0;
+        while (e->njobs < max_docs && bytes < max_bytes) {
+            if (grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
+                     sizeof(job))) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            job *j = &e->jobs[e->njobs];
+            int got = opine_reader_next(r, &j->doc);
+            if (got == 0) {
+                done = 1;
+                break;
+            }
+            e->counts.records++;
+            if (got > 0) {
+                bytes += j->doc.text_len;
+                e->njobs++;
+                continue;
+            }
+            if (got == OPINE_ENOMEM) {
+                rc = got;
+                break;
+            }
+            e->counts.rejected++;
+            if (grow((void **)&e->rejects, &e->cap_rejects, e->nrejects + 1,
+                     sizeof(reject))) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            reject *x = &e->rejects[e->nrejects++];
+            const char *src = opine_reader_error_source(r);
+            x->source = strdup(src ? src : "");
+            x->position = opine_reader_error_position(r);
+            x->message = strdup(opine_reader_error(r));
+            if (x->source == NULL || x->message == NULL) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            if (e->o->on_reject)
+                e->o->on_reject(e->o->ctx, x->message);
+        }
+        if (rc == 0)
+            rc = process_batch(e);
+        batch_release(e);
+        progress(e, stage, e->counts.documents, 0, r);
+    }
+    opine_reader_free(r);
+    return rc;
+}
+
+static int64_t count_pending(engine *e, const char *sql)
+{
+    sqlite3_stmt *q;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    return n;
+}
+
+/* Take the documents the database holds that this stage has not done. */
+static int pass_pending(engine *e, const char *stage)
+{
+    int tokenize = (e->flags & DO_TOKENIZE) != 0;
+    const char *sql = tokenize
+                          ? "SELECT d.id, d.body, d.bytes FROM documents d"
+                            " WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM"
+                            " stage_done s WHERE s.stage = 'tokenize' AND"
+                            " s.doc = d.id) ORDER BY d.id LIMIT ?2"
+                          : "SELECT t.doc, t.stream, 0 FROM doc_tokens t"
+                            " WHERE t.doc > ?1 AND NOT EXISTS (SELECT 1 FROM"
+                            " stage_done s WHERE s.stage = 'stem' AND"
+                            " s.doc = t.doc) ORDER BY t.doc LIMIT ?2";
+    int64_t pending = count_pending(
+        e, tokenize ? "SELECT count(*) FROM documents d WHERE NOT EXISTS"
+                      " (SELECT 1 FROM stage_done s WHERE s.stage ="
+                      " 'tokenize' AND s.doc = d.id)"
+                    : "SELECT count(*) FROM doc_tokens t WHERE NOT EXISTS"
+                      " (SELECT 1 FROM stage_done s WHERE s.stage = 'stem'"
+                      " AND s.doc = t.doc)");
+    if (pending == 0)
+        return 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading pending documents");
+    size_t max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
+    int64_t last = 0, done = 0;
+    int rc = 0;
+    for (;;) {
+        if (stopped(e)) {
+            rc = OPINE_EINTERRUPTED;
+            break;
+        }
+        sqlite3_bind_int64(q, 1, last);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)max_docs);
+        while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+            if (grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
+                     sizeof(job))) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            job *j = &e->jobs[e->njobs++];
+            j->id = last = sqlite3_column_int64(q, 0);
+            j->blob_in_len = (size_t)sqlite3_column_bytes(q, 1);
+            j->blob_in = malloc(j->blob_in_len + 1);
+            if (j->blob_in == NULL) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            memcpy(j->blob_in, sqlite3_column_blob(q, 1), j->blob_in_len);
+            j->text_len = (size_t)sqlite3_column_int64(q, 2);
+            e->counts.records++;
+        }
+        sqlite3_reset(q);
+        if (rc || e->njobs == 0)
+            break;
+        size_t n = e->njobs;
+        rc = process_batch(e);
+        e->counts.documents += rc == 0 ? (int64_t)n : 0;
+        batch_release(e);
+        done += (int64_t)n;
+        progress(e, stage, done, pending, NULL);
+        if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
+            rc = db_fail(e, "updating the run");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* The most frequent surface form of each stem, ties to the smallest. */
+static int update_surfaces(engine *e)
+{
+    if (opine_store_exec(e->st,
+                         "UPDATE stems SET surface = (SELECT type FROM types"
+                         " WHERE types.stem = stems.id ORDER BY cf DESC, type"
+                         " LIMIT 1)"))
+        return db_fail(e, "choosing surface forms");
+    return 0;
+}
+
+static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
+{
+    const char *status = rc == OPINE_EINTERRUPTED ? "interrupted"
+                         : rc < 0                 ? "failed"
+                         : e->counts.rejected     ? "rejected"
+                                                  : "ok";
+    if (rc < 0 && rc != OPINE_EINTERRUPTED && e->errmsg == NULL)
+        e->errmsg = fmt("%s%s", opine_strerror(rc), "");
+    if (e->run_id)
+        opine_run_finish(e->st, e->run_id, status, &e->counts, e->errmsg);
+    if (counts)
+        *counts = e->counts;
+    if (errmsg) {
+        *errmsg = e->errmsg;
+        e->errmsg = NULL;
+    }
+    free(e->errmsg);
+    engine_release(e);
+    if (rc < 0)
+        return rc;
+    return e->counts.rejected ? 1 : 0;
+}
+
+static int start(engine *e, opine_store *st, const opine_engine_opts *o,
+                 int flags, const char *stage)
+{
+    int rc = opine_run_begin(st, stage, o->params, &e->run_id);
+    if (rc) {
+        e->st = st;
+        e->db = opine_store_db(st);
+        return db_fail(e, "starting a run");
+    }
+    int64_t run_id = e->run_id;
+    rc = engine_init(e, st, o, flags);
+    e->run_id = run_id;
+    return rc;
+}
+
+int opine_stage_ingest(opine_store *st, const char *const *paths, size_t npaths,
+                       const opine_engine_opts *o, opine_run_counts *counts,
+                       char **errmsg)
+{
+    engine e = {0};
+    int rc = start(&e, st, o, DO_INGEST, "ingest");
+    if (rc == 0)
+        rc = pass_inputs(&e, "ingest", paths, npaths);
+    return finish(&e, rc, counts, errmsg);
+}
+
+int opine_stage_tokenize(opine_store *st, const opine_engine_opts *o,
+                         opine_run_counts *counts, char **errmsg)
+{
+    engine e = {0};
+    int rc = start(&e, st, o, DO_TOKENIZE, "tokenize");
+    if (rc == 0)
+        rc = pass_pending(&e, "tokenize");
+    return finish(&e, rc, counts, errmsg);
+}
+
+int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
+                     opine_run_counts *counts, char **errmsg)
+{
+    engine e = {0};
+    int rc = start(&e, st, o, DO_STEM, "stem");
+    if (rc == 0)
+        rc = stem_pending_types(&e);
+    if (rc == 0)
+        rc = pass_pending(&e, "stem");
+    if (rc == 0)
+        rc = update_surfaces(&e);
+    return finish(&e, rc, counts, errmsg);
+}
+
+int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
+                    const opine_engine_opts *o, opine_run_counts *counts,
+                    char **errmsg)
+{
+    engine e = {0};
+    int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM, "run");
+    /* Types a tokenize-only run left unstemmed get their stems first. */
+    if (rc == 0)
+        rc = stem_pending_types(&e);
+    if (rc == 0)
+        rc = pass_inputs(&e, "run", paths, npaths);
+    /* Then whatever earlier runs left half done, stage by stage. */
+    if (rc == 0) {
+        e.flags = DO_TOKENIZE | DO_STEM;
+        rc = pass_pending(&e, "tokenize");
+    }
+    if (rc == 0) {
+        e.flags = DO_STEM;
+        rc = pass_pending(&e, "stem");
+    }
+    if (rc == 0)
+        rc = update_surfaces(&e);
+    return finish(&e, rc, counts, errmsg);
+}

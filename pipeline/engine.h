@@ -1,0 +1,65 @@
+/* pipeline/engine.h — runs the stages over batches of documents into a store.
+ *
+ * Each stage takes only the documents it has not processed yet (stage_done),
+ * in batches; each batch is one transaction that writes the stage's rows,
+ * its stage_done marks, the terms/types counters it changes and the run's
+ * counters together. So terms always equals the sums over doc_terms, and a
+ * run killed at any moment resumes, when rerun, to the same result.
+ *
+ * Within a batch, work that needs no database (hashing, compressing,
+ * tokenizing, encoding, counting) runs on `threads` threads; everything that
+ * touches SQLite or the vocabulary runs on the calling thread, in document
+ * order, so results never depend on the number of threads.
+ */
+#ifndef OPINE_PIPELINE_ENGINE_H
+#define OPINE_PIPELINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corpus/reader.h"
+#include "pipeline/store.h"
+
+typedef struct opine_progress {
+    const char *stage;    /* "ingest", "tokenize", "stem", "run" */
+    int64_t documents;    /* documents done so far in this stage */
+    int64_t pending;      /* documents the stage started with, 0 unknown */
+    uint64_t bytes;       /* input bytes consumed (ingest, run) */
+    uint64_t bytes_total; /* input size when known, else 0 */
+} opine_progress;
+
+typedef struct opine_engine_opts {
+    int threads;        /* worker threads, >= 1 */
+    const char *lang;   /* stemmer language; NULL: "english" */
+    const char *params; /* JSON of the command's parameters, for runs */
+    opine_reader_opts reader;
+    size_t batch_bytes; /* text per batch; 0: 8 MiB */
+    size_t batch_docs;  /* documents per batch; 0: 4096 */
+    /* Called on the calling thread; may be NULL. */
+    void (*on_reject)(void *ctx, const char *message);
+    void (*on_progress)(void *ctx, const opine_progress *p);
+    void *ctx;
+    /* When non-NULL and set non-zero (e.g. by a signal handler), the
+     * engine stops after the batch in flight and returns
+     * OPINE_EINTERRUPTED. */
+    volatile int *stop;
+} opine_engine_opts;
+
+/* The stages. Each records one run in `runs` and fills *counts. Return 0
+ * (every record taken), 1 (finished, but some records were rejected: see
+ * rejects), or a negative error; *errmsg (when not NULL) then gets a
+ * malloc'd message for the user. */
+int opine_stage_ingest(opine_store *st, const char *const *paths, size_t npaths,
+                       const opine_engine_opts *o, opine_run_counts *counts,
+                       char **errmsg);
+int opine_stage_tokenize(opine_store *st, const opine_engine_opts *o,
+                         opine_run_counts *counts, char **errmsg);
+int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
+                     opine_run_counts *counts, char **errmsg);
+/* ingest + tokenize + stem in one pass over the inputs, then the same
+ * stages over anything an earlier run left pending. */
+int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
+                    const opine_engine_opts *o, opine_run_counts *counts,
+                    char **errmsg);
+
+#endif

@@ -1,0 +1,389 @@
+/* pipeline/store.c — opening the SQLite file, schema v1, runs and meta. */
+#include "pipeline/store.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/error.h"
+
+struct opine_store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Tables first, then the views analysts query. Ids are integers chosen by
+ * opine; documents are identified across databases by hash and ext_id,
+ * types and stems by their text, so shards merge by joining on those. */
+static const char SCHEMA_V1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    " WITHOUT ROWID;\n"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, stage TEXT NOT NULL,"
+    " params TEXT, pid INTEGER, started TEXT NOT NULL, finished TEXT,"
+    " status TEXT NOT NULL, records INTEGER NOT NULL DEFAULT 0,"
+    " documents INTEGER NOT NULL DEFAULT 0,"
+    " duplicates INTEGER NOT NULL DEFAULT 0,"
+    " skipped INTEGER NOT NULL DEFAULT 0,"
+    " rejected INTEGER NOT NULL DEFAULT 0, message TEXT);\n"
+    "CREATE TABLE rejects(run INTEGER NOT NULL, source TEXT,"
+    " position INTEGER, error TEXT NOT NULL);\n"
+    "CREATE TABLE documents(id INTEGER PRIMARY KEY, hash BLOB NOT NULL"
+    " UNIQUE, ext_id TEXT, source TEXT, position INTEGER, title TEXT,"
+    " author TEXT, outlet TEXT, published TEXT, url TEXT,"
+    " bytes INTEGER NOT NULL, run INTEGER NOT NULL, body BLOB NOT NULL);\n"
+    "CREATE TABLE duplicates(doc INTEGER NOT NULL, source TEXT NOT NULL,"
+    " position INTEGER NOT NULL, ext_id TEXT, run INTEGER NOT NULL,"
+    " PRIMARY KEY(source, position, doc)) WITHOUT ROWID;\n"
+    "CREATE TABLE doc_meta(doc INTEGER NOT NULL, key TEXT NOT NULL,"
+    " value TEXT, PRIMARY KEY(doc, key)) WITHOUT ROWID;\n"
+    "CREATE TABLE types(id INTEGER PRIMARY KEY, type TEXT NOT NULL UNIQUE,"
+    " stem INTEGER, stopword INTEGER NOT NULL DEFAULT 0,"
+    " cf INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX types_stem ON types(stem);\n"
+    "CREATE TABLE stems(id INTEGER PRIMARY KEY, stem TEXT NOT NULL,"
+    " lang TEXT NOT NULL, surface TEXT, UNIQUE(lang, stem));\n"
+    "CREATE TABLE doc_tokens(doc INTEGER PRIMARY KEY,"
+    " tokens INTEGER NOT NULL, sentences INTEGER NOT NULL,"
+    " stream BLOB NOT NULL);\n"
+    "CREATE TABLE doc_terms(doc INTEGER NOT NULL, stem INTEGER NOT NULL,"
+    " tf INTEGER NOT NULL, PRIMARY KEY(doc, stem)) WITHOUT ROWID;\n"
+    "CREATE TABLE terms(stem INTEGER PRIMARY KEY, df INTEGER NOT NULL,"
+    " cf INTEGER NOT NULL);\n"
+    "CREATE TABLE stage_done(stage TEXT NOT NULL, doc INTEGER NOT NULL,"
+    " run INTEGER NOT NULL, PRIMARY KEY(stage, doc)) WITHOUT ROWID;\n"
+    /* Views: what analysts ask for, by name rather than by id. */
+    "CREATE VIEW v_documents AS SELECT d.id, d.ext_id, d.title, d.author,"
+    " d.outlet, d.published, d.url, d.bytes, t.tokens, t.sentences,"
+    " d.source, d.position FROM documents d"
+    " LEFT JOIN doc_tokens t ON t.doc = d.id;\n"
+    "CREATE VIEW v_terms AS SELECT s.stem, s.surface, s.lang, t.df, t.cf,"
+    " ln((SELECT count(*) FROM stage_done WHERE stage = 'stem') * 1.0"
+    " / t.df) AS idf FROM terms t JOIN stems s ON s.id = t.stem;\n"
+    "CREATE VIEW v_doc_terms AS SELECT dt.doc, s.stem, s.surface, dt.tf"
+    " FROM doc_terms dt JOIN stems s ON s.id = dt.stem;\n"
+    "CREATE VIEW v_tfidf AS SELECT dt.doc, s.stem, s.surface, dt.tf,"
+    " dt.tf * ln((SELECT count(*) FROM stage_done WHERE stage = 'stem')"
+    " * 1.0 / t.df) AS tfidf FROM doc_terms dt"
+    " JOIN terms t ON t.stem = dt.stem JOIN stems s ON s.id = dt.stem;\n"
+    "CREATE VIEW v_outlet_terms AS SELECT d.outlet, s.stem, s.surface,"
+    " count(*) AS df, sum(dt.tf) AS cf FROM doc_terms dt"
+    " JOIN documents d ON d.id = dt.doc JOIN stems s ON s.id = dt.stem"
+    " GROUP BY d.outlet, dt.stem;\n";
+
+static char *xstrdup_printf(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, fmt, a, b ? b : "");
+    return s;
+}
+
+sqlite3 *opine_store_db(opine_store *st)
+{
+    return st->db;
+}
+
+const char *opine_store_path(const opine_store *st)
+{
+    return st->path;
+}
+
+const char *opine_store_errmsg(opine_store *st)
+{
+    return sqlite3_errmsg(st->db);
+}
+
+int opine_store_exec(opine_store *st, const char *sql)
+{
+    return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                    : OPINE_EDB;
+}
+
+char *opine_store_meta_get(opine_store *st, const char *key)
+{
+    sqlite3_stmt *q;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
+                           &q, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        v = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return v;
+}
+
+int opine_store_meta_set(opine_store *st, const char *key, const char *value)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT OR REPLACE INTO meta(key, value)"
+                           " VALUES(?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int schema_version(opine_store *st, int *version)
+{
+    sqlite3_stmt *q;
+    *version = 0;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT count(*) FROM sqlite_schema"
+                           " WHERE type = 'table' AND name = 'meta'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int has_meta = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (!has_meta)
+        return 0;
+    char *v = opine_store_meta_get(st, "schema_version");
+    *version = v ? atoi(v) : -1;
+    free(v);
+    return 0;
+}
+
+static int create_schema(opine_store *st)
+{
+    char now[32];
+    time_t t = time(NULL);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    char version[16];
+    snprintf(version, sizeof version, "%d", OPINE_SCHEMA_VERSION);
+    if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
+        return OPINE_EDB;
+    int v;
+    /* Another process may have created it between our look and BEGIN. */
+    if (schema_version(st, &v) == 0 && v != 0)
+        return opine_store_exec(st, "COMMIT");
+    if (opine_store_exec(st, SCHEMA_V1) != 0 ||
+        opine_store_meta_set(st, "schema_version", version) != 0 ||
+        opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
+        opine_store_meta_set(st, "created", now) != 0 ||
+        opine_store_exec(st, "COMMIT") != 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return OPINE_EDB;
+    }
+    return 0;
+}
+
+int opine_store_open(opine_store **out, const char *path, int flags,
+                     char **errmsg)
+{
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    opine_store *st = calloc(1, sizeof(*st));
+    if (st == NULL || (st->path = strdup(path)) == NULL) {
+        free(st);
+        return OPINE_ENOMEM;
+    }
+    int oflags =
+        (flags & OPINE_STORE_READONLY)
+            ? SQLITE_OPEN_READONLY
+            : SQLITE_OPEN_READWRITE |
+                  ((flags & OPINE_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        if (errmsg)
+            *errmsg = xstrdup_printf("cannot open '%s': %s", path,
+                                     st->db ? sqlite3_errmsg(st->db)
+                                            : "out of memory");
+        opine_store_close(st);
+        return rc == SQLITE_NOMEM ? OPINE_ENOMEM : OPINE_EIO;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    /* WAL: a killed writer never damages committed batches and readers
+     * (opine sql, opine status) work while a run writes. NORMAL sync is
+     * durable against process death; only a power cut may lose the last
+     * transactions, never consistency. */
+    if (!(flags & OPINE_STORE_READONLY))
+        opine_store_exec(st, "PRAGMA journal_mode = WAL;"
+                             "PRAGMA synchronous = NORMAL;");
+    opine_store_exec(st, "PRAGMA cache_size = -65536;"
+                         "PRAGMA temp_store = MEMORY;");
+    int version;
+    if (schema_version(st, &version) != 0) {
+        if (errmsg)
+            *errmsg = xstrdup_printf("cannot read '%s': %s", path,
+                                     sqlite3_errmsg(st->db));
+        opine_store_close(st);
+        return OPINE_EDB;
+    }
+    if (version == 0 && !(flags & OPINE_STORE_READONLY)) {
+        if (create_schema(st) != 0) {
+            if (errmsg)
+                *errmsg = xstrdup_printf("cannot create schema in '%s': %s",
+                                         path, sqlite3_errmsg(st->db));
+            opine_store_close(st);
+            return OPINE_EDB;
+        }
+        version = OPINE_SCHEMA_VERSION;
+    }
+    if (version != OPINE_SCHEMA_VERSION) {
+        if (errmsg)
+            *errmsg = xstrdup_printf(
+                version == 0 ? "'%s' is not an opine database%s"
+                             : "'%s' has an unsupported schema version%s",
+                path, NULL);
+        opine_store_close(st);
+        return OPINE_ESCHEMA;
+    }
+    *out = st;
+    return 0;
+}
+
+void opine_store_close(opine_store *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+static void now_iso(char buf[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* A run whose process is gone was killed: say so instead of 'running'. */
+static int mark_dead_runs(opine_store *st)
+{
+    sqlite3_stmt *q, *u;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, pid FROM runs WHERE status = 'running'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE runs SET status = 'interrupted'"
+                           " WHERE id = ?",
+                           -1, &u, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return OPINE_EDB;
+    }
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
+        if (pid > 0 && pid != getpid() && kill(pid, 0) == 0)
+            continue; /* still alive */
+        if (pid > 0 && pid != getpid() && errno == EPERM)
+            continue;
+        sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
+        sqlite3_step(u);
+        sqlite3_reset(u);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    return 0;
+}
+
+int opine_run_begin(opine_store *st, const char *stage, const char *params,
+                    int64_t *run_id)
+{
+    char now[32];
+    now_iso(now);
+    sqlite3_stmt *q;
+    if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
+        return OPINE_EDB;
+    mark_dead_runs(st);
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO runs(stage, params, pid, started,"
+                           " status) VALUES(?, ?, ?, ?, 'running')",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(q, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, params, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, getpid());
+    sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    *run_id = sqlite3_last_insert_rowid(st->db);
+    return opine_store_exec(st, "COMMIT");
+fail:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return OPINE_EDB;
+}
+
+static int bind_counts(sqlite3_stmt *q, const opine_run_counts *c)
+{
+    sqlite3_bind_int64(q, 1, c->records);
+    sqlite3_bind_int64(q, 2, c->documents);
+    sqlite3_bind_int64(q, 3, c->duplicates);
+    sqlite3_bind_int64(q, 4, c->skipped);
+    sqlite3_bind_int64(q, 5, c->rejected);
+    return 0;
+}
+
+int opine_run_update(opine_store *st, int64_t run_id, const opine_run_counts *c)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE runs SET records = ?1, documents = ?2,"
+                           " duplicates = ?3, skipped = ?4, rejected = ?5"
+                           " WHERE id = ?6",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    bind_counts(q, c);
+    sqlite3_bind_int64(q, 6, run_id);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
+                     const opine_run_counts *c, const char *message)
+{
+    char now[32];
+    now_iso(now);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE runs SET records = ?1, documents = ?2,"
+                           " duplicates = ?3, skipped = ?4, rejected = ?5,"
+                           " status = ?6, finished = ?7, message = ?8"
+                           " WHERE id = ?9",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    bind_counts(q, c);
+    sqlite3_bind_text(q, 6, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, run_id);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int opine_run_reject(opine_store *st, int64_t run_id, const char *source,
+                     uint64_t position, const char *error)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO rejects(run, source, position, error)"
+                           " VALUES(?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_text(q, 2, source, -1, SQLITE_STATIC);
+    if (position)
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)position);
+    sqlite3_bind_text(q, 4, error, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    return rc;
+}

@@ -1,0 +1,80 @@
+/* pipeline/store.h — the one SQLite file opine writes: schema, runs, meta.
+ *
+ * Schema v1 (the whole text is in store.c, SCHEMA_V1):
+ *   meta(key, value)              schema_version, opine_version, language...
+ *   runs(id, stage, params, ...)  one row per stage run with its counters
+ *   rejects(run, source, position, error)   every record a run refused
+ *   documents(id, hash, ext_id, source, position, title, author, outlet,
+ *             published, url, bytes, run, body)  body = zlib(text)
+ *   duplicates(doc, source, position, ext_id, run)  exact copies seen
+ *   doc_meta(doc, key, value)
+ *   types(id, type, stem, stopword, cf)   lowercased surface forms
+ *   stems(id, stem, lang, surface)        surface = most frequent type
+ *   doc_tokens(doc, tokens, sentences, stream)  see pipeline/tokstream.h
+ *   doc_terms(doc, stem, tf)
+ *   terms(stem, df, cf)
+ *   stage_done(stage, doc, run)           which stage has seen which doc
+ *
+ * Every batch a stage writes is one transaction, so a database is always
+ * consistent: a killed run loses at most the batch in flight, and rerunning
+ * takes only what no earlier run finished.
+ */
+#ifndef OPINE_PIPELINE_STORE_H
+#define OPINE_PIPELINE_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#define OPINE_SCHEMA_VERSION 1
+
+typedef struct opine_store opine_store;
+
+enum {
+    OPINE_STORE_READONLY = 1, /* open read-only; the file must exist */
+    OPINE_STORE_CREATE = 2,   /* create the file and schema if missing */
+};
+
+/* Open (and create or check the schema of) the database at path. On error
+ * *errmsg (when not NULL) receives a malloc'd message the caller frees. */
+int opine_store_open(opine_store **out, const char *path, int flags,
+                     char **errmsg);
+void opine_store_close(opine_store *st);
+
+sqlite3 *opine_store_db(opine_store *st);
+const char *opine_store_path(const opine_store *st);
+
+/* Run one statement or several with no results; 0 or OPINE_EDB. */
+int opine_store_exec(opine_store *st, const char *sql);
+
+/* The last SQLite error message on this connection. */
+const char *opine_store_errmsg(opine_store *st);
+
+/* meta: get returns a malloc'd value or NULL; set replaces. */
+char *opine_store_meta_get(opine_store *st, const char *key);
+int opine_store_meta_set(opine_store *st, const char *key, const char *value);
+
+/* Counters of one run, as stored in the runs table. */
+typedef struct opine_run_counts {
+    int64_t records;    /* records read, or documents taken by a stage */
+    int64_t documents;  /* documents written or processed */
+    int64_t duplicates; /* exact copies of a stored document */
+    int64_t skipped;    /* already in the database from an earlier run */
+    int64_t rejected;   /* refused records, each in rejects */
+} opine_run_counts;
+
+/* Start a run: marks runs left 'running' by dead processes 'interrupted',
+ * inserts a 'running' row and commits it. */
+int opine_run_begin(opine_store *st, const char *stage, const char *params,
+                    int64_t *run_id);
+/* Store the counters (inside the caller's batch transaction). */
+int opine_run_update(opine_store *st, int64_t run_id,
+                     const opine_run_counts *c);
+/* Finish: status is "ok", "rejected" (finished, some records refused),
+ * "interrupted" or "failed"; message may be NULL. */
+int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
+                     const opine_run_counts *c, const char *message);
+/* Record a refused record (inside the caller's transaction). */
+int opine_run_reject(opine_store *st, int64_t run_id, const char *source,
+                     uint64_t position, const char *error);
+
+#endif

@@ -1,0 +1,153 @@
+/* pipeline/strmap.c — open-addressing string map with an append-only arena.
+ *
+ * HOW IT WORKS: slots hold (hash, key pointer, key length, value); lookups
+ * probe linearly from hash & mask and compare the full 64-bit hash before
+ * the bytes. The table doubles at 50% load. Keys live in arena blocks of at
+ * least 1 MiB that are never reallocated, so a key pointer is stable.
+ */
+#include "pipeline/strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "pipeline/error.h"
+
+typedef struct slot {
+    uint64_t hash;
+    const char *key;
+    uint32_t len;
+    int64_t value;
+} slot;
+
+typedef struct block {
+    struct block *next;
+    size_t used, size;
+    char data[];
+} block;
+
+struct opine__strmap {
+    slot *slots;
+    size_t mask, count;
+    block *arena;
+};
+
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+int opine__strmap_new(opine__strmap **out)
+{
+    opine__strmap *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return OPINE_ENOMEM;
+    m->mask = 1023;
+    m->slots = calloc(m->mask + 1, sizeof(slot));
+    if (m->slots == NULL) {
+        free(m);
+        return OPINE_ENOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+void opine__strmap_free(opine__strmap *m)
+{
+    if (m == NULL)
+        return;
+    for (block *b = m->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(m->slots);
+    free(m);
+}
+
+static slot *find(const opine__strmap *m, uint64_t h, const char *key,
+                  size_t len)
+{
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        slot *s = &m->slots[i];
+        if (s->key == NULL)
+            return s;
+        if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+            return s;
+    }
+}
+
+int64_t opine__strmap_get(const opine__strmap *m, const char *key, size_t len)
+{
+    uint64_t h = XXH3_64bits(key, len);
+    return find(m, h, key, len)->value;
+}
+
+static int grow(opine__strmap *m)
+{
+    size_t nmask = m->mask * 2 + 1;
+    slot *ns = calloc(nmask + 1, sizeof(slot));
+    if (ns == NULL)
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i <= m->mask; i++) {
+        slot *s = &m->slots[i];
+        if (s->key == NULL)
+            continue;
+        size_t j = s->hash & nmask;
+        while (ns[j].key)
+            j = (j + 1) & nmask;
+        ns[j] = *s;
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->mask = nmask;
+    return 0;
+}
+
+static const char *arena_copy(opine__strmap *m, const char *key, size_t len)
+{
+    block *b = m->arena;
+    if (b == NULL || b->size - b->used < len + 1) {
+        size_t size = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
+        b = malloc(sizeof(block) + size);
+        if (b == NULL)
+            return NULL;
+        b->next = m->arena;
+        b->used = 0;
+        b->size = size;
+        m->arena = b;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, key, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
+
+int opine__strmap_put(opine__strmap *m, const char *key, size_t len,
+                      int64_t value)
+{
+    if (len > UINT32_MAX)
+        return OPINE_ETOOBIG;
+    uint64_t h = XXH3_64bits(key, len);
+    slot *s = find(m, h, key, len);
+    if (s->key) {
+        s->value = value;
+        return 0;
+    }
+    if ((m->count + 1) * 2 > m->mask + 1) {
+        if (grow(m) != 0)
+            return OPINE_ENOMEM;
+        s = find(m, h, key, len);
+    }
+    const char *copy = arena_copy(m, key, len);
+    if (copy == NULL)
+        return OPINE_ENOMEM;
+    s->hash = h;
+    s->key = copy;
+    s->len = (uint32_t)len;
+    s->value = value;
+    m->count++;
+    return 0;
+}
+
+size_t opine__strmap_count(const opine__strmap *m)
+{
+    return m->count;
+}

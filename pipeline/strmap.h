@@ -1,0 +1,30 @@
+/* pipeline/strmap.h — a string → integer hash map for the vocabulary.
+ *
+ * Keys are copied into an arena that never moves, so the key pointers handed
+ * out stay valid until the map is freed. Memory grows with the number of
+ * distinct keys (the vocabulary), never with how often they are looked up.
+ * Not thread-safe for writes; concurrent opine__strmap_get() calls are safe
+ * while nobody writes.
+ */
+#ifndef OPINE_PIPELINE_STRMAP_H
+#define OPINE_PIPELINE_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct opine__strmap opine__strmap;
+
+int opine__strmap_new(opine__strmap **out);
+void opine__strmap_free(opine__strmap *m);
+
+/* The value stored for key[0..len), or 0 when absent (values must be > 0). */
+int64_t opine__strmap_get(const opine__strmap *m, const char *key, size_t len);
+
+/* Store value (> 0) for key[0..len), replacing any earlier value. Returns 0
+ * or OPINE_ENOMEM. */
+int opine__strmap_put(opine__strmap *m, const char *key, size_t len,
+                      int64_t value);
+
+size_t opine__strmap_count(const opine__strmap *m);
+
+#endif
