@@ -1,4 +1,5 @@
 /* pipeline/cmd_stages.c — opine run, ingest, tokenize and stem. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -206,8 +207,10 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
     a->reader.nmeta = a->nmeta;
     char **pos = argv + optind;
     int npos = argc - optind;
-    if (!a->db && npos > 0 && (!want_inputs || npos > 1) &&
-        cli_looks_like_db(pos[0])) {
+    /* The first argument is the database when it looks like one; a lone
+     * "x.db" given to a command that wants inputs is a database without
+     * inputs, which the check below reports. */
+    if (!a->db && npos > 0 && cli_looks_like_db(pos[0])) {
         a->db = pos[0];
         pos++;
         npos--;
@@ -218,6 +221,12 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         if (npos == 0) {
             cli_error("no input given; see 'opine %s --help'", name);
             return CLI_FATAL;
+        }
+        for (int i = 0; i < npos; i++) {
+            if (strcmp(pos[i], "-") != 0 && access(pos[i], R_OK) != 0) {
+                cli_error("cannot read '%s': %s", pos[i], strerror(errno));
+                return CLI_FATAL;
+            }
         }
         a->inputs = pos;
         a->ninputs = npos;

@@ -1,0 +1,94 @@
+# tests/lib.sh — helpers shared by the end-to-end tests (sourced, not run).
+# ctest sets OPINE (the binary), OPINE_SRC, OPINE_SHARED, OPINE_TESTDATA.
+set -euo pipefail
+: "${OPINE:?run through ctest: OPINE must name the opine binary}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/opine-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+PASSED=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+ok() {
+    PASSED=$((PASSED + 1))
+    echo "ok $PASSED - $*"
+}
+
+# Skip the whole test (ctest reports exit 77 as skipped).
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+q() { sqlite3 -batch -noheader "$@"; }
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+    [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+    ok "$1"
+}
+
+# Run opine expecting exit code $1; output goes to $WORK/out and $WORK/err.
+run_opine() {
+    local want=$1
+    shift
+    local got=0
+    "$OPINE" "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
+    if [ "$got" != "$want" ]; then
+        cat "$WORK/err" >&2
+        fail "opine $* exited $got, expected $want"
+    fi
+}
+
+# Term statistics are exact: terms equals the sums over doc_terms, and each
+# document's summed tf equals its counted tokens.
+check_exact() {
+    local db=$1
+    local bad
+    bad=$(q "$db" "SELECT count(*) FROM terms t FULL JOIN
+          (SELECT stem, count(*) AS df, sum(tf) AS cf FROM doc_terms
+           GROUP BY stem) x ON x.stem = t.stem
+          WHERE x.df IS NOT t.df OR x.cf IS NOT t.cf")
+    expect_eq "terms.df/cf equal doc_terms sums in $(basename "$db")" 0 "$bad"
+    bad=$(q "$db" "SELECT count(*) FROM doc_tokens k LEFT JOIN
+          (SELECT doc, sum(tf) AS n FROM doc_terms GROUP BY doc) x
+          ON x.doc = k.doc WHERE coalesce(x.n, 0) != k.tokens")
+    expect_eq "each document's tf sum equals its token count" 0 "$bad"
+    bad=$(q "$db" "SELECT count(*) FROM types WHERE cf > 0 AND stem IS NULL")
+    expect_eq "every counted type has a stem" 0 "$bad"
+}
+
+# Statements that give one database's term statistics by text, so that two
+# databases compare whatever ids they assigned.
+terms_by_text() {
+    local s=$1
+    echo "SELECT st.stem, t.df, t.cf FROM $s.terms t
+          JOIN $s.stems st ON st.id = t.stem"
+}
+doc_terms_by_text() {
+    local s=$1
+    echo "SELECT hex(d.hash), st.stem, dt.tf FROM $s.doc_terms dt
+          JOIN $s.documents d ON d.id = dt.doc
+          JOIN $s.stems st ON st.id = dt.stem"
+}
+
+# same_stats DB1 DB2: terms and doc_terms hold the same content, checked
+# with EXCEPT both ways.
+same_stats() {
+    local a=$1 b=$2 what=$3 n
+    for f in terms_by_text doc_terms_by_text; do
+        n=$(q "$a" "ATTACH '$b' AS other;
+            SELECT count(*) FROM ($($f main) EXCEPT $($f other));")
+        expect_eq "$what: $f of $(basename "$a") EXCEPT $(basename "$b")" 0 "$n"
+        n=$(q "$a" "ATTACH '$b' AS other;
+            SELECT count(*) FROM ($($f other) EXCEPT $($f main));")
+        expect_eq "$what: $f of $(basename "$b") EXCEPT $(basename "$a")" 0 "$n"
+    done
+}
+
+# done_testing: the closing line ctest logs show.
+done_testing() {
+    echo "$PASSED passed, 0 failed"
+}
