@@ -20,7 +20,6 @@
 #include "pipeline/error.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 static const char *const month_names[12] = {
@@ -245,6 +244,18 @@ int opine_date_normalize(const char *raw, char out[11])
         ok = parse_named(s, &y, &m, &d);
     if (!ok || !valid_ymd(y, m, d))
         return OPINE_EFORMAT;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    /* Written by hand: valid_ymd() bounds the fields, but snprintf would
+     * make the compiler warn that "%04d" might not fit. */
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = '\0';
     return 0;
 }
