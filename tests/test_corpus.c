@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -270,6 +271,8 @@ static void test05_directory(void **state)
     write_str("t05/b/deeper/1.txt", "b1"); /* "deeper" < "e.txt" */
     write_str("t05/.dot.txt", "hidden");
     write_str("t05/.hidden/x.txt", "hidden");
+    /* A symlink back up the tree must not send the walk round forever. */
+    assert_int_equal(symlink("..", fixture_path("t05/b/loop")), 0);
 
     r = open1(fixture_path("t05"), NULL);
     for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -544,6 +547,28 @@ static void test11_corrupt_gzip(void **state)
         opine_doc_release(&doc);
     assert_int_equal(rc, OPINE_ECORRUPT);
     assert_non_null(strstr(opine_reader_error(r), "corrupt gzip stream"));
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* A truncated gzip of plain text: the one document is lost. */
+    {
+        char text[20000];
+        memset(text, 'a', sizeof(text) - 1);
+        text[sizeof(text) - 1] = '\0';
+        for (size_t i = 80; i < sizeof(text) - 1; i += 81)
+            text[i] = '\n';
+        for (size_t i = 0; i < sizeof(text) - 1; i += 7) /* less squeezable */
+            text[i] = (char)('a' + (i * 31) % 26);
+        path = write_gz("t11.txt.gz", text, "wb");
+        assert_int_equal(truncate(path, file_size(path) - 40), 0);
+    }
+    r = open1(path, NULL);
+    /* The error names the line the cut fell in. */
+    expect_err(r, OPINE_ECORRUPT, "t11.txt.gz: line ");
+    assert_non_null(strstr(opine_reader_error(r),
+                           "truncated gzip stream; the rest of the file is "
+                           "lost"));
+    assert_in_range(opine_reader_error_position(r), 2, 247);
     expect_end(r);
     opine_reader_free(r);
 
@@ -857,6 +882,83 @@ static void test20_formats(void **state)
     }
 }
 
+/* 21: a 64 MiB line over max_record is skipped in constant memory. */
+static void test21_huge_line_memory(void **state)
+{
+    opine_reader_opts opts = {0};
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = fixture_path("t21.jsonl");
+    struct rusage before, after;
+    char block[65536];
+    opine_reader *r;
+    FILE *f;
+    int i;
+    (void)state;
+
+    memset(block, 'y', sizeof(block));
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("{\"text\":\"", f);
+    for (i = 0; i < 1024; i++)
+        assert_int_equal(fwrite(block, 1, sizeof(block), f), sizeof(block));
+    fputs("\"}\n{\"text\":\"after\"}\n", f);
+    assert_int_equal(fclose(f), 0);
+
+    opts.max_record = 4096;
+    getrusage(RUSAGE_SELF, &before);
+    r = open1(path, &opts);
+    expect_err(r, OPINE_ETOOBIG, "line 1: record of more than 4096 bytes");
+    expect_doc(r, &doc, "after");
+    assert_int_equal(doc.position, 2);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    getrusage(RUSAGE_SELF, &after);
+    /* ru_maxrss is in KiB: the peak may not grow by anything near 64 MiB. */
+    if (after.ru_maxrss - before.ru_maxrss > 16 * 1024)
+        fail_msg("peak memory grew by %ld KiB",
+                 after.ru_maxrss - before.ru_maxrss);
+    assert_int_equal(unlink(path), 0);
+}
+
+/* 22: a NUL byte inside a later JSON line is a malformed record only. */
+static void test22_nul_in_line(void **state)
+{
+    static const char data[] = "{\"text\":\"a\"}\n{\"text\":\"b\0c\"}\n"
+                               "{\"text\":\"d\"}\n";
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_file("t22.jsonl", data, sizeof(data) - 1), NULL);
+    expect_err(r, OPINE_EBINARY, "t22.jsonl: binary file");
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* Past the first 8 KiB the file is taken as JSON lines, and the line
+     * with the NUL alone is rejected. */
+    {
+        size_t n = 9000, len = 0;
+        char *big = malloc(n + sizeof(data));
+        assert_non_null(big);
+        while (len + 16 < n)
+            len += (size_t)sprintf(big + len, "{\"text\":\"z\"}\n");
+        memcpy(big + len, data, sizeof(data) - 1);
+        len += sizeof(data) - 1;
+        r = open1(write_file("t22b.jsonl", big, len), NULL);
+        free(big);
+    }
+    while (opine_reader_next(r, &doc) == 1) {
+        assert_true(strcmp(doc.text, "z") == 0 || strcmp(doc.text, "a") == 0);
+        opine_doc_release(&doc);
+    }
+    assert_non_null(strstr(opine_reader_error(r), "malformed JSON"));
+    expect_doc(r, &doc, "d");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +982,8 @@ int main(void)
         cmocka_unit_test(test18_records),
         cmocka_unit_test(test19_progress),
         cmocka_unit_test(test20_formats),
+        cmocka_unit_test(test21_huge_line_memory),
+        cmocka_unit_test(test22_nul_in_line),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
