@@ -1,0 +1,265 @@
+/* corpus/source.c — reads one input's bytes, inflating gzip as a stream.
+ *
+ * FORMAT
+ *   gzip (RFC 1952): one or more members back to back, each starting with
+ *   the magic bytes 1f 8b and ending with a CRC-32 and length trailer that
+ *   zlib checks for us (inflateInit2 with 16 + MAX_WBITS). Between members
+ *   and after the last one, zero bytes are tolerated (tape-style padding, as
+ *   gzip(1) does); any other trailing byte is damage. Anything that does not
+ *   start with the magic bytes is passed through untouched.
+ *
+ * HOW IT WORKS
+ *   One raw buffer of SOURCE_CHUNK bytes is refilled from the descriptor
+ *   with read(2); for gzip, inflate() writes straight into the caller's
+ *   buffer. When a member ends (Z_STREAM_END) and input remains, the stream
+ *   is reset with inflateReset() and the next member continues the same
+ *   byte stream. Errors are sticky: once the stream is damaged, every later
+ *   read repeats the error, but bytes inflated before the damage are handed
+ *   out first.
+ */
+#include "corpus/source.h"
+#include "pipeline/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define SOURCE_CHUNK ((size_t)256 * 1024)
+
+struct opine__source {
+    int fd;
+    int gzip;
+    int in_member; /* a gzip member has started and not yet ended */
+    int eof;       /* read(2) returned 0 */
+    int failed;    /* sticky error code, 0 while healthy */
+    const char *detail;
+    char detail_buf[160];
+    z_stream zs;
+    int zs_ready;
+    unsigned char *in;
+    size_t in_pos, in_len;
+    uint64_t raw;
+};
+
+static int source_fail(opine__source *s, int rc, const char *detail)
+{
+    s->failed = rc;
+    s->detail = detail;
+    return rc;
+}
+
+/* Keep the unread raw bytes, move them to the front and read more after
+ * them. Sets eof when the descriptor has no more. */
+static int source_refill(opine__source *s)
+{
+    size_t keep = s->in_len - s->in_pos;
+    ssize_t got;
+
+    if (keep > 0 && s->in_pos > 0)
+        memmove(s->in, s->in + s->in_pos, keep);
+    s->in_pos = 0;
+    s->in_len = keep;
+    if (s->in_len == SOURCE_CHUNK || s->eof)
+        return 0;
+    do {
+        got = read(s->fd, s->in + s->in_len, SOURCE_CHUNK - s->in_len);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return source_fail(s, OPINE_EIO, "read error");
+    if (got == 0)
+        s->eof = 1;
+    s->in_len += (size_t)got;
+    s->raw += (uint64_t)got;
+    return 0;
+}
+
+int opine__source_open(opine__source **out, int fd)
+{
+    opine__source *s;
+    int rc = 0;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (fd > 0)
+            close(fd);
+        return OPINE_ENOMEM;
+    }
+    s->fd = fd;
+    s->in = malloc(SOURCE_CHUNK);
+    if (!s->in) {
+        opine__source_close(s);
+        return OPINE_ENOMEM;
+    }
+    /* A pipe may deliver a single byte first: read until the two magic
+     * bytes can be seen or the input ends. */
+    while (rc == 0 && s->in_len < 2 && !s->eof)
+        rc = source_refill(s);
+    if (rc != 0) {
+        int saved = errno;
+        opine__source_close(s);
+        errno = saved;
+        return rc;
+    }
+    if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
+        s->gzip = 1;
+        if (inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK) {
+            opine__source_close(s);
+            return OPINE_ENOMEM;
+        }
+        s->zs_ready = 1;
+    }
+    *out = s;
+    return 0;
+}
+
+static int source_read_plain(opine__source *s, unsigned char *dst, size_t cap,
+                             size_t *n)
+{
+    size_t avail;
+
+    if (s->in_pos == s->in_len) {
+        int rc = source_refill(s);
+        if (rc != 0)
+            return rc;
+    }
+    avail = s->in_len - s->in_pos;
+    if (avail > cap)
+        avail = cap;
+    memcpy(dst, s->in + s->in_pos, avail);
+    s->in_pos += avail;
+    *n = avail;
+    return 0;
+}
+
+/* Between members: skip zero padding, then expect the next member's magic
+ * bytes. Returns 0 with *more set to 0 at a clean end of the input. */
+static int source_next_member(opine__source *s, int *more)
+{
+    int rc;
+
+    *more = 0;
+    for (;;) {
+        while (s->in_pos < s->in_len && s->in[s->in_pos] == 0)
+            s->in_pos++;
+        if (s->in_len - s->in_pos < 2 && !s->eof) {
+            rc = source_refill(s);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (s->in_pos == s->in_len)
+            return 0;
+        if (s->in_len - s->in_pos < 2 || s->in[s->in_pos] != 0x1f ||
+            s->in[s->in_pos + 1] != 0x8b)
+            return source_fail(s, OPINE_ECORRUPT,
+                               "trailing garbage after gzip data");
+        s->in_member = 1;
+        *more = 1;
+        return 0;
+    }
+}
+
+static int source_read_gzip(opine__source *s, unsigned char *dst, size_t cap,
+                            size_t *n)
+{
+    for (;;) {
+        size_t produced;
+        int zrc, rc;
+
+        if (!s->in_member) {
+            int more;
+            rc = source_next_member(s, &more);
+            if (rc != 0 || !more)
+                return rc;
+        }
+        if (s->in_pos == s->in_len && !s->eof) {
+            rc = source_refill(s);
+            if (rc != 0)
+                return rc;
+        }
+        s->zs.next_in = s->in + s->in_pos;
+        s->zs.avail_in = (uInt)(s->in_len - s->in_pos);
+        s->zs.next_out = dst;
+        s->zs.avail_out = (uInt)cap;
+        zrc = inflate(&s->zs, Z_NO_FLUSH);
+        produced = cap - s->zs.avail_out;
+        s->in_pos = s->in_len - s->zs.avail_in;
+
+        switch (zrc) {
+        case Z_STREAM_END:
+            s->in_member = 0;
+            inflateReset(&s->zs);
+            break;
+        case Z_OK:
+        case Z_BUF_ERROR:
+            /* No progress with all input used up and none left to read:
+             * the member was cut short. */
+            if (produced == 0 && s->in_pos == s->in_len && s->eof)
+                source_fail(s, OPINE_ECORRUPT, "truncated gzip stream");
+            break;
+        case Z_MEM_ERROR:
+            source_fail(s, OPINE_ENOMEM, "out of memory");
+            break;
+        default:
+            snprintf(s->detail_buf, sizeof(s->detail_buf),
+                     "corrupt gzip stream (%s)",
+                     s->zs.msg ? s->zs.msg : "bad data");
+            source_fail(s, OPINE_ECORRUPT, s->detail_buf);
+            break;
+        }
+        /* Bytes inflated before any damage go out first; a failure set
+         * above is sticky and is returned by the next call. */
+        if (produced > 0) {
+            *n = produced;
+            return 0;
+        }
+        if (s->failed)
+            return s->failed;
+    }
+}
+
+int opine__source_read(opine__source *s, unsigned char *dst, size_t cap,
+                       size_t *n)
+{
+    *n = 0;
+    if (s->failed)
+        return s->failed;
+    if (cap == 0)
+        return 0;
+    if (cap > SOURCE_CHUNK)
+        cap = SOURCE_CHUNK;
+    if (s->gzip)
+        return source_read_gzip(s, dst, cap, n);
+    return source_read_plain(s, dst, cap, n);
+}
+
+const char *opine__source_detail(const opine__source *s)
+{
+    return s->detail ? s->detail : "no error";
+}
+
+uint64_t opine__source_raw_bytes(const opine__source *s)
+{
+    return s->raw;
+}
+
+int opine__source_is_gzip(const opine__source *s)
+{
+    return s->gzip;
+}
+
+void opine__source_close(opine__source *s)
+{
+    if (!s)
+        return;
+    if (s->zs_ready)
+        inflateEnd(&s->zs);
+    if (s->fd > 0)
+        close(s->fd);
+    free(s->in);
+    free(s);
+}

@@ -1,0 +1,86 @@
+/* corpus/utf8.c — UTF-8 validation for text files and JSON lines.
+ *
+ * FORMAT (RFC 3629, table 3-7 of the Unicode standard)
+ *   00..7F                       one byte
+ *   C2..DF 80..BF                two bytes
+ *   E0 A0..BF 80..BF             three bytes (E0 80..9F would be overlong)
+ *   E1..EC 80..BF 80..BF
+ *   ED 80..9F 80..BF             (ED A0..BF are UTF-16 surrogates)
+ *   EE..EF 80..BF 80..BF
+ *   F0 90..BF 80..BF 80..BF      four bytes (F0 80..8F would be overlong)
+ *   F1..F3 80..BF 80..BF 80..BF
+ *   F4 80..8F 80..BF 80..BF      (above F4 8F is beyond U+10FFFF)
+ *   C0, C1, F5..FF never appear.
+ */
+#include "corpus/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int is_cont(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+size_t opine__utf8_seq(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return len >= 2 && is_cont(s[1]) ? 2 : 0;
+    if (c < 0xF0) {
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+        if (len < 3 || s[1] < lo || s[1] > hi || !is_cont(s[2]))
+            return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+        if (len < 4 || s[1] < lo || s[1] > hi || !is_cont(s[2]) ||
+            !is_cont(s[3]))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+size_t opine__utf8_check(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n;
+
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        n = opine__utf8_seq(s + i, len - i);
+        if (n == 0)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+char *opine__strndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

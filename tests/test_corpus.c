@@ -1,0 +1,990 @@
+/* tests/test_corpus.c — the corpus reader: formats, field mapping, errors.
+ *
+ * Every fixture is written by the test into a fresh mkdtemp() directory
+ * (gzip ones with zlib's gzopen/gzwrite) and removed afterwards. Cases are
+ * numbered, one topic each.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "corpus/reader.h"
+#include "pipeline/error.h"
+
+static char tmpdir[256];
+
+/* ---- fixtures ------------------------------------------------------- */
+
+static char *fixture_path(const char *name)
+{
+    static char buf[8][512];
+    static int slot;
+    char *p = buf[slot++ % 8];
+
+    snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+    return p;
+}
+
+static const char *write_file(const char *name, const void *data, size_t n)
+{
+    const char *path = fixture_path(name);
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    if (n > 0)
+        assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static const char *write_str(const char *name, const char *s)
+{
+    return write_file(name, s, strlen(s));
+}
+
+/* Write s as one gzip member; mode "wb" starts the file, "ab" appends a
+ * further member. */
+static const char *write_gz(const char *name, const char *s, const char *mode)
+{
+    const char *path = fixture_path(name);
+    gzFile gz = gzopen(path, mode);
+
+    assert_non_null(gz);
+    if (*s)
+        assert_int_equal(gzwrite(gz, s, (unsigned)strlen(s)), (int)strlen(s));
+    assert_int_equal(gzclose(gz), Z_OK);
+    return path;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    return (long)st.st_size;
+}
+
+static void make_dir(const char *name)
+{
+    assert_int_equal(mkdir(fixture_path(name), 0700), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "%s/opine-corpus-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static opine_reader *open1(const char *path, const opine_reader_opts *opts)
+{
+    opine_reader *r = NULL;
+    const char *paths[1] = {path};
+
+    assert_int_equal(opine_reader_open(&r, paths, 1, opts), 0);
+    return r;
+}
+
+/* Expect a document whose text is text. */
+static void expect_doc(opine_reader *r, opine_doc *doc, const char *text)
+{
+    int rc = opine_reader_next(r, doc);
+
+    if (rc != 1)
+        fail_msg("expected a document, got %d: %s", rc, opine_reader_error(r));
+    assert_string_equal(doc->text, text);
+    assert_int_equal(doc->text_len, strlen(text));
+}
+
+/* Expect error rc whose message contains part. */
+static void expect_err(opine_reader *r, int rc, const char *part)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    int got = opine_reader_next(r, &doc);
+
+    if (got != rc)
+        fail_msg("expected %d, got %d (%s)", rc, got,
+                 got < 0 ? opine_reader_error(r) : doc.text);
+    if (!strstr(opine_reader_error(r), part))
+        fail_msg("message '%s' lacks '%s'", opine_reader_error(r), part);
+    assert_null(doc.text);
+}
+
+static void expect_end(opine_reader *r)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+
+    assert_int_equal(opine_reader_next(r, &doc), 0);
+}
+
+static const char *meta_get(const opine_doc *doc, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < doc->nmeta; i++)
+        if (strcmp(doc->meta[i].key, key) == 0)
+            return doc->meta[i].value;
+    return NULL;
+}
+
+static const char jsonl3[] = "{\"id\":\"a\",\"text\":\"first\"}\n"
+                             "{\"id\":\"b\",\"text\":\"second\"}\n"
+                             "{\"id\":\"c\",\"text\":\"third\"}\n";
+
+/* ---- cases ---------------------------------------------------------- */
+
+/* 01: plain JSON lines, one document per line with its line number. */
+static void test01_plain_jsonl(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = write_str("t01.jsonl", jsonl3);
+    opine_reader *r = open1(path, NULL);
+    (void)state;
+
+    expect_doc(r, &doc, "first");
+    assert_string_equal(doc.ext_id, "a");
+    assert_string_equal(doc.source, path);
+    assert_int_equal(doc.position, 1);
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "second");
+    assert_int_equal(doc.position, 2);
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "third");
+    assert_int_equal(doc.position, 3);
+    opine_doc_release(&doc);
+    expect_end(r);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 02: gzip of JSON lines is inflated and detected again. */
+static void test02_gzip_jsonl(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = write_gz("t02.data", jsonl3, "wb");
+    opine_reader *r = open1(path, NULL);
+    (void)state;
+
+    expect_doc(r, &doc, "first");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "second");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "third");
+    assert_int_equal(doc.position, 3);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 03: two gzip members back to back read as one stream; the line numbers
+ * run on across the member boundary. */
+static void test03_multi_member_gzip(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path;
+    opine_reader *r;
+    (void)state;
+
+    write_gz("t03.jsonl.gz", "{\"text\":\"one\"}\n{\"text\":\"two\"}\n", "wb");
+    path = write_gz("t03.jsonl.gz", "{\"text\":\"three\"}\n", "ab");
+    r = open1(path, NULL);
+    expect_doc(r, &doc, "one");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "two");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "three");
+    assert_int_equal(doc.position, 3);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 04: gzip of plain text is one document named by its path. */
+static void test04_gzip_text(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path =
+        write_gz("t04.txt.gz", "Hello, world.\nSecond line.\n", "wb");
+    opine_reader *r = open1(path, NULL);
+    (void)state;
+
+    expect_doc(r, &doc, "Hello, world.\nSecond line.\n");
+    assert_string_equal(doc.ext_id, path);
+    assert_string_equal(doc.source, path);
+    assert_null(doc.title);
+    assert_int_equal(doc.position, 0);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 05: a directory is walked recursively in byte order; dot-names are
+ * skipped. */
+static void test05_directory(void **state)
+{
+    static const char *const order[] = {"B", "a", "b1", "b2", "c"};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    size_t i;
+    (void)state;
+
+    make_dir("t05");
+    make_dir("t05/b");
+    make_dir("t05/b/deeper");
+    make_dir("t05/.hidden");
+    write_str("t05/c.txt", "c");
+    write_str("t05/a.txt", "a");
+    write_str("t05/B.txt", "B");
+    write_str("t05/b/e.txt", "b2");
+    write_str("t05/b/deeper/1.txt", "b1"); /* "deeper" < "e.txt" */
+    write_str("t05/.dot.txt", "hidden");
+    write_str("t05/.hidden/x.txt", "hidden");
+    /* A symlink back up the tree must not send the walk round forever. */
+    assert_int_equal(symlink("..", fixture_path("t05/b/loop")), 0);
+
+    r = open1(fixture_path("t05"), NULL);
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        expect_doc(r, &doc, order[i]);
+        opine_doc_release(&doc);
+    }
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* With a trailing slash the paths do not double it. */
+    r = open1(fixture_path("t05/b/"), NULL);
+    expect_doc(r, &doc, "b1");
+    assert_string_equal(doc.ext_id, fixture_path("t05/b/deeper/1.txt"));
+    opine_doc_release(&doc);
+    opine_reader_free(r);
+}
+
+/* 06: "-" reads standard input, here a pipe holding gzip'd JSON lines. */
+static void test06_stdin(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    unsigned char gz[512];
+    uLongf gzlen = sizeof(gz);
+    int fds[2], saved;
+    opine_reader *r;
+    FILE *f;
+    (void)state;
+
+    /* Make the gzip bytes with gzopen, then feed them through a pipe so
+     * that the reader cannot seek. */
+    f = fopen(write_gz("t06.gz", jsonl3, "wb"), "rb");
+    assert_non_null(f);
+    gzlen = fread(gz, 1, sizeof(gz), f);
+    fclose(f);
+    assert_true(gzlen > 0 && gzlen < sizeof(gz));
+
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], gz, gzlen), (ssize_t)gzlen);
+    close(fds[1]);
+    saved = dup(0);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fds[0], 0), 0);
+    close(fds[0]);
+
+    r = open1("-", NULL);
+    expect_doc(r, &doc, "first");
+    assert_string_equal(doc.source, "-");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "second");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "third");
+    opine_doc_release(&doc);
+    expect_end(r);
+    assert_int_equal(opine_reader_bytes_read(r), gzlen);
+    assert_int_equal(opine_reader_bytes_total(r), 0);
+    opine_reader_free(r);
+
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+}
+
+/* 07: --text-field, --id-field and --meta override the defaults. */
+static void test07_field_options(void **state)
+{
+    static const opine_meta_map maps[] = {{"section", "topic"},
+                                          {"head", "headline"}};
+    opine_reader_opts opts = {0};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    opts.text_field = "article";
+    opts.id_field = "uid";
+    opts.meta = maps;
+    opts.nmeta = 2;
+    r = open1(write_str("t07.jsonl",
+                        "{\"uid\":17,\"id\":\"old\",\"article\":\"body text\","
+                        "\"text\":\"not this\",\"topic\":\"politics\","
+                        "\"headline\":\"H\",\"title\":\"T\"}\n"
+                        "{\"text\":\"no article here\"}\n"),
+              &opts);
+    expect_doc(r, &doc, "body text");
+    assert_string_equal(doc.ext_id, "17");
+    assert_string_equal(doc.title, "T");
+    /* "id" and "text" are no longer the mapped fields: plain meta now. */
+    assert_string_equal(meta_get(&doc, "id"), "old");
+    assert_string_equal(meta_get(&doc, "text"), "not this");
+    assert_string_equal(meta_get(&doc, "section"), "politics");
+    assert_string_equal(meta_get(&doc, "head"), "H");
+    assert_null(meta_get(&doc, "topic"));
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT,
+               "line 2: no text field 'article' "
+               "(use --text-field)");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 08: the default mapping of a typical scraped record. */
+static void test08_default_mapping(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(
+        write_str("t08.jsonl",
+                  "{\"id\":\"x1\",\"title\":\"A title\",\"outlet\":\"Daily\","
+                  "\"source_url\":\"http://d.example/\",\"date\":\"Sept. 20, "
+                  "2016\",\"authors\":[\"Ann Lee\",\"Bo Chan\"],\"topic\":"
+                  "\"economy\",\"url\":\"http://d.example/a\",\"text\":"
+                  "\"Some words.\",\"score\":0.1,\"rank\":3,\"paid\":false,"
+                  "\"tags\":[\"x\"],\"extra\":{\"k\":1},\"none\":null}\n"
+                  "{\"body\":\"B\",\"headline\":\"HL\",\"author\":\"Solo\","
+                  "\"source\":\"Wire\",\"published\":\"2016-09-20\","
+                  "\"link\":\"L\",\"id\":5}\n"
+                  "{\"text\":\"t\",\"date\":\"yesterday\",\"byline\":"
+                  "[{\"name\":\"N1\"},{\"name\":\"N2\"}]}\n"),
+        NULL);
+    expect_doc(r, &doc, "Some words.");
+    assert_string_equal(doc.ext_id, "x1");
+    assert_string_equal(doc.title, "A title");
+    assert_string_equal(doc.outlet, "Daily");
+    assert_string_equal(doc.author, "Ann Lee; Bo Chan");
+    assert_string_equal(doc.published, "2016-09-20");
+    assert_string_equal(doc.url, "http://d.example/a");
+    assert_int_equal(doc.nmeta, 6);
+    /* Meta in field order, date_raw at the date's place. */
+    assert_string_equal(doc.meta[0].key, "source_url");
+    assert_string_equal(doc.meta[0].value, "http://d.example/");
+    assert_string_equal(doc.meta[1].key, "date_raw");
+    assert_string_equal(doc.meta[1].value, "Sept. 20, 2016");
+    assert_string_equal(doc.meta[2].key, "topic");
+    assert_string_equal(doc.meta[2].value, "economy");
+    assert_string_equal(meta_get(&doc, "score"), "0.1");
+    assert_string_equal(meta_get(&doc, "rank"), "3");
+    assert_string_equal(meta_get(&doc, "paid"), "false");
+    assert_null(meta_get(&doc, "tags"));
+    assert_null(meta_get(&doc, "extra"));
+    assert_null(meta_get(&doc, "none"));
+    opine_doc_release(&doc);
+
+    expect_doc(r, &doc, "B");
+    assert_string_equal(doc.title, "HL");
+    assert_string_equal(doc.author, "Solo");
+    assert_string_equal(doc.outlet, "Wire");
+    assert_string_equal(doc.published, "2016-09-20");
+    assert_string_equal(doc.url, "L");
+    assert_string_equal(doc.ext_id, "5");
+    assert_int_equal(doc.nmeta, 0); /* ISO already: no date_raw */
+    opine_doc_release(&doc);
+
+    expect_doc(r, &doc, "t");
+    assert_null(doc.published);
+    assert_string_equal(meta_get(&doc, "date_raw"), "yesterday");
+    assert_string_equal(doc.author, "N1; N2");
+    assert_null(doc.ext_id);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 09: a malformed line in the middle is reported with its line number and
+ * the lines around it are kept. */
+static void test09_malformed_json(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_gz("t09.jsonl.gz",
+                       "{\"text\":\"1\"}\n{\"text\":\"2\"}\n\n"
+                       "{\"text\":\"3\"}\n{\"text\":\"4\"}\n{\"text\":\"5\"}\n"
+                       "{\"text\":\"6\"}\n{\"text\": \"7\",,}\n"
+                       "{\"text\":\"8\"}\n[1,2]\n",
+                       "wb"),
+              NULL);
+    for (int i = 1; i <= 6; i++) {
+        char want[2] = {(char)('0' + i), 0};
+        expect_doc(r, &doc, want);
+        opine_doc_release(&doc);
+    }
+    expect_err(r, OPINE_EFORMAT, "t09.jsonl.gz: line 8: malformed JSON: ");
+    assert_int_equal(opine_reader_error_position(r), 8);
+    assert_non_null(strstr(opine_reader_error_source(r), "t09.jsonl.gz"));
+    expect_doc(r, &doc, "8");
+    assert_int_equal(doc.position, 9);
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT, "line 10: not a JSON object");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* Build a gzip file of n numbered JSON lines, padded so that the
+ * compressed stream is long enough to cut. */
+static const char *write_numbered_gz(const char *name, int n)
+{
+    char *buf = malloc((size_t)n * 128);
+    size_t len = 0;
+    const char *path;
+    int i;
+
+    assert_non_null(buf);
+    for (i = 1; i <= n; i++)
+        len += (size_t)sprintf(buf + len,
+                               "{\"id\":%d,\"text\":\"line %d %08x\"}\n", i, i,
+                               (unsigned)(i * 2654435761u));
+    path = write_gz(name, buf, "wb");
+    free(buf);
+    return path;
+}
+
+/* 10: a gzip file cut short: the complete documents before the cut come
+ * out, then ECORRUPT naming the file and the cut line, then the next
+ * input. */
+static void test10_truncated_gzip(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *paths[2];
+    opine_reader *r = NULL;
+    const char *path = write_numbered_gz("t10.jsonl.gz", 2000);
+    long size = file_size(path);
+    int rc, docs = 0;
+    uint64_t last = 0;
+    (void)state;
+
+    assert_int_equal(truncate(path, size / 2), 0);
+    paths[0] = path;
+    paths[1] = write_str("t10.txt", "after");
+    assert_int_equal(opine_reader_open(&r, paths, 2, NULL), 0);
+    while ((rc = opine_reader_next(r, &doc)) == 1) {
+        docs++;
+        assert_int_equal(doc.position, (uint64_t)docs);
+        last = doc.position;
+        opine_doc_release(&doc);
+    }
+    assert_true(docs > 100 && docs < 2000);
+    assert_int_equal(rc, OPINE_ECORRUPT);
+    assert_non_null(strstr(opine_reader_error(r), "t10.jsonl.gz: line "));
+    assert_non_null(strstr(opine_reader_error(r),
+                           "truncated gzip stream; the rest of the file is "
+                           "lost"));
+    assert_int_equal(opine_reader_error_position(r), last + 1);
+    expect_doc(r, &doc, "after");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 11: damaged deflate data (and a bad CRC) are ECORRUPT too. */
+static void test11_corrupt_gzip(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = write_numbered_gz("t11.jsonl.gz", 500);
+    long size = file_size(path);
+    unsigned char b;
+    opine_reader *r;
+    FILE *f;
+    int rc;
+    (void)state;
+
+    /* Flip the stored CRC: every line inflates, the trailer is wrong. */
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, size - 8, SEEK_SET);
+    b = (unsigned char)fgetc(f);
+    fseek(f, size - 8, SEEK_SET);
+    fputc(b ^ 0xff, f);
+    fclose(f);
+    r = open1(path, NULL);
+    while ((rc = opine_reader_next(r, &doc)) == 1)
+        opine_doc_release(&doc);
+    assert_int_equal(rc, OPINE_ECORRUPT);
+    assert_non_null(strstr(opine_reader_error(r), "corrupt gzip stream"));
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* A truncated gzip of plain text: the one document is lost. */
+    {
+        char text[20000];
+        memset(text, 'a', sizeof(text) - 1);
+        text[sizeof(text) - 1] = '\0';
+        for (size_t i = 80; i < sizeof(text) - 1; i += 81)
+            text[i] = '\n';
+        for (size_t i = 0; i < sizeof(text) - 1; i += 7) /* less squeezable */
+            text[i] = (char)('a' + (i * 31) % 26);
+        path = write_gz("t11.txt.gz", text, "wb");
+        assert_int_equal(truncate(path, file_size(path) - 40), 0);
+    }
+    r = open1(path, NULL);
+    /* The error names the line the cut fell in. */
+    expect_err(r, OPINE_ECORRUPT, "t11.txt.gz: line ");
+    assert_non_null(strstr(opine_reader_error(r),
+                           "truncated gzip stream; the rest of the file is "
+                           "lost"));
+    assert_in_range(opine_reader_error_position(r), 2, 247);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* Garbage after a member. */
+    path = write_gz("t11b.gz", "{\"text\":\"ok\"}\n", "wb");
+    f = fopen(path, "ab");
+    fputs("garbage", f);
+    fclose(f);
+    r = open1(path, NULL);
+    expect_doc(r, &doc, "ok");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_ECORRUPT, "trailing garbage");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 12: invalid UTF-8 is rejected with its line, in JSON lines and text. */
+static void test12_invalid_utf8(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t12.jsonl", "{\"text\":\"ok\"}\n"
+                                     "{\"text\":\"caf\xe9\"}\n"
+                                     "{\"text\":\"\xed\xa0\x80\"}\n"
+                                     "{\"text\":\"fine \xc3\xa9\"}\n"),
+              NULL);
+    expect_doc(r, &doc, "ok");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EUTF8, "t12.jsonl: line 2: invalid UTF-8");
+    expect_err(r, OPINE_EUTF8, "line 3: invalid UTF-8"); /* a surrogate */
+    expect_doc(r, &doc, "fine \xc3\xa9");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    r = open1(write_str("t12.txt", "Line one is fine.\nAnd line two.\n"
+                                   "Line three has a Latin-1 caf\xe9.\n"),
+              NULL);
+    expect_err(r, OPINE_EUTF8, "t12.txt: line 3: invalid UTF-8");
+    assert_int_equal(opine_reader_error_position(r), 3);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 13: a line longer than max_record is skipped without being kept, and
+ * reading goes on with the next line. */
+static void test13_too_long(void **state)
+{
+    opine_reader_opts opts = {0};
+    opine_doc doc = OPINE_DOC_INIT;
+    size_t n = 100000, i;
+    char *buf = malloc(n + 64);
+    opine_reader *r;
+    (void)state;
+
+    assert_non_null(buf);
+    strcpy(buf, "{\"text\":\"short\"}\n{\"text\":\"");
+    for (i = strlen(buf); i < n; i++)
+        buf[i] = 'x';
+    strcpy(buf + n, "\"}\n{\"text\":\"next\"}\n");
+    opts.max_record = 1000;
+    r = open1(write_str("t13.jsonl", buf), &opts);
+    expect_doc(r, &doc, "short");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_ETOOBIG,
+               "t13.jsonl: line 2: record of more than 1000 bytes; skipped");
+    expect_doc(r, &doc, "next");
+    assert_int_equal(doc.position, 3);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* A text file over the limit is skipped whole. */
+    r = open1(write_file("t13.txt", buf + 30, n - 30), &opts);
+    expect_err(r, OPINE_ETOOBIG, "t13.txt: record of more than 1000 bytes");
+    expect_end(r);
+    opine_reader_free(r);
+    free(buf);
+}
+
+/* 14: empty files, blank files and an empty gzip are EEMPTY. */
+static void test14_empty(void **state)
+{
+    opine_reader *r;
+    const char *paths[3];
+    (void)state;
+
+    paths[0] = write_str("t14.jsonl", "");
+    paths[1] = write_str("t14-blank.txt", "\n  \r\n\t\n");
+    paths[2] = write_gz("t14.gz", "", "wb");
+    assert_int_equal(opine_reader_open(&r, paths, 3, NULL), 0);
+    expect_err(r, OPINE_EEMPTY, "t14.jsonl: empty file");
+    assert_int_equal(opine_reader_error_position(r), 0);
+    expect_err(r, OPINE_EEMPTY, "t14-blank.txt: empty file");
+    expect_err(r, OPINE_EEMPTY, "t14.gz: empty file");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 15: binary files are rejected whole. */
+static void test15_binary(void **state)
+{
+    unsigned char bin[4096];
+    opine_reader *r;
+    const char *paths[2];
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i * 7 + 1);
+    bin[100] = 0;
+    paths[0] = write_file("t15.bin", bin, sizeof(bin));
+    for (i = 0; i < sizeof(bin); i++) /* no NUL now, but nothing like text */
+        if (bin[i] == 0)
+            bin[i] = 1;
+    paths[1] = write_file("t15b.bin", bin, sizeof(bin));
+    assert_int_equal(opine_reader_open(&r, paths, 2, NULL), 0);
+    expect_err(r, OPINE_EBINARY, "t15.bin: binary file");
+    expect_err(r, OPINE_EBINARY, "t15b.bin: binary file");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 16: a missing path is an error in turn; the other inputs are read. */
+static void test16_missing(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    const char *paths[3];
+    char missing[512];
+    (void)state;
+
+    snprintf(missing, sizeof(missing), "%s", fixture_path("t16-nope.jsonl"));
+    paths[0] = write_str("t16a.txt", "before");
+    paths[1] = missing;
+    paths[2] = write_str("t16b.txt", "after");
+    assert_int_equal(opine_reader_open(&r, paths, 3, NULL), 0);
+    expect_doc(r, &doc, "before");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_ENOENT, "t16-nope.jsonl: no such file or directory");
+    assert_string_equal(opine_reader_error_source(r), missing);
+    expect_doc(r, &doc, "after");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 17: date normalisation. */
+static void test17_dates(void **state)
+{
+    static const struct {
+        const char *raw, *iso; /* iso NULL: refused */
+    } cases[] = {
+        {"2016-09-20", "2016-09-20"},
+        {"2016-09-20T10:00:00Z", "2016-09-20"},
+        {"2016-09-20T10:00:00+02:00", "2016-09-20"},
+        {"2016-09-20 10:00", "2016-09-20"},
+        {"2016/9/20", "2016-09-20"},
+        {"9/20/16", "2016-09-20"},
+        {"9/20/2016", "2016-09-20"},
+        {"09/20/2016", "2016-09-20"},
+        {"9/20/16 10:00 AM", "2016-09-20"},
+        {"1/2/99", "1999-01-02"},
+        {"1/2/69", "2069-01-02"},
+        {"1/2/70", "1970-01-02"},
+        {"1/2/00", "2000-01-02"},
+        {"September 20, 2016", "2016-09-20"},
+        {"Sept. 20, 2016", "2016-09-20"},
+        {"Sep 20 2016", "2016-09-20"},
+        {"sep 20th, 2016", "2016-09-20"},
+        {"Tuesday, September 20, 2016", "2016-09-20"},
+        {"September 20, 2016 10:00 AM", "2016-09-20"},
+        {"20 September 2016", "2016-09-20"},
+        {"20 Sep. 2016", "2016-09-20"},
+        {"20-Sep-2016", "2016-09-20"},
+        {"  2016-09-20  ", "2016-09-20"},
+        {"February 29, 2016", "2016-02-29"},
+        {"2000-02-29", "2000-02-29"},
+        {"0001", NULL},
+        {"", NULL},
+        {"   ", NULL},
+        {"2016", NULL},
+        {"2016-13-01", NULL},
+        {"2016-00-10", NULL},
+        {"2016-04-31", NULL},
+        {"2015-02-29", NULL},
+        {"1900-02-29", NULL},
+        {"0000-00-00", NULL},
+        {"13/20/2016", NULL},
+        {"September 31, 2016", NULL},
+        {"Smarch 20, 2016", NULL},
+        {"yesterday", NULL},
+        {"20160920", NULL},
+        {"2016-09-20 junk", NULL},
+        {"9/20", NULL},
+    };
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[11] = "";
+        int rc = opine_date_normalize(cases[i].raw, out);
+
+        if (cases[i].iso) {
+            if (rc != 0 || strcmp(out, cases[i].iso) != 0)
+                fail_msg("'%s': got %d '%s', want '%s'", cases[i].raw, rc, out,
+                         cases[i].iso);
+        } else if (rc != OPINE_EFORMAT) {
+            fail_msg("'%s': got %d '%s', want EFORMAT", cases[i].raw, rc, out);
+        }
+    }
+}
+
+/* 18: record-level rules: blank lines, CRLF, BOM, non-string and empty
+ * text, missing text field. */
+static void test18_records(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t18.jsonl", "\xef\xbb\xbf{\"text\":\"crlf\"}\r\n"
+                                     "   \r\n"
+                                     "{\"title\":\"no text\"}\n"
+                                     "{\"text\":\"\"}\n"
+                                     "{\"text\":42}\n"
+                                     "{\"content\":\"from content\"}\n"
+                                     "{\"text\":\"no newline at end\"}"),
+              NULL);
+    expect_doc(r, &doc, "crlf");
+    assert_int_equal(doc.position, 1);
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT,
+               "line 3: no text field 'text' (use --text-field)");
+    expect_err(r, OPINE_EEMPTY, "line 4: empty text");
+    expect_err(r, OPINE_EFORMAT, "line 5: text field 'text' is not a string");
+    expect_doc(r, &doc, "from content");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "no newline at end");
+    assert_int_equal(doc.position, 7);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* A text file with a BOM loses the BOM and keeps the rest. */
+    r = open1(write_str("t18.txt", "\xef\xbb\xbfPlain text, BOM gone."), NULL);
+    expect_doc(r, &doc, "Plain text, BOM gone.");
+    opine_doc_release(&doc);
+    opine_reader_free(r);
+}
+
+/* 19: progress counts raw bytes against the sizes of regular files. */
+static void test19_progress(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = write_numbered_gz("t19.jsonl.gz", 300);
+    opine_reader *r = open1(path, NULL);
+    uint64_t total = (uint64_t)file_size(path);
+    (void)state;
+
+    assert_int_equal(opine_reader_bytes_total(r), total);
+    assert_int_equal(opine_reader_bytes_read(r), 0);
+    expect_doc(r, &doc, "line 1 9e3779b1");
+    opine_doc_release(&doc);
+    assert_true(opine_reader_bytes_read(r) > 0);
+    assert_true(opine_reader_bytes_read(r) <= total);
+    while (opine_reader_next(r, &doc) == 1)
+        opine_doc_release(&doc);
+    assert_int_equal(opine_reader_bytes_read(r), total);
+    opine_reader_free(r);
+}
+
+/* 20: forced formats and format names. */
+static void test20_formats(void **state)
+{
+    opine_reader_opts opts = {0};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_format f;
+    opine_reader *r;
+    (void)state;
+
+    assert_int_equal(opine_format_parse("auto", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_AUTO);
+    assert_int_equal(opine_format_parse("text", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_TEXT);
+    assert_int_equal(opine_format_parse("jsonl", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_JSONL);
+    assert_int_equal(opine_format_parse("csv", &f), OPINE_EUSAGE);
+
+    /* JSON lines read as text: one document holding every line. */
+    opts.format = OPINE_FORMAT_TEXT;
+    r = open1(write_str("t20.jsonl", jsonl3), &opts);
+    expect_doc(r, &doc, jsonl3);
+    opine_doc_release(&doc);
+    opine_reader_free(r);
+
+    /* Text read as JSON lines: each line is a malformed record. */
+    opts.format = OPINE_FORMAT_JSONL;
+    r = open1(write_str("t20.txt", "hello\nworld\n"), &opts);
+    expect_err(r, OPINE_EFORMAT, "line 1: malformed JSON");
+    expect_err(r, OPINE_EFORMAT, "line 2: malformed JSON");
+    expect_end(r);
+    opine_reader_free(r);
+
+    opts.format = (opine_format)42;
+    {
+        const char *p = "x";
+        assert_int_equal(opine_reader_open(&r, &p, 1, &opts), OPINE_EUSAGE);
+    }
+}
+
+/* 21: a 64 MiB line over max_record is skipped in constant memory. */
+static void test21_huge_line_memory(void **state)
+{
+    opine_reader_opts opts = {0};
+    opine_doc doc = OPINE_DOC_INIT;
+    const char *path = fixture_path("t21.jsonl");
+    struct rusage before, after;
+    char block[65536];
+    opine_reader *r;
+    FILE *f;
+    int i;
+    (void)state;
+
+    memset(block, 'y', sizeof(block));
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("{\"text\":\"", f);
+    for (i = 0; i < 1024; i++)
+        assert_int_equal(fwrite(block, 1, sizeof(block), f), sizeof(block));
+    fputs("\"}\n{\"text\":\"after\"}\n", f);
+    assert_int_equal(fclose(f), 0);
+
+    opts.max_record = 4096;
+    getrusage(RUSAGE_SELF, &before);
+    r = open1(path, &opts);
+    expect_err(r, OPINE_ETOOBIG, "line 1: record of more than 4096 bytes");
+    expect_doc(r, &doc, "after");
+    assert_int_equal(doc.position, 2);
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    getrusage(RUSAGE_SELF, &after);
+    /* ru_maxrss is in KiB: the peak may not grow by anything near 64 MiB. */
+    if (after.ru_maxrss - before.ru_maxrss > 16 * 1024)
+        fail_msg("peak memory grew by %ld KiB",
+                 after.ru_maxrss - before.ru_maxrss);
+    assert_int_equal(unlink(path), 0);
+}
+
+/* 22: a NUL byte inside a later JSON line is a malformed record only. */
+static void test22_nul_in_line(void **state)
+{
+    static const char data[] = "{\"text\":\"a\"}\n{\"text\":\"b\0c\"}\n"
+                               "{\"text\":\"d\"}\n";
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_file("t22.jsonl", data, sizeof(data) - 1), NULL);
+    expect_err(r, OPINE_EBINARY, "t22.jsonl: binary file");
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* Past the first 8 KiB the file is taken as JSON lines, and the line
+     * with the NUL alone is rejected. */
+    {
+        size_t n = 9000, len = 0;
+        char *big = malloc(n + sizeof(data));
+        assert_non_null(big);
+        while (len + 16 < n)
+            len += (size_t)sprintf(big + len, "{\"text\":\"z\"}\n");
+        memcpy(big + len, data, sizeof(data) - 1);
+        len += sizeof(data) - 1;
+        r = open1(write_file("t22b.jsonl", big, len), NULL);
+        free(big);
+    }
+    while (opine_reader_next(r, &doc) == 1) {
+        assert_true(strcmp(doc.text, "z") == 0 || strcmp(doc.text, "a") == 0);
+        opine_doc_release(&doc);
+    }
+    assert_non_null(strstr(opine_reader_error(r), "malformed JSON"));
+    expect_doc(r, &doc, "d");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test01_plain_jsonl),
+        cmocka_unit_test(test02_gzip_jsonl),
+        cmocka_unit_test(test03_multi_member_gzip),
+        cmocka_unit_test(test04_gzip_text),
+        cmocka_unit_test(test05_directory),
+        cmocka_unit_test(test06_stdin),
+        cmocka_unit_test(test07_field_options),
+        cmocka_unit_test(test08_default_mapping),
+        cmocka_unit_test(test09_malformed_json),
+        cmocka_unit_test(test10_truncated_gzip),
+        cmocka_unit_test(test11_corrupt_gzip),
+        cmocka_unit_test(test12_invalid_utf8),
+        cmocka_unit_test(test13_too_long),
+        cmocka_unit_test(test14_empty),
+        cmocka_unit_test(test15_binary),
+        cmocka_unit_test(test16_missing),
+        cmocka_unit_test(test17_dates),
+        cmocka_unit_test(test18_records),
+        cmocka_unit_test(test19_progress),
+        cmocka_unit_test(test20_formats),
+        cmocka_unit_test(test21_huge_line_memory),
+        cmocka_unit_test(test22_nul_in_line),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
