@@ -396,8 +396,9 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
     w->uni = uni;
     w->abbrev = 0;
 
-    /* At most three letters of up to four bytes each, then a period. */
-    if (q < len && t[q] == '.' && q - p <= 12 && (seen & ~LETTER_BITS) == 0 &&
+    /* Perhaps an abbreviation: a few letters (and marks), then a period. */
+    if (q < len && t[q] == '.' && q - p <= 24 &&
+        (seen & ~(LETTER_BITS | BIT(K_MARK))) == 0 &&
         (seen & LETTER_BITS) != 0) {
         size_t a = try_abbrev(t, len, p);
         if (a != 0) {
