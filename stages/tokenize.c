@@ -276,7 +276,8 @@ static int is_title(const unsigned char *w, size_t n)
     if (n > 6)
         return 0;
     for (i = 0; i < sizeof titles / sizeof titles[0]; i++)
-        if (strlen(titles[i]) == n && memcmp(titles[i], w, n) == 0)
+        if (titles[i][0] == (char)w[0] &&
+            strncmp(titles[i], (const char *)w, n) == 0 && titles[i][n] == '\0')
             return 1;
     return 0;
 }
