@@ -1,0 +1,735 @@
+/* stages/tokenize.c — UTF-8 text to word tokens and sentences.
+ *
+ * The rules are in tokenize.h; this file only says how they are applied.
+ *
+ * HOW IT WORKS
+ *
+ * One left-to-right pass over the bytes. Every position is classified into a
+ * small set of kinds (letter, digit, mark, space, apostrophe, period, ...):
+ * ASCII bytes through a 256-entry table, anything else by decoding it with
+ * utf8proc_iterate() and asking utf8proc_category(). A byte that does not
+ * start a valid UTF-8 sequence is a one-byte separator, so bad input can
+ * never make us read past the end or lose the tokens around it.
+ *
+ * A word character starts a token. scan_word() extends it over word
+ * characters and over the joiners that the rules allow (apostrophe or hyphen
+ * before a word character, ',' or '.' between digits). A token of at most
+ * three letters followed by '.' may be the start of an abbreviation
+ * ("U.S.", "Ph.D."); try_abbrev() then looks for the longest run of such
+ * groups and, if there are at least two, the token becomes that run.
+ *
+ * Between tokens a little state machine watches the separators for sentence
+ * ends:
+ *
+ *     S_NONE --'.' '!' '?' '…'--> S_TERM --space/newline--> S_WS
+ *     S_TERM --closing quote or bracket, more terminators--> S_TERM
+ *     S_WS   --opening quote/bracket, uppercase letter, digit--> break
+ *     anything else --> S_NONE
+ *
+ * A '.' right after an initial, a title ("Mr") or a short list of
+ * abbreviations that have no period of their own in the token does not
+ * leave S_NONE. An abbreviation token swallows its final '.', so it never
+ * reaches the machine at all. A '.' glued between a lowercase letter and an
+ * uppercase one breaks without the space. Two newlines with only whitespace
+ * between them (or U+2029) always break.
+ *
+ * A "break" only closes the current sentence if it has a token, which keeps
+ * sentence indexes dense without a second pass.
+ *
+ * Normalised forms: a token whose word characters are all ASCII is
+ * lowercased byte by byte (its curly apostrophes and Unicode hyphens become
+ * ASCII); any other token goes through utf8proc_decompose_custom() with case
+ * folding and then utf8proc_reencode() to compose (NFC), in a scratch buffer
+ * that lives for one call, so there is no allocation per token.
+ */
+
+#include "stages/tokenize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "pipeline/error.h"
+
+/* Character kinds. The word kinds are contiguous so IS_WORD is one compare. */
+enum {
+    K_OTHER = 0,
+    K_LOWER,  /* Ll */
+    K_UPPER,  /* Lu, Lt */
+    K_LETTER, /* Lm, Lo */
+    K_MARK,   /* Mn, Mc, Me */
+    K_DIGIT,  /* Nd */
+    K_NUM,    /* Nl, No */
+    K_SPACE,  /* ASCII blanks other than '\n', Zs */
+    K_NL,     /* '\n', U+0085, U+2028 */
+    K_PARA,   /* U+2029 */
+    K_APOS,   /* ' U+2019 U+02BC */
+    K_HYPHEN, /* - U+2010 U+2011 */
+    K_PERIOD, /* . */
+    K_COMMA,  /* , */
+    K_TERM,   /* ! ? U+2026 */
+    K_OPEN,   /* ( [ { Ps Pi */
+    K_CLOSE,  /* ) ] } Pe Pf */
+    K_QUOTE,  /* " (opens and closes) */
+    K_MULTI,  /* first byte of a non-ASCII sequence: decode it */
+};
+
+#define IS_WORD(k) ((unsigned)(k)-K_LOWER <= (unsigned)(K_NUM - K_LOWER))
+#define BIT(k) (1u << (k))
+#define LETTER_BITS (BIT(K_LOWER) | BIT(K_UPPER) | BIT(K_LETTER))
+#define NUMBER_BITS (BIT(K_DIGIT) | BIT(K_NUM))
+
+#define OT K_OTHER
+#define LO K_LOWER
+#define UP K_UPPER
+#define DI K_DIGIT
+#define SP K_SPACE
+#define NL K_NL
+#define AP K_APOS
+#define HY K_HYPHEN
+#define PE K_PERIOD
+#define CO K_COMMA
+#define TE K_TERM
+#define OP K_OPEN
+#define CL K_CLOSE
+#define QU K_QUOTE
+#define MB K_MULTI
+
+static const unsigned char byte_kind[256] = {
+    OT, OT, OT, OT, OT, OT, OT, OT, OT, SP, NL, SP, SP, SP, OT, OT, /* 00 */
+    OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, /* 10 */
+    SP, TE, QU, OT, OT, OT, OT, AP, OP, CL, OT, OT, CO, HY, PE, OT, /* 20 */
+    DI, DI, DI, DI, DI, DI, DI, DI, DI, DI, OT, OT, OT, OT, OT, TE, /* 30 */
+    OT, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, /* 40 */
+    UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, OP, OT, CL, OT, OT, /* 50 */
+    OT, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, /* 60 */
+    LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, OP, OT, CL, OT, OT, /* 70 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* 80 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* 90 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* a0 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* b0 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* c0 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* d0 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* e0 */
+    MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, /* f0 */
+};
+
+#undef OT
+#undef LO
+#undef UP
+#undef DI
+#undef SP
+#undef NL
+#undef AP
+#undef HY
+#undef PE
+#undef CO
+#undef TE
+#undef OP
+#undef CL
+#undef QU
+#undef MB
+
+/* Kind of the non-ASCII sequence at s (rem bytes left); returns its length.
+ * Invalid UTF-8 is a one-byte K_OTHER. */
+static size_t classify_multi(const unsigned char *s, size_t rem, int *kind)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(s, rem < 4 ? (utf8proc_ssize_t)rem : 4, &cp);
+
+    if (n <= 0) {
+        *kind = K_OTHER;
+        return 1;
+    }
+    switch (cp) {
+    case 0x2019:
+    case 0x02BC:
+        *kind = K_APOS;
+        return (size_t)n;
+    case 0x2010:
+    case 0x2011:
+        *kind = K_HYPHEN;
+        return (size_t)n;
+    case 0x2026:
+        *kind = K_TERM;
+        return (size_t)n;
+    case 0x0085:
+    case 0x2028:
+        *kind = K_NL;
+        return (size_t)n;
+    case 0x2029:
+        *kind = K_PARA;
+        return (size_t)n;
+    }
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LT:
+        *kind = K_UPPER;
+        break;
+    case UTF8PROC_CATEGORY_LL:
+        *kind = K_LOWER;
+        break;
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        *kind = K_LETTER;
+        break;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        *kind = K_MARK;
+        break;
+    case UTF8PROC_CATEGORY_ND:
+        *kind = K_DIGIT;
+        break;
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        *kind = K_NUM;
+        break;
+    case UTF8PROC_CATEGORY_ZS:
+        *kind = K_SPACE;
+        break;
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PI:
+        *kind = K_OPEN;
+        break;
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PF:
+        *kind = K_CLOSE;
+        break;
+    default:
+        *kind = K_OTHER;
+        break;
+    }
+    return (size_t)n;
+}
+
+/* Kind of the character at t[p] (p < len); returns its byte length. */
+static inline size_t classify(const unsigned char *t, size_t len, size_t p,
+                              int *kind)
+{
+    int k = byte_kind[t[p]];
+
+    if (k != K_MULTI) {
+        *kind = k;
+        return 1;
+    }
+    return classify_multi(t + p, len - p, kind);
+}
+
+static inline int word_at(const unsigned char *t, size_t len, size_t p)
+{
+    int k;
+
+    if (p >= len)
+        return 0;
+    classify(t, len, p, &k);
+    return IS_WORD(k);
+}
+
+/* Lowercase ASCII w[0..n) equals the lowercase string s. */
+static int ascii_ieq(const unsigned char *w, size_t n, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = w[i];
+        if ((unsigned)(c - 'A') < 26u)
+            c |= 0x20;
+        if (s[i] == '\0' || (unsigned char)s[i] != c)
+            return 0;
+    }
+    return s[n] == '\0';
+}
+
+/* Words after which 's is "is", "has" or "us", never a possessive. */
+static int is_contraction(const unsigned char *w, size_t n)
+{
+    static const char *const words[] = {
+        "it",  "he",  "she", "that",  "what", "where", "when",
+        "who", "why", "how", "there", "here", "let",
+    };
+    size_t i;
+
+    if (n > 5)
+        return 0;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (ascii_ieq(w, n, words[i]))
+            return 1;
+    return 0;
+}
+
+/* Titles and short forms that are followed by '.' without ending a sentence.
+ * Matched exactly (case-sensitively) against the token's text. */
+static int is_title(const unsigned char *w, size_t n)
+{
+    static const char *const titles[] = {
+        "Mr",   "Mrs", "Ms",  "Mx",  "Messrs", "Dr",   "Sen",  "Sens", "Rep",
+        "Reps", "Gov", "Gen", "Lt",  "Col",    "Sgt",  "Capt", "Prof", "Rev",
+        "St",   "Jr",  "Sr",  "Adm", "Maj",    "Cmdr", "Pres", "Supt", "Mt",
+        "Ft",   "No",  "vs",  "v",   "etc",    "Jan",  "Feb",  "Mar",  "Apr",
+        "Jun",  "Jul", "Aug", "Sep", "Sept",   "Oct",  "Nov",  "Dec",
+    };
+    size_t i;
+
+    if (n > 6)
+        return 0;
+    for (i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (titles[i][0] == (char)w[0] &&
+            strncmp(titles[i], (const char *)w, n) == 0 && titles[i][n] == '\0')
+            return 1;
+    return 0;
+}
+
+/* A token that a following '.' does not end a sentence after: a single
+ * uppercase letter (an initial) or a title. */
+static int suppresses_period(const unsigned char *t, size_t len, size_t s,
+                             size_t e)
+{
+    int k;
+    size_t n = classify(t, len, s, &k);
+
+    if (n == e - s && k == K_UPPER)
+        return 1;
+    return is_title(t + s, e - s);
+}
+
+/* The longest abbreviation starting at s: at least two groups of one to
+ * three letters (marks may follow a letter), each followed by '.'. Returns
+ * the offset just after its last '.', or 0 if there is none. */
+static size_t try_abbrev(const unsigned char *t, size_t len, size_t s)
+{
+    size_t q = s, best = 0;
+    int groups = 0;
+
+    for (;;) {
+        int letters = 0;
+        while (q < len) {
+            int k;
+            size_t n = classify(t, len, q, &k);
+            if (k == K_LOWER || k == K_UPPER || k == K_LETTER)
+                letters++;
+            else if (!(k == K_MARK && letters > 0))
+                break;
+            q += n;
+        }
+        if (letters == 0 || letters > 3 || q >= len || t[q] != '.')
+            break;
+        q++;
+        if (++groups >= 2)
+            best = q;
+    }
+    return best;
+}
+
+/* A token found by scan_word(): its span [s, e); end is where scanning
+ * resumes (after a dropped possessive 's); seen has a BIT() for each kind of
+ * word character in it; last is the kind of its final character; uni is set
+ * when it has a non-ASCII word character and so needs utf8proc. */
+struct word {
+    size_t s, e, end;
+    unsigned seen;
+    int last;
+    int uni;
+    int abbrev;
+};
+
+/* Scan the token starting at the word character t[p]. */
+static void scan_word(const unsigned char *t, size_t len, size_t p,
+                      struct word *w)
+{
+    size_t q = p;
+    unsigned seen = 0;
+    int last = K_OTHER, uni = 0;
+
+    w->end = 0;
+    for (;;) {
+        int k, k2, join = 0;
+        size_t n, q2;
+
+        /* The common case: a run of ASCII letters and digits. */
+        while (q < len) {
+            int c = byte_kind[t[q]];
+            if (!IS_WORD(c))
+                break;
+            seen |= BIT(c);
+            last = c;
+            q++;
+        }
+        if (q >= len)
+            break;
+        n = classify(t, len, q, &k);
+        if (IS_WORD(k)) {
+            seen |= BIT(k);
+            last = k;
+            uni = 1;
+            q += n;
+            continue;
+        }
+        if (k != K_APOS && k != K_HYPHEN &&
+            !((k == K_PERIOD || k == K_COMMA) && last == K_DIGIT))
+            break;
+        q2 = q + n;
+        if (q2 >= len)
+            break;
+        classify(t, len, q2, &k2);
+        if (k == K_PERIOD || k == K_COMMA)
+            join = k2 == K_DIGIT;
+        else
+            join = IS_WORD(k2);
+        if (join && k == K_APOS && (t[q2] | 0x20) == 's' &&
+            !word_at(t, len, q2 + 1) && !is_contraction(t + p, q - p)) {
+            w->end = q2 + 1; /* possessive: drop the 's */
+            break;
+        }
+        if (!join)
+            break;
+        last = k;
+        q = q2;
+    }
+    w->s = p;
+    w->e = q;
+    if (w->end == 0)
+        w->end = q;
+    w->seen = seen;
+    w->last = last;
+    w->uni = uni;
+    w->abbrev = 0;
+
+    /* Perhaps an abbreviation: a few letters (and marks), then a period. */
+    if (q < len && t[q] == '.' && q - p <= 24 &&
+        (seen & ~(LETTER_BITS | BIT(K_MARK))) == 0 &&
+        (seen & LETTER_BITS) != 0) {
+        size_t a = try_abbrev(t, len, p);
+        if (a != 0) {
+            size_t i;
+            w->e = w->end = a;
+            w->abbrev = 1;
+            w->last = K_PERIOD;
+            w->uni = 0;
+            for (i = p; i < a; i++)
+                if (t[i] >= 0x80)
+                    w->uni = 1;
+            /* "U.S.'s": drop the possessive here too. */
+            if (a < len) {
+                int k;
+                size_t n = classify(t, len, a, &k);
+                if (k == K_APOS && a + n < len && (t[a + n] | 0x20) == 's' &&
+                    !word_at(t, len, a + n + 1))
+                    w->end = a + n + 1;
+            }
+        }
+    }
+}
+
+/* State of one opine_tokenize() call. */
+struct tk {
+    const unsigned char *t;
+    size_t len;
+    opine_tokens *out;
+    size_t sentence;        /* index the next token gets */
+    int used;               /* a token already has that index */
+    utf8proc_int32_t *ubuf; /* scratch for utf8proc, ucap entries */
+    size_t ucap;
+};
+
+static void sentence_break(struct tk *tk)
+{
+    if (tk->used) {
+        tk->sentence++;
+        tk->used = 0;
+    }
+}
+
+static utf8proc_int32_t map_joiner(utf8proc_int32_t cp, void *data)
+{
+    (void)data;
+    switch (cp) {
+    case 0x2019:
+    case 0x02BC:
+        return '\'';
+    case 0x2010:
+    case 0x2011:
+        return '-';
+    }
+    return cp;
+}
+
+/* Case fold and compose t[s..e) into tk->ubuf as UTF-8; *n gets its length.
+ * Returns 0, OPINE_ENOMEM, or 1 if utf8proc refused the text. */
+static int fold_unicode(struct tk *tk, size_t s, size_t e, size_t *n)
+{
+    const utf8proc_option_t opts =
+        UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE;
+    utf8proc_ssize_t m, b;
+
+    for (;;) {
+        m = utf8proc_decompose_custom(
+            tk->t + s, (utf8proc_ssize_t)(e - s), tk->ubuf,
+            tk->ucap ? (utf8proc_ssize_t)tk->ucap - 1 : 0, opts, map_joiner,
+            NULL);
+        if (m < 0)
+            return 1;
+        /* utf8proc_reencode() writes a NUL after up to 4 bytes per entry. */
+        if ((size_t)m + 1 <= tk->ucap)
+            break;
+        {
+            size_t cap = tk->ucap ? tk->ucap * 2 : 64;
+            utf8proc_int32_t *nb;
+            while (cap < (size_t)m + 1)
+                cap *= 2;
+            nb = realloc(tk->ubuf, cap * sizeof *nb);
+            if (nb == NULL)
+                return OPINE_ENOMEM;
+            tk->ubuf = nb;
+            tk->ucap = cap;
+        }
+    }
+    b = utf8proc_reencode(tk->ubuf, m, opts);
+    if (b < 0)
+        return 1;
+    *n = (size_t)b;
+    return 0;
+}
+
+static int reserve_norm(opine_tokens *o, size_t more)
+{
+    size_t cap;
+    char *nb;
+
+    if (o->norm_cap - o->norm_len >= more)
+        return 0;
+    cap = o->norm_cap ? o->norm_cap : 4096;
+    while (cap - o->norm_len < more) {
+        if (cap > SIZE_MAX / 2)
+            return OPINE_ENOMEM;
+        cap *= 2;
+    }
+    nb = realloc(o->norm, cap);
+    if (nb == NULL)
+        return OPINE_ENOMEM;
+    o->norm = nb;
+    o->norm_cap = cap;
+    return 0;
+}
+
+static int reserve_token(opine_tokens *o)
+{
+    size_t cap;
+    opine_token *nv;
+
+    if (o->n < o->cap)
+        return 0;
+    cap = o->cap ? o->cap * 2 : 256;
+    if (cap > SIZE_MAX / sizeof *nv)
+        return OPINE_ENOMEM;
+    nv = realloc(o->v, cap * sizeof *nv);
+    if (nv == NULL)
+        return OPINE_ENOMEM;
+    o->v = nv;
+    o->cap = cap;
+    return 0;
+}
+
+/* Lowercase an ASCII token into d, turning the only non-ASCII characters it
+ * may hold (U+2019 U+02BC apostrophes, U+2010 U+2011 hyphens) into ASCII.
+ * Returns the length written. */
+static size_t fold_ascii(const unsigned char *t, size_t s, size_t e, char *d)
+{
+    size_t i = s, o = 0;
+
+    while (i < e) {
+        unsigned char c = t[i];
+        if (c < 0x80) {
+            d[o++] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+            i++;
+        } else if (c == 0xCA) { /* U+02BC */
+            d[o++] = '\'';
+            i += 2;
+        } else { /* E2 80 90 / 91 / 99 */
+            d[o++] = t[i + 2] == 0x99 ? '\'' : '-';
+            i += 3;
+        }
+    }
+    return o;
+}
+
+static int emit(struct tk *tk, const struct word *w)
+{
+    opine_tokens *o = tk->out;
+    opine_token *tok;
+    size_t n, span = w->e - w->s;
+    int rc;
+
+    if ((rc = reserve_token(o)) != 0)
+        return rc;
+    if (w->uni) {
+        rc = fold_unicode(tk, w->s, w->e, &n);
+        if (rc < 0)
+            return rc;
+        if (rc > 0) { /* cannot happen for valid UTF-8: keep the text */
+            n = span;
+            if ((rc = reserve_norm(o, n + 1)) != 0)
+                return rc;
+            memcpy(o->norm + o->norm_len, tk->t + w->s, n);
+        } else {
+            if ((rc = reserve_norm(o, n + 1)) != 0)
+                return rc;
+            memcpy(o->norm + o->norm_len, tk->ubuf, n);
+        }
+    } else {
+        if ((rc = reserve_norm(o, span + 1)) != 0)
+            return rc;
+        n = fold_ascii(tk->t, w->s, w->e, o->norm + o->norm_len);
+    }
+    if (o->norm_len + n >= UINT32_MAX)
+        return OPINE_ETOOBIG;
+    o->norm[o->norm_len + n] = '\0';
+
+    tok = &o->v[o->n++];
+    tok->start = (uint32_t)w->s;
+    tok->len = (uint32_t)span;
+    tok->norm = (uint32_t)o->norm_len;
+    tok->norm_len = (uint32_t)n;
+    tok->sentence = (uint32_t)tk->sentence;
+    tok->kind =
+        (w->seen & NUMBER_BITS) && !(w->seen & LETTER_BITS) && !w->abbrev
+            ? OPINE_TOKEN_NUMBER
+            : OPINE_TOKEN_WORD;
+    o->norm_len += n + 1;
+    tk->used = 1;
+    return 0;
+}
+
+enum { S_NONE, S_TERM, S_WS };
+
+static int run(struct tk *tk)
+{
+    const unsigned char *t = tk->t;
+    size_t len = tk->len, p = 0;
+    int st = S_NONE, nl = 0;
+    /* The previous token, for what a '.' right after it means. */
+    size_t prev_s = 0, prev_e = 0, prev_end = SIZE_MAX;
+    int prev_lower = 0;
+    size_t glue = SIZE_MAX; /* an uppercase letter here breaks */
+    int rc;
+
+    while (p < len) {
+        int k;
+        size_t n = classify(t, len, p, &k);
+
+        if (IS_WORD(k)) {
+            struct word w;
+            if ((st == S_WS && (k == K_UPPER || k == K_DIGIT)) ||
+                (st == S_TERM && p == glue && k == K_UPPER))
+                sentence_break(tk);
+            st = S_NONE;
+            nl = 0;
+            scan_word(t, len, p, &w);
+            if ((rc = emit(tk, &w)) != 0)
+                return rc;
+            prev_s = w.s;
+            prev_e = w.e;
+            prev_end = w.end;
+            prev_lower = w.last == K_LOWER || w.end != w.e;
+            p = w.end;
+            continue;
+        }
+        switch (k) {
+        case K_NL:
+            if (nl)
+                sentence_break(tk);
+            nl = 1;
+            if (st == S_TERM)
+                st = S_WS;
+            break;
+        case K_PARA:
+            sentence_break(tk);
+            if (st == S_TERM)
+                st = S_WS;
+            break;
+        case K_SPACE:
+            if (st == S_TERM)
+                st = S_WS;
+            break;
+        case K_PERIOD:
+            nl = 0;
+            if (p == prev_end && suppresses_period(t, len, prev_s, prev_e)) {
+                st = S_NONE;
+                break;
+            }
+            st = S_TERM;
+            glue = p == prev_end && prev_lower ? p + 1 : SIZE_MAX;
+            break;
+        case K_TERM:
+            nl = 0;
+            st = S_TERM;
+            glue = SIZE_MAX;
+            break;
+        case K_CLOSE:
+            nl = 0;
+            if (st != S_TERM)
+                st = S_NONE;
+            break;
+        case K_APOS:
+        case K_QUOTE:
+            /* Straight quotes and apostrophes open or close. */
+            nl = 0;
+            if (st == S_WS) {
+                sentence_break(tk);
+                st = S_NONE;
+            } else if (st != S_TERM) {
+                st = S_NONE;
+            }
+            break;
+        case K_OPEN:
+            nl = 0;
+            if (st == S_WS)
+                sentence_break(tk);
+            st = S_NONE;
+            break;
+        default:
+            nl = 0;
+            st = S_NONE;
+            break;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+int opine_tokenize(const char *text, size_t len, opine_tokens *out)
+{
+    struct tk tk;
+    int rc;
+
+    out->n = 0;
+    out->norm_len = 0;
+    out->nsentences = 0;
+    if (len > UINT32_MAX)
+        return OPINE_ETOOBIG;
+
+    memset(&tk, 0, sizeof tk);
+    tk.t = (const unsigned char *)text;
+    tk.len = len;
+    tk.out = out;
+    rc = run(&tk);
+    free(tk.ubuf);
+    if (rc != 0) {
+        out->n = 0;
+        out->norm_len = 0;
+        return rc;
+    }
+    out->nsentences = tk.sentence + (size_t)tk.used;
+    return 0;
+}
+
+void opine_tokens_release(opine_tokens *t)
+{
+    if (t == NULL)
+        return;
+    free(t->v);
+    free(t->norm);
+    memset(t, 0, sizeof *t);
+}
