@@ -53,7 +53,7 @@ demo: build
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BUILD)/opine run $(DEMO_DB) corpus/samples/oped-samples.jsonl.gz
 	@echo
-	@$(BUILD)/opine sql $(DEMO_DB) --table "$$(cat corpus/samples/top-terms.sql)"
+	@$(BUILD)/opine sql $(DEMO_DB) --table -f corpus/samples/top-terms.sql
 
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,5 +1,6 @@
 /* pipeline/cmd_sql.c — opine sql: run a query, print tsv, csv, json or a
  * table; and opine status, which is a few fixed queries. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 static const char sql_usage[] =
     "usage: opine sql [DB] QUERY [--tsv|--csv|--json|--table] [--write]\n"
+    "       opine sql [DB] -f FILE [options]\n"
     "\n"
     "Run QUERY (one or more SQL statements) on DB (default " OPINE_DEFAULT_DB
     ")\n"
@@ -23,6 +25,7 @@ static const char sql_usage[] =
     "  --json      a JSON array of objects\n"
     "  --table     aligned columns for reading\n"
     "  --write     open the database for writing (read-only otherwise)\n"
+    "  -f, --file F  read QUERY from file F ('-' for standard input)\n"
     "  --db FILE   the database (instead of the first argument)\n"
     "\n"
     "The function inflate(documents.body) gives a document's text. Useful\n"
@@ -256,15 +259,19 @@ static int run_sql(sqlite3 *db, const char *sql, int f)
 
 int cmd_sql(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"tsv", no_argument, NULL, 't'},   {"csv", no_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'J'},  {"table", no_argument, NULL, 'T'},
-        {"write", no_argument, NULL, 'w'}, {"db", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},  {0, 0, 0, 0}};
+    static const struct option opts[] = {{"tsv", no_argument, NULL, 't'},
+                                         {"csv", no_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'J'},
+                                         {"table", no_argument, NULL, 'T'},
+                                         {"write", no_argument, NULL, 'w'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"file", required_argument, NULL, 'f'},
+                                         {0, 0, 0, 0}};
     int f = FMT_TSV, write = 0, c;
-    const char *db = NULL;
+    const char *db = NULL, *file = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hf:", opts, NULL)) != -1) {
         switch (c) {
         case 't':
             f = FMT_TSV;
@@ -284,6 +291,9 @@ int cmd_sql(int argc, char **argv)
         case 'd':
             db = optarg;
             break;
+        case 'f':
+            file = optarg;
+            break;
         case 'h':
             fputs(sql_usage, stdout);
             return CLI_OK;
@@ -294,24 +304,54 @@ int cmd_sql(int argc, char **argv)
     }
     int npos = argc - optind;
     char **pos = argv + optind;
-    if (npos == 2 && !db) {
+    int want = file ? 0 : 1;
+    if (npos == want + 1 && !db) {
         db = pos[0];
         pos++;
         npos--;
     }
-    if (npos != 1) {
-        cli_error("opine sql wants one QUERY; see 'opine sql --help'");
+    if (npos != want) {
+        cli_error("opine sql wants one QUERY or --file; see 'opine sql"
+                  " --help'");
         return CLI_FATAL;
     }
     if (!db)
         db = OPINE_DEFAULT_DB;
+    char *text = NULL;
+    if (file) {
+        FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+        size_t cap = 0, len = 0, n;
+        if (f == NULL) {
+            cli_error("cannot read '%s': %s", file, strerror(errno));
+            return CLI_FATAL;
+        }
+        do {
+            if (len + 4096 + 1 > cap) {
+                cap = cap ? cap * 2 : 8192;
+                char *t = realloc(text, cap);
+                if (t == NULL) {
+                    free(text);
+                    return CLI_FATAL;
+                }
+                text = t;
+            }
+            n = fread(text + len, 1, 4096, f);
+            len += n;
+        } while (n > 0);
+        text[len] = '\0';
+        if (f != stdin)
+            fclose(f);
+    }
     opine_store *st = cli_open_store(db, write ? 0 : OPINE_STORE_READONLY);
-    if (st == NULL)
+    if (st == NULL) {
+        free(text);
         return CLI_FATAL;
+    }
     sqlite3_create_function(opine_store_db(st), "inflate", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_inflate, NULL, NULL);
-    int rc = run_sql(opine_store_db(st), pos[0], f);
+    int rc = run_sql(opine_store_db(st), text ? text : pos[0], f);
+    free(text);
     opine_store_close(st);
     return rc;
 }
