@@ -1,0 +1,40 @@
+# tests/e2e_abp.sh — a slice of the real ABP corpus (../shared): messy
+# metadata kept, duplicates counted, exact statistics, staged = run.
+. "$(dirname "$0")/lib.sh"
+ABP=$OPINE_SHARED/corpora/abp/articles.jsonl.gz
+[ -f "$ABP" ] || skip "no $ABP (../shared is absent)"
+# The first 2,500 articles, plus the first 20 again (exact duplicates).
+# (zcat dies of SIGPIPE when head has enough: not an error here)
+{
+    set +o pipefail
+    zcat "$ABP" | head -n 2500
+    zcat "$ABP" | head -n 20
+} | gzip -1 >"$WORK/slice.jsonl.gz"
+
+run_opine 0 run "$WORK/run.db" "$WORK/slice.jsonl.gz" -q
+expect_eq "every record is a document or a counted duplicate" 2520 \
+    "$(q "$WORK/run.db" "SELECT records, documents + duplicates FROM runs" | cut -d'|' -f1)"
+expect_eq "documents + duplicates = records" 1 \
+    "$(q "$WORK/run.db" "SELECT records = documents + duplicates AND duplicates >= 20 FROM runs")"
+expect_eq "a known article keeps its metadata" \
+    "Bomb Suspect Changed After Trip Abroad, Friends Say|New York Times - News|N. R. Kleinfield|2016-09-20|1" \
+    "$(q "$WORK/run.db" "SELECT title, outlet, author, published, url LIKE 'http://www.nytimes.com/2016/09/20/%' FROM documents WHERE ext_id = '004Gt3gcsotuiYmz'")"
+expect_eq "topic and source_url kept as doc_meta" "terrorism|www.nytimes.com" \
+    "$(q "$WORK/run.db" "SELECT max(CASE WHEN key = 'topic' THEN value END), max(CASE WHEN key = 'source_url' THEN value END) FROM doc_meta m JOIN documents d ON d.id = m.doc WHERE d.ext_id = '004Gt3gcsotuiYmz'")"
+expect_eq "every document has title, outlet and url" 0 \
+    "$(q "$WORK/run.db" "SELECT count(*) FROM documents WHERE title IS NULL OR outlet IS NULL OR url IS NULL")"
+expect_eq "published dates are ISO or NULL" 0 \
+    "$(q "$WORK/run.db" "SELECT count(*) FROM documents WHERE published IS NOT NULL AND published NOT GLOB '[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'")"
+expect_eq "stored text equals the source text" 1 \
+    "$("$OPINE" sql "$WORK/run.db" "SELECT inflate(body) LIKE 'Besides his most recent trip to Quetta%' FROM documents WHERE ext_id = '004Gt3gcsotuiYmz'" | tail -n 1)"
+check_exact "$WORK/run.db"
+
+run_opine 0 ingest "$WORK/staged.db" "$WORK/slice.jsonl.gz" -q
+run_opine 0 tokenize "$WORK/staged.db" -q
+run_opine 0 stem "$WORK/staged.db" -q
+check_exact "$WORK/staged.db"
+same_stats "$WORK/run.db" "$WORK/staged.db" "ABP slice: staged = run"
+
+run_opine 0 run "$WORK/j1.db" "$WORK/slice.jsonl.gz" -q -j 1
+same_stats "$WORK/run.db" "$WORK/j1.db" "ABP slice: -j 1 = -j 2"
+done_testing
