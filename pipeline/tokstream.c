@@ -120,7 +120,8 @@ int opine_tokstream_decode(const void *blob, size_t blob_len,
     for (uint64_t i = 0; i < count; i++) {
         if (get_varint(&p, end, &type) || get_varint(&p, end, &gap) ||
             get_varint(&p, end, &tlen) || get_varint(&p, end, &ks) ||
-            type > UINT32_MAX || pos + gap + tlen > UINT32_MAX) {
+            type > UINT32_MAX || gap > UINT32_MAX || tlen > UINT32_MAX ||
+            pos + gap + tlen > UINT32_MAX) {
             free(raw);
             free(v);
             return OPINE_ECORRUPT;

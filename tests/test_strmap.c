@@ -1,0 +1,225 @@
+/* tests/test_strmap.c — the vocabulary map: lookups, binary keys, growth.
+ *
+ * Keys are byte strings with an explicit length, so the cases lean on what a
+ * C-string map would get wrong: embedded NULs, keys that are prefixes of one
+ * another, the empty key. The large case pushes the table through many
+ * doublings and the arena through several blocks, then reads every key back.
+ * Cases are numbered, one topic each.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/error.h"
+#include "pipeline/strmap.h"
+
+static int setup(void **state)
+{
+    opine__strmap *m = NULL;
+    if (opine__strmap_new(&m) != 0 || m == NULL)
+        return -1;
+    *state = m;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    opine__strmap_free(*state);
+    return 0;
+}
+
+static int64_t get_s(opine__strmap *m, const char *key)
+{
+    return opine__strmap_get(m, key, strlen(key));
+}
+
+static void put_s(opine__strmap *m, const char *key, int64_t v)
+{
+    assert_int_equal(opine__strmap_put(m, key, strlen(key), v), 0);
+}
+
+static void test01_put_get(void **state)
+{
+    opine__strmap *m = *state;
+    assert_int_equal(opine__strmap_count(m), 0);
+    put_s(m, "korea", 1);
+    put_s(m, "japan", 2);
+    put_s(m, "alliance", 3);
+    assert_int_equal(get_s(m, "korea"), 1);
+    assert_int_equal(get_s(m, "japan"), 2);
+    assert_int_equal(get_s(m, "alliance"), 3);
+    assert_int_equal(opine__strmap_count(m), 3);
+}
+
+static void test02_missing(void **state)
+{
+    opine__strmap *m = *state;
+    assert_int_equal(get_s(m, "korea"), 0); /* empty map */
+    put_s(m, "korea", 7);
+    assert_int_equal(get_s(m, "japan"), 0);
+    assert_int_equal(get_s(m, "Korea"), 0);
+    assert_int_equal(get_s(m, "kore"), 0);
+    assert_int_equal(get_s(m, "koreas"), 0);
+    assert_int_equal(opine__strmap_get(m, "", 0), 0);
+    assert_int_equal(opine__strmap_count(m), 1);
+}
+
+/* A second put replaces the value and does not add a key. */
+static void test03_replace(void **state)
+{
+    opine__strmap *m = *state;
+    put_s(m, "stem", 5);
+    put_s(m, "stem", 9);
+    assert_int_equal(get_s(m, "stem"), 9);
+    assert_int_equal(opine__strmap_count(m), 1);
+    /* Values are int64: one beyond 32 bits must survive. */
+    put_s(m, "stem", INT64_C(1) << 40);
+    assert_int_equal(get_s(m, "stem"), INT64_C(1) << 40);
+}
+
+/* Lengths, not NULs, delimit keys: "a\0b", "a\0c", "a", "a\0" and "" are
+ * five different keys. */
+static void test04_embedded_nul(void **state)
+{
+    opine__strmap *m = *state;
+    static const struct {
+        const char *k;
+        size_t len;
+    } keys[] = {
+        {"a\0b", 3}, {"a\0c", 3}, {"a", 1},    {"a\0", 2},
+        {"", 0},     {"\0", 1},   {"\0\0", 2},
+    };
+    const size_t n = sizeof keys / sizeof *keys;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(
+            opine__strmap_put(m, keys[i].k, keys[i].len, (int64_t)i + 1), 0);
+    assert_int_equal(opine__strmap_count(m), n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(opine__strmap_get(m, keys[i].k, keys[i].len),
+                         (int64_t)i + 1);
+    assert_int_equal(opine__strmap_get(m, "a\0d", 3), 0);
+}
+
+/* Every prefix of a long word is a key of its own. */
+static void test05_common_prefixes(void **state)
+{
+    opine__strmap *m = *state;
+    static const char word[] = "internationalisation";
+    const size_t n = sizeof word - 1;
+    for (size_t len = 1; len <= n; len++)
+        assert_int_equal(opine__strmap_put(m, word, len, (int64_t)len * 10), 0);
+    assert_int_equal(opine__strmap_count(m), n);
+    for (size_t len = 1; len <= n; len++)
+        assert_int_equal(opine__strmap_get(m, word, len), (int64_t)len * 10);
+    /* The key is the bytes, not the pointer: a copy elsewhere finds it. */
+    char copy[sizeof word];
+    memcpy(copy, word, sizeof word);
+    assert_int_equal(opine__strmap_get(m, copy, 5), 50);
+}
+
+/* A key longer than an arena block (1 MiB) gets a block of its own. */
+static void test06_huge_key(void **state)
+{
+    opine__strmap *m = *state;
+    size_t len = ((size_t)1 << 20) + 17;
+    char *k = malloc(len);
+    assert_non_null(k);
+    memset(k, 'x', len);
+    put_s(m, "before", 1);
+    assert_int_equal(opine__strmap_put(m, k, len, 2), 0);
+    put_s(m, "after", 3);
+    assert_int_equal(opine__strmap_get(m, k, len), 2);
+    assert_int_equal(opine__strmap_get(m, k, len - 1), 0);
+    k[len - 1] = 'y';
+    assert_int_equal(opine__strmap_get(m, k, len), 0);
+    assert_int_equal(get_s(m, "before"), 1);
+    assert_int_equal(get_s(m, "after"), 3);
+    free(k);
+}
+
+/* 200 000 keys: the table starts at 1024 slots, so it doubles about nine
+ * times, and the keys fill a few arena blocks. Each key's value is derived
+ * from it independently (its index), so a slot mixed up during a resize or a
+ * key copied wrongly shows as a wrong value, not just a miss. */
+#define NBIG 200000
+
+static size_t big_key(char *buf, size_t i)
+{
+    /* Varying lengths and shared prefixes: "w7", "w7_7", "w7_7_7" ... */
+    int n = snprintf(buf, 64, "w%zu", i);
+    for (size_t r = 0; r < i % 3; r++)
+        n += snprintf(buf + n, 64 - (size_t)n, "_%zu", i % 7);
+    return (size_t)n;
+}
+
+static void test07_many_keys(void **state)
+{
+    opine__strmap *m = *state;
+    char buf[64];
+    for (size_t i = 0; i < NBIG; i++) {
+        size_t len = big_key(buf, i);
+        assert_int_equal(opine__strmap_put(m, buf, len, (int64_t)i + 1), 0);
+    }
+    assert_int_equal(opine__strmap_count(m), NBIG);
+    for (size_t i = 0; i < NBIG; i++) {
+        size_t len = big_key(buf, i);
+        int64_t v = opine__strmap_get(m, buf, len);
+        if (v != (int64_t)i + 1)
+            fail_msg("key '%.*s': got %lld, want %zu", (int)len, buf,
+                     (long long)v, i + 1);
+    }
+    /* Keys next to the stored ones are still absent. */
+    assert_int_equal(get_s(m, "w200000"), 0);
+    assert_int_equal(get_s(m, "w2"), 0); /* stored as "w2_2_2" */
+    assert_int_equal(get_s(m, "w2_2"), 0);
+    assert_int_equal(get_s(m, "w2_2_2"), 3);
+    /* Replacing after growth still finds the one slot. */
+    size_t len = big_key(buf, 12345);
+    assert_int_equal(opine__strmap_put(m, buf, len, 42), 0);
+    assert_int_equal(opine__strmap_get(m, buf, len), 42);
+    assert_int_equal(opine__strmap_count(m), NBIG);
+}
+
+/* The map copies keys: changing or freeing the caller's buffer after put
+ * must not change what is stored. */
+static void test08_keys_copied(void **state)
+{
+    opine__strmap *m = *state;
+    char *k = strdup("volatile");
+    assert_non_null(k);
+    assert_int_equal(opine__strmap_put(m, k, 8, 5), 0);
+    memset(k, 'z', 8);
+    free(k);
+    assert_int_equal(get_s(m, "volatile"), 5);
+    assert_int_equal(get_s(m, "zzzzzzzz"), 0);
+}
+
+static void test09_free_null(void **state)
+{
+    (void)state;
+    opine__strmap_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test01_put_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test02_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test03_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test04_embedded_nul, setup, teardown),
+        cmocka_unit_test_setup_teardown(test05_common_prefixes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test06_huge_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test07_many_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test08_keys_copied, setup, teardown),
+        cmocka_unit_test(test09_free_null),
+    };
+    return cmocka_run_group_tests_name("strmap", tests, NULL, NULL);
+}
