@@ -133,20 +133,26 @@ int opine_store_meta_set(opine_store *st, const char *key, const char *value)
     return rc;
 }
 
+/* *version: 0 for a database without any table (a new file), -1 for one
+ * whose tables are not opine's, else meta.schema_version. */
 static int schema_version(opine_store *st, int *version)
 {
     sqlite3_stmt *q;
     *version = 0;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT count(*) FROM sqlite_schema"
-                           " WHERE type = 'table' AND name = 'meta'",
+                           "SELECT count(*), sum(name = 'meta')"
+                           " FROM sqlite_schema WHERE type = 'table'",
                            -1, &q, NULL) != SQLITE_OK)
         return OPINE_EDB;
-    int has_meta = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+    int tables = 0, has_meta = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        tables = sqlite3_column_int(q, 0);
+        has_meta = sqlite3_column_int(q, 1);
+    }
     sqlite3_finalize(q);
-    if (!has_meta)
+    if (tables == 0)
         return 0;
-    char *v = opine_store_meta_get(st, "schema_version");
+    char *v = has_meta ? opine_store_meta_get(st, "schema_version") : NULL;
     *version = v ? atoi(v) : -1;
     free(v);
     return 0;
@@ -202,6 +208,24 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         return rc == SQLITE_NOMEM ? OPINE_ENOMEM : OPINE_EIO;
     }
     sqlite3_busy_timeout(st->db, 10000);
+    int version;
+    if (schema_version(st, &version) != 0) {
+        if (errmsg)
+            *errmsg = xstrdup_printf("cannot read '%s': %s", path,
+                                     sqlite3_errmsg(st->db));
+        opine_store_close(st);
+        return OPINE_EDB;
+    }
+    if (version != OPINE_SCHEMA_VERSION &&
+        !(version == 0 && (flags & OPINE_STORE_CREATE))) {
+        if (errmsg)
+            *errmsg = xstrdup_printf(
+                version <= 0 ? "'%s' is not an opine database%s"
+                             : "'%s' has an unsupported schema version%s",
+                path, NULL);
+        opine_store_close(st);
+        return OPINE_ESCHEMA;
+    }
     /* WAL: a killed writer never damages committed batches and readers
      * (opine sql, opine status) work while a run writes. NORMAL sync is
      * durable against process death; only a power cut may lose the last
@@ -211,32 +235,12 @@ int opine_store_open(opine_store **out, const char *path, int flags,
                              "PRAGMA synchronous = NORMAL;");
     opine_store_exec(st, "PRAGMA cache_size = -65536;"
                          "PRAGMA temp_store = MEMORY;");
-    int version;
-    if (schema_version(st, &version) != 0) {
+    if (version == 0 && create_schema(st) != 0) {
         if (errmsg)
-            *errmsg = xstrdup_printf("cannot read '%s': %s", path,
+            *errmsg = xstrdup_printf("cannot create schema in '%s': %s", path,
                                      sqlite3_errmsg(st->db));
         opine_store_close(st);
         return OPINE_EDB;
-    }
-    if (version == 0 && !(flags & OPINE_STORE_READONLY)) {
-        if (create_schema(st) != 0) {
-            if (errmsg)
-                *errmsg = xstrdup_printf("cannot create schema in '%s': %s",
-                                         path, sqlite3_errmsg(st->db));
-            opine_store_close(st);
-            return OPINE_EDB;
-        }
-        version = OPINE_SCHEMA_VERSION;
-    }
-    if (version != OPINE_SCHEMA_VERSION) {
-        if (errmsg)
-            *errmsg = xstrdup_printf(
-                version == 0 ? "'%s' is not an opine database%s"
-                             : "'%s' has an unsupported schema version%s",
-                path, NULL);
-        opine_store_close(st);
-        return OPINE_ESCHEMA;
     }
     *out = st;
     return 0;
