@@ -109,6 +109,20 @@ expect_eq "documents after the bad lines kept" 1 \
     "$(q "$WORK/bad.db" "SELECT count(*) FROM documents WHERE ext_id = 'a4' AND source LIKE '%bad.jsonl'")"
 check_exact "$WORK/bad.db"
 
+# A record over --max-record is rejected by line, without buffering it, and
+# the records after it are read.
+{
+    head -n 1 "$D/batch1.jsonl"
+    printf '{"id": "huge", "text": "'
+    head -c 3000000 /dev/zero | tr '\0' 'a'
+    printf '"}\n'
+    sed -n 2p "$D/batch1.jsonl"
+} >"$WORK/huge.jsonl"
+run_opine 1 run "$WORK/huge.db" "$WORK/huge.jsonl" --max-record 1
+grep -q "huge.jsonl: line 2: .*skipped" "$WORK/err" || fail "no message for the long line: $(cat "$WORK/err")"
+expect_eq "records around an over-long line kept" "a1 a2" \
+    "$(q "$WORK/huge.db" "SELECT group_concat(ext_id, ' ') FROM documents")"
+
 # 7. status and sql.
 run_opine 0 status "$WORK/both.db"
 grep -q "^stem *8 *0" "$WORK/out" || fail "status does not show 8 stemmed, 0 pending: $(cat "$WORK/out")"
