@@ -1,0 +1,129 @@
+/* models/model.h — stance models and dictionaries: loading and term matching.
+ *
+ * FORMATS (detected by content; all UTF-8):
+ *
+ * 1. An opine model, YAML (libyaml):
+ *
+ *     name: us-rok-alliance          # required, [a-z0-9_.-]+
+ *     version: 1                     # required, integer >= 1
+ *     language: english              # Snowball language (default english)
+ *     window: sentence               # or N: +-N tokens around a mention
+ *     negation_scope: 3              # tokens before a cue a negator reaches
+ *     prior: 1                       # Beta(prior, prior) pseudo-counts
+ *     interval: 0.9                  # mass of the stance interval
+ *     negators: [not, no, never, "no longer", without, hardly]
+ *     themes:
+ *       north_korea:                 # theme id, [a-z0-9_]+
+ *         label: North Korea policy
+ *         poles: {positive: engagement, negative: pressure}
+ *         targets: ["north korea", pyongyang, dprk, "kim jong un"]
+ *         positive: [dialogue, diplomacy, "peaceful coexistence"]
+ *         negative: [sanctions, "maximum pressure", "military option": 2]
+ *
+ *    A term is a word or phrase, optionally ending in '*' (the last word is
+ *    then a prefix), optionally given as a one-pair mapping "term": weight
+ *    (weight > 0, default 1). A theme without poles, positive and negative
+ *    is salience-only (mentions are counted, no stance). Unknown keys are
+ *    errors (a typo must not silently change results).
+ *
+ * 2. A LIWC-style dictionary (.dic): a first line "%", lines "NUMBER NAME"
+ *    naming categories, a closing "%", then lines "term NUMBER..." giving
+ *    each term its categories. Each category becomes a salience-only theme
+ *    whose targets are its terms. Name: the file's base name without
+ *    extension; version 1; language english.
+ *
+ * 3. A quanteda-style YAML dictionary: a mapping of category to a list of
+ *    terms or to a mapping of sub-categories (nested to any depth). Each
+ *    category with terms becomes a salience-only theme with id
+ *    "parent.child". Name, version and language as for LIWC.
+ *
+ * MATCHING: every term is normalised by the same tokenizer and Snowball
+ * stemmer as the corpus (opine_model_compile), so "negotiations" matches
+ * "negotiate". A term becomes a sequence of patterns, one per token: the
+ * token's stem (matches every corpus type with that stem) or, for the last
+ * token of a '*' term, a prefix of the normalised type. Patterns are shared
+ * between terms and numbered 0..npatterns-1.
+ */
+#ifndef OPINE_MODELS_MODEL_H
+#define OPINE_MODELS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum opine_role {
+    OPINE_ROLE_TARGET = 0,
+    OPINE_ROLE_POSITIVE = 1,
+    OPINE_ROLE_NEGATIVE = 2,
+    OPINE_ROLE_NEGATOR = 3,
+} opine_role;
+
+typedef struct opine_theme_info {
+    const char *id;       /* "north_korea" */
+    const char *label;    /* "North Korea policy" (id when not given) */
+    const char *positive; /* pole names, NULL for salience-only themes */
+    const char *negative;
+} opine_theme_info;
+
+/* A compiled term. */
+typedef struct opine_term {
+    const char *text;      /* as written in the model, without weight */
+    uint32_t theme;        /* index into the themes; UINT32_MAX: negator */
+    uint8_t role;          /* opine_role */
+    double weight;         /* > 0 */
+    uint32_t npatterns;    /* tokens in the term, >= 1 */
+    const uint32_t *patterns; /* pattern id of each token */
+} opine_term;
+
+typedef struct opine_model opine_model;
+
+/* Load a model or dictionary from a file or a buffer (name_for_errors
+ * names it in messages). On error *errmsg (when not NULL) receives a
+ * malloc'd message "FILE:LINE:COLUMN: what was expected". Returns 0,
+ * OPINE_EIO, OPINE_EFORMAT or OPINE_ENOMEM. */
+int opine_model_load(opine_model **out, const char *path, char **errmsg);
+int opine_model_load_buffer(opine_model **out, const char *text, size_t len,
+                            const char *name_for_errors, char **errmsg);
+
+/* Normalise every term with opine_tokenize() and a Snowball stemmer for
+ * the model's language (or lang, when not NULL, for dictionaries that do
+ * not say). Must succeed before the matching calls below. A term that
+ * tokenizes to nothing is an error naming it. Returns 0, OPINE_ELANG,
+ * OPINE_EFORMAT or OPINE_ENOMEM. */
+int opine_model_compile(opine_model *m, const char *lang, char **errmsg);
+
+void opine_model_free(opine_model *m);
+
+const char *opine_model_name(const opine_model *m);
+int opine_model_version(const opine_model *m);
+const char *opine_model_language(const opine_model *m);
+/* The file's full text and a hex digest of it (32 hex digits). */
+const char *opine_model_text(const opine_model *m);
+const char *opine_model_hash(const opine_model *m);
+/* 0 for a sentence window, else N for +-N tokens. */
+int opine_model_window(const opine_model *m);
+int opine_model_negation_scope(const opine_model *m);
+double opine_model_prior(const opine_model *m);
+double opine_model_interval(const opine_model *m);
+
+size_t opine_model_nthemes(const opine_model *m);
+const opine_theme_info *opine_model_theme(const opine_model *m, size_t i);
+
+/* After compile: the terms (targets, cues and negators of every theme). */
+size_t opine_model_nterms(const opine_model *m);
+const opine_term *opine_model_term(const opine_model *m, size_t i);
+size_t opine_model_npatterns(const opine_model *m);
+
+/* After compile: the ids of the terms whose first pattern is p, in term
+ * order; *n receives how many. */
+const uint32_t *opine_model_terms_starting(const opine_model *m, uint32_t p,
+                                           size_t *n);
+
+/* After compile: write to pats[0..max) the ids, ascending, of the patterns
+ * a corpus type matches, given its normalised text and its stem; returns
+ * how many it matches (which may exceed max: call again with more room).
+ * Thread-safe. */
+size_t opine_model_match_type(const opine_model *m, const char *type,
+                              size_t type_len, const char *stem,
+                              size_t stem_len, uint32_t *pats, size_t max);
+
+#endif
