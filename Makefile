@@ -54,6 +54,8 @@ demo: build
 	$(BUILD)/opine run $(DEMO_DB) corpus/samples/oped-samples.jsonl.gz
 	@echo
 	@$(BUILD)/opine sql $(DEMO_DB) --table -f corpus/samples/top-terms.sql
+	@echo
+	@$(BUILD)/opine sql $(DEMO_DB) --table -f corpus/samples/stance-table.sql
 
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -41,6 +41,7 @@ double cli_now(void);
 int cmd_ingest(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_stem(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sql(int argc, char **argv);

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "pipeline/cli.h"
 #include "pipeline/error.h"
+#include "pipeline/zblob.h"
 
 static const char sql_usage[] =
     "usage: opine sql [DB] QUERY [--tsv|--csv|--json|--table] [--write]\n"
@@ -44,43 +44,18 @@ static void sql_inflate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
         return;
     }
-    z_stream zs = {0};
-    if (inflateInit(&zs) != Z_OK) {
+    unsigned char *out;
+    size_t len;
+    int rc = opine_zblob_inflate(blob, (size_t)n, &out, &len);
+    if (rc == OPINE_ENOMEM) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    size_t cap = (size_t)n * 4 + 64, len = 0;
-    char *out = malloc(cap);
-    zs.next_in = (Bytef *)blob;
-    zs.avail_in = (uInt)n;
-    int zrc = Z_OK;
-    while (out && zrc == Z_OK) {
-        if (len == cap) {
-            char *o = realloc(out, cap * 2);
-            if (o == NULL) {
-                free(out);
-                out = NULL;
-                break;
-            }
-            out = o;
-            cap *= 2;
-        }
-        zs.next_out = (Bytef *)out + len;
-        zs.avail_out = (uInt)(cap - len);
-        zrc = inflate(&zs, Z_NO_FLUSH);
-        len = cap - zs.avail_out;
-    }
-    inflateEnd(&zs);
-    if (out == NULL) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    if (zrc != Z_STREAM_END) {
-        free(out);
+    if (rc) {
         sqlite3_result_error(ctx, "inflate: not a zlib stream", -1);
         return;
     }
-    sqlite3_result_text(ctx, out, (int)len, free);
+    sqlite3_result_text(ctx, (char *)out, (int)len, free);
 }
 
 static void print_csv_field(const char *s)

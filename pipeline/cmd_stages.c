@@ -9,16 +9,33 @@
 
 #include "pipeline/cli.h"
 #include "pipeline/error.h"
+#include "models/default_model.h"
+#include "models/model.h"
 #include "stages/stem.h"
 
 static const char run_usage[] =
     "usage: opine run [DB] INPUT... [options]\n"
     "\n"
-    "Ingest, tokenize and stem INPUT (files, directories, - for standard\n"
-    "input; gzip, JSON lines or plain text, detected by content) into DB\n"
-    "(default " OPINE_DEFAULT_DB ") in one streaming pass, then finish any\n"
-    "stage an earlier run left pending. Rerunning after a crash or Ctrl-C\n"
-    "continues where it stopped.\n";
+    "Ingest, tokenize, stem and score INPUT (files, directories, - for\n"
+    "standard input; gzip, JSON lines or plain text, detected by content)\n"
+    "into DB (default " OPINE_DEFAULT_DB ") in one streaming pass, then\n"
+    "finish any stage an earlier run left pending. Rerunning after a crash\n"
+    "or Ctrl-C continues where it stopped.\n";
+
+static const char score_usage[] =
+    "usage: opine score [DB] [--model FILE]\n"
+    "\n"
+    "Score every stemmed document of DB (default " OPINE_DEFAULT_DB ") that\n"
+    "this model (its name and version) has not scored yet: per theme,\n"
+    "mentions, salience, stance with its interval, and the evidence rows\n"
+    "behind it. A new model version scores everything again and keeps the\n"
+    "old version's rows. FILE is an opine model (YAML), a LIWC .dic or a\n"
+    "quanteda YAML dictionary; the default is the built-in us-rok-alliance\n"
+    "model (models/us-rok-alliance.yaml). See models/README.md.\n";
+
+static const char model_options[] =
+    "  --model FILE       stance model or dictionary (default: the built-in\n"
+    "                     us-rok-alliance model; 'none': do not score)\n";
 
 static const char ingest_usage[] =
     "usage: opine ingest [DB] INPUT... [options]\n"
@@ -75,7 +92,8 @@ enum {
     OPT_MAX_RECORD,
     OPT_LANG,
     OPT_WORDS,
-    OPT_LIST_LANGUAGES
+    OPT_LIST_LANGUAGES,
+    OPT_MODEL
 };
 
 typedef struct stage_args {
@@ -85,6 +103,7 @@ typedef struct stage_args {
     int threads;
     int quiet;
     const char *lang;
+    const char *model;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -94,8 +113,10 @@ typedef struct stage_args {
 static void print_usage(const char *name)
 {
     if (strcmp(name, "run") == 0)
-        printf("%s%s%s%s", run_usage, input_options, common_options,
-               stem_options);
+        printf("%s%s%s%s%s", run_usage, input_options, common_options,
+               stem_options, model_options);
+    else if (strcmp(name, "score") == 0)
+        printf("%s%s%s", score_usage, common_options, model_options);
     else if (strcmp(name, "ingest") == 0)
         printf("%s%s%s", ingest_usage, input_options, common_options);
     else if (strcmp(name, "tokenize") == 0)
@@ -122,11 +143,11 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"lang", required_argument, NULL, OPT_LANG},
         {"words", no_argument, NULL, OPT_WORDS},
         {"list-languages", no_argument, NULL, OPT_LIST_LANGUAGES},
+        {"model", required_argument, NULL, OPT_MODEL},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     a->threads = cores > 0 ? (int)cores : 1;
-    a->lang = "english";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
@@ -198,6 +219,9 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_LIST_LANGUAGES:
             a->list_languages = 1;
             break;
+        case OPT_MODEL:
+            a->model = optarg;
+            break;
         default:
             fprintf(stderr, "see 'opine %s --help'\n", name);
             return CLI_FATAL;
@@ -265,7 +289,10 @@ static char *params_json(const stage_args *a)
                                 json_string(a->meta[i].field));
         }
     }
-    json_object_set_new(o, "lang", json_string(a->lang));
+    if (a->lang)
+        json_object_set_new(o, "lang", json_string(a->lang));
+    if (a->model)
+        json_object_set_new(o, "model", json_string(a->model));
     json_object_set_new(o, "threads", json_integer(a->threads));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -293,6 +320,8 @@ static void summary(const char *stage, const opine_run_counts *c,
 
 static int stem_words(const char *lang)
 {
+    if (lang == NULL)
+        lang = "english";
     opine_stemmer *s;
     int rc = opine_stemmer_new(&s, lang);
     if (rc) {
@@ -336,8 +365,30 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         rc = stem_words(a.lang);
         goto out;
     }
+    opine_model *model = NULL;
+    int scores = strcmp(name, "score") == 0 || strcmp(name, "run") == 0;
+    if (scores && !(a.model && strcmp(a.model, "none") == 0)) {
+        char *msg = NULL;
+        rc = a.model ? opine_model_load(&model, a.model, &msg)
+                     : opine_model_load_buffer(
+                           &model, opine_default_model,
+                           opine_default_model_len, OPINE_DEFAULT_MODEL_NAME,
+                           &msg);
+        if (rc) {
+            cli_error("%s", msg ? msg : opine_strerror(rc));
+            free(msg);
+            rc = CLI_FATAL;
+            goto out;
+        }
+    } else if (a.model && strcmp(a.model, "none") == 0 &&
+               strcmp(name, "score") == 0) {
+        cli_error("opine score needs a model");
+        rc = CLI_FATAL;
+        goto out;
+    }
     opine_store *st = cli_open_store(a.db, OPINE_STORE_CREATE);
     if (st == NULL) {
+        opine_model_free(model);
         rc = CLI_FATAL;
         goto out;
     }
@@ -349,6 +400,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .lang = a.lang,
         .params = params,
         .reader = a.reader,
+        .model = model,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,
@@ -363,6 +415,8 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         rc = opine_stage_ingest(st, in, (size_t)a.ninputs, &o, &c, &msg);
     else if (strcmp(name, "tokenize") == 0)
         rc = opine_stage_tokenize(st, &o, &c, &msg);
+    else if (strcmp(name, "score") == 0)
+        rc = opine_stage_score(st, &o, &c, &msg);
     else
         rc = opine_stage_stem(st, &o, &c, &msg);
     cli_report_done(&rep);
@@ -378,6 +432,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
     }
     free(msg);
     free(params);
+    opine_model_free(model);
     opine_store_close(st);
 out:
     free(a.meta);
@@ -402,4 +457,9 @@ int cmd_tokenize(int argc, char **argv)
 int cmd_stem(int argc, char **argv)
 {
     return run_stage(argc, argv, "stem", 0);
+}
+
+int cmd_score(int argc, char **argv)
+{
+    return run_stage(argc, argv, "score", 0);
 }

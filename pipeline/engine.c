@@ -21,16 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 #include <zlib.h>
 
 #include "pipeline/error.h"
 #include "pipeline/strmap.h"
 #include "pipeline/tokstream.h"
+#include "stages/score.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
 
-enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4 };
+enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
 enum { JOB_NEW = 0, JOB_DUP, JOB_SKIP };
 
 typedef struct reject {
@@ -61,6 +63,7 @@ typedef struct job {
     size_t stream_len;
     uint32_t *terms; /* (stem, tf) pairs sorted by stem */
     size_t nterms;
+    opine_scores scores;
 } job;
 
 typedef struct engine {
@@ -82,6 +85,16 @@ typedef struct engine {
     size_t cap_types, cap_stems;
     opine_stemmer *stemmer;
     const char *lang;
+    char *lang_owned;
+    const char **type_text, **stem_text; /* by id, owned by the maps */
+    /* scoring: the model, its rows, and the patterns each type matches */
+    opine_model *model;
+    int64_t model_id;
+    int64_t *theme_ids;
+    char score_stage[32];
+    uint32_t *type_pat_off, *type_pat_n; /* by type id, into pat_pool */
+    uint32_t *pat_pool;
+    size_t npat_pool, cap_pat_pool;
     /* batch */
     job *jobs;
     size_t njobs, cap_jobs;
@@ -90,7 +103,7 @@ typedef struct engine {
     /* statements */
     sqlite3_stmt *ins_doc, *find_doc, *ins_dup, *ins_meta, *ins_type,
         *set_type_stem, *ins_stem, *ins_tokens, *ins_terms, *ins_done,
-        *add_terms, *add_type_cf;
+        *add_terms, *add_type_cf, *ins_score, *ins_evidence;
 } engine;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -197,6 +210,7 @@ static void job_release(job *j)
     free(j->types);
     free(j->stream);
     free(j->terms);
+    opine_scores_release(&j->scores);
     memset(j, 0, sizeof(*j));
 }
 
@@ -250,7 +264,7 @@ static void work_prepare(engine *e, job *j)
         j->err = opine_tokenize(j->text, j->text_len, &j->toks);
         j->ntokens = j->toks.n;
         j->nsentences = (uint32_t)j->toks.nsentences;
-    } else if (e->flags & DO_STEM) {
+    } else if (e->flags & (DO_STEM | DO_SCORE)) {
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
         if (j->err == 0) {
@@ -259,8 +273,13 @@ static void work_prepare(engine *e, job *j)
                 j->err = OPINE_ENOMEM;
                 return;
             }
-            for (size_t i = 0; i < j->ntokens; i++)
+            for (size_t i = 0; i < j->ntokens; i++) {
                 j->types[i] = j->stoks[i].type;
+                if (j->types[i] == 0 || j->types[i] > e->ntypes) {
+                    j->err = OPINE_ECORRUPT;
+                    return;
+                }
+            }
         }
     }
 }
@@ -306,6 +325,29 @@ static void work_finish(engine *e, job *j)
         j->nterms = n;
         free(s);
     }
+    if (e->flags & DO_SCORE) {
+        opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
+        if (st == NULL) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        for (size_t i = 0; i < j->ntokens; i++) {
+            uint32_t t = j->types[i];
+            if (j->stoks) {
+                st[i].start = j->stoks[i].start;
+                st[i].len = j->stoks[i].len;
+                st[i].sentence = j->stoks[i].sentence;
+            } else {
+                st[i].start = j->toks.v[i].start;
+                st[i].len = j->toks.v[i].len;
+                st[i].sentence = j->toks.v[i].sentence;
+            }
+            st[i].npats = e->type_pat_n[t];
+            st[i].pats = e->pat_pool + e->type_pat_off[t];
+        }
+        j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
+        free(st);
+    }
 }
 
 /* ---- vocabulary ------------------------------------------------------- */
@@ -318,13 +360,47 @@ static int ensure_type_cap(engine *e, int64_t id)
     cap = e->cap_types;
     if (grow((void **)&e->type_cf, &cap, (size_t)id + 1, sizeof(int64_t)))
         return OPINE_ENOMEM;
+    cap = e->cap_types;
+    if (grow((void **)&e->type_text, &cap, (size_t)id + 1, sizeof(char *)))
+        return OPINE_ENOMEM;
+    cap = e->cap_types;
+    if (grow((void **)&e->type_pat_off, &cap, (size_t)id + 1,
+             sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    cap = e->cap_types;
+    if (grow((void **)&e->type_pat_n, &cap, (size_t)id + 1, sizeof(uint32_t)))
+        return OPINE_ENOMEM;
     e->cap_types = cap;
+    return 0;
+}
+
+/* Remember which model patterns a stemmed type matches (scoring only). */
+static int type_patterns(engine *e, int64_t id)
+{
+    if (e->model == NULL)
+        return 0;
+    const char *t = e->type_text[id], *s = e->stem_text[e->type_stem[id]];
+    uint32_t buf[64];
+    size_t n = opine_model_match_type(e->model, t, strlen(t), s, strlen(s),
+                                      buf, 64);
+    if (n > 64)
+        return OPINE_ETOOBIG; /* a type matching 64 patterns: a bad model */
+    if (grow((void **)&e->pat_pool, &e->cap_pat_pool, e->npat_pool + n + 1,
+             sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    memcpy(e->pat_pool + e->npat_pool, buf, n * sizeof(uint32_t));
+    e->type_pat_off[id] = (uint32_t)e->npat_pool;
+    e->type_pat_n[id] = (uint32_t)n;
+    e->npat_pool += n;
     return 0;
 }
 
 static int ensure_stem_cap(engine *e, int64_t id)
 {
     size_t cap = e->cap_stems;
+    if (grow((void **)&e->stem_text, &cap, (size_t)id + 1, sizeof(char *)))
+        return OPINE_ENOMEM;
+    cap = e->cap_stems;
     if (grow((void **)&e->stem_df, &cap, (size_t)id + 1, sizeof(int64_t)))
         return OPINE_ENOMEM;
     cap = e->cap_stems;
@@ -342,6 +418,23 @@ static int load_vocab(engine *e)
     if (rc)
         return rc;
     sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(e->db, "SELECT id, stem FROM stems WHERE lang = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading stems");
+    sqlite3_bind_text(q, 1, e->lang, -1, SQLITE_STATIC);
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        rc = ensure_stem_cap(e, id);
+        if (rc == 0)
+            rc = opine__strmap_intern(
+                e->stems, (const char *)sqlite3_column_text(q, 1),
+                (size_t)sqlite3_column_bytes(q, 1), id, &e->stem_text[id]);
+        if (id > e->nstems)
+            e->nstems = id;
+    }
+    sqlite3_finalize(q);
+    if (rc)
+        return rc;
     if (sqlite3_prepare_v2(e->db, "SELECT id, type, stem FROM types", -1, &q,
                            NULL) != SQLITE_OK)
         return db_fail(e, "reading types");
@@ -350,35 +443,22 @@ static int load_vocab(engine *e)
         const char *t = (const char *)sqlite3_column_text(q, 1);
         rc = ensure_type_cap(e, id);
         if (rc == 0)
-            rc = opine__strmap_put(e->types, t,
-                                   (size_t)sqlite3_column_bytes(q, 1), id);
-        if (rc == 0)
-            e->type_stem[id] = sqlite3_column_int64(q, 2);
+            rc = opine__strmap_intern(e->types, t,
+                                      (size_t)sqlite3_column_bytes(q, 1), id,
+                                      &e->type_text[id]);
+        if (rc)
+            break;
+        int64_t stem = sqlite3_column_int64(q, 2);
+        /* A stem of another language is no stem for this run. */
+        e->type_stem[id] = stem > 0 && stem <= e->nstems && e->stem_text[stem]
+                               ? stem
+                               : 0;
+        if (e->type_stem[id])
+            rc = type_patterns(e, id);
         if (id > e->ntypes)
             e->ntypes = id;
     }
     sqlite3_finalize(q);
-    if (rc)
-        return rc;
-    if (sqlite3_prepare_v2(e->db, "SELECT id, stem FROM stems WHERE lang = ?",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading stems");
-    sqlite3_bind_text(q, 1, e->lang, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        rc =
-            opine__strmap_put(e->stems, (const char *)sqlite3_column_text(q, 1),
-                              (size_t)sqlite3_column_bytes(q, 1), id);
-        if (rc == 0)
-            rc = ensure_stem_cap(e, id);
-    }
-    sqlite3_finalize(q);
-    if (rc == 0 && sqlite3_prepare_v2(e->db, "SELECT max(id) FROM stems", -1,
-                                      &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            e->nstems = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
     return rc;
 }
 
@@ -394,7 +474,8 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         sid = ++e->nstems;
         int rc = ensure_stem_cap(e, sid);
         if (rc == 0)
-            rc = opine__strmap_put(e->stems, s, slen, sid);
+            rc = opine__strmap_intern(e->stems, s, slen, sid,
+                                      &e->stem_text[sid]);
         if (rc)
             return rc;
         sqlite3_bind_int64(e->ins_stem, 1, sid);
@@ -404,7 +485,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
             return rc;
     }
     e->type_stem[type_id] = sid;
-    return 0;
+    return type_patterns(e, type_id);
 }
 
 /* Give every type without a stem (left by a tokenize-only run) its stem. */
@@ -455,7 +536,8 @@ static int intern_types(engine *e, job *j)
                 return OPINE_ETOOBIG;
             int rc = ensure_type_cap(e, id);
             if (rc == 0)
-                rc = opine__strmap_put(e->types, s, t->norm_len, id);
+                rc = opine__strmap_intern(e->types, s, t->norm_len, id,
+                                          &e->type_text[id]);
             if (rc == 0 && (e->flags & DO_STEM))
                 rc = stem_type(e, id, s, t->norm_len);
             if (rc)
@@ -562,6 +644,47 @@ static int mark_done(engine *e, const char *stage, int64_t doc)
     return step_done(e, e->ins_done, "marking progress");
 }
 
+static int store_scores(engine *e, job *j)
+{
+    int rc = 0;
+    const opine_scores *sc = &j->scores;
+    for (size_t t = 0; rc == 0 && t < sc->nthemes; t++) {
+        const opine_theme_score *ts = &sc->themes[t];
+        sqlite3_stmt *q = e->ins_score;
+        sqlite3_bind_int64(q, 1, j->id);
+        sqlite3_bind_int64(q, 2, e->theme_ids[t]);
+        sqlite3_bind_int64(q, 3, ts->mentions);
+        sqlite3_bind_double(q, 4, ts->salience);
+        sqlite3_bind_double(q, 5, ts->positive);
+        sqlite3_bind_double(q, 6, ts->negative);
+        sqlite3_bind_int64(q, 7, ts->evidence);
+        if (ts->has_stance) {
+            sqlite3_bind_double(q, 8, ts->stance);
+            sqlite3_bind_double(q, 9, ts->lo);
+            sqlite3_bind_double(q, 10, ts->hi);
+        }
+        rc = step_done(e, q, "storing scores");
+    }
+    for (size_t i = 0; rc == 0 && i < sc->nev; i++) {
+        const opine_evidence *ev = &sc->ev[i];
+        sqlite3_stmt *q = e->ins_evidence;
+        sqlite3_bind_int64(q, 1, j->id);
+        sqlite3_bind_int64(q, 2, e->theme_ids[ev->theme]);
+        sqlite3_bind_int64(q, 3, ev->sentence);
+        sqlite3_bind_int64(q, 4, ev->start);
+        sqlite3_bind_int64(q, 5, ev->end);
+        sqlite3_bind_text(q, 6, opine_model_term(e->model, ev->term)->text,
+                          -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 7, ev->polarity);
+        sqlite3_bind_double(q, 8, ev->weight);
+        sqlite3_bind_int(q, 9, ev->negated);
+        rc = step_done(e, q, "storing evidence");
+    }
+    if (rc == 0)
+        rc = mark_done(e, e->score_stage, j->id);
+    return rc;
+}
+
 static int store_results(engine *e, job *j)
 {
     int rc = 0;
@@ -596,7 +719,9 @@ static int store_results(engine *e, job *j)
         if ((rc = mark_done(e, "stem", j->id)))
             return rc;
     }
-    return 0;
+    if (e->flags & DO_SCORE)
+        rc = store_scores(e, j);
+    return rc;
 }
 
 /* Add the batch's frequencies to terms and types, then clear them. */
@@ -705,6 +830,100 @@ static int process_batch(engine *e)
 
 /* ---- setting up ------------------------------------------------------- */
 
+/* Find or store the model's row and its themes' rows. A model is known by
+ * name and version; the same pair with another text is refused, so scores
+ * always say which model made them. */
+static int register_model(engine *e)
+{
+    opine_model *m = e->model;
+    sqlite3_stmt *q;
+    int rc = 0;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT id, hash FROM models"
+                           " WHERE name = ? AND version = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading models");
+    sqlite3_bind_text(q, 1, opine_model_name(m), -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, opine_model_version(m));
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        e->model_id = sqlite3_column_int64(q, 0);
+        if (strcmp((const char *)sqlite3_column_text(q, 1),
+                   opine_model_hash(m)) != 0) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", opine_model_version(m));
+            e->errmsg = fmt("model '%s' version %s is already stored with"
+                            " other contents; give the changed model a new"
+                            " version to rescore with it",
+                            opine_model_name(m), v);
+            rc = OPINE_EUSAGE;
+        }
+    }
+    sqlite3_finalize(q);
+    size_t nthemes = opine_model_nthemes(m);
+    e->theme_ids = calloc(nthemes + 1, sizeof(int64_t));
+    if (rc || e->theme_ids == NULL)
+        return rc ? rc : OPINE_ENOMEM;
+    if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
+        return db_fail(e, "starting a transaction");
+    if (e->model_id == 0) {
+        char now[32];
+        time_t t = time(NULL);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        if (sqlite3_prepare_v2(e->db,
+                               "INSERT INTO models(name, version, hash,"
+                               " language, window, negation_scope, prior,"
+                               " interval, text, loaded)"
+                               " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                               -1, &q, NULL) != SQLITE_OK)
+            return db_fail(e, "storing the model");
+        sqlite3_bind_text(q, 1, opine_model_name(m), -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, opine_model_version(m));
+        sqlite3_bind_text(q, 3, opine_model_hash(m), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, e->lang, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 5, opine_model_window(m));
+        sqlite3_bind_int(q, 6, opine_model_negation_scope(m));
+        sqlite3_bind_double(q, 7, opine_model_prior(m));
+        sqlite3_bind_double(q, 8, opine_model_interval(m));
+        sqlite3_bind_text(q, 9, opine_model_text(m), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 10, now, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+        sqlite3_finalize(q);
+        if (rc)
+            goto fail;
+        e->model_id = sqlite3_last_insert_rowid(e->db);
+    }
+    if (sqlite3_prepare_v2(e->db,
+                           "INSERT INTO themes(model, theme, label, positive,"
+                           " negative) VALUES(?1,?2,?3,?4,?5)"
+                           " ON CONFLICT(model, theme) DO UPDATE"
+                           " SET label = ?3 RETURNING id",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; rc == 0 && i < nthemes; i++) {
+        const opine_theme_info *t = opine_model_theme(m, i);
+        sqlite3_bind_int64(q, 1, e->model_id);
+        sqlite3_bind_text(q, 2, t->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, t->label, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, t->positive, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, t->negative, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            e->theme_ids[i] = sqlite3_column_int64(q, 0);
+        else
+            rc = OPINE_EDB;
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    if (rc || opine_store_exec(e->st, "COMMIT"))
+        goto fail;
+    snprintf(e->score_stage, sizeof e->score_stage, "score:%lld",
+             (long long)e->model_id);
+    return 0;
+fail:
+    db_fail(e, "storing the model");
+    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    return OPINE_EDB;
+}
+
 static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                        int flags)
 {
@@ -713,18 +932,23 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     e->db = opine_store_db(st);
     e->o = o;
     e->flags = flags;
-    e->lang = o->lang ? o->lang : "english";
+    /* The database's language, once it has one, is the language. */
+    e->lang_owned = opine_store_meta_get(st, "language");
+    if (e->lang_owned && o->lang && strcmp(e->lang_owned, o->lang) != 0) {
+        e->errmsg = fmt("'%s' is stemmed in '%s'; stem another language"
+                        " into a new database",
+                        opine_store_path(st), e->lang_owned);
+        return OPINE_ELANG;
+    }
+    e->lang = e->lang_owned ? e->lang_owned : o->lang ? o->lang : "english";
     int rc = 0;
+    if (flags & DO_SCORE) {
+        e->model = o->model;
+        if ((rc = opine_model_compile(e->model, e->lang, &e->errmsg)) ||
+            (rc = register_model(e)))
+            return rc;
+    }
     if (flags & DO_STEM) {
-        char *have = opine_store_meta_get(st, "language");
-        if (have && strcmp(have, e->lang) != 0) {
-            e->errmsg = fmt("'%s' is stemmed in '%s'; stem another language"
-                            " into a new database",
-                            opine_store_path(st), have);
-            free(have);
-            return OPINE_ELANG;
-        }
-        free(have);
         rc = opine_stemmer_new(&e->stemmer, e->lang);
         if (rc == OPINE_ELANG) {
             e->errmsg = fmt("unknown language '%s'%s (see 'opine stem"
@@ -770,7 +994,15 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       " ON CONFLICT(stem) DO UPDATE"
                       " SET df = df + ?2, cf = cf + ?3")) ||
         (rc = prepare(e, &e->add_type_cf,
-                      "UPDATE types SET cf = cf + ? WHERE id = ?")))
+                      "UPDATE types SET cf = cf + ? WHERE id = ?")) ||
+        (rc = prepare(e, &e->ins_score,
+                      "INSERT INTO doc_scores(doc, theme, mentions,"
+                      " salience, positive, negative, evidence, stance, lo,"
+                      " hi) VALUES(?,?,?,?,?,?,?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_evidence,
+                      "INSERT INTO evidence(doc, theme, sentence,"
+                      " span_start, span_end, cue, polarity, weight,"
+                      " negated) VALUES(?,?,?,?,?,?,?,?,?)")))
         return rc;
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
         return db_fail(e, "recording the language");
@@ -785,7 +1017,8 @@ static void engine_release(engine *e)
     sqlite3_stmt *all[] = {e->ins_doc,  e->find_doc,   e->ins_dup,
                            e->ins_meta, e->ins_type,   e->set_type_stem,
                            e->ins_stem, e->ins_tokens, e->ins_terms,
-                           e->ins_done, e->add_terms,  e->add_type_cf};
+                           e->ins_done, e->add_terms,  e->add_type_cf,
+                           e->ins_score, e->ins_evidence};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     opine__strmap_free(e->types);
@@ -796,6 +1029,13 @@ static void engine_release(engine *e)
     free(e->stem_cf);
     free(e->touched_types);
     free(e->touched_stems);
+    free(e->type_text);
+    free(e->stem_text);
+    free(e->type_pat_off);
+    free(e->type_pat_n);
+    free(e->pat_pool);
+    free(e->theme_ids);
+    free(e->lang_owned);
     opine_stemmer_free(e->stemmer);
 }
 
@@ -883,38 +1123,49 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     return rc;
 }
 
-static int64_t count_pending(engine *e, const char *sql)
-{
-    sqlite3_stmt *q;
-    int64_t n = 0;
-    if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    return n;
-}
-
 /* Take the documents the database holds that this stage has not done. */
 static int pass_pending(engine *e, const char *stage)
 {
+    /* What is pending for the first stage in e->flags: documents not
+     * tokenized; tokenized ones not stemmed; stemmed ones not scored by
+     * this model. ?3 names the stage whose mark is missing, ?4 the one
+     * whose mark is required. */
     int tokenize = (e->flags & DO_TOKENIZE) != 0;
-    const char *sql = tokenize
-                          ? "SELECT d.id, d.body, d.bytes FROM documents d"
-                            " WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM"
-                            " stage_done s WHERE s.stage = 'tokenize' AND"
-                            " s.doc = d.id) ORDER BY d.id LIMIT ?2"
-                          : "SELECT t.doc, t.stream, 0 FROM doc_tokens t"
-                            " WHERE t.doc > ?1 AND NOT EXISTS (SELECT 1 FROM"
-                            " stage_done s WHERE s.stage = 'stem' AND"
-                            " s.doc = t.doc) ORDER BY t.doc LIMIT ?2";
-    int64_t pending = count_pending(
-        e, tokenize ? "SELECT count(*) FROM documents d WHERE NOT EXISTS"
-                      " (SELECT 1 FROM stage_done s WHERE s.stage ="
-                      " 'tokenize' AND s.doc = d.id)"
-                    : "SELECT count(*) FROM doc_tokens t WHERE NOT EXISTS"
-                      " (SELECT 1 FROM stage_done s WHERE s.stage = 'stem'"
-                      " AND s.doc = t.doc)");
+    const char *missing = tokenize                  ? "tokenize"
+                          : (e->flags & DO_STEM) ? "stem"
+                                                 : e->score_stage;
+    const char *required = tokenize || (e->flags & DO_STEM) ? NULL : "stem";
+    const char *sql =
+        tokenize ? "SELECT d.id, d.body, d.bytes FROM documents d"
+                   " WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM"
+                   " stage_done s WHERE s.stage = ?3 AND s.doc = d.id)"
+                   " ORDER BY d.id LIMIT ?2"
+                 : "SELECT t.doc, t.stream, 0 FROM doc_tokens t"
+                   " WHERE t.doc > ?1 AND NOT EXISTS (SELECT 1 FROM"
+                   " stage_done s WHERE s.stage = ?3 AND s.doc = t.doc)"
+                   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM stage_done r"
+                   " WHERE r.stage = ?4 AND r.doc = t.doc))"
+                   " ORDER BY t.doc LIMIT ?2";
+    int64_t pending = 0;
+    sqlite3_stmt *c;
+    if (sqlite3_prepare_v2(
+            e->db,
+            tokenize ? "SELECT count(*) FROM documents d WHERE NOT EXISTS"
+                       " (SELECT 1 FROM stage_done s WHERE s.stage = ?1"
+                       " AND s.doc = d.id)"
+                     : "SELECT count(*) FROM doc_tokens t WHERE NOT EXISTS"
+                       " (SELECT 1 FROM stage_done s WHERE s.stage = ?1"
+                       " AND s.doc = t.doc) AND (?2 IS NULL OR EXISTS"
+                       " (SELECT 1 FROM stage_done r WHERE r.stage = ?2"
+                       " AND r.doc = t.doc))",
+            -1, &c, NULL) != SQLITE_OK)
+        return db_fail(e, "counting pending documents");
+    sqlite3_bind_text(c, 1, missing, -1, SQLITE_STATIC);
+    if (!tokenize)
+        sqlite3_bind_text(c, 2, required, -1, SQLITE_STATIC);
+    if (sqlite3_step(c) == SQLITE_ROW)
+        pending = sqlite3_column_int64(c, 0);
+    sqlite3_finalize(c);
     if (pending == 0)
         return 0;
     sqlite3_stmt *q;
@@ -930,6 +1181,9 @@ static int pass_pending(engine *e, const char *stage)
         }
         sqlite3_bind_int64(q, 1, last);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)max_docs);
+        sqlite3_bind_text(q, 3, missing, -1, SQLITE_STATIC);
+        if (!tokenize)
+            sqlite3_bind_text(q, 4, required, -1, SQLITE_STATIC);
         while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
             if (grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
                      sizeof(job))) {
@@ -1048,12 +1302,24 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
     return finish(&e, rc, counts, errmsg);
 }
 
+int opine_stage_score(opine_store *st, const opine_engine_opts *o,
+                      opine_run_counts *counts, char **errmsg)
+{
+    engine e = {0};
+    int rc = start(&e, st, o, DO_SCORE, "score");
+    if (rc == 0)
+        rc = pass_pending(&e, "score");
+    return finish(&e, rc, counts, errmsg);
+}
+
 int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
                     const opine_engine_opts *o, opine_run_counts *counts,
                     char **errmsg)
 {
     engine e = {0};
-    int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM, "run");
+    int score = o->model ? DO_SCORE : 0;
+    int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM | score,
+                   "run");
     /* Types a tokenize-only run left unstemmed get their stems first. */
     if (rc == 0)
         rc = stem_pending_types(&e);
@@ -1061,12 +1327,16 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         rc = pass_inputs(&e, "run", paths, npaths);
     /* Then whatever earlier runs left half done, stage by stage. */
     if (rc == 0) {
-        e.flags = DO_TOKENIZE | DO_STEM;
+        e.flags = DO_TOKENIZE | DO_STEM | score;
         rc = pass_pending(&e, "tokenize");
     }
     if (rc == 0) {
-        e.flags = DO_STEM;
+        e.flags = DO_STEM | score;
         rc = pass_pending(&e, "stem");
+    }
+    if (rc == 0 && score) {
+        e.flags = DO_SCORE;
+        rc = pass_pending(&e, "score");
     }
     if (rc == 0)
         rc = update_surfaces(&e);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "corpus/reader.h"
+#include "models/model.h"
 #include "pipeline/store.h"
 
 typedef struct opine_progress {
@@ -56,7 +57,11 @@ int opine_stage_tokenize(opine_store *st, const opine_engine_opts *o,
                          opine_run_counts *counts, char **errmsg);
 int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
                      opine_run_counts *counts, char **errmsg);
-/* ingest + tokenize + stem in one pass over the inputs, then the same
+/* Score every stemmed document this model (name, version) has not scored;
+ * a new version scores everything again beside the old rows. */
+int opine_stage_score(opine_store *st, const opine_engine_opts *o,
+                      opine_run_counts *counts, char **errmsg);
+/* ingest + tokenize + stem (+ score when o->model) in one pass over the inputs, then the same
  * stages over anything an earlier run left pending. */
 int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
                     const opine_engine_opts *o, opine_run_counts *counts,

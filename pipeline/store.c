@@ -74,6 +74,45 @@ static const char SCHEMA_V1[] =
     " JOIN documents d ON d.id = dt.doc JOIN stems s ON s.id = dt.stem"
     " GROUP BY d.outlet, dt.stem;\n";
 
+/* Version 2 adds stance scoring. A version 1 database is upgraded in place
+ * when opened for writing: these statements only add tables and views. */
+static const char SCHEMA_V2[] =
+    "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " version INTEGER NOT NULL, hash TEXT NOT NULL, language TEXT NOT NULL,"
+    " window INTEGER NOT NULL, negation_scope INTEGER NOT NULL,"
+    " prior REAL NOT NULL, interval REAL NOT NULL, text TEXT NOT NULL,"
+    " loaded TEXT NOT NULL, UNIQUE(name, version));\n"
+    "CREATE TABLE themes(id INTEGER PRIMARY KEY, model INTEGER NOT NULL,"
+    " theme TEXT NOT NULL, label TEXT, positive TEXT, negative TEXT,"
+    " UNIQUE(model, theme));\n"
+    "CREATE TABLE doc_scores(doc INTEGER NOT NULL, theme INTEGER NOT NULL,"
+    " mentions INTEGER NOT NULL, salience REAL NOT NULL,"
+    " positive REAL NOT NULL, negative REAL NOT NULL,"
+    " evidence INTEGER NOT NULL, stance REAL, lo REAL, hi REAL,"
+    " PRIMARY KEY(doc, theme)) WITHOUT ROWID;\n"
+    "CREATE TABLE evidence(doc INTEGER NOT NULL, theme INTEGER NOT NULL,"
+    " sentence INTEGER NOT NULL, span_start INTEGER NOT NULL,"
+    " span_end INTEGER NOT NULL, cue TEXT NOT NULL,"
+    " polarity INTEGER NOT NULL, weight REAL NOT NULL,"
+    " negated INTEGER NOT NULL);\n"
+    "CREATE INDEX evidence_doc ON evidence(doc, theme);\n"
+    "CREATE VIEW v_stance AS SELECT d.id AS doc, d.ext_id, d.title,"
+    " d.outlet, d.published, m.name AS model, m.version, t.theme,"
+    " s.salience, s.stance, s.lo, s.hi, s.mentions, s.evidence"
+    " FROM doc_scores s JOIN themes t ON t.id = s.theme"
+    " JOIN models m ON m.id = t.model JOIN documents d ON d.id = s.doc;\n"
+    "CREATE VIEW v_stance_monthly AS SELECT outlet,"
+    " substr(published, 1, 7) AS month, model, version, theme,"
+    " count(*) AS documents, sum(evidence) AS evidence,"
+    " sum(stance * evidence) / nullif(sum(evidence), 0) AS stance"
+    " FROM v_stance WHERE stance IS NOT NULL AND published IS NOT NULL"
+    " GROUP BY outlet, month, model, version, theme;\n"
+    "CREATE VIEW v_evidence AS SELECT e.doc, d.ext_id, m.name AS model,"
+    " m.version, t.theme, e.sentence, e.span_start, e.span_end, e.cue,"
+    " e.polarity, e.weight, e.negated FROM evidence e"
+    " JOIN themes t ON t.id = e.theme JOIN models m ON m.id = t.model"
+    " JOIN documents d ON d.id = e.doc;\n";
+
 static char *xstrdup_printf(const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
@@ -172,9 +211,23 @@ static int create_schema(opine_store *st)
     if (schema_version(st, &v) == 0 && v != 0)
         return opine_store_exec(st, "COMMIT");
     if (opine_store_exec(st, SCHEMA_V1) != 0 ||
+        opine_store_exec(st, SCHEMA_V2) != 0 ||
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
         opine_store_meta_set(st, "created", now) != 0 ||
+        opine_store_exec(st, "COMMIT") != 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return OPINE_EDB;
+    }
+    return 0;
+}
+
+static int migrate_v1(opine_store *st)
+{
+    if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
+        return OPINE_EDB;
+    if (opine_store_exec(st, SCHEMA_V2) != 0 ||
+        opine_store_meta_set(st, "schema_version", "2") != 0 ||
         opine_store_exec(st, "COMMIT") != 0) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return OPINE_EDB;
@@ -215,6 +268,16 @@ int opine_store_open(opine_store **out, const char *path, int flags,
                                      sqlite3_errmsg(st->db));
         opine_store_close(st);
         return OPINE_EDB;
+    }
+    if (version == 1 && !(flags & OPINE_STORE_READONLY)) {
+        if (migrate_v1(st) != 0) {
+            if (errmsg)
+                *errmsg = xstrdup_printf("cannot upgrade '%s': %s", path,
+                                         sqlite3_errmsg(st->db));
+            opine_store_close(st);
+            return OPINE_EDB;
+        }
+        version = OPINE_SCHEMA_VERSION;
     }
     if (version != OPINE_SCHEMA_VERSION &&
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {

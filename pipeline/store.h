@@ -14,6 +14,15 @@
  *   doc_terms(doc, stem, tf)
  *   terms(stem, df, cf)
  *   stage_done(stage, doc, run)           which stage has seen which doc
+ * Schema v2 adds stance scoring:
+ *   models(id, name, version, hash, language, window, negation_scope,
+ *          prior, interval, text, loaded)
+ *   themes(id, model, theme, label, positive, negative)
+ *   doc_scores(doc, theme, mentions, salience, positive, negative,
+ *              evidence, stance, lo, hi)       theme = themes.id
+ *   evidence(doc, theme, sentence, span_start, span_end, cue, polarity,
+ *            weight, negated)
+ * A version 1 file is upgraded in place when opened for writing.
  *
  * Every batch a stage writes is one transaction, so a database is always
  * consistent: a killed run loses at most the batch in flight, and rerunning
@@ -25,7 +34,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define OPINE_SCHEMA_VERSION 1
+#define OPINE_SCHEMA_VERSION 2
 
 typedef struct opine_store opine_store;
 

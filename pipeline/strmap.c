@@ -123,12 +123,20 @@ static const char *arena_copy(opine__strmap *m, const char *key, size_t len)
 int opine__strmap_put(opine__strmap *m, const char *key, size_t len,
                       int64_t value)
 {
+    return opine__strmap_intern(m, key, len, value, NULL);
+}
+
+int opine__strmap_intern(opine__strmap *m, const char *key, size_t len,
+                         int64_t value, const char **stored)
+{
     if (len > UINT32_MAX)
         return OPINE_ETOOBIG;
     uint64_t h = XXH3_64bits(key, len);
     slot *s = find(m, h, key, len);
     if (s->key) {
         s->value = value;
+        if (stored)
+            *stored = s->key;
         return 0;
     }
     if ((m->count + 1) * 2 > m->mask + 1) {
@@ -144,6 +152,8 @@ int opine__strmap_put(opine__strmap *m, const char *key, size_t len,
     s->len = (uint32_t)len;
     s->value = value;
     m->count++;
+    if (stored)
+        *stored = copy;
     return 0;
 }
 

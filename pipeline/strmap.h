@@ -25,6 +25,11 @@ int64_t opine__strmap_get(const opine__strmap *m, const char *key, size_t len);
 int opine__strmap_put(opine__strmap *m, const char *key, size_t len,
                       int64_t value);
 
+/* As opine__strmap_put, and *stored (when not NULL) receives the map's own
+ * NUL-terminated copy of the key, valid until the map is freed. */
+int opine__strmap_intern(opine__strmap *m, const char *key, size_t len,
+                         int64_t value, const char **stored);
+
 size_t opine__strmap_count(const opine__strmap *m);
 
 #endif

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "pipeline/error.h"
+#include "pipeline/zblob.h"
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
@@ -73,37 +74,11 @@ int opine_tokstream_decode(const void *blob, size_t blob_len,
 {
     *out = NULL;
     *n = 0;
-    z_stream zs = {0};
-    size_t cap = blob_len * 4 + 64, len = 0;
-    unsigned char *raw = malloc(cap);
-    if (raw == NULL || inflateInit(&zs) != Z_OK) {
-        free(raw);
-        return OPINE_ENOMEM;
-    }
-    zs.next_in = (Bytef *)blob;
-    zs.avail_in = (uInt)blob_len;
-    int zrc;
-    do {
-        if (len == cap) {
-            unsigned char *r = realloc(raw, cap * 2);
-            if (r == NULL) {
-                inflateEnd(&zs);
-                free(raw);
-                return OPINE_ENOMEM;
-            }
-            raw = r;
-            cap *= 2;
-        }
-        zs.next_out = raw + len;
-        zs.avail_out = (uInt)(cap - len);
-        zrc = inflate(&zs, Z_NO_FLUSH);
-        len = cap - zs.avail_out;
-    } while (zrc == Z_OK);
-    inflateEnd(&zs);
-    if (zrc != Z_STREAM_END) {
-        free(raw);
-        return OPINE_ECORRUPT;
-    }
+    unsigned char *raw;
+    size_t len;
+    int rc = opine_zblob_inflate(blob, blob_len, &raw, &len);
+    if (rc)
+        return rc;
     const unsigned char *p = raw, *end = raw + len;
     uint64_t count, type, gap, tlen, ks;
     if (get_varint(&p, end, &count) != 0 || count > len) {

@@ -1,0 +1,85 @@
+/* stages/score.h — per-document, per-theme stance from a compiled model.
+ *
+ * A pure function: a document's tokens (with the model patterns their types
+ * match) in, per-theme scores and the evidence behind them out. No SQLite,
+ * no global state; many threads may score at once with their own
+ * opine_scores.
+ *
+ * SCORING (models/README.md explains it for analysts):
+ *   1. Matches: a term matches where its patterns match consecutive tokens
+ *      of one sentence. Within a theme, overlapping matches are resolved
+ *      left to right, the longest first (ties: the earlier term, so targets
+ *      before positive cues before negative ones). A target match is a
+ *      mention; a cue match is a candidate.
+ *   2. Window: a candidate counts only in a sentence with a mention of its
+ *      theme (window sentence), or within N tokens of one (window N).
+ *   3. Negation: a negator match ending at most negation_scope tokens before
+ *      the cue, in its sentence, flips the cue's polarity.
+ *   4. With P and N the summed weights of positive and negative evidence
+ *      and a the prior: stance = (P - N) / (P + N + 2a), the mean of a
+ *      Beta(P + a, N + a) posterior mapped by x -> 2x - 1; [lo, hi] is that
+ *      Beta's equal-tailed interval of the model's mass, mapped alike.
+ *      salience = 1000 * mentions / tokens. No mention: no stance.
+ */
+#ifndef OPINE_STAGES_SCORE_H
+#define OPINE_STAGES_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/model.h"
+
+/* One token of the document: its byte span, sentence, and the ascending
+ * ids of the model patterns its type matches (opine_model_match_type). */
+typedef struct opine_score_token {
+    uint32_t start, len, sentence;
+    uint32_t npats;
+    const uint32_t *pats;
+} opine_score_token;
+
+/* One counted cue. */
+typedef struct opine_evidence {
+    uint32_t theme;    /* theme index in the model */
+    uint32_t term;     /* term index in the model (opine_model_term) */
+    uint32_t sentence;
+    uint32_t start, end; /* byte span of the cue in the text */
+    int polarity;      /* +1 toward the positive pole, -1 toward the negative,
+                        * after negation */
+    int negated;       /* 1 when a negator flipped it */
+    double weight;
+} opine_evidence;
+
+typedef struct opine_theme_score {
+    uint32_t mentions;
+    double salience;   /* mentions per 1,000 tokens */
+    double positive;   /* P: summed weight of evidence toward + */
+    double negative;   /* N */
+    uint32_t evidence; /* number of evidence rows */
+    int has_stance;    /* 0 when there is no mention (or no poles) */
+    double stance, lo, hi;
+} opine_theme_score;
+
+typedef struct opine_scores {
+    opine_theme_score *themes; /* one per model theme */
+    size_t nthemes;
+    opine_evidence *ev; /* every counted cue, in text order per theme */
+    size_t nev;
+    /* scratch, reused between calls */
+    void *scratch;
+    size_t ev_cap, scratch_cap;
+} opine_scores;
+
+#define OPINE_SCORES_INIT {0}
+
+/* Score one document of n tokens into *out (replacing what it held).
+ * Returns 0 or OPINE_ENOMEM. */
+int opine_score_doc(const opine_model *m, const opine_score_token *toks,
+                    size_t n, opine_scores *out);
+
+void opine_scores_release(opine_scores *s);
+
+/* The p-quantile of a Beta(a, b) distribution (0 < p < 1, a, b > 0),
+ * to about 1e-12. */
+double opine_beta_quantile(double p, double a, double b);
+
+#endif
