@@ -24,7 +24,10 @@
  *    then a prefix), optionally given as a one-pair mapping "term": weight
  *    (weight > 0, default 1). A theme without poles, positive and negative
  *    is salience-only (mentions are counted, no stance). Unknown keys are
- *    errors (a typo must not silently change results).
+ *    errors (a typo must not silently change results). Every theme needs
+ *    targets; poles need cues and cues need poles. The same term text
+ *    twice in one theme and role (or twice among the negators) is kept
+ *    once; given again with a different weight it is an error.
  *
  * 2. A LIWC-style dictionary (.dic): a first line "%", lines "NUMBER NAME"
  *    naming categories, a closing "%", then lines "term NUMBER..." giving
@@ -35,7 +38,10 @@
  * 3. A quanteda-style YAML dictionary: a mapping of category to a list of
  *    terms or to a mapping of sub-categories (nested to any depth). Each
  *    category with terms becomes a salience-only theme with id
- *    "parent.child". Name, version and language as for LIWC.
+ *    "parent.child". Name, version and language as for LIWC. A YAML
+ *    mapping is read as an opine model when it has a "themes" key, or a
+ *    "name" or "version" key with a scalar value; as a dictionary
+ *    otherwise.
  *
  * MATCHING: every term is normalised by the same tokenizer and Snowball
  * stemmer as the corpus (opine_model_compile), so "negotiations" matches
@@ -85,9 +91,13 @@ int opine_model_load_buffer(opine_model **out, const char *text, size_t len,
                             const char *name_for_errors, char **errmsg);
 
 /* Normalise every term with opine_tokenize() and a Snowball stemmer for
- * the model's language (or lang, when not NULL, for dictionaries that do
- * not say). Must succeed before the matching calls below. A term that
- * tokenizes to nothing is an error naming it. Returns 0, OPINE_ELANG,
+ * the model's language (or lang, when not NULL, for dictionaries and
+ * models that do not say; opine_model_language() then answers lang). A
+ * model that names its language and a different lang is OPINE_ELANG
+ * ("model 'x' is for 'english' but the corpus is stemmed in 'german'");
+ * names are compared as written, so "en" is not "english". Must succeed
+ * before the matching calls below. A term that tokenizes to nothing is an
+ * error naming it. Compiling again starts afresh. Returns 0, OPINE_ELANG,
  * OPINE_EFORMAT or OPINE_ENOMEM. */
 int opine_model_compile(opine_model *m, const char *lang, char **errmsg);
 

@@ -1,0 +1,338 @@
+/* models/compile.c — terms to patterns, and matching corpus types to them.
+ *
+ * HOW IT WORKS: each raw term is trimmed, loses a trailing '*' (which makes
+ * its last word a prefix), and is split by opine_tokenize(), the corpus's
+ * own tokenizer. Each token's normalised form is stemmed by the Snowball
+ * stemmer for the language, exactly as the pipeline stems corpus types, so
+ * a term and a corpus type meet at the stem: "negotiations" and "negotiate"
+ * both become "negoti". The last token of a '*' term is instead a prefix of
+ * the normalised type (not of its stem: "nuclear*" must match
+ * "nuclearization", whose stem need not start with "nuclear").
+ *
+ * Patterns are deduplicated, exact ones by stem and prefix ones by prefix,
+ * and numbered in the order first seen. Matching a type is one hash lookup
+ * of its stem plus a scan of the prefix patterns, which are few; the result
+ * is ascending because prefix ids are kept sorted and the exact id is
+ * merged in. After compile nothing is written, so matching is thread-safe.
+ *
+ * TERM ORDER: themes in file order; within a theme targets, then positive,
+ * then negative cues, each in file order; negators last.
+ *
+ * LANGUAGE: a YAML model that names its language is stemmed in it, and a
+ * different lang is an error (its stems would not meet the corpus's). A
+ * dictionary, or a model that does not say, is stemmed in lang when given;
+ * opine_model_language() then answers lang.
+ */
+#include "models/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/error.h"
+#include "stages/stem.h"
+#include "stages/tokenize.h"
+
+void opine__model_release_compiled(opine_model *m)
+{
+    free(m->terms);
+    free(m->term_patterns);
+    free(m->patterns);
+    opine__strmap_free(m->exact);
+    opine__strmap_free(m->prefixes);
+    free(m->prefix_ids);
+    free(m->starting_off);
+    free(m->starting);
+    m->terms = NULL;
+    m->term_patterns = NULL;
+    m->patterns = NULL;
+    m->exact = m->prefixes = NULL;
+    m->prefix_ids = NULL;
+    m->starting_off = m->starting = NULL;
+    m->nterms = m->npatterns = m->patterns_cap = m->nprefix = 0;
+    m->compiled = 0;
+}
+
+/* Sort key for term order: negators (theme UINT32_MAX) sort last; the raw
+ * index keeps file order within a theme and role. */
+typedef struct order {
+    uint32_t theme;
+    uint8_t role;
+    size_t raw;
+} order;
+
+static int order_cmp(const void *a, const void *b)
+{
+    const order *x = a, *y = b;
+    if (x->theme != y->theme)
+        return x->theme < y->theme ? -1 : 1;
+    if (x->role != y->role)
+        return x->role < y->role ? -1 : 1;
+    return x->raw < y->raw ? -1 : x->raw > y->raw;
+}
+
+/* The id of the pattern for key[0..len), made if new; UINT32_MAX when out
+ * of memory. */
+static uint32_t pattern_id(opine_model *m, const char *key, size_t len,
+                           int prefix)
+{
+    opine__strmap *map = prefix ? m->prefixes : m->exact;
+    int64_t id = opine__strmap_get(map, key, len);
+    if (id > 0)
+        return (uint32_t)(id - 1);
+    if (m->npatterns == m->patterns_cap) {
+        size_t cap = m->patterns_cap ? 2 * m->patterns_cap : 64;
+        opine__pattern *v = realloc(m->patterns, cap * sizeof(*v));
+        if (v == NULL)
+            return UINT32_MAX;
+        m->patterns = v;
+        m->patterns_cap = cap;
+    }
+    char *copy = opine__model_strndup(m, key, len);
+    if (copy == NULL)
+        return UINT32_MAX;
+    uint32_t p = (uint32_t)m->npatterns;
+    if (opine__strmap_put(map, key, len, (int64_t)p + 1) != 0)
+        return UINT32_MAX;
+    m->patterns[m->npatterns++] = (opine__pattern){copy, len, prefix};
+    return p;
+}
+
+static int term_error(opine_model *m, const opine__rawterm *r, char **errmsg)
+{
+    if (r->theme == UINT32_MAX)
+        return opine__model_error(errmsg, m->errname, r->line, r->col,
+                                  "negator '%s' has no words", r->text);
+    return opine__model_error(errmsg, m->errname, r->line, r->col,
+                              "theme '%s': term '%s' has no words",
+                              m->themes[r->theme].id, r->text);
+}
+
+/* Tokenize and stem every term into m->terms, in term order. */
+static int compile_terms(opine_model *m, opine_stemmer *st, char **errmsg)
+{
+    opine_tokens toks = OPINE_TOKENS_INIT;
+    order *ord = malloc((m->nraw ? m->nraw : 1) * sizeof(*ord));
+    uint32_t *pats = NULL;
+    size_t npats = 0, pats_cap = 0;
+    int rc = 0;
+
+    m->terms = calloc(m->nraw ? m->nraw : 1, sizeof(*m->terms));
+    if (ord == NULL || m->terms == NULL || opine__strmap_new(&m->exact) != 0 ||
+        opine__strmap_new(&m->prefixes) != 0) {
+        rc = OPINE_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m->nraw; i++)
+        ord[i] = (order){m->raw[i].theme, m->raw[i].role, i};
+    qsort(ord, m->nraw, sizeof(*ord), order_cmp);
+
+    for (size_t i = 0; i < m->nraw; i++) {
+        const opine__rawterm *r = &m->raw[ord[i].raw];
+        size_t len = strlen(r->text);
+        int wildcard = len > 0 && r->text[len - 1] == '*';
+        if (wildcard)
+            len--;
+        rc = opine_tokenize(r->text, len, &toks);
+        if (rc != 0)
+            goto done;
+        if (toks.n == 0) {
+            rc = term_error(m, r, errmsg);
+            goto done;
+        }
+        /* A '*' must follow a word: "nuclear *" has no prefix to extend. */
+        if (wildcard &&
+            toks.v[toks.n - 1].start + toks.v[toks.n - 1].len != len) {
+            rc = opine__model_error(
+                errmsg, m->errname, r->line, r->col,
+                "term '%s': expected '*' right after a word", r->text);
+            goto done;
+        }
+        if (npats + toks.n > pats_cap) {
+            size_t cap = 2 * (npats + toks.n) + 64;
+            uint32_t *v = realloc(pats, cap * sizeof(*v));
+            if (v == NULL) {
+                rc = OPINE_ENOMEM;
+                goto done;
+            }
+            pats = v;
+            pats_cap = cap;
+        }
+        for (size_t k = 0; k < toks.n; k++) {
+            const char *norm = toks.norm + toks.v[k].norm;
+            size_t nlen = toks.v[k].norm_len;
+            uint32_t p;
+            if (wildcard && k + 1 == toks.n) {
+                p = pattern_id(m, norm, nlen, 1);
+            } else {
+                size_t slen;
+                const char *stem = opine_stemmer_stem(st, norm, nlen, &slen);
+                p = stem ? pattern_id(m, stem, slen, 0) : UINT32_MAX;
+            }
+            if (p == UINT32_MAX) {
+                rc = OPINE_ENOMEM;
+                goto done;
+            }
+            pats[npats++] = p;
+        }
+        opine_term *t = &m->terms[i];
+        t->text = r->text;
+        t->theme = r->theme;
+        t->role = r->role;
+        t->weight = r->weight;
+        t->npatterns = (uint32_t)toks.n;
+        /* An offset for now: pats may still move. */
+        t->patterns = (const uint32_t *)(uintptr_t)(npats - toks.n);
+    }
+    m->nterms = m->nraw;
+    m->term_patterns = pats;
+    pats = NULL;
+    for (size_t i = 0; i < m->nterms; i++)
+        m->terms[i].patterns =
+            m->term_patterns + (uintptr_t)m->terms[i].patterns;
+done:
+    free(pats);
+    free(ord);
+    opine_tokens_release(&toks);
+    return rc;
+}
+
+/* The prefix pattern list and the terms-starting index. */
+static int index_patterns(opine_model *m)
+{
+    m->prefix_ids =
+        malloc((m->npatterns ? m->npatterns : 1) * sizeof(*m->prefix_ids));
+    m->starting_off = calloc(m->npatterns + 1, sizeof(*m->starting_off));
+    m->starting = malloc((m->nterms ? m->nterms : 1) * sizeof(*m->starting));
+    if (m->prefix_ids == NULL || m->starting_off == NULL || m->starting == NULL)
+        return OPINE_ENOMEM;
+    for (size_t p = 0; p < m->npatterns; p++)
+        if (m->patterns[p].prefix)
+            m->prefix_ids[m->nprefix++] = (uint32_t)p;
+
+    /* Counting sort of the terms by first pattern; a stable one, so each
+     * pattern's list stays in term order. */
+    for (size_t i = 0; i < m->nterms; i++)
+        m->starting_off[m->terms[i].patterns[0] + 1]++;
+    for (size_t p = 0; p < m->npatterns; p++)
+        m->starting_off[p + 1] += m->starting_off[p];
+    uint32_t *fill = malloc((m->npatterns ? m->npatterns : 1) * sizeof(*fill));
+    if (fill == NULL)
+        return OPINE_ENOMEM;
+    memcpy(fill, m->starting_off, m->npatterns * sizeof(*fill));
+    for (size_t i = 0; i < m->nterms; i++)
+        m->starting[fill[m->terms[i].patterns[0]]++] = (uint32_t)i;
+    free(fill);
+    return 0;
+}
+
+int opine_model_compile(opine_model *m, const char *lang, char **errmsg)
+{
+    opine_stemmer *st = NULL;
+    int rc;
+
+    if (errmsg)
+        *errmsg = NULL;
+    opine__model_release_compiled(m);
+    if (lang != NULL && m->language_given && strcmp(lang, m->language) != 0) {
+        if (errmsg) {
+            size_t n =
+                strlen(m->name) + strlen(m->language) + strlen(lang) + 64;
+            *errmsg = malloc(n);
+            if (*errmsg)
+                snprintf(*errmsg, n,
+                         "model '%s' is for '%s' but the corpus is stemmed "
+                         "in '%s'",
+                         m->name, m->language, lang);
+        }
+        return OPINE_ELANG;
+    }
+    const char *use = lang && !m->language_given ? lang : m->language;
+    rc = opine_stemmer_new(&st, use);
+    if (rc == OPINE_ELANG) {
+        if (errmsg) {
+            size_t n = strlen(use) + 64;
+            *errmsg = malloc(n);
+            if (*errmsg)
+                snprintf(*errmsg, n, "no Snowball stemmer for '%s'", use);
+        }
+        return rc;
+    }
+    if (rc != 0)
+        return rc;
+    if (use != m->language) {
+        m->language = opine__model_strndup(m, use, strlen(use));
+        if (m->language == NULL) {
+            opine_stemmer_free(st);
+            return OPINE_ENOMEM;
+        }
+    }
+    rc = compile_terms(m, st, errmsg);
+    opine_stemmer_free(st);
+    if (rc == 0)
+        rc = index_patterns(m);
+    if (rc != 0) {
+        opine__model_release_compiled(m);
+        return rc;
+    }
+    m->compiled = 1;
+    return 0;
+}
+
+size_t opine_model_nterms(const opine_model *m)
+{
+    return m->nterms;
+}
+
+const opine_term *opine_model_term(const opine_model *m, size_t i)
+{
+    return i < m->nterms ? &m->terms[i] : NULL;
+}
+
+size_t opine_model_npatterns(const opine_model *m)
+{
+    return m->npatterns;
+}
+
+const uint32_t *opine_model_terms_starting(const opine_model *m, uint32_t p,
+                                           size_t *n)
+{
+    if (!m->compiled || p >= m->npatterns) {
+        *n = 0;
+        return NULL;
+    }
+    *n = m->starting_off[p + 1] - m->starting_off[p];
+    return m->starting + m->starting_off[p];
+}
+
+size_t opine_model_match_type(const opine_model *m, const char *type,
+                              size_t type_len, const char *stem,
+                              size_t stem_len, uint32_t *pats, size_t max)
+{
+    if (!m->compiled)
+        return 0;
+    int64_t e = opine__strmap_get(m->exact, stem, stem_len);
+    uint32_t exact = e > 0 ? (uint32_t)(e - 1) : UINT32_MAX;
+    size_t n = 0;
+
+    for (size_t i = 0; i < m->nprefix; i++) {
+        const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
+        if (p->len > type_len || memcmp(p->key, type, p->len) != 0)
+            continue;
+        if (exact < m->prefix_ids[i]) {
+            if (n < max)
+                pats[n] = exact;
+            n++;
+            exact = UINT32_MAX;
+        }
+        if (n < max)
+            pats[n] = m->prefix_ids[i];
+        n++;
+    }
+    if (exact != UINT32_MAX) {
+        if (n < max)
+            pats[n] = exact;
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,108 @@
+/* models/internal.h — the model's body, shared by its readers and compiler.
+ *
+ * A loaded model is a list of themes and a list of raw terms (text as
+ * written, theme, role, weight and where in the file it was written).
+ * opine_model_compile() turns the raw terms into opine_terms and patterns.
+ * The readers (model_yaml.c for YAML models and quanteda dictionaries,
+ * dict.c for LIWC) fill a model through the helpers below; every string a
+ * model holds is owned by it (opine__model_strndup) and freed with it.
+ */
+#ifndef OPINE_MODELS_INTERNAL_H
+#define OPINE_MODELS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "pipeline/strmap.h"
+
+typedef struct opine__rawterm {
+    const char *text; /* trimmed, as written (the '*' kept) */
+    uint32_t theme;   /* UINT32_MAX for a negator */
+    uint8_t role;
+    double weight;
+    size_t line, col; /* 1-based, for messages */
+} opine__rawterm;
+
+typedef struct opine__pattern {
+    const char *key; /* a stem, or a prefix of a normalised type */
+    size_t len;
+    int prefix;
+} opine__pattern;
+
+struct opine_model {
+    const char *errname; /* name_for_errors */
+    const char *name;
+    int version;
+    const char *language;
+    int language_given; /* a YAML model that said its language */
+    char *text;
+    size_t text_len;
+    char hash[33];
+    int window;
+    int negation_scope;
+    double prior;
+    double interval;
+
+    opine_theme_info *themes;
+    size_t nthemes, themes_cap;
+
+    opine__rawterm *raw;
+    size_t nraw, raw_cap;
+    opine__strmap *seen; /* theme, role, text -> raw index + 1 */
+
+    char **owned; /* strings freed with the model */
+    size_t nowned, owned_cap;
+
+    /* Set by opine_model_compile(). */
+    int compiled;
+    opine_term *terms;
+    size_t nterms;
+    uint32_t *term_patterns; /* every term's patterns, back to back */
+    opine__pattern *patterns;
+    size_t npatterns, patterns_cap;
+    opine__strmap *exact;    /* stem -> pattern id + 1 */
+    opine__strmap *prefixes; /* prefix -> pattern id + 1 */
+    uint32_t *prefix_ids;    /* prefix patterns, ascending */
+    size_t nprefix;
+    uint32_t *starting_off; /* npatterns + 1 offsets into starting */
+    uint32_t *starting;
+};
+
+/* Set *errmsg (when not NULL) to "FILE:LINE:COLUMN: what" (or "FILE: what"
+ * when line is 0) and return OPINE_EFORMAT. */
+int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A NUL-terminated copy of s[0..n) owned by m, or NULL when out of memory. */
+char *opine__model_strndup(opine_model *m, const char *s, size_t n);
+
+/* Append a theme; the strings must be owned by m (or static). The caller
+ * checks for duplicate ids with opine__model_find_theme(). Returns 0 or
+ * OPINE_ENOMEM; *index receives the theme's index. */
+int opine__model_add_theme(opine_model *m, const char *id, const char *label,
+                           const char *positive, const char *negative,
+                           uint32_t *index);
+/* The index of theme id, or -1. */
+long opine__model_find_theme(const opine_model *m, const char *id);
+
+/* Add a term text[0..len) (trimmed here) to a theme (UINT32_MAX: negator).
+ * The same text twice in one theme and role is kept once; given again
+ * with a different weight it is an error. Returns 0, OPINE_EFORMAT (empty
+ * text, conflicting weight; message in *errmsg) or OPINE_ENOMEM. */
+int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
+                          const char *text, size_t len, double weight,
+                          size_t line, size_t col, char **errmsg);
+
+/* Readers: fill m from m->text. Return 0, OPINE_EFORMAT or OPINE_ENOMEM. */
+int opine__model_read_yaml(opine_model *m, char **errmsg);
+int opine__model_read_liwc(opine_model *m, char **errmsg);
+
+/* Free what opine_model_compile() made; the model is then uncompiled. */
+void opine__model_release_compiled(opine_model *m);
+
+/* The base name of path without its extension, owned by m. */
+const char *opine__model_basename(opine_model *m, const char *path);
+
+#endif

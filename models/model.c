@@ -1,0 +1,387 @@
+/* models/model.c — loading a model or dictionary: format detection, the
+ * model's owned strings, themes and raw terms, and the accessors.
+ *
+ * FORMAT DETECTION: the first line that is neither blank nor a '#' comment
+ * decides. A line that is exactly "%" starts a LIWC dictionary (dict.c);
+ * anything else is YAML (model_yaml.c), which tells an opine model from a
+ * quanteda dictionary by its top-level keys.
+ *
+ * The hash is XXH3-128 of the file's bytes, as 32 lowercase hex digits
+ * (big-endian, XXH128_canonicalFromHash), so a model's results can be tied
+ * to the exact text that produced them.
+ */
+#include "models/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "pipeline/error.h"
+
+int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
+                       const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+
+    if (errmsg == NULL)
+        return OPINE_EFORMAT;
+    free(*errmsg);
+    *errmsg = NULL;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    size_t n = strlen(file) + strlen(what) + 64;
+    char *msg = malloc(n);
+    if (msg == NULL)
+        return OPINE_EFORMAT;
+    if (line > 0)
+        snprintf(msg, n, "%s:%zu:%zu: %s", file, line, col, what);
+    else
+        snprintf(msg, n, "%s: %s", file, what);
+    *errmsg = msg;
+    return OPINE_EFORMAT;
+}
+
+char *opine__model_strndup(opine_model *m, const char *s, size_t n)
+{
+    if (m->nowned == m->owned_cap) {
+        size_t cap = m->owned_cap ? 2 * m->owned_cap : 32;
+        char **v = realloc(m->owned, cap * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        m->owned = v;
+        m->owned_cap = cap;
+    }
+    char *c = malloc(n + 1);
+    if (c == NULL)
+        return NULL;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    m->owned[m->nowned++] = c;
+    return c;
+}
+
+int opine__model_add_theme(opine_model *m, const char *id, const char *label,
+                           const char *positive, const char *negative,
+                           uint32_t *index)
+{
+    if (m->nthemes == m->themes_cap) {
+        size_t cap = m->themes_cap ? 2 * m->themes_cap : 8;
+        opine_theme_info *v = realloc(m->themes, cap * sizeof(*v));
+        if (v == NULL)
+            return OPINE_ENOMEM;
+        m->themes = v;
+        m->themes_cap = cap;
+    }
+    opine_theme_info *t = &m->themes[m->nthemes];
+    t->id = id;
+    t->label = label ? label : id;
+    t->positive = positive;
+    t->negative = negative;
+    *index = (uint32_t)m->nthemes++;
+    return 0;
+}
+
+long opine__model_find_theme(const opine_model *m, const char *id)
+{
+    for (size_t i = 0; i < m->nthemes; i++)
+        if (strcmp(m->themes[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static const char *role_name(opine_role role)
+{
+    switch (role) {
+    case OPINE_ROLE_TARGET:
+        return "targets";
+    case OPINE_ROLE_POSITIVE:
+        return "positive";
+    case OPINE_ROLE_NEGATIVE:
+        return "negative";
+    case OPINE_ROLE_NEGATOR:
+        break;
+    }
+    return "negators";
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
+                          const char *text, size_t len, double weight,
+                          size_t line, size_t col, char **errmsg)
+{
+    while (len > 0 && is_space(*text)) {
+        text++;
+        len--;
+    }
+    while (len > 0 && is_space(text[len - 1]))
+        len--;
+    const char *where = theme == UINT32_MAX ? "" : m->themes[theme].id;
+    if (len == 0 || (len == 1 && text[0] == '*'))
+        return opine__model_error(errmsg, m->errname, line, col,
+                                  "%s%s%s: expected a term, not an empty one",
+                                  theme == UINT32_MAX ? "" : "theme '", where,
+                                  theme == UINT32_MAX ? "negators" : "'");
+
+    /* Duplicates are found by (theme, role, text) in a map: dictionaries
+     * with thousands of terms per category would make a scan quadratic. */
+    if (m->seen == NULL && opine__strmap_new(&m->seen) != 0)
+        return OPINE_ENOMEM;
+    char *key = malloc(len + 5);
+    if (key == NULL)
+        return OPINE_ENOMEM;
+    memcpy(key, &theme, 4);
+    key[4] = (char)role;
+    memcpy(key + 5, text, len);
+    int64_t prev = opine__strmap_get(m->seen, key, len + 5);
+    if (prev > 0) {
+        free(key);
+        const opine__rawterm *p = &m->raw[prev - 1];
+        if (p->weight == weight)
+            return 0;
+        if (theme == UINT32_MAX)
+            return opine__model_error(
+                errmsg, m->errname, line, col,
+                "negator '%.*s' is listed twice with different weights",
+                (int)len, text);
+        return opine__model_error(errmsg, m->errname, line, col,
+                                  "theme '%s': %s term '%.*s' is listed "
+                                  "twice with different weights (%g, %g)",
+                                  where, role_name(role), (int)len, text,
+                                  p->weight, weight);
+    }
+    if (m->nraw == m->raw_cap) {
+        size_t cap = m->raw_cap ? 2 * m->raw_cap : 64;
+        opine__rawterm *v = realloc(m->raw, cap * sizeof(*v));
+        if (v == NULL) {
+            free(key);
+            return OPINE_ENOMEM;
+        }
+        m->raw = v;
+        m->raw_cap = cap;
+    }
+    const char *copy = opine__model_strndup(m, text, len);
+    int rc =
+        copy ? opine__strmap_put(m->seen, key, len + 5, (int64_t)m->nraw + 1)
+             : OPINE_ENOMEM;
+    free(key);
+    if (rc != 0)
+        return rc;
+    m->raw[m->nraw++] =
+        (opine__rawterm){copy, theme, (uint8_t)role, weight, line, col};
+    return 0;
+}
+
+const char *opine__model_basename(opine_model *m, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    return opine__model_strndup(m, base, n);
+}
+
+/* Is the first line that is neither blank nor a comment exactly "%"? */
+static int looks_like_liwc(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && text[end] != '\n')
+            end++;
+        size_t a = i, b = end;
+        while (a < b && is_space(text[a]))
+            a++;
+        while (b > a && is_space(text[b - 1]))
+            b--;
+        if (a < b && text[a] != '#')
+            return b - a == 1 && text[a] == '%';
+        i = end + 1;
+    }
+    return 0;
+}
+
+static void set_hash(opine_model *m)
+{
+    XXH128_canonical_t c;
+    static const char hex[] = "0123456789abcdef";
+
+    XXH128_canonicalFromHash(&c, XXH3_128bits(m->text, m->text_len));
+    for (size_t i = 0; i < sizeof(c.digest); i++) {
+        m->hash[2 * i] = hex[c.digest[i] >> 4];
+        m->hash[2 * i + 1] = hex[c.digest[i] & 15];
+    }
+    m->hash[32] = '\0';
+}
+
+int opine_model_load_buffer(opine_model **out, const char *text, size_t len,
+                            const char *name_for_errors, char **errmsg)
+{
+    int rc;
+
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    opine_model *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return OPINE_ENOMEM;
+    m->language = "english";
+    m->window = 0;
+    m->negation_scope = 3;
+    m->prior = 1.0;
+    m->interval = 0.9;
+    m->text = malloc(len + 1);
+    m->errname = opine__model_strndup(
+        m, name_for_errors ? name_for_errors : "model",
+        strlen(name_for_errors ? name_for_errors : "model"));
+    if (m->text == NULL || m->errname == NULL) {
+        opine_model_free(m);
+        return OPINE_ENOMEM;
+    }
+    memcpy(m->text, text, len);
+    m->text[len] = '\0';
+    m->text_len = len;
+    set_hash(m);
+
+    if (looks_like_liwc(m->text, len))
+        rc = opine__model_read_liwc(m, errmsg);
+    else
+        rc = opine__model_read_yaml(m, errmsg);
+    if (rc != 0) {
+        opine_model_free(m);
+        return rc;
+    }
+    /* The duplicate map is only needed while reading. */
+    opine__strmap_free(m->seen);
+    m->seen = NULL;
+    *out = m;
+    return 0;
+}
+
+int opine_model_load(opine_model **out, const char *path, char **errmsg)
+{
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        goto io_error;
+
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *b = realloc(buf, cap);
+            if (b == NULL) {
+                free(buf);
+                fclose(f);
+                return OPINE_ENOMEM;
+            }
+            buf = b;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int bad = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = saved;
+        goto io_error;
+    }
+    int rc = opine_model_load_buffer(out, buf ? buf : "", len, path, errmsg);
+    free(buf);
+    return rc;
+
+io_error:
+    if (errmsg) {
+        const char *why = strerror(errno);
+        size_t n = strlen(path) + strlen(why) + 32;
+        *errmsg = malloc(n);
+        if (*errmsg)
+            snprintf(*errmsg, n, "cannot read '%s': %s", path, why);
+    }
+    return OPINE_EIO;
+}
+
+void opine_model_free(opine_model *m)
+{
+    if (m == NULL)
+        return;
+    opine__model_release_compiled(m);
+    opine__strmap_free(m->seen);
+    for (size_t i = 0; i < m->nowned; i++)
+        free(m->owned[i]);
+    free(m->owned);
+    free(m->themes);
+    free(m->raw);
+    free(m->text);
+    free(m);
+}
+
+const char *opine_model_name(const opine_model *m)
+{
+    return m->name;
+}
+
+int opine_model_version(const opine_model *m)
+{
+    return m->version;
+}
+
+const char *opine_model_language(const opine_model *m)
+{
+    return m->language;
+}
+
+const char *opine_model_text(const opine_model *m)
+{
+    return m->text;
+}
+
+const char *opine_model_hash(const opine_model *m)
+{
+    return m->hash;
+}
+
+int opine_model_window(const opine_model *m)
+{
+    return m->window;
+}
+
+int opine_model_negation_scope(const opine_model *m)
+{
+    return m->negation_scope;
+}
+
+double opine_model_prior(const opine_model *m)
+{
+    return m->prior;
+}
+
+double opine_model_interval(const opine_model *m)
+{
+    return m->interval;
+}
+
+size_t opine_model_nthemes(const opine_model *m)
+{
+    return m->nthemes;
+}
+
+const opine_theme_info *opine_model_theme(const opine_model *m, size_t i)
+{
+    return i < m->nthemes ? &m->themes[i] : NULL;
+}
