@@ -370,10 +370,9 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
     if (scores && !(a.model && strcmp(a.model, "none") == 0)) {
         char *msg = NULL;
         rc = a.model ? opine_model_load(&model, a.model, &msg)
-                     : opine_model_load_buffer(
-                           &model, opine_default_model,
-                           opine_default_model_len, OPINE_DEFAULT_MODEL_NAME,
-                           &msg);
+                     : opine_model_load_buffer(&model, opine_default_model,
+                                               opine_default_model_len,
+                                               OPINE_DEFAULT_MODEL_NAME, &msg);
         if (rc) {
             cli_error("%s", msg ? msg : opine_strerror(rc));
             free(msg);

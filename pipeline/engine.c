@@ -364,8 +364,7 @@ static int ensure_type_cap(engine *e, int64_t id)
     if (grow((void **)&e->type_text, &cap, (size_t)id + 1, sizeof(char *)))
         return OPINE_ENOMEM;
     cap = e->cap_types;
-    if (grow((void **)&e->type_pat_off, &cap, (size_t)id + 1,
-             sizeof(uint32_t)))
+    if (grow((void **)&e->type_pat_off, &cap, (size_t)id + 1, sizeof(uint32_t)))
         return OPINE_ENOMEM;
     cap = e->cap_types;
     if (grow((void **)&e->type_pat_n, &cap, (size_t)id + 1, sizeof(uint32_t)))
@@ -381,8 +380,8 @@ static int type_patterns(engine *e, int64_t id)
         return 0;
     const char *t = e->type_text[id], *s = e->stem_text[e->type_stem[id]];
     uint32_t buf[64];
-    size_t n = opine_model_match_type(e->model, t, strlen(t), s, strlen(s),
-                                      buf, 64);
+    size_t n =
+        opine_model_match_type(e->model, t, strlen(t), s, strlen(s), buf, 64);
     if (n > 64)
         return OPINE_ETOOBIG; /* a type matching 64 patterns: a bad model */
     if (grow((void **)&e->pat_pool, &e->cap_pat_pool, e->npat_pool + n + 1,
@@ -450,9 +449,8 @@ static int load_vocab(engine *e)
             break;
         int64_t stem = sqlite3_column_int64(q, 2);
         /* A stem of another language is no stem for this run. */
-        e->type_stem[id] = stem > 0 && stem <= e->nstems && e->stem_text[stem]
-                               ? stem
-                               : 0;
+        e->type_stem[id] =
+            stem > 0 && stem <= e->nstems && e->stem_text[stem] ? stem : 0;
         if (e->type_stem[id])
             rc = type_patterns(e, id);
         if (id > e->ntypes)
@@ -673,8 +671,8 @@ static int store_scores(engine *e, job *j)
         sqlite3_bind_int64(q, 3, ev->sentence);
         sqlite3_bind_int64(q, 4, ev->start);
         sqlite3_bind_int64(q, 5, ev->end);
-        sqlite3_bind_text(q, 6, opine_model_term(e->model, ev->term)->text,
-                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 6, opine_model_term(e->model, ev->term)->text, -1,
+                          SQLITE_STATIC);
         sqlite3_bind_int(q, 7, ev->polarity);
         sqlite3_bind_double(q, 8, ev->weight);
         sqlite3_bind_int(q, 9, ev->negated);
@@ -1014,10 +1012,10 @@ static void engine_release(engine *e)
     batch_release(e);
     free(e->jobs);
     free(e->rejects);
-    sqlite3_stmt *all[] = {e->ins_doc,  e->find_doc,   e->ins_dup,
-                           e->ins_meta, e->ins_type,   e->set_type_stem,
-                           e->ins_stem, e->ins_tokens, e->ins_terms,
-                           e->ins_done, e->add_terms,  e->add_type_cf,
+    sqlite3_stmt *all[] = {e->ins_doc,   e->find_doc,    e->ins_dup,
+                           e->ins_meta,  e->ins_type,    e->set_type_stem,
+                           e->ins_stem,  e->ins_tokens,  e->ins_terms,
+                           e->ins_done,  e->add_terms,   e->add_type_cf,
                            e->ins_score, e->ins_evidence};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
@@ -1131,7 +1129,7 @@ static int pass_pending(engine *e, const char *stage)
      * this model. ?3 names the stage whose mark is missing, ?4 the one
      * whose mark is required. */
     int tokenize = (e->flags & DO_TOKENIZE) != 0;
-    const char *missing = tokenize                  ? "tokenize"
+    const char *missing = tokenize               ? "tokenize"
                           : (e->flags & DO_STEM) ? "stem"
                                                  : e->score_stage;
     const char *required = tokenize || (e->flags & DO_STEM) ? NULL : "stem";
@@ -1318,8 +1316,7 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
 {
     engine e = {0};
     int score = o->model ? DO_SCORE : 0;
-    int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM | score,
-                   "run");
+    int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM | score, "run");
     /* Types a tokenize-only run left unstemmed get their stems first. */
     if (rc == 0)
         rc = stem_pending_types(&e);

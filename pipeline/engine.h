@@ -31,7 +31,11 @@ typedef struct opine_progress {
 
 typedef struct opine_engine_opts {
     int threads;        /* worker threads, >= 1 */
-    const char *lang;   /* stemmer language; NULL: "english" */
+    const char *lang;   /* stemmer language; NULL: the database's, or
+                         * "english" for a database not stemmed yet */
+    opine_model *model; /* score (and run) with this model, loaded but not
+                         * compiled: the engine compiles it for the
+                         * database's language. NULL: run does not score */
     const char *params; /* JSON of the command's parameters, for runs */
     opine_reader_opts reader;
     size_t batch_bytes; /* text per batch; 0: 8 MiB */
@@ -61,8 +65,8 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
  * a new version scores everything again beside the old rows. */
 int opine_stage_score(opine_store *st, const opine_engine_opts *o,
                       opine_run_counts *counts, char **errmsg);
-/* ingest + tokenize + stem (+ score when o->model) in one pass over the inputs, then the same
- * stages over anything an earlier run left pending. */
+/* ingest + tokenize + stem (+ score when o->model) in one pass over the inputs,
+ * then the same stages over anything an earlier run left pending. */
 int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
                     const opine_engine_opts *o, opine_run_counts *counts,
                     char **errmsg);

@@ -165,7 +165,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
-        {"stem", cmd_stem}, {"status", cmd_status}, {"sql", cmd_sql},
+        {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
+        {"sql", cmd_sql},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

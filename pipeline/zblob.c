@@ -6,8 +6,8 @@
 
 #include "pipeline/error.h"
 
-int opine_zblob_inflate(const void *blob, size_t blob_len,
-                        unsigned char **out, size_t *out_len)
+int opine_zblob_inflate(const void *blob, size_t blob_len, unsigned char **out,
+                        size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;

@@ -8,7 +8,7 @@
 /* Inflate a complete zlib stream into a malloc'd buffer the caller frees,
  * NUL-terminated (not counted in *out_len). Returns 0, OPINE_ENOMEM, or
  * OPINE_ECORRUPT when blob is not one whole zlib stream. */
-int opine_zblob_inflate(const void *blob, size_t blob_len,
-                        unsigned char **out, size_t *out_len);
+int opine_zblob_inflate(const void *blob, size_t blob_len, unsigned char **out,
+                        size_t *out_len);
 
 #endif

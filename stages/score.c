@@ -124,8 +124,8 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
 {
     size_t nthemes = opine_model_nthemes(m);
     if (out->nthemes != nthemes) {
-        opine_theme_score *t = realloc(out->themes,
-                                       (nthemes ? nthemes : 1) * sizeof(*t));
+        opine_theme_score *t =
+            realloc(out->themes, (nthemes ? nthemes : 1) * sizeof(*t));
         if (t == NULL)
             return OPINE_ENOMEM;
         out->themes = t;

@@ -39,13 +39,13 @@ typedef struct opine_score_token {
 
 /* One counted cue. */
 typedef struct opine_evidence {
-    uint32_t theme;    /* theme index in the model */
-    uint32_t term;     /* term index in the model (opine_model_term) */
+    uint32_t theme; /* theme index in the model */
+    uint32_t term;  /* term index in the model (opine_model_term) */
     uint32_t sentence;
     uint32_t start, end; /* byte span of the cue in the text */
-    int polarity;      /* +1 toward the positive pole, -1 toward the negative,
-                        * after negation */
-    int negated;       /* 1 when a negator flipped it */
+    int polarity;        /* +1 toward the positive pole, -1 toward the negative,
+                          * after negation */
+    int negated;         /* 1 when a negator flipped it */
     double weight;
 } opine_evidence;
 
@@ -69,7 +69,10 @@ typedef struct opine_scores {
     size_t ev_cap, scratch_cap;
 } opine_scores;
 
-#define OPINE_SCORES_INIT {0}
+#define OPINE_SCORES_INIT                                                      \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /* Score one document of n tokens into *out (replacing what it held).
  * Returns 0 or OPINE_ENOMEM. */

@@ -78,7 +78,10 @@ typedef struct opine_tokens {
     size_t nsentences;
 } opine_tokens;
 
-#define OPINE_TOKENS_INIT {0}
+#define OPINE_TOKENS_INIT                                                      \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /* Tokenize text[0..len) (valid UTF-8; invalid sequences are treated as
  * separators) into *out, replacing what it held and reusing its memory.

@@ -1,7 +1,7 @@
 -- Per document and theme: the stance in [-1, 1], its 90% interval, the
 -- number of evidence rows, and the strongest of them (highest weight, then
 -- first in the text): + toward the theme's positive pole, - toward the
--- negative one. Themes a document does not mention are left out.
+-- negative one. Themes without evidence in a document are left out.
 SELECT d.ext_id AS doc,
        t.theme,
        printf('%+.2f', s.stance) AS stance,
@@ -19,6 +19,6 @@ FROM doc_scores s
 JOIN documents d ON d.id = s.doc
 JOIN themes t ON t.id = s.theme
 JOIN models m ON m.id = t.model
-WHERE s.stance IS NOT NULL
+WHERE s.evidence > 0
   AND m.id = (SELECT max(id) FROM models)
 ORDER BY d.ext_id, t.theme;
