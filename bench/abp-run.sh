@@ -34,9 +34,11 @@ stats=$(sqlite3 -batch -noheader -separator ' ' "$work/bench.db" "
            (SELECT count(*) FROM doc_terms),
            (SELECT count(*) FROM terms),
            (SELECT count(*) FROM types),
-           (SELECT count(*) FROM doc_meta)")
-read -r text_bytes tokens docs dt_rows term_rows type_rows meta_rows <<<"$stats"
-rows=$((docs + dt_rows + term_rows + type_rows + meta_rows + docs))
+           (SELECT count(*) FROM doc_meta),
+           (SELECT count(*) FROM doc_scores) + (SELECT count(*) FROM evidence)")
+read -r text_bytes tokens docs dt_rows term_rows type_rows meta_rows score_rows <<<"$stats"
+# documents and doc_tokens: one row each per document
+rows=$((docs + docs + dt_rows + term_rows + type_rows + meta_rows + score_rows))
 db_mb=$(du -m "$work/bench.db" | cut -f1)
 
 awk -v s="$secs" -v u="$user" -v y="$sys" -v r="$rss_kb" -v b="$text_bytes" \

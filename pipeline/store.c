@@ -279,7 +279,10 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         }
         version = OPINE_SCHEMA_VERSION;
     }
-    if (version != OPINE_SCHEMA_VERSION &&
+    /* Read-only, a version 1 file is read as it is: its tables mean what
+     * they meant; only the scoring tables are missing. */
+    int readable_v1 = version == 1 && (flags & OPINE_STORE_READONLY);
+    if (version != OPINE_SCHEMA_VERSION && !readable_v1 &&
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {
         if (errmsg)
             *errmsg = xstrdup_printf(

@@ -501,6 +501,42 @@ static void test13_close_null(void **state)
     opine_store_close(NULL);
 }
 
+/* A version 1 file (before scoring) is readable read-only and upgraded in
+ * place, keeping its rows, when opened for writing. */
+static void test14_upgrade_v1(void **state)
+{
+    (void)state;
+    opine_store *st = open_new("v1.db");
+    assert_int_equal(
+        opine_store_exec(st, "DROP VIEW v_stance_monthly; DROP VIEW v_stance;"
+                             "DROP VIEW v_evidence; DROP TABLE evidence;"
+                             "DROP TABLE doc_scores; DROP TABLE themes;"
+                             "DROP TABLE models;"
+                             "INSERT INTO runs(stage, started, status)"
+                             " VALUES('run', 'then', 'ok');"),
+        0);
+    assert_int_equal(opine_store_meta_set(st, "schema_version", "1"), 0);
+    opine_store_close(st);
+
+    char *msg = NULL;
+    assert_int_equal(
+        opine_store_open(&st, tpath("v1.db"), OPINE_STORE_READONLY, &msg), 0);
+    assert_int_equal(q_int(st, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(q_int(st, "SELECT count(*) FROM sqlite_schema"
+                               " WHERE name = 'doc_scores'"),
+                     0);
+    opine_store_close(st);
+
+    st = open_new("v1.db");
+    expect_text(st, "SELECT value FROM meta WHERE key = 'schema_version'", "2");
+    assert_int_equal(q_int(st, "SELECT count(*) FROM sqlite_schema WHERE"
+                               " name IN ('models', 'themes', 'doc_scores',"
+                               " 'evidence', 'v_stance', 'v_stance_monthly')"),
+                     6);
+    assert_int_equal(q_int(st, "SELECT count(*) FROM runs"), 1);
+    opine_store_close(st);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -518,6 +554,7 @@ int main(void)
         T(test11_dead_runs_interrupted),
         T(test12_reject),
         T(test13_close_null),
+        T(test14_upgrade_v1),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
