@@ -1,7 +1,8 @@
 -- Per document and theme: the stance in [-1, 1], its 90% interval, the
--- number of evidence rows, and the strongest of them (highest weight, then
--- first in the text): + toward the theme's positive pole, - toward the
--- negative one. Themes without evidence in a document are left out.
+-- number of evidence rows, and the strongest of them that agrees with the
+-- stance (highest weight, then first in the text): + toward the theme's
+-- positive pole, - toward the negative one. Themes without evidence in a
+-- document are left out.
 SELECT d.ext_id AS doc,
        t.theme,
        printf('%+.2f', s.stance) AS stance,
@@ -12,8 +13,10 @@ SELECT d.ext_id AS doc,
                                || CASE WHEN e.negated THEN ' (negated)'
                                   ELSE '' END, 1, 36)
                  FROM evidence e
+                 JOIN doc_scores x ON x.doc = e.doc AND x.theme = e.theme
                  WHERE e.doc = s.doc AND e.theme = s.theme
-                 ORDER BY e.weight DESC, e.span_start LIMIT 1), '')
+                 ORDER BY e.weight * e.polarity * x.stance DESC,
+                          e.weight DESC, e.span_start LIMIT 1), '')
            AS "strongest evidence"
 FROM doc_scores s
 JOIN documents d ON d.id = s.doc
