@@ -56,9 +56,9 @@ typedef struct opine_meta_map {
 } opine_meta_map;
 
 typedef struct opine_reader_opts {
-    opine_format format;       /* OPINE_FORMAT_AUTO: detect per input */
-    const char *text_field;    /* NULL: defaults above */
-    const char *id_field;      /* NULL: "id" */
+    opine_format format;        /* OPINE_FORMAT_AUTO: detect per input */
+    const char *text_field;     /* NULL: defaults above */
+    const char *id_field;       /* NULL: "id" */
     const opine_meta_map *meta; /* extra KEY=FIELD mappings, may be NULL */
     size_t nmeta;
     size_t max_record; /* longest record (line or text file) in bytes;
@@ -78,19 +78,22 @@ typedef struct opine_kv {
 typedef struct opine_doc {
     char *text;
     size_t text_len;
-    char *ext_id;    /* id from the record; for text files, the path */
+    char *ext_id; /* id from the record; for text files, the path */
     char *title;
     char *author;
     char *outlet;
     char *published; /* "YYYY-MM-DD" or NULL */
     char *url;
-    opine_kv *meta;  /* other metadata, in field order */
+    opine_kv *meta; /* other metadata, in field order */
     size_t nmeta;
-    char *source;    /* the input file's path ("-" for standard input) */
+    char *source;      /* the input file's path ("-" for standard input) */
     uint64_t position; /* 1-based line for JSON lines, 0 for a whole file */
 } opine_doc;
 
-#define OPINE_DOC_INIT {0}
+#define OPINE_DOC_INIT                                                         \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /* Free what the document owns and reset it to OPINE_DOC_INIT. NULL is ok. */
 void opine_doc_release(opine_doc *doc);

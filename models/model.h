@@ -72,11 +72,11 @@ typedef struct opine_theme_info {
 
 /* A compiled term. */
 typedef struct opine_term {
-    const char *text;      /* as written in the model, without weight */
-    uint32_t theme;        /* index into the themes; UINT32_MAX: negator */
-    uint8_t role;          /* opine_role */
-    double weight;         /* > 0 */
-    uint32_t npatterns;    /* tokens in the term, >= 1 */
+    const char *text;         /* as written in the model, without weight */
+    uint32_t theme;           /* index into the themes; UINT32_MAX: negator */
+    uint8_t role;             /* opine_role */
+    double weight;            /* > 0 */
+    uint32_t npatterns;       /* tokens in the term, >= 1 */
     const uint32_t *patterns; /* pattern id of each token */
 } opine_term;
 

@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 #include <zlib.h>
 
 #include "pipeline/error.h"
+#include "pipeline/mem.h"
 #include "pipeline/strmap.h"
 #include "pipeline/tokstream.h"
 #include "stages/score.h"
@@ -66,6 +66,20 @@ typedef struct job {
     opine_scores scores;
 } job;
 
+/* What the run knows of a type and of a stem, by id. Texts belong to the
+ * maps (types, stems); cf and df are the running batch's additions. */
+typedef struct type_info {
+    int64_t stem;            /* 0 = not stemmed yet */
+    int64_t cf;              /* this batch's added collection frequency */
+    const char *text;        /* the normalised type */
+    uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
+} type_info;
+
+typedef struct stem_info {
+    int64_t df, cf; /* this batch's additions */
+    const char *text;
+} stem_info;
+
 typedef struct engine {
     opine_store *st;
     sqlite3 *db;
@@ -77,22 +91,19 @@ typedef struct engine {
     /* vocabulary */
     opine__strmap *types, *stems;
     int64_t ntypes, nstems;
-    int64_t *type_stem;         /* by type id; 0 = not stemmed yet */
-    int64_t *type_cf;           /* this batch's added collection frequency */
-    int64_t *stem_df, *stem_cf; /* this batch's additions, by stem id */
+    type_info *tv; /* by type id */
+    stem_info *sv; /* by stem id */
     int64_t *touched_types, *touched_stems;
     size_t ntouched_types, ntouched_stems;
     size_t cap_types, cap_stems;
     opine_stemmer *stemmer;
     const char *lang;
     char *lang_owned;
-    const char **type_text, **stem_text; /* by id, owned by the maps */
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
     int64_t model_id;
     int64_t *theme_ids;
     char score_stage[32];
-    uint32_t *type_pat_off, *type_pat_n; /* by type id, into pat_pool */
     uint32_t *pat_pool;
     size_t npat_pool, cap_pat_pool;
     /* batch */
@@ -139,22 +150,6 @@ static int step_done(engine *e, sqlite3_stmt *q, const char *what)
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return rc == SQLITE_DONE ? 0 : db_fail(e, what);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return OPINE_ENOMEM;
-    memset((char *)q + *cap * size, 0, (n - *cap) * size);
-    *p = q;
-    *cap = n;
-    return 0;
 }
 
 /* ---- parallel for ----------------------------------------------------- */
@@ -310,7 +305,7 @@ static void work_finish(engine *e, job *j)
             return;
         }
         for (size_t i = 0; i < j->ntokens; i++)
-            s[i] = (uint32_t)e->type_stem[j->types[i]];
+            s[i] = (uint32_t)e->tv[j->types[i]].stem;
         qsort(s, j->ntokens, sizeof(uint32_t), cmp_u32);
         size_t n = 0;
         for (size_t i = 0; i < j->ntokens;) {
@@ -342,8 +337,8 @@ static void work_finish(engine *e, job *j)
                 st[i].len = j->toks.v[i].len;
                 st[i].sentence = j->toks.v[i].sentence;
             }
-            st[i].npats = e->type_pat_n[t];
-            st[i].pats = e->pat_pool + e->type_pat_off[t];
+            st[i].npats = e->tv[t].pat_n;
+            st[i].pats = e->pat_pool + e->tv[t].pat_off;
         }
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);
@@ -354,23 +349,8 @@ static void work_finish(engine *e, job *j)
 
 static int ensure_type_cap(engine *e, int64_t id)
 {
-    size_t cap = e->cap_types;
-    if (grow((void **)&e->type_stem, &cap, (size_t)id + 1, sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    cap = e->cap_types;
-    if (grow((void **)&e->type_cf, &cap, (size_t)id + 1, sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    cap = e->cap_types;
-    if (grow((void **)&e->type_text, &cap, (size_t)id + 1, sizeof(char *)))
-        return OPINE_ENOMEM;
-    cap = e->cap_types;
-    if (grow((void **)&e->type_pat_off, &cap, (size_t)id + 1, sizeof(uint32_t)))
-        return OPINE_ENOMEM;
-    cap = e->cap_types;
-    if (grow((void **)&e->type_pat_n, &cap, (size_t)id + 1, sizeof(uint32_t)))
-        return OPINE_ENOMEM;
-    e->cap_types = cap;
-    return 0;
+    return opine__grow((void **)&e->tv, &e->cap_types, (size_t)id + 1,
+                       sizeof(type_info));
 }
 
 /* Remember which model patterns a stemmed type matches (scoring only). */
@@ -378,35 +358,26 @@ static int type_patterns(engine *e, int64_t id)
 {
     if (e->model == NULL)
         return 0;
-    const char *t = e->type_text[id], *s = e->stem_text[e->type_stem[id]];
+    const char *t = e->tv[id].text, *s = e->sv[e->tv[id].stem].text;
     uint32_t buf[64];
     size_t n =
         opine_model_match_type(e->model, t, strlen(t), s, strlen(s), buf, 64);
     if (n > 64)
         return OPINE_ETOOBIG; /* a type matching 64 patterns: a bad model */
-    if (grow((void **)&e->pat_pool, &e->cap_pat_pool, e->npat_pool + n + 1,
-             sizeof(uint32_t)))
+    if (opine__grow((void **)&e->pat_pool, &e->cap_pat_pool,
+                    e->npat_pool + n + 1, sizeof(uint32_t)))
         return OPINE_ENOMEM;
     memcpy(e->pat_pool + e->npat_pool, buf, n * sizeof(uint32_t));
-    e->type_pat_off[id] = (uint32_t)e->npat_pool;
-    e->type_pat_n[id] = (uint32_t)n;
+    e->tv[id].pat_off = (uint32_t)e->npat_pool;
+    e->tv[id].pat_n = (uint32_t)n;
     e->npat_pool += n;
     return 0;
 }
 
 static int ensure_stem_cap(engine *e, int64_t id)
 {
-    size_t cap = e->cap_stems;
-    if (grow((void **)&e->stem_text, &cap, (size_t)id + 1, sizeof(char *)))
-        return OPINE_ENOMEM;
-    cap = e->cap_stems;
-    if (grow((void **)&e->stem_df, &cap, (size_t)id + 1, sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    cap = e->cap_stems;
-    if (grow((void **)&e->stem_cf, &cap, (size_t)id + 1, sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    e->cap_stems = cap;
-    return 0;
+    return opine__grow((void **)&e->sv, &e->cap_stems, (size_t)id + 1,
+                       sizeof(stem_info));
 }
 
 static int load_vocab(engine *e)
@@ -427,7 +398,7 @@ static int load_vocab(engine *e)
         if (rc == 0)
             rc = opine__strmap_intern(
                 e->stems, (const char *)sqlite3_column_text(q, 1),
-                (size_t)sqlite3_column_bytes(q, 1), id, &e->stem_text[id]);
+                (size_t)sqlite3_column_bytes(q, 1), id, &e->sv[id].text);
         if (id > e->nstems)
             e->nstems = id;
     }
@@ -444,14 +415,14 @@ static int load_vocab(engine *e)
         if (rc == 0)
             rc = opine__strmap_intern(e->types, t,
                                       (size_t)sqlite3_column_bytes(q, 1), id,
-                                      &e->type_text[id]);
+                                      &e->tv[id].text);
         if (rc)
             break;
         int64_t stem = sqlite3_column_int64(q, 2);
         /* A stem of another language is no stem for this run. */
-        e->type_stem[id] =
-            stem > 0 && stem <= e->nstems && e->stem_text[stem] ? stem : 0;
-        if (e->type_stem[id])
+        e->tv[id].stem =
+            stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
+        if (e->tv[id].stem)
             rc = type_patterns(e, id);
         if (id > e->ntypes)
             e->ntypes = id;
@@ -472,8 +443,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         sid = ++e->nstems;
         int rc = ensure_stem_cap(e, sid);
         if (rc == 0)
-            rc = opine__strmap_intern(e->stems, s, slen, sid,
-                                      &e->stem_text[sid]);
+            rc = opine__strmap_intern(e->stems, s, slen, sid, &e->sv[sid].text);
         if (rc)
             return rc;
         sqlite3_bind_int64(e->ins_stem, 1, sid);
@@ -482,7 +452,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         if ((rc = step_done(e, e->ins_stem, "adding a stem")))
             return rc;
     }
-    e->type_stem[type_id] = sid;
+    e->tv[type_id].stem = sid;
     return type_patterns(e, type_id);
 }
 
@@ -505,7 +475,7 @@ static int stem_pending_types(engine *e)
         rc = stem_type(e, id, (const char *)sqlite3_column_text(q, 1),
                        (size_t)sqlite3_column_bytes(q, 1));
         if (rc == 0) {
-            sqlite3_bind_int64(e->set_type_stem, 1, e->type_stem[id]);
+            sqlite3_bind_int64(e->set_type_stem, 1, e->tv[id].stem);
             sqlite3_bind_int64(e->set_type_stem, 2, id);
             rc = step_done(e, e->set_type_stem, "stemming types");
         }
@@ -535,7 +505,7 @@ static int intern_types(engine *e, job *j)
             int rc = ensure_type_cap(e, id);
             if (rc == 0)
                 rc = opine__strmap_intern(e->types, s, t->norm_len, id,
-                                          &e->type_text[id]);
+                                          &e->tv[id].text);
             if (rc == 0 && (e->flags & DO_STEM))
                 rc = stem_type(e, id, s, t->norm_len);
             if (rc)
@@ -543,8 +513,8 @@ static int intern_types(engine *e, job *j)
             sqlite3_bind_int64(e->ins_type, 1, id);
             sqlite3_bind_text(e->ins_type, 2, s, (int)t->norm_len,
                               SQLITE_STATIC);
-            if (e->type_stem[id])
-                sqlite3_bind_int64(e->ins_type, 3, e->type_stem[id]);
+            if (e->tv[id].stem)
+                sqlite3_bind_int64(e->ins_type, 3, e->tv[id].stem);
             if ((rc = step_done(e, e->ins_type, "adding a type")))
                 return rc;
         }
@@ -704,14 +674,14 @@ static int store_results(engine *e, job *j)
             sqlite3_bind_int64(e->ins_terms, 3, tf);
             if ((rc = step_done(e, e->ins_terms, "storing term counts")))
                 return rc;
-            if (e->stem_df[s] == 0 && e->stem_cf[s] == 0)
+            if (e->sv[s].df == 0 && e->sv[s].cf == 0)
                 e->touched_stems[e->ntouched_stems++] = s;
-            e->stem_df[s]++;
-            e->stem_cf[s] += tf;
+            e->sv[s].df++;
+            e->sv[s].cf += tf;
         }
         for (size_t i = 0; i < j->ntokens; i++) {
             uint32_t t = j->types[i];
-            if (e->type_cf[t]++ == 0)
+            if (e->tv[t].cf++ == 0)
                 e->touched_types[e->ntouched_types++] = t;
         }
         if ((rc = mark_done(e, "stem", j->id)))
@@ -730,20 +700,20 @@ static int flush_counts(engine *e)
         int64_t s = e->touched_stems[i];
         if (rc == 0) {
             sqlite3_bind_int64(e->add_terms, 1, s);
-            sqlite3_bind_int64(e->add_terms, 2, e->stem_df[s]);
-            sqlite3_bind_int64(e->add_terms, 3, e->stem_cf[s]);
+            sqlite3_bind_int64(e->add_terms, 2, e->sv[s].df);
+            sqlite3_bind_int64(e->add_terms, 3, e->sv[s].cf);
             rc = step_done(e, e->add_terms, "updating terms");
         }
-        e->stem_df[s] = e->stem_cf[s] = 0;
+        e->sv[s].df = e->sv[s].cf = 0;
     }
     for (size_t i = 0; i < e->ntouched_types; i++) {
         int64_t t = e->touched_types[i];
         if (rc == 0) {
-            sqlite3_bind_int64(e->add_type_cf, 1, e->type_cf[t]);
+            sqlite3_bind_int64(e->add_type_cf, 1, e->tv[t].cf);
             sqlite3_bind_int64(e->add_type_cf, 2, t);
             rc = step_done(e, e->add_type_cf, "updating types");
         }
-        e->type_cf[t] = 0;
+        e->tv[t].cf = 0;
     }
     e->ntouched_stems = e->ntouched_types = 0;
     return rc;
@@ -865,8 +835,7 @@ static int register_model(engine *e)
         return db_fail(e, "starting a transaction");
     if (e->model_id == 0) {
         char now[32];
-        time_t t = time(NULL);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        opine_store_now(now);
         if (sqlite3_prepare_v2(e->db,
                                "INSERT INTO models(name, version, hash,"
                                " language, window, negation_scope, prior,"
@@ -1021,16 +990,10 @@ static void engine_release(engine *e)
         sqlite3_finalize(all[i]);
     opine__strmap_free(e->types);
     opine__strmap_free(e->stems);
-    free(e->type_stem);
-    free(e->type_cf);
-    free(e->stem_df);
-    free(e->stem_cf);
+    free(e->tv);
+    free(e->sv);
     free(e->touched_types);
     free(e->touched_stems);
-    free(e->type_text);
-    free(e->stem_text);
-    free(e->type_pat_off);
-    free(e->type_pat_n);
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
@@ -1073,8 +1036,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         }
         size_t bytes = 0;
         while (e->njobs < max_docs && bytes < max_bytes) {
-            if (grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
-                     sizeof(job))) {
+            if (opine__grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
+                            sizeof(job))) {
                 rc = OPINE_ENOMEM;
                 break;
             }
@@ -1095,8 +1058,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
                 break;
             }
             e->counts.rejected++;
-            if (grow((void **)&e->rejects, &e->cap_rejects, e->nrejects + 1,
-                     sizeof(reject))) {
+            if (opine__grow((void **)&e->rejects, &e->cap_rejects,
+                            e->nrejects + 1, sizeof(reject))) {
                 rc = OPINE_ENOMEM;
                 break;
             }
@@ -1183,8 +1146,8 @@ static int pass_pending(engine *e, const char *stage)
         if (!tokenize)
             sqlite3_bind_text(q, 4, required, -1, SQLITE_STATIC);
         while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-            if (grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
-                     sizeof(job))) {
+            if (opine__grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
+                            sizeof(job))) {
                 rc = OPINE_ENOMEM;
                 break;
             }

@@ -200,8 +200,7 @@ static int schema_version(opine_store *st, int *version)
 static int create_schema(opine_store *st)
 {
     char now[32];
-    time_t t = time(NULL);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    opine_store_now(now);
     char version[16];
     snprintf(version, sizeof version, "%d", OPINE_SCHEMA_VERSION);
     if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
@@ -321,7 +320,7 @@ void opine_store_close(opine_store *st)
     free(st);
 }
 
-static void now_iso(char buf[32])
+void opine_store_now(char buf[32])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -365,7 +364,7 @@ int opine_run_begin(opine_store *st, const char *stage, const char *params,
                     int64_t *run_id)
 {
     char now[32];
-    now_iso(now);
+    opine_store_now(now);
     sqlite3_stmt *q;
     if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
         return OPINE_EDB;
@@ -420,7 +419,7 @@ int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
                      const opine_run_counts *c, const char *message)
 {
     char now[32];
-    now_iso(now);
+    opine_store_now(now);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db,
                            "UPDATE runs SET records = ?1, documents = ?2,"

@@ -52,6 +52,9 @@ void opine_store_close(opine_store *st);
 sqlite3 *opine_store_db(opine_store *st);
 const char *opine_store_path(const opine_store *st);
 
+/* The current UTC time as ISO-8601 with milliseconds, for runs and models. */
+void opine_store_now(char buf[32]);
+
 /* Run one statement or several with no results; 0 or OPINE_EDB. */
 int opine_store_exec(opine_store *st, const char *sql);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pipeline/error.h"
+#include "pipeline/mem.h"
 
 typedef struct match {
     uint32_t theme; /* UINT32_MAX for negators */
@@ -64,21 +65,6 @@ static int term_at(const opine_term *term, const opine_score_token *toks,
             return 0;
     }
     return 1;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return OPINE_ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
 }
 
 /* Tokens between two spans (0 when they touch or overlap). */
@@ -146,8 +132,8 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
                 const opine_term *term = opine_model_term(m, ts[k]);
                 if (!term_at(term, toks, n, i))
                     continue;
-                if (grow(&out->scratch, &out->scratch_cap, nmt + 1,
-                         sizeof(match)))
+                if (opine__grow(&out->scratch, &out->scratch_cap, nmt + 1,
+                                sizeof(match)))
                     return OPINE_ENOMEM;
                 mt = out->scratch;
                 mt[nmt++] = (match){.theme = term->theme,
@@ -198,8 +184,8 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
             const opine_term *term = opine_model_term(m, mt[i].term);
             if (!in_window(m, toks, &mt[i], &mt[lo], nm))
                 continue;
-            if (grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
-                     sizeof(opine_evidence)))
+            if (opine__grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
+                            sizeof(opine_evidence)))
                 return OPINE_ENOMEM;
             int neg = negated(m, toks, &mt[i], negs, nneg);
             int pol = term->role == OPINE_ROLE_POSITIVE ? 1 : -1;
