@@ -19,16 +19,27 @@
  * there; ICU gives ranges (UBRK_WORD_NONE 0..99, NUMBER 100..199, ...) and
  * we keep the range only.
  *
- * ONE CORRECTION: ICU's root rules are CLDR's, and CLDR's root tailors
- * UAX #29 in one place: its $MidLetter is Word_Break=MidLetter minus
- * U+003A COLON, U+FE55 and U+FF1A, so "a:b" is three words where UAX #29
- * (rules WB6/WB7) has one. Because UAX #29 decides each boundary from the
- * characters around it alone, the difference is confined to boundaries
- * around such a character, and fix_midletter() removes exactly those: a
- * segment that is one Word_Break=MidLetter character (plus Extend, Format
- * and ZWJ, which WB4 attaches to it), with an ALetter or Hebrew_Letter
- * before it (skipping those WB4 characters) and one right after. The
- * properties are ICU's (u_getIntPropertyValue), not a table of ours.
+ * TWO CORRECTIONS: ICU's root rules are CLDR's, and CLDR's root tailors
+ * UAX #29 in two places. Because UAX #29 decides each boundary from the
+ * characters near it alone, each difference is confined to boundaries
+ * next to the tailored characters, and a pass over ICU's result puts those
+ * back as UAX #29 has them. The Word_Break values used are ICU's
+ * (u_getIntPropertyValue), not a table of ours.
+ *
+ *   - CLDR's $MidLetter is Word_Break=MidLetter minus U+003A COLON, U+FE55
+ *     and U+FF1A, so "a:b" is three words where UAX #29 (WB6/WB7) has one.
+ *     fix_midletter() removes both boundaries around a segment that is one
+ *     Word_Break=MidLetter character (plus the Extend, Format and ZWJ that
+ *     WB4 attaches to it) with an ALetter or Hebrew_Letter before it
+ *     (skipping those WB4 characters) and one right after.
+ *   - CLDR's $ALetter adds '@' (Word_Break=Other), so "mail@example.org"
+ *     is one word where UAX #29 has "mail", "@", "example.org".
+ *     fix_at_signs() splits each non-none segment holding a '@' where UAX
+ *     #29 breaks: before the '@', after it and its WB4 characters (unless
+ *     WB3c joins ZWJ and a pictograph), and on the far side of a
+ *     MidLetter, MidNumLet or Single_Quote that the '@' alone held to a
+ *     letter (WB6/WB7; WB7a still holds a Hebrew letter and a quote). The
+ *     pieces get a status from their characters' Word_Break values.
  *
  * Not corrected, because WordBreakTest.txt does not test it and it is what
  * makes ICU useful for those scripts: runs of Han, Hiragana and Katakana,
@@ -48,6 +59,7 @@
 
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utext.h>
 #include <unicode/utf8.h>
 #include <utf8proc.h>
@@ -59,6 +71,8 @@ struct opine_segmenter {
     UText ut;
     opine_segment_kind kind;
     opine_segments scratch; /* for opine_tokenize_uax29() */
+    struct unit *units;     /* for fix_at_signs() */
+    size_t ucap;
 };
 
 static int icu_error(UErrorCode ec)
@@ -98,6 +112,7 @@ void opine_segmenter_free(opine_segmenter *s)
     ubrk_close(s->bi);
     utext_close(&s->ut);
     opine_segments_release(&s->scratch);
+    free(s->units);
     free(s);
 }
 
@@ -188,6 +203,8 @@ static void fix_midletter(const char *text, size_t len, opine_segments *seg)
     const uint8_t *t = (const uint8_t *)text;
     size_t i, k = 1;
 
+    if (seg->n < 2)
+        return;
     for (i = 1; i + 1 < seg->n; i++) {
         if (seg->status[i] == OPINE_SEGMENT_NONE &&
             seg->status[i - 1] == OPINE_SEGMENT_LETTER && i + 2 < seg->n &&
@@ -207,6 +224,161 @@ static void fix_midletter(const char *text, size_t len, opine_segments *seg)
     seg->bounds[k] = seg->bounds[seg->n - 1];
     seg->status[k] = OPINE_SEGMENT_NONE;
     seg->n = k + 1;
+}
+
+/* One WB4 unit inside a segment: a character and the Extend, Format and
+ * ZWJ characters after it. */
+struct unit {
+    int32_t start;
+    int wb;   /* Word_Break of the first character */
+    int at;   /* the first character is '@' */
+    int zwj;  /* the last character is ZWJ */
+    int pict; /* the first character is Extended_Pictographic */
+    int ideo; /* the first character is Hiragana or Ideographic */
+    int cut;  /* UAX #29 breaks before this unit */
+};
+
+static int is_mid(int wb)
+{
+    return wb == U_WB_MIDLETTER || wb == U_WB_MIDNUMLET ||
+           wb == U_WB_SINGLE_QUOTE;
+}
+
+/* Split t[s..e) into WB4 units in *u (grown as needed); returns the count
+ * or a negative error. */
+static int64_t units(const uint8_t *t, int32_t s, int32_t e, struct unit **u,
+                     size_t *ucap)
+{
+    int32_t i = s;
+    size_t k = 0;
+
+    while (i < e) {
+        int32_t at = i;
+        UChar32 c;
+        int wb;
+
+        U8_NEXT_OR_FFFD(t, i, e, c);
+        wb = u_getIntPropertyValue(c, UCHAR_WORD_BREAK);
+        if (k > 0 &&
+            (wb == U_WB_EXTEND || wb == U_WB_FORMAT || wb == U_WB_ZWJ)) {
+            (*u)[k - 1].zwj = wb == U_WB_ZWJ;
+            continue;
+        }
+        if (k == *ucap) {
+            size_t cap = *ucap ? *ucap * 2 : 64;
+            struct unit *nu = realloc(*u, cap * sizeof *nu);
+            if (nu == NULL)
+                return OPINE_ENOMEM;
+            *u = nu;
+            *ucap = cap;
+        }
+        (*u)[k].start = at;
+        (*u)[k].wb = wb;
+        (*u)[k].at = c == '@';
+        (*u)[k].zwj = wb == U_WB_ZWJ;
+        (*u)[k].pict = u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC);
+        (*u)[k].ideo =
+            u_hasBinaryProperty(c, UCHAR_IDEOGRAPHIC) ||
+            u_getIntPropertyValue(c, UCHAR_SCRIPT) == USCRIPT_HIRAGANA;
+        (*u)[k].cut = 0;
+        k++;
+    }
+    return (int64_t)k;
+}
+
+/* Mark the units UAX #29 breaks before, '@' being Word_Break=Other. */
+static void at_sign_cuts(struct unit *u, size_t k)
+{
+    size_t j;
+
+    for (j = 1; j < k; j++) {
+        int wb3c = u[j - 1].zwj && u[j].pict;
+        if (u[j].at || (u[j - 1].at && !wb3c))
+            u[j].cut = 1;
+        else if (j >= 2 && u[j - 2].at && is_mid(u[j - 1].wb) && !wb3c)
+            u[j].cut = 1; /* "@.a": WB7 needs a letter before the '.' */
+        if (j + 1 < k && u[j + 1].at && is_mid(u[j].wb) &&
+            !(u[j - 1].wb == U_WB_HEBREW_LETTER &&
+              u[j].wb == U_WB_SINGLE_QUOTE))
+            u[j].cut = 1; /* "a.@": WB6 needs a letter after the '.' */
+    }
+}
+
+/* Status of units u[a..b), as ICU's rules would give it. */
+static uint8_t piece_status(const struct unit *u, size_t a, size_t b)
+{
+    int letter = 0, ideo = 0, number = 0;
+    size_t j;
+
+    for (j = a; j < b; j++) {
+        letter |= u[j].wb == U_WB_ALETTER || u[j].wb == U_WB_HEBREW_LETTER;
+        ideo |= u[j].wb == U_WB_KATAKANA || u[j].ideo;
+        number |= u[j].wb == U_WB_NUMERIC;
+    }
+    if (ideo)
+        return OPINE_SEGMENT_IDEO;
+    if (letter)
+        return OPINE_SEGMENT_LETTER;
+    return number ? OPINE_SEGMENT_NUMBER : OPINE_SEGMENT_NONE;
+}
+
+static int push(opine_segments *o, uint32_t b, uint8_t st)
+{
+    int rc = reserve_segments(o, o->n + 1);
+
+    if (rc != 0)
+        return rc;
+    o->bounds[o->n] = b;
+    o->status[o->n++] = st;
+    return 0;
+}
+
+/* Split the segments that ICU's '@'-as-letter rule joined (see the top of
+ * the file). Texts without '@' cost one memchr(). */
+static int fix_at_signs(opine_segmenter *s, const char *text, size_t len,
+                        opine_segments *seg)
+{
+    const uint8_t *t = (const uint8_t *)text;
+    opine_segments o = OPINE_SEGMENTS_INIT, tmp;
+    size_t i, j;
+    int rc = 0;
+
+    if (len == 0 || memchr(text, '@', len) == NULL)
+        return 0;
+    for (i = 0; rc == 0 && i + 1 < seg->n; i++) {
+        uint32_t b = seg->bounds[i], e = seg->bounds[i + 1];
+        int64_t k;
+        size_t from = 0;
+
+        if (seg->status[i] == OPINE_SEGMENT_NONE ||
+            memchr(text + b, '@', e - b) == NULL) {
+            rc = push(&o, b, seg->status[i]);
+            continue;
+        }
+        k = units(t, (int32_t)b, (int32_t)e, &s->units, &s->ucap);
+        if (k < 0) {
+            rc = (int)k;
+            break;
+        }
+        at_sign_cuts(s->units, (size_t)k);
+        for (j = 1; rc == 0 && j <= (size_t)k; j++) {
+            if (j < (size_t)k && !s->units[j].cut)
+                continue;
+            rc = push(&o, (uint32_t)s->units[from].start,
+                      piece_status(s->units, from, j));
+            from = j;
+        }
+    }
+    if (rc == 0)
+        rc = push(&o, (uint32_t)len, OPINE_SEGMENT_NONE);
+    if (rc != 0) {
+        opine_segments_release(&o);
+        return rc;
+    }
+    tmp = *seg;
+    *seg = o;
+    opine_segments_release(&tmp);
+    return 0;
 }
 
 static int segment(opine_segmenter *s, const char *text, size_t len,
@@ -249,9 +421,10 @@ static int segment(opine_segmenter *s, const char *text, size_t len,
     if ((size_t)prev != len)
         return OPINE_EIO;
     out->status[out->n - 1] = OPINE_SEGMENT_NONE;
-    if (word)
-        fix_midletter(text, len, out);
-    return 0;
+    if (!word)
+        return 0;
+    fix_midletter(text, len, out);
+    return fix_at_signs(s, text, len, out);
 }
 
 int opine_segment(opine_segmenter *s, const char *text, size_t len,

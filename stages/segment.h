@@ -12,7 +12,10 @@
  *   bounds[i+1]). Empty text has n == 1 (the single boundary 0) and no
  *   segment. status[i] is segment i's opine_segment_status; word segmenters
  *   fill it from ICU's rule status, sentence segmenters leave it
- *   OPINE_SEGMENT_NONE; status[n-1] is always OPINE_SEGMENT_NONE.
+ *   OPINE_SEGMENT_NONE; status[n-1] is always OPINE_SEGMENT_NONE. The
+ *   status is ICU's, not Unicode's (UAX #29 has none), and comes from the
+ *   last rule that extended the segment: "1990s" is a letter segment but
+ *   "G20" a number one.
  *
  * Invalid UTF-8: ICU reads each ill-formed sequence as U+FFFD, which is its
  * own segment (Word_Break and Sentence_Break Other). Boundaries stay byte
@@ -47,9 +50,9 @@ typedef enum opine_segment_kind {
 typedef enum opine_segment_status {
     OPINE_SEGMENT_NONE = 0,   /* spaces, punctuation, symbols, U+FFFD */
     OPINE_SEGMENT_NUMBER = 1, /* "2,000", "3.5" */
-    OPINE_SEGMENT_LETTER = 2, /* "Korea’s", "G20", "1990s" */
-    OPINE_SEGMENT_KANA = 3,   /* hiragana and katakana words */
-    OPINE_SEGMENT_IDEO = 4,   /* ideographic words */
+    OPINE_SEGMENT_LETTER = 2, /* "Korea’s", "1990s" */
+    OPINE_SEGMENT_KANA = 3,   /* unused by ICU's root rules: see IDEO */
+    OPINE_SEGMENT_IDEO = 4,   /* kanji, hiragana and katakana words */
 } opine_segment_status;
 
 typedef struct opine_segments {
