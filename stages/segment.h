@@ -3,7 +3,11 @@
  * The strict counterpart of stages/tokenize.h: instead of the project's own
  * rules it segments text exactly as Unicode Standard Annex #29 (Unicode 15.0)
  * specifies, by driving ICU's rule-based break iterators with the root
- * locale. No Unicode tables live in this code; they are ICU's.
+ * locale. No Unicode tables live in this code; they are ICU's. Where
+ * ICU's root rules (CLDR's) tailor UAX #29 (':' and '@') segment.c puts
+ * the Unicode boundaries back. One difference is kept on purpose: runs of
+ * Han, kana, Thai, Lao, Khmer and Myanmar are split by ICU's dictionaries,
+ * where plain UAX #29 breaks around every such character.
  *
  * RESULT FORMAT (opine_segments):
  *   bounds[0..n) are all boundaries of the text as UTF-8 byte offsets,
