@@ -42,6 +42,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_stem(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sql(int argc, char **argv);

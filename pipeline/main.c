@@ -26,6 +26,7 @@ static const char usage[] =
     "  score    [DB]            stance per theme, with its evidence\n"
     "  status   [DB]            what each stage has done, the last runs\n"
     "  sql      [DB] QUERY      run SQL on the database (read-only)\n"
+    "  tokens   < TEXT          show tokens, stems, segments, sentences\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
         {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
-        {"sql", cmd_sql},
+        {"sql", cmd_sql},   {"tokens", cmd_tokens},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
