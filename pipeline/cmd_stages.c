@@ -64,6 +64,11 @@ static const char common_options[] =
     "  -q, --quiet        no progress line and no summary\n"
     "  -h, --help         this help\n";
 
+static const char tokenizer_options[] =
+    "  --tokenizer T      default (opine's rules, stages/tokenize.h) or\n"
+    "                     uax29 (strict Unicode word boundaries); fixed per\n"
+    "                     database at its first tokenize\n";
+
 static const char stem_options[] =
     "  --lang L           Snowball language (default english); see\n"
     "                     --list-languages\n";
@@ -93,7 +98,8 @@ enum {
     OPT_LANG,
     OPT_WORDS,
     OPT_LIST_LANGUAGES,
-    OPT_MODEL
+    OPT_MODEL,
+    OPT_TOKENIZER
 };
 
 typedef struct stage_args {
@@ -104,6 +110,7 @@ typedef struct stage_args {
     int quiet;
     const char *lang;
     const char *model;
+    const char *tokenizer;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -113,14 +120,14 @@ typedef struct stage_args {
 static void print_usage(const char *name)
 {
     if (strcmp(name, "run") == 0)
-        printf("%s%s%s%s%s", run_usage, input_options, common_options,
-               stem_options, model_options);
+        printf("%s%s%s%s%s%s", run_usage, input_options, common_options,
+               tokenizer_options, stem_options, model_options);
     else if (strcmp(name, "score") == 0)
         printf("%s%s%s", score_usage, common_options, model_options);
     else if (strcmp(name, "ingest") == 0)
         printf("%s%s%s", ingest_usage, input_options, common_options);
     else if (strcmp(name, "tokenize") == 0)
-        printf("%s%s", tokenize_usage, common_options);
+        printf("%s%s%s", tokenize_usage, common_options, tokenizer_options);
     else
         printf("%s%s%s", stem_usage, common_options, stem_options);
 }
@@ -144,6 +151,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"words", no_argument, NULL, OPT_WORDS},
         {"list-languages", no_argument, NULL, OPT_LIST_LANGUAGES},
         {"model", required_argument, NULL, OPT_MODEL},
+        {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -222,6 +230,15 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_MODEL:
             a->model = optarg;
             break;
+        case OPT_TOKENIZER:
+            if (strcmp(optarg, "default") != 0 &&
+                strcmp(optarg, "uax29") != 0) {
+                cli_error("unknown --tokenizer '%s' (default or uax29)",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->tokenizer = optarg;
+            break;
         default:
             fprintf(stderr, "see 'opine %s --help'\n", name);
             return CLI_FATAL;
@@ -293,6 +310,8 @@ static char *params_json(const stage_args *a)
         json_object_set_new(o, "lang", json_string(a->lang));
     if (a->model)
         json_object_set_new(o, "model", json_string(a->model));
+    if (a->tokenizer)
+        json_object_set_new(o, "tokenizer", json_string(a->tokenizer));
     json_object_set_new(o, "threads", json_integer(a->threads));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -400,6 +419,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .params = params,
         .reader = a.reader,
         .model = model,
+        .tokenizer = a.tokenizer,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

@@ -29,6 +29,7 @@
 #include "pipeline/strmap.h"
 #include "pipeline/tokstream.h"
 #include "stages/score.h"
+#include "stages/segment.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
 
@@ -80,6 +81,14 @@ typedef struct stem_info {
     const char *text;
 } stem_info;
 
+/* What one thread needs of its own: ICU break iterators are not
+ * thread-safe, so strict tokenizing keeps a pair per thread. */
+typedef struct worker {
+    opine_segmenter *words, *sentences;
+} worker;
+
+#define MAX_THREADS 64
+
 typedef struct engine {
     opine_store *st;
     sqlite3 *db;
@@ -99,6 +108,8 @@ typedef struct engine {
     opine_stemmer *stemmer;
     const char *lang;
     char *lang_owned;
+    int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
+    worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
     int64_t model_id;
@@ -157,37 +168,46 @@ static int step_done(engine *e, sqlite3_stmt *q, const char *what)
 typedef struct pfor {
     atomic_size_t next;
     size_t n;
-    void (*fn)(engine *, job *);
+    void (*fn)(engine *, worker *, job *);
     engine *e;
 } pfor;
 
+typedef struct pfor_thread {
+    pfor *p;
+    worker *w;
+} pfor_thread;
+
 static void *pfor_main(void *arg)
 {
-    pfor *p = arg;
+    pfor_thread *t = arg;
     size_t i;
-    while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
-        p->fn(p->e, &p->e->jobs[i]);
+    while ((i = atomic_fetch_add(&t->p->next, 1)) < t->p->n)
+        t->p->fn(t->p->e, t->w, &t->p->e->jobs[i]);
     return NULL;
 }
 
 /* Run fn over every job of the batch on up to o->threads threads (the
  * caller is one of them). Jobs are handed out one at a time, so a long
  * document does not hold up the others. */
-static void parallel_jobs(engine *e, void (*fn)(engine *, job *))
+static void parallel_jobs(engine *e, void (*fn)(engine *, worker *, job *))
 {
     pfor p = {.n = e->njobs, .fn = fn, .e = e};
     atomic_init(&p.next, 0);
     int extra = e->o->threads - 1;
     if (extra > (int)e->njobs - 1)
         extra = (int)e->njobs - 1;
-    pthread_t tid[64];
-    if (extra > 64)
-        extra = 64;
+    if (extra > MAX_THREADS - 1)
+        extra = MAX_THREADS - 1;
+    pthread_t tid[MAX_THREADS];
+    pfor_thread th[MAX_THREADS];
     int started = 0;
-    for (; started < extra; started++)
-        if (pthread_create(&tid[started], NULL, pfor_main, &p) != 0)
+    for (; started < extra; started++) {
+        th[started] = (pfor_thread){.p = &p, .w = &e->workers[started + 1]};
+        if (pthread_create(&tid[started], NULL, pfor_main, &th[started]) != 0)
             break;
-    pfor_main(&p);
+    }
+    pfor_thread self = {.p = &p, .w = &e->workers[0]};
+    pfor_main(&self);
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
 }
@@ -222,7 +242,7 @@ static void batch_release(engine *e)
 }
 
 /* Phase A. */
-static void work_prepare(engine *e, job *j)
+static void work_prepare(engine *e, worker *w, job *j)
 {
     if (e->flags & DO_INGEST) {
         j->text = j->doc.text;
@@ -256,7 +276,18 @@ static void work_prepare(engine *e, job *j)
         j->text = j->inflated;
     }
     if (e->flags & DO_TOKENIZE) {
-        j->err = opine_tokenize(j->text, j->text_len, &j->toks);
+        if (e->strict) {
+            if (w->words == NULL &&
+                ((j->err =
+                      opine_segmenter_new(&w->words, OPINE_SEGMENT_WORD)) ||
+                 (j->err = opine_segmenter_new(&w->sentences,
+                                               OPINE_SEGMENT_SENTENCE))))
+                return;
+            j->err = opine_tokenize_uax29(w->words, w->sentences, j->text,
+                                          j->text_len, &j->toks);
+        } else {
+            j->err = opine_tokenize(j->text, j->text_len, &j->toks);
+        }
         j->ntokens = j->toks.n;
         j->nsentences = (uint32_t)j->toks.nsentences;
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
@@ -286,8 +317,9 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Phase C. */
-static void work_finish(engine *e, job *j)
+static void work_finish(engine *e, worker *w, job *j)
 {
+    (void)w;
     if (j->state != JOB_NEW || j->err)
         return;
     if (e->flags & DO_TOKENIZE) {
@@ -909,6 +941,30 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     }
     e->lang = e->lang_owned ? e->lang_owned : o->lang ? o->lang : "english";
     int rc = 0;
+    if (flags & DO_TOKENIZE) {
+        /* Like the language, the tokenizer is the database's once chosen:
+         * mixing two would make term counts incomparable. */
+        char *have = opine_store_meta_get(st, "tokenizer");
+        const char *want = o->tokenizer ? o->tokenizer
+                           : have       ? have
+                                        : "default";
+        if (strcmp(want, "default") != 0 && strcmp(want, "uax29") != 0) {
+            e->errmsg =
+                fmt("unknown tokenizer '%s'%s (default or uax29)", want, "");
+            rc = OPINE_EUSAGE;
+        } else if (have && strcmp(have, want) != 0) {
+            e->errmsg = fmt("'%s' is tokenized with the %s tokenizer; use a"
+                            " new database for another",
+                            opine_store_path(st), have);
+            rc = OPINE_EUSAGE;
+        } else if (!have && opine_store_meta_set(st, "tokenizer", want)) {
+            rc = db_fail(e, "recording the tokenizer");
+        }
+        e->strict = strcmp(want, "uax29") == 0;
+        free(have);
+        if (rc)
+            return rc;
+    }
     if (flags & DO_SCORE) {
         e->model = o->model;
         if ((rc = opine_model_compile(e->model, e->lang, &e->errmsg)) ||
@@ -997,6 +1053,10 @@ static void engine_release(engine *e)
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
+    for (int i = 0; i < MAX_THREADS; i++) {
+        opine_segmenter_free(e->workers[i].words);
+        opine_segmenter_free(e->workers[i].sentences);
+    }
     opine_stemmer_free(e->stemmer);
 }
 

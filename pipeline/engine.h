@@ -30,13 +30,15 @@ typedef struct opine_progress {
 } opine_progress;
 
 typedef struct opine_engine_opts {
-    int threads;        /* worker threads, >= 1 */
-    const char *lang;   /* stemmer language; NULL: the database's, or
-                         * "english" for a database not stemmed yet */
-    opine_model *model; /* score (and run) with this model, loaded but not
-                         * compiled: the engine compiles it for the
-                         * database's language. NULL: run does not score */
-    const char *params; /* JSON of the command's parameters, for runs */
+    int threads;           /* worker threads, >= 1 */
+    const char *lang;      /* stemmer language; NULL: the database's, or
+                            * "english" for a database not stemmed yet */
+    const char *tokenizer; /* "default" or "uax29"; NULL: the database's,
+                            * or "default" for a new one */
+    opine_model *model;    /* score (and run) with this model, loaded but not
+                            * compiled: the engine compiles it for the
+                            * database's language. NULL: run does not score */
+    const char *params;    /* JSON of the command's parameters, for runs */
     opine_reader_opts reader;
     size_t batch_bytes; /* text per batch; 0: 8 MiB */
     size_t batch_docs;  /* documents per batch; 0: 4096 */

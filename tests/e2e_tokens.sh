@@ -28,4 +28,24 @@ expect_eq "segments cover the input without gaps" "$(wc -c <"$WORK/t.txt")" \
 printf 'Die Häuser der Städte\n' | "$OPINE" tokens --lang german >"$WORK/de" || fail "german"
 expect_eq "German stems" "haus stadt" "$(awk -F'\t' '$5 == "häuser" || $5 == "städte" {printf "%s ", $6}' "$WORK/de" | sed 's/ $//')"
 run_opine 2 tokens --tokenizer nope
+
+# The strict tokenizer in the pipeline: fixed per database, staged = run,
+# results independent of the number of threads.
+SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
+run_opine 0 run "$WORK/u1.db" "$SAMPLES" --tokenizer uax29 -q -j 1
+run_opine 0 run "$WORK/u2.db" "$SAMPLES" --tokenizer uax29 -q -j 2
+run_opine 0 ingest "$WORK/u3.db" "$SAMPLES" -q
+run_opine 0 tokenize "$WORK/u3.db" --tokenizer uax29 -q
+run_opine 0 stem "$WORK/u3.db" -q
+check_exact "$WORK/u1.db"
+same_stats "$WORK/u1.db" "$WORK/u2.db" "uax29 -j 1 = -j 2"
+same_stats "$WORK/u1.db" "$WORK/u3.db" "uax29 staged = run"
+expect_eq "the strict tokenizer splits hyphenated compounds" 1 \
+    "$(q "$WORK/u1.db" "SELECT count(*) = 0 FROM types WHERE type LIKE '%-%'")"
+run_opine 0 run "$WORK/d.db" "$SAMPLES" -q
+expect_eq "the default tokenizer keeps them" 1 \
+    "$(q "$WORK/d.db" "SELECT count(*) > 0 FROM types WHERE type = 'burden-sharing'")"
+run_opine 2 run "$WORK/u1.db" "$OPINE_TESTDATA/batch2.jsonl" --tokenizer default
+grep -q "tokenized with the uax29 tokenizer" "$WORK/err" || fail "mixing tokenizers: $(cat "$WORK/err")"
+ok "a database keeps one tokenizer"
 done_testing
