@@ -64,6 +64,7 @@ typedef struct job {
     size_t stream_len;
     uint32_t *terms; /* (stem, tf) pairs sorted by stem */
     size_t nterms;
+    size_t counted; /* tokens counted in terms (stop words left out) */
     opine_scores scores;
 } job;
 
@@ -74,6 +75,7 @@ typedef struct type_info {
     int64_t cf;              /* this batch's added collection frequency */
     const char *text;        /* the normalised type */
     uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
+    int stop;                /* a stop word: not counted in doc_terms */
 } type_info;
 
 typedef struct stem_info {
@@ -125,7 +127,7 @@ typedef struct engine {
     /* statements */
     sqlite3_stmt *ins_doc, *find_doc, *ins_dup, *ins_meta, *ins_type,
         *set_type_stem, *ins_stem, *ins_tokens, *ins_terms, *ins_done,
-        *add_terms, *add_type_cf, *ins_score, *ins_evidence;
+        *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length;
 } engine;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -336,13 +338,18 @@ static void work_finish(engine *e, worker *w, job *j)
             j->err = OPINE_ENOMEM;
             return;
         }
+        /* Stop words stay in the token stream (scores need "not") but
+         * are not terms. */
+        size_t m = 0;
         for (size_t i = 0; i < j->ntokens; i++)
-            s[i] = (uint32_t)e->tv[j->types[i]].stem;
-        qsort(s, j->ntokens, sizeof(uint32_t), cmp_u32);
+            if (!e->tv[j->types[i]].stop)
+                s[m++] = (uint32_t)e->tv[j->types[i]].stem;
+        j->counted = m;
+        qsort(s, m, sizeof(uint32_t), cmp_u32);
         size_t n = 0;
-        for (size_t i = 0; i < j->ntokens;) {
+        for (size_t i = 0; i < m;) {
             size_t k = i;
-            while (k < j->ntokens && s[k] == s[i])
+            while (k < m && s[k] == s[i])
                 k++;
             j->terms[2 * n] = s[i];
             j->terms[2 * n + 1] = (uint32_t)(k - i);
@@ -716,7 +723,11 @@ static int store_results(engine *e, job *j)
             if (e->tv[t].cf++ == 0)
                 e->touched_types[e->ntouched_types++] = t;
         }
-        if ((rc = mark_done(e, "stem", j->id)))
+        sqlite3_bind_int64(e->ins_length, 1, j->id);
+        sqlite3_bind_int64(e->ins_length, 2, (sqlite3_int64)j->counted);
+        sqlite3_bind_int64(e->ins_length, 3, (sqlite3_int64)j->nterms);
+        if ((rc = step_done(e, e->ins_length, "storing lengths")) ||
+            (rc = mark_done(e, "stem", j->id)))
             return rc;
     }
     if (e->flags & DO_SCORE)
@@ -1025,7 +1036,10 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = prepare(e, &e->ins_evidence,
                       "INSERT INTO evidence(doc, theme, sentence,"
                       " span_start, span_end, cue, polarity, weight,"
-                      " negated) VALUES(?,?,?,?,?,?,?,?,?)")))
+                      " negated) VALUES(?,?,?,?,?,?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_length,
+                      "INSERT INTO doc_lengths(doc, tokens, terms)"
+                      " VALUES(?,?,?)")))
         return rc;
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
         return db_fail(e, "recording the language");
@@ -1037,11 +1051,11 @@ static void engine_release(engine *e)
     batch_release(e);
     free(e->jobs);
     free(e->rejects);
-    sqlite3_stmt *all[] = {e->ins_doc,   e->find_doc,    e->ins_dup,
-                           e->ins_meta,  e->ins_type,    e->set_type_stem,
-                           e->ins_stem,  e->ins_tokens,  e->ins_terms,
-                           e->ins_done,  e->add_terms,   e->add_type_cf,
-                           e->ins_score, e->ins_evidence};
+    sqlite3_stmt *all[] = {e->ins_doc,   e->find_doc,     e->ins_dup,
+                           e->ins_meta,  e->ins_type,     e->set_type_stem,
+                           e->ins_stem,  e->ins_tokens,   e->ins_terms,
+                           e->ins_done,  e->add_terms,    e->add_type_cf,
+                           e->ins_score, e->ins_evidence, e->ins_length};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     opine__strmap_free(e->types);

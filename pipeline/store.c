@@ -113,6 +113,22 @@ static const char SCHEMA_V2[] =
     " JOIN themes t ON t.id = e.theme JOIN models m ON m.id = t.model"
     " JOIN documents d ON d.id = e.doc;\n";
 
+/* Version 3 adds stop words: doc_lengths holds each stemmed document's
+ * counted tokens (stop words excluded) and distinct terms. Upgrading a
+ * version 2 file fills it from doc_terms and records that its documents
+ * were stemmed without a stop list, so later runs stay comparable. */
+static const char SCHEMA_V3[] =
+    "CREATE TABLE doc_lengths(doc INTEGER PRIMARY KEY,"
+    " tokens INTEGER NOT NULL, terms INTEGER NOT NULL);\n";
+
+static const char MIGRATE_V3[] =
+    "INSERT INTO doc_lengths(doc, tokens, terms)"
+    " SELECT s.doc, coalesce(sum(dt.tf), 0), count(dt.stem)"
+    " FROM stage_done s LEFT JOIN doc_terms dt ON dt.doc = s.doc"
+    " WHERE s.stage = 'stem' GROUP BY s.doc;\n"
+    "INSERT OR IGNORE INTO meta(key, value) SELECT 'stopwords', 'none'"
+    " WHERE EXISTS (SELECT 1 FROM stage_done WHERE stage = 'stem');\n";
+
 static char *xstrdup_printf(const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
@@ -211,6 +227,7 @@ static int create_schema(opine_store *st)
         return opine_store_exec(st, "COMMIT");
     if (opine_store_exec(st, SCHEMA_V1) != 0 ||
         opine_store_exec(st, SCHEMA_V2) != 0 ||
+        opine_store_exec(st, SCHEMA_V3) != 0 ||
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
         opine_store_meta_set(st, "created", now) != 0 ||
@@ -221,12 +238,18 @@ static int create_schema(opine_store *st)
     return 0;
 }
 
-static int migrate_v1(opine_store *st)
+/* Bring a version 1 or 2 file to the current version in one transaction:
+ * every step only adds tables and views (and fills the new ones). */
+static int migrate(opine_store *st, int from)
 {
+    char version[16];
+    snprintf(version, sizeof version, "%d", OPINE_SCHEMA_VERSION);
     if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
         return OPINE_EDB;
-    if (opine_store_exec(st, SCHEMA_V2) != 0 ||
-        opine_store_meta_set(st, "schema_version", "2") != 0 ||
+    if ((from < 2 && opine_store_exec(st, SCHEMA_V2) != 0) ||
+        (from < 3 && (opine_store_exec(st, SCHEMA_V3) != 0 ||
+                      opine_store_exec(st, MIGRATE_V3) != 0)) ||
+        opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_exec(st, "COMMIT") != 0) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return OPINE_EDB;
@@ -268,8 +291,8 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         opine_store_close(st);
         return OPINE_EDB;
     }
-    if (version == 1 && !(flags & OPINE_STORE_READONLY)) {
-        if (migrate_v1(st) != 0) {
+    if ((version == 1 || version == 2) && !(flags & OPINE_STORE_READONLY)) {
+        if (migrate(st, version) != 0) {
             if (errmsg)
                 *errmsg = xstrdup_printf("cannot upgrade '%s': %s", path,
                                          sqlite3_errmsg(st->db));
@@ -278,9 +301,10 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         }
         version = OPINE_SCHEMA_VERSION;
     }
-    /* Read-only, a version 1 file is read as it is: its tables mean what
-     * they meant; only the scoring tables are missing. */
-    int readable_v1 = version == 1 && (flags & OPINE_STORE_READONLY);
+    /* Read-only, an older file is read as it is: its tables mean what they
+     * meant; only the newer tables are missing. */
+    int readable_v1 =
+        (version == 1 || version == 2) && (flags & OPINE_STORE_READONLY);
     if (version != OPINE_SCHEMA_VERSION && !readable_v1 &&
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {
         if (errmsg)

@@ -22,7 +22,10 @@
  *              evidence, stance, lo, hi)       theme = themes.id
  *   evidence(doc, theme, sentence, span_start, span_end, cue, polarity,
  *            weight, negated)
- * A version 1 file is upgraded in place when opened for writing.
+ * Schema v3 adds stop words:
+ *   doc_lengths(doc, tokens, terms)  counted tokens (stop words left out,
+ *                                    as in doc_terms) and distinct terms
+ * An older file is upgraded in place when opened for writing.
  *
  * Every batch a stage writes is one transaction, so a database is always
  * consistent: a killed run loses at most the batch in flight, and rerunning
@@ -34,7 +37,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define OPINE_SCHEMA_VERSION 2
+#define OPINE_SCHEMA_VERSION 3
 
 typedef struct opine_store opine_store;
 

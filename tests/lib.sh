@@ -53,10 +53,21 @@ check_exact() {
           + (SELECT count(*) FROM ($sums EXCEPT SELECT stem, df, cf FROM terms))")
     expect_eq "terms.df/cf equal doc_terms sums in $(basename "$db")" 0 "$bad"
     local lens="SELECT doc, sum(tf) FROM doc_terms GROUP BY doc"
-    local toks="SELECT doc, tokens FROM doc_tokens WHERE tokens > 0"
+    local toks="SELECT doc, tokens FROM doc_lengths WHERE tokens > 0"
     bad=$(q "$db" "SELECT (SELECT count(*) FROM ($toks EXCEPT $lens))
           + (SELECT count(*) FROM ($lens EXCEPT $toks))")
-    expect_eq "each document's tf sum equals its token count" 0 "$bad"
+    expect_eq "each document's tf sum equals its counted tokens" 0 "$bad"
+    # Counted tokens are the tokens less the stop words: over the corpus,
+    # tokens - counted = occurrences of stop-word types.
+    bad=$(q "$db" "SELECT (SELECT coalesce(sum(k.tokens), 0) FROM doc_tokens k
+                           JOIN doc_lengths l ON l.doc = k.doc)
+                 - (SELECT coalesce(sum(tokens), 0) FROM doc_lengths)
+                 - (SELECT coalesce(sum(cf), 0) FROM types WHERE stopword)")
+    expect_eq "tokens - counted tokens = stop-word occurrences" 0 "$bad"
+    bad=$(q "$db" "SELECT (SELECT coalesce(sum(cf), 0) FROM types)
+                 - (SELECT coalesce(sum(k.tokens), 0) FROM doc_tokens k
+                    JOIN doc_lengths l ON l.doc = k.doc)")
+    expect_eq "types.cf sums to the tokens of stemmed documents" 0 "$bad"
     bad=$(q "$db" "SELECT count(*) FROM types WHERE cf > 0 AND stem IS NULL")
     expect_eq "every counted type has a stem" 0 "$bad"
 }

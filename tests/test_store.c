@@ -511,7 +511,7 @@ static void test14_upgrade_v1(void **state)
         opine_store_exec(st, "DROP VIEW v_stance_monthly; DROP VIEW v_stance;"
                              "DROP VIEW v_evidence; DROP TABLE evidence;"
                              "DROP TABLE doc_scores; DROP TABLE themes;"
-                             "DROP TABLE models;"
+                             "DROP TABLE models; DROP TABLE doc_lengths;"
                              "INSERT INTO runs(stage, started, status)"
                              " VALUES('run', 'then', 'ok');"),
         0);
@@ -528,11 +528,15 @@ static void test14_upgrade_v1(void **state)
     opine_store_close(st);
 
     st = open_new("v1.db");
-    expect_text(st, "SELECT value FROM meta WHERE key = 'schema_version'", "2");
+    char want[8];
+    snprintf(want, sizeof want, "%d", OPINE_SCHEMA_VERSION);
+    expect_text(st, "SELECT value FROM meta WHERE key = 'schema_version'",
+                want);
     assert_int_equal(q_int(st, "SELECT count(*) FROM sqlite_schema WHERE"
                                " name IN ('models', 'themes', 'doc_scores',"
-                               " 'evidence', 'v_stance', 'v_stance_monthly')"),
-                     6);
+                               " 'evidence', 'v_stance', 'v_stance_monthly',"
+                               " 'doc_lengths')"),
+                     7);
     assert_int_equal(q_int(st, "SELECT count(*) FROM runs"), 1);
     opine_store_close(st);
 }
