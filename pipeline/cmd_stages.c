@@ -71,7 +71,11 @@ static const char tokenizer_options[] =
 
 static const char stem_options[] =
     "  --lang L           Snowball language (default english); see\n"
-    "                     --list-languages\n";
+    "                     --list-languages\n"
+    "  --stopwords S      stop words left out of doc_terms (they stay in\n"
+    "                     doc_tokens): a language's list (default: --lang's,\n"
+    "                     none where it has no list), a FILE of one word per\n"
+    "                     line, or none; fixed per database\n";
 
 static const char tokenize_usage[] =
     "usage: opine tokenize [DB] [options]\n"
@@ -99,7 +103,8 @@ enum {
     OPT_WORDS,
     OPT_LIST_LANGUAGES,
     OPT_MODEL,
-    OPT_TOKENIZER
+    OPT_TOKENIZER,
+    OPT_STOPWORDS
 };
 
 typedef struct stage_args {
@@ -111,6 +116,7 @@ typedef struct stage_args {
     const char *lang;
     const char *model;
     const char *tokenizer;
+    const char *stopwords;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -152,6 +158,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"list-languages", no_argument, NULL, OPT_LIST_LANGUAGES},
         {"model", required_argument, NULL, OPT_MODEL},
         {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+        {"stopwords", required_argument, NULL, OPT_STOPWORDS},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -239,6 +246,9 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
             }
             a->tokenizer = optarg;
             break;
+        case OPT_STOPWORDS:
+            a->stopwords = optarg;
+            break;
         default:
             fprintf(stderr, "see 'opine %s --help'\n", name);
             return CLI_FATAL;
@@ -312,6 +322,8 @@ static char *params_json(const stage_args *a)
         json_object_set_new(o, "model", json_string(a->model));
     if (a->tokenizer)
         json_object_set_new(o, "tokenizer", json_string(a->tokenizer));
+    if (a->stopwords)
+        json_object_set_new(o, "stopwords", json_string(a->stopwords));
     json_object_set_new(o, "threads", json_integer(a->threads));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -410,6 +422,21 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         rc = CLI_FATAL;
         goto out;
     }
+    if (model && !a.model && strcmp(name, "run") == 0) {
+        /* The built-in model is English: a run in another language scores
+         * only with a model asked for. */
+        char *have = opine_store_meta_get(st, "language");
+        const char *lang = have ? have : a.lang ? a.lang : "english";
+        if (strcmp(lang, "english") != 0 && strcmp(lang, "en") != 0) {
+            if (!a.quiet)
+                cli_error("not scoring: the built-in model is for English,"
+                          " the corpus is stemmed in '%s' (give --model)",
+                          lang);
+            opine_model_free(model);
+            model = NULL;
+        }
+        free(have);
+    }
     cli_report rep;
     cli_report_init(&rep, a.quiet);
     char *params = params_json(&a);
@@ -420,6 +447,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .reader = a.reader,
         .model = model,
         .tokenizer = a.tokenizer,
+        .stopwords = a.stopwords,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

@@ -31,6 +31,7 @@
 #include "stages/score.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
+#include "stages/stopwords.h"
 #include "stages/tokenize.h"
 
 enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
@@ -108,6 +109,7 @@ typedef struct engine {
     size_t ntouched_types, ntouched_stems;
     size_t cap_types, cap_stems;
     opine_stemmer *stemmer;
+    opine_stopwords *stop;
     const char *lang;
     char *lang_owned;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
@@ -444,8 +446,8 @@ static int load_vocab(engine *e)
     sqlite3_finalize(q);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(e->db, "SELECT id, type, stem FROM types", -1, &q,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(e->db, "SELECT id, type, stem, stopword FROM types",
+                           -1, &q, NULL) != SQLITE_OK)
         return db_fail(e, "reading types");
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
@@ -461,6 +463,7 @@ static int load_vocab(engine *e)
         /* A stem of another language is no stem for this run. */
         e->tv[id].stem =
             stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
+        e->tv[id].stop = sqlite3_column_int(q, 3);
         if (e->tv[id].stem)
             rc = type_patterns(e, id);
         if (id > e->ntypes)
@@ -492,6 +495,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
             return rc;
     }
     e->tv[type_id].stem = sid;
+    e->tv[type_id].stop = opine_stopwords_has(e->stop, t, len);
     return type_patterns(e, type_id);
 }
 
@@ -515,7 +519,8 @@ static int stem_pending_types(engine *e)
                        (size_t)sqlite3_column_bytes(q, 1));
         if (rc == 0) {
             sqlite3_bind_int64(e->set_type_stem, 1, e->tv[id].stem);
-            sqlite3_bind_int64(e->set_type_stem, 2, id);
+            sqlite3_bind_int(e->set_type_stem, 2, e->tv[id].stop);
+            sqlite3_bind_int64(e->set_type_stem, 3, id);
             rc = step_done(e, e->set_type_stem, "stemming types");
         }
     }
@@ -554,6 +559,7 @@ static int intern_types(engine *e, job *j)
                               SQLITE_STATIC);
             if (e->tv[id].stem)
                 sqlite3_bind_int64(e->ins_type, 3, e->tv[id].stem);
+            sqlite3_bind_int(e->ins_type, 4, e->tv[id].stop);
             if ((rc = step_done(e, e->ins_type, "adding a type")))
                 return rc;
         }
@@ -841,6 +847,39 @@ static int process_batch(engine *e)
 
 /* ---- setting up ------------------------------------------------------- */
 
+/* The stop list is the database's once it has one: documents stemmed with
+ * different lists would not be comparable. Not asked for, a new database
+ * takes its language's list, or none for a language without one. */
+static int load_stopwords(engine *e)
+{
+    char *have = opine_store_meta_get(e->st, "stopwords");
+    const char *want = e->o->stopwords ? e->o->stopwords : have;
+    char *msg = NULL;
+    int rc =
+        opine_stopwords_load(&e->stop, want ? want : "default", e->lang, &msg);
+    if (rc == OPINE_ELANG && want == NULL) {
+        free(msg);
+        msg = NULL;
+        rc = opine_stopwords_load(&e->stop, "none", e->lang, &msg);
+    }
+    if (rc == 0 && have && strcmp(have, opine_stopwords_name(e->stop)) != 0) {
+        msg = fmt("'%s' is stemmed with stop words '%s'; use a new database"
+                  " for another list",
+                  opine_store_path(e->st), have);
+        rc = OPINE_EUSAGE;
+    }
+    if (rc == 0 && have == NULL &&
+        opine_store_meta_set(e->st, "stopwords",
+                             opine_stopwords_name(e->stop)) != 0)
+        rc = db_fail(e, "recording the stop words");
+    if (msg && e->errmsg == NULL)
+        e->errmsg = msg;
+    else
+        free(msg);
+    free(have);
+    return rc;
+}
+
 /* Find or store the model's row and its themes' rows. A model is known by
  * name and version; the same pair with another text is refused, so scores
  * always say which model made them. */
@@ -983,6 +1022,8 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
             return rc;
     }
     if (flags & DO_STEM) {
+        if ((rc = load_stopwords(e)))
+            return rc;
         rc = opine_stemmer_new(&e->stemmer, e->lang);
         if (rc == OPINE_ELANG) {
             e->errmsg = fmt("unknown language '%s'%s (see 'opine stem"
@@ -1010,9 +1051,11 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " VALUES(?,?,?)")) ||
         (rc = prepare(e, &e->ins_type,
-                      "INSERT INTO types(id, type, stem) VALUES(?,?,?)")) ||
-        (rc = prepare(e, &e->set_type_stem,
-                      "UPDATE types SET stem = ? WHERE id = ?")) ||
+                      "INSERT INTO types(id, type, stem, stopword)"
+                      " VALUES(?,?,?,?)")) ||
+        (rc =
+             prepare(e, &e->set_type_stem,
+                     "UPDATE types SET stem = ?, stopword = ? WHERE id = ?")) ||
         (rc = prepare(e, &e->ins_stem,
                       "INSERT INTO stems(id, stem, lang) VALUES(?,?,?)")) ||
         (rc = prepare(e, &e->ins_tokens,
@@ -1067,6 +1110,7 @@ static void engine_release(engine *e)
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
+    opine_stopwords_free(e->stop);
     for (int i = 0; i < MAX_THREADS; i++) {
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);

@@ -33,6 +33,8 @@ typedef struct opine_engine_opts {
     int threads;           /* worker threads, >= 1 */
     const char *lang;      /* stemmer language; NULL: the database's, or
                             * "english" for a database not stemmed yet */
+    const char *stopwords; /* "none", a language or a file; NULL: the
+                            * database's, or the language's list */
     const char *tokenizer; /* "default" or "uax29"; NULL: the database's,
                             * or "default" for a new one */
     opine_model *model;    /* score (and run) with this model, loaded but not

@@ -1,8 +1,7 @@
 -- The terms each outlet of the sample corpus uses more than the others:
 -- per stem, the outlet's count times the log of its rate over the rate in
 -- the whole corpus (the outlet's share of a G² keyness score), top 8.
--- Stems in more than half of all documents are left out (a max-df filter
--- standing in for stop words, which this corpus does not drop yet).
+-- Stop words are not terms (they stay in doc_tokens only).
 WITH outlet_terms AS (
     SELECT d.outlet, dt.stem, sum(dt.tf) AS n
     FROM doc_terms dt JOIN documents d ON d.id = dt.doc
@@ -20,7 +19,6 @@ WITH outlet_terms AS (
     JOIN stems s ON s.id = o.stem
     CROSS JOIN corpus c
     WHERE o.n >= 3
-      AND t.df * 2 <= (SELECT count(*) FROM documents)
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY outlet
                                  ORDER BY key DESC, surface) AS r
