@@ -30,7 +30,9 @@ static const char tokens_usage[] =
 
 static const char *kind_name(int kind)
 {
-    return kind == OPINE_TOKEN_NUMBER ? "number" : "word";
+    static const char *names[] = {"?",     "word",   "number", "url",
+                                  "email", "handle", "hashtag"};
+    return kind >= 0 && kind <= OPINE_TOKEN_HASHTAG ? names[kind] : "?";
 }
 
 static const char *status_name(int status)

@@ -18,6 +18,14 @@
  * ("U.S.", "Ph.D."); try_abbrev() then looks for the longest run of such
  * groups and, if there are at least two, the token becomes that run.
  *
+ * URLs and e-mail addresses begin with a word ("https", "www", a local
+ * part), so they are looked for only when the word scan stops at a byte
+ * that may continue one (. : @ _ + - %) or found an abbreviation
+ * ("www.un.org" starts like "U.N."); scan_special() then replaces the word
+ * with the longer token. Plain words pay one table lookup for this. '@'
+ * and '#' are byte kinds of their own, and where they may open a handle or
+ * a hashtag the separator loop scans one as if it were a word.
+ *
  * Between tokens a little state machine watches the separators for sentence
  * ends:
  *
@@ -72,6 +80,8 @@ enum {
     K_OPEN,   /* ( [ { Ps Pi */
     K_CLOSE,  /* ) ] } Pe Pf */
     K_QUOTE,  /* " (opens and closes) */
+    K_AT,     /* @ (may start a handle) */
+    K_HASH,   /* # (may start a hashtag) */
     K_MULTI,  /* first byte of a non-ASCII sequence: decode it */
 };
 
@@ -94,14 +104,16 @@ enum {
 #define OP K_OPEN
 #define CL K_CLOSE
 #define QU K_QUOTE
+#define AT K_AT
+#define HS K_HASH
 #define MB K_MULTI
 
 static const unsigned char byte_kind[256] = {
     OT, OT, OT, OT, OT, OT, OT, OT, OT, SP, NL, SP, SP, SP, OT, OT, /* 00 */
     OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, OT, /* 10 */
-    SP, TE, QU, OT, OT, OT, OT, AP, OP, CL, OT, OT, CO, HY, PE, OT, /* 20 */
+    SP, TE, QU, HS, OT, OT, OT, AP, OP, CL, OT, OT, CO, HY, PE, OT, /* 20 */
     DI, DI, DI, DI, DI, DI, DI, DI, DI, DI, OT, OT, OT, OT, OT, TE, /* 30 */
-    OT, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, /* 40 */
+    AT, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, /* 40 */
     UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, UP, OP, OT, CL, OT, OT, /* 50 */
     OT, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, /* 60 */
     LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, LO, OP, OT, CL, OT, OT, /* 70 */
@@ -129,6 +141,8 @@ static const unsigned char byte_kind[256] = {
 #undef OP
 #undef CL
 #undef QU
+#undef AT
+#undef HS
 #undef MB
 
 /* Kind of the non-ASCII sequence at s (rem bytes left); returns its length.
@@ -333,6 +347,8 @@ struct word {
     int last;
     int uni;
     int abbrev;
+    int kind;     /* 0: WORD or NUMBER by seen; else its opine_token_kind */
+    size_t lower; /* URL, EMAIL: bytes from s folded to ASCII lowercase */
 };
 
 /* Scan the token starting at the word character t[p]. */
@@ -388,6 +404,10 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
         last = k;
         q = q2;
     }
+    /* A percent sign right after a number is part of it: "5.4%". */
+    if (w->end == 0 && q < len && t[q] == '%' &&
+        (last == K_DIGIT || last == K_NUM) && !(seen & LETTER_BITS))
+        q++;
     w->s = p;
     w->e = q;
     if (w->end == 0)
@@ -396,6 +416,8 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
     w->last = last;
     w->uni = uni;
     w->abbrev = 0;
+    w->kind = 0;
+    w->lower = 0;
 
     /* Perhaps an abbreviation: a few letters (and marks), then a period. */
     if (q < len && t[q] == '.' && q - p <= 24 &&
@@ -421,6 +443,242 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
             }
         }
     }
+}
+
+static inline int ascii_alnum(unsigned char c)
+{
+    return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u;
+}
+
+/* Handle and hashtag names: [A-Za-z0-9_]. */
+static inline int name_char(unsigned char c)
+{
+    return ascii_alnum(c) || c == '_';
+}
+
+/* t[p..) starts with the lowercase ASCII string s, in any case. */
+static int starts_ci(const unsigned char *t, size_t len, size_t p,
+                     const char *s)
+{
+    size_t n = strlen(s);
+
+    return len - p >= n && ascii_ieq(t + p, n, s);
+}
+
+/* A byte after a word that may mean the word begins a URL or an e-mail
+ * address (. : @ _ + - %); only then are they looked for, so a plain word
+ * pays one table lookup. */
+static const unsigned char special_follows[256] = {
+    ['.'] = 1, [':'] = 1, ['@'] = 1, ['_'] = 1, ['+'] = 1, ['-'] = 1, ['%'] = 1,
+};
+
+/* ASCII characters a URL may hold: graphic ones except " < > ` { } | \ ^,
+ * which in running text are far more often its delimiters. */
+static int url_byte(unsigned char c)
+{
+    return c > 0x20 && c < 0x7F && strchr("\"<>`{}|\\^", c) == NULL;
+}
+
+/* More closing than opening brackets of c's kind in t[s..e). */
+static int unbalanced(const unsigned char *t, size_t s, size_t e,
+                      unsigned char c)
+{
+    unsigned char o = c == ')' ? '(' : '[';
+    long depth = 0;
+
+    for (; s < e; s++)
+        depth += t[s] == o ? 1 : t[s] == c ? -1 : 0;
+    return depth < 0;
+}
+
+/* A URL starting at p ("http://", "https://" or "www.", any case): returns
+ * its end, and in *host the end of its scheme and host, or 0 if none. */
+static size_t url_end(const unsigned char *t, size_t len, size_t p,
+                      size_t *host)
+{
+    size_t q, e, h;
+    int k, dot = 0;
+
+    if (starts_ci(t, len, p, "http://"))
+        q = p + 7;
+    else if (starts_ci(t, len, p, "https://"))
+        q = p + 8;
+    else if (starts_ci(t, len, p, "www."))
+        q = p + 4;
+    else
+        return 0;
+    /* The longest run of URL characters; non-ASCII letters, marks and
+     * digits are kept (IRIs), other non-ASCII characters end it. */
+    for (e = q; e < len;) {
+        if (t[e] < 0x80) {
+            if (!url_byte(t[e]))
+                break;
+            e++;
+        } else {
+            size_t n = classify(t, len, e, &k);
+            if (!IS_WORD(k))
+                break;
+            e += n;
+        }
+    }
+    /* Not the punctuation of the sentence around it. */
+    while (e > q) {
+        unsigned char c = t[e - 1];
+        if (strchr(".,;:!?'*", c) != NULL ||
+            ((c == ')' || c == ']') && unbalanced(t, q, e, c)))
+            e--;
+        else
+            break;
+    }
+    for (h = q; h < e && t[h] != '/' && t[h] != '?' && t[h] != '#'; h++)
+        dot |= t[h] == '.';
+    /* A host that starts with a letter or digit; after "www." a dot. */
+    if (h == q || (t[q] < 0x80 && !ascii_alnum(t[q])) || (q == p + 4 && !dot))
+        return 0;
+    *host = h;
+    return e;
+}
+
+/* An e-mail address starting at p: local@domain.tld with the local part of
+ * [A-Za-z0-9._%+-] (not ending in '.'), a domain of two or more labels of
+ * [A-Za-z0-9-] and a top-level label of two or more letters. Returns its
+ * end or 0. */
+static size_t email_end(const unsigned char *t, size_t len, size_t p)
+{
+    size_t q = p, e, tld;
+    int labels = 0;
+
+    while (q < len && q - p < 64 &&
+           (ascii_alnum(t[q]) || t[q] == '.' || t[q] == '_' || t[q] == '%' ||
+            t[q] == '+' || t[q] == '-'))
+        q++;
+    if (q == p || q >= len || t[q] != '@' || t[q - 1] == '.')
+        return 0;
+    e = q + 1;
+    for (;;) {
+        size_t s = e;
+        while (e < len && (ascii_alnum(t[e]) || t[e] == '-'))
+            e++;
+        if (e == s)
+            return 0;
+        labels++;
+        tld = s;
+        if (e + 1 < len && t[e] == '.' && ascii_alnum(t[e + 1]))
+            e++;
+        else
+            break;
+    }
+    if (labels < 2 || e - tld < 2 || e - q > 254)
+        return 0;
+    for (; tld < e; tld++)
+        if (!((unsigned)((t[tld] | 0x20) - 'a') < 26u))
+            return 0;
+    return e;
+}
+
+/* Whether the word w found at p is the start of a URL or an e-mail
+ * address; if so w becomes that token. */
+static int scan_special(const unsigned char *t, size_t len, size_t p,
+                        struct word *w)
+{
+    size_t e, host = 0;
+
+    if ((t[p] | 0x20) == 'h' || (t[p] | 0x20) == 'w') {
+        e = url_end(t, len, p, &host);
+        if (e != 0) {
+            w->kind = OPINE_TOKEN_URL;
+            w->lower = host - p;
+            goto found;
+        }
+    }
+    e = email_end(t, len, p);
+    if (e == 0)
+        return 0;
+    w->kind = OPINE_TOKEN_EMAIL;
+    w->lower = e - p;
+found:
+    w->s = p;
+    w->e = w->end = e;
+    w->last = K_OTHER; /* no glued sentence break after it */
+    w->abbrev = 0;
+    w->uni = 0;
+    return 1;
+}
+
+/* Where a possessive 's or ’s at p ends (it must not go on into a word), or
+ * 0 if there is none. */
+static size_t possessive_end(const unsigned char *t, size_t len, size_t p)
+{
+    int k;
+    size_t n;
+
+    if (p >= len)
+        return 0;
+    n = classify(t, len, p, &k);
+    if (k == K_APOS && p + n < len && (t[p + n] | 0x20) == 's' &&
+        !word_at(t, len, p + n + 1))
+        return p + n + 1;
+    return 0;
+}
+
+/* A handle or hashtag may start at the '@' or '#' t[p] when it does not
+ * continue a token or a name: "a@b", "x_#y", "&#x27;" have none. */
+static int tag_may_start(const unsigned char *t, size_t p, size_t prev_end)
+{
+    return p == 0 || (p != prev_end && !name_char(t[p - 1]) && t[p - 1] != '&');
+}
+
+/* A handle at the '@' t[p]: '@' and one to 30 of [A-Za-z0-9_], not followed
+ * by another word character. Fills w and returns 1, or returns 0. */
+static int scan_handle(const unsigned char *t, size_t len, size_t p,
+                       struct word *w)
+{
+    size_t e = p + 1, pe;
+
+    while (e < len && e - p <= 31 && name_char(t[e]))
+        e++;
+    if (e == p + 1 || e - p > 31 || (e < len && word_at(t, len, e)))
+        return 0;
+    pe = possessive_end(t, len, e);
+    memset(w, 0, sizeof *w);
+    w->s = p;
+    w->e = e;
+    w->end = pe ? pe : e;
+    w->kind = OPINE_TOKEN_HANDLE;
+    w->last = byte_kind[t[e - 1]];
+    return 1;
+}
+
+/* A hashtag at the '#' t[p]: '#' and a run of letters, marks, digits and
+ * '_' with at least one letter. Fills w and returns 1, or returns 0. */
+static int scan_hashtag(const unsigned char *t, size_t len, size_t p,
+                        struct word *w)
+{
+    size_t e = p + 1, pe;
+    unsigned seen = 0;
+    int k = K_OTHER, last = K_OTHER, uni = 0;
+
+    while (e < len) {
+        size_t n = classify(t, len, e, &k);
+        if (t[e] != '_' && !IS_WORD(k))
+            break;
+        seen |= t[e] == '_' ? 0 : BIT(k);
+        last = t[e] == '_' ? K_OTHER : k;
+        uni |= t[e] >= 0x80;
+        e += n;
+    }
+    if (!(seen & LETTER_BITS))
+        return 0;
+    pe = possessive_end(t, len, e);
+    memset(w, 0, sizeof *w);
+    w->s = p;
+    w->e = e;
+    w->end = pe ? pe : e;
+    w->kind = OPINE_TOKEN_HASHTAG;
+    w->seen = seen;
+    w->last = last;
+    w->uni = uni;
+    return 1;
 }
 
 /* State of one opine_tokenize() call. */
@@ -564,7 +822,20 @@ static int emit(struct tk *tk, const struct word *w)
 
     if ((rc = reserve_token(o)) != 0)
         return rc;
-    if (w->uni) {
+    if (w->kind == OPINE_TOKEN_URL || w->kind == OPINE_TOKEN_EMAIL) {
+        /* As written, but for the case of its first w->lower bytes. */
+        size_t i;
+        char *d;
+        if ((rc = reserve_norm(o, span + 1)) != 0)
+            return rc;
+        d = o->norm + o->norm_len;
+        for (i = 0; i < span; i++) {
+            unsigned char c = tk->t[w->s + i];
+            d[i] = (char)(i < w->lower && (unsigned)(c - 'A') < 26u ? c | 0x20
+                                                                    : c);
+        }
+        n = span;
+    } else if (w->uni) {
         rc = fold_unicode(tk, w->s, w->e, &n);
         if (rc < 0)
             return rc;
@@ -593,10 +864,12 @@ static int emit(struct tk *tk, const struct word *w)
     tok->norm = (uint32_t)o->norm_len;
     tok->norm_len = (uint32_t)n;
     tok->sentence = (uint32_t)tk->sentence;
-    tok->kind =
-        (w->seen & NUMBER_BITS) && !(w->seen & LETTER_BITS) && !w->abbrev
-            ? OPINE_TOKEN_NUMBER
-            : OPINE_TOKEN_WORD;
+    if (w->kind != 0)
+        tok->kind = (uint8_t)w->kind;
+    else if ((w->seen & NUMBER_BITS) && !(w->seen & LETTER_BITS) && !w->abbrev)
+        tok->kind = OPINE_TOKEN_NUMBER;
+    else
+        tok->kind = OPINE_TOKEN_WORD;
     o->norm_len += n + 1;
     tk->used = 1;
     return 0;
@@ -618,15 +891,26 @@ static int run(struct tk *tk)
     while (p < len) {
         int k;
         size_t n = classify(t, len, p, &k);
+        struct word w;
 
-        if (IS_WORD(k)) {
-            struct word w;
-            if ((st == S_WS && (k == K_UPPER || k == K_DIGIT)) ||
-                (st == S_TERM && p == glue && k == K_UPPER))
+        if (IS_WORD(k) ||
+            (k == K_AT && tag_may_start(t, p, prev_end) &&
+             scan_handle(t, len, p, &w)) ||
+            (k == K_HASH && tag_may_start(t, p, prev_end) &&
+             scan_hashtag(t, len, p, &w))) {
+            int brk = (st == S_WS && (k == K_UPPER || k == K_DIGIT)) ||
+                      (st == S_TERM && p == glue && k == K_UPPER);
+            if (IS_WORD(k)) {
+                scan_word(t, len, p, &w);
+                if (w.abbrev || (w.e < len && special_follows[t[w.e]]))
+                    scan_special(t, len, p, &w);
+            }
+            /* A URL, address, handle or tag opens a sentence as an
+             * uppercase letter does. */
+            if (brk || (st == S_WS && w.kind != 0))
                 sentence_break(tk);
             st = S_NONE;
             nl = 0;
-            scan_word(t, len, p, &w);
             if ((rc = emit(tk, &w)) != 0)
                 return rc;
             prev_s = w.s;

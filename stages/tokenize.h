@@ -7,7 +7,8 @@
  *   - A token is a maximal run of letters (Unicode L*), combining marks (M*)
  *     and digits (N*), by utf8proc's character categories, joined as below;
  *     everything else (spaces, punctuation, symbols, invalid UTF-8 bytes)
- *     separates tokens and is not emitted.
+ *     separates tokens and is not emitted, except inside the URLs, e-mail
+ *     addresses, handles, hashtags and percentages below.
  *   - Normalised form: NFC and Unicode full case folding (utf8proc), so
  *     "Korea", "KOREA" and "korea" are one type and "Straße" is "strasse".
  *     ASCII takes a fast path.
@@ -19,7 +20,11 @@
  *     contraction and kept ("it's", "let's").
  *   - Hyphens - U+2010 U+2011 between two word characters join one token:
  *     "burden-sharing", "whole-of-alliance", "COVID-19" stay whole; the
- *     Unicode hyphens are normalised to ASCII '-'.
+ *     Unicode hyphens are normalised to ASCII '-'. A compound is ONE term
+ *     and is not also counted by its parts ("burden" and "sharing" get
+ *     nothing from "burden-sharing"), so the terms of a text stay a
+ *     partition of its tokens: summed tf equals the token count, and a
+ *     model that wants the parts names them as patterns.
  *   - Abbreviations: at least two groups of one to three letters, each group
  *     followed by a period, are one token with the periods kept in the
  *     normalised form: "U.S." -> "u.s.", "e.g.", "Ph.D.", "U.S.A.". The
@@ -29,11 +34,37 @@
  *   - Numbers: ',' or '.' between two digits joins ("2,000", "3.5",
  *     "1,000,000"); "2019." is "2019" and a period. Kind NUMBER when the
  *     token has a digit and no letter ("3.5", "½"), WORD otherwise ("1990s",
- *     "G20", "u.s.").
+ *     "G20", "u.s.", and "2.5bn": a magnitude suffix stays on its number
+ *     rather than needing a list of suffixes). A '%' right after a number
+ *     is part of it: "5.4%" is NUMBER "5.4%", a different term from "5.4";
+ *     "50 %" is "50" and a dropped '%'. Currency signs are symbols: "$1.2
+ *     billion" is "1.2" and "billion". "#1" is no hashtag: NUMBER "1".
+ *   - URLs: "http://", "https://" or "www." (any case) at a token start,
+ *     then the longest run of ASCII graphic characters other than
+ *     " < > ` { } | \ ^ and of non-ASCII letters, marks and digits (so a
+ *     curly quote or a dash ends it). Trailing . , ; : ! ? ' * are dropped,
+ *     and a trailing ) or ] with no partner inside the URL, so "(see
+ *     https://a.org/x)." gives "https://a.org/x". The host must start with
+ *     a letter or digit; after "www." it must have a dot. Kind URL,
+ *     normalised as written with the scheme and host (up to the first
+ *     / ? #) ASCII-lowercased: paths and queries are case-sensitive.
+ *   - E-mail addresses: local@domain at a token start, the local part of
+ *     ASCII letters, digits and . _ % + - (not ending in '.'), the domain
+ *     two or more labels of letters, digits and '-' joined by '.', the last
+ *     of two or more letters. Kind EMAIL, ASCII-lowercased whole.
+ *   - Handles: '@' and 1 to 30 of [A-Za-z0-9_], not followed by another
+ *     word character, where '@' does not continue a token or a name (so
+ *     not in "a@b"): kind HANDLE, "@name" lowercased. Hashtags: '#' and a
+ *     run of letters, marks, digits and '_' with at least one letter, under
+ *     the same condition and not after '&' ("&#x27;"): kind HASHTAG, "#tag"
+ *     folded like a word. A possessive 's after either is dropped.
+ *     Otherwise '@' and '#' are separators as before.
  *   - Sentences: a break after '.', '!', '?' or '…' (optionally followed by
  *     more of them and closing quotes or brackets: ” " ’ ' ) ] and Unicode
  *     Pe/Pf) when whitespace and then an uppercase letter (Lu/Lt), digit or
- *     opening quote or bracket (“ " ' ( [ and Ps/Pi) follow. A '.' right
+ *     opening quote or bracket (“ " ' ( [ and Ps/Pi), a URL, an e-mail
+ *     address, a handle or a hashtag follow. Periods inside a URL or an
+ *     address are part of the token and never break. A '.' right
  *     after a single uppercase letter (an initial: "N. R. Kleinfield") or a
  *     title or short form (Mr Mrs Ms Mx Messrs Dr Sen Sens Rep Reps Gov Gen
  *     Lt Col Sgt Capt Prof Rev St Jr Sr Adm Maj Cmdr Pres Supt Mt Ft No vs
@@ -52,9 +83,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Stored in doc_tokens.stream (pipeline/tokstream.h): never renumber. */
 typedef enum opine_token_kind {
     OPINE_TOKEN_WORD = 1,
     OPINE_TOKEN_NUMBER = 2,
+    OPINE_TOKEN_URL = 3,
+    OPINE_TOKEN_EMAIL = 4,
+    OPINE_TOKEN_HANDLE = 5,  /* @name */
+    OPINE_TOKEN_HASHTAG = 6, /* #tag */
 } opine_token_kind;
 
 typedef struct opine_token {

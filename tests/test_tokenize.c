@@ -56,6 +56,19 @@ struct tcase {
     {                                                                          \
         n, NUM, s, NULL, -1                                                    \
     }
+#define URL OPINE_TOKEN_URL
+#define EMAIL OPINE_TOKEN_EMAIL
+#define HANDLE OPINE_TOKEN_HANDLE
+#define TAG OPINE_TOKEN_HASHTAG
+/* any kind: normalised form, kind, sentence */
+#define K(n, k, s)                                                             \
+    {                                                                          \
+        n, k, s, NULL, -1                                                      \
+    }
+#define U(n) K(n, URL, -1)
+#define E(n) K(n, EMAIL, -1)
+#define H(n) K(n, HANDLE, -1)
+#define T(n) K(n, TAG, -1)
 /* normalised form, surface and byte offset */
 #define WAT(n, surf, at)                                                       \
     {                                                                          \
@@ -76,11 +89,13 @@ static const struct tcase cases[] = {
      1,
      {WAT("korea", "Korea", 0), WAT("korea", "KOREA", 6),
       WAT("korea", "korea", 12)}},
+    /* Changed: "#tag" and "@user" were the words "tag" and "user"; they
+     * are now a hashtag and a handle (their own kinds, see tokenize.h). */
     {"symbols_separate",
      "a+b=c #tag @user e-mail/fax",
      0,
      -1,
-     {W("a"), W("b"), W("c"), W("tag"), W("user"), W("e-mail"), W("fax")}},
+     {W("a"), W("b"), W("c"), T("#tag"), H("@user"), W("e-mail"), W("fax")}},
 
     /* Apostrophes. */
     {"curly_possessive",
@@ -174,11 +189,12 @@ static const struct tcase cases[] = {
      0,
      -1,
      {{"2,000", NUM, 0, "2,000", 0}, N("3.5"), N("1,000,000")}},
+    /* Changed: "3.5%" was the number "3.5"; a glued '%' now stays on. */
     {"number_percent_currency",
      "3.5% of $2,000.",
      0,
      -1,
-     {N("3.5"), W("of"), N("2,000")}},
+     {{"3.5%", NUM, 0, "3.5%", 0}, W("of"), N("2,000")}},
     {"number_words",
      "the 1990s G20 4th",
      0,
@@ -244,7 +260,218 @@ static const struct tcase cases[] = {
     {"truncated_at_end", "abc\xe2\x80", 0, -1, {W("abc")}},
     {"nul_byte", "ab\0cd", 5, -1, {W("ab"), WAT("cd", "cd", 3)}},
 
-    /* Sentences. */
+    /* Abbreviations, possessives and compounds in running text. */
+    {"abbrev_possessive_curly",
+     "the U.N.’s envoy and Biden’s aide",
+     0,
+     1,
+     {W("the"), WAT("u.n.", "U.N.", 4), W("envoy"), W("and"),
+      WAT("biden", "Biden", 23), W("aide")}},
+    {"abbrev_before_compound",
+     "U.S.-South Korea ties",
+     0,
+     1,
+     {W("u.s."), WAT("south", "South", 5), W("korea"), W("ties")}},
+    {"compound_only_whole",
+     "burden-sharing, not burden or sharing",
+     0,
+     -1,
+     {WAT("burden-sharing", "burden-sharing", 0), W("not"), W("burden"),
+      W("or"), W("sharing")}},
+    {"compound_with_digits_and_caps",
+     "COVID-19 G-7 F-35A",
+     0,
+     -1,
+     {W("covid-19"), W("g-7"), W("f-35a")}},
+
+    /* URLs. */
+    {"url_scheme_and_host_lowercased",
+     "HTTPS://WWW.Example.ORG/Path/Page.HTML",
+     0,
+     1,
+     {{"https://www.example.org/Path/Page.HTML", URL, 0,
+       "HTTPS://WWW.Example.ORG/Path/Page.HTML", 0}}},
+    {"url_www",
+     "at www.Example.org/x now",
+     0,
+     1,
+     {W("at"),
+      {"www.example.org/x", URL, 0, "www.Example.org/x", 3},
+      W("now")}},
+    {"url_trailing_punctuation",
+     "www.un.org, www.nato.int; http://a.org/b?! done",
+     0,
+     -1,
+     {U("www.un.org"), U("www.nato.int"), U("http://a.org/b"), W("done")}},
+    {"url_query_fragment_kept",
+     "https://a.org/s?q=US%20Korea&x=1#Top",
+     0,
+     1,
+     {U("https://a.org/s?q=US%20Korea&x=1#Top")}},
+    {"url_unbalanced_bracket",
+     "(see https://a.org/x).",
+     0,
+     1,
+     {W("see"), {"https://a.org/x", URL, 0, "https://a.org/x", 5}}},
+    {"url_balanced_parentheses",
+     "https://en.wikipedia.org/wiki/Korea_(disambiguation)",
+     0,
+     1,
+     {U("https://en.wikipedia.org/wiki/Korea_(disambiguation)")}},
+    {"url_in_quotes",
+     "“https://a.org/b” \"http://c.org\", [www.d.org]",
+     0,
+     -1,
+     {{"https://a.org/b", URL, 0, "https://a.org/b", 3},
+      U("http://c.org"),
+      U("www.d.org")}},
+    {"url_non_ascii_path",
+     "https://ko.wikipedia.org/wiki/서울 here",
+     0,
+     -1,
+     {U("https://ko.wikipedia.org/wiki/서울"), W("here")}},
+    {"url_needs_host",
+     "http:// and www.x or ftp://a.org",
+     0,
+     -1,
+     {W("http"), W("and"), W("www"), W("x"), W("or"), W("ftp"), W("a"),
+      W("org")}},
+
+    /* E-mail addresses. */
+    {"email_lowercased",
+     "Write to Press@Example.COM now",
+     0,
+     1,
+     {W("write"),
+      W("to"),
+      {"press@example.com", EMAIL, 0, "Press@Example.COM", 9},
+      W("now")}},
+    {"email_local_part_and_subdomains",
+     "j.smith+news@mail.example.co.kr.",
+     0,
+     1,
+     {{"j.smith+news@mail.example.co.kr", EMAIL, 0,
+       "j.smith+news@mail.example.co.kr", 0}}},
+    {"email_in_angle_brackets",
+     "<kim_lee@korea.kr>",
+     0,
+     1,
+     {E("kim_lee@korea.kr")}},
+    {"email_needs_domain_and_tld",
+     "user@localhost a@b.c x@y.1",
+     0,
+     -1,
+     {W("user"), W("localhost"), W("a"), W("b"), W("c"), W("x"), W("y"),
+      N("1")}},
+
+    /* Handles. */
+    {"handle",
+     "@Moon_Jae_in said",
+     0,
+     1,
+     {{"@moon_jae_in", HANDLE, 0, "@Moon_Jae_in", 0}, W("said")}},
+    {"handle_punctuation_and_possessive",
+     "(@kim). @POTUS’s tweet",
+     0,
+     -1,
+     {H("@kim"), {"@potus", HANDLE, -1, "@POTUS", 8}, W("tweet")}},
+    {"handle_thirty_characters",
+     "@abcdefghijklmnopqrstuvwxyzabcd",
+     0,
+     1,
+     {H("@abcdefghijklmnopqrstuvwxyzabcd")}},
+    {"handle_too_long",
+     "@abcdefghijklmnopqrstuvwxyzabcde",
+     0,
+     1,
+     {W("abcdefghijklmnopqrstuvwxyzabcde")}},
+    {"handle_not_inside_a_token",
+     "a@b fee@ x@y @ z @josé",
+     0,
+     -1,
+     {W("a"), W("b"), W("fee"), W("x"), W("y"), W("z"), W("josé")}},
+
+    /* Hashtags. */
+    {"hashtags",
+     "#KoreaUS #MeToo #2020Election #covid_19",
+     0,
+     1,
+     {{"#koreaus", TAG, 0, "#KoreaUS", 0},
+      T("#metoo"),
+      T("#2020election"),
+      T("#covid_19")}},
+    {"hashtag_number_is_number",
+     "#1 #2020 #_",
+     0,
+     -1,
+     {{"1", NUM, 0, "1", 1}, N("2020")}},
+    {"hashtag_unicode",
+     "#Сеул #서울 #Café",
+     0,
+     -1,
+     {T("#сеул"), T("#서울"), T("#café")}},
+    {"hashtag_not_inside_a_token",
+     "C# F#minor &#x27;",
+     0,
+     -1,
+     {W("c"), W("f"), W("minor"), W("x27")}},
+    {"hashtag_ends_at_hyphen",
+     "#burden-sharing",
+     0,
+     -1,
+     {T("#burden"), W("sharing")}},
+
+    /* Numbers. */
+    {"percentages",
+     "5.4% 50 % 100%. 1,000%",
+     0,
+     -1,
+     {{"5.4%", NUM, 0, "5.4%", 0}, N("50"), N("100%"), N("1,000%")}},
+    {"percent_needs_a_number", "G20% x% %5", 0, -1, {W("g20"), W("x"), N("5")}},
+    {"currency_sign_is_no_token",
+     "$1.2 billion, €30 and ₩1,000,000",
+     0,
+     -1,
+     {{"1.2", NUM, 0, "1.2", 1},
+      W("billion"),
+      N("30"),
+      W("and"),
+      N("1,000,000")}},
+    {"magnitude_suffix_is_a_word",
+     "2.5bn 3m 1,000.50",
+     0,
+     -1,
+     {W("2.5bn"), W("3m"), N("1,000.50")}},
+
+    /* Diacritics stay (case folding is not accent stripping). */
+    {"diacritics_kept",
+     "Zürich résumé resume NAÏVE",
+     0,
+     -1,
+     {W("zürich"), W("résumé"), W("resume"), W("naïve")}},
+    {"nfc_uppercase_decomposed",
+     "E\xcc\x81"
+     "COLE",
+     0,
+     -1,
+     {WAT("école",
+          "E\xcc\x81"
+          "COLE",
+          0)}},
+    {"cyrillic_compound_and_yo",
+     "Нью-Йорк ЁЛКА",
+     0,
+     -1,
+     {W("нью-йорк"), W("ёлка")}},
+    {"offsets_multibyte",
+     "“Korea’s” café-au-lait",
+     0,
+     -1,
+     {WAT("korea", "Korea", 3), WAT("café-au-lait", "café-au-lait", 16)}},
+};
+
+/* Sentence boundaries: the sentence index of every token. */
+static const struct tcase sentence_cases[] = {
     {"titles",
      "Mr. Moon met Dr. Kim. They talked.",
      0,
@@ -313,7 +540,7 @@ static const struct tcase cases[] = {
      "It rose 5%. 2020 was worse",
      0,
      2,
-     {WS("it", 0), WS("rose", 0), NS("5", 0), NS("2020", 1), WS("was", 1),
+     {WS("it", 0), WS("rose", 0), NS("5%", 0), NS("2020", 1), WS("was", 1),
       WS("worse", 1)}},
     {"year_then_period",
      "in 2019. The",
@@ -357,11 +584,91 @@ static const struct tcase cases[] = {
      0,
      2,
      {WS("hello", 0), WS("world", 1)}},
-    {"offsets_multibyte",
-     "“Korea’s” café-au-lait",
+    {"us_vice_president",
+     "U.S. Vice President Joe Biden waves. Then",
      0,
-     -1,
-     {WAT("korea", "Korea", 3), WAT("café-au-lait", "café-au-lait", 16)}},
+     2,
+     {WS("u.s.", 0), WS("vice", 0), WS("president", 0), WS("joe", 0),
+      WS("biden", 0), WS("waves", 0), WS("then", 1)}},
+    {"dr_park",
+     "Dr. Park spoke. She left.",
+     0,
+     2,
+     {WS("dr", 0), WS("park", 0), WS("spoke", 0), WS("she", 1), WS("left", 1)}},
+    {"heading_paragraphs",
+     "More on:\n\nNuclear Weapons\n\nThis article",
+     0,
+     3,
+     {WS("more", 0), WS("on", 0), WS("nuclear", 1), WS("weapons", 1),
+      WS("this", 2), WS("article", 2)}},
+    {"exclamation_in_quotes",
+     "“Go!” He ran. ‘Why?’ she asked",
+     0,
+     3,
+     {WS("go", 0), WS("he", 1), WS("ran", 1), WS("why", 2), WS("she", 2),
+      WS("asked", 2)}},
+    {"question_exclamation_run",
+     "Really?! Yes!!! no",
+     0,
+     2,
+     {WS("really", 0), WS("yes", 1), WS("no", 1)}},
+    {"url_with_periods",
+     "Visit www.example.org. It works",
+     0,
+     2,
+     {WS("visit", 0), K("www.example.org", URL, 0), WS("it", 1),
+      WS("works", 1)}},
+    {"url_then_period",
+     "see https://example.org/a?b=c. Then",
+     0,
+     2,
+     {WS("see", 0),
+      {"https://example.org/a?b=c", URL, 0, "https://example.org/a?b=c", 4},
+      WS("then", 1)}},
+    {"email_with_periods",
+     "Mail j.smith@mail.example.org. Then",
+     0,
+     2,
+     {WS("mail", 0), K("j.smith@mail.example.org", EMAIL, 0), WS("then", 1)}},
+    {"url_starts_sentence",
+     "Read more. https://a.org/x is it",
+     0,
+     2,
+     {WS("read", 0), WS("more", 0), K("https://a.org/x", URL, 1), WS("is", 1),
+      WS("it", 1)}},
+    {"handle_hashtag_start_sentences",
+     "Great day. @POTUS agrees. #KoreaUS",
+     0,
+     3,
+     {WS("great", 0), WS("day", 0), K("@potus", HANDLE, 1), WS("agrees", 1),
+      K("#koreaus", TAG, 2)}},
+    {"decimal_number",
+     "Growth was 3.5 percent. It fell to 2.75.",
+     0,
+     2,
+     {WS("growth", 0), WS("was", 0), NS("3.5", 0), WS("percent", 0),
+      WS("it", 1), WS("fell", 1), WS("to", 1), NS("2.75", 1)}},
+    {"percent_ends_sentence",
+     "It rose 5.4%. Then",
+     0,
+     2,
+     {WS("it", 0), WS("rose", 0), NS("5.4%", 0), WS("then", 1)}},
+    {"ellipsis_then_lowercase",
+     "Wait... and see… then go",
+     0,
+     1,
+     {WS("wait", 0), WS("and", 0), WS("see", 0), WS("then", 0), WS("go", 0)}},
+    {"ellipsis_then_uppercase",
+     "Wait... And see… Then go",
+     0,
+     3,
+     {WS("wait", 0), WS("and", 1), WS("see", 1), WS("then", 2), WS("go", 2)}},
+    {"year_then_sentence",
+     "It began in 2019. Then it grew",
+     0,
+     2,
+     {WS("it", 0), WS("began", 0), WS("in", 0), NS("2019", 0), WS("then", 1),
+      WS("it", 1), WS("grew", 1)}},
 };
 
 /* Print what the tokenizer gave, to make a failure readable. */
@@ -394,8 +701,8 @@ static void check_invariants(const char *text, size_t len,
         assert_true((size_t)k->norm + k->norm_len < t->norm_len);
         assert_int_equal(strlen(t->norm + k->norm), k->norm_len);
         assert_true(k->norm_len > 0);
-        assert_true(k->kind == OPINE_TOKEN_WORD ||
-                    k->kind == OPINE_TOKEN_NUMBER);
+        assert_true(k->kind >= OPINE_TOKEN_WORD &&
+                    k->kind <= OPINE_TOKEN_HASHTAG);
         if (i == 0)
             assert_int_equal(k->sentence, 0);
         else
@@ -538,7 +845,8 @@ static void test_random_bytes(void **state)
         "'",        "-",  "\"", "!", "?",  "(",         ")",
         "’",        "“",  "”",  "…", "é",  "e\xcc\x81", "ß",
         "Ж",        "東", "ʼ",  "‐", "U.", "s",         "\xe2\x80\xa9",
-        "\xc2\xa0", "½",
+        "\xc2\xa0", "½",  "@",  "#", "%",  "http://",   "www.",
+        ".org",     "_",
     };
     const size_t nfrags = sizeof frags / sizeof frags[0];
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
@@ -586,7 +894,9 @@ static void test_random_bytes(void **state)
 
 int main(void)
 {
-    const size_t ncases = sizeof cases / sizeof cases[0];
+    const size_t ntok = sizeof cases / sizeof cases[0];
+    const size_t nsent = sizeof sentence_cases / sizeof sentence_cases[0];
+    const size_t ncases = ntok + nsent;
     static const struct CMUnitTest extra[] = {
         cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_too_big),
@@ -601,11 +911,15 @@ int main(void)
     if (tests == NULL)
         return 1;
     for (i = 0; i < ncases; i++) {
-        tests[i].name = cases[i].name;
+        const struct tcase *c =
+            i < ntok ? &cases[i] : &sentence_cases[i - ntok];
+        tests[i].name = c->name;
         tests[i].test_func = run_case;
         tests[i].teardown_func = release_case;
-        tests[i].initial_state = (void *)&cases[i];
+        tests[i].initial_state = (void *)c;
     }
+    printf("tokenize: %zu token cases, %zu sentence-boundary cases\n", ntok,
+           nsent);
     memcpy(tests + ncases, extra, sizeof extra);
     rc =
         _cmocka_run_group_tests("tokenize", tests, ncases + nextra, NULL, NULL);
