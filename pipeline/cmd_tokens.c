@@ -182,10 +182,13 @@ int cmd_tokens(int argc, char **argv)
     }
     for (size_t i = 0; i < toks.n; i++) {
         const opine_token *t = &toks.v[i];
-        size_t slen;
+        size_t slen = t->norm_len;
         const char *norm = toks.norm + t->norm;
+        /* As in the pipeline: only words and numbers are stemmed. */
         const char *stem =
-            opine_stemmer_stem(stemmer, norm, t->norm_len, &slen);
+            t->kind <= OPINE_TOKEN_NUMBER
+                ? opine_stemmer_stem(stemmer, norm, t->norm_len, &slen)
+                : norm;
         printf("%u\t%u\t%u\t%s\t%s\t%.*s\n", t->start, t->start + t->len,
                t->sentence, kind_name(t->kind), norm, (int)slen,
                stem ? stem : "");

@@ -474,10 +474,21 @@ static int load_vocab(engine *e)
 }
 
 /* Stem a type once: find or add its stem and remember it. */
+/* URLs, e-mail addresses, @handles and #hashtags (their forms tell them
+ * apart: only they hold '@', '#' or "://" or start "www.") are their own
+ * stems: a stemmer made for words would only mangle them. t is
+ * NUL-terminated. */
+static int unstemmed(const char *t, size_t len)
+{
+    return memchr(t, '@', len) || memchr(t, '#', len) ||
+           (len > 4 && memcmp(t, "www.", 4) == 0) || strstr(t, "://") != NULL;
+}
+
 static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
 {
-    size_t slen;
-    const char *s = opine_stemmer_stem(e->stemmer, t, len, &slen);
+    size_t slen = len;
+    const char *s =
+        unstemmed(t, len) ? t : opine_stemmer_stem(e->stemmer, t, len, &slen);
     if (s == NULL)
         return OPINE_ENOMEM;
     int64_t sid = opine__strmap_get(e->stems, s, slen);

@@ -34,6 +34,15 @@ expect_eq "kinds are named" "word email word handle word hashtag word url" \
 expect_eq "url keeps its path's case" "https://a.org/X" "$(awk -F'\t' '$4 == "url" {print $5}' "$WORK/kinds")"
 run_opine 2 tokens --tokenizer nope
 
+# URLs, addresses, handles and hashtags are their own stems.
+printf '{"id": "k", "text": "See https://Example.org/Path, @Moon_Jae, #BurdenSharing and Ann@Example.org."}\n' >"$WORK/k.jsonl"
+run_opine 0 run "$WORK/k.db" "$WORK/k.jsonl" -q
+expect_eq "special kinds are not stemmed" "#burdensharing|#burdensharing
+@moon_jae|@moon_jae
+ann@example.org|ann@example.org
+https://example.org/Path|https://example.org/Path" \
+    "$(q "$WORK/k.db" "SELECT t.type, s.stem FROM types t JOIN stems s ON s.id = t.stem WHERE t.type GLOB '*[@#:]*' ORDER BY 1")"
+
 # The strict tokenizer in the pipeline: fixed per database, staged = run,
 # results independent of the number of threads.
 SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
