@@ -66,6 +66,7 @@ typedef struct job {
     uint32_t *terms; /* (stem, tf) pairs sorted by stem */
     size_t nterms;
     size_t counted; /* tokens counted in terms (stop words left out) */
+    char *lang;     /* the language the document names, or NULL */
     opine_scores scores;
 } job;
 
@@ -77,7 +78,20 @@ typedef struct type_info {
     const char *text;        /* the normalised type */
     uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
     int stop;                /* a stop word: not counted in doc_terms */
+    uint8_t lang;            /* index into engine.langs; 0: the default */
 } type_info;
+
+/* A language documents may name (JSON field "lang" or "language"),
+ * with its stemmer and stop list made when first needed. langs[0] is the
+ * database's language, for documents that name none. */
+typedef struct lang_res {
+    char *name;     /* as stored in types.lang; "" for langs[0] */
+    int as_default; /* stems like langs[0] (the same language) */
+    opine_stemmer *stemmer;
+    opine_stopwords *stop;
+} lang_res;
+
+#define MAX_LANGS 32
 
 typedef struct stem_info {
     int64_t df, cf; /* this batch's additions */
@@ -108,8 +122,10 @@ typedef struct engine {
     int64_t *touched_types, *touched_stems;
     size_t ntouched_types, ntouched_stems;
     size_t cap_types, cap_stems;
-    opine_stemmer *stemmer;
-    opine_stopwords *stop;
+    lang_res langs[MAX_LANGS];
+    int nlangs;
+    char *keybuf; /* scratch for "lang\x1ftext" map keys */
+    size_t keycap;
     const char *lang;
     char *lang_owned;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
@@ -230,6 +246,7 @@ static void job_release(job *j)
     free(j->stream);
     free(j->terms);
     opine_scores_release(&j->scores);
+    free(j->lang);
     memset(j, 0, sizeof(*j));
 }
 
@@ -397,8 +414,9 @@ static int ensure_type_cap(engine *e, int64_t id)
 /* Remember which model patterns a stemmed type matches (scoring only). */
 static int type_patterns(engine *e, int64_t id)
 {
-    if (e->model == NULL)
-        return 0;
+    int idx = e->tv[id].lang;
+    if (e->model == NULL || (idx != 0 && !e->langs[idx].as_default))
+        return 0; /* the model is for the default language only */
     const char *t = e->tv[id].text, *s = e->sv[e->tv[id].stem].text;
     uint32_t buf[64];
     size_t n =
@@ -421,6 +439,66 @@ static int ensure_stem_cap(engine *e, int64_t id)
                        sizeof(stem_info));
 }
 
+/* The map key of a text in language idx: the text itself for the default
+ * language, else "name\x1ftext" (0x1f never occurs in a token). *key is
+ * the engine's scratch buffer, valid until the next call. */
+static int lang_key(engine *e, int idx, const char *text, size_t len,
+                    const char **key, size_t *klen)
+{
+    if (idx == 0) {
+        *key = text;
+        *klen = len;
+        return 0;
+    }
+    size_t n = strlen(e->langs[idx].name);
+    if (opine__grow((void **)&e->keybuf, &e->keycap, n + len + 2, 1))
+        return OPINE_ENOMEM;
+    memcpy(e->keybuf, e->langs[idx].name, n);
+    e->keybuf[n] = '\x1f';
+    memcpy(e->keybuf + n + 1, text, len);
+    e->keybuf[n + 1 + len] = '\0';
+    *key = e->keybuf;
+    *klen = n + 1 + len;
+    return 0;
+}
+
+/* The index of a language name ("" or NULL: the default), added when new.
+ * More languages than MAX_LANGS in one run fall back to the default. */
+static int lang_index(engine *e, const char *name)
+{
+    if (name == NULL || *name == '\0')
+        return 0;
+    for (int i = 1; i < e->nlangs; i++)
+        if (strcmp(e->langs[i].name, name) == 0)
+            return i;
+    if (e->nlangs == MAX_LANGS)
+        return 0;
+    lang_res *l = &e->langs[e->nlangs];
+    if ((l->name = strdup(name)) == NULL)
+        return 0;
+    l->as_default = strcmp(name, e->lang) == 0;
+    return e->nlangs++;
+}
+
+/* Stemmer and stop list of language idx, made on first use. A language
+ * without a built-in stop list has none. */
+static int lang_ready(engine *e, int idx)
+{
+    lang_res *l = &e->langs[idx];
+    if (l->stemmer)
+        return 0;
+    int rc = opine_stemmer_new(&l->stemmer, l->name);
+    if (rc == 0 && opine_stopwords_load(&l->stop, "default", l->name, NULL))
+        rc = opine_stopwords_load(&l->stop, "none", l->name, NULL);
+    return rc;
+}
+
+/* The stems map keys a stem by its language unless that is the default. */
+static int stem_lang(const engine *e, int idx)
+{
+    return idx == 0 || e->langs[idx].as_default ? 0 : idx;
+}
+
 static int load_vocab(engine *e)
 {
     int rc = opine__strmap_new(&e->types);
@@ -429,36 +507,50 @@ static int load_vocab(engine *e)
     if (rc)
         return rc;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(e->db, "SELECT id, stem FROM stems WHERE lang = ?",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(e->db, "SELECT id, stem, lang FROM stems", -1, &q,
+                           NULL) != SQLITE_OK)
         return db_fail(e, "reading stems");
-    sqlite3_bind_text(q, 1, e->lang, -1, SQLITE_STATIC);
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
+        const char *lang = (const char *)sqlite3_column_text(q, 2);
+        int idx = strcmp(lang, e->lang) == 0 ? 0 : lang_index(e, lang);
+        const char *key;
+        size_t klen;
         rc = ensure_stem_cap(e, id);
         if (rc == 0)
-            rc = opine__strmap_intern(
-                e->stems, (const char *)sqlite3_column_text(q, 1),
-                (size_t)sqlite3_column_bytes(q, 1), id, &e->sv[id].text);
+            rc = lang_key(e, stem_lang(e, idx),
+                          (const char *)sqlite3_column_text(q, 1),
+                          (size_t)sqlite3_column_bytes(q, 1), &key, &klen);
+        if (rc == 0)
+            rc = opine__strmap_intern(e->stems, key, klen, id, &e->sv[id].text);
+        if (rc == 0)
+            e->sv[id].text += klen - (size_t)sqlite3_column_bytes(q, 1);
         if (id > e->nstems)
             e->nstems = id;
     }
     sqlite3_finalize(q);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(e->db, "SELECT id, type, stem, stopword FROM types",
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT id, type, stem, stopword, lang FROM types",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(e, "reading types");
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
         const char *t = (const char *)sqlite3_column_text(q, 1);
+        size_t tlen = (size_t)sqlite3_column_bytes(q, 1);
+        int idx = lang_index(e, (const char *)sqlite3_column_text(q, 4));
+        const char *key, *stored;
+        size_t klen;
         rc = ensure_type_cap(e, id);
         if (rc == 0)
-            rc = opine__strmap_intern(e->types, t,
-                                      (size_t)sqlite3_column_bytes(q, 1), id,
-                                      &e->tv[id].text);
+            rc = lang_key(e, idx, t, tlen, &key, &klen);
+        if (rc == 0)
+            rc = opine__strmap_intern(e->types, key, klen, id, &stored);
         if (rc)
             break;
+        e->tv[id].text = stored + (klen - tlen);
+        e->tv[id].lang = (uint8_t)idx;
         int64_t stem = sqlite3_column_int64(q, 2);
         /* A stem of another language is no stem for this run. */
         e->tv[id].stem =
@@ -486,27 +578,40 @@ static int unstemmed(const char *t, size_t len)
 
 static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
 {
+    int idx = e->tv[type_id].lang;
+    int rc = lang_ready(e, idx);
+    if (rc)
+        return rc;
+    lang_res *l = &e->langs[idx];
     size_t slen = len;
     const char *s =
-        unstemmed(t, len) ? t : opine_stemmer_stem(e->stemmer, t, len, &slen);
-    if (s == NULL)
-        return OPINE_ENOMEM;
-    int64_t sid = opine__strmap_get(e->stems, s, slen);
+        unstemmed(t, len) ? t : opine_stemmer_stem(l->stemmer, t, len, &slen);
+    const char *key;
+    size_t klen;
+    if (s == NULL ||
+        (rc = lang_key(e, stem_lang(e, idx), s, slen, &key, &klen)))
+        return rc ? rc : OPINE_ENOMEM;
+    int64_t sid = opine__strmap_get(e->stems, key, klen);
     if (sid == 0) {
         sid = ++e->nstems;
-        int rc = ensure_stem_cap(e, sid);
+        rc = ensure_stem_cap(e, sid);
         if (rc == 0)
-            rc = opine__strmap_intern(e->stems, s, slen, sid, &e->sv[sid].text);
+            rc = opine__strmap_intern(e->stems, key, klen, sid,
+                                      &e->sv[sid].text);
         if (rc)
             return rc;
+        /* sv.text is the key; the stem itself ends it */
+        e->sv[sid].text += klen - slen;
         sqlite3_bind_int64(e->ins_stem, 1, sid);
-        sqlite3_bind_text(e->ins_stem, 2, s, (int)slen, SQLITE_TRANSIENT);
-        sqlite3_bind_text(e->ins_stem, 3, e->lang, -1, SQLITE_STATIC);
+        sqlite3_bind_text(e->ins_stem, 2, e->sv[sid].text, (int)slen,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(e->ins_stem, 3, stem_lang(e, idx) ? l->name : e->lang,
+                          -1, SQLITE_STATIC);
         if ((rc = step_done(e, e->ins_stem, "adding a stem")))
             return rc;
     }
     e->tv[type_id].stem = sid;
-    e->tv[type_id].stop = opine_stopwords_has(e->stop, t, len);
+    e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
     return type_patterns(e, type_id);
 }
 
@@ -526,7 +631,7 @@ static int stem_pending_types(engine *e)
     }
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
-        rc = stem_type(e, id, (const char *)sqlite3_column_text(q, 1),
+        rc = stem_type(e, id, e->tv[id].text,
                        (size_t)sqlite3_column_bytes(q, 1));
         if (rc == 0) {
             sqlite3_bind_int64(e->set_type_stem, 1, e->tv[id].stem);
@@ -549,24 +654,34 @@ static int intern_types(engine *e, job *j)
     j->types = malloc((j->toks.n + 1) * sizeof(uint32_t));
     if (j->types == NULL)
         return OPINE_ENOMEM;
+    int idx = lang_index(e, j->lang);
     for (size_t i = 0; i < j->toks.n; i++) {
         const opine_token *t = &j->toks.v[i];
-        const char *s = j->toks.norm + t->norm;
-        int64_t id = opine__strmap_get(e->types, s, t->norm_len);
+        const char *s = j->toks.norm + t->norm, *key, *stored;
+        size_t klen;
+        int rc = lang_key(e, idx, s, t->norm_len, &key, &klen);
+        if (rc)
+            return rc;
+        int64_t id = opine__strmap_get(e->types, key, klen);
         if (id == 0) {
             id = ++e->ntypes;
             if (id > UINT32_MAX)
                 return OPINE_ETOOBIG;
-            int rc = ensure_type_cap(e, id);
+            rc = ensure_type_cap(e, id);
             if (rc == 0)
-                rc = opine__strmap_intern(e->types, s, t->norm_len, id,
-                                          &e->tv[id].text);
-            if (rc == 0 && (e->flags & DO_STEM))
-                rc = stem_type(e, id, s, t->norm_len);
+                rc = opine__strmap_intern(e->types, key, klen, id, &stored);
+            if (rc)
+                return rc;
+            e->tv[id].text = stored + (klen - t->norm_len);
+            e->tv[id].lang = (uint8_t)idx;
+            if (e->flags & DO_STEM)
+                rc = stem_type(e, id, e->tv[id].text, t->norm_len);
             if (rc)
                 return rc;
             sqlite3_bind_int64(e->ins_type, 1, id);
             sqlite3_bind_text(e->ins_type, 2, s, (int)t->norm_len,
+                              SQLITE_STATIC);
+            sqlite3_bind_text(e->ins_type, 5, e->langs[idx].name, -1,
                               SQLITE_STATIC);
             if (e->tv[id].stem)
                 sqlite3_bind_int64(e->ins_type, 3, e->tv[id].stem);
@@ -592,6 +707,32 @@ static int same_text(const unsigned char *a, const char *b)
     return a && b && strcmp((const char *)a, b) == 0;
 }
 
+/* The language a document names in its "lang" or "language" field, when
+ * Snowball has it (lowercased, malloc'd), else NULL: the document is then
+ * in the database's language, and the field stays in doc_meta as read. */
+static char *doc_lang(engine *e, const opine_doc *d)
+{
+    (void)e;
+    for (size_t i = 0; i < d->nmeta; i++) {
+        if (strcmp(d->meta[i].key, "lang") != 0 &&
+            strcmp(d->meta[i].key, "language") != 0)
+            continue;
+        const char *v = d->meta[i].value;
+        if (v == NULL || *v == '\0' || strlen(v) > 31)
+            return NULL;
+        char low[32];
+        size_t n = 0;
+        for (; v[n]; n++)
+            low[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] + 32 : v[n]);
+        low[n] = '\0';
+        for (const char **l = opine_stemmer_languages(); *l; l++)
+            if (strcmp(*l, low) == 0)
+                return strdup(low);
+        return NULL;
+    }
+    return NULL;
+}
+
 static int store_document(engine *e, job *j)
 {
     opine_doc *d = &j->doc;
@@ -609,6 +750,8 @@ static int store_document(engine *e, job *j)
     sqlite3_bind_int64(q, 10, (sqlite3_int64)d->text_len);
     sqlite3_bind_int64(q, 11, e->run_id);
     sqlite3_bind_blob(q, 12, j->body, (int)j->body_len, SQLITE_STATIC);
+    j->lang = doc_lang(e, d);
+    bind_opt_text(q, 13, j->lang);
     int rc = step_done(e, q, "storing a document");
     if (rc)
         return rc;
@@ -866,14 +1009,15 @@ static int load_stopwords(engine *e)
     char *have = opine_store_meta_get(e->st, "stopwords");
     const char *want = e->o->stopwords ? e->o->stopwords : have;
     char *msg = NULL;
-    int rc =
-        opine_stopwords_load(&e->stop, want ? want : "default", e->lang, &msg);
+    int rc = opine_stopwords_load(&e->langs[0].stop, want ? want : "default",
+                                  e->lang, &msg);
     if (rc == OPINE_ELANG && want == NULL) {
         free(msg);
         msg = NULL;
-        rc = opine_stopwords_load(&e->stop, "none", e->lang, &msg);
+        rc = opine_stopwords_load(&e->langs[0].stop, "none", e->lang, &msg);
     }
-    if (rc == 0 && have && strcmp(have, opine_stopwords_name(e->stop)) != 0) {
+    if (rc == 0 && have &&
+        strcmp(have, opine_stopwords_name(e->langs[0].stop)) != 0) {
         msg = fmt("'%s' is stemmed with stop words '%s'; use a new database"
                   " for another list",
                   opine_store_path(e->st), have);
@@ -881,7 +1025,7 @@ static int load_stopwords(engine *e)
     }
     if (rc == 0 && have == NULL &&
         opine_store_meta_set(e->st, "stopwords",
-                             opine_stopwords_name(e->stop)) != 0)
+                             opine_stopwords_name(e->langs[0].stop)) != 0)
         rc = db_fail(e, "recording the stop words");
     if (msg && e->errmsg == NULL)
         e->errmsg = msg;
@@ -1032,10 +1176,15 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
             (rc = register_model(e)))
             return rc;
     }
+    e->langs[0].name = strdup("");
+    e->langs[0].as_default = 1;
+    e->nlangs = 1;
+    if (e->langs[0].name == NULL)
+        return OPINE_ENOMEM;
     if (flags & DO_STEM) {
         if ((rc = load_stopwords(e)))
             return rc;
-        rc = opine_stemmer_new(&e->stemmer, e->lang);
+        rc = opine_stemmer_new(&e->langs[0].stemmer, e->lang);
         if (rc == OPINE_ELANG) {
             e->errmsg = fmt("unknown language '%s'%s (see 'opine stem"
                             " --list-languages')",
@@ -1050,7 +1199,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if ((rc = prepare(e, &e->ins_doc,
                       "INSERT INTO documents(hash, ext_id, source, position,"
                       " title, author, outlet, published, url, bytes, run,"
-                      " body) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+                      " body, lang) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
                       " ON CONFLICT(hash) DO NOTHING")) ||
         (rc = prepare(e, &e->find_doc,
                       "SELECT id, source, position FROM documents"
@@ -1062,8 +1211,8 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " VALUES(?,?,?)")) ||
         (rc = prepare(e, &e->ins_type,
-                      "INSERT INTO types(id, type, stem, stopword)"
-                      " VALUES(?,?,?,?)")) ||
+                      "INSERT INTO types(id, type, stem, stopword, lang)"
+                      " VALUES(?,?,?,?,?)")) ||
         (rc =
              prepare(e, &e->set_type_stem,
                      "UPDATE types SET stem = ?, stopword = ? WHERE id = ?")) ||
@@ -1121,12 +1270,16 @@ static void engine_release(engine *e)
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
-    opine_stopwords_free(e->stop);
+    for (int i = 0; i < e->nlangs; i++) {
+        free(e->langs[i].name);
+        opine_stemmer_free(e->langs[i].stemmer);
+        opine_stopwords_free(e->langs[i].stop);
+    }
+    free(e->keybuf);
     for (int i = 0; i < MAX_THREADS; i++) {
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);
     }
-    opine_stemmer_free(e->stemmer);
 }
 
 static int stopped(const engine *e)
@@ -1226,11 +1379,11 @@ static int pass_pending(engine *e, const char *stage)
                                                  : e->score_stage;
     const char *required = tokenize || (e->flags & DO_STEM) ? NULL : "stem";
     const char *sql =
-        tokenize ? "SELECT d.id, d.body, d.bytes FROM documents d"
+        tokenize ? "SELECT d.id, d.body, d.bytes, d.lang FROM documents d"
                    " WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM"
                    " stage_done s WHERE s.stage = ?3 AND s.doc = d.id)"
                    " ORDER BY d.id LIMIT ?2"
-                 : "SELECT t.doc, t.stream, 0 FROM doc_tokens t"
+                 : "SELECT t.doc, t.stream, 0, NULL FROM doc_tokens t"
                    " WHERE t.doc > ?1 AND NOT EXISTS (SELECT 1 FROM"
                    " stage_done s WHERE s.stage = ?3 AND s.doc = t.doc)"
                    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM stage_done r"
@@ -1290,6 +1443,8 @@ static int pass_pending(engine *e, const char *stage)
             }
             memcpy(j->blob_in, sqlite3_column_blob(q, 1), j->blob_in_len);
             j->text_len = (size_t)sqlite3_column_int64(q, 2);
+            if (sqlite3_column_text(q, 3))
+                j->lang = strdup((const char *)sqlite3_column_text(q, 3));
             e->counts.records++;
         }
         sqlite3_reset(q);

@@ -14,6 +14,7 @@
 struct opine_store {
     sqlite3 *db;
     char *path;
+    char *migrate_error; /* sqlite3_mprintf'd: why an upgrade failed */
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -119,7 +120,21 @@ static const char SCHEMA_V2[] =
  * were stemmed without a stop list, so later runs stay comparable. */
 static const char SCHEMA_V3[] =
     "CREATE TABLE doc_lengths(doc INTEGER PRIMARY KEY,"
-    " tokens INTEGER NOT NULL, terms INTEGER NOT NULL);\n";
+    " tokens INTEGER NOT NULL, terms INTEGER NOT NULL);\n"
+    /* Per-document languages: documents.lang is the language a document
+     * names (NULL: the database's), and a type is a form in a language
+     * (types.lang '' for the database's), so "die" in German and in
+     * English are two types with their own stems and stop flags. */
+    "ALTER TABLE documents ADD COLUMN lang TEXT;\n"
+    "CREATE TABLE types_v3(id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+    " lang TEXT NOT NULL DEFAULT '', stem INTEGER,"
+    " stopword INTEGER NOT NULL DEFAULT 0, cf INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE(type, lang));\n"
+    "INSERT INTO types_v3(id, type, stem, stopword, cf)"
+    " SELECT id, type, stem, stopword, cf FROM types;\n"
+    "DROP TABLE types;\n"
+    "ALTER TABLE types_v3 RENAME TO types;\n"
+    "CREATE INDEX types_stem ON types(stem);\n";
 
 static const char MIGRATE_V3[] =
     "INSERT INTO doc_lengths(doc, tokens, terms)"
@@ -251,7 +266,10 @@ static int migrate(opine_store *st, int from)
                       opine_store_exec(st, MIGRATE_V3) != 0)) ||
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_exec(st, "COMMIT") != 0) {
+        /* Keep the failing statement's message past the rollback. */
+        char *msg = sqlite3_mprintf("%s", sqlite3_errmsg(st->db));
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        st->migrate_error = msg;
         return OPINE_EDB;
     }
     return 0;
@@ -294,8 +312,10 @@ int opine_store_open(opine_store **out, const char *path, int flags,
     if ((version == 1 || version == 2) && !(flags & OPINE_STORE_READONLY)) {
         if (migrate(st, version) != 0) {
             if (errmsg)
-                *errmsg = xstrdup_printf("cannot upgrade '%s': %s", path,
-                                         sqlite3_errmsg(st->db));
+                *errmsg =
+                    xstrdup_printf("cannot upgrade '%s': %s", path,
+                                   st->migrate_error ? st->migrate_error
+                                                     : sqlite3_errmsg(st->db));
             opine_store_close(st);
             return OPINE_EDB;
         }
@@ -340,6 +360,7 @@ void opine_store_close(opine_store *st)
     if (st == NULL)
         return;
     sqlite3_close_v2(st->db);
+    sqlite3_free(st->migrate_error);
     free(st->path);
     free(st);
 }

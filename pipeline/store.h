@@ -22,9 +22,11 @@
  *              evidence, stance, lo, hi)       theme = themes.id
  *   evidence(doc, theme, sentence, span_start, span_end, cue, polarity,
  *            weight, negated)
- * Schema v3 adds stop words:
+ * Schema v3 adds stop words and per-document languages:
  *   doc_lengths(doc, tokens, terms)  counted tokens (stop words left out,
  *                                    as in doc_terms) and distinct terms
+ *   documents.lang                   the language a document names
+ *   types(id, type, lang, ...)       a form in a language ('' = default)
  * An older file is upgraded in place when opened for writing.
  *
  * Every batch a stage writes is one transaction, so a database is always

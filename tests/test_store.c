@@ -512,6 +512,15 @@ static void test14_upgrade_v1(void **state)
                              "DROP VIEW v_evidence; DROP TABLE evidence;"
                              "DROP TABLE doc_scores; DROP TABLE themes;"
                              "DROP TABLE models; DROP TABLE doc_lengths;"
+                             /* v1 had no languages on documents or types */
+                             "ALTER TABLE documents DROP COLUMN lang;"
+                             "DROP TABLE types;"
+                             "CREATE TABLE types(id INTEGER PRIMARY KEY,"
+                             " type TEXT NOT NULL UNIQUE, stem INTEGER,"
+                             " stopword INTEGER NOT NULL DEFAULT 0,"
+                             " cf INTEGER NOT NULL DEFAULT 0);"
+                             "CREATE INDEX types_stem ON types(stem);"
+                             "INSERT INTO types(type, cf) VALUES('korea', 3);"
                              "INSERT INTO runs(stage, started, status)"
                              " VALUES('run', 'then', 'ok');"),
         0);
@@ -538,6 +547,11 @@ static void test14_upgrade_v1(void **state)
                                " 'doc_lengths')"),
                      7);
     assert_int_equal(q_int(st, "SELECT count(*) FROM runs"), 1);
+    expect_text(st, "SELECT type || '/' || lang || '/' || cf FROM types",
+                "korea//3");
+    assert_int_equal(q_int(st, "SELECT count(*) FROM pragma_table_info("
+                               "'documents') WHERE name = 'lang'"),
+                     1);
     opine_store_close(st);
 }
 
