@@ -67,7 +67,9 @@ static const char common_options[] =
 static const char tokenizer_options[] =
     "  --tokenizer T      default (opine's rules, stages/tokenize.h) or\n"
     "                     uax29 (strict Unicode word boundaries); fixed per\n"
-    "                     database at its first tokenize\n";
+    "                     database at its first tokenize\n"
+    "  --fold-diacritics  count \"café\" as \"cafe\" (strip accents from\n"
+    "                     types); fixed per database\n";
 
 static const char stem_options[] =
     "  --lang L           Snowball language (default english); see\n"
@@ -104,7 +106,8 @@ enum {
     OPT_LIST_LANGUAGES,
     OPT_MODEL,
     OPT_TOKENIZER,
-    OPT_STOPWORDS
+    OPT_STOPWORDS,
+    OPT_FOLD
 };
 
 typedef struct stage_args {
@@ -117,6 +120,7 @@ typedef struct stage_args {
     const char *model;
     const char *tokenizer;
     const char *stopwords;
+    int fold;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -159,6 +163,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"model", required_argument, NULL, OPT_MODEL},
         {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
         {"stopwords", required_argument, NULL, OPT_STOPWORDS},
+        {"fold-diacritics", no_argument, NULL, OPT_FOLD},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -249,6 +254,9 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_STOPWORDS:
             a->stopwords = optarg;
             break;
+        case OPT_FOLD:
+            a->fold = 1;
+            break;
         default:
             fprintf(stderr, "see 'opine %s --help'\n", name);
             return CLI_FATAL;
@@ -324,6 +332,8 @@ static char *params_json(const stage_args *a)
         json_object_set_new(o, "tokenizer", json_string(a->tokenizer));
     if (a->stopwords)
         json_object_set_new(o, "stopwords", json_string(a->stopwords));
+    if (a->fold)
+        json_object_set_new(o, "fold_diacritics", json_true());
     json_object_set_new(o, "threads", json_integer(a->threads));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -448,6 +458,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .model = model,
         .tokenizer = a.tokenizer,
         .stopwords = a.stopwords,
+        .fold_diacritics = a.fold ? 1 : -1,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

@@ -8,6 +8,7 @@
 
 #include "pipeline/cli.h"
 #include "pipeline/error.h"
+#include "stages/fold.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
@@ -24,6 +25,7 @@ static const char tokens_usage[] =
     "  --tokenizer T   default (opine's rules, see stages/tokenize.h) or\n"
     "                  uax29 (strict Unicode word boundaries)\n"
     "  --lang L        Snowball language for the stem column (english)\n"
+    "  --fold-diacritics  strip accents from the normalised forms\n"
     "  --segments      every UAX #29 word segment, spaces and punctuation\n"
     "                  included: start, end, status, text\n"
     "  --sentences     sentence spans: sentence, start, end, text\n";
@@ -97,10 +99,11 @@ int cmd_tokens(int argc, char **argv)
         {"lang", required_argument, NULL, 'l'},
         {"segments", no_argument, NULL, 'g'},
         {"sentences", no_argument, NULL, 's'},
+        {"fold-diacritics", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0}};
     const char *tokenizer = "default", *lang = "english";
-    int segments = 0, sentences = 0, c;
+    int segments = 0, sentences = 0, fold = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -115,6 +118,9 @@ int cmd_tokens(int argc, char **argv)
             break;
         case 's':
             sentences = 1;
+            break;
+        case 'f':
+            fold = 1;
             break;
         case 'h':
             fputs(tokens_usage, stdout);
@@ -163,6 +169,8 @@ int cmd_tokens(int argc, char **argv)
     } else {
         rc = opine_tokenize(text, len, &toks);
     }
+    if (rc == 0 && fold)
+        rc = opine_tokens_fold_diacritics(&toks);
     if (rc)
         goto out;
     if (sentences) {

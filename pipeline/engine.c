@@ -28,6 +28,7 @@
 #include "pipeline/mem.h"
 #include "pipeline/strmap.h"
 #include "pipeline/tokstream.h"
+#include "stages/fold.h"
 #include "stages/score.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
@@ -129,6 +130,7 @@ typedef struct engine {
     const char *lang;
     char *lang_owned;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
+    int fold;   /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
@@ -309,6 +311,8 @@ static void work_prepare(engine *e, worker *w, job *j)
         } else {
             j->err = opine_tokenize(j->text, j->text_len, &j->toks);
         }
+        if (j->err == 0 && e->fold)
+            j->err = opine_tokens_fold_diacritics(&j->toks);
         j->ntokens = j->toks.n;
         j->nsentences = (uint32_t)j->toks.nsentences;
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
@@ -1001,6 +1005,28 @@ static int process_batch(engine *e)
 
 /* ---- setting up ------------------------------------------------------- */
 
+/* A yes/no setting results depend on, fixed per database like the
+ * tokenizer: asked = -1 (not asked: the database's, or no), 0 or 1. */
+static int setting(engine *e, const char *key, int asked, int *value)
+{
+    char *have = opine_store_meta_get(e->st, key);
+    int rc = 0;
+    *value = asked >= 0 ? asked : have ? atoi(have) : 0;
+    if (have && atoi(have) != *value) {
+        char what[96];
+        snprintf(what, sizeof what, "%s = %s", key, have);
+        e->errmsg = fmt("'%s' was tokenized with %s; use a new database"
+                        " to change it",
+                        opine_store_path(e->st), what);
+        rc = OPINE_EUSAGE;
+    } else if (!have &&
+               opine_store_meta_set(e->st, key, *value ? "1" : "0") != 0) {
+        rc = db_fail(e, "recording a setting");
+    }
+    free(have);
+    return rc;
+}
+
 /* The stop list is the database's once it has one: documents stemmed with
  * different lists would not be comparable. Not asked for, a new database
  * takes its language's list, or none for a language without one. */
@@ -1167,6 +1193,8 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         }
         e->strict = strcmp(want, "uax29") == 0;
         free(have);
+        if (rc == 0)
+            rc = setting(e, "fold_diacritics", o->fold_diacritics, &e->fold);
         if (rc)
             return rc;
     }

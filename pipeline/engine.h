@@ -35,6 +35,8 @@ typedef struct opine_engine_opts {
                             * "english" for a database not stemmed yet */
     const char *stopwords; /* "none", a language or a file; NULL: the
                             * database's, or the language's list */
+    int fold_diacritics;   /* 1: "café" is "cafe"; 0: no; -1: the
+                            * database's setting (no for a new one) */
     const char *tokenizer; /* "default" or "uax29"; NULL: the database's,
                             * or "default" for a new one */
     opine_model *model;    /* score (and run) with this model, loaded but not

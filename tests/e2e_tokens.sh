@@ -34,6 +34,21 @@ expect_eq "kinds are named" "word email word handle word hashtag word url" \
 expect_eq "url keeps its path's case" "https://a.org/X" "$(awk -F'\t' '$4 == "url" {print $5}' "$WORK/kinds")"
 run_opine 2 tokens --tokenizer nope
 
+# Diacritic folding: in opine tokens, and per database in the pipeline.
+# (case folding already makes ß "ss")
+expect_eq "tokens --fold-diacritics" "cafe muller sao ss" \
+    "$(printf 'Café Müller São ß' | "$OPINE" tokens --fold-diacritics | cut -f5 | tr '\n' ' ' | sed 's/ $//')"
+printf '{"id": "f", "text": "Café Müller met cafe muller in São Paulo."}\n' >"$WORK/f.jsonl"
+run_opine 0 run "$WORK/fold.db" "$WORK/f.jsonl" --fold-diacritics -q
+expect_eq "folded types merge spellings" "cafe|2
+muller|2" "$(q "$WORK/fold.db" "SELECT type, cf FROM types WHERE type IN ('cafe', 'muller') ORDER BY type")"
+run_opine 0 run "$WORK/nofold.db" "$WORK/f.jsonl" -q
+expect_eq "without folding they stay apart" 4 \
+    "$(q "$WORK/nofold.db" "SELECT count(*) FROM types WHERE type IN ('cafe', 'café', 'muller', 'müller')")"
+run_opine 2 run "$WORK/nofold.db" "$WORK/f.jsonl" --fold-diacritics
+grep -q "fold_diacritics = 0" "$WORK/err" || fail "folding is fixed per database: $(cat "$WORK/err")"
+ok "folding is fixed per database"
+
 # URLs, addresses, handles and hashtags are their own stems.
 printf '{"id": "k", "text": "See https://Example.org/Path, @Moon_Jae, #BurdenSharing and Ann@Example.org."}\n' >"$WORK/k.jsonl"
 run_opine 0 run "$WORK/k.db" "$WORK/k.jsonl" -q
