@@ -49,27 +49,28 @@ static const struct language {
     {"irish", "ga", "irish"},
     {"italian", "it", "italian"},
     {"lithuanian", "lt", "lithuanian"},
-    {"nepali", "ne", NULL},
+    {"nepali", "ne", "nepali"},
     {"norwegian", "no", "norwegian"},
     {"porter", NULL, "english"}, /* Porter's original English stemmer */
     {"portuguese", "pt", "portuguese"},
     {"romanian", "ro", "romanian"},
     {"russian", "ru", "russian"},
-    {"serbian", "sr", NULL},
+    {"serbian", "sr", "serbian"},
     {"spanish", "es", "spanish"},
     {"swedish", "sv", "swedish"},
-    {"tamil", "ta", NULL},
+    {"tamil", "ta", "tamil"},
     {"turkish", "tr", "turkish"},
-    {"yiddish", "yi", NULL},
+    {"yiddish", "yi", "yiddish"},
 };
 
 /* The names above whose list is not NULL, in the same order. */
 static const char *const with_list[] = {
-    "arabic",    "armenian",   "basque",   "catalan", "danish",     "dutch",
-    "english",   "finnish",    "french",   "german",  "greek",      "hindi",
-    "hungarian", "indonesian", "irish",    "italian", "lithuanian", "norwegian",
-    "porter",    "portuguese", "romanian", "russian", "spanish",    "swedish",
-    "turkish",   NULL,
+    "arabic",     "armenian",   "basque",    "catalan",    "danish",
+    "dutch",      "english",    "finnish",   "french",     "german",
+    "greek",      "hindi",      "hungarian", "indonesian", "irish",
+    "italian",    "lithuanian", "nepali",    "norwegian",  "porter",
+    "portuguese", "romanian",   "russian",   "serbian",    "spanish",
+    "swedish",    "tamil",      "turkish",   "yiddish",    NULL,
 };
 
 const char *const *opine_stopwords_languages(void)
