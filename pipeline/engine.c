@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 #include <zlib.h>
 
@@ -129,6 +130,8 @@ typedef struct engine {
     size_t keycap;
     const char *lang;
     char *lang_owned;
+    /* seconds spent, for runs.timings and opine status --timings */
+    double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
     int fold;   /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
@@ -939,12 +942,22 @@ static int job_error(engine *e, job *j, int err)
     return err;
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int process_batch(engine *e)
 {
     int rc = 0;
     if (e->njobs == 0 && e->nrejects == 0)
         return 0;
+    double t0 = now();
     parallel_jobs(e, work_prepare);
+    double t1 = now();
+    e->t_prepare += t1 - t0;
     for (size_t i = 0; i < e->njobs; i++)
         if (e->jobs[i].err)
             return job_error(e, &e->jobs[i], e->jobs[i].err);
@@ -963,6 +976,8 @@ static int process_batch(engine *e)
         if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
             rc = intern_types(e, j);
     }
+    double t2 = now();
+    e->t_vocab += t2 - t1;
     if (rc == 0) {
         parallel_jobs(e, work_finish);
         for (size_t i = 0; rc == 0 && i < e->njobs; i++)
@@ -983,6 +998,8 @@ static int process_batch(engine *e)
         else
             e->touched_types = p;
     }
+    double t3 = now();
+    e->t_finish += t3 - t2;
     for (size_t i = 0; rc == 0 && i < e->njobs; i++)
         if (e->jobs[i].state == JOB_NEW)
             rc = store_results(e, &e->jobs[i]);
@@ -996,10 +1013,13 @@ static int process_batch(engine *e)
     }
     if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
         rc = db_fail(e, "updating the run");
+    double t4 = now();
+    e->t_write += t4 - t3;
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = db_fail(e, "committing");
     if (rc)
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    e->t_commit += now() - t4;
     return rc;
 }
 
@@ -1345,6 +1365,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
             break;
         }
         size_t bytes = 0;
+        double t0 = now();
         while (e->njobs < max_docs && bytes < max_bytes) {
             if (opine__grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
                             sizeof(job))) {
@@ -1385,6 +1406,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
             if (e->o->on_reject)
                 e->o->on_reject(e->o->ctx, x->message);
         }
+        e->t_read += now() - t0;
         if (rc == 0)
             rc = process_batch(e);
         batch_release(e);
@@ -1450,6 +1472,7 @@ static int pass_pending(engine *e, const char *stage)
             rc = OPINE_EINTERRUPTED;
             break;
         }
+        double t0 = now();
         sqlite3_bind_int64(q, 1, last);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)max_docs);
         sqlite3_bind_text(q, 3, missing, -1, SQLITE_STATIC);
@@ -1476,6 +1499,7 @@ static int pass_pending(engine *e, const char *stage)
             e->counts.records++;
         }
         sqlite3_reset(q);
+        e->t_read += now() - t0;
         if (rc || e->njobs == 0)
             break;
         size_t n = e->njobs;
@@ -1510,8 +1534,17 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
                                                   : "ok";
     if (rc < 0 && rc != OPINE_EINTERRUPTED && e->errmsg == NULL)
         e->errmsg = fmt("%s%s", opine_strerror(rc), "");
-    if (e->run_id)
+    if (e->run_id) {
         opine_run_finish(e->st, e->run_id, status, &e->counts, e->errmsg);
+        char t[512];
+        snprintf(t, sizeof t,
+                 "{\"read\": %.3f, \"prepare\": %.3f, \"vocabulary\": %.3f,"
+                 " \"finish\": %.3f, \"write\": %.3f, \"commit\": %.3f,"
+                 " \"total\": %.3f}",
+                 e->t_read, e->t_prepare, e->t_vocab, e->t_finish, e->t_write,
+                 e->t_commit, now() - e->t_start);
+        opine_run_timings(e->st, e->run_id, t);
+    }
     if (counts)
         *counts = e->counts;
     if (errmsg) {
@@ -1528,6 +1561,7 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
 static int start(engine *e, opine_store *st, const opine_engine_opts *o,
                  int flags, const char *stage)
 {
+    double t_start = now();
     int rc = opine_run_begin(st, stage, o->params, &e->run_id);
     if (rc) {
         e->st = st;
@@ -1537,6 +1571,7 @@ static int start(engine *e, opine_store *st, const opine_engine_opts *o,
     int64_t run_id = e->run_id;
     rc = engine_init(e, st, o, flags);
     e->run_id = run_id;
+    e->t_start = t_start;
     return rc;
 }
 

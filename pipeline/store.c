@@ -121,6 +121,8 @@ static const char SCHEMA_V2[] =
 static const char SCHEMA_V3[] =
     "CREATE TABLE doc_lengths(doc INTEGER PRIMARY KEY,"
     " tokens INTEGER NOT NULL, terms INTEGER NOT NULL);\n"
+    /* where each run's time went, as JSON (opine status --timings) */
+    "ALTER TABLE runs ADD COLUMN timings TEXT;\n"
     /* Per-document languages: documents.lang is the language a document
      * names (NULL: the database's), and a type is a form in a language
      * (types.lang '' for the database's), so "die" in German and in
@@ -478,6 +480,19 @@ int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
     sqlite3_bind_text(q, 7, now, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 8, message, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 9, run_id);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int opine_run_timings(opine_store *st, int64_t run_id, const char *json)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "UPDATE runs SET timings = ? WHERE id = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, run_id);
     int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
     sqlite3_finalize(q);
     return rc;

@@ -90,6 +90,8 @@ int opine_run_update(opine_store *st, int64_t run_id,
  * "interrupted" or "failed"; message may be NULL. */
 int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
                      const opine_run_counts *c, const char *message);
+/* Store where a run's time went (a JSON object of seconds by phase). */
+int opine_run_timings(opine_store *st, int64_t run_id, const char *json);
 /* Record a refused record (inside the caller's transaction). */
 int opine_run_reject(opine_store *st, int64_t run_id, const char *source,
                      uint64_t position, const char *error);
