@@ -514,6 +514,7 @@ static void test14_upgrade_v1(void **state)
                              "DROP TABLE models; DROP TABLE doc_lengths;"
                              /* v1 had no languages on documents or types */
                              "ALTER TABLE documents DROP COLUMN lang;"
+                             "ALTER TABLE runs DROP COLUMN timings;"
                              "DROP TABLE types;"
                              "CREATE TABLE types(id INTEGER PRIMARY KEY,"
                              " type TEXT NOT NULL UNIQUE, stem INTEGER,"
