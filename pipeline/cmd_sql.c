@@ -332,10 +332,11 @@ int cmd_sql(int argc, char **argv)
 }
 
 static const char status_usage[] =
-    "usage: opine status [DB]\n"
+    "usage: opine status [DB] [--timings]\n"
     "\n"
     "What each stage has done in DB (default " OPINE_DEFAULT_DB "):\n"
-    "documents done and pending per stage, rejected records, the last runs.\n";
+    "documents done and pending per stage, rejected records, the last runs.\n"
+    "With --timings: where the time of the last run went, phase by phase.\n";
 
 static const char status_sql[] =
     "SELECT 'ingest' AS stage,"
@@ -365,13 +366,39 @@ static const char status_sql[] =
     " documents, duplicates, skipped, rejected FROM runs"
     " ORDER BY id DESC LIMIT 10;";
 
+/* Where the last run's time went: its phases from runs.timings, each with
+ * its share of the run's wall time. Phases marked (parallel) ran on the
+ * worker threads; reading overlaps the others on its own thread. */
+static const char timings_sql[] =
+    "SELECT r.id AS run, r.stage, r.started, r.documents"
+    " FROM runs r WHERE r.timings IS NOT NULL ORDER BY r.id DESC LIMIT 1;\n"
+    "WITH last AS (SELECT timings FROM runs WHERE timings IS NOT NULL"
+    " ORDER BY id DESC LIMIT 1)"
+    " SELECT j.key AS phase,"
+    " CASE j.key WHEN 'read' THEN 'inflate and parse input (reader thread)'"
+    " WHEN 'prepare' THEN 'hash, compress, tokenize (parallel)'"
+    " WHEN 'vocabulary' THEN 'store documents, intern new types, stem'"
+    " WHEN 'finish' THEN 'encode tokens, count terms, score (parallel)'"
+    " WHEN 'write' THEN 'write rows' WHEN 'commit' THEN 'commit batches'"
+    " ELSE 'wall time of the run' END AS what,"
+    " printf('%.2f', j.value) AS seconds,"
+    " CASE WHEN j.key = 'total' THEN ''"
+    " ELSE printf('%.0f%%', 100.0 * j.value /"
+    " json_extract(last.timings, '$.total')) END AS share"
+    " FROM last, json_each(last.timings) j;";
+
 int cmd_status(int argc, char **argv)
 {
     const char *db = NULL;
+    int timings = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(status_usage, stdout);
             return CLI_OK;
+        }
+        if (strcmp(argv[i], "--timings") == 0) {
+            timings = 1;
+            continue;
         }
         if (argv[i][0] == '-' || db) {
             cli_error("unexpected argument '%s'; see 'opine status --help'",
@@ -385,7 +412,8 @@ int cmd_status(int argc, char **argv)
     if (st == NULL)
         return CLI_FATAL;
     printf("database %s\n\n", opine_store_path(st));
-    int rc = run_sql(opine_store_db(st), status_sql, FMT_TABLE);
+    int rc = run_sql(opine_store_db(st), timings ? timings_sql : status_sql,
+                     FMT_TABLE);
     opine_store_close(st);
     return rc;
 }

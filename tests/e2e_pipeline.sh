@@ -127,6 +127,11 @@ expect_eq "records around an over-long line kept" "a1 a2" \
 run_opine 0 status "$WORK/both.db"
 grep -q "^stem *8 *0" "$WORK/out" || fail "status does not show 8 stemmed, 0 pending: $(cat "$WORK/out")"
 ok "status shows stages done and pending"
+run_opine 0 status "$WORK/both.db" --timings
+for phase in read prepare vocabulary finish write commit total; do
+    grep -q "^$phase " "$WORK/out" || fail "status --timings lacks $phase: $(cat "$WORK/out")"
+done
+ok "status --timings shows every phase of the last run"
 run_opine 0 sql "$WORK/both.db" --csv "SELECT ext_id, title FROM documents WHERE ext_id = 'b1'"
 expect_eq "sql --csv" "ext_id,title
 b1,Korea First?" "$(cat "$WORK/out")"
