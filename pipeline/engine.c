@@ -423,6 +423,9 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         j->nterms = n;
         free(s);
+        uint32_t *fit = realloc(j->terms, (2 * n + 2) * sizeof(uint32_t));
+        if (fit)
+            j->terms = fit;
     }
     if (e->flags & DO_SCORE) {
         opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
@@ -447,6 +450,16 @@ static void work_finish(engine *e, worker *w, job *j)
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);
     }
+    /* What phase D does not need goes now, so that a batch's peak memory
+     * is its tokens once, not its tokens and everything derived. */
+    opine_tokens_release(&j->toks);
+    free(j->stoks);
+    j->stoks = NULL;
+    free(j->inflated);
+    j->inflated = NULL;
+    free(j->doc.text);
+    j->doc.text = NULL;
+    j->text = NULL;
 }
 
 /* ---- vocabulary ------------------------------------------------------- */
@@ -1039,6 +1052,10 @@ static int process_batch(engine *e)
             rc = store_document(e, j);
         if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
             rc = intern_types(e, j);
+    }
+    for (size_t i = 0; i < e->njobs; i++) { /* stored: not needed again */
+        free(e->jobs[i].body);
+        e->jobs[i].body = NULL;
     }
     double t2 = now();
     e->t_vocab += t2 - t1;

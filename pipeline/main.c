@@ -1,4 +1,5 @@
 /* pipeline/main.c — the opine command line: dispatch and shared helpers. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,6 +156,10 @@ int main(int argc, char **argv)
         printf("opine %s\n", OPINE_VERSION);
         return CLI_OK;
     }
+    /* Worker threads come and go with each batch; glibc would give each a
+     * malloc arena of its own that keeps freed batch memory. Two arenas
+     * keep peak RSS near one batch's working set at no measurable cost. */
+    mallopt(M_ARENA_MAX, 2);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

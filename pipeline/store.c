@@ -344,7 +344,7 @@ int opine_store_open(opine_store **out, const char *path, int flags,
     if (!(flags & OPINE_STORE_READONLY))
         opine_store_exec(st, "PRAGMA journal_mode = WAL;"
                              "PRAGMA synchronous = NORMAL;");
-    opine_store_exec(st, "PRAGMA cache_size = -65536;"
+    opine_store_exec(st, "PRAGMA cache_size = -32768;"
                          "PRAGMA temp_store = MEMORY;");
     if (version == 0 && create_schema(st) != 0) {
         if (errmsg)
