@@ -341,6 +341,13 @@ int opine_store_open(opine_store **out, const char *path, int flags,
      * (opine sql, opine status) work while a run writes. NORMAL sync is
      * durable against process death; only a power cut may lose the last
      * transactions, never consistency. */
+    /* 16 KiB pages: most bytes are compressed bodies and token streams of
+     * a few KiB each; measured on ABP, commits take 1.5 s instead of 2.4 s
+     * with the default 4 KiB (32 KiB gains little more and slows the
+     * small random updates of types and terms). Set before WAL: a WAL
+     * database cannot change its page size. */
+    if (version == 0 && (flags & OPINE_STORE_CREATE))
+        opine_store_exec(st, "PRAGMA page_size = 16384;");
     if (!(flags & OPINE_STORE_READONLY))
         opine_store_exec(st, "PRAGMA journal_mode = WAL;"
                              "PRAGMA synchronous = NORMAL;");
