@@ -1501,7 +1501,8 @@ static int take_batch(engine *e, inbatch *b)
         e->jobs[i].doc = b->docs[i];
     }
     e->njobs = b->ndocs;
-    memcpy(e->rejects, b->rejects, b->nrejects * sizeof(reject));
+    if (b->nrejects)
+        memcpy(e->rejects, b->rejects, b->nrejects * sizeof(reject));
     e->nrejects = b->nrejects;
     e->counts.records += b->records;
     e->counts.rejected += (int64_t)b->nrejects;
