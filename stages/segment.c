@@ -450,45 +450,6 @@ void opine_segments_release(opine_segments *seg)
 
 /* Tokens: the same growth policy and invariants as stages/tokenize.c. */
 
-static int reserve_norm(opine_tokens *o, size_t more)
-{
-    size_t cap;
-    char *nb;
-
-    if (o->norm_cap - o->norm_len >= more)
-        return 0;
-    cap = o->norm_cap ? o->norm_cap : 4096;
-    while (cap - o->norm_len < more) {
-        if (cap > SIZE_MAX / 2)
-            return OPINE_ENOMEM;
-        cap *= 2;
-    }
-    nb = realloc(o->norm, cap);
-    if (nb == NULL)
-        return OPINE_ENOMEM;
-    o->norm = nb;
-    o->norm_cap = cap;
-    return 0;
-}
-
-static int reserve_token(opine_tokens *o)
-{
-    size_t cap;
-    opine_token *nv;
-
-    if (o->n < o->cap)
-        return 0;
-    cap = o->cap ? o->cap * 2 : 256;
-    if (cap > SIZE_MAX / sizeof *nv)
-        return OPINE_ENOMEM;
-    nv = realloc(o->v, cap * sizeof *nv);
-    if (nv == NULL)
-        return OPINE_ENOMEM;
-    o->v = nv;
-    o->cap = cap;
-    return 0;
-}
-
 /* Copy src[0..n) to d turning U+2019 and U+02BC into ASCII '; returns the
  * length written (never more than n). */
 static size_t copy_apostrophes(char *d, const unsigned char *src, size_t n)
@@ -526,7 +487,7 @@ static int append_norm(opine_tokens *o, const unsigned char *t, size_t s,
         }
     if (ascii) {
         /* NFC and case folding of ASCII is lowercasing; skip utf8proc. */
-        if ((rc = reserve_norm(o, span + 1)) != 0)
+        if ((rc = opine__tokens_reserve_norm(o, span + 1)) != 0)
             return rc;
         d = o->norm + o->norm_len;
         for (i = 0; i < span; i++) {
@@ -548,7 +509,7 @@ static int append_norm(opine_tokens *o, const unsigned char *t, size_t s,
             m = NULL;
             r = (utf8proc_ssize_t)span;
         }
-        rc = reserve_norm(o, (size_t)r + 1);
+        rc = opine__tokens_reserve_norm(o, (size_t)r + 1);
         if (rc == 0)
             *n = copy_apostrophes(o->norm + o->norm_len, m ? m : t + s,
                                   (size_t)r);
@@ -597,7 +558,7 @@ static int tokenize(opine_segmenter *words, opine_segmenter *sentences,
                 sentence++;
             cur = j;
         }
-        if ((rc = reserve_token(out)) != 0)
+        if ((rc = opine__tokens_reserve_token(out)) != 0)
             return rc;
         if ((rc = append_norm(out, t, s, e, &n)) != 0)
             return rc;

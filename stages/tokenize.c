@@ -751,7 +751,7 @@ static int fold_unicode(struct tk *tk, size_t s, size_t e, size_t *n)
     return 0;
 }
 
-static int reserve_norm(opine_tokens *o, size_t more)
+int opine__tokens_reserve_norm(opine_tokens *o, size_t more)
 {
     size_t cap;
     char *nb;
@@ -772,7 +772,7 @@ static int reserve_norm(opine_tokens *o, size_t more)
     return 0;
 }
 
-static int reserve_token(opine_tokens *o)
+int opine__tokens_reserve_token(opine_tokens *o)
 {
     size_t cap;
     opine_token *nv;
@@ -820,13 +820,13 @@ static int emit(struct tk *tk, const struct word *w)
     size_t n, span = w->e - w->s;
     int rc;
 
-    if ((rc = reserve_token(o)) != 0)
+    if ((rc = opine__tokens_reserve_token(o)) != 0)
         return rc;
     if (w->kind == OPINE_TOKEN_URL || w->kind == OPINE_TOKEN_EMAIL) {
         /* As written, but for the case of its first w->lower bytes. */
         size_t i;
         char *d;
-        if ((rc = reserve_norm(o, span + 1)) != 0)
+        if ((rc = opine__tokens_reserve_norm(o, span + 1)) != 0)
             return rc;
         d = o->norm + o->norm_len;
         for (i = 0; i < span; i++) {
@@ -841,16 +841,16 @@ static int emit(struct tk *tk, const struct word *w)
             return rc;
         if (rc > 0) { /* cannot happen for valid UTF-8: keep the text */
             n = span;
-            if ((rc = reserve_norm(o, n + 1)) != 0)
+            if ((rc = opine__tokens_reserve_norm(o, n + 1)) != 0)
                 return rc;
             memcpy(o->norm + o->norm_len, tk->t + w->s, n);
         } else {
-            if ((rc = reserve_norm(o, n + 1)) != 0)
+            if ((rc = opine__tokens_reserve_norm(o, n + 1)) != 0)
                 return rc;
             memcpy(o->norm + o->norm_len, tk->ubuf, n);
         }
     } else {
-        if ((rc = reserve_norm(o, span + 1)) != 0)
+        if ((rc = opine__tokens_reserve_norm(o, span + 1)) != 0)
             return rc;
         n = fold_ascii(tk->t, w->s, w->e, o->norm + o->norm_len);
     }

@@ -124,6 +124,12 @@ typedef struct opine_tokens {
  * Returns 0, OPINE_ENOMEM, or OPINE_ETOOBIG when len >= 4 GiB. */
 int opine_tokenize(const char *text, size_t len, opine_tokens *out);
 
+/* Internal, shared with stages/segment.c so both tokenizers grow
+ * opine_tokens alike: make room for `more` bytes of normalised forms, or
+ * for one more token. Return 0 or OPINE_ENOMEM. */
+int opine__tokens_reserve_norm(opine_tokens *o, size_t more);
+int opine__tokens_reserve_token(opine_tokens *o);
+
 /* Free the memory *t holds and reset it to OPINE_TOKENS_INIT. */
 void opine_tokens_release(opine_tokens *t);
 
