@@ -110,6 +110,14 @@ typedef struct worker {
 
 #define TERMS_PER_INSERT 64
 
+/* The documents and rejected records of one batch. */
+typedef struct batch {
+    job *jobs;
+    size_t njobs, cap_jobs;
+    reject *rejects;
+    size_t nrejects, cap_rejects;
+} batch;
+
 typedef struct engine {
     opine_store *st;
     sqlite3 *db;
@@ -145,10 +153,8 @@ typedef struct engine {
     uint32_t *pat_pool;
     size_t npat_pool, cap_pat_pool;
     /* batch */
-    job *jobs;
-    size_t njobs, cap_jobs;
-    reject *rejects;
-    size_t nrejects, cap_rejects;
+    batch b;     /* the batch being prepared */
+    batch spare; /* an empty batch to prepare the next one in */
     /* statements */
     sqlite3_stmt *ins_doc, *find_doc, *ins_dup, *ins_meta, *ins_type,
         *set_type_stem, *ins_stem, *ins_tokens, *ins_terms, *ins_done,
@@ -223,7 +229,7 @@ static void *pfor_main(void *arg)
     pfor_thread *t = arg;
     size_t i;
     while ((i = atomic_fetch_add(&t->p->next, 1)) < t->p->n)
-        t->p->fn(t->p->e, t->w, &t->p->e->jobs[i]);
+        t->p->fn(t->p->e, t->w, &t->p->e->b.jobs[i]);
     return NULL;
 }
 
@@ -232,11 +238,11 @@ static void *pfor_main(void *arg)
  * document does not hold up the others. */
 static void parallel_jobs(engine *e, void (*fn)(engine *, worker *, job *))
 {
-    pfor p = {.n = e->njobs, .fn = fn, .e = e};
+    pfor p = {.n = e->b.njobs, .fn = fn, .e = e};
     atomic_init(&p.next, 0);
     int extra = e->o->threads - 1;
-    if (extra > (int)e->njobs - 1)
-        extra = (int)e->njobs - 1;
+    if (extra > (int)e->b.njobs - 1)
+        extra = (int)e->b.njobs - 1;
     if (extra > MAX_THREADS - 1)
         extra = MAX_THREADS - 1;
     pthread_t tid[MAX_THREADS];
@@ -271,16 +277,25 @@ static void job_release(job *j)
     memset(j, 0, sizeof(*j));
 }
 
-static void batch_release(engine *e)
+/* Empty a batch, keeping its arrays for the next one. */
+static void batch_release(batch *b)
 {
-    for (size_t i = 0; i < e->njobs; i++)
-        job_release(&e->jobs[i]);
-    e->njobs = 0;
-    for (size_t i = 0; i < e->nrejects; i++) {
-        free(e->rejects[i].source);
-        free(e->rejects[i].message);
+    for (size_t i = 0; i < b->njobs; i++)
+        job_release(&b->jobs[i]);
+    b->njobs = 0;
+    for (size_t i = 0; i < b->nrejects; i++) {
+        free(b->rejects[i].source);
+        free(b->rejects[i].message);
     }
-    e->nrejects = 0;
+    b->nrejects = 0;
+}
+
+static void batch_free(batch *b)
+{
+    batch_release(b);
+    free(b->jobs);
+    free(b->rejects);
+    memset(b, 0, sizeof(*b));
 }
 
 static char *doc_lang(engine *e, const opine_doc *d);
@@ -1029,41 +1044,41 @@ static double now(void)
 static int process_batch(engine *e)
 {
     int rc = 0;
-    if (e->njobs == 0 && e->nrejects == 0)
+    if (e->b.njobs == 0 && e->b.nrejects == 0)
         return 0;
     double t0 = now();
     parallel_jobs(e, work_prepare);
     double t1 = now();
     e->t_prepare += t1 - t0;
-    for (size_t i = 0; i < e->njobs; i++)
-        if (e->jobs[i].err)
-            return job_error(e, &e->jobs[i], e->jobs[i].err);
+    for (size_t i = 0; i < e->b.njobs; i++)
+        if (e->b.jobs[i].err)
+            return job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
 
     if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
         return db_fail(e, "starting a transaction");
     /* Scratch space for the batch's touched stems and types; at most one
      * entry per distinct id, bounded by the vocabulary. */
     size_t ntok = 0;
-    for (size_t i = 0; i < e->njobs; i++)
-        ntok += e->jobs[i].ntokens;
-    for (size_t i = 0; rc == 0 && i < e->njobs; i++) {
-        job *j = &e->jobs[i];
+    for (size_t i = 0; i < e->b.njobs; i++)
+        ntok += e->b.jobs[i].ntokens;
+    for (size_t i = 0; rc == 0 && i < e->b.njobs; i++) {
+        job *j = &e->b.jobs[i];
         if (e->flags & DO_INGEST)
             rc = store_document(e, j);
         if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
             rc = intern_types(e, j);
     }
-    for (size_t i = 0; i < e->njobs; i++) { /* stored: not needed again */
-        free(e->jobs[i].body);
-        e->jobs[i].body = NULL;
+    for (size_t i = 0; i < e->b.njobs; i++) { /* stored: not needed again */
+        free(e->b.jobs[i].body);
+        e->b.jobs[i].body = NULL;
     }
     double t2 = now();
     e->t_vocab += t2 - t1;
     if (rc == 0) {
         parallel_jobs(e, work_finish);
-        for (size_t i = 0; rc == 0 && i < e->njobs; i++)
-            if (e->jobs[i].err)
-                rc = job_error(e, &e->jobs[i], e->jobs[i].err);
+        for (size_t i = 0; rc == 0 && i < e->b.njobs; i++)
+            if (e->b.jobs[i].err)
+                rc = job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
     }
     if (rc == 0 && (e->flags & DO_STEM)) {
         size_t need = ntok < (size_t)e->nstems ? ntok : (size_t)e->nstems;
@@ -1081,13 +1096,13 @@ static int process_batch(engine *e)
     }
     double t3 = now();
     e->t_finish += t3 - t2;
-    for (size_t i = 0; rc == 0 && i < e->njobs; i++)
-        if (e->jobs[i].state == JOB_NEW)
-            rc = store_results(e, &e->jobs[i]);
+    for (size_t i = 0; rc == 0 && i < e->b.njobs; i++)
+        if (e->b.jobs[i].state == JOB_NEW)
+            rc = store_results(e, &e->b.jobs[i]);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = flush_counts(e);
-    for (size_t i = 0; rc == 0 && i < e->nrejects; i++) {
-        reject *r = &e->rejects[i];
+    for (size_t i = 0; rc == 0 && i < e->b.nrejects; i++) {
+        reject *r = &e->b.rejects[i];
         if (opine_run_reject(e->st, e->run_id, r->source, r->position,
                              r->message))
             rc = db_fail(e, "recording a rejected record");
@@ -1381,9 +1396,8 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
 
 static void engine_release(engine *e)
 {
-    batch_release(e);
-    free(e->jobs);
-    free(e->rejects);
+    batch_free(&e->b);
+    batch_free(&e->spare);
     sqlite3_stmt *all[] = {
         e->ins_doc,   e->find_doc,      e->ins_dup,    e->ins_meta,
         e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_tokens,
@@ -1492,18 +1506,18 @@ static void *read_batch(void *arg)
 /* Move a read batch into the engine's jobs and rejects. */
 static int take_batch(engine *e, inbatch *b)
 {
-    if (opine__grow((void **)&e->jobs, &e->cap_jobs, b->ndocs, sizeof(job)) ||
-        opine__grow((void **)&e->rejects, &e->cap_rejects, b->nrejects,
+    if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, b->ndocs, sizeof(job)) ||
+        opine__grow((void **)&e->b.rejects, &e->b.cap_rejects, b->nrejects,
                     sizeof(reject)))
         return OPINE_ENOMEM;
     for (size_t i = 0; i < b->ndocs; i++) {
-        memset(&e->jobs[i], 0, sizeof(job));
-        e->jobs[i].doc = b->docs[i];
+        memset(&e->b.jobs[i], 0, sizeof(job));
+        e->b.jobs[i].doc = b->docs[i];
     }
-    e->njobs = b->ndocs;
+    e->b.njobs = b->ndocs;
     if (b->nrejects)
-        memcpy(e->rejects, b->rejects, b->nrejects * sizeof(reject));
-    e->nrejects = b->nrejects;
+        memcpy(e->b.rejects, b->rejects, b->nrejects * sizeof(reject));
+    e->b.nrejects = b->nrejects;
     e->counts.records += b->records;
     e->counts.rejected += (int64_t)b->nrejects;
     for (size_t i = 0; e->o->on_reject && i < b->nrejects; i++)
@@ -1562,7 +1576,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         rc = take_batch(e, cur);
         if (rc == 0)
             rc = process_batch(e);
-        batch_release(e);
+        batch_release(&e->b);
         if (ahead)
             pthread_join(tid, NULL);
         else if (!last && rc == 0)
@@ -1643,12 +1657,12 @@ static int pass_pending(engine *e, const char *stage)
         if (!tokenize)
             sqlite3_bind_text(q, 4, required, -1, SQLITE_STATIC);
         while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-            if (opine__grow((void **)&e->jobs, &e->cap_jobs, e->njobs + 1,
+            if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, e->b.njobs + 1,
                             sizeof(job))) {
                 rc = OPINE_ENOMEM;
                 break;
             }
-            job *j = &e->jobs[e->njobs++];
+            job *j = &e->b.jobs[e->b.njobs++];
             j->id = last = sqlite3_column_int64(q, 0);
             j->blob_in_len = (size_t)sqlite3_column_bytes(q, 1);
             j->blob_in = malloc(j->blob_in_len + 1);
@@ -1664,12 +1678,12 @@ static int pass_pending(engine *e, const char *stage)
         }
         sqlite3_reset(q);
         e->t_read += now() - t0;
-        if (rc || e->njobs == 0)
+        if (rc || e->b.njobs == 0)
             break;
-        size_t n = e->njobs;
+        size_t n = e->b.njobs;
         rc = process_batch(e);
         e->counts.documents += rc == 0 ? (int64_t)n : 0;
-        batch_release(e);
+        batch_release(&e->b);
         done += (int64_t)n;
         progress(e, stage, done, pending, NULL);
         if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
