@@ -1041,19 +1041,25 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int process_batch(engine *e)
+/* Phase A: parallel work that needs no database. */
+static int batch_prepare(engine *e)
 {
-    int rc = 0;
-    if (e->b.njobs == 0 && e->b.nrejects == 0)
-        return 0;
     double t0 = now();
     parallel_jobs(e, work_prepare);
-    double t1 = now();
-    e->t_prepare += t1 - t0;
+    e->t_prepare += now() - t0;
     for (size_t i = 0; i < e->b.njobs; i++)
         if (e->b.jobs[i].err)
             return job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
+    return 0;
+}
 
+/* Phases B and C: open the batch's transaction, store documents and new
+ * types in document order, then the parallel finishing work. On error
+ * the transaction is rolled back. */
+static int batch_vocab(engine *e)
+{
+    int rc = 0;
+    double t1 = now();
     if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
         return db_fail(e, "starting a transaction");
     /* Scratch space for the batch's touched stems and types; at most one
@@ -1094,20 +1100,32 @@ static int process_batch(engine *e)
         else
             e->touched_types = p;
     }
+    e->t_finish += now() - t2;
+    if (rc)
+        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Phase D: write the batch's rows and counters and commit. It touches
+ * only the batch, the statements, the frequency scratch and the counters
+ * given, so it may run on the writer thread while the main thread
+ * prepares the next batch (phase A needs no database). */
+static int batch_write(engine *e, batch *bt, const opine_run_counts *counts)
+{
+    int rc = 0;
     double t3 = now();
-    e->t_finish += t3 - t2;
-    for (size_t i = 0; rc == 0 && i < e->b.njobs; i++)
-        if (e->b.jobs[i].state == JOB_NEW)
-            rc = store_results(e, &e->b.jobs[i]);
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW)
+            rc = store_results(e, &bt->jobs[i]);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = flush_counts(e);
-    for (size_t i = 0; rc == 0 && i < e->b.nrejects; i++) {
-        reject *r = &e->b.rejects[i];
+    for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
+        reject *r = &bt->rejects[i];
         if (opine_run_reject(e->st, e->run_id, r->source, r->position,
                              r->message))
             rc = db_fail(e, "recording a rejected record");
     }
-    if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
+    if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
         rc = db_fail(e, "updating the run");
     double t4 = now();
     e->t_write += t4 - t3;
@@ -1117,6 +1135,68 @@ static int process_batch(engine *e)
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
     e->t_commit += now() - t4;
     return rc;
+}
+
+static int process_batch(engine *e)
+{
+    if (e->b.njobs == 0 && e->b.nrejects == 0)
+        return 0;
+    int rc = batch_prepare(e);
+    if (rc == 0)
+        rc = batch_vocab(e);
+    if (rc == 0)
+        rc = batch_write(e, &e->b, &e->counts);
+    return rc;
+}
+
+/* The writer thread: phase D of one batch while the next is prepared. */
+typedef struct writer {
+    engine *e;
+    batch bt;
+    opine_run_counts counts;
+    int rc;
+    int running;
+    pthread_t tid;
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    w->rc = batch_write(w->e, &w->bt, &w->counts);
+    batch_release(&w->bt);
+    return NULL;
+}
+
+/* Wait for the writer; its emptied batch becomes the spare. */
+static int writer_join(engine *e, writer *w)
+{
+    if (w->running) {
+        pthread_join(w->tid, NULL);
+        w->running = 0;
+        batch_free(&e->spare);
+        e->spare = w->bt;
+        memset(&w->bt, 0, sizeof(w->bt));
+    }
+    return w->rc;
+}
+
+/* Hand the prepared batch to the writer thread (or write it here when no
+ * thread can be made) and start the next batch in the spare. */
+static int writer_start(engine *e, writer *w)
+{
+    w->e = e;
+    w->bt = e->b;
+    w->counts = e->counts;
+    e->b = e->spare;
+    memset(&e->spare, 0, sizeof(e->spare));
+    if (pthread_create(&w->tid, NULL, writer_main, w) == 0) {
+        w->running = 1;
+        return 0;
+    }
+    writer_main(w);
+    e->spare = w->bt;
+    memset(&w->bt, 0, sizeof(w->bt));
+    return w->rc;
 }
 
 /* ---- setting up ------------------------------------------------------- */
@@ -1506,7 +1586,8 @@ static void *read_batch(void *arg)
 /* Move a read batch into the engine's jobs and rejects. */
 static int take_batch(engine *e, inbatch *b)
 {
-    if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, b->ndocs, sizeof(job)) ||
+    if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, b->ndocs,
+                    sizeof(job)) ||
         opine__grow((void **)&e->b.rejects, &e->b.cap_rejects, b->nrejects,
                     sizeof(reject)))
         return OPINE_ENOMEM;
@@ -1554,10 +1635,11 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     inbatch b[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++) {
         b[i].r = r;
-        b[i].max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 8u << 20;
+        b[i].max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 6u << 20;
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];
+    writer w = {0};
     read_batch(cur);
     for (;;) {
         if (cur->err) {
@@ -1574,8 +1656,16 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         pthread_t tid;
         int ahead = !last && pthread_create(&tid, NULL, read_batch, next) == 0;
         rc = take_batch(e, cur);
+        /* Phase A overlaps the writer's phase D of the previous batch. */
+        if (rc == 0 && (e->b.njobs || e->b.nrejects))
+            rc = batch_prepare(e);
+        int wrc = writer_join(e, &w);
         if (rc == 0)
-            rc = process_batch(e);
+            rc = wrc;
+        if (rc == 0 && (e->b.njobs || e->b.nrejects))
+            rc = batch_vocab(e);
+        if (rc == 0 && (e->b.njobs || e->b.nrejects))
+            rc = writer_start(e, &w);
         batch_release(&e->b);
         if (ahead)
             pthread_join(tid, NULL);
@@ -1588,6 +1678,9 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         cur = next;
         next = t;
     }
+    int wrc = writer_join(e, &w);
+    if (rc == 0)
+        rc = wrc;
     inbatch_release(&b[0]);
     inbatch_release(&b[1]);
     opine_reader_free(r);

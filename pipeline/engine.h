@@ -44,7 +44,7 @@ typedef struct opine_engine_opts {
                             * database's language. NULL: run does not score */
     const char *params;    /* JSON of the command's parameters, for runs */
     opine_reader_opts reader;
-    size_t batch_bytes; /* text per batch; 0: 8 MiB */
+    size_t batch_bytes; /* text per batch; 0: 6 MiB */
     size_t batch_docs;  /* documents per batch; 0: 4096 */
     /* Called on the calling thread; may be NULL. */
     void (*on_reject)(void *ctx, const char *message);
