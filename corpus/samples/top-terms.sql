@@ -1,6 +1,6 @@
 -- The terms each outlet of the sample corpus uses more than the others:
 -- per stem, the outlet's count times the log of its rate over the rate in
--- the whole corpus (the outlet's share of a G² keyness score), top 8.
+-- the whole corpus (the outlet's share of a G² keyness score), top 6.
 -- Stop words are not terms (they stay in doc_tokens only).
 WITH outlet_terms AS (
     SELECT d.outlet, dt.stem, sum(dt.tf) AS n
@@ -28,4 +28,4 @@ SELECT outlet,
        (SELECT count(*) FROM documents d WHERE d.outlet = ranked.outlet)
            AS docs,
        group_concat(surface || ' ' || n, ', ') AS "top terms (count)"
-FROM ranked WHERE r <= 8 GROUP BY outlet ORDER BY outlet;
+FROM ranked WHERE r <= 6 GROUP BY outlet ORDER BY outlet;
