@@ -104,6 +104,8 @@ typedef struct stem_info {
  * thread-safe, so strict tokenizing keeps a pair per thread. */
 typedef struct worker {
     opine_segmenter *words, *sentences;
+    uint32_t *count; /* per stem id: this document's tf, zero between */
+    size_t cap_count;
 } worker;
 
 #define MAX_THREADS 64
@@ -401,7 +403,6 @@ static int cmp_u32(const void *a, const void *b)
 /* Phase C. */
 static void work_finish(engine *e, worker *w, job *j)
 {
-    (void)w;
     if (j->state != JOB_NEW || j->err)
         return;
     if (e->flags & DO_TOKENIZE) {
@@ -411,36 +412,44 @@ static void work_finish(engine *e, worker *w, job *j)
             return;
     }
     if (e->flags & DO_STEM) {
-        uint32_t *s = malloc((j->ntokens + 1) * sizeof(uint32_t));
-        j->terms = malloc((2 * j->ntokens + 2) * sizeof(uint32_t));
-        if (s == NULL || j->terms == NULL) {
-            free(s);
+        /* Count per stem in the worker's array indexed by stem id (the
+         * vocabulary does not change while workers run), then sort only
+         * the document's distinct stems: a few hundred, not every token. */
+        uint32_t *d = malloc((j->ntokens + 1) * sizeof(uint32_t));
+        if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
+                                     (size_t)e->nstems + 1, sizeof(uint32_t))) {
+            free(d);
             j->err = OPINE_ENOMEM;
             return;
         }
         /* Stop words stay in the token stream (scores need "not") but
          * are not terms. */
-        size_t m = 0;
-        for (size_t i = 0; i < j->ntokens; i++)
-            if (!e->tv[j->types[i]].stop)
-                s[m++] = (uint32_t)e->tv[j->types[i]].stem;
-        j->counted = m;
-        qsort(s, m, sizeof(uint32_t), cmp_u32);
-        size_t n = 0;
-        for (size_t i = 0; i < m;) {
-            size_t k = i;
-            while (k < m && s[k] == s[i])
-                k++;
-            j->terms[2 * n] = s[i];
-            j->terms[2 * n + 1] = (uint32_t)(k - i);
-            n++;
-            i = k;
+        size_t m = 0, nd = 0;
+        for (size_t i = 0; i < j->ntokens; i++) {
+            const type_info *t = &e->tv[j->types[i]];
+            if (t->stop)
+                continue;
+            m++;
+            if (w->count[t->stem]++ == 0)
+                d[nd++] = (uint32_t)t->stem;
         }
-        j->nterms = n;
-        free(s);
-        uint32_t *fit = realloc(j->terms, (2 * n + 2) * sizeof(uint32_t));
-        if (fit)
-            j->terms = fit;
+        j->counted = m;
+        qsort(d, nd, sizeof(uint32_t), cmp_u32);
+        j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
+        if (j->terms == NULL) {
+            for (size_t i = 0; i < nd; i++)
+                w->count[d[i]] = 0;
+            free(d);
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        for (size_t i = 0; i < nd; i++) {
+            j->terms[2 * i] = d[i];
+            j->terms[2 * i + 1] = w->count[d[i]];
+            w->count[d[i]] = 0; /* clean for the next document */
+        }
+        j->nterms = nd;
+        free(d);
     }
     if (e->flags & DO_SCORE) {
         opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
@@ -1503,6 +1512,7 @@ static void engine_release(engine *e)
     for (int i = 0; i < MAX_THREADS; i++) {
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);
+        free(e->workers[i].count);
     }
 }
 

@@ -41,6 +41,7 @@
 
 #define OPINE_SCHEMA_VERSION 3
 
+/* A store may be used from any thread, but by one thread at a time. */
 typedef struct opine_store opine_store;
 
 enum {
