@@ -3,6 +3,7 @@
 #define OPINE_PIPELINE_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pipeline/engine.h"
 #include "pipeline/store.h"
@@ -23,6 +24,10 @@ int cli_looks_like_db(const char *path);
 
 /* Open the database or print why not; NULL on failure. */
 opine_store *cli_open_store(const char *path, int flags);
+
+/* Read all of f into a malloc'd, NUL-terminated buffer (*len bytes, the
+ * NUL not counted); NULL when out of memory. */
+char *cli_read_all(FILE *f, size_t *len);
 
 /* Progress and reject reporting for the engine. */
 typedef struct cli_report {

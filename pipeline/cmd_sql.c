@@ -295,25 +295,18 @@ int cmd_sql(int argc, char **argv)
     char *text = NULL;
     if (file) {
         FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-        size_t cap = 0, len = 0, n;
+        size_t len;
         if (f == NULL) {
             cli_error("cannot read '%s': %s", file, strerror(errno));
             return CLI_FATAL;
         }
-        do {
-            if (len + 4096 + 1 > cap) {
-                cap = cap ? cap * 2 : 8192;
-                char *t = realloc(text, cap);
-                if (t == NULL) {
-                    free(text);
-                    return CLI_FATAL;
-                }
-                text = t;
-            }
-            n = fread(text + len, 1, 4096, f);
-            len += n;
-        } while (n > 0);
-        text[len] = '\0';
+        text = cli_read_all(f, &len);
+        if (text == NULL) {
+            cli_error("out of memory reading '%s'", file);
+            if (f != stdin)
+                fclose(f);
+            return CLI_FATAL;
+        }
         if (f != stdin)
             fclose(f);
     }

@@ -52,28 +52,6 @@ static void print_span(const char *text, uint32_t a, uint32_t b)
     }
 }
 
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static int print_segments(const char *text, size_t len)
 {
     opine_segmenter *w;
@@ -147,7 +125,7 @@ int cmd_tokens(int argc, char **argv)
         return CLI_FATAL;
     }
     size_t len;
-    char *text = read_all(stdin, &len);
+    char *text = cli_read_all(stdin, &len);
     if (text == NULL) {
         opine_stemmer_free(stemmer);
         cli_error("out of memory reading standard input");

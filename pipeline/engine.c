@@ -1310,7 +1310,7 @@ static int register_model(engine *e)
                                " interval, text, loaded)"
                                " VALUES(?,?,?,?,?,?,?,?,?,?)",
                                -1, &q, NULL) != SQLITE_OK)
-            return db_fail(e, "storing the model");
+            goto fail; /* never leave the transaction open */
         sqlite3_bind_text(q, 1, opine_model_name(m), -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 2, opine_model_version(m));
         sqlite3_bind_text(q, 3, opine_model_hash(m), -1, SQLITE_STATIC);

@@ -139,6 +139,28 @@ void cli_report_done(cli_report *r)
                 (long long)(r->rejects_shown - MAX_REJECTS_SHOWN));
 }
 
+char *cli_read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *b = realloc(buf, cap * 2);
+            if (b == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
