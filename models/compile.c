@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "pipeline/error.h"
+#include "pipeline/mem.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
 
@@ -80,14 +81,9 @@ static uint32_t pattern_id(opine_model *m, const char *key, size_t len,
     int64_t id = opine__strmap_get(map, key, len);
     if (id > 0)
         return (uint32_t)(id - 1);
-    if (m->npatterns == m->patterns_cap) {
-        size_t cap = m->patterns_cap ? 2 * m->patterns_cap : 64;
-        opine__pattern *v = realloc(m->patterns, cap * sizeof(*v));
-        if (v == NULL)
-            return UINT32_MAX;
-        m->patterns = v;
-        m->patterns_cap = cap;
-    }
+    if (opine__grow((void **)&m->patterns, &m->patterns_cap, m->npatterns + 1,
+                    sizeof(opine__pattern)))
+        return UINT32_MAX;
     char *copy = opine__model_strndup(m, key, len);
     if (copy == NULL)
         return UINT32_MAX;

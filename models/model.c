@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "pipeline/error.h"
+#include "pipeline/mem.h"
 
 int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
                        const char *fmt, ...)
@@ -48,14 +49,9 @@ int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
 
 char *opine__model_strndup(opine_model *m, const char *s, size_t n)
 {
-    if (m->nowned == m->owned_cap) {
-        size_t cap = m->owned_cap ? 2 * m->owned_cap : 32;
-        char **v = realloc(m->owned, cap * sizeof(*v));
-        if (v == NULL)
-            return NULL;
-        m->owned = v;
-        m->owned_cap = cap;
-    }
+    if (opine__grow((void **)&m->owned, &m->owned_cap, m->nowned + 1,
+                    sizeof(char *)))
+        return NULL;
     char *c = malloc(n + 1);
     if (c == NULL)
         return NULL;
@@ -69,14 +65,9 @@ int opine__model_add_theme(opine_model *m, const char *id, const char *label,
                            const char *positive, const char *negative,
                            uint32_t *index)
 {
-    if (m->nthemes == m->themes_cap) {
-        size_t cap = m->themes_cap ? 2 * m->themes_cap : 8;
-        opine_theme_info *v = realloc(m->themes, cap * sizeof(*v));
-        if (v == NULL)
-            return OPINE_ENOMEM;
-        m->themes = v;
-        m->themes_cap = cap;
-    }
+    if (opine__grow((void **)&m->themes, &m->themes_cap, m->nthemes + 1,
+                    sizeof(opine_theme_info)))
+        return OPINE_ENOMEM;
     opine_theme_info *t = &m->themes[m->nthemes];
     t->id = id;
     t->label = label ? label : id;
@@ -158,15 +149,10 @@ int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
                                   where, role_name(role), (int)len, text,
                                   p->weight, weight);
     }
-    if (m->nraw == m->raw_cap) {
-        size_t cap = m->raw_cap ? 2 * m->raw_cap : 64;
-        opine__rawterm *v = realloc(m->raw, cap * sizeof(*v));
-        if (v == NULL) {
-            free(key);
-            return OPINE_ENOMEM;
-        }
-        m->raw = v;
-        m->raw_cap = cap;
+    if (opine__grow((void **)&m->raw, &m->raw_cap, m->nraw + 1,
+                    sizeof(opine__rawterm))) {
+        free(key);
+        return OPINE_ENOMEM;
     }
     const char *copy = opine__model_strndup(m, text, len);
     int rc =
