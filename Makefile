@@ -7,7 +7,8 @@
 # what is missing) and otherwise prints the command to run.
 DEPS := cmake make gcc pkg-config gzip sqlite3 bc time zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjansson-dev libarchive-dev \
-	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev unicode-data
+	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
+	unicode-data
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan

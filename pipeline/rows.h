@@ -1,0 +1,40 @@
+/* pipeline/rows.h — rows in memory as an SQLite table, for bulk writes.
+ *
+ * The engine writes a batch's (doc, stem, tf) rows and its frequency
+ * updates with one statement each, reading from an eponymous virtual table
+ * that walks a C array:
+ *
+ *     opine_rows *r;
+ *     opine__rows_register(db, "opine_batch_terms", "doc, stem, tf", 3, &r);
+ *     opine__rows_set(r, flat, nrows);    // nrows * 3 int64s, row-major
+ *     exec("INSERT INTO doc_terms SELECT doc, stem, tf"
+ *          " FROM opine_batch_terms");
+ *
+ * WHY: bound parameters cost a call per value and a multi-row VALUES list
+ * is parsed into a statement of its own; a virtual table hands SQLite its
+ * values straight from memory, which is how the storage floor in
+ * bench/compare (INSERT ... SELECT) writes. Columns are integers only.
+ * The array belongs to the caller and must stay valid while a statement
+ * reads the table; the table is visible only to the connection that
+ * registered it, and reads are not thread-safe (one statement at a time).
+ */
+#ifndef OPINE_PIPELINE_ROWS_H
+#define OPINE_PIPELINE_ROWS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct opine_rows opine_rows;
+
+/* Make the table `name` with the integer columns listed in `columns`
+ * ("a, b, c", ncols of them) on db. The object lives until the connection
+ * closes (SQLite frees it). Returns 0, OPINE_ENOMEM or OPINE_EDB. */
+int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
+                         int ncols, opine_rows **out);
+
+/* What the table holds from now on: nrows rows of ncols values each,
+ * row-major. rows may be NULL when nrows is 0. */
+void opine__rows_set(opine_rows *r, const int64_t *rows, size_t nrows);
+
+#endif
