@@ -61,6 +61,8 @@ static const char common_options[] =
     "options:\n"
     "  --db FILE          the database (instead of the first argument)\n"
     "  -j, --threads N    worker threads (default: number of cores)\n"
+    "  --commit-every N   commit after N MiB of text (default 32): a run\n"
+    "                     killed midway loses at most that much work\n"
     "  -q, --quiet        no progress line and no summary\n"
     "  -h, --help         this help\n";
 
@@ -107,7 +109,8 @@ enum {
     OPT_MODEL,
     OPT_TOKENIZER,
     OPT_STOPWORDS,
-    OPT_FOLD
+    OPT_FOLD,
+    OPT_COMMIT
 };
 
 typedef struct stage_args {
@@ -115,6 +118,7 @@ typedef struct stage_args {
     char **inputs;
     int ninputs;
     int threads;
+    size_t commit_bytes;
     int quiet;
     const char *lang;
     const char *model;
@@ -164,6 +168,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
         {"stopwords", required_argument, NULL, OPT_STOPWORDS},
         {"fold-diacritics", no_argument, NULL, OPT_FOLD},
+        {"commit-every", required_argument, NULL, OPT_COMMIT},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -228,6 +233,16 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
                 return CLI_FATAL;
             }
             a->reader.max_record = (size_t)mib << 20;
+            break;
+        }
+        case OPT_COMMIT: {
+            long mib = strtol(optarg, &end, 10);
+            if (*end || mib < 1 || mib > 4095) {
+                cli_error("--commit-every wants MiB from 1 to 4095, not '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->commit_bytes = (size_t)mib << 20;
             break;
         }
         case OPT_LANG:
@@ -452,6 +467,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
     char *params = params_json(&a);
     opine_engine_opts o = {
         .threads = a.threads,
+        .commit_bytes = a.commit_bytes,
         .lang = a.lang,
         .params = params,
         .reader = a.reader,

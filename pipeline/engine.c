@@ -147,8 +147,11 @@ typedef struct engine {
     char *lang_owned;
     /* seconds spent, for runs.timings and opine status --timings */
     double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
-    int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
-    int fold;   /* strip diacritics from types (--fold-diacritics) */
+    /* the open transaction: several batches share one (commit_bytes) */
+    int in_txn;
+    size_t txn_bytes; /* text the open transaction holds */
+    int strict;       /* tokenize with UAX #29 (--tokenizer uax29) */
+    int fold;         /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
@@ -1076,6 +1079,44 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Give up the open transaction (after an error): everything since the
+ * last commit is undone, the frequencies it added included. */
+static void rollback(engine *e)
+{
+    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    e->in_txn = 0;
+    for (size_t i = 0; i < e->ntouched_stems; i++)
+        e->sv[e->touched_stems[i]].df = e->sv[e->touched_stems[i]].cf = 0;
+    for (size_t i = 0; i < e->ntouched_types; i++)
+        e->tv[e->touched_types[i]].cf = 0;
+    e->ntouched_stems = e->ntouched_types = 0;
+}
+
+static int flush_counts(engine *e);
+
+/* End the open transaction: the frequencies its batches added, the run's
+ * counters, COMMIT. */
+static int commit(engine *e, const opine_run_counts *counts)
+{
+    if (!e->in_txn)
+        return 0;
+    double t0 = now();
+    int rc = 0;
+    if (e->flags & DO_STEM)
+        rc = flush_counts(e);
+    if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
+        rc = db_fail(e, "updating the run");
+    double t1 = now();
+    e->t_write += t1 - t0;
+    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+        rc = db_fail(e, "committing");
+    if (rc)
+        rollback(e);
+    e->in_txn = 0;
+    e->t_commit += now() - t1;
+    return rc;
+}
+
 /* Phase A: parallel work that needs no database. */
 static int batch_prepare(engine *e)
 {
@@ -1095,13 +1136,21 @@ static int batch_vocab(engine *e)
 {
     int rc = 0;
     double t1 = now();
-    if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
-        return db_fail(e, "starting a transaction");
+    if (!e->in_txn) {
+        if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
+            return db_fail(e, "starting a transaction");
+        e->in_txn = 1;
+        e->txn_bytes = 0;
+    }
     /* Scratch space for the batch's touched stems and types; at most one
      * entry per distinct id, bounded by the vocabulary. */
     size_t ntok = 0;
-    for (size_t i = 0; i < e->b.njobs; i++)
+    for (size_t i = 0; i < e->b.njobs; i++) {
         ntok += e->b.jobs[i].ntokens;
+        /* text (ingest, tokenize) or token streams (stem, score) */
+        const job *j = &e->b.jobs[i];
+        e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
+    }
     for (size_t i = 0; rc == 0 && i < e->b.njobs; i++) {
         job *j = &e->b.jobs[i];
         if (e->flags & DO_INGEST)
@@ -1122,13 +1171,18 @@ static int batch_vocab(engine *e)
                 rc = job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
     }
     if (rc == 0 && (e->flags & DO_STEM)) {
-        size_t need = ntok < (size_t)e->nstems ? ntok : (size_t)e->nstems;
+        /* Touched ids accumulate until the transaction commits. */
+        size_t need = e->ntouched_stems + ntok;
+        if (need > (size_t)e->nstems)
+            need = (size_t)e->nstems;
         int64_t *p = realloc(e->touched_stems, (need + 1) * sizeof(int64_t));
         if (p == NULL)
             rc = OPINE_ENOMEM;
         else
             e->touched_stems = p;
-        need = ntok < (size_t)e->ntypes ? ntok : (size_t)e->ntypes;
+        need = e->ntouched_types + ntok;
+        if (need > (size_t)e->ntypes)
+            need = (size_t)e->ntypes;
         p = realloc(e->touched_types, (need + 1) * sizeof(int64_t));
         if (p == NULL)
             rc = OPINE_ENOMEM;
@@ -1137,15 +1191,17 @@ static int batch_vocab(engine *e)
     }
     e->t_finish += now() - t2;
     if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+        rollback(e);
     return rc;
 }
 
-/* Phase D: write the batch's rows and counters and commit. It touches
- * only the batch, the statements, the frequency scratch and the counters
- * given, so it may run on the writer thread while the main thread
- * prepares the next batch (phase A needs no database). */
-static int batch_write(engine *e, batch *bt, const opine_run_counts *counts)
+/* Phase D: write the batch's rows, and commit when the transaction holds
+ * commit_bytes of text or `last` says so. It touches only the batch, the
+ * statements, the frequency scratch and the counters given, so it may run
+ * on the writer thread while the main thread prepares the next batch
+ * (phase A needs no database). */
+static int batch_write(engine *e, batch *bt, const opine_run_counts *counts,
+                       int last)
 {
     int rc = 0;
     double t3 = now();
@@ -1154,23 +1210,18 @@ static int batch_write(engine *e, batch *bt, const opine_run_counts *counts)
             rc = store_results(e, &bt->jobs[i]);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = insert_terms(e, bt);
-    if (rc == 0 && (e->flags & DO_STEM))
-        rc = flush_counts(e);
     for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
         reject *r = &bt->rejects[i];
         if (opine_run_reject(e->st, e->run_id, r->source, r->position,
                              r->message))
             rc = db_fail(e, "recording a rejected record");
     }
-    if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
-        rc = db_fail(e, "updating the run");
-    double t4 = now();
-    e->t_write += t4 - t3;
-    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
-        rc = db_fail(e, "committing");
-    if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
-    e->t_commit += now() - t4;
+    e->t_write += now() - t3;
+    size_t every = e->o->commit_bytes ? e->o->commit_bytes : 32u << 20;
+    if (rc == 0 && (last || e->txn_bytes >= every))
+        rc = commit(e, counts);
+    if (rc && e->in_txn)
+        rollback(e);
     return rc;
 }
 
@@ -1182,7 +1233,7 @@ static int process_batch(engine *e)
     if (rc == 0)
         rc = batch_vocab(e);
     if (rc == 0)
-        rc = batch_write(e, &e->b, &e->counts);
+        rc = batch_write(e, &e->b, &e->counts, 0);
     return rc;
 }
 
@@ -1192,6 +1243,7 @@ typedef struct writer {
     batch bt;
     opine_run_counts counts;
     int rc;
+    int last; /* commit after this batch */
     int running;
     pthread_t tid;
 } writer;
@@ -1199,7 +1251,7 @@ typedef struct writer {
 static void *writer_main(void *arg)
 {
     writer *w = arg;
-    w->rc = batch_write(w->e, &w->bt, &w->counts);
+    w->rc = batch_write(w->e, &w->bt, &w->counts, w->last);
     batch_release(&w->bt);
     return NULL;
 }
@@ -1219,9 +1271,10 @@ static int writer_join(engine *e, writer *w)
 
 /* Hand the prepared batch to the writer thread (or write it here when no
  * thread can be made) and start the next batch in the spare. */
-static int writer_start(engine *e, writer *w)
+static int writer_start(engine *e, writer *w, int last)
 {
     w->e = e;
+    w->last = last;
     w->bt = e->b;
     w->counts = e->counts;
     e->b = e->spare;
@@ -1574,6 +1627,19 @@ static void progress(engine *e, const char *stage, int64_t docs,
     e->o->on_progress(e->o->ctx, &p);
 }
 
+/* After a pass: keep what its open transaction holds when the pass ended
+ * well or was asked to stop, else undo it. */
+static int end_pass(engine *e, int rc)
+{
+    if (rc == 0 || rc == OPINE_EINTERRUPTED) {
+        int crc = commit(e, &e->counts);
+        return rc ? rc : crc;
+    }
+    if (e->in_txn)
+        rollback(e);
+    return rc;
+}
+
 /* One batch of input, read while the previous batch is processed. */
 typedef struct inbatch {
     opine_reader *r;
@@ -1715,7 +1781,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         if (rc == 0 && (e->b.njobs || e->b.nrejects))
             rc = batch_vocab(e);
         if (rc == 0 && (e->b.njobs || e->b.nrejects))
-            rc = writer_start(e, &w);
+            rc = writer_start(e, &w, last);
         batch_release(&e->b);
         if (ahead)
             pthread_join(tid, NULL);
@@ -1731,6 +1797,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     int wrc = writer_join(e, &w);
     if (rc == 0)
         rc = wrc;
+    rc = end_pass(e, rc);
     inbatch_release(&b[0]);
     inbatch_release(&b[1]);
     opine_reader_free(r);
@@ -1833,7 +1900,7 @@ static int pass_pending(engine *e, const char *stage)
             rc = db_fail(e, "updating the run");
     }
     sqlite3_finalize(q);
-    return rc;
+    return end_pass(e, rc);
 }
 
 /* The most frequent surface form of each stem, ties to the smallest. */

@@ -15,7 +15,7 @@ mid=0
 for frac in 0.05 0.2 0.35 0.5 0.7 0.9; do
     t=$(echo "$secs * $frac" | bc -l)
     rc=0
-    timeout -s KILL "$t" "$OPINE" run "$WORK/killed.db" \
+    timeout -s KILL "$t" "$OPINE" run "$WORK/killed.db" --commit-every 1 \
         "$WORK/corpus.jsonl.gz" -q 2>/dev/null || rc=$?
     have=$(q "$WORK/killed.db" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
     echo "# killed after ${t}s (exit $rc): $have documents stored"
