@@ -1279,7 +1279,9 @@ static int writer_start(engine *e, writer *w, int last)
     w->counts = e->counts;
     e->b = e->spare;
     memset(&e->spare, 0, sizeof(e->spare));
-    if (pthread_create(&w->tid, NULL, writer_main, w) == 0) {
+    /* -j 1: one thread does everything in turn. */
+    if (e->o->threads > 1 &&
+        pthread_create(&w->tid, NULL, writer_main, w) == 0) {
         w->running = 1;
         return 0;
     }
@@ -1770,7 +1772,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
             break;
         }
         pthread_t tid;
-        int ahead = !last && pthread_create(&tid, NULL, read_batch, next) == 0;
+        int ahead = !last && e->o->threads > 1 &&
+                    pthread_create(&tid, NULL, read_batch, next) == 0;
         rc = take_batch(e, cur);
         /* Phase A overlaps the writer's phase D of the previous batch. */
         if (rc == 0 && (e->b.njobs || e->b.nrejects))

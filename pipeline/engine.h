@@ -1,15 +1,18 @@
 /* pipeline/engine.h — runs the stages over batches of documents into a store.
  *
  * Each stage takes only the documents it has not processed yet (stage_done),
- * in batches; each batch is one transaction that writes the stage's rows,
- * its stage_done marks, the terms/types counters it changes and the run's
- * counters together. So terms always equals the sums over doc_terms, and a
- * run killed at any moment resumes, when rerun, to the same result.
+ * in batches. A transaction holds whole batches (commit_bytes of text at a
+ * time): the stage's rows, its stage_done marks, the terms/types counters
+ * they change and the run's counters commit together. So terms always
+ * equals the sums over doc_terms, and a run killed at any moment resumes,
+ * when rerun, to the same result.
  *
- * Within a batch, work that needs no database (hashing, compressing,
- * tokenizing, encoding, counting) runs on `threads` threads; everything that
- * touches SQLite or the vocabulary runs on the calling thread, in document
- * order, so results never depend on the number of threads.
+ * Threads (`threads` = N): with N >= 2, a reader thread reads the next
+ * batch, N threads do the work that needs no database (hashing,
+ * compressing, tokenizing, encoding, counting, scoring) and a writer
+ * thread writes the previous batch; with N = 1 one thread does all of it
+ * in turn. Everything that touches SQLite or the vocabulary happens in
+ * document order, so results never depend on the number of threads.
  */
 #ifndef OPINE_PIPELINE_ENGINE_H
 #define OPINE_PIPELINE_ENGINE_H
@@ -30,7 +33,7 @@ typedef struct opine_progress {
 } opine_progress;
 
 typedef struct opine_engine_opts {
-    int threads;           /* worker threads, >= 1 */
+    int threads;           /* worker threads, >= 1 (see the top) */
     const char *lang;      /* stemmer language; NULL: the database's, or
                             * "english" for a database not stemmed yet */
     const char *stopwords; /* "none", a language or a file; NULL: the

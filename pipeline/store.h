@@ -29,9 +29,9 @@
  *   types(id, type, lang, ...)       a form in a language ('' = default)
  * An older file is upgraded in place when opened for writing.
  *
- * Every batch a stage writes is one transaction, so a database is always
- * consistent: a killed run loses at most the batch in flight, and rerunning
- * takes only what no earlier run finished.
+ * A stage writes whole batches per transaction, so a database is always
+ * consistent: a killed run loses at most what it wrote since its last
+ * commit, and rerunning takes only what no earlier run finished.
  */
 #ifndef OPINE_PIPELINE_STORE_H
 #define OPINE_PIPELINE_STORE_H
