@@ -1,11 +1,29 @@
-/* pipeline/tokstream.c — encode and decode doc_tokens.stream blobs. */
+/* pipeline/tokstream.c — encode and decode doc_tokens.stream blobs.
+ *
+ * Format 2 replaced zlib'd varints (format 1) because deflating every
+ * document's stream cost about a sixth of a run's CPU, while a byte-aligned
+ * layout with a one-byte shape per token is nearly as small (2.80 against
+ * 2.58 bytes a token on ABP); see the FORMAT comment in tokstream.h.
+ * Format 1 is still decoded for older databases.
+ */
 #include "pipeline/tokstream.h"
 
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "pipeline/error.h"
 #include "pipeline/zblob.h"
+
+#define FORMAT2 0x02
+
+#define SHAPE_NEWSENT 0x80
+#define SHAPE_LONG 0x40
+#define SHAPE_ESC 7 /* K or G: a varint follows */
+
+/* Bytes a format 2 token takes at most: type (5), shape (1), gap (5), len
+ * (5) and kind (2, as it is below 256). */
+#define TOKEN_MAX 18
+/* Bytes a format 2 token takes at least: type and shape. */
+#define TOKEN_MIN 2
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
@@ -17,6 +35,7 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
     return p;
 }
 
+/* Format 1: up to 64 bits. */
 static int get_varint(const unsigned char **p, const unsigned char *end,
                       uint64_t *v)
 {
@@ -34,46 +53,140 @@ static int get_varint(const unsigned char **p, const unsigned char *end,
     return -1;
 }
 
+/* Format 2: at most 5 bytes and below 2^32. The one-byte case, most type
+ * ids and lengths, is tested first. */
+static inline int get_varint32(const unsigned char **pp,
+                               const unsigned char *end, uint32_t *v)
+{
+    const unsigned char *p = *pp;
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        *pp = p + 1;
+        return 0;
+    }
+    uint32_t r = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (p >= end)
+            return -1;
+        unsigned char b = *p++;
+        if (shift == 28 && b > 0x0f)
+            return -1; /* beyond 32 bits, or a sixth byte */
+        r |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *pp = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
                            unsigned char **blob, size_t *blob_len)
 {
-    /* Four varints of at most 5 bytes each per token, plus the count. */
-    size_t cap = 10 + toks->n * 20;
-    unsigned char *raw = malloc(cap), *p = raw;
-    if (raw == NULL)
+    *blob = NULL;
+    *blob_len = 0;
+    size_t n = toks->n;
+    /* The tag, the count, and every token at its longest: one allocation,
+     * no bounds checks while writing. */
+    if (n > UINT32_MAX || n > (SIZE_MAX - 6) / TOKEN_MAX)
+        return OPINE_EFORMAT;
+    unsigned char *buf = malloc(6 + n * TOKEN_MAX), *p = buf;
+    if (buf == NULL)
         return OPINE_ENOMEM;
-    p = put_varint(p, toks->n);
+    *p++ = FORMAT2;
+    p = put_varint(p, n);
     uint32_t end = 0, sentence = 0;
-    for (size_t i = 0; i < toks->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const opine_token *t = &toks->v[i];
-        int newsent = i == 0 || t->sentence != sentence;
+        if (t->start < end || t->len > UINT32_MAX - t->start) {
+            free(buf);
+            return OPINE_EFORMAT;
+        }
+        uint32_t gap = t->start - end, len = t->len;
+        unsigned s = i == 0 || t->sentence != sentence ? SHAPE_NEWSENT : 0;
         sentence = t->sentence;
+        end = t->start + len;
         p = put_varint(p, types[i]);
-        p = put_varint(p, t->start - end);
-        p = put_varint(p, t->len);
-        p = put_varint(p, (uint64_t)t->kind << 1 | (uint64_t)newsent);
-        end = t->start + t->len;
+        if (t->kind == OPINE_TOKEN_WORD && gap <= 3 && len - 1 < 16) {
+            *p++ = (unsigned char)(s | gap << 4 | (len - 1));
+            continue;
+        }
+        unsigned k = t->kind < SHAPE_ESC ? t->kind : SHAPE_ESC;
+        unsigned g = gap < SHAPE_ESC ? gap : SHAPE_ESC;
+        *p++ = (unsigned char)(s | SHAPE_LONG | k << 3 | g);
+        if (g == SHAPE_ESC)
+            p = put_varint(p, gap);
+        p = put_varint(p, len);
+        if (k == SHAPE_ESC)
+            p = put_varint(p, t->kind);
     }
-    size_t raw_len = (size_t)(p - raw);
-    uLongf zlen = compressBound(raw_len);
-    unsigned char *z = malloc(zlen);
-    /* Level 1: the stream is re-read rarely; speed matters more. */
-    if (z == NULL || compress2(z, &zlen, raw, raw_len, 1) != Z_OK) {
-        free(raw);
-        free(z);
-        return OPINE_ENOMEM;
-    }
-    free(raw);
-    *blob = z;
-    *blob_len = zlen;
+    size_t len = (size_t)(p - buf);
+    /* Give back the slack of the worst-case bound (a token takes about 3
+     * of its 18 bytes): batches hold many streams until they are written.
+     * A failed shrink leaves the larger block, which is still good. */
+    unsigned char *shrunk = realloc(buf, len);
+    *blob = shrunk ? shrunk : buf;
+    *blob_len = len;
     return 0;
 }
 
-int opine_tokstream_decode(const void *blob, size_t blob_len,
-                           opine_stream_token **out, size_t *n)
+static int decode_v2(const unsigned char *p, const unsigned char *end,
+                     opine_stream_token **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
+    uint32_t count;
+    if (get_varint32(&p, end, &count) || count > (size_t)(end - p) / TOKEN_MIN)
+        return OPINE_ECORRUPT;
+    opine_stream_token *v = malloc((count ? count : 1) * sizeof(*v));
+    if (v == NULL)
+        return OPINE_ENOMEM;
+    uint64_t pos = 0; /* end of the previous token */
+    uint32_t sentence = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t type, gap, len, kind;
+        if (get_varint32(&p, end, &type) || p >= end)
+            goto corrupt;
+        unsigned s = *p++;
+        if (!(s & SHAPE_LONG)) {
+            gap = s >> 4 & 3;
+            len = (s & 15) + 1;
+            kind = OPINE_TOKEN_WORD;
+        } else {
+            gap = s & 7;
+            kind = s >> 3 & 7;
+            if ((gap == SHAPE_ESC && get_varint32(&p, end, &gap)) ||
+                get_varint32(&p, end, &len) ||
+                (kind == SHAPE_ESC && get_varint32(&p, end, &kind)) ||
+                kind > UINT8_MAX)
+                goto corrupt;
+        }
+        if (s & SHAPE_NEWSENT)
+            sentence += i > 0;
+        else if (i == 0)
+            goto corrupt;
+        uint64_t start = pos + gap;
+        pos = start + len;
+        if (pos > UINT32_MAX)
+            goto corrupt;
+        v[i].type = type;
+        v[i].start = (uint32_t)start;
+        v[i].len = len;
+        v[i].sentence = sentence;
+        v[i].kind = (uint8_t)kind;
+    }
+    if (p != end)
+        goto corrupt;
+    *out = v;
+    *n = count;
+    return 0;
+corrupt:
+    free(v);
+    return OPINE_ECORRUPT;
+}
+
+static int decode_v1(const void *blob, size_t blob_len,
+                     opine_stream_token **out, size_t *n)
+{
     unsigned char *raw;
     size_t len;
     int rc = opine_zblob_inflate(blob, blob_len, &raw, &len);
@@ -114,4 +227,15 @@ int opine_tokstream_decode(const void *blob, size_t blob_len,
     *out = v;
     *n = (size_t)count;
     return 0;
+}
+
+int opine_tokstream_decode(const void *blob, size_t blob_len,
+                           opine_stream_token **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const unsigned char *b = blob;
+    if (blob_len > 0 && b[0] == FORMAT2)
+        return decode_v2(b + 1, b + blob_len, out, n);
+    return decode_v1(blob, blob_len, out, n);
 }

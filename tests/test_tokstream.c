@@ -1,10 +1,13 @@
 /* tests/test_tokstream.c — doc_tokens.stream blobs: round trips and damage.
  *
  * Round trips take real tokenizer output for texts written here, so offsets,
- * gaps and sentence numbers are the ones the pipeline stores. The format
- * cases build raw streams by hand from the FORMAT comment in
- * pipeline/tokstream.h and zlib them, so the decoder is checked against the
- * documented layout, not against the encoder. Every damaged blob is passed
+ * gaps and sentence numbers are the ones the pipeline stores, and token
+ * lists made up here for what prose rarely has (long tokens, big gaps, every
+ * kind, huge type ids). The format cases write bytes by hand from the FORMAT
+ * comment in pipeline/tokstream.h and check the encoder's output against
+ * them and the decoder's reading of them, so both are held to the
+ * documented layout, not to each other. Format 1 (zlib of varints, still in
+ * older databases) is built here the same way. Every damaged blob is passed
  * in an exact-size allocation so ASan sees any read past its end. Cases are
  * numbered, one topic each.
  */
@@ -58,39 +61,20 @@ static int same_tokens(const opine_stream_token *a, const opine_stream_token *b,
     return 1;
 }
 
-/* Tokenize text, encode with some_type() ids, decode, compare all fields. */
-static void round_trip(const char *text, size_t len, size_t min_tokens)
+/* What any successful decode must give, whatever the bytes were: tokens in
+ * order, not overlapping, inside 32 bits, sentences dense from 0. */
+static void assert_well_formed(const opine_stream_token *d, size_t n)
 {
-    opine_tokens t = OPINE_TOKENS_INIT;
-    assert_int_equal(opine_tokenize(text, len, &t), 0);
-    assert_true(t.n >= min_tokens);
-    uint32_t *types = malloc((t.n ? t.n : 1) * sizeof(*types));
-    assert_non_null(types);
-    for (size_t i = 0; i < t.n; i++)
-        types[i] = some_type(i);
-
-    unsigned char *blob = NULL;
-    size_t blob_len = 0;
-    assert_int_equal(opine_tokstream_encode(&t, types, &blob, &blob_len), 0);
-    assert_non_null(blob);
-
-    opine_stream_token *d = NULL;
-    size_t n = (size_t)-1;
-    assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
-    assert_int_equal(n, t.n);
+    uint64_t end = 0;
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(d[i].type, types[i]);
-        assert_int_equal(d[i].start, t.v[i].start);
-        assert_int_equal(d[i].len, t.v[i].len);
-        assert_int_equal(d[i].kind, t.v[i].kind);
-        assert_int_equal(d[i].sentence, t.v[i].sentence);
+        assert_true(d[i].start >= end);
+        end = (uint64_t)d[i].start + d[i].len;
+        assert_true(end <= UINT32_MAX);
+        if (i == 0)
+            assert_int_equal(d[i].sentence, 0);
+        else
+            assert_true(d[i].sentence - d[i - 1].sentence <= 1);
     }
-    if (n > 0)
-        assert_int_equal(d[n - 1].sentence + 1, t.nsentences);
-    free(d);
-    free(blob);
-    free(types);
-    opine_tokens_release(&t);
 }
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
@@ -103,7 +87,7 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
     return p;
 }
 
-/* zlib raw[0..len) into a malloc'd blob, as the FORMAT comment says. */
+/* zlib raw[0..len) into a malloc'd blob, as format 1 says. */
 static unsigned char *zblob(const unsigned char *raw, size_t len,
                             size_t *blob_len)
 {
@@ -115,7 +99,7 @@ static unsigned char *zblob(const unsigned char *raw, size_t len,
     return z;
 }
 
-/* Build a blob from a list of varints. */
+/* A format 1 blob from a list of varints. */
 static unsigned char *varints_blob(const uint64_t *v, size_t nv,
                                    size_t *blob_len)
 {
@@ -124,6 +108,106 @@ static unsigned char *varints_blob(const uint64_t *v, size_t nv,
     for (size_t i = 0; i < nv; i++)
         p = put_varint(p, v[i]);
     return zblob(raw, (size_t)(p - raw), blob_len);
+}
+
+/* A format 1 blob of a token list, as opine wrote them before format 2. */
+static unsigned char *legacy_blob(const opine_tokens *t, const uint32_t *types,
+                                  size_t *blob_len)
+{
+    unsigned char *raw = malloc(10 + t->n * 40), *p = raw;
+    assert_non_null(raw);
+    p = put_varint(p, t->n);
+    uint32_t end = 0, sentence = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        int newsent = i == 0 || t->v[i].sentence != sentence;
+        sentence = t->v[i].sentence;
+        p = put_varint(p, types[i]);
+        p = put_varint(p, t->v[i].start - end);
+        p = put_varint(p, t->v[i].len);
+        p = put_varint(p, (uint64_t)t->v[i].kind << 1 | (uint64_t)newsent);
+        end = t->v[i].start + t->v[i].len;
+    }
+    unsigned char *z = zblob(raw, (size_t)(p - raw), blob_len);
+    free(raw);
+    return z;
+}
+
+/* Decode blob and compare every field with the tokens it was made from. */
+static void assert_decodes_to(const unsigned char *blob, size_t blob_len,
+                              const opine_tokens *t, const uint32_t *types)
+{
+    opine_stream_token *d = NULL;
+    size_t n = (size_t)-1;
+    assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
+    assert_int_equal(n, t->n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(d[i].type, types[i]);
+        assert_int_equal(d[i].start, t->v[i].start);
+        assert_int_equal(d[i].len, t->v[i].len);
+        assert_int_equal(d[i].kind, t->v[i].kind);
+        assert_int_equal(d[i].sentence, t->v[i].sentence);
+    }
+    free(d);
+}
+
+/* Encode, check the tag, decode, compare all fields; and the same tokens
+ * in format 1 must decode to the same list. */
+static void round_trip_tokens(const opine_tokens *t, const uint32_t *types)
+{
+    unsigned char *blob = NULL;
+    size_t blob_len = 0;
+    assert_int_equal(opine_tokstream_encode(t, types, &blob, &blob_len), 0);
+    assert_non_null(blob);
+    assert_true(blob_len >= 2 + 2 * t->n);
+    assert_int_equal(blob[0], 0x02);
+    assert_decodes_to(blob, blob_len, t, types);
+    free(blob);
+
+    blob = legacy_blob(t, types, &blob_len);
+    assert_decodes_to(blob, blob_len, t, types);
+    free(blob);
+}
+
+/* Tokenize text and round-trip it with some_type() ids. */
+static void round_trip(const char *text, size_t len, size_t min_tokens)
+{
+    opine_tokens t = OPINE_TOKENS_INIT;
+    assert_int_equal(opine_tokenize(text, len, &t), 0);
+    assert_true(t.n >= min_tokens);
+    uint32_t *types = malloc((t.n ? t.n : 1) * sizeof(*types));
+    assert_non_null(types);
+    for (size_t i = 0; i < t.n; i++)
+        types[i] = some_type(i);
+    round_trip_tokens(&t, types);
+    free(types);
+    opine_tokens_release(&t);
+}
+
+/* A made-up token: where it starts, how long, kind, sentence. */
+typedef struct spec {
+    uint32_t start, len;
+    uint8_t kind;
+    uint32_t sentence, type;
+} spec;
+
+/* An opine_tokens over specs, without normalised forms; free ->v after. */
+static opine_tokens from_specs(const spec *s, size_t n, uint32_t **types)
+{
+    opine_tokens t = OPINE_TOKENS_INIT;
+    t.v = calloc(n ? n : 1, sizeof(*t.v));
+    *types = calloc(n ? n : 1, sizeof(**types));
+    assert_non_null(t.v);
+    assert_non_null(*types);
+    for (size_t i = 0; i < n; i++) {
+        t.v[i].start = s[i].start;
+        t.v[i].len = s[i].len;
+        t.v[i].kind = s[i].kind;
+        t.v[i].sentence = s[i].sentence;
+        (*types)[i] = s[i].type;
+    }
+    t.n = t.cap = n;
+    t.nsentences = n ? s[n - 1].sentence + 1 : 0;
+    return t;
 }
 
 /* ---- round trips ---------------------------------------------------- */
@@ -135,8 +219,10 @@ static void test01_round_trip_sentences(void **state)
         "Seoul and Tokyo met in 2019. Both sides called it a \"reset\"!\n"
         "Was it? Dr. Kim said the U.S. agreed; burden-sharing, 3.5 percent "
         "and 1,000,000 won were on the table.\n\n"
-        "A new paragraph starts here. Korea’s envoy didn’t comment.";
-    round_trip(text, sizeof text - 1, 30);
+        "A new paragraph starts here. Korea’s envoy didn’t comment. Mail "
+        "press@mofa.go.kr, see https://www.mofa.go.kr/eng/ or ask @mofa_kr "
+        "about #alliance — a 5.4% rise.";
+    round_trip(text, sizeof text - 1, 40);
 }
 
 /* Non-ASCII text: offsets are bytes, not characters. */
@@ -149,8 +235,7 @@ static void test02_round_trip_utf8(void **state)
     round_trip(text, sizeof text - 1, 12);
 }
 
-/* Gaps over 127 and 16383 bytes need multi-byte varints; a long document
- * inflates to much more than the blob, which exercises decoder growth. */
+/* Gaps over 127 and 16383 bytes need multi-byte gap varints. */
 static void test03_round_trip_large(void **state)
 {
     (void)state;
@@ -173,23 +258,402 @@ static void test04_round_trip_empty(void **state)
     round_trip("", 0, 0);
     round_trip("... -- !!", 9, 0);
 
-    /* And with no tokenizer at all: an empty list. */
+    /* With no tokenizer and no types at all: the tag and a zero count. */
     opine_tokens t = OPINE_TOKENS_INIT;
     unsigned char *blob = NULL;
     size_t blob_len = 0, n = 99;
     opine_stream_token *d = NULL;
     assert_int_equal(opine_tokstream_encode(&t, NULL, &blob, &blob_len), 0);
+    assert_int_equal(blob_len, 2);
+    assert_int_equal(blob[0], 0x02);
+    assert_int_equal(blob[1], 0x00);
     assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
     assert_int_equal(n, 0);
     free(d);
     free(blob);
 }
 
+/* Everything the short form cannot hold, around each boundary: lengths
+ * 16/17, 0 and over 2^16, gaps 3/4, 6/7 and over 2^31, every kind value
+ * 0..255 (so inline K 0..6 and the kind varint), type ids of every varint
+ * length, sentence breaks on short and long forms, and a token that ends
+ * at the last 32-bit offset. */
+static void test05_round_trip_escapes(void **state)
+{
+    (void)state;
+    enum { N = 512 };
+    spec s[N];
+    size_t n = 0;
+    uint32_t pos = 0, sentence = 0;
+    static const uint32_t gaps[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 127, 128};
+    static const uint32_t lens[] = {1, 2, 15, 16, 17, 0, 127, 128, 70000};
+    for (size_t i = 0; i < 256; i++) {
+        uint32_t gap = gaps[i % (sizeof gaps / sizeof *gaps)];
+        uint32_t len = lens[i % (sizeof lens / sizeof *lens)];
+        /* A new sentence on every third token, whatever its form. */
+        if (i > 0 && i % 3 == 0)
+            sentence++;
+        /* Mostly words, so short and long forms mix; every kind once. */
+        uint8_t kind = i % 2 ? OPINE_TOKEN_WORD : (uint8_t)(255 - i / 2);
+        if (i % 4 == 1)
+            kind = (uint8_t)(i / 4 % 8);
+        s[n++] = (spec){pos + gap, len, kind, sentence, some_type(i * 5)};
+        pos += gap + len;
+    }
+    /* kinds not yet seen: make sure every value 0..255 occurs */
+    int seen[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        seen[s[i].kind] = 1;
+    for (int k = 0; k < 256; k++)
+        if (!seen[k]) {
+            assert_true(n < N - 2);
+            s[n] = (spec){pos + 1, 3, (uint8_t)k, sentence, (uint32_t)k};
+            pos += 4;
+            n++;
+        }
+    /* A gap past 2^31 and a token ending at the last offset. */
+    s[n++] =
+        (spec){(1u << 31) + 5, 10, OPINE_TOKEN_URL, sentence + 1, UINT32_MAX};
+    s[n++] = (spec){UINT32_MAX - 16, 16, OPINE_TOKEN_WORD, sentence + 1, 0};
+    assert_true(n <= N);
+    uint32_t *types;
+    opine_tokens t = from_specs(s, n, &types);
+    round_trip_tokens(&t, types);
+    free(t.v);
+    free(types);
+}
+
 /* ---- the documented format ------------------------------------------ */
+
+/* The tokens that the bytes in test06 and test07 describe. */
+static const spec format_tokens[] = {
+    /* {start, len, kind, sentence, type} */
+    {4, 5, OPINE_TOKEN_WORD, 0, 500},
+    {10, 3, OPINE_TOKEN_NUMBER, 0, 1},
+    {13, 16, OPINE_TOKEN_WORD, 0, 127},
+    {32, 17, OPINE_TOKEN_WORD, 1, 128},
+    {51, 2, OPINE_TOKEN_WORD, 1, 16384},
+    {253, 1, OPINE_TOKEN_URL, 2, UINT32_MAX},
+    {254, 300, 200, 2, 0},
+    {557, 16, OPINE_TOKEN_WORD, 3, 2},
+};
+
+/* The same tokens as written from the FORMAT comment, byte by byte. */
+static const unsigned char format_bytes[] = {
+    0x02,             /* tag */
+    0x08,             /* n = 8 */
+    0xf4, 0x03,       /* type 500 */
+    0xcc, 0x05,       /* S, long, K 1, G 4: gap 4 is too wide; len 5 */
+    0x01,             /* type 1 */
+    0x51, 0x03,       /* long, K 2 (NUMBER), G 1; len 3 */
+    0x7f,             /* type 127 */
+    0x0f,             /* short: gap 0, len 16 */
+    0x80, 0x01,       /* type 128 */
+    0xcb, 0x11,       /* S, long, K 1, G 3; len 17 is too long */
+    0x80, 0x80, 0x01, /* type 16384 */
+    0x21,             /* short: gap 2, len 2 */
+    0xff, 0xff, 0xff, 0xff, 0x0f, /* type 2^32 - 1 */
+    0xdf, 0xc8, 0x01, 0x01,       /* S, long, K 3 (URL), G 7; gap 200; len 1 */
+    0x00,                         /* type 0 */
+    0x78, 0xac, 0x02, 0xc8, 0x01, /* long, K 7, G 0; len 300; kind 200 */
+    0x02,                         /* type 2 */
+    0xbf,                         /* S, short: gap 3, len 16 */
+};
+
+/* The encoder writes exactly those bytes: short form whenever it fits. */
+static void test06_format_encoder_bytes(void **state)
+{
+    (void)state;
+    size_t n = sizeof format_tokens / sizeof *format_tokens;
+    uint32_t *types;
+    opine_tokens t = from_specs(format_tokens, n, &types);
+    unsigned char *blob;
+    size_t blob_len;
+    assert_int_equal(opine_tokstream_encode(&t, types, &blob, &blob_len), 0);
+    assert_int_equal(blob_len, sizeof format_bytes);
+    for (size_t i = 0; i < blob_len; i++)
+        if (blob[i] != format_bytes[i])
+            fail_msg("byte %zu: 0x%02x, want 0x%02x", i, blob[i],
+                     format_bytes[i]);
+    free(blob);
+    free(t.v);
+    free(types);
+}
+
+/* The decoder reads those bytes as those tokens; and forms the encoder
+ * never writes but the format allows (a word in long form, a gap varint
+ * for a small gap, a kind varint for a small kind, overlong varints) mean
+ * the same thing. */
+static void test07_format_decoder_bytes(void **state)
+{
+    (void)state;
+    size_t n = sizeof format_tokens / sizeof *format_tokens;
+    uint32_t *types;
+    opine_tokens t = from_specs(format_tokens, n, &types);
+    assert_decodes_to(format_bytes, sizeof format_bytes, &t, types);
+    free(t.v);
+    free(types);
+
+    static const unsigned char loose[] = {
+        0x02, 0x84, 0x00,             /* n = 4, overlong */
+        0x85, 0x80, 0x00,             /* type 5, overlong */
+        0xc9, 0x03,                   /* S, long, K 1, G 1; len 3 */
+        0x06,                         /* type 6 */
+        0x4f, 0x02, 0x02,             /* long, K 1, G 7; gap 2; len 2 */
+        0x87, 0x80, 0x80, 0x80, 0x01, /* type 2^28 + 7, five bytes */
+        0xc0, 0x04,                   /* S, long, K 0, G 0; len 4 */
+        0x07,                         /* type 7 */
+        0x79, 0x81, 0x00, 0x03,       /* long, K 7, G 1; len 1 overlong;
+                                       * kind 3 as a varint */
+    };
+    opine_stream_token *d;
+    size_t dn;
+    assert_int_equal(decode_copy(loose, sizeof loose, &d, &dn), 0);
+    assert_int_equal(dn, 4);
+    static const opine_stream_token want[] = {
+        {5, 1, 3, 0, OPINE_TOKEN_WORD},
+        {6, 6, 2, 0, OPINE_TOKEN_WORD},
+        {(1u << 28) + 7, 8, 4, 1, 0},
+        {7, 13, 1, 1, OPINE_TOKEN_URL},
+    };
+    assert_true(same_tokens(d, want, 4));
+    free(d);
+}
+
+/* Byte sequences with the tag that are not a token list. */
+static void test08_format_violations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *why;
+        unsigned char b[16];
+        size_t n;
+    } bad[] = {
+        {"tag only", {0x02}, 1},
+        {"count cut short", {0x02, 0x80}, 2},
+        {"count beyond 32 bits", {0x02, 0xff, 0xff, 0xff, 0xff, 0x1f}, 6},
+        {"count larger than the data", {0x02, 0x02, 0x01, 0x82}, 4},
+        {"no shape byte", {0x02, 0x01, 0x85, 0x01}, 4},
+        {"long form without len", {0x02, 0x01, 0x01, 0xc9}, 4},
+        {"gap varint missing", {0x02, 0x01, 0x01, 0xcf}, 4},
+        {"kind varint missing", {0x02, 0x01, 0x01, 0xf8, 0x01}, 5},
+        {"first token starts no sentence", {0x02, 0x01, 0x01, 0x02}, 4},
+        {"type beyond 32 bits",
+         {0x02, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10, 0x82},
+         8},
+        {"type varint of six bytes",
+         {0x02, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x82},
+         9},
+        {"len beyond 32 bits",
+         {0x02, 0x01, 0x01, 0xc8, 0xff, 0xff, 0xff, 0xff, 0x10},
+         9},
+        {"kind 256", {0x02, 0x01, 0x01, 0xf8, 0x01, 0x80, 0x02}, 7},
+        {"end at 2^32", /* gap 2^32 - 1, len 1 */
+         {0x02, 0x01, 0x01, 0xc7, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01},
+         10},
+        {"second token ends at 2^32", /* first ends at 2^32 - 1 */
+         {0x02, 0x02, 0x01, 0xc7, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x01,
+          0x00},
+         12},
+        {"byte after the last token", {0x02, 0x01, 0x01, 0x82, 0x00}, 5},
+        {"byte after an empty list", {0x02, 0x00, 0x00}, 3},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = 99;
+        opine_stream_token *d = (opine_stream_token *)&d;
+        int rc = decode_copy(bad[i].b, bad[i].n, &d, &n);
+        if (rc != OPINE_ECORRUPT)
+            fail_msg("%s: rc %d, want OPINE_ECORRUPT", bad[i].why, rc);
+        assert_null(d);
+        assert_int_equal(n, 0);
+    }
+    /* The second-token case minus its last token is valid: the limit is
+     * 2^32 - 1 exactly, not something smaller. */
+    static const unsigned char edge[] = {0x02, 0x01, 0x01, 0xc7, 0xfe,
+                                         0xff, 0xff, 0xff, 0x0f, 0x01};
+    opine_stream_token *d;
+    size_t n;
+    assert_int_equal(decode_copy(edge, sizeof edge, &d, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].start, UINT32_MAX - 1);
+    assert_int_equal(d[0].len, 1);
+    assert_int_equal(d[0].kind, 0);
+    free(d);
+}
+
+/* Token lists no stream can hold are refused, not written wrong. */
+static void test09_encode_refuses(void **state)
+{
+    (void)state;
+    static const spec overlap[] = {
+        {10, 5, OPINE_TOKEN_WORD, 0, 1},
+        {12, 1, OPINE_TOKEN_WORD, 0, 2},
+    };
+    static const spec too_far[] = {
+        {UINT32_MAX - 1, 2, OPINE_TOKEN_WORD, 0, 1},
+    };
+    static const struct {
+        const spec *s;
+        size_t n;
+    } cases[] = {{overlap, 2}, {too_far, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t *types;
+        opine_tokens t = from_specs(cases[i].s, cases[i].n, &types);
+        unsigned char *blob = (unsigned char *)&blob;
+        size_t blob_len = 99;
+        assert_int_equal(opine_tokstream_encode(&t, types, &blob, &blob_len),
+                         OPINE_EFORMAT);
+        assert_null(blob);
+        assert_int_equal(blob_len, 0);
+        free(t.v);
+        free(types);
+    }
+}
+
+/* ---- damage --------------------------------------------------------- */
+
+/* A format 2 blob with short and long forms, varints of every length and a
+ * sentence break; format 1 of the same tokens if legacy. */
+static unsigned char *sample_blob(size_t *blob_len, int legacy)
+{
+    static const char text[] = "Allies argued over costs. Then they agreed, "
+                               "for now. Talks resume in 2026 — "
+                               "https://example.org/talks, #alliance.";
+    opine_tokens t = OPINE_TOKENS_INIT;
+    assert_int_equal(opine_tokenize(text, sizeof text - 1, &t), 0);
+    assert_true(t.n > 5);
+    uint32_t types[64];
+    assert_true(t.n <= 64);
+    for (size_t i = 0; i < t.n; i++)
+        types[i] = some_type(i);
+    unsigned char *blob;
+    if (legacy)
+        blob = legacy_blob(&t, types, blob_len);
+    else
+        assert_int_equal(opine_tokstream_encode(&t, types, &blob, blob_len), 0);
+    opine_tokens_release(&t);
+    return blob;
+}
+
+/* Every proper prefix of a blob is truncated data. */
+static void test10_truncated(void **state)
+{
+    (void)state;
+    for (int legacy = 0; legacy < 2; legacy++) {
+        size_t blob_len;
+        unsigned char *blob = sample_blob(&blob_len, legacy);
+        for (size_t cut = 0; cut < blob_len; cut++) {
+            opine_stream_token *d = NULL;
+            size_t n;
+            int rc = decode_copy(blob, cut, &d, &n);
+            if (rc != OPINE_ECORRUPT)
+                fail_msg("format %d, prefix of %zu/%zu bytes: rc %d",
+                         legacy ? 1 : 2, cut, blob_len, rc);
+            assert_null(d);
+        }
+        free(blob);
+    }
+}
+
+/* Any byte at all after a format 2 blob is refused. */
+static void test11_trailing_bytes(void **state)
+{
+    (void)state;
+    size_t blob_len;
+    unsigned char *blob = sample_blob(&blob_len, 0);
+    unsigned char *longer = malloc(blob_len + 2);
+    assert_non_null(longer);
+    memcpy(longer, blob, blob_len);
+    for (int extra = 1; extra <= 2; extra++)
+        for (int b = 0; b < 256; b++) {
+            longer[blob_len] = (unsigned char)b;
+            longer[blob_len + 1] = 0x82;
+            opine_stream_token *d = NULL;
+            size_t n;
+            int rc = decode_copy(longer, blob_len + (size_t)extra, &d, &n);
+            if (rc != OPINE_ECORRUPT)
+                fail_msg("%d bytes 0x%02x..: rc %d", extra, b, rc);
+        }
+    free(longer);
+    free(blob);
+}
+
+/* A changed byte of a format 2 blob (which has no checksum) may give other
+ * tokens, but never a crash, a read out of bounds or a list that breaks
+ * the stream's rules; a changed tag is always refused. */
+static void test12_flipped_bytes(void **state)
+{
+    (void)state;
+    size_t blob_len, n0;
+    unsigned char *blob = sample_blob(&blob_len, 0);
+    opine_stream_token *d0;
+    assert_int_equal(decode_copy(blob, blob_len, &d0, &n0), 0);
+    static const unsigned char masks[] = {0x01, 0x10, 0x40, 0x80, 0xff};
+    int caught = 0;
+    for (size_t i = 0; i < blob_len; i++) {
+        for (size_t k = 0; k < sizeof masks; k++) {
+            blob[i] ^= masks[k];
+            opine_stream_token *d = NULL;
+            size_t n;
+            int rc = decode_copy(blob, blob_len, &d, &n);
+            if (rc == OPINE_ECORRUPT) {
+                caught++;
+            } else if (rc != 0 || i == 0) {
+                fail_msg("byte %zu ^ 0x%02x: rc %d", i, masks[k], rc);
+            } else {
+                assert_well_formed(d, n);
+            }
+            free(d);
+            blob[i] ^= masks[k];
+        }
+    }
+    assert_true(caught > 0);
+    free(d0);
+    free(blob);
+}
+
+/* Random bytes of many lengths, raw and after the format 2 tag; the PRNG
+ * is fixed so a failure repeats. */
+static void test13_random_bytes(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 4000; round++) {
+        size_t len = (size_t)(round % 300);
+        unsigned char *buf = malloc(len ? len : 1);
+        assert_non_null(buf);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (unsigned char)(x >> 32);
+            /* Small values, so that some lists come out whole. */
+            if (round % 4 == 3)
+                buf[i] &= 0x8f;
+        }
+        if (round % 2 && len > 0)
+            buf[0] = 0x02;
+        opine_stream_token *d = NULL;
+        size_t n;
+        int rc = opine_tokstream_decode(buf, len, &d, &n);
+        if (rc == 0) {
+            /* Random bytes are never a whole zlib stream with its check
+             * value; after the tag they may be a token list. */
+            assert_int_equal(buf[0], 0x02);
+            assert_well_formed(d, n);
+        } else if (rc != OPINE_ECORRUPT) {
+            fail_msg("round %d (%zu bytes): rc %d", round, len, rc);
+        }
+        free(d);
+        free(buf);
+    }
+}
+
+/* ---- format 1, zlib of varints (older databases) -------------------- */
 
 /* Three tokens written by hand: type, gap from the previous end, len,
  * kind << 1 | newsent. */
-static void test05_format_by_hand(void **state)
+static void test14_legacy_by_hand(void **state)
 {
     (void)state;
     static const uint64_t v[] = {
@@ -200,30 +664,22 @@ static void test05_format_by_hand(void **state)
     };
     size_t blob_len, n;
     unsigned char *blob = varints_blob(v, sizeof v / sizeof *v, &blob_len);
+    assert_int_equal(blob[0] & 0x0f, 8); /* CM = 8: never the 0x02 tag */
     opine_stream_token *d;
     assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
     assert_int_equal(n, 3);
-    assert_int_equal(d[0].type, 500);
-    assert_int_equal(d[0].start, 4);
-    assert_int_equal(d[0].len, 5);
-    assert_int_equal(d[0].kind, OPINE_TOKEN_WORD);
-    assert_int_equal(d[0].sentence, 0);
-    assert_int_equal(d[1].type, 1);
-    assert_int_equal(d[1].start, 10);
-    assert_int_equal(d[1].len, 3);
-    assert_int_equal(d[1].kind, OPINE_TOKEN_NUMBER);
-    assert_int_equal(d[1].sentence, 0);
-    assert_int_equal(d[2].type, 1u << 31);
-    assert_int_equal(d[2].start, 213);
-    assert_int_equal(d[2].len, 2);
-    assert_int_equal(d[2].kind, OPINE_TOKEN_WORD);
-    assert_int_equal(d[2].sentence, 1);
+    static const opine_stream_token want[] = {
+        {500, 4, 5, 0, OPINE_TOKEN_WORD},
+        {1, 10, 3, 0, OPINE_TOKEN_NUMBER},
+        {1u << 31, 213, 2, 1, OPINE_TOKEN_WORD},
+    };
+    assert_true(same_tokens(d, want, 3));
     free(d);
     free(blob);
 }
 
 /* Streams that are valid zlib but not a valid token list. */
-static void test06_format_violations(void **state)
+static void test15_legacy_violations(void **state)
 {
     (void)state;
     static const struct {
@@ -263,51 +719,15 @@ static void test06_format_violations(void **state)
     free(blob);
 }
 
-/* ---- damage --------------------------------------------------------- */
-
-static unsigned char *sample_blob(size_t *blob_len)
-{
-    static const char text[] = "Allies argued over costs. Then they agreed, "
-                               "for now. Talks resume in 2026.";
-    opine_tokens t = OPINE_TOKENS_INIT;
-    assert_int_equal(opine_tokenize(text, sizeof text - 1, &t), 0);
-    assert_true(t.n > 5);
-    uint32_t types[64];
-    assert_true(t.n <= 64);
-    for (size_t i = 0; i < t.n; i++)
-        types[i] = some_type(i);
-    unsigned char *blob;
-    assert_int_equal(opine_tokstream_encode(&t, types, &blob, blob_len), 0);
-    opine_tokens_release(&t);
-    return blob;
-}
-
-/* Every proper prefix of a blob is truncated data. */
-static void test07_truncated(void **state)
-{
-    (void)state;
-    size_t blob_len;
-    unsigned char *blob = sample_blob(&blob_len);
-    for (size_t cut = 0; cut < blob_len; cut++) {
-        opine_stream_token *d = NULL;
-        size_t n;
-        int rc = decode_copy(blob, cut, &d, &n);
-        if (rc != OPINE_ECORRUPT)
-            fail_msg("prefix of %zu/%zu bytes: rc %d", cut, blob_len, rc);
-        assert_null(d);
-    }
-    free(blob);
-}
-
 /* Any one byte changed (header, deflate data, Adler-32 trailer) is caught,
  * since zlib checks the header and the checksum of the inflated data; the
  * only changes that may pass are to the unused padding bits after the last
  * deflate block, and those must give back the very same tokens. */
-static void test08_flipped_bytes(void **state)
+static void test16_legacy_flipped_bytes(void **state)
 {
     (void)state;
     size_t blob_len, n0;
-    unsigned char *blob = sample_blob(&blob_len);
+    unsigned char *blob = sample_blob(&blob_len, 1);
     opine_stream_token *d0;
     assert_int_equal(decode_copy(blob, blob_len, &d0, &n0), 0);
     static const unsigned char masks[] = {0x01, 0x10, 0x80, 0xff};
@@ -335,53 +755,22 @@ static void test08_flipped_bytes(void **state)
     free(blob);
 }
 
-/* Random bytes of many lengths; the PRNG is fixed so a failure repeats. */
-static void test09_random_bytes(void **state)
-{
-    (void)state;
-    uint64_t x = 0x9e3779b97f4a7c15u;
-    for (int round = 0; round < 2000; round++) {
-        size_t len = (size_t)(round % 300);
-        unsigned char *buf = malloc(len ? len : 1);
-        assert_non_null(buf);
-        for (size_t i = 0; i < len; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            buf[i] = (unsigned char)(x >> 32);
-        }
-        opine_stream_token *d = NULL;
-        size_t n;
-        int rc = opine_tokstream_decode(buf, len, &d, &n);
-        if (rc != OPINE_ECORRUPT)
-            fail_msg("round %d (%zu bytes): rc %d", round, len, rc);
-        free(buf);
-    }
-}
-
-/* A valid stream with junk after it: what is before the junk is one token
- * list, what follows is not part of the format. */
-static void test10_trailing_zlib_junk(void **state)
+/* A valid zlib stream with junk after it is refused. */
+static void test17_legacy_trailing_junk(void **state)
 {
     (void)state;
     size_t blob_len;
-    unsigned char *blob = sample_blob(&blob_len);
+    unsigned char *blob = sample_blob(&blob_len, 1);
     unsigned char *longer = malloc(blob_len + 4);
     assert_non_null(longer);
     memcpy(longer, blob, blob_len);
     memcpy(longer + blob_len, "junk", 4);
-    opine_stream_token *a, *b;
+    opine_stream_token *a, *b = NULL;
     size_t na, nb;
     assert_int_equal(decode_copy(blob, blob_len, &a, &na), 0);
-    int rc = decode_copy(longer, blob_len + 4, &b, &nb);
-    /* Either refuse it or ignore the junk; never a different list. */
-    if (rc == 0) {
-        assert_int_equal(na, nb);
-        assert_true(same_tokens(a, b, na));
-        free(b);
-    } else {
-        assert_int_equal(rc, OPINE_ECORRUPT);
-    }
+    assert_int_equal(decode_copy(longer, blob_len + 4, &b, &nb),
+                     OPINE_ECORRUPT);
+    assert_null(b);
     free(a);
     free(longer);
     free(blob);
@@ -394,12 +783,19 @@ int main(void)
         cmocka_unit_test(test02_round_trip_utf8),
         cmocka_unit_test(test03_round_trip_large),
         cmocka_unit_test(test04_round_trip_empty),
-        cmocka_unit_test(test05_format_by_hand),
-        cmocka_unit_test(test06_format_violations),
-        cmocka_unit_test(test07_truncated),
-        cmocka_unit_test(test08_flipped_bytes),
-        cmocka_unit_test(test09_random_bytes),
-        cmocka_unit_test(test10_trailing_zlib_junk),
+        cmocka_unit_test(test05_round_trip_escapes),
+        cmocka_unit_test(test06_format_encoder_bytes),
+        cmocka_unit_test(test07_format_decoder_bytes),
+        cmocka_unit_test(test08_format_violations),
+        cmocka_unit_test(test09_encode_refuses),
+        cmocka_unit_test(test10_truncated),
+        cmocka_unit_test(test11_trailing_bytes),
+        cmocka_unit_test(test12_flipped_bytes),
+        cmocka_unit_test(test13_random_bytes),
+        cmocka_unit_test(test14_legacy_by_hand),
+        cmocka_unit_test(test15_legacy_violations),
+        cmocka_unit_test(test16_legacy_flipped_bytes),
+        cmocka_unit_test(test17_legacy_trailing_junk),
     };
     return cmocka_run_group_tests_name("tokstream", tests, NULL, NULL);
 }
