@@ -1512,7 +1512,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     }
     if ((rc = load_vocab(e)))
         return rc;
-    if ((rc = opine__rows_register(e->db, "opine_batch_terms", "doc, stem, tf",
+    if ((rc = opine__rows_register(e->db, OPINE__BATCH_TERMS, "doc, stem, tf",
                                    3, &e->terms_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_stems", "stem, df, cf",
                                    3, &e->stem_rows)) ||
@@ -1544,9 +1544,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = prepare(e, &e->ins_tokens,
                       "INSERT INTO doc_tokens(doc, tokens, sentences,"
                       " stream) VALUES(?,?,?,?)")) ||
-        (rc = prepare(e, &e->ins_terms,
-                      "INSERT INTO doc_terms(doc, stem, tf)"
-                      " SELECT doc, stem, tf FROM opine_batch_terms")) ||
+        (rc = prepare(e, &e->ins_terms, OPINE__INSERT_DOC_TERMS)) ||
         (rc = prepare(e, &e->ins_done,
                       "INSERT INTO stage_done(stage, doc, run)"
                       " VALUES(?,?,?)")) ||

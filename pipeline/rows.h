@@ -27,6 +27,13 @@
 
 typedef struct opine_rows opine_rows;
 
+/* The engine's table of a batch's term counts and the statement that
+ * stores them (bench/write_floor times the same). */
+#define OPINE__BATCH_TERMS "opine_batch_terms"
+#define OPINE__INSERT_DOC_TERMS                                                \
+    "INSERT INTO doc_terms(doc, stem, tf)"                                     \
+    " SELECT doc, stem, tf FROM " OPINE__BATCH_TERMS
+
 /* Make the table `name` with the integer columns listed in `columns`
  * ("a, b, c", ncols of them) on db. The object lives until the connection
  * closes (SQLite frees it). Returns 0, OPINE_ENOMEM or OPINE_EDB. */
