@@ -399,12 +399,6 @@ static void work_prepare(engine *e, worker *w, job *j)
     }
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Phase C. */
 static void work_finish(engine *e, worker *w, job *j)
 {
@@ -420,7 +414,7 @@ static void work_finish(engine *e, worker *w, job *j)
         /* Count per stem in the worker's array indexed by stem id (the
          * vocabulary does not change while workers run), then sort only
          * the document's distinct stems: a few hundred, not every token. */
-        uint32_t *d = malloc((j->ntokens + 1) * sizeof(uint32_t));
+        uint32_t *d = malloc(2 * (j->ntokens + 1) * sizeof(uint32_t));
         if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
                                      (size_t)e->nstems + 1, sizeof(uint32_t))) {
             free(d);
@@ -439,7 +433,7 @@ static void work_finish(engine *e, worker *w, job *j)
                 d[nd++] = (uint32_t)t->stem;
         }
         j->counted = m;
-        qsort(d, nd, sizeof(uint32_t), cmp_u32);
+        opine__sort_u32(d, nd, d + j->ntokens + 1);
         j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
         if (j->terms == NULL) {
             for (size_t i = 0; i < nd; i++)

@@ -22,7 +22,11 @@ skip() {
     exit 77
 }
 
-q() { sqlite3 -batch -noheader "$@"; }
+# Queries wait up to 10 s for a lock, as any client should: right after a
+# SIGKILL the kernel may still be tearing the killed process down, and its
+# file locks go with it a moment later (seen as a rare "database is
+# locked" in e2e_kill).
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$@"; }
 
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
