@@ -50,6 +50,8 @@ typedef struct job {
     opine_doc doc; /* ingest: the record as read */
     int64_t id;    /* documents.id */
     int state;     /* JOB_NEW, JOB_DUP, JOB_SKIP */
+    int twin;      /* ingest: index of an earlier job with the same text
+                    * in this batch, or -1 */
     int err;       /* a worker's error, checked on the calling thread */
     unsigned char hash[16];
     unsigned char *body; /* ingest: zlib(text) */
@@ -99,6 +101,7 @@ typedef struct lang_res {
 typedef struct stem_info {
     int64_t df, cf; /* this batch's additions */
     const char *text;
+    uint8_t lang; /* index into engine.langs of the stem's language */
 } stem_info;
 
 /* What one thread needs of its own: ICU break iterators are not
@@ -119,6 +122,9 @@ typedef struct worker {
 typedef struct batch {
     job *jobs;
     size_t njobs, cap_jobs;
+    /* the types and stems the batch added to the vocabulary: ids in
+     * (from, to], written to the database by phase D */
+    int64_t types_from, types_to, stems_from, stems_to;
     reject *rejects;
     size_t nrejects, cap_rejects;
 } batch;
@@ -150,8 +156,11 @@ typedef struct engine {
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
     size_t txn_bytes; /* text the open transaction holds */
-    int strict;       /* tokenize with UAX #29 (--tokenizer uax29) */
-    int fold;         /* strip diacritics from types (--fold-diacritics) */
+    int64_t last_doc; /* the largest documents.id given out */
+    int *order;       /* scratch: job indices sorted by hash */
+    size_t cap_order;
+    int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
+    int fold;   /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
@@ -682,15 +691,10 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
                                       &e->sv[sid].text);
         if (rc)
             return rc;
-        /* sv.text is the key; the stem itself ends it */
+        /* sv.text is the key; the stem itself ends it. The row is
+         * written with the batch (write_vocab). */
         e->sv[sid].text += klen - slen;
-        sqlite3_bind_int64(e->ins_stem, 1, sid);
-        sqlite3_bind_text(e->ins_stem, 2, e->sv[sid].text, (int)slen,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(e->ins_stem, 3, stem_lang(e, idx) ? l->name : e->lang,
-                          -1, SQLITE_STATIC);
-        if ((rc = step_done(e, e->ins_stem, "adding a stem")))
-            return rc;
+        e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
     e->tv[type_id].stem = sid;
     e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
@@ -698,6 +702,9 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
 }
 
 /* Give every type without a stem (left by a tokenize-only run) its stem. */
+static int write_vocab(engine *e, int64_t types_from, int64_t types_to,
+                       int64_t stems_from, int64_t stems_to);
+
 static int stem_pending_types(engine *e)
 {
     sqlite3_stmt *q;
@@ -711,6 +718,7 @@ static int stem_pending_types(engine *e)
         sqlite3_finalize(q);
         return db_fail(e, "starting a transaction");
     }
+    int64_t stems_from = e->nstems;
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
         rc = stem_type(e, id, e->tv[id].text,
@@ -723,6 +731,8 @@ static int stem_pending_types(engine *e)
         }
     }
     sqlite3_finalize(q);
+    if (rc == 0)
+        rc = write_vocab(e, 0, 0, stems_from, e->nstems);
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = db_fail(e, "committing");
     if (rc)
@@ -758,16 +768,6 @@ static int intern_types(engine *e, job *j)
             if (e->flags & DO_STEM)
                 rc = stem_type(e, id, e->tv[id].text, t->norm_len);
             if (rc)
-                return rc;
-            sqlite3_bind_int64(e->ins_type, 1, id);
-            sqlite3_bind_text(e->ins_type, 2, s, (int)t->norm_len,
-                              SQLITE_STATIC);
-            sqlite3_bind_text(e->ins_type, 5, e->langs[idx].name, -1,
-                              SQLITE_STATIC);
-            if (e->tv[id].stem)
-                sqlite3_bind_int64(e->ins_type, 3, e->tv[id].stem);
-            sqlite3_bind_int(e->ins_type, 4, e->tv[id].stop);
-            if ((rc = step_done(e, e->ins_type, "adding a type")))
                 return rc;
         }
         j->types[i] = (uint32_t)id;
@@ -814,52 +814,37 @@ static char *doc_lang(engine *e, const opine_doc *d)
     return NULL;
 }
 
-static int store_document(engine *e, job *j)
+/* Phase B: is the record's text new (it gets the next id; phase D stores
+ * it), a copy of a document already stored or of an earlier record of this
+ * batch (recorded in duplicates), or this very record read again by a
+ * later run (skipped)? */
+static int classify_document(engine *e, batch *bt, job *j)
 {
     opine_doc *d = &j->doc;
-    sqlite3_stmt *q = e->ins_doc;
-    sqlite3_bind_blob(q, 1, j->hash, 16, SQLITE_STATIC);
-    bind_opt_text(q, 2, d->ext_id);
-    bind_opt_text(q, 3, d->source);
-    if (d->position)
-        sqlite3_bind_int64(q, 4, (sqlite3_int64)d->position);
-    bind_opt_text(q, 5, d->title);
-    bind_opt_text(q, 6, d->author);
-    bind_opt_text(q, 7, d->outlet);
-    bind_opt_text(q, 8, d->published);
-    bind_opt_text(q, 9, d->url);
-    sqlite3_bind_int64(q, 10, (sqlite3_int64)d->text_len);
-    sqlite3_bind_int64(q, 11, e->run_id);
-    sqlite3_bind_blob(q, 12, j->body, (int)j->body_len, SQLITE_STATIC);
-    bind_opt_text(q, 13, j->lang); /* doc_lang(), in phase A */
-    int rc = step_done(e, q, "storing a document");
-    if (rc)
-        return rc;
-    if (sqlite3_changes(e->db) == 1) {
-        j->id = sqlite3_last_insert_rowid(e->db);
-        j->state = JOB_NEW;
-        for (size_t i = 0; i < d->nmeta; i++) {
-            sqlite3_bind_int64(e->ins_meta, 1, j->id);
-            sqlite3_bind_text(e->ins_meta, 2, d->meta[i].key, -1,
-                              SQLITE_STATIC);
-            bind_opt_text(e->ins_meta, 3, d->meta[i].value);
-            if ((rc = step_done(e, e->ins_meta, "storing metadata")))
-                return rc;
+    int64_t id = 0;
+    int same = 0, rc;
+    if (j->twin >= 0 && bt->jobs[j->twin].state == JOB_NEW) {
+        id = bt->jobs[j->twin].id; /* stored with this batch */
+    } else {
+        sqlite3_bind_blob(e->find_doc, 1, j->hash, 16, SQLITE_STATIC);
+        rc = sqlite3_step(e->find_doc);
+        if (rc == SQLITE_ROW) {
+            id = sqlite3_column_int64(e->find_doc, 0);
+            same =
+                same_text(sqlite3_column_text(e->find_doc, 1), d->source) &&
+                (uint64_t)sqlite3_column_int64(e->find_doc, 2) == d->position;
         }
+        sqlite3_reset(e->find_doc);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(e, "looking for a stored copy");
+    }
+    if (id == 0) {
+        j->id = ++e->last_doc;
+        j->state = JOB_NEW;
         e->counts.documents++;
         return 0;
     }
-    /* The text is stored already: by an earlier run reading this very
-     * record (skip it quietly), or from another record (a duplicate). */
-    sqlite3_bind_blob(e->find_doc, 1, j->hash, 16, SQLITE_STATIC);
-    if (sqlite3_step(e->find_doc) != SQLITE_ROW) {
-        sqlite3_reset(e->find_doc);
-        return db_fail(e, "finding a duplicate");
-    }
-    j->id = sqlite3_column_int64(e->find_doc, 0);
-    int same = same_text(sqlite3_column_text(e->find_doc, 1), d->source) &&
-               (uint64_t)sqlite3_column_int64(e->find_doc, 2) == d->position;
-    sqlite3_reset(e->find_doc);
+    j->id = id;
     if (same) {
         j->state = JOB_SKIP;
         e->counts.skipped++;
@@ -881,6 +866,96 @@ static int store_document(engine *e, job *j)
         e->counts.skipped++;
     }
     return 0;
+}
+
+/* Mark each job whose text an earlier job of the batch has (twin). */
+static const batch *order_batch;
+
+static int cmp_by_hash(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = memcmp(order_batch->jobs[x].hash, order_batch->jobs[y].hash, 16);
+    return c ? c : (x > y) - (x < y);
+}
+
+static int find_twins(engine *e, batch *bt)
+{
+    if (opine__grow((void **)&e->order, &e->cap_order, bt->njobs + 1,
+                    sizeof(int)))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        e->order[i] = (int)i;
+        bt->jobs[i].twin = -1;
+    }
+    order_batch = bt; /* only the main thread sorts */
+    qsort(e->order, bt->njobs, sizeof(int), cmp_by_hash);
+    for (size_t i = 1; i < bt->njobs; i++) {
+        job *prev = &bt->jobs[e->order[i - 1]], *j = &bt->jobs[e->order[i]];
+        if (memcmp(prev->hash, j->hash, 16) == 0)
+            j->twin = prev->twin >= 0 ? prev->twin : e->order[i - 1];
+    }
+    return 0;
+}
+
+/* Phase D: a new document's row and metadata. */
+static int insert_document(engine *e, job *j)
+{
+    opine_doc *d = &j->doc;
+    sqlite3_stmt *q = e->ins_doc;
+    sqlite3_bind_int64(q, 1, j->id);
+    sqlite3_bind_blob(q, 2, j->hash, 16, SQLITE_STATIC);
+    bind_opt_text(q, 3, d->ext_id);
+    bind_opt_text(q, 4, d->source);
+    if (d->position)
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)d->position);
+    bind_opt_text(q, 6, d->title);
+    bind_opt_text(q, 7, d->author);
+    bind_opt_text(q, 8, d->outlet);
+    bind_opt_text(q, 9, d->published);
+    bind_opt_text(q, 10, d->url);
+    sqlite3_bind_int64(q, 11, (sqlite3_int64)d->text_len);
+    sqlite3_bind_int64(q, 12, e->run_id);
+    sqlite3_bind_blob(q, 13, j->body, (int)j->body_len, SQLITE_STATIC);
+    bind_opt_text(q, 14, j->lang); /* doc_lang(), in phase A */
+    int rc = step_done(e, q, "storing a document");
+    for (size_t i = 0; rc == 0 && i < d->nmeta; i++) {
+        sqlite3_bind_int64(e->ins_meta, 1, j->id);
+        sqlite3_bind_text(e->ins_meta, 2, d->meta[i].key, -1, SQLITE_STATIC);
+        bind_opt_text(e->ins_meta, 3, d->meta[i].value);
+        rc = step_done(e, e->ins_meta, "storing metadata");
+    }
+    free(j->body); /* stored: not needed again */
+    j->body = NULL;
+    return rc;
+}
+
+/* Phase D: the types and stems the batch added to the vocabulary. Their
+ * texts live in the maps, which only phase B changes. */
+static int write_vocab(engine *e, int64_t types_from, int64_t types_to,
+                       int64_t stems_from, int64_t stems_to)
+{
+    int rc = 0;
+    for (int64_t id = stems_from + 1; rc == 0 && id <= stems_to; id++) {
+        const stem_info *si = &e->sv[id];
+        sqlite3_bind_int64(e->ins_stem, 1, id);
+        sqlite3_bind_text(e->ins_stem, 2, si->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(e->ins_stem, 3,
+                          si->lang ? e->langs[si->lang].name : e->lang, -1,
+                          SQLITE_STATIC);
+        rc = step_done(e, e->ins_stem, "adding a stem");
+    }
+    for (int64_t id = types_from + 1; rc == 0 && id <= types_to; id++) {
+        const type_info *ti = &e->tv[id];
+        sqlite3_bind_int64(e->ins_type, 1, id);
+        sqlite3_bind_text(e->ins_type, 2, ti->text, -1, SQLITE_STATIC);
+        if (ti->stem)
+            sqlite3_bind_int64(e->ins_type, 3, ti->stem);
+        sqlite3_bind_int(e->ins_type, 4, ti->stop);
+        sqlite3_bind_text(e->ins_type, 5, e->langs[ti->lang].name, -1,
+                          SQLITE_STATIC);
+        rc = step_done(e, e->ins_type, "adding a type");
+    }
+    return rc;
 }
 
 static int mark_done(engine *e, const char *stage, int64_t doc)
@@ -1075,9 +1150,22 @@ static double now(void)
 
 /* Give up the open transaction (after an error): everything since the
  * last commit is undone, the frequencies it added included. */
+static int read_last_doc(engine *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(e->db, "SELECT coalesce(max(id), 0) FROM documents",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(e, "reading documents");
+    if (sqlite3_step(q) == SQLITE_ROW)
+        e->last_doc = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return 0;
+}
+
 static void rollback(engine *e)
 {
     sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    read_last_doc(e); /* the ids the transaction gave out are free again */
     e->in_txn = 0;
     for (size_t i = 0; i < e->ntouched_stems; i++)
         e->sv[e->touched_stems[i]].df = e->sv[e->touched_stems[i]].cf = 0;
@@ -1145,17 +1233,19 @@ static int batch_vocab(engine *e)
         const job *j = &e->b.jobs[i];
         e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
     }
+    e->b.types_from = e->ntypes;
+    e->b.stems_from = e->nstems;
+    if (e->flags & DO_INGEST)
+        rc = find_twins(e, &e->b);
     for (size_t i = 0; rc == 0 && i < e->b.njobs; i++) {
         job *j = &e->b.jobs[i];
         if (e->flags & DO_INGEST)
-            rc = store_document(e, j);
+            rc = classify_document(e, &e->b, j);
         if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
             rc = intern_types(e, j);
     }
-    for (size_t i = 0; i < e->b.njobs; i++) { /* stored: not needed again */
-        free(e->b.jobs[i].body);
-        e->b.jobs[i].body = NULL;
-    }
+    e->b.types_to = e->ntypes;
+    e->b.stems_to = e->nstems;
     double t2 = now();
     e->t_vocab += t2 - t1;
     if (rc == 0) {
@@ -1197,8 +1287,12 @@ static int batch_vocab(engine *e)
 static int batch_write(engine *e, batch *bt, const opine_run_counts *counts,
                        int last)
 {
-    int rc = 0;
     double t3 = now();
+    int rc = write_vocab(e, bt->types_from, bt->types_to, bt->stems_from,
+                         bt->stems_to);
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW && (e->flags & DO_INGEST))
+            rc = insert_document(e, &bt->jobs[i]);
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             rc = store_results(e, &bt->jobs[i]);
@@ -1504,7 +1598,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         if (rc)
             return rc;
     }
-    if ((rc = load_vocab(e)))
+    if ((rc = load_vocab(e)) || (rc = read_last_doc(e)))
         return rc;
     if ((rc = opine__rows_register(e->db, OPINE__BATCH_TERMS, "doc, stem, tf",
                                    3, &e->terms_rows)) ||
@@ -1513,11 +1607,11 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = opine__rows_register(e->db, "opine_batch_types", "id, cf", 2,
                                    &e->type_rows)))
         return rc == OPINE_EDB ? db_fail(e, "preparing statements") : rc;
-    if ((rc = prepare(e, &e->ins_doc,
-                      "INSERT INTO documents(hash, ext_id, source, position,"
-                      " title, author, outlet, published, url, bytes, run,"
-                      " body, lang) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                      " ON CONFLICT(hash) DO NOTHING")) ||
+    if ((rc =
+             prepare(e, &e->ins_doc,
+                     "INSERT INTO documents(id, hash, ext_id, source, position,"
+                     " title, author, outlet, published, url, bytes, run,"
+                     " body, lang) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) ||
         (rc = prepare(e, &e->find_doc,
                       "SELECT id, source, position FROM documents"
                       " WHERE hash = ?")) ||
@@ -1579,6 +1673,7 @@ static void engine_release(engine *e)
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
+    free(e->order);
     opine__strmap_free(e->types);
     opine__strmap_free(e->stems);
     free(e->tv);
