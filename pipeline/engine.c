@@ -173,7 +173,7 @@ typedef struct engine {
     batch b;     /* the batch being prepared */
     batch spare; /* an empty batch to prepare the next one in */
     /* the writer's rows, handed to SQLite as tables (pipeline/rows.h) */
-    opine_rows *terms_rows, *stem_rows, *type_rows;
+    opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows;
     int64_t *rowbuf;
     size_t cap_rowbuf;
     /* statements */
@@ -958,14 +958,6 @@ static int write_vocab(engine *e, int64_t types_from, int64_t types_to,
     return rc;
 }
 
-static int mark_done(engine *e, const char *stage, int64_t doc)
-{
-    sqlite3_bind_text(e->ins_done, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(e->ins_done, 2, doc);
-    sqlite3_bind_int64(e->ins_done, 3, e->run_id);
-    return step_done(e, e->ins_done, "marking progress");
-}
-
 static int store_scores(engine *e, job *j)
 {
     int rc = 0;
@@ -1002,8 +994,6 @@ static int store_scores(engine *e, job *j)
         sqlite3_bind_int(q, 9, ev->negated);
         rc = step_done(e, q, "storing evidence");
     }
-    if (rc == 0)
-        rc = mark_done(e, e->score_stage, j->id);
     return rc;
 }
 
@@ -1024,6 +1014,42 @@ static int rowbuf_fit(engine *e, size_t values)
 {
     return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
                        sizeof(int64_t));
+}
+
+/* The batch's progress marks (stage_done) and, when stemmed, document
+ * lengths: one INSERT ... SELECT each, every stage's marks in document
+ * order. */
+static int store_marks(engine *e, const batch *bt)
+{
+    size_t n = 0;
+    if (rowbuf_fit(e, 3 * bt->njobs + 1))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        e->rowbuf[3 * n] = j->id;
+        e->rowbuf[3 * n + 1] = (int64_t)j->counted;
+        e->rowbuf[3 * n + 2] = (int64_t)j->nterms;
+        n++;
+    }
+    const char *stages[3] = {NULL, NULL, NULL};
+    int k = 0;
+    if (e->flags & DO_TOKENIZE)
+        stages[k++] = "tokenize";
+    if (e->flags & DO_STEM)
+        stages[k++] = "stem";
+    if (e->flags & DO_SCORE)
+        stages[k++] = e->score_stage;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < k; i++) {
+        sqlite3_bind_text(e->ins_done, 1, stages[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(e->ins_done, 2, e->run_id);
+        rc = step_rows(e, e->ins_done, e->doc_rows, n, "marking progress");
+    }
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = step_rows(e, e->ins_length, e->doc_rows, n, "storing lengths");
+    return rc;
 }
 
 /* The batch's (doc, stem, tf) rows with one INSERT ... SELECT. They come
@@ -1060,8 +1086,7 @@ static int store_results(engine *e, job *j)
         sqlite3_bind_int64(e->ins_tokens, 3, j->nsentences);
         sqlite3_bind_blob(e->ins_tokens, 4, j->stream, (int)j->stream_len,
                           SQLITE_STATIC);
-        if ((rc = step_done(e, e->ins_tokens, "storing tokens")) ||
-            (rc = mark_done(e, "tokenize", j->id)))
+        if ((rc = step_done(e, e->ins_tokens, "storing tokens")))
             return rc;
     }
     if (e->flags & DO_STEM) {
@@ -1077,12 +1102,6 @@ static int store_results(engine *e, job *j)
             if (e->tv[t].cf++ == 0)
                 e->touched_types[e->ntouched_types++] = t;
         }
-        sqlite3_bind_int64(e->ins_length, 1, j->id);
-        sqlite3_bind_int64(e->ins_length, 2, (sqlite3_int64)j->counted);
-        sqlite3_bind_int64(e->ins_length, 3, (sqlite3_int64)j->nterms);
-        if ((rc = step_done(e, e->ins_length, "storing lengths")) ||
-            (rc = mark_done(e, "stem", j->id)))
-            return rc;
     }
     if (e->flags & DO_SCORE)
         rc = store_scores(e, j);
@@ -1298,6 +1317,8 @@ static int batch_write(engine *e, batch *bt, const opine_run_counts *counts,
             rc = store_results(e, &bt->jobs[i]);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = insert_terms(e, bt);
+    if (rc == 0)
+        rc = store_marks(e, bt);
     for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
         reject *r = &bt->rejects[i];
         if (opine_run_reject(e->st, e->run_id, r->source, r->position,
@@ -1605,7 +1626,9 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = opine__rows_register(e->db, "opine_batch_stems", "stem, df, cf",
                                    3, &e->stem_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_types", "id, cf", 2,
-                                   &e->type_rows)))
+                                   &e->type_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_docs",
+                                   "doc, tokens, terms", 3, &e->doc_rows)))
         return rc == OPINE_EDB ? db_fail(e, "preparing statements") : rc;
     if ((rc =
              prepare(e, &e->ins_doc,
@@ -1635,7 +1658,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = prepare(e, &e->ins_terms, OPINE__INSERT_DOC_TERMS)) ||
         (rc = prepare(e, &e->ins_done,
                       "INSERT INTO stage_done(stage, doc, run)"
-                      " VALUES(?,?,?)")) ||
+                      " SELECT ?1, doc, ?2 FROM opine_batch_docs")) ||
         (rc = prepare(e, &e->add_terms,
                       "INSERT INTO terms(stem, df, cf)"
                       " SELECT stem, df, cf FROM opine_batch_stems WHERE 1"
@@ -1654,7 +1677,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       " negated) VALUES(?,?,?,?,?,?,?,?,?)")) ||
         (rc = prepare(e, &e->ins_length,
                       "INSERT INTO doc_lengths(doc, tokens, terms)"
-                      " VALUES(?,?,?)")))
+                      " SELECT doc, tokens, terms FROM opine_batch_docs")))
         return rc;
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
         return db_fail(e, "recording the language");
