@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     sqlite3 *db = opine_store_db(st);
     opine_rows *rows;
     sqlite3_stmt *ins;
-    if (opine__rows_register(db, OPINE__BATCH_TERMS, "doc, stem, tf", 3,
+    if (opine__rows_register(db, OPINE__BATCH_TERMS, "doc, stem, tf", "iii",
                              &rows) != 0 ||
         sqlite3_prepare_v2(db, OPINE__INSERT_DOC_TERMS, -1, &ins, NULL) !=
             SQLITE_OK)

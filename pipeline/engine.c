@@ -16,6 +16,7 @@
  */
 #include "pipeline/engine.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -79,7 +80,6 @@ typedef struct job {
  * maps (types, stems); cf and df are the running batch's additions. */
 typedef struct type_info {
     int64_t stem;            /* 0 = not stemmed yet */
-    int64_t cf;              /* this batch's added collection frequency */
     const char *text;        /* the normalised type */
     uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
     int stop;                /* a stop word: not counted in doc_terms */
@@ -99,7 +99,6 @@ typedef struct lang_res {
 #define MAX_LANGS 32
 
 typedef struct stem_info {
-    int64_t df, cf; /* this batch's additions */
     const char *text;
     uint8_t lang; /* index into engine.langs of the stem's language */
 } stem_info;
@@ -118,13 +117,22 @@ typedef struct worker {
 
 #define MAX_THREADS 64
 
+/* Prepared batches waiting for the writer thread. */
+#ifndef QUEUE
+#define QUEUE 1
+#endif
+
 /* The documents and rejected records of one batch. */
 typedef struct batch {
     job *jobs;
     size_t njobs, cap_jobs;
-    /* the types and stems the batch added to the vocabulary: ids in
-     * (from, to], written to the database by phase D */
+    /* the types and stems the batch added to the vocabulary (ids from+1
+     * on), copied for phase D, and the vocabulary's size after it */
+    type_info *new_types;
+    stem_info *new_stems;
     int64_t types_from, types_to, stems_from, stems_to;
+    int64_t records; /* input records the batch read (ingest) */
+    int last;        /* commit after this batch */
     reject *rejects;
     size_t nrejects, cap_rejects;
 } batch;
@@ -142,9 +150,13 @@ typedef struct engine {
     int64_t ntypes, nstems;
     type_info *tv; /* by type id */
     stem_info *sv; /* by stem id */
-    int64_t *touched_types, *touched_stems;
-    size_t ntouched_types, ntouched_stems;
     size_t cap_types, cap_stems;
+    /* the writer's: frequencies the open transaction adds, by id, and
+     * the ids it touched */
+    int64_t *freq_type_cf, *freq_stem_df, *freq_stem_cf;
+    size_t cap_freq_types, cap_freq_stems;
+    int64_t *touched_types, *touched_stems;
+    size_t ntouched_types, ntouched_stems, cap_touched_types, cap_touched_stems;
     lang_res langs[MAX_LANGS];
     int nlangs;
     char *keybuf; /* scratch for "lang\x1ftext" map keys */
@@ -170,10 +182,18 @@ typedef struct engine {
     uint32_t *pat_pool;
     size_t npat_pool, cap_pat_pool;
     /* batch */
-    batch b;     /* the batch being prepared */
-    batch spare; /* an empty batch to prepare the next one in */
+    batch b; /* the batch being prepared */
+    /* the writer thread (N >= 2) and the prepared batches waiting for it */
+    pthread_t writer;
+    pthread_mutex_t mu; /* guards the queue, wrc and errmsg */
+    pthread_cond_t queued, taken;
+    batch queue[QUEUE];
+    int nqueued, qhead, qdone, writer_running;
+    int wrc;                   /* the writer's first error */
+    atomic_llong docs_written; /* for progress */
     /* the writer's rows, handed to SQLite as tables (pipeline/rows.h) */
-    opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows;
+    opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
+        *new_stem_rows, *score_rows;
     int64_t *rowbuf;
     size_t cap_rowbuf;
     /* statements */
@@ -193,11 +213,24 @@ static char *fmt(const char *format, const char *a, const char *b)
     return s;
 }
 
+/* Keep the first error message; with the writer thread running, both
+ * threads may fail at once. */
+static void set_error(engine *e, char *msg)
+{
+    if (e->writer_running)
+        pthread_mutex_lock(&e->mu);
+    if (e->errmsg == NULL)
+        e->errmsg = msg;
+    else
+        free(msg);
+    if (e->writer_running)
+        pthread_mutex_unlock(&e->mu);
+}
+
 static int db_fail(engine *e, const char *what)
 {
-    if (e->errmsg == NULL)
-        e->errmsg =
-            fmt("database error while %s: %s", what, sqlite3_errmsg(e->db));
+    set_error(e,
+              fmt("database error while %s: %s", what, sqlite3_errmsg(e->db)));
     return OPINE_EDB;
 }
 
@@ -215,6 +248,25 @@ static int step_done(engine *e, sqlite3_stmt *q, const char *what)
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return rc == SQLITE_DONE ? 0 : db_fail(e, what);
+}
+
+/* Run a statement that reads nrows rows of the flat buffer through the
+ * table r (pipeline/rows.h), then empty the table. */
+static int step_rows(engine *e, sqlite3_stmt *q, opine_rows *r, size_t nrows,
+                     const char *what)
+{
+    if (nrows == 0)
+        return 0;
+    opine__rows_set(r, e->rowbuf, nrows);
+    int rc = step_done(e, q, what);
+    opine__rows_set(r, NULL, 0);
+    return rc;
+}
+
+static int rowbuf_fit(engine *e, size_t values)
+{
+    return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
+                       sizeof(int64_t));
 }
 
 /* ---- parallel for ----------------------------------------------------- */
@@ -295,6 +347,12 @@ static void batch_release(batch *b)
         free(b->rejects[i].message);
     }
     b->nrejects = 0;
+    free(b->new_types);
+    free(b->new_stems);
+    b->new_types = NULL;
+    b->new_stems = NULL;
+    b->records = 0;
+    b->last = 0;
 }
 
 static void batch_free(batch *b)
@@ -702,7 +760,8 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
 }
 
 /* Give every type without a stem (left by a tokenize-only run) its stem. */
-static int write_vocab(engine *e, int64_t types_from, int64_t types_to,
+static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to);
 
 static int stem_pending_types(engine *e)
@@ -732,7 +791,8 @@ static int stem_pending_types(engine *e)
     }
     sqlite3_finalize(q);
     if (rc == 0)
-        rc = write_vocab(e, 0, 0, stems_from, e->nstems);
+        rc = write_vocab(e, NULL, 0, 0, e->sv + stems_from + 1, stems_from,
+                         e->nstems);
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = db_fail(e, "committing");
     if (rc)
@@ -929,56 +989,72 @@ static int insert_document(engine *e, job *j)
     return rc;
 }
 
-/* Phase D: the types and stems the batch added to the vocabulary. Their
- * texts live in the maps, which only phase B changes. */
-static int write_vocab(engine *e, int64_t types_from, int64_t types_to,
+/* Phase D: the types and stems a batch added to the vocabulary, ids
+ * from+1 to `to`, from copies of their entries (tv[0] is type from+1); the
+ * texts live in the maps' arenas, which never move. */
+static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to)
 {
-    int rc = 0;
-    for (int64_t id = stems_from + 1; rc == 0 && id <= stems_to; id++) {
-        const stem_info *si = &e->sv[id];
-        sqlite3_bind_int64(e->ins_stem, 1, id);
-        sqlite3_bind_text(e->ins_stem, 2, si->text, -1, SQLITE_STATIC);
-        sqlite3_bind_text(e->ins_stem, 3,
-                          si->lang ? e->langs[si->lang].name : e->lang, -1,
-                          SQLITE_STATIC);
-        rc = step_done(e, e->ins_stem, "adding a stem");
+    size_t ns = (size_t)(stems_to - stems_from),
+           nt = (size_t)(types_to - types_from);
+    if (rowbuf_fit(e, 5 * (ns > nt ? ns : nt) + 1))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < ns; i++) {
+        e->rowbuf[3 * i] = stems_from + 1 + (int64_t)i;
+        e->rowbuf[3 * i + 1] = opine__rows_text(sv[i].text);
+        e->rowbuf[3 * i + 2] =
+            opine__rows_text(sv[i].lang ? e->langs[sv[i].lang].name : e->lang);
     }
-    for (int64_t id = types_from + 1; rc == 0 && id <= types_to; id++) {
-        const type_info *ti = &e->tv[id];
-        sqlite3_bind_int64(e->ins_type, 1, id);
-        sqlite3_bind_text(e->ins_type, 2, ti->text, -1, SQLITE_STATIC);
-        if (ti->stem)
-            sqlite3_bind_int64(e->ins_type, 3, ti->stem);
-        sqlite3_bind_int(e->ins_type, 4, ti->stop);
-        sqlite3_bind_text(e->ins_type, 5, e->langs[ti->lang].name, -1,
-                          SQLITE_STATIC);
-        rc = step_done(e, e->ins_type, "adding a type");
+    int rc = step_rows(e, e->ins_stem, e->new_stem_rows, ns, "adding stems");
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        e->rowbuf[5 * i] = types_from + 1 + (int64_t)i;
+        e->rowbuf[5 * i + 1] = opine__rows_text(tv[i].text);
+        e->rowbuf[5 * i + 2] = tv[i].stem;
+        e->rowbuf[5 * i + 3] = tv[i].stop;
+        e->rowbuf[5 * i + 4] = opine__rows_text(e->langs[tv[i].lang].name);
     }
+    if (rc == 0)
+        rc = step_rows(e, e->ins_type, e->new_type_rows, nt, "adding types");
     return rc;
+}
+
+/* The batch's doc_scores rows with one INSERT ... SELECT. */
+static int store_batch_scores(engine *e, const batch *bt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW)
+            n += bt->jobs[i].scores.nthemes;
+    if (rowbuf_fit(e, 10 * n + 1))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    const double none = NAN;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t t = 0; t < j->scores.nthemes; t++) {
+            const opine_theme_score *ts = &j->scores.themes[t];
+            *p++ = j->id;
+            *p++ = e->theme_ids[t];
+            *p++ = ts->mentions;
+            *p++ = opine__rows_real(ts->salience);
+            *p++ = opine__rows_real(ts->positive);
+            *p++ = opine__rows_real(ts->negative);
+            *p++ = ts->evidence;
+            *p++ = opine__rows_real(ts->has_stance ? ts->stance : none);
+            *p++ = opine__rows_real(ts->has_stance ? ts->lo : none);
+            *p++ = opine__rows_real(ts->has_stance ? ts->hi : none);
+        }
+    }
+    return step_rows(e, e->ins_score, e->score_rows, n, "storing scores");
 }
 
 static int store_scores(engine *e, job *j)
 {
     int rc = 0;
-    const opine_scores *sc = &j->scores;
-    for (size_t t = 0; rc == 0 && t < sc->nthemes; t++) {
-        const opine_theme_score *ts = &sc->themes[t];
-        sqlite3_stmt *q = e->ins_score;
-        sqlite3_bind_int64(q, 1, j->id);
-        sqlite3_bind_int64(q, 2, e->theme_ids[t]);
-        sqlite3_bind_int64(q, 3, ts->mentions);
-        sqlite3_bind_double(q, 4, ts->salience);
-        sqlite3_bind_double(q, 5, ts->positive);
-        sqlite3_bind_double(q, 6, ts->negative);
-        sqlite3_bind_int64(q, 7, ts->evidence);
-        if (ts->has_stance) {
-            sqlite3_bind_double(q, 8, ts->stance);
-            sqlite3_bind_double(q, 9, ts->lo);
-            sqlite3_bind_double(q, 10, ts->hi);
-        }
-        rc = step_done(e, q, "storing scores");
-    }
+    const opine_scores *sc = &j->scores; /* doc_scores: store_batch_scores */
     for (size_t i = 0; rc == 0 && i < sc->nev; i++) {
         const opine_evidence *ev = &sc->ev[i];
         sqlite3_stmt *q = e->ins_evidence;
@@ -995,25 +1071,6 @@ static int store_scores(engine *e, job *j)
         rc = step_done(e, q, "storing evidence");
     }
     return rc;
-}
-
-/* Run a statement that reads nrows rows of the flat buffer through the
- * table r (pipeline/rows.h), then empty the table. */
-static int step_rows(engine *e, sqlite3_stmt *q, opine_rows *r, size_t nrows,
-                     const char *what)
-{
-    if (nrows == 0)
-        return 0;
-    opine__rows_set(r, e->rowbuf, nrows);
-    int rc = step_done(e, q, what);
-    opine__rows_set(r, NULL, 0);
-    return rc;
-}
-
-static int rowbuf_fit(engine *e, size_t values)
-{
-    return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
-                       sizeof(int64_t));
 }
 
 /* The batch's progress marks (stage_done) and, when stemmed, document
@@ -1090,22 +1147,54 @@ static int store_results(engine *e, job *j)
             return rc;
     }
     if (e->flags & DO_STEM) {
+        /* fit_adds() made room for every id the batch can hold */
         for (size_t i = 0; i < j->nterms; i++) {
             uint32_t s = j->terms[2 * i], tf = j->terms[2 * i + 1];
-            if (e->sv[s].df == 0 && e->sv[s].cf == 0)
+            if (e->freq_stem_df[s]++ == 0)
                 e->touched_stems[e->ntouched_stems++] = s;
-            e->sv[s].df++;
-            e->sv[s].cf += tf;
+            e->freq_stem_cf[s] += tf;
         }
         for (size_t i = 0; i < j->ntokens; i++) {
             uint32_t t = j->types[i];
-            if (e->tv[t].cf++ == 0)
+            if (e->freq_type_cf[t]++ == 0)
                 e->touched_types[e->ntouched_types++] = t;
         }
     }
     if (e->flags & DO_SCORE)
         rc = store_scores(e, j);
     return rc;
+}
+
+/* The writer's frequency scratch: room for every type and stem id up to
+ * the batch's vocabulary, and for each to be touched once. */
+static int fit_adds(engine *e, const batch *bt)
+{
+    size_t nt = (size_t)bt->types_to + 1, ns = (size_t)bt->stems_to + 1;
+    size_t ct = e->cap_freq_types, cs = e->cap_freq_stems;
+    if (opine__grow((void **)&e->freq_type_cf, &ct, nt, sizeof(int64_t)) ||
+        opine__grow((void **)&e->touched_types, &e->cap_touched_types, nt,
+                    sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    e->cap_freq_types = ct;
+    size_t c2 = cs;
+    if (opine__grow((void **)&e->freq_stem_df, &cs, ns, sizeof(int64_t)) ||
+        opine__grow((void **)&e->freq_stem_cf, &c2, ns, sizeof(int64_t)) ||
+        opine__grow((void **)&e->touched_stems, &e->cap_touched_stems, ns,
+                    sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    e->cap_freq_stems = cs < c2 ? cs : c2;
+    return 0;
+}
+
+/* Forget what the transaction added (committed, or rolled back). */
+static void clear_adds(engine *e)
+{
+    for (size_t i = 0; i < e->ntouched_stems; i++)
+        e->freq_stem_df[e->touched_stems[i]] =
+            e->freq_stem_cf[e->touched_stems[i]] = 0;
+    for (size_t i = 0; i < e->ntouched_types; i++)
+        e->freq_type_cf[e->touched_types[i]] = 0;
+    e->ntouched_stems = e->ntouched_types = 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -1125,8 +1214,8 @@ static int flush_counts(engine *e)
         for (size_t i = 0; i < ns; i++) {
             int64_t s = e->touched_stems[i];
             e->rowbuf[3 * i] = s;
-            e->rowbuf[3 * i + 1] = e->sv[s].df;
-            e->rowbuf[3 * i + 2] = e->sv[s].cf;
+            e->rowbuf[3 * i + 1] = e->freq_stem_df[s];
+            e->rowbuf[3 * i + 2] = e->freq_stem_cf[s];
         }
         rc = step_rows(e, e->add_terms, e->stem_rows, ns, "updating terms");
     }
@@ -1135,15 +1224,11 @@ static int flush_counts(engine *e)
         for (size_t i = 0; i < nt; i++) {
             int64_t t = e->touched_types[i];
             e->rowbuf[2 * i] = t;
-            e->rowbuf[2 * i + 1] = e->tv[t].cf;
+            e->rowbuf[2 * i + 1] = e->freq_type_cf[t];
         }
         rc = step_rows(e, e->add_type_cf, e->type_rows, nt, "updating types");
     }
-    for (size_t i = 0; i < ns; i++)
-        e->sv[e->touched_stems[i]].df = e->sv[e->touched_stems[i]].cf = 0;
-    for (size_t i = 0; i < nt; i++)
-        e->tv[e->touched_types[i]].cf = 0;
-    e->ntouched_stems = e->ntouched_types = 0;
+    clear_adds(e);
     return rc;
 }
 
@@ -1155,8 +1240,7 @@ static int job_error(engine *e, job *j, int err)
      * damaged; stop rather than guess. */
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)j->id);
-    if (e->errmsg == NULL)
-        e->errmsg = fmt("document %s: %s", id, opine_strerror(err));
+    set_error(e, fmt("document %s: %s", id, opine_strerror(err)));
     return err;
 }
 
@@ -1186,11 +1270,7 @@ static void rollback(engine *e)
     sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
     read_last_doc(e); /* the ids the transaction gave out are free again */
     e->in_txn = 0;
-    for (size_t i = 0; i < e->ntouched_stems; i++)
-        e->sv[e->touched_stems[i]].df = e->sv[e->touched_stems[i]].cf = 0;
-    for (size_t i = 0; i < e->ntouched_types; i++)
-        e->tv[e->touched_types[i]].cf = 0;
-    e->ntouched_stems = e->ntouched_types = 0;
+    clear_adds(e);
 }
 
 static int flush_counts(engine *e);
@@ -1230,91 +1310,92 @@ static int batch_prepare(engine *e)
     return 0;
 }
 
-/* Phases B and C: open the batch's transaction, store documents and new
- * types in document order, then the parallel finishing work. On error
- * the transaction is rolled back. */
+/* Phases B and C: intern the batch's new types in document order (stemming
+ * each once) and copy them for phase D, then the parallel finishing work.
+ * Needs no database: phase D decides which documents are new. */
 static int batch_vocab(engine *e)
 {
+    batch *bt = &e->b;
     int rc = 0;
     double t1 = now();
+    bt->types_from = e->ntypes;
+    bt->stems_from = e->nstems;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+        if (e->flags & DO_TOKENIZE)
+            rc = intern_types(e, &bt->jobs[i]);
+    bt->types_to = e->ntypes;
+    bt->stems_to = e->nstems;
+    size_t nt = (size_t)(bt->types_to - bt->types_from),
+           ns = (size_t)(bt->stems_to - bt->stems_from);
+    if (rc == 0 && nt) {
+        bt->new_types = malloc(nt * sizeof(type_info));
+        if (bt->new_types == NULL)
+            rc = OPINE_ENOMEM;
+        else
+            memcpy(bt->new_types, e->tv + bt->types_from + 1,
+                   nt * sizeof(type_info));
+    }
+    if (rc == 0 && ns) {
+        bt->new_stems = malloc(ns * sizeof(stem_info));
+        if (bt->new_stems == NULL)
+            rc = OPINE_ENOMEM;
+        else
+            memcpy(bt->new_stems, e->sv + bt->stems_from + 1,
+                   ns * sizeof(stem_info));
+    }
+    double t2 = now();
+    e->t_vocab += t2 - t1;
+    if (rc == 0) {
+        parallel_jobs(e, work_finish);
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+            if (bt->jobs[i].err)
+                rc = job_error(e, &bt->jobs[i], bt->jobs[i].err);
+    }
+    e->t_finish += now() - t2;
+    return rc;
+}
+
+/* Phase D, on the writer thread (or the only one): open a transaction
+ * when none is, decide which documents are new (ingest), write the
+ * batch's rows, and commit when the transaction holds commit_bytes of
+ * text or `last` says so. It owns the connection, the counters and the
+ * frequency scratch while it runs; the batch's vocabulary comes as
+ * copies, so phase B of the next batch may run meanwhile. */
+static int batch_write(engine *e, batch *bt, int last)
+{
+    int rc = 0;
+    double t3 = now();
     if (!e->in_txn) {
         if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
             return db_fail(e, "starting a transaction");
         e->in_txn = 1;
         e->txn_bytes = 0;
     }
-    /* Scratch space for the batch's touched stems and types; at most one
-     * entry per distinct id, bounded by the vocabulary. */
-    size_t ntok = 0;
-    for (size_t i = 0; i < e->b.njobs; i++) {
-        ntok += e->b.jobs[i].ntokens;
+    e->counts.records += bt->records;
+    e->counts.rejected += (int64_t)bt->nrejects;
+    for (size_t i = 0; i < bt->njobs; i++) {
         /* text (ingest, tokenize) or token streams (stem, score) */
-        const job *j = &e->b.jobs[i];
+        const job *j = &bt->jobs[i];
         e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
     }
-    e->b.types_from = e->ntypes;
-    e->b.stems_from = e->nstems;
     if (e->flags & DO_INGEST)
-        rc = find_twins(e, &e->b);
-    for (size_t i = 0; rc == 0 && i < e->b.njobs; i++) {
-        job *j = &e->b.jobs[i];
+        rc = find_twins(e, bt);
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (e->flags & DO_INGEST)
-            rc = classify_document(e, &e->b, j);
-        if (rc == 0 && j->state == JOB_NEW && (e->flags & DO_TOKENIZE))
-            rc = intern_types(e, j);
-    }
-    e->b.types_to = e->ntypes;
-    e->b.stems_to = e->nstems;
-    double t2 = now();
-    e->t_vocab += t2 - t1;
-    if (rc == 0) {
-        parallel_jobs(e, work_finish);
-        for (size_t i = 0; rc == 0 && i < e->b.njobs; i++)
-            if (e->b.jobs[i].err)
-                rc = job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
-    }
-    if (rc == 0 && (e->flags & DO_STEM)) {
-        /* Touched ids accumulate until the transaction commits. */
-        size_t need = e->ntouched_stems + ntok;
-        if (need > (size_t)e->nstems)
-            need = (size_t)e->nstems;
-        int64_t *p = realloc(e->touched_stems, (need + 1) * sizeof(int64_t));
-        if (p == NULL)
-            rc = OPINE_ENOMEM;
-        else
-            e->touched_stems = p;
-        need = e->ntouched_types + ntok;
-        if (need > (size_t)e->ntypes)
-            need = (size_t)e->ntypes;
-        p = realloc(e->touched_types, (need + 1) * sizeof(int64_t));
-        if (p == NULL)
-            rc = OPINE_ENOMEM;
-        else
-            e->touched_types = p;
-    }
-    e->t_finish += now() - t2;
-    if (rc)
-        rollback(e);
-    return rc;
-}
-
-/* Phase D: write the batch's rows, and commit when the transaction holds
- * commit_bytes of text or `last` says so. It touches only the batch, the
- * statements, the frequency scratch and the counters given, so it may run
- * on the writer thread while the main thread prepares the next batch
- * (phase A needs no database). */
-static int batch_write(engine *e, batch *bt, const opine_run_counts *counts,
-                       int last)
-{
-    double t3 = now();
-    int rc = write_vocab(e, bt->types_from, bt->types_to, bt->stems_from,
-                         bt->stems_to);
+            rc = classify_document(e, bt, &bt->jobs[i]);
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = fit_adds(e, bt);
+    if (rc == 0)
+        rc = write_vocab(e, bt->new_types, bt->types_from, bt->types_to,
+                         bt->new_stems, bt->stems_from, bt->stems_to);
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW && (e->flags & DO_INGEST))
             rc = insert_document(e, &bt->jobs[i]);
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             rc = store_results(e, &bt->jobs[i]);
+    if (rc == 0 && (e->flags & DO_SCORE))
+        rc = store_batch_scores(e, bt);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = insert_terms(e, bt);
     if (rc == 0)
@@ -1328,7 +1409,7 @@ static int batch_write(engine *e, batch *bt, const opine_run_counts *counts,
     e->t_write += now() - t3;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : 32u << 20;
     if (rc == 0 && (last || e->txn_bytes >= every))
-        rc = commit(e, counts);
+        rc = commit(e, &e->counts);
     if (rc && e->in_txn)
         rollback(e);
     return rc;
@@ -1342,62 +1423,114 @@ static int process_batch(engine *e)
     if (rc == 0)
         rc = batch_vocab(e);
     if (rc == 0)
-        rc = batch_write(e, &e->b, &e->counts, 0);
+        rc = batch_write(e, &e->b, 0);
     return rc;
 }
 
-/* The writer thread: phase D of one batch while the next is prepared. */
-typedef struct writer {
-    engine *e;
-    batch bt;
-    opine_run_counts counts;
-    int rc;
-    int last; /* commit after this batch */
-    int running;
-    pthread_t tid;
-} writer;
+/* ---- the writer thread ------------------------------------------------
+ *
+ * HOW IT WORKS: with N >= 2 one thread does phase D of every batch, in
+ * order, while the main thread prepares the next ones (phases A to C need
+ * no database). Prepared batches wait in a queue of two, so the writer
+ * never waits for phase B or C and memory holds at most four batches
+ * (reading, preparing, queued, writing). The writer owns the connection
+ * from writer_begin() to writer_end(). */
 
 static void *writer_main(void *arg)
 {
-    writer *w = arg;
-    w->rc = batch_write(w->e, &w->bt, &w->counts, w->last);
-    batch_release(&w->bt);
+    engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        while (e->nqueued == 0 && !e->qdone)
+            pthread_cond_wait(&e->queued, &e->mu);
+        if (e->nqueued == 0)
+            break;
+        batch bt = e->queue[e->qhead];
+        e->qhead = (e->qhead + 1) % QUEUE;
+        e->nqueued--;
+        int failed = e->wrc;
+        pthread_cond_signal(&e->taken);
+        pthread_mutex_unlock(&e->mu);
+        int rc = failed ? 0 : batch_write(e, &bt, bt.last);
+        atomic_store(&e->docs_written, e->counts.documents);
+        batch_free(&bt);
+        pthread_mutex_lock(&e->mu);
+        if (rc && e->wrc == 0)
+            e->wrc = rc;
+    }
+    pthread_mutex_unlock(&e->mu);
     return NULL;
 }
 
-/* Wait for the writer; its emptied batch becomes the spare. */
-static int writer_join(engine *e, writer *w)
+static int writer_begin(engine *e)
 {
-    if (w->running) {
-        pthread_join(w->tid, NULL);
-        w->running = 0;
-        batch_free(&e->spare);
-        e->spare = w->bt;
-        memset(&w->bt, 0, sizeof(w->bt));
+    if (e->o->threads < 2)
+        return 0;
+    if (pthread_mutex_init(&e->mu, NULL))
+        return OPINE_ENOMEM;
+    pthread_cond_init(&e->queued, NULL);
+    pthread_cond_init(&e->taken, NULL);
+    e->nqueued = e->qhead = e->qdone = e->wrc = 0;
+    e->writer_running = 1;
+    if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+        e->writer_running = 0;
+        pthread_cond_destroy(&e->queued);
+        pthread_cond_destroy(&e->taken);
+        pthread_mutex_destroy(&e->mu);
     }
-    return w->rc;
+    return 0;
 }
 
-/* Hand the prepared batch to the writer thread (or write it here when no
- * thread can be made) and start the next batch in the spare. */
-static int writer_start(engine *e, writer *w, int last)
+/* Hand the prepared batch to the writer (waiting while two are queued),
+ * or write it here with -j 1. Returns the writer's first error, if any. */
+static int writer_put(engine *e, int last)
 {
-    w->e = e;
-    w->last = last;
-    w->bt = e->b;
-    w->counts = e->counts;
-    e->b = e->spare;
-    memset(&e->spare, 0, sizeof(e->spare));
-    /* -j 1: one thread does everything in turn. */
-    if (e->o->threads > 1 &&
-        pthread_create(&w->tid, NULL, writer_main, w) == 0) {
-        w->running = 1;
-        return 0;
+    e->b.last = last;
+    if (!e->writer_running) {
+        int rc = batch_write(e, &e->b, last);
+        atomic_store(&e->docs_written, e->counts.documents);
+        batch_free(&e->b);
+        return rc;
     }
-    writer_main(w);
-    e->spare = w->bt;
-    memset(&w->bt, 0, sizeof(w->bt));
-    return w->rc;
+    pthread_mutex_lock(&e->mu);
+    while (e->nqueued == QUEUE)
+        pthread_cond_wait(&e->taken, &e->mu);
+    e->queue[(e->qhead + e->nqueued) % QUEUE] = e->b;
+    e->nqueued++;
+    int rc = e->wrc;
+    pthread_cond_signal(&e->queued);
+    pthread_mutex_unlock(&e->mu);
+    memset(&e->b, 0, sizeof(e->b));
+    return rc;
+}
+
+/* The writer's first error so far (0 while all is well). */
+static int writer_error(engine *e)
+{
+    if (!e->writer_running)
+        return 0;
+    pthread_mutex_lock(&e->mu);
+    int rc = e->wrc;
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+/* Let the writer finish what is queued and stop; the connection is the
+ * caller's again. */
+static int writer_end(engine *e)
+{
+    if (!e->writer_running)
+        return 0;
+    pthread_mutex_lock(&e->mu);
+    e->qdone = 1;
+    pthread_cond_signal(&e->queued);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->writer, NULL);
+    e->writer_running = 0;
+    pthread_cond_destroy(&e->queued);
+    pthread_cond_destroy(&e->taken);
+    pthread_mutex_destroy(&e->mu);
+    return e->wrc;
 }
 
 /* ---- setting up ------------------------------------------------------- */
@@ -1622,13 +1755,23 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if ((rc = load_vocab(e)) || (rc = read_last_doc(e)))
         return rc;
     if ((rc = opine__rows_register(e->db, OPINE__BATCH_TERMS, "doc, stem, tf",
-                                   3, &e->terms_rows)) ||
+                                   "iii", &e->terms_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_stems", "stem, df, cf",
-                                   3, &e->stem_rows)) ||
-        (rc = opine__rows_register(e->db, "opine_batch_types", "id, cf", 2,
+                                   "iii", &e->stem_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_types", "id, cf", "ii",
                                    &e->type_rows)) ||
-        (rc = opine__rows_register(e->db, "opine_batch_docs",
-                                   "doc, tokens, terms", 3, &e->doc_rows)))
+        (rc =
+             opine__rows_register(e->db, "opine_batch_docs",
+                                  "doc, tokens, terms", "iii", &e->doc_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_new_types",
+                                   "id, type, stem, stopword, lang", "itnit",
+                                   &e->new_type_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_new_stems", "id, stem, lang",
+                                   "itt", &e->new_stem_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_scores",
+                                   "doc, theme, mentions, salience, positive,"
+                                   " negative, evidence, stance, lo, hi",
+                                   "iiirrrirrr", &e->score_rows)))
         return rc == OPINE_EDB ? db_fail(e, "preparing statements") : rc;
     if ((rc =
              prepare(e, &e->ins_doc,
@@ -1646,12 +1789,14 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       " VALUES(?,?,?)")) ||
         (rc = prepare(e, &e->ins_type,
                       "INSERT INTO types(id, type, stem, stopword, lang)"
-                      " VALUES(?,?,?,?,?)")) ||
+                      " SELECT id, type, stem, stopword, lang"
+                      " FROM opine_new_types")) ||
         (rc =
              prepare(e, &e->set_type_stem,
                      "UPDATE types SET stem = ?, stopword = ? WHERE id = ?")) ||
         (rc = prepare(e, &e->ins_stem,
-                      "INSERT INTO stems(id, stem, lang) VALUES(?,?,?)")) ||
+                      "INSERT INTO stems(id, stem, lang)"
+                      " SELECT id, stem, lang FROM opine_new_stems")) ||
         (rc = prepare(e, &e->ins_tokens,
                       "INSERT INTO doc_tokens(doc, tokens, sentences,"
                       " stream) VALUES(?,?,?,?)")) ||
@@ -1670,7 +1815,9 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = prepare(e, &e->ins_score,
                       "INSERT INTO doc_scores(doc, theme, mentions,"
                       " salience, positive, negative, evidence, stance, lo,"
-                      " hi) VALUES(?,?,?,?,?,?,?,?,?,?)")) ||
+                      " hi) SELECT doc, theme, mentions, salience, positive,"
+                      " negative, evidence, stance, lo, hi"
+                      " FROM opine_batch_scores")) ||
         (rc = prepare(e, &e->ins_evidence,
                       "INSERT INTO evidence(doc, theme, sentence,"
                       " span_start, span_end, cue, polarity, weight,"
@@ -1687,7 +1834,6 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
 static void engine_release(engine *e)
 {
     batch_free(&e->b);
-    batch_free(&e->spare);
     sqlite3_stmt *all[] = {e->ins_doc,   e->find_doc,     e->ins_dup,
                            e->ins_meta,  e->ins_type,     e->set_type_stem,
                            e->ins_stem,  e->ins_tokens,   e->ins_terms,
@@ -1703,6 +1849,9 @@ static void engine_release(engine *e)
     free(e->sv);
     free(e->touched_types);
     free(e->touched_stems);
+    free(e->freq_type_cf);
+    free(e->freq_stem_df);
+    free(e->freq_stem_cf);
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
@@ -1827,8 +1976,7 @@ static int take_batch(engine *e, inbatch *b)
     if (b->nrejects)
         memcpy(e->b.rejects, b->rejects, b->nrejects * sizeof(reject));
     e->b.nrejects = b->nrejects;
-    e->counts.records += b->records;
-    e->counts.rejected += (int64_t)b->nrejects;
+    e->b.records = b->records; /* counted by phase D */
     for (size_t i = 0; e->o->on_reject && i < b->nrejects; i++)
         e->o->on_reject(e->o->ctx, b->rejects[i].message);
     e->t_read += b->seconds;
@@ -1867,9 +2015,9 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];
-    writer w = {0};
     read_batch(cur);
-    for (;;) {
+    rc = writer_begin(e);
+    while (rc == 0) {
         if (cur->err) {
             rc = cur->err;
             break;
@@ -1881,33 +2029,32 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
             rc = OPINE_EINTERRUPTED;
             break;
         }
+        if ((rc = writer_error(e)))
+            break;
         pthread_t tid;
         int ahead = !last && e->o->threads > 1 &&
                     pthread_create(&tid, NULL, read_batch, next) == 0;
         rc = take_batch(e, cur);
-        /* Phase A overlaps the writer's phase D of the previous batch. */
-        if (rc == 0 && (e->b.njobs || e->b.nrejects))
-            rc = batch_prepare(e);
-        int wrc = writer_join(e, &w);
         if (rc == 0)
-            rc = wrc;
-        if (rc == 0 && (e->b.njobs || e->b.nrejects))
+            rc = batch_prepare(e);
+        if (rc == 0)
             rc = batch_vocab(e);
-        if (rc == 0 && (e->b.njobs || e->b.nrejects))
-            rc = writer_start(e, &w, last);
-        batch_release(&e->b);
+        if (rc == 0)
+            rc = writer_put(e, last);
+        else
+            batch_release(&e->b);
         if (ahead)
             pthread_join(tid, NULL);
         else if (!last && rc == 0)
             read_batch(next);
-        progress(e, stage, e->counts.documents, 0, r);
+        progress(e, stage, atomic_load(&e->docs_written), 0, r);
         if (rc || last)
             break;
         inbatch *t = cur;
         cur = next;
         next = t;
     }
-    int wrc = writer_join(e, &w);
+    int wrc = writer_end(e);
     if (rc == 0)
         rc = wrc;
     rc = end_pass(e, rc);

@@ -9,6 +9,7 @@
 struct opine_rows {
     sqlite3_module module; /* per table: SQLite keeps a pointer to it */
     char *schema;          /* "CREATE TABLE x(a, b, ...)" */
+    char types[16];        /* a letter per column (rows.h) */
     int ncols;
     const int64_t *rows;
     size_t nrows;
@@ -103,9 +104,45 @@ static int rows_eof(sqlite3_vtab_cursor *c)
 static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 {
     rows_cursor *rc = (rows_cursor *)c;
-    sqlite3_result_int64(
-        ctx, rc->r->rows[rc->at * (size_t)rc->r->ncols + (size_t)col]);
+    int64_t v = rc->r->rows[rc->at * (size_t)rc->r->ncols + (size_t)col];
+    double d;
+    switch (rc->r->types[col]) {
+    case 'n':
+        if (v == 0) {
+            sqlite3_result_null(ctx);
+            break;
+        }
+        /* fall through */
+    case 'i':
+        sqlite3_result_int64(ctx, v);
+        break;
+    case 'r':
+        memcpy(&d, &v, sizeof d);
+        if (d != d)
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_double(ctx, d);
+        break;
+    default: /* 't' */
+        if (v == 0)
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_text(ctx, (const char *)(intptr_t)v, -1,
+                                SQLITE_STATIC);
+    }
     return SQLITE_OK;
+}
+
+int64_t opine__rows_real(double v)
+{
+    int64_t x;
+    memcpy(&x, &v, sizeof x);
+    return x;
+}
+
+int64_t opine__rows_text(const char *s)
+{
+    return (int64_t)(intptr_t)s;
 }
 
 static int rows_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid)
@@ -124,9 +161,13 @@ static void rows_destroy(void *p)
 }
 
 int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
-                         int ncols, opine_rows **out)
+                         const char *types, opine_rows **out)
 {
     *out = NULL;
+    size_t ncols = strlen(types);
+    if (ncols == 0 || ncols >= sizeof(((opine_rows *)0)->types) ||
+        strspn(types, "inrt") != ncols)
+        return OPINE_EUSAGE;
     opine_rows *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return OPINE_ENOMEM;
@@ -135,7 +176,8 @@ int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
         free(r);
         return OPINE_ENOMEM;
     }
-    r->ncols = ncols;
+    r->ncols = (int)ncols;
+    memcpy(r->types, types, ncols + 1);
     sqlite3_module *m = &r->module;
     m->iVersion = 1;
     m->xCreate = NULL; /* eponymous only: no CREATE VIRTUAL TABLE */

@@ -5,7 +5,8 @@
  * that walks a C array:
  *
  *     opine_rows *r;
- *     opine__rows_register(db, "opine_batch_terms", "doc, stem, tf", 3, &r);
+ *     opine__rows_register(db, "opine_batch_terms", "doc, stem, tf", "iii",
+ *                          &r);
  *     opine__rows_set(r, flat, nrows);    // nrows * 3 int64s, row-major
  *     exec("INSERT INTO doc_terms SELECT doc, stem, tf"
  *          " FROM opine_batch_terms");
@@ -13,7 +14,13 @@
  * WHY: bound parameters cost a call per value and a multi-row VALUES list
  * is parsed into a statement of its own; a virtual table hands SQLite its
  * values straight from memory, which is how the storage floor in
- * bench/compare (INSERT ... SELECT) writes. Columns are integers only.
+ * bench/compare (INSERT ... SELECT) writes. Every value is one int64 slot;
+ * a column's type letter says how to read it:
+ *     i  an integer
+ *     n  an integer, 0 read as NULL
+ *     r  a double (its bits, memcpy'd into the slot), NaN read as NULL
+ *     t  a pointer to NUL-terminated UTF-8 text (intptr_t), NULL as NULL;
+ *        the text must outlive the statement that reads it
  * The array belongs to the caller and must stay valid while a statement
  * reads the table; the table is visible only to the connection that
  * registered it, and reads are not thread-safe (one statement at a time).
@@ -34,11 +41,16 @@ typedef struct opine_rows opine_rows;
     "INSERT INTO doc_terms(doc, stem, tf)"                                     \
     " SELECT doc, stem, tf FROM " OPINE__BATCH_TERMS
 
-/* Make the table `name` with the integer columns listed in `columns`
- * ("a, b, c", ncols of them) on db. The object lives until the connection
- * closes (SQLite frees it). Returns 0, OPINE_ENOMEM or OPINE_EDB. */
+/* Make the table `name` on db with the columns listed in `columns`
+ * ("a, b, c") of the types in `types` ("iit", one letter a column, see
+ * above). The object lives until the connection closes (SQLite frees it).
+ * Returns 0, OPINE_ENOMEM or OPINE_EDB. */
 int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
-                         int ncols, opine_rows **out);
+                         const char *types, opine_rows **out);
+
+/* Value slots for the non-integer types. */
+int64_t opine__rows_real(double v);
+int64_t opine__rows_text(const char *s);
 
 /* What the table holds from now on: nrows rows of ncols values each,
  * row-major. rows may be NULL when nrows is 0. */
