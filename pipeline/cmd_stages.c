@@ -62,7 +62,7 @@ static const char common_options[] =
     "  --db FILE          the database (instead of the first argument)\n"
     "  -j, --threads N    worker threads (default: number of cores); with\n"
     "                     -j 1 one thread reads, works and writes in turn\n"
-    "  --commit-every N   commit after N MiB of text (default 32): a run\n"
+    "  --commit-every N   commit after N MiB of text (default 64): a run\n"
     "                     killed midway loses at most that much work\n"
     "  -q, --quiet        no progress line and no summary\n"
     "  -h, --help         this help\n";

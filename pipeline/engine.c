@@ -1407,7 +1407,7 @@ static int batch_write(engine *e, batch *bt, int last)
             rc = db_fail(e, "recording a rejected record");
     }
     e->t_write += now() - t3;
-    size_t every = e->o->commit_bytes ? e->o->commit_bytes : 32u << 20;
+    size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
     if (rc == 0 && (last || e->txn_bytes >= every))
         rc = commit(e, &e->counts);
     if (rc && e->in_txn)
@@ -2011,7 +2011,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     inbatch b[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++) {
         b[i].r = r;
-        b[i].max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 6u << 20;
+        b[i].max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 4u << 20;
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];

@@ -47,10 +47,10 @@ typedef struct opine_engine_opts {
                             * database's language. NULL: run does not score */
     const char *params;    /* JSON of the command's parameters, for runs */
     opine_reader_opts reader;
-    size_t batch_bytes;  /* text per batch; 0: 6 MiB */
+    size_t batch_bytes;  /* text per batch; 0: 4 MiB */
     size_t batch_docs;   /* documents per batch; 0: 4096 */
     size_t commit_bytes; /* commit when a transaction holds this much text
-                          * (token streams for stem and score); 0: 32 MiB.
+                          * (token streams for stem and score); 0: 64 MiB.
                           * A killed run loses at most this much work */
     /* Called on the calling thread; may be NULL. */
     void (*on_reject)(void *ctx, const char *message);
