@@ -113,6 +113,7 @@ typedef struct worker {
     struct libdeflate_decompressor *inflater;
     uint32_t *count; /* per stem id: this document's tf, zero between */
     size_t cap_count;
+    opine__strmap_cache *types_cache; /* frequent types, before e->types */
 } worker;
 
 #define MAX_THREADS 64
@@ -368,17 +369,18 @@ static char *doc_lang(engine *e, const opine_doc *d);
 /* Phase A, for documents in the default language: the ids of the types
  * the vocabulary already has (the map is only read while workers run);
  * phase B adds the rest, one thread, in document order. */
-static int lookup_types(engine *e, job *j)
+static int lookup_types(engine *e, worker *w, job *j)
 {
     j->types = calloc(j->toks.n + 1, sizeof(uint32_t));
-    if (j->types == NULL)
+    if (j->types == NULL || (w->types_cache == NULL &&
+                             opine__strmap_cache_new(&w->types_cache) != 0))
         return OPINE_ENOMEM;
     if (j->lang != NULL)
         return 0;
     for (size_t i = 0; i < j->toks.n; i++) {
         const opine_token *t = &j->toks.v[i];
-        j->types[i] = (uint32_t)opine__strmap_get(
-            e->types, j->toks.norm + t->norm, t->norm_len);
+        j->types[i] = (uint32_t)opine__strmap_get_cached(
+            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
     }
     return 0;
 }
@@ -445,7 +447,7 @@ static void work_prepare(engine *e, worker *w, job *j)
         j->ntokens = j->toks.n;
         j->nsentences = (uint32_t)j->toks.nsentences;
         if (j->err == 0)
-            j->err = lookup_types(e, j);
+            j->err = lookup_types(e, w, j);
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
@@ -1866,6 +1868,7 @@ static void engine_release(engine *e)
         opine_segmenter_free(e->workers[i].sentences);
         free(e->workers[i].count);
         libdeflate_free_compressor(e->workers[i].deflater);
+        opine__strmap_cache_free(e->workers[i].types_cache);
         libdeflate_free_decompressor(e->workers[i].inflater);
     }
 }

@@ -79,6 +79,54 @@ int64_t opine__strmap_get(const opine__strmap *m, const char *key, size_t len)
     return find(m, h, key, len)->value;
 }
 
+#define CACHE_BITS 14
+#define CACHE_SLOTS ((size_t)1 << CACHE_BITS)
+#define CACHE_KEY 15
+
+typedef struct cache_slot {
+    uint64_t hash;
+    int64_t value; /* 0: empty */
+    uint8_t len;
+    char key[CACHE_KEY];
+} cache_slot;
+
+struct opine__strmap_cache {
+    cache_slot slots[CACHE_SLOTS];
+};
+
+int opine__strmap_cache_new(opine__strmap_cache **out)
+{
+    *out = calloc(1, sizeof(opine__strmap_cache));
+    return *out ? 0 : OPINE_ENOMEM;
+}
+
+void opine__strmap_cache_free(opine__strmap_cache *c)
+{
+    free(c);
+}
+
+int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
+                                 const char *key, size_t len)
+{
+    uint64_t h = XXH3_64bits(key, len);
+    if (len > CACHE_KEY)
+        return find(m, h, key, len)->value;
+    /* The slot index uses the hash's high bits; the map probes with its
+     * low bits, so the two do not cluster alike. */
+    cache_slot *cs = &c->slots[h >> (64 - CACHE_BITS)];
+    if (cs->value && cs->hash == h && cs->len == len &&
+        memcmp(cs->key, key, len) == 0)
+        return cs->value;
+    int64_t v = find(m, h, key, len)->value;
+    if (v) {
+        cs->hash = h;
+        cs->value = v;
+        cs->len = (uint8_t)len;
+        memcpy(cs->key, key, len);
+    }
+    return v;
+}
+
 static int grow(opine__strmap *m)
 {
     size_t nmask = m->mask * 2 + 1;

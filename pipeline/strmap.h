@@ -32,4 +32,20 @@ int opine__strmap_intern(opine__strmap *m, const char *key, size_t len,
 
 size_t opine__strmap_count(const opine__strmap *m);
 
+/* A small cache in front of a map, one per thread: 16,384 slots of 32
+ * bytes that hold short keys (up to 15 bytes) inline with their values, so
+ * a hit costs one cache line instead of a probe into the map's slots and
+ * a compare against its arena. Word frequencies are Zipfian: on English
+ * news nearly every token is one of a few thousand types. Only hits are
+ * cached, so the cache stays right while the map only gains keys; it must
+ * be cleared (or freed) if a cached key's value is ever replaced. */
+typedef struct opine__strmap_cache opine__strmap_cache;
+
+int opine__strmap_cache_new(opine__strmap_cache **out);
+void opine__strmap_cache_free(opine__strmap_cache *c);
+
+/* opine__strmap_get() through the cache c (which it may update). */
+int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
+                                 const char *key, size_t len);
+
 #endif

@@ -3,7 +3,8 @@
  * Keys are byte strings with an explicit length, so the cases lean on what a
  * C-string map would get wrong: embedded NULs, keys that are prefixes of one
  * another, the empty key. The large case pushes the table through many
- * doublings and the arena through several blocks, then reads every key back.
+ * doublings and the arena through several blocks, then reads every key back;
+ * the last checks the per-thread cache against the map.
  * Cases are numbered, one topic each.
  */
 #include <setjmp.h>
@@ -207,6 +208,55 @@ static void test09_free_null(void **state)
     opine__strmap_free(NULL);
 }
 
+/* The cache in front of the map answers exactly what the map answers:
+ * for 200,000 keys (more than the cache's 16,384 slots, so slots are
+ * shared and overwritten), short and long (over 15 bytes: not cached),
+ * keys that differ only in length or in their last byte, the empty key,
+ * misses (never cached: a key added later is found), read twice so the
+ * second pass reads the cache. */
+static void test10_cache(void **state)
+{
+    opine__strmap *m = *state;
+    opine__strmap_cache *c = NULL;
+    assert_int_equal(opine__strmap_cache_new(&c), 0);
+    char buf[64];
+    for (size_t i = 0; i < NBIG; i++) {
+        size_t len = big_key(buf, i);
+        assert_int_equal(opine__strmap_put(m, buf, len, (int64_t)i + 1), 0);
+    }
+    assert_int_equal(opine__strmap_put(m, "", 0, 7), 0);
+    assert_int_equal(opine__strmap_put(m, "abcdefghijklmno", 15, 8), 0);
+    assert_int_equal(opine__strmap_put(m, "abcdefghijklmnop", 16, 9), 0);
+    assert_int_equal(opine__strmap_put(m, "abcdefghijklmnp", 15, 10), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < NBIG; i++) {
+            size_t len = big_key(buf, i);
+            int64_t v = opine__strmap_get_cached(m, c, buf, len);
+            if (v != (int64_t)i + 1)
+                fail_msg("pass %d, key '%.*s': got %lld, want %zu", pass,
+                         (int)len, buf, (long long)v, i + 1);
+        }
+        assert_int_equal(opine__strmap_get_cached(m, c, "", 0), 7);
+        assert_int_equal(opine__strmap_get_cached(m, c, "abcdefghijklmno", 15),
+                         8);
+        assert_int_equal(opine__strmap_get_cached(m, c, "abcdefghijklmnop", 16),
+                         9);
+        assert_int_equal(opine__strmap_get_cached(m, c, "abcdefghijklmnp", 15),
+                         10);
+        assert_int_equal(opine__strmap_get_cached(m, c, "abcdefghijklmn", 14),
+                         0);
+        assert_int_equal(opine__strmap_get_cached(m, c, "w2_2", 4), 0);
+    }
+    /* A miss is not remembered: once the map has the key, so does the
+     * cache's answer. */
+    assert_int_equal(opine__strmap_get_cached(m, c, "late", 4), 0);
+    assert_int_equal(opine__strmap_put(m, "late", 4, 11), 0);
+    assert_int_equal(opine__strmap_get_cached(m, c, "late", 4), 11);
+    assert_int_equal(opine__strmap_get_cached(m, c, "late", 4), 11);
+    opine__strmap_cache_free(c);
+    opine__strmap_cache_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test07_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test08_keys_copied, setup, teardown),
         cmocka_unit_test(test09_free_null),
+        cmocka_unit_test_setup_teardown(test10_cache, setup, teardown),
     };
     return cmocka_run_group_tests_name("strmap", tests, NULL, NULL);
 }
