@@ -351,9 +351,12 @@ int opine__jsonl_doc(const char *line, size_t len,
         json_decref(obj);
         return OPINE_EEMPTY;
     }
+    /* The text stays in jansson's string (NUL-terminated, valid UTF-8),
+     * kept alive by a reference of its own: no copy of the largest field. */
     doc->text_len = json_string_length(text);
-    doc->text = opine__strndup(json_string_value(text), doc->text_len);
-    rc = doc->text ? map_fields(obj, opts, &fl, doc) : OPINE_ENOMEM;
+    doc->text = (char *)json_string_value(text);
+    doc->text_owner = json_incref(text);
+    rc = map_fields(obj, opts, &fl, doc);
     json_decref(obj);
     if (rc != 0) {
         opine_doc_release(doc);

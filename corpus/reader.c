@@ -35,6 +35,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,13 +111,23 @@ int opine_format_parse(const char *name, opine_format *out)
     return 0;
 }
 
+void opine_doc_release_text(opine_doc *doc)
+{
+    if (doc->text_owner)
+        json_decref(doc->text_owner);
+    else
+        free(doc->text);
+    doc->text = NULL;
+    doc->text_owner = NULL;
+}
+
 void opine_doc_release(opine_doc *doc)
 {
     size_t i;
 
     if (!doc)
         return;
-    free(doc->text);
+    opine_doc_release_text(doc);
     free(doc->ext_id);
     free(doc->title);
     free(doc->author);

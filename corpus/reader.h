@@ -78,7 +78,9 @@ typedef struct opine_kv {
 typedef struct opine_doc {
     char *text;
     size_t text_len;
-    char *ext_id; /* id from the record; for text files, the path */
+    void *text_owner; /* when not NULL, text lives in this parsed JSON
+                       * string (no copy): opine_doc_release_text() */
+    char *ext_id;     /* id from the record; for text files, the path */
     char *title;
     char *author;
     char *outlet;
@@ -97,6 +99,9 @@ typedef struct opine_doc {
 
 /* Free what the document owns and reset it to OPINE_DOC_INIT. NULL is ok. */
 void opine_doc_release(opine_doc *doc);
+
+/* Free only the text (the largest part), keeping the metadata. */
+void opine_doc_release_text(opine_doc *doc);
 
 typedef struct opine_reader opine_reader;
 

@@ -549,8 +549,7 @@ static void work_finish(engine *e, worker *w, job *j)
     j->stoks = NULL;
     free(j->inflated);
     j->inflated = NULL;
-    free(j->doc.text);
-    j->doc.text = NULL;
+    opine_doc_release_text(&j->doc);
     j->text = NULL;
 }
 
