@@ -1,18 +1,25 @@
-/* pipeline/engine.c — batches of documents through ingest, tokenize, stem.
+/* pipeline/engine.c — batches of documents through ingest, tokenize, stem,
+ * score.
  *
  * HOW IT WORKS: one batch goes through four phases.
  *   A (parallel)  per document: hash and compress the text (ingest), inflate
  *                 the stored body and tokenize it (tokenize), or decode the
- *                 stored token stream (stem alone).
- *   B (serial)    BEGIN; insert documents (the content hash tells duplicates
- *                 and documents an earlier run already stored); intern new
- *                 types, stemming each new type once.
- *   C (parallel)  encode token streams; count (stem, tf) per document.
- *   D (serial)    insert doc_tokens, doc_terms, stage_done; add the batch's
- *                 document and collection frequencies to terms and types;
- *                 update the run's counters; COMMIT.
- * The vocabulary (type → id → stem) lives in memory for the whole run and
- * only grows, so memory is bounded by the vocabulary and one batch.
+ *                 stored token stream (stem alone); look up known types.
+ *   B (serial)    intern new types in document order, stemming each new
+ *                 type once; no database.
+ *   C (parallel)  encode token streams; count (stem, tf) per document;
+ *                 score.
+ *   D (serial)    BEGIN when no transaction is open; tell new documents
+ *                 from copies (the content hash) and give them ids; insert
+ *                 documents, new types and stems, doc_tokens, doc_terms,
+ *                 scores, stage_done; every commit_bytes of text, add the
+ *                 transaction's frequencies to terms and types, update the
+ *                 run's counters and COMMIT.
+ * With -j N >= 2, D runs on a writer thread of its own, a queue behind the
+ * main thread, and a reader thread reads the next batch (see the writer
+ * thread below). The vocabulary (type → id → stem) lives in memory for the
+ * whole run and only grows, so memory is bounded by the vocabulary and the
+ * batches in flight.
  */
 #include "pipeline/engine.h"
 
