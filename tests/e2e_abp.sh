@@ -37,4 +37,8 @@ same_stats "$WORK/run.db" "$WORK/staged.db" "ABP slice: staged = run"
 
 run_opine 0 run "$WORK/j1.db" "$WORK/slice.jsonl.gz" -q -j 1
 same_stats "$WORK/run.db" "$WORK/j1.db" "ABP slice: -j 1 = -j 2"
+# Not only the same statistics: the same ids and rows, whatever -j is.
+same_rows "$WORK/run.db" "$WORK/j1.db" "ABP slice: -j 1 = -j 2" doc_terms \
+    terms doc_lengths types stems doc_tokens doc_scores evidence duplicates \
+    documents doc_meta
 done_testing

@@ -104,6 +104,23 @@ same_stats() {
     done
 }
 
+# same_rows A B WHAT TABLE...: the tables hold exactly the same rows, ids
+# and all (EXCEPT both ways, and the same count), in databases A and B.
+same_rows() {
+    local a=$1 b=$2 what=$3 t n
+    shift 3
+    for t in "$@"; do
+        n=$(q "$a" "ATTACH '$b' AS other;
+            SELECT (SELECT count(*) FROM (SELECT * FROM main.$t
+                                          EXCEPT SELECT * FROM other.$t))
+                 + (SELECT count(*) FROM (SELECT * FROM other.$t
+                                          EXCEPT SELECT * FROM main.$t))
+                 + abs((SELECT count(*) FROM main.$t)
+                       - (SELECT count(*) FROM other.$t));")
+        expect_eq "$what: $t row for row" 0 "$n"
+    done
+}
+
 # done_testing: the closing line ctest logs show.
 done_testing() {
     echo "$PASSED passed, 0 failed"
