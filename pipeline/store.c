@@ -255,8 +255,9 @@ static int create_schema(opine_store *st)
     return 0;
 }
 
-/* Bring a version 1 or 2 file to the current version in one transaction:
- * every step only adds tables and views (and fills the new ones). */
+/* Bring a version 1 to 3 file to the current version in one transaction:
+ * every step only adds tables and views (and fills the new ones); version
+ * 4 only changes the format new token streams are written in. */
 static int migrate(opine_store *st, int from)
 {
     char version[16];
@@ -294,8 +295,9 @@ int opine_store_open(opine_store **out, const char *path, int flags,
             : SQLITE_OPEN_READWRITE |
                   ((flags & OPINE_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     /* No per-call mutex: a store is used by one thread at a time (the
-     * engine hands it between its main and writer threads with a join,
-     * never concurrently), and the locking cost 5% of a run. */
+     * engine hands it to its writer thread and takes it back with a thread
+     * start and join, never concurrently), and the locking cost 5% of a
+     * run. */
     oflags |= SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
     if (rc != SQLITE_OK) {
@@ -315,7 +317,8 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         opine_store_close(st);
         return OPINE_EDB;
     }
-    if ((version == 1 || version == 2) && !(flags & OPINE_STORE_READONLY)) {
+    if (version >= 1 && version < OPINE_SCHEMA_VERSION &&
+        !(flags & OPINE_STORE_READONLY)) {
         if (migrate(st, version) != 0) {
             if (errmsg)
                 *errmsg =
@@ -329,8 +332,8 @@ int opine_store_open(opine_store **out, const char *path, int flags,
     }
     /* Read-only, an older file is read as it is: its tables mean what they
      * meant; only the newer tables are missing. */
-    int readable_v1 =
-        (version == 1 || version == 2) && (flags & OPINE_STORE_READONLY);
+    int readable_v1 = version >= 1 && version < OPINE_SCHEMA_VERSION &&
+                      (flags & OPINE_STORE_READONLY);
     if (version != OPINE_SCHEMA_VERSION && !readable_v1 &&
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {
         if (errmsg)

@@ -27,6 +27,10 @@
  *                                    as in doc_terms) and distinct terms
  *   documents.lang                   the language a document names
  *   types(id, type, lang, ...)       a form in a language ('' = default)
+ * Schema v4 writes doc_tokens.stream in format 2 (pipeline/tokstream.h,
+ * uncompressed); format 1 (zlib) streams of older files stay readable, so
+ * the upgrade changes nothing but the version, and an older opine, which
+ * could not read format 2, says "unsupported schema" instead of "corrupt".
  * An older file is upgraded in place when opened for writing.
  *
  * A stage writes whole batches per transaction, so a database is always
@@ -39,7 +43,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define OPINE_SCHEMA_VERSION 3
+#define OPINE_SCHEMA_VERSION 4
 
 /* A store may be used from any thread, but by one thread at a time. */
 typedef struct opine_store opine_store;

@@ -556,6 +556,38 @@ static void test14_upgrade_v1(void **state)
     opine_store_close(st);
 }
 
+/* A version 3 file (token streams in zlib) reads as it is when opened
+ * read-only and is marked version 4 when opened for writing: nothing else
+ * changes, its streams stay readable (tests/test_tokstream.c, format 1). */
+static void test15_upgrade_v3(void **state)
+{
+    (void)state;
+    opine_store *st = open_new("v3.db");
+    assert_int_equal(opine_store_exec(st,
+                                      "INSERT INTO doc_tokens(doc, tokens,"
+                                      " sentences, stream)"
+                                      " VALUES(1, 0, 0, x'789c0300000001')"),
+                     0);
+    assert_int_equal(opine_store_meta_set(st, "schema_version", "3"), 0);
+    opine_store_close(st);
+
+    char *msg = NULL;
+    assert_int_equal(
+        opine_store_open(&st, tpath("v3.db"), OPINE_STORE_READONLY, &msg), 0);
+    expect_text(st, "SELECT value FROM meta WHERE key = 'schema_version'", "3");
+    opine_store_close(st);
+
+    st = open_new("v3.db");
+    char want[8];
+    snprintf(want, sizeof want, "%d", OPINE_SCHEMA_VERSION);
+    assert_string_equal(want, "4");
+    expect_text(st, "SELECT value FROM meta WHERE key = 'schema_version'",
+                want);
+    expect_text(st, "SELECT hex(stream) FROM doc_tokens WHERE doc = 1",
+                "789C0300000001");
+    opine_store_close(st);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -574,6 +606,7 @@ int main(void)
         T(test12_reject),
         T(test13_close_null),
         T(test14_upgrade_v1),
+        T(test15_upgrade_v3),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
