@@ -25,6 +25,9 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,9 +294,22 @@ typedef struct pfor_thread {
     worker *w;
 } pfor_thread;
 
+/* Threads that only feed the pipeline (the reader, the extra workers) run
+ * at a lower priority than the main and writer threads: the writer is the
+ * bottleneck (on ABP it is busy 90% of a run), and with four threads on
+ * two cores it used to be preempted for 1.6 s of it. Measured on ABP:
+ * 6.95 s -> 6.55 s. Lowering one's own priority needs no privilege; on a
+ * shared machine these threads also yield to other work. */
+static void lower_priority(void)
+{
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+}
+
 static void *pfor_main(void *arg)
 {
     pfor_thread *t = arg;
+    if (t->w != &t->p->e->workers[0]) /* workers[0] is the calling thread */
+        lower_priority();
     size_t i;
     while ((i = atomic_fetch_add(&t->p->next, 1)) < t->p->n)
         t->p->fn(t->p->e, t->w, &t->p->e->b.jobs[i]);
@@ -1919,8 +1935,9 @@ typedef struct inbatch {
     reject *rejects;
     size_t nrejects, cap_rejects;
     int64_t records;
-    int done; /* the inputs are exhausted */
-    int err;  /* OPINE_ENOMEM */
+    int done;       /* the inputs are exhausted */
+    int own_thread; /* read on a thread of its own (read ahead) */
+    int err;        /* OPINE_ENOMEM */
     double seconds;
 } inbatch;
 
@@ -1928,6 +1945,8 @@ typedef struct inbatch {
 static void *read_batch(void *arg)
 {
     inbatch *b = arg;
+    if (b->own_thread)
+        lower_priority();
     double t0 = now();
     size_t bytes = 0;
     while (b->ndocs < b->max_docs && bytes < b->max_bytes) {
@@ -2041,8 +2060,11 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         if ((rc = writer_error(e)))
             break;
         pthread_t tid;
-        int ahead = !last && e->o->threads > 1 &&
+        next->own_thread = !last && e->o->threads > 1;
+        int ahead = next->own_thread &&
                     pthread_create(&tid, NULL, read_batch, next) == 0;
+        if (!ahead)
+            next->own_thread = 0;
         rc = take_batch(e, cur);
         if (rc == 0)
             rc = batch_prepare(e);
