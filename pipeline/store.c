@@ -348,13 +348,15 @@ int opine_store_open(opine_store **out, const char *path, int flags,
      * (opine sql, opine status) work while a run writes. NORMAL sync is
      * durable against process death; only a power cut may lose the last
      * transactions, never consistency. */
-    /* 16 KiB pages: most bytes are compressed bodies and token streams of
-     * a few KiB each; measured on ABP, commits take 1.5 s instead of 2.4 s
-     * with the default 4 KiB (32 KiB gains little more and slows the
-     * small random updates of types and terms). Set before WAL: a WAL
-     * database cannot change its page size. */
+    /* 64 KiB pages (SQLite's largest): most bytes are compressed bodies
+     * and token streams of a few KiB each, which then fit in their rows
+     * without overflow pages, and the writer makes a quarter of the
+     * system calls. Measured on ABP against 16 KiB: opine run 6.37 s
+     * instead of 6.70 s, the file 419 MB instead of 439 MB, and the demo
+     * and README queries 21 s instead of 25 s. Set before WAL: a WAL
+     * database cannot change its page size, so older files keep theirs. */
     if (version == 0 && (flags & OPINE_STORE_CREATE))
-        opine_store_exec(st, "PRAGMA page_size = 16384;");
+        opine_store_exec(st, "PRAGMA page_size = 65536;");
     if (!(flags & OPINE_STORE_READONLY))
         opine_store_exec(st, "PRAGMA journal_mode = WAL;"
                              "PRAGMA synchronous = NORMAL;");
