@@ -59,4 +59,31 @@ check_exact "$WORK/killed.db"
 same_stats "$WORK/ref.db" "$WORK/killed.db" "killed and resumed = uninterrupted"
 expect_eq "same surface forms" 0 "$(q "$WORK/ref.db" "ATTACH '$WORK/killed.db' AS k;
     SELECT count(*) FROM (SELECT stem, surface FROM stems EXCEPT SELECT stem, surface FROM k.stems)")"
+# Ctrl-C (SIGINT) mid-run: opine stops after the batches in flight, keeps
+# what they wrote, says so (exit 2, status 'interrupted'), and a rerun
+# finishes with the same result.
+"$OPINE" run "$WORK/int.db" --commit-every 1 "$WORK/corpus.jsonl.gz" -q \
+    2>"$WORK/int.err" &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+    n=$(q "$WORK/int.db" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 1 ] && break
+    sleep 0.02
+done
+kill -INT "$pid" 2>/dev/null || true
+rc=0
+wait "$pid" || rc=$?
+have=$(q "$WORK/int.db" "SELECT count(*) FROM documents")
+echo "# interrupted (exit $rc): $have documents stored"
+if [ "$have" -lt "$total" ]; then
+    expect_eq "Ctrl-C: exit status" 2 "$rc"
+    grep -q "interrupted" "$WORK/int.err" || fail "Ctrl-C: no message: $(cat "$WORK/int.err")"
+    ok "Ctrl-C: says the run was interrupted"
+    expect_eq "Ctrl-C: the run is marked" interrupted \
+        "$(q "$WORK/int.db" "SELECT status FROM runs")"
+    expect_eq "Ctrl-C: integrity" ok "$(q "$WORK/int.db" "PRAGMA integrity_check")"
+    check_exact "$WORK/int.db"
+fi
+run_opine 0 run "$WORK/int.db" "$WORK/corpus.jsonl.gz" -q
+same_stats "$WORK/ref.db" "$WORK/int.db" "interrupted and resumed = uninterrupted"
 done_testing
