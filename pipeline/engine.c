@@ -87,7 +87,7 @@ typedef struct job {
 } job;
 
 /* What the run knows of a type and of a stem, by id. Texts belong to the
- * maps (types, stems); cf and df are the running batch's additions. */
+ * maps (types, stems). */
 typedef struct type_info {
     int64_t stem;            /* 0 = not stemmed yet */
     const char *text;        /* the normalised type */
@@ -107,6 +107,11 @@ typedef struct lang_res {
 } lang_res;
 
 #define MAX_LANGS 32
+
+/* What the open transaction adds to a stem's terms row. */
+typedef struct stem_freq {
+    int64_t df, cf;
+} stem_freq;
 
 typedef struct stem_info {
     const char *text;
@@ -128,10 +133,9 @@ typedef struct worker {
 
 #define MAX_THREADS 64
 
-/* Prepared batches waiting for the writer thread. */
-#ifndef QUEUE
-#define QUEUE 1
-#endif
+/* Prepared batches waiting for the writer thread: one keeps the writer
+ * busy, and more only held memory (measured on ABP). */
+enum { QUEUE = 1 };
 
 /* The documents and rejected records of one batch. */
 typedef struct batch {
@@ -164,7 +168,8 @@ typedef struct engine {
     size_t cap_types, cap_stems;
     /* the writer's: frequencies the open transaction adds, by id, and
      * the ids it touched */
-    int64_t *freq_type_cf, *freq_stem_df, *freq_stem_cf;
+    int64_t *freq_type_cf; /* by type id: cf */
+    stem_freq *freq_stems; /* by stem id: df, cf */
     size_t cap_freq_types, cap_freq_stems;
     int64_t *touched_types, *touched_stems;
     size_t ntouched_types, ntouched_stems, cap_touched_types, cap_touched_stems;
@@ -178,9 +183,9 @@ typedef struct engine {
     double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
-    size_t txn_bytes; /* text the open transaction holds */
-    int64_t last_doc; /* the largest documents.id given out */
-    int *order;       /* scratch: job indices sorted by hash */
+    size_t txn_bytes;     /* text the open transaction holds */
+    int64_t last_doc;     /* the largest documents.id given out */
+    struct hashed *order; /* scratch: jobs sorted by content hash */
     size_t cap_order;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
     int fold;   /* strip diacritics from types (--fold-diacritics) */
@@ -783,11 +788,11 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
     return type_patterns(e, type_id);
 }
 
-/* Give every type without a stem (left by a tokenize-only run) its stem. */
 static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
                        int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to);
 
+/* Give every type without a stem (left by a tokenize-only run) its stem. */
 static int stem_pending_types(engine *e)
 {
     sqlite3_stmt *q;
@@ -898,8 +903,8 @@ static char *doc_lang(engine *e, const opine_doc *d)
     return NULL;
 }
 
-/* Phase B: is the record's text new (it gets the next id; phase D stores
- * it), a copy of a document already stored or of an earlier record of this
+/* Phase D: is the record's text new (it gets the next id and is stored),
+ * a copy of a document already stored or of an earlier record of this
  * batch (recorded in duplicates), or this very record read again by a
  * later run (skipped)? */
 static int classify_document(engine *e, batch *bt, job *j)
@@ -952,31 +957,37 @@ static int classify_document(engine *e, batch *bt, job *j)
     return 0;
 }
 
-/* Mark each job whose text an earlier job of the batch has (twin). */
-static const batch *order_batch;
+/* A job's content hash and index, to sort a batch by text. */
+struct hashed {
+    unsigned char hash[16];
+    int job;
+};
 
-static int cmp_by_hash(const void *a, const void *b)
+static int cmp_hashed(const void *a, const void *b)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    int c = memcmp(order_batch->jobs[x].hash, order_batch->jobs[y].hash, 16);
-    return c ? c : (x > y) - (x < y);
+    const struct hashed *x = a, *y = b;
+    int c = memcmp(x->hash, y->hash, 16);
+    return c ? c : (x->job > y->job) - (x->job < y->job);
 }
 
+/* Mark each job whose text an earlier job of the batch has (its twin). */
 static int find_twins(engine *e, batch *bt)
 {
     if (opine__grow((void **)&e->order, &e->cap_order, bt->njobs + 1,
-                    sizeof(int)))
+                    sizeof(struct hashed)))
         return OPINE_ENOMEM;
     for (size_t i = 0; i < bt->njobs; i++) {
-        e->order[i] = (int)i;
+        memcpy(e->order[i].hash, bt->jobs[i].hash, 16);
+        e->order[i].job = (int)i;
         bt->jobs[i].twin = -1;
     }
-    order_batch = bt; /* only the main thread sorts */
-    qsort(e->order, bt->njobs, sizeof(int), cmp_by_hash);
+    qsort(e->order, bt->njobs, sizeof(struct hashed), cmp_hashed);
     for (size_t i = 1; i < bt->njobs; i++) {
-        job *prev = &bt->jobs[e->order[i - 1]], *j = &bt->jobs[e->order[i]];
-        if (memcmp(prev->hash, j->hash, 16) == 0)
-            j->twin = prev->twin >= 0 ? prev->twin : e->order[i - 1];
+        const struct hashed *prev = &e->order[i - 1];
+        if (memcmp(prev->hash, e->order[i].hash, 16) == 0) {
+            int first = bt->jobs[prev->job].twin;
+            bt->jobs[e->order[i].job].twin = first >= 0 ? first : prev->job;
+        }
     }
     return 0;
 }
@@ -1075,10 +1086,11 @@ static int store_batch_scores(engine *e, const batch *bt)
     return step_rows(e, e->ins_score, e->score_rows, n, "storing scores");
 }
 
-static int store_scores(engine *e, job *j)
+/* A document's evidence rows (its doc_scores go with the batch's). */
+static int store_evidence(engine *e, job *j)
 {
     int rc = 0;
-    const opine_scores *sc = &j->scores; /* doc_scores: store_batch_scores */
+    const opine_scores *sc = &j->scores;
     for (size_t i = 0; rc == 0 && i < sc->nev; i++) {
         const opine_evidence *ev = &sc->ev[i];
         sqlite3_stmt *q = e->ins_evidence;
@@ -1174,9 +1186,9 @@ static int store_results(engine *e, job *j)
         /* fit_adds() made room for every id the batch can hold */
         for (size_t i = 0; i < j->nterms; i++) {
             uint32_t s = j->terms[2 * i], tf = j->terms[2 * i + 1];
-            if (e->freq_stem_df[s]++ == 0)
+            if (e->freq_stems[s].df++ == 0)
                 e->touched_stems[e->ntouched_stems++] = s;
-            e->freq_stem_cf[s] += tf;
+            e->freq_stems[s].cf += tf;
         }
         for (size_t i = 0; i < j->ntokens; i++) {
             uint32_t t = j->types[i];
@@ -1185,7 +1197,7 @@ static int store_results(engine *e, job *j)
         }
     }
     if (e->flags & DO_SCORE)
-        rc = store_scores(e, j);
+        rc = store_evidence(e, j);
     return rc;
 }
 
@@ -1194,28 +1206,23 @@ static int store_results(engine *e, job *j)
 static int fit_adds(engine *e, const batch *bt)
 {
     size_t nt = (size_t)bt->types_to + 1, ns = (size_t)bt->stems_to + 1;
-    size_t ct = e->cap_freq_types, cs = e->cap_freq_stems;
-    if (opine__grow((void **)&e->freq_type_cf, &ct, nt, sizeof(int64_t)) ||
-        opine__grow((void **)&e->touched_types, &e->cap_touched_types, nt,
-                    sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    e->cap_freq_types = ct;
-    size_t c2 = cs;
-    if (opine__grow((void **)&e->freq_stem_df, &cs, ns, sizeof(int64_t)) ||
-        opine__grow((void **)&e->freq_stem_cf, &c2, ns, sizeof(int64_t)) ||
-        opine__grow((void **)&e->touched_stems, &e->cap_touched_stems, ns,
-                    sizeof(int64_t)))
-        return OPINE_ENOMEM;
-    e->cap_freq_stems = cs < c2 ? cs : c2;
-    return 0;
+    return opine__grow((void **)&e->freq_type_cf, &e->cap_freq_types, nt,
+                       sizeof(int64_t)) ||
+                   opine__grow((void **)&e->touched_types,
+                               &e->cap_touched_types, nt, sizeof(int64_t)) ||
+                   opine__grow((void **)&e->freq_stems, &e->cap_freq_stems, ns,
+                               sizeof(stem_freq)) ||
+                   opine__grow((void **)&e->touched_stems,
+                               &e->cap_touched_stems, ns, sizeof(int64_t))
+               ? OPINE_ENOMEM
+               : 0;
 }
 
 /* Forget what the transaction added (committed, or rolled back). */
 static void clear_adds(engine *e)
 {
     for (size_t i = 0; i < e->ntouched_stems; i++)
-        e->freq_stem_df[e->touched_stems[i]] =
-            e->freq_stem_cf[e->touched_stems[i]] = 0;
+        e->freq_stems[e->touched_stems[i]] = (stem_freq){0, 0};
     for (size_t i = 0; i < e->ntouched_types; i++)
         e->freq_type_cf[e->touched_types[i]] = 0;
     e->ntouched_stems = e->ntouched_types = 0;
@@ -1238,8 +1245,8 @@ static int flush_counts(engine *e)
         for (size_t i = 0; i < ns; i++) {
             int64_t s = e->touched_stems[i];
             e->rowbuf[3 * i] = s;
-            e->rowbuf[3 * i + 1] = e->freq_stem_df[s];
-            e->rowbuf[3 * i + 2] = e->freq_stem_cf[s];
+            e->rowbuf[3 * i + 1] = e->freq_stems[s].df;
+            e->rowbuf[3 * i + 2] = e->freq_stems[s].cf;
         }
         rc = step_rows(e, e->add_terms, e->stem_rows, ns, "updating terms");
     }
@@ -1275,8 +1282,7 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Give up the open transaction (after an error): everything since the
- * last commit is undone, the frequencies it added included. */
+/* The largest document id stored: new documents get the ids after it. */
 static int read_last_doc(engine *e)
 {
     sqlite3_stmt *q;
@@ -1289,6 +1295,8 @@ static int read_last_doc(engine *e)
     return 0;
 }
 
+/* Give up the open transaction (after an error): everything since the
+ * last commit is undone, the frequencies it added included. */
 static void rollback(engine *e)
 {
     sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1402,11 +1410,11 @@ static int batch_write(engine *e, batch *bt, int last)
         const job *j = &bt->jobs[i];
         e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
     }
-    if (e->flags & DO_INGEST)
+    if (e->flags & DO_INGEST) {
         rc = find_twins(e, bt);
-    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
-        if (e->flags & DO_INGEST)
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
             rc = classify_document(e, bt, &bt->jobs[i]);
+    }
     if (rc == 0 && (e->flags & DO_STEM))
         rc = fit_adds(e, bt);
     if (rc == 0)
@@ -1455,8 +1463,8 @@ static int process_batch(engine *e)
  *
  * HOW IT WORKS: with N >= 2 one thread does phase D of every batch, in
  * order, while the main thread prepares the next ones (phases A to C need
- * no database). Prepared batches wait in a queue of two, so the writer
- * never waits for phase B or C and memory holds at most four batches
+ * no database). A prepared batch waits in a queue of one, so the writer
+ * seldom waits for phase B or C and memory holds at most four batches
  * (reading, preparing, queued, writing). The writer owns the connection
  * from writer_begin() to writer_end(). */
 
@@ -1505,7 +1513,7 @@ static int writer_begin(engine *e)
     return 0;
 }
 
-/* Hand the prepared batch to the writer (waiting while two are queued),
+/* Hand the prepared batch to the writer (waiting while the queue is full),
  * or write it here with -j 1. Returns the writer's first error, if any. */
 static int writer_put(engine *e, int last)
 {
@@ -1874,8 +1882,7 @@ static void engine_release(engine *e)
     free(e->touched_types);
     free(e->touched_stems);
     free(e->freq_type_cf);
-    free(e->freq_stem_df);
-    free(e->freq_stem_cf);
+    free(e->freq_stems);
     free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
