@@ -1,7 +1,7 @@
 /* corpus/jsonl.c — maps one JSON-lines record onto an opine_doc.
  *
  * FORMAT
- *   One JSON object per line (parsed by jansson). Document fields come from
+ *   One JSON object per line (parsed by json-c, strict mode). Document fields come from
  *   the first candidate field present with a non-null value:
  *     text       --text-field F, else "text", "body", "content"
  *     ext_id     --id-field F,   else "id"
@@ -27,7 +27,9 @@
 #include "corpus/internal.h"
 #include "pipeline/error.h"
 
-#include <jansson.h>
+#include <json-c/json.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +79,12 @@ static int in_list(const char *const *list, const char *name)
 }
 
 /* First candidate present with a non-null value; its name in *name. */
-static json_t *pick(json_t *obj, const char *const *list, const char **name)
+static json_object *pick(json_object *obj, const char *const *list,
+                         const char **name)
 {
     for (; *list; list++) {
-        json_t *v = json_object_get(obj, *list);
-        if (v && !json_is_null(v)) {
+        json_object *v;
+        if (json_object_object_get_ex(obj, *list, &v) && v) {
             if (name)
                 *name = *list;
             return v;
@@ -90,8 +93,28 @@ static json_t *pick(json_t *obj, const char *const *list, const char **name)
     return NULL;
 }
 
+/* Why a record is refused while its fields are mapped (rules of strict
+ * JSON that json-c does not enforce itself, or memory). */
+struct map_error {
+    int rc;
+    char detail[160];
+};
+
+static void map_fail(struct map_error *me, int rc, const char *what,
+                     const char *field)
+{
+    if (me->rc != 0)
+        return;
+    me->rc = rc;
+    if (rc == OPINE_ENOMEM)
+        snprintf(me->detail, sizeof(me->detail), "out of memory");
+    else
+        snprintf(me->detail, sizeof(me->detail), "malformed JSON: %s in '%s'",
+                 what, field);
+}
+
 /* A real as the shortest decimal text that reads back as the same double,
- * so 0.1 stays "0.1" rather than jansson's 17-digit form. */
+ * so 0.1 stays "0.1" rather than a 17-digit form. */
 static void real_text(double d, char *buf, size_t size)
 {
     int prec;
@@ -104,39 +127,53 @@ static void real_text(double d, char *buf, size_t size)
 }
 
 /* String, number or boolean as text; NULL for anything else or an empty
- * string. Sets *rc to OPINE_ENOMEM when allocation fails. */
-static char *scalar_text(json_t *v, int *rc)
+ * string. Refuses (in *me) what strict JSON readers refuse and json-c lets
+ * through: a string holding U+0000, an integer beyond 64 bits, a number
+ * beyond a double's range. */
+static char *scalar_text(json_object *v, const char *field,
+                         struct map_error *me)
 {
     char buf[64];
     const char *s = NULL;
     size_t n = 0;
     char *out;
+    double d;
 
     if (!v)
         return NULL;
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        s = json_string_value(v);
-        n = json_string_length(v);
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        s = json_object_get_string(v);
+        n = (size_t)json_object_get_string_len(v);
+        if (memchr(s, 0, n)) {
+            map_fail(me, OPINE_EFORMAT, "\\u0000 in a string", field);
+            return NULL;
+        }
         break;
-    case JSON_INTEGER:
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
+    case json_type_int:
+        /* json-c keeps what does not fit in int64 as uint64, saturated */
+        if (json_object_get_int64(v) == INT64_MAX &&
+            json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
+            map_fail(me, OPINE_EFORMAT, "integer beyond 64 bits", field);
+            return NULL;
+        }
+        snprintf(buf, sizeof(buf), "%" PRId64, json_object_get_int64(v));
         s = buf;
         n = strlen(buf);
         break;
-    case JSON_REAL:
-        real_text(json_real_value(v), buf, sizeof(buf));
+    case json_type_double:
+        d = json_object_get_double(v);
+        if (d != d || d - d != 0) { /* NaN, Infinity or 1e400 */
+            map_fail(me, OPINE_EFORMAT, "number out of range", field);
+            return NULL;
+        }
+        real_text(d, buf, sizeof(buf));
         s = buf;
         n = strlen(buf);
         break;
-    case JSON_TRUE:
-        s = "true";
-        n = 4;
-        break;
-    case JSON_FALSE:
-        s = "false";
-        n = 5;
+    case json_type_boolean:
+        s = json_object_get_boolean(v) ? "true" : "false";
+        n = strlen(s);
         break;
     default:
         return NULL;
@@ -145,7 +182,7 @@ static char *scalar_text(json_t *v, int *rc)
         return NULL;
     out = opine__strndup(s, n);
     if (!out)
-        *rc = OPINE_ENOMEM;
+        map_fail(me, OPINE_ENOMEM, NULL, field);
     return out;
 }
 
@@ -165,25 +202,38 @@ static int append(char **buf, size_t *len, const char *s, size_t n)
 
 /* Authors: a string, or an array of strings or {"name": ...} objects
  * joined with "; ". */
-static char *author_text(json_t *v, int *rc)
+static char *author_text(json_object *v, const char *field,
+                         struct map_error *me)
 {
     char *out = NULL;
-    size_t len = 0, i;
-    json_t *el;
+    size_t len = 0, i, n;
 
-    if (!json_is_array(v))
-        return scalar_text(v, rc);
-    json_array_foreach(v, i, el)
-    {
-        if (json_is_object(el))
-            el = json_object_get(el, "name");
-        if (!json_is_string(el) || json_string_length(el) == 0)
+    if (!json_object_is_type(v, json_type_array))
+        return scalar_text(v, field, me);
+    n = json_object_array_length(v);
+    for (i = 0; i < n; i++) {
+        json_object *el = json_object_array_get_idx(v, i);
+        const char *s;
+        size_t sn;
+
+        if (json_object_is_type(el, json_type_object) &&
+            !json_object_object_get_ex(el, "name", &el))
             continue;
-        if ((len > 0 && append(&out, &len, "; ", 2) != 0) ||
-            append(&out, &len, json_string_value(el), json_string_length(el)) !=
-                0) {
+        if (!json_object_is_type(el, json_type_string))
+            continue;
+        s = json_object_get_string(el);
+        sn = (size_t)json_object_get_string_len(el);
+        if (sn == 0)
+            continue;
+        if (memchr(s, 0, sn)) {
+            map_fail(me, OPINE_EFORMAT, "\\u0000 in a string", field);
             free(out);
-            *rc = OPINE_ENOMEM;
+            return NULL;
+        }
+        if ((len > 0 && append(&out, &len, "; ", 2) != 0) ||
+            append(&out, &len, s, sn) != 0) {
+            free(out);
+            map_fail(me, OPINE_ENOMEM, NULL, field);
             return NULL;
         }
     }
@@ -235,32 +285,41 @@ static int only_space(const char *s, size_t n)
 }
 
 /* Fill doc's metadata from obj; text is already set. */
-static int map_fields(json_t *obj, const opine_reader_opts *opts,
-                      const struct field_lists *fl, opine_doc *doc)
+static int map_fields(json_object *obj, const opine_reader_opts *opts,
+                      const struct field_lists *fl, opine_doc *doc,
+                      struct map_error *me)
 {
-    const char *date_name = NULL, *key;
+    const char *date_name = NULL, *name = NULL;
     char *date_raw = NULL;
     size_t cap = 0, i;
-    json_t *v;
-    int rc = 0;
+    json_object *v;
 
-    doc->ext_id = scalar_text(pick(obj, fl->id_list, NULL), &rc);
-    doc->title = scalar_text(pick(obj, title_fields, NULL), &rc);
-    doc->outlet = scalar_text(pick(obj, outlet_fields, NULL), &rc);
-    doc->url = scalar_text(pick(obj, url_fields, NULL), &rc);
-    v = pick(obj, author_fields, NULL);
+#define FIELD(list, out)                                                       \
+    do {                                                                       \
+        v = pick(obj, (list), &name);                                          \
+        if (v)                                                                 \
+            (out) = scalar_text(v, name, me);                                  \
+    } while (0)
+    FIELD(fl->id_list, doc->ext_id);
+    FIELD(title_fields, doc->title);
+    FIELD(outlet_fields, doc->outlet);
+    FIELD(url_fields, doc->url);
+#undef FIELD
+    v = pick(obj, author_fields, &name);
     if (v)
-        doc->author = author_text(v, &rc);
+        doc->author = author_text(v, name, me);
     v = pick(obj, date_fields, &date_name);
-    date_raw = scalar_text(v, &rc);
-    if (rc != 0)
+    if (v)
+        date_raw = scalar_text(v, date_name, me);
+    if (me->rc != 0)
         goto out;
     if (date_raw) {
         char iso[11];
-        if (json_is_string(v) && opine_date_normalize(date_raw, iso) == 0) {
+        if (json_object_is_type(v, json_type_string) &&
+            opine_date_normalize(date_raw, iso) == 0) {
             doc->published = strdup(iso);
             if (!doc->published) {
-                rc = OPINE_ENOMEM;
+                map_fail(me, OPINE_ENOMEM, NULL, date_name);
                 goto out;
             }
             if (strcmp(iso, date_raw) == 0) {
@@ -270,46 +329,94 @@ static int map_fields(json_t *obj, const opine_reader_opts *opts,
         }
     }
 
-    json_object_foreach(obj, key, v)
+    json_object_object_foreach(obj, key, val)
     {
         int mapped = 0;
+        json_type t = json_object_get_type(val);
 
         if (date_raw && date_name && strcmp(key, date_name) == 0) {
-            rc = meta_add(doc, &cap, "date_raw", date_raw);
+            if (meta_add(doc, &cap, "date_raw", date_raw) != 0)
+                map_fail(me, OPINE_ENOMEM, NULL, key);
             date_raw = NULL;
-            if (rc != 0)
+            if (me->rc != 0)
                 goto out;
         }
         for (i = 0; opts && i < opts->nmeta; i++) {
-            char *val;
+            char *s;
             if (!opts->meta[i].field || strcmp(opts->meta[i].field, key))
                 continue;
             mapped = 1;
-            val = scalar_text(v, &rc);
-            if (val)
-                rc = meta_add(doc, &cap, opts->meta[i].key, val);
-            if (rc != 0)
+            s = scalar_text(val, key, me);
+            if (s && meta_add(doc, &cap, opts->meta[i].key, s) != 0)
+                map_fail(me, OPINE_ENOMEM, NULL, key);
+            if (me->rc != 0)
                 goto out;
         }
         if (mapped || is_own_field(fl, key))
             continue;
-        if (json_is_string(v) || json_is_number(v) || json_is_boolean(v)) {
+        if (t == json_type_string || t == json_type_int ||
+            t == json_type_double || t == json_type_boolean) {
             /* An empty string is still worth keeping as meta: it says the
              * field was there. */
-            char *val = json_is_string(v) && json_string_length(v) == 0
-                            ? strdup("")
-                            : scalar_text(v, &rc);
-            if (!val)
-                rc = OPINE_ENOMEM;
-            if (rc == 0)
-                rc = meta_add(doc, &cap, key, val);
-            if (rc != 0)
+            char *s = t == json_type_string &&
+                              json_object_get_string_len(val) == 0
+                          ? strdup("")
+                          : scalar_text(val, key, me);
+            if (me->rc != 0)
                 goto out;
+            if (!s || meta_add(doc, &cap, key, s) != 0) {
+                map_fail(me, OPINE_ENOMEM, NULL, key);
+                goto out;
+            }
         }
     }
 out:
     free(date_raw);
-    return rc;
+    return me->rc;
+}
+
+/* One JSON value from the line, or NULL with the reason in detail. json-c's
+ * strict mode refuses trailing garbage; a raw NUL byte it would take as a
+ * character is refused here. */
+static json_object *parse_line(const char *line, size_t len, char *detail,
+                               size_t detail_size, int *rc)
+{
+    json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+    enum json_tokener_error err;
+    const char *nul;
+    json_object *obj;
+
+    *rc = OPINE_EFORMAT;
+    if (!tok) {
+        *rc = OPINE_ENOMEM;
+        snprintf(detail, detail_size, "out of memory");
+        return NULL;
+    }
+    if (len > INT32_MAX) { /* json-c lengths are ints */
+        snprintf(detail, detail_size, "line too long for the JSON parser");
+        json_tokener_free(tok);
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, line, (int)len);
+    err = json_tokener_get_error(tok);
+    nul = memchr(line, 0, len);
+    if (obj && nul) {
+        json_object_put(obj);
+        obj = NULL;
+        snprintf(detail, detail_size, "malformed JSON: NUL byte at byte %zu",
+                 (size_t)(nul - line) + 1);
+    } else if (!obj && err == json_tokener_success)
+        snprintf(detail, detail_size, "not a JSON object"); /* null */
+    else if (!obj && err == json_tokener_continue)
+        snprintf(detail, detail_size,
+                 "malformed JSON: the line ends inside a value");
+    else if (!obj)
+        snprintf(detail, detail_size, "malformed JSON: %s at byte %zu",
+                 json_tokener_error_desc(err),
+                 json_tokener_get_parse_end(tok) + 1);
+    json_tokener_free(tok);
+    return obj;
 }
 
 int opine__jsonl_doc(const char *line, size_t len,
@@ -317,51 +424,59 @@ int opine__jsonl_doc(const char *line, size_t len,
                      char *detail, size_t detail_size)
 {
     struct field_lists fl;
-    json_error_t jerr;
+    struct map_error me = {0};
     const char *text_name = NULL;
-    json_t *obj, *text;
+    json_object *obj, *text;
+    const char *t;
+    size_t tlen;
     int rc;
 
     lists_init(&fl, opts);
-    obj = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
-    if (!obj) {
-        snprintf(detail, detail_size, "malformed JSON: %s", jerr.text);
-        return OPINE_EFORMAT;
-    }
-    if (!json_is_object(obj)) {
+    obj = parse_line(line, len, detail, detail_size, &rc);
+    if (!obj)
+        return rc;
+    if (!json_object_is_type(obj, json_type_object)) {
         snprintf(detail, detail_size, "not a JSON object");
-        json_decref(obj);
+        json_object_put(obj);
         return OPINE_EFORMAT;
     }
     text = pick(obj, fl.text_list, &text_name);
     if (!text) {
         snprintf(detail, detail_size, "no text field '%s' (use --text-field)",
                  fl.text_list[0]);
-        json_decref(obj);
+        json_object_put(obj);
         return OPINE_EFORMAT;
     }
-    if (!json_is_string(text)) {
+    if (!json_object_is_type(text, json_type_string)) {
         snprintf(detail, detail_size, "text field '%s' is not a string",
                  text_name);
-        json_decref(obj);
+        json_object_put(obj);
         return OPINE_EFORMAT;
     }
-    if (only_space(json_string_value(text), json_string_length(text))) {
+    t = json_object_get_string(text);
+    tlen = (size_t)json_object_get_string_len(text);
+    if (memchr(t, 0, tlen)) {
+        snprintf(detail, detail_size, "malformed JSON: \\u0000 in '%s'",
+                 text_name);
+        json_object_put(obj);
+        return OPINE_EFORMAT;
+    }
+    if (only_space(t, tlen)) {
         snprintf(detail, detail_size, "empty text in field '%s'", text_name);
-        json_decref(obj);
+        json_object_put(obj);
         return OPINE_EEMPTY;
     }
-    /* The text stays in jansson's string (NUL-terminated, valid UTF-8),
-     * kept alive by a reference of its own: no copy of the largest field. */
-    doc->text_len = json_string_length(text);
-    doc->text = (char *)json_string_value(text);
-    doc->text_owner = json_incref(text);
-    rc = map_fields(obj, opts, &fl, doc);
-    json_decref(obj);
-    if (rc != 0) {
+    /* The text stays in json-c's string (NUL-terminated), kept alive by a
+     * reference of its own: no copy of the largest field. */
+    doc->text = (char *)t;
+    doc->text_len = tlen;
+    doc->text_owner = json_object_get(text);
+    map_fields(obj, opts, &fl, doc, &me);
+    json_object_put(obj);
+    if (me.rc != 0) {
         opine_doc_release(doc);
-        snprintf(detail, detail_size, "out of memory");
-        return rc;
+        snprintf(detail, detail_size, "%s", me.detail);
+        return me.rc;
     }
     return 1;
 }

@@ -35,7 +35,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +114,7 @@ int opine_format_parse(const char *name, opine_format *out)
 void opine_doc_release_text(opine_doc *doc)
 {
     if (doc->text_owner)
-        json_decref(doc->text_owner);
+        json_object_put(doc->text_owner);
     else
         free(doc->text);
     doc->text = NULL;

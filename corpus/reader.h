@@ -8,7 +8,7 @@
  *   - gzip (1f 8b): inflated with zlib as a stream, multi-member; the inner
  *     bytes are then detected again (gzip of JSON lines, of plain text).
  *   - JSON lines: first non-blank byte is '{'. One object per line, parsed
- *     with jansson. Blank lines are skipped.
+ *     with json-c. Blank lines are skipped.
  *   - plain text: anything else that is valid UTF-8 without NUL bytes; one
  *     file is one document.
  *   - directories are walked recursively in byte-wise sorted name order (so

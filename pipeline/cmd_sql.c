@@ -2,7 +2,8 @@
  * table; and opine status, which is a few fixed queries. */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
+#include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +141,7 @@ static void print_table(table *t, size_t ncells)
 static int print_rows(sqlite3_stmt *q, int f)
 {
     int cols = sqlite3_column_count(q);
-    json_t *arr = f == FMT_JSON ? json_array() : NULL;
+    json_object *arr = f == FMT_JSON ? json_object_new_array() : NULL;
     table t = {.cols = (size_t)cols};
     size_t ncells = 0;
     for (int i = 0; i < cols; i++) {
@@ -160,10 +161,11 @@ static int print_rows(sqlite3_stmt *q, int f)
         putchar('\n');
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *obj = arr ? json_object() : NULL;
+        json_object *obj = arr ? json_object_new_object() : NULL;
         for (int i = 0; i < cols; i++) {
-            const char *v = (const char *)sqlite3_column_text(q, i);
+            /* the type before sqlite3_column_text converts the value */
             int type = sqlite3_column_type(q, i);
+            const char *v = (const char *)sqlite3_column_text(q, i);
             if (f == FMT_TSV) {
                 fputs(i ? "\t" : "", stdout);
                 print_tsv_field(v);
@@ -176,27 +178,33 @@ static int print_rows(sqlite3_stmt *q, int f)
                 t.cells[ncells++] = v ? strdup(v) : NULL;
                 t.rows = ncells / t.cols + 1;
             } else {
-                json_t *jv = type == SQLITE_INTEGER
-                                 ? json_integer(sqlite3_column_int64(q, i))
-                             : type == SQLITE_FLOAT
-                                 ? json_real(sqlite3_column_double(q, i))
-                             : type == SQLITE_NULL ? json_null()
-                             : type == SQLITE_BLOB
-                                 ? json_integer(sqlite3_column_bytes(q, i))
-                                 : json_string(v);
-                json_object_set_new(obj, sqlite3_column_name(q, i),
-                                    jv ? jv : json_null());
+                /* NULL is JSON's null; a blob is given as its size; a
+                 * real keeps SQLite's shortest text (no NaN: SQLite has
+                 * none, and an infinity becomes null). */
+                double d = type == SQLITE_FLOAT ? sqlite3_column_double(q, i)
+                                                : 0;
+                json_object *jv =
+                    type == SQLITE_INTEGER
+                        ? json_object_new_int64(sqlite3_column_int64(q, i))
+                    : type == SQLITE_FLOAT
+                        ? (isfinite(d) ? json_object_new_double_s(d, v) : NULL)
+                    : type == SQLITE_NULL ? NULL
+                    : type == SQLITE_BLOB
+                        ? json_object_new_int64(sqlite3_column_bytes(q, i))
+                        : json_object_new_string(v);
+                json_object_object_add(obj, sqlite3_column_name(q, i), jv);
             }
         }
         if (f == FMT_TSV || f == FMT_CSV)
             putchar('\n');
         if (obj)
-            json_array_append_new(arr, obj);
+            json_object_array_add(arr, obj);
     }
     if (arr) {
-        json_dumpf(arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(arr);
+        puts(json_object_to_json_string_ext(
+            arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                     JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(arr);
     }
     if (f == FMT_TABLE && cols) {
         print_table(&t, ncells);

@@ -1,7 +1,7 @@
 /* pipeline/cmd_stages.c — opine run, ingest, tokenize and stem. */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,43 +316,44 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
 /* The parameters results depend on, as JSON for runs.params. */
 static char *params_json(const stage_args *a)
 {
-    json_t *o = json_object();
+    json_object *o = json_object_new_object();
     if (a->ninputs) {
-        json_t *in = json_array();
+        json_object *in = json_object_new_array();
         for (int i = 0; i < a->ninputs; i++)
-            json_array_append_new(in, json_string(a->inputs[i]));
-        json_object_set_new(o, "inputs", in);
+            json_object_array_add(in, json_object_new_string(a->inputs[i]));
+        json_object_object_add(o, "inputs", in);
         static const char *formats[] = {"auto", "text", "jsonl"};
-        json_object_set_new(o, "format",
-                            json_string(formats[a->reader.format]));
+        json_object_object_add(o, "format",
+                            json_object_new_string(formats[a->reader.format]));
         if (a->reader.text_field)
-            json_object_set_new(o, "text_field",
-                                json_string(a->reader.text_field));
+            json_object_object_add(o, "text_field",
+                                json_object_new_string(a->reader.text_field));
         if (a->reader.id_field)
-            json_object_set_new(o, "id_field", json_string(a->reader.id_field));
+            json_object_object_add(o, "id_field", json_object_new_string(a->reader.id_field));
         for (size_t i = 0; i < a->nmeta; i++) {
-            json_t *m = json_object_get(o, "meta");
-            if (m == NULL) {
-                m = json_object();
-                json_object_set_new(o, "meta", m);
+            json_object *m;
+            if (!json_object_object_get_ex(o, "meta", &m)) {
+                m = json_object_new_object();
+                json_object_object_add(o, "meta", m);
             }
-            json_object_set_new(m, a->meta[i].key,
-                                json_string(a->meta[i].field));
+            json_object_object_add(m, a->meta[i].key,
+                                json_object_new_string(a->meta[i].field));
         }
     }
     if (a->lang)
-        json_object_set_new(o, "lang", json_string(a->lang));
+        json_object_object_add(o, "lang", json_object_new_string(a->lang));
     if (a->model)
-        json_object_set_new(o, "model", json_string(a->model));
+        json_object_object_add(o, "model", json_object_new_string(a->model));
     if (a->tokenizer)
-        json_object_set_new(o, "tokenizer", json_string(a->tokenizer));
+        json_object_object_add(o, "tokenizer", json_object_new_string(a->tokenizer));
     if (a->stopwords)
-        json_object_set_new(o, "stopwords", json_string(a->stopwords));
+        json_object_object_add(o, "stopwords", json_object_new_string(a->stopwords));
     if (a->fold)
-        json_object_set_new(o, "fold_diacritics", json_true());
-    json_object_set_new(o, "threads", json_integer(a->threads));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+        json_object_object_add(o, "fold_diacritics", json_object_new_boolean(1));
+    json_object_object_add(o, "threads", json_object_new_int64(a->threads));
+    char *s = strdup(json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
     return s;
 }
 

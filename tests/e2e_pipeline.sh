@@ -137,6 +137,9 @@ expect_eq "sql --csv" "ext_id,title
 b1,Korea First?" "$(cat "$WORK/out")"
 run_opine 0 sql "$WORK/both.db" --json "SELECT count(*) AS n FROM documents"
 expect_eq "sql --json" '[{"n":8}]' "$(tr -d ' \n' <"$WORK/out")"
+run_opine 0 sql "$WORK/both.db" --json "SELECT x'0001' AS b, 0.5 AS r, NULL AS n, 'a/b \"q\"' AS s"
+expect_eq "sql --json: a blob as its size, null, reals, strings as they are" \
+    '[{"b":2,"r":0.5,"n":null,"s":"a/b\"q\""}]' "$(tr -d ' \n' <"$WORK/out")"
 run_opine 2 sql "$WORK/both.db" "DELETE FROM documents"
 expect_eq "sql is read-only unless --write" 8 "$(q "$WORK/both.db" "SELECT count(*) FROM documents")"
 for c in run ingest tokenize stem status sql; do

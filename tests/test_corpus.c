@@ -959,6 +959,80 @@ static void test22_nul_in_line(void **state)
     opine_reader_free(r);
 }
 
+/* 23: what strict JSON refuses is refused, though json-c alone would take
+ * it: trailing garbage, a line that ends inside a value, \u0000 in the
+ * text or in a field, an integer beyond 64 bits, a number too large for a
+ * double. Each is one rejected line with its number; the lines around it
+ * are kept, and numbers, booleans and escapes that are fine read as they
+ * did. */
+static void test23_strict_json(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t23.jsonl",
+                        "{\"text\":\"a\"}\n"
+                        "{\"text\":\"b\"} x\n"
+                        "{\"text\":\"c\", \"n\": 1\n"
+                        "{\"text\":\"d\\u0000e\"}\n"
+                        "{\"text\":\"f\", \"title\": \"g\\u0000\"}\n"
+                        "{\"text\":\"h\", \"n\": 18446744073709551616}\n"
+                        "{\"text\":\"i\", \"n\": 1e400}\n"
+                        "{\"text\":\"j \\u00e9\\ud83d\\ude00\", \"id\": "
+                        "-9223372036854775807, \"r\": 0.1, \"b\": false, "
+                        "\"u\": \"http://x/y\"}\n"),
+              NULL);
+    expect_doc(r, &doc, "a");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT, "t23.jsonl: line 2: malformed JSON: ");
+    expect_err(r, OPINE_EFORMAT,
+               "line 3: malformed JSON: the line ends inside a value");
+    expect_err(r, OPINE_EFORMAT, "line 4: malformed JSON: \\u0000 in 'text'");
+    expect_err(r, OPINE_EFORMAT,
+               "line 5: malformed JSON: \\u0000 in a string in 'title'");
+    expect_err(r, OPINE_EFORMAT,
+               "line 6: malformed JSON: integer beyond 64 bits in 'n'");
+    expect_err(r, OPINE_EFORMAT,
+               "line 7: malformed JSON: number out of range in 'n'");
+    expect_doc(r, &doc, "j \xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(doc.position, 8);
+    assert_string_equal(doc.ext_id, "-9223372036854775807");
+    assert_string_equal(meta_get(&doc, "r"), "0.1");
+    assert_string_equal(meta_get(&doc, "b"), "false");
+    assert_string_equal(meta_get(&doc, "u"), "http://x/y");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* json-c stops at a NUL byte as at the end of its input: a NUL after
+     * the object must not hide what follows it. Past the first 8 KiB, so
+     * that the file is not taken for a binary one. */
+    {
+        static const char data[] = "{\"text\":\"l\"}\0, \"x\"\n"
+                                   "{\"text\":\"m\"}\n";
+        size_t n = 9000, len = 0;
+        char *big = malloc(n + sizeof(data));
+        assert_non_null(big);
+        while (len + 16 < n)
+            len += (size_t)sprintf(big + len, "{\"text\":\"z\"}\n");
+        memcpy(big + len, data, sizeof(data) - 1);
+        len += sizeof(data) - 1;
+        r = open1(write_file("t23b.jsonl", big, len), NULL);
+        free(big);
+    }
+    while (opine_reader_next(r, &doc) == 1) {
+        assert_string_equal(doc.text, "z");
+        opine_doc_release(&doc);
+    }
+    assert_non_null(
+        strstr(opine_reader_error(r), "malformed JSON: NUL byte at byte 13"));
+    expect_doc(r, &doc, "m");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -984,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test20_formats),
         cmocka_unit_test(test21_huge_line_memory),
         cmocka_unit_test(test22_nul_in_line),
+        cmocka_unit_test(test23_strict_json),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
