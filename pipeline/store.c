@@ -15,6 +15,7 @@ struct opine_store {
     sqlite3 *db;
     char *path;
     char *migrate_error; /* sqlite3_mprintf'd: why an upgrade failed */
+    int first_load;      /* this connection created the file: see below */
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -357,9 +358,23 @@ int opine_store_open(opine_store **out, const char *path, int flags,
      * database cannot change its page size, so older files keep theirs. */
     if (version == 0 && (flags & OPINE_STORE_CREATE))
         opine_store_exec(st, "PRAGMA page_size = 65536;");
+    /* The first load into a new file uses a rollback journal instead:
+     * pages appended beyond the file's old end are never journaled, so
+     * each page is written once, where WAL writes it twice (to the log,
+     * then to the file at each checkpoint) and waits for the disk at every
+     * checkpoint. Measured on ABP: opine run 5.34 s -> 4.99 s. Killed
+     * runs stay as safe (SQLite rolls a hot journal back on the next
+     * open). The price: while opine creates a database, readers wait for
+     * each commit, and a reader holding it for more than the busy timeout
+     * stops the load with "database is locked" (a rerun resumes). On
+     * close the file becomes WAL, as every later writer opens it. */
+    st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
     if (!(flags & OPINE_STORE_READONLY))
-        opine_store_exec(st, "PRAGMA journal_mode = WAL;"
-                             "PRAGMA synchronous = NORMAL;");
+        opine_store_exec(st, st->first_load
+                                 ? "PRAGMA journal_mode = TRUNCATE;"
+                                   "PRAGMA synchronous = NORMAL;"
+                                 : "PRAGMA journal_mode = WAL;"
+                                   "PRAGMA synchronous = NORMAL;");
     opine_store_exec(st, "PRAGMA cache_size = -32768;"
                          "PRAGMA temp_store = MEMORY;");
     if (version == 0 && create_schema(st) != 0) {
@@ -377,6 +392,10 @@ void opine_store_close(opine_store *st)
 {
     if (st == NULL)
         return;
+    /* Fails (and the next writer switches) while another connection
+     * reads; nothing is lost either way. */
+    if (st->first_load && st->db)
+        sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
     sqlite3_close_v2(st->db);
     sqlite3_free(st->migrate_error);
     free(st->path);

@@ -588,6 +588,59 @@ static void test15_upgrade_v3(void **state)
     opine_store_close(st);
 }
 
+/* 16: the first load into a new file uses a rollback journal; the file is
+ * WAL once closed. A first load that dies mid-transaction, with pages
+ * already spilled into the file, leaves a hot journal that the next open
+ * rolls back: nothing of the transaction, everything committed before. */
+static void test16_first_load_journal(void **state)
+{
+    (void)state;
+    opine_store *st = open_new("j.db");
+    expect_text(st, "PRAGMA journal_mode", "truncate");
+    opine_store_close(st);
+    char *msg = NULL;
+    assert_int_equal(
+        opine_store_open(&st, tpath("j.db"), OPINE_STORE_READONLY, &msg), 0);
+    expect_text(st, "PRAGMA journal_mode", "wal");
+    opine_store_close(st);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        opine_store *c = NULL;
+        if (opine_store_open(&c, tpath("k.db"), OPINE_STORE_CREATE, NULL) ||
+            opine_store_meta_set(c, "kept", "yes"))
+            _exit(1);
+        sqlite3 *db = opine_store_db(c);
+        /* a tiny cache, so the transaction spills into the file */
+        if (sqlite3_exec(db,
+                         "PRAGMA cache_size = 4; BEGIN IMMEDIATE;"
+                         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+                         " SELECT i + 1 FROM n WHERE i < 3000)"
+                         " INSERT INTO meta SELECT 'k' || i, randomblob(2000)"
+                         " FROM n;",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(2);
+        struct stat sb;
+        if (stat(tpath("k.db-journal"), &sb) != 0 || sb.st_size == 0)
+            _exit(3); /* no hot journal: the test would prove nothing */
+        _exit(0);     /* dies with the transaction open */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(opine_store_open(&st, tpath("k.db"), 0, &msg), 0);
+    assert_null(msg);
+    expect_text(st, "PRAGMA integrity_check", "ok");
+    expect_text(st, "SELECT value FROM meta WHERE key = 'kept'", "yes");
+    assert_int_equal(q_int(st, "SELECT count(*) FROM meta WHERE key LIKE 'k%'"
+                               " AND key <> 'kept'"),
+                     0);
+    expect_text(st, "PRAGMA journal_mode", "wal");
+    opine_store_close(st);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -607,6 +660,7 @@ int main(void)
         T(test13_close_null),
         T(test14_upgrade_v1),
         T(test15_upgrade_v3),
+        T(test16_first_load_journal),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
