@@ -365,9 +365,10 @@ int opine_store_open(opine_store **out, const char *path, int flags,
      * checkpoint. Measured on ABP: opine run 5.34 s -> 4.99 s. Killed
      * runs stay as safe (SQLite rolls a hot journal back on the next
      * open). The price: while opine creates a database, readers wait for
-     * each commit, and a reader holding it for more than the busy timeout
-     * stops the load with "database is locked" (a rerun resumes). On
-     * close the file becomes WAL, as every later writer opens it. */
+     * each commit, a long read transaction stalls the load, and a commit
+     * that waits longer than the busy timeout stops it with "database is
+     * locked" (a rerun resumes). On close the file becomes WAL, as every
+     * later writer opens it. */
     st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
     if (!(flags & OPINE_STORE_READONLY))
         opine_store_exec(st, st->first_load
