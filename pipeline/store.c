@@ -378,6 +378,11 @@ int opine_store_open(opine_store **out, const char *path, int flags,
                                    "PRAGMA synchronous = NORMAL;");
     opine_store_exec(st, "PRAGMA cache_size = -32768;"
                          "PRAGMA temp_store = MEMORY;");
+    /* Debian builds SQLite with SECURE_DELETE, which zeroes every byte a
+     * delete or an update frees. That is for hiding deleted data; opine
+     * deletes nothing and rewrites frequency rows all the time. Off: 1.6%
+     * fewer instructions for a run (callgrind, 3,000 ABP articles). */
+    opine_store_exec(st, "PRAGMA secure_delete = OFF;");
     if (version == 0 && create_schema(st) != 0) {
         if (errmsg)
             *errmsg = xstrdup_printf("cannot create schema in '%s': %s", path,
