@@ -55,6 +55,13 @@ run_opine 0 run "$WORK/both.db" "$WORK/batch1.jsonl.gz" "$D/batch2.jsonl" -q
 for db in all staged both; do check_exact "$WORK/$db.db"; done
 same_stats "$WORK/all.db" "$WORK/both.db" "incremental run = from scratch"
 same_stats "$WORK/staged.db" "$WORK/both.db" "incremental stages = from scratch"
+# A run finishes what an ingest left behind, besides its own input.
+run_opine 0 ingest "$WORK/left.db" "$WORK/batch1.jsonl.gz" -q
+run_opine 0 run "$WORK/left.db" "$D/batch2.jsonl" -q
+expect_eq "run takes up documents an ingest left untokenized" "8|8|8" \
+    "$(q "$WORK/left.db" "SELECT (SELECT count(*) FROM documents), sum(stage = 'tokenize'), sum(stage = 'stem') FROM stage_done")"
+check_exact "$WORK/left.db"
+same_stats "$WORK/left.db" "$WORK/both.db" "ingest, then run on more input = from scratch"
 expect_eq "an exact duplicate is stored once and recorded" "8|1|b2|a1" \
     "$(q "$WORK/both.db" "SELECT (SELECT count(*) FROM documents), count(*), x.ext_id, d.ext_id FROM duplicates x JOIN documents d ON d.id = x.doc")"
 expect_eq "the run counted the duplicate" 1 \
