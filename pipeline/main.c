@@ -1,5 +1,4 @@
 /* pipeline/main.c — the opine command line: dispatch and shared helpers. */
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -178,12 +177,6 @@ int main(int argc, char **argv)
         printf("opine %s\n", OPINE_VERSION);
         return CLI_OK;
     }
-    /* Worker threads come and go with each batch; glibc would give each a
-     * malloc arena of its own that keeps freed batch memory. Four arenas,
-     * one for each thread busy at once with -j 2 (main, reader, writer, a
-     * worker), keep peak RSS near the working set: with two, the writer
-     * waited on arena locks (ABP: 7.1 s vs 6.9 s, RSS 212 vs 225 MB). */
-    mallopt(M_ARENA_MAX, 4);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
