@@ -79,7 +79,7 @@ int64_t opine__strmap_get(const opine__strmap *m, const char *key, size_t len)
     return find(m, h, key, len)->value;
 }
 
-#define CACHE_BITS 14
+#define CACHE_BITS 16
 #define CACHE_SLOTS ((size_t)1 << CACHE_BITS)
 #define CACHE_KEY 16
 
