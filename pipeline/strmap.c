@@ -98,7 +98,10 @@ struct opine__strmap_cache {
 
 int opine__strmap_cache_new(opine__strmap_cache **out)
 {
-    *out = calloc(1, sizeof(opine__strmap_cache));
+    /* aligned so that each set of two slots is one cache line */
+    *out = aligned_alloc(64, sizeof(opine__strmap_cache));
+    if (*out)
+        memset(*out, 0, sizeof(opine__strmap_cache));
     return *out ? 0 : OPINE_ENOMEM;
 }
 
@@ -152,15 +155,22 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
     uint64_t mix = (k0 ^ len) * 0x9E3779B97F4A7C15u ^
                    (k1 + len) * 0xC2B2AE3D27D4EB4Fu;
     mix ^= mix >> 29;
-    cache_slot *cs = &c->slots[(mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)];
-    if (cs->k0 == k0 && cs->k1 == k1 && cs->len == len && cs->value)
-        return cs->value;
+    /* Two ways per set, the set one 64-byte line: a hit in the second way
+     * swaps it to the first, a miss moves the first to the second. */
+    cache_slot *cs =
+        &c->slots[((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) & ~(size_t)1];
+    if (cs[0].k0 == k0 && cs[0].k1 == k1 && cs[0].len == len && cs[0].value)
+        return cs[0].value;
+    if (cs[1].k0 == k0 && cs[1].k1 == k1 && cs[1].len == len && cs[1].value) {
+        cache_slot t = cs[1];
+        cs[1] = cs[0];
+        cs[0] = t;
+        return t.value;
+    }
     int64_t v = opine__strmap_get(m, key, len);
     if (v) {
-        cs->k0 = k0;
-        cs->k1 = k1;
-        cs->len = len;
-        cs->value = v;
+        cs[1] = cs[0];
+        cs[0] = (cache_slot){k0, k1, v, len};
     }
     return v;
 }
