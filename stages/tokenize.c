@@ -145,6 +145,22 @@ static const unsigned char byte_kind[256] = {
 #undef HS
 #undef MB
 
+/* BIT(kind) of each ASCII byte of a word kind (letters, digits), else 0. */
+#define WB(c)                                                                  \
+    ((c) >= 'a' && (c) <= 'z'   ? BIT(K_LOWER)                                \
+     : (c) >= 'A' && (c) <= 'Z' ? BIT(K_UPPER)                                \
+     : (c) >= '0' && (c) <= '9' ? BIT(K_DIGIT)                                \
+                                : 0u)
+#define WB4(c) WB(c), WB((c) + 1), WB((c) + 2), WB((c) + 3)
+#define WB16(c) WB4(c), WB4((c) + 4), WB4((c) + 8), WB4((c) + 12)
+static const unsigned short word_bit[256] = {
+    WB16(0x00), WB16(0x10), WB16(0x20), WB16(0x30),
+    WB16(0x40), WB16(0x50), WB16(0x60), WB16(0x70),
+};
+#undef WB16
+#undef WB4
+#undef WB
+
 /* Kind of the non-ASCII sequence at s (rem bytes left); returns its length.
  * Invalid UTF-8 is a one-byte K_OTHER. */
 static size_t classify_multi(const unsigned char *s, size_t rem, int *kind)
@@ -364,14 +380,17 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
         int k, k2, join = 0;
         size_t n, q2;
 
-        /* The common case: a run of ASCII letters and digits. */
-        while (q < len) {
-            int c = byte_kind[t[q]];
-            if (!IS_WORD(c))
-                break;
-            seen |= BIT(c);
-            last = c;
+        /* The common case: a run of ASCII letters and digits, their kinds
+         * gathered as bits; the last byte's kind once the run ends. */
+        size_t q0 = q;
+        unsigned run = 0;
+        while (q < len && word_bit[t[q]]) {
+            run |= word_bit[t[q]];
             q++;
+        }
+        if (q > q0) {
+            seen |= run;
+            last = byte_kind[t[q - 1]];
         }
         if (q >= len)
             break;
