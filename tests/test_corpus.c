@@ -606,6 +606,30 @@ static void test12_invalid_utf8(void **state)
     expect_end(r);
     opine_reader_free(r);
 
+    /* The byte named is exact wherever the bad byte falls against the
+     * eight-byte steps of the ASCII fast path, and a bad byte after long
+     * ASCII still counts. */
+    {
+        char buf[2048], want[80];
+        size_t n = 0;
+        for (int k = 0; k < 20; k++) {
+            n += (size_t)sprintf(buf + n, "{\"text\":\"");
+            for (int i = 0; i < k; i++)
+                buf[n++] = 'a';
+            n += (size_t)sprintf(buf + n, "\xff\"}\n");
+        }
+        buf[n] = '\0';
+        r = open1(write_str("t12b.jsonl", buf), NULL);
+        for (int k = 0; k < 20; k++) {
+            snprintf(want, sizeof want,
+                     "line %d: invalid UTF-8 (byte %d of the line)", k + 1,
+                     9 + k + 1);
+            expect_err(r, OPINE_EUTF8, want);
+        }
+        expect_end(r);
+        opine_reader_free(r);
+    }
+
     r = open1(write_str("t12.txt", "Line one is fine.\nAnd line two.\n"
                                    "Line three has a Latin-1 caf\xe9.\n"),
               NULL);
