@@ -211,12 +211,15 @@ typedef struct engine {
     atomic_llong docs_written; /* for progress */
     /* the writer's rows, handed to SQLite as tables (pipeline/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
-        *new_stem_rows, *score_rows, *surface_rows;
+        *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
+        *stream_rows;
+    opine_rows_blob *blobs; /* what blob columns of those rows point to */
+    size_t cap_blobs;
     int64_t *rowbuf;
     size_t cap_rowbuf;
     /* statements */
-    sqlite3_stmt *ins_doc, *find_doc, *ins_dup, *ins_meta, *ins_type,
-        *set_type_stem, *ins_stem, *ins_tokens, *ins_terms, *ins_done,
+    sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
+        *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
         *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length,
         *set_surfaces;
 } engine;
@@ -1002,35 +1005,98 @@ static int find_twins(engine *e, batch *bt)
 }
 
 /* Phase D: a new document's row and metadata. */
-static int insert_document(engine *e, job *j)
+static int blobs_fit(engine *e, size_t n)
 {
-    opine_doc *d = &j->doc;
-    sqlite3_stmt *q = e->ins_doc;
-    sqlite3_bind_int64(q, 1, j->id);
-    sqlite3_bind_blob(q, 2, j->hash, 16, SQLITE_STATIC);
-    bind_opt_text(q, 3, d->ext_id);
-    bind_opt_text(q, 4, d->source);
-    if (d->position)
-        sqlite3_bind_int64(q, 5, (sqlite3_int64)d->position);
-    bind_opt_text(q, 6, d->title);
-    bind_opt_text(q, 7, d->author);
-    bind_opt_text(q, 8, d->outlet);
-    bind_opt_text(q, 9, d->published);
-    bind_opt_text(q, 10, d->url);
-    sqlite3_bind_int64(q, 11, (sqlite3_int64)d->text_len);
-    sqlite3_bind_int64(q, 12, e->run_id);
-    sqlite3_bind_blob(q, 13, j->body, (int)j->body_len, SQLITE_STATIC);
-    bind_opt_text(q, 14, j->lang); /* doc_lang(), in phase A */
-    int rc = step_done(e, q, "storing a document");
-    for (size_t i = 0; rc == 0 && i < d->nmeta; i++) {
-        sqlite3_bind_int64(e->ins_meta, 1, j->id);
-        sqlite3_bind_text(e->ins_meta, 2, d->meta[i].key, -1, SQLITE_STATIC);
-        bind_opt_text(e->ins_meta, 3, d->meta[i].value);
-        rc = step_done(e, e->ins_meta, "storing metadata");
+    return opine__grow((void **)&e->blobs, &e->cap_blobs, n,
+                       sizeof(opine_rows_blob));
+}
+
+/* The batch's new documents, then their metadata: one INSERT ... SELECT
+ * each, from the documents' own fields and buffers. */
+static int insert_documents(engine *e, batch *bt)
+{
+    size_t n = 0, nmeta = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW) {
+            n++;
+            nmeta += bt->jobs[i].doc.nmeta;
+        }
+    if (n == 0)
+        return 0;
+    if (rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
+        blobs_fit(e, 2 * n))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    opine_rows_blob *b = e->blobs;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        const opine_doc *d = &j->doc;
+        b[0] = (opine_rows_blob){j->hash, 16};
+        b[1] = (opine_rows_blob){j->body, j->body_len};
+        *p++ = j->id;
+        *p++ = opine__rows_blob(&b[0]);
+        *p++ = opine__rows_text(d->ext_id);
+        *p++ = opine__rows_text(d->source);
+        *p++ = (int64_t)d->position; /* 0: none */
+        *p++ = opine__rows_text(d->title);
+        *p++ = opine__rows_text(d->author);
+        *p++ = opine__rows_text(d->outlet);
+        *p++ = opine__rows_text(d->published);
+        *p++ = opine__rows_text(d->url);
+        *p++ = (int64_t)d->text_len;
+        *p++ = e->run_id;
+        *p++ = opine__rows_blob(&b[1]);
+        *p++ = opine__rows_text(j->lang); /* doc_lang(), in phase A */
+        b += 2;
     }
-    free(j->body); /* stored: not needed again */
-    j->body = NULL;
+    int rc = step_rows(e, e->ins_docs, e->docs_rows, n, "storing documents");
+    p = e->rowbuf;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t k = 0; k < j->doc.nmeta; k++) {
+            *p++ = j->id;
+            *p++ = opine__rows_text(j->doc.meta[k].key);
+            *p++ = opine__rows_text(j->doc.meta[k].value);
+        }
+    }
+    if (rc == 0)
+        rc = step_rows(e, e->ins_metas, e->meta_rows, nmeta,
+                       "storing metadata");
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW) {
+            free(bt->jobs[i].body); /* stored: not needed again */
+            bt->jobs[i].body = NULL;
+        }
     return rc;
+}
+
+/* The batch's token streams: one INSERT ... SELECT. */
+static int insert_streams(engine *e, batch *bt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        n += bt->jobs[i].state == JOB_NEW;
+    if (n == 0)
+        return 0;
+    if (rowbuf_fit(e, 4 * n) || blobs_fit(e, n))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    opine_rows_blob *b = e->blobs;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        *b = (opine_rows_blob){j->stream, j->stream_len};
+        *p++ = j->id;
+        *p++ = (int64_t)j->ntokens;
+        *p++ = j->nsentences;
+        *p++ = opine__rows_blob(b++);
+    }
+    return step_rows(e, e->ins_streams, e->stream_rows, n, "storing tokens");
 }
 
 /* Phase D: the types and stems a batch added to the vocabulary, ids
@@ -1182,15 +1248,6 @@ static int insert_terms(engine *e, const batch *bt)
 static int store_results(engine *e, job *j)
 {
     int rc = 0;
-    if (e->flags & DO_TOKENIZE) {
-        sqlite3_bind_int64(e->ins_tokens, 1, j->id);
-        sqlite3_bind_int64(e->ins_tokens, 2, (sqlite3_int64)j->ntokens);
-        sqlite3_bind_int64(e->ins_tokens, 3, j->nsentences);
-        sqlite3_bind_blob(e->ins_tokens, 4, j->stream, (int)j->stream_len,
-                          SQLITE_STATIC);
-        if ((rc = step_done(e, e->ins_tokens, "storing tokens")))
-            return rc;
-    }
     if (e->flags & DO_STEM) {
         /* fit_adds() made room for every id the batch can hold */
         for (size_t i = 0; i < j->nterms; i++) {
@@ -1437,9 +1494,10 @@ static int batch_write(engine *e, batch *bt, int last)
     if (rc == 0)
         rc = write_vocab(e, bt->new_types, bt->types_from, bt->types_to,
                          bt->new_stems, bt->stems_from, bt->stems_to);
-    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
-        if (bt->jobs[i].state == JOB_NEW && (e->flags & DO_INGEST))
-            rc = insert_document(e, &bt->jobs[i]);
+    if (rc == 0 && (e->flags & DO_INGEST))
+        rc = insert_documents(e, bt);
+    if (rc == 0 && (e->flags & DO_TOKENIZE))
+        rc = insert_streams(e, bt);
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             rc = store_results(e, &bt->jobs[i]);
@@ -1819,25 +1877,37 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                                    "itt", &e->new_stem_rows)) ||
         (rc = opine__rows_register(e->db, "opine_surfaces", "id, surface",
                                    "it", &e->surface_rows)) ||
+        (rc = opine__rows_register(
+             e->db, "opine_batch_documents",
+             "id, hash, ext_id, source, position, title, author, outlet,"
+             " published, url, bytes, run, body, lang",
+             "ibttntttttiibt", &e->docs_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_meta",
+                                   "doc, key, value", "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_streams",
+                                   "doc, tokens, sentences, stream", "iiib",
+                                   &e->stream_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_scores",
                                    "doc, theme, mentions, salience, positive,"
                                    " negative, evidence, stance, lo, hi",
                                    "iiirrrirrr", &e->score_rows)))
         return rc == OPINE_EDB ? db_fail(e, "preparing statements") : rc;
     if ((rc =
-             prepare(e, &e->ins_doc,
+             prepare(e, &e->ins_docs,
                      "INSERT INTO documents(id, hash, ext_id, source, position,"
                      " title, author, outlet, published, url, bytes, run,"
-                     " body, lang) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) ||
+                     " body, lang) SELECT id, hash, ext_id, source, position,"
+                     " title, author, outlet, published, url, bytes, run,"
+                     " body, lang FROM opine_batch_documents")) ||
         (rc = prepare(e, &e->find_doc,
                       "SELECT id, source, position FROM documents"
                       " WHERE hash = ?")) ||
         (rc = prepare(e, &e->ins_dup,
                       "INSERT OR IGNORE INTO duplicates(doc, source,"
                       " position, ext_id, run) VALUES(?,?,?,?,?)")) ||
-        (rc = prepare(e, &e->ins_meta,
+        (rc = prepare(e, &e->ins_metas,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
-                      " VALUES(?,?,?)")) ||
+                      " SELECT doc, key, value FROM opine_batch_meta")) ||
         (rc = prepare(e, &e->set_surfaces,
                       "UPDATE stems SET surface = v.surface FROM opine_surfaces"
                       " v WHERE stems.id = v.id"
@@ -1852,9 +1922,10 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         (rc = prepare(e, &e->ins_stem,
                       "INSERT INTO stems(id, stem, lang)"
                       " SELECT id, stem, lang FROM opine_new_stems")) ||
-        (rc = prepare(e, &e->ins_tokens,
+        (rc = prepare(e, &e->ins_streams,
                       "INSERT INTO doc_tokens(doc, tokens, sentences,"
-                      " stream) VALUES(?,?,?,?)")) ||
+                      " stream) SELECT doc, tokens, sentences, stream"
+                      " FROM opine_batch_streams")) ||
         (rc = prepare(e, &e->ins_terms, OPINE__INSERT_DOC_TERMS)) ||
         (rc = prepare(e, &e->ins_done,
                       "INSERT INTO stage_done(stage, doc, run)"
@@ -1889,15 +1960,16 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
 static void engine_release(engine *e)
 {
     batch_free(&e->b);
-    sqlite3_stmt *all[] = {e->ins_doc,   e->find_doc,     e->ins_dup,
-                           e->ins_meta,  e->ins_type,     e->set_type_stem,
-                           e->ins_stem,  e->ins_tokens,   e->ins_terms,
+    sqlite3_stmt *all[] = {e->ins_docs,  e->find_doc,     e->ins_dup,
+                           e->ins_metas, e->ins_type,     e->set_type_stem,
+                           e->ins_stem,  e->ins_streams,  e->ins_terms,
                            e->ins_done,  e->add_terms,    e->add_type_cf,
                            e->ins_score, e->ins_evidence, e->ins_length,
                            e->set_surfaces};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
+    free(e->blobs);
     free(e->order);
     opine__strmap_free(e->types);
     opine__strmap_free(e->stems);

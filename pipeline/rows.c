@@ -123,6 +123,15 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
         else
             sqlite3_result_double(ctx, d);
         break;
+    case 'b': {
+        const opine_rows_blob *b = (const opine_rows_blob *)(intptr_t)v;
+        if (b == NULL || b->data == NULL)
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_blob64(ctx, b->data, (sqlite3_uint64)b->len,
+                                  SQLITE_STATIC);
+        break;
+    }
     default: /* 't' */
         if (v == 0)
             sqlite3_result_null(ctx);
@@ -138,6 +147,11 @@ int64_t opine__rows_real(double v)
     int64_t x;
     memcpy(&x, &v, sizeof x);
     return x;
+}
+
+int64_t opine__rows_blob(const opine_rows_blob *b)
+{
+    return (int64_t)(intptr_t)b;
 }
 
 int64_t opine__rows_text(const char *s)
@@ -166,7 +180,7 @@ int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
     *out = NULL;
     size_t ncols = strlen(types);
     if (ncols == 0 || ncols >= sizeof(((opine_rows *)0)->types) ||
-        strspn(types, "inrt") != ncols)
+        strspn(types, "inrtb") != ncols)
         return OPINE_EUSAGE;
     opine_rows *r = calloc(1, sizeof(*r));
     if (r == NULL)

@@ -21,6 +21,8 @@
  *     r  a double (its bits, memcpy'd into the slot), NaN read as NULL
  *     t  a pointer to NUL-terminated UTF-8 text (intptr_t), NULL as NULL;
  *        the text must outlive the statement that reads it
+ *     b  a pointer to an opine_rows_blob (intptr_t), NULL (or a NULL
+ *        data pointer) as NULL; blob and bytes must outlive the statement
  * The array belongs to the caller and must stay valid while a statement
  * reads the table; the table is visible only to the connection that
  * registered it, and reads are not thread-safe (one statement at a time).
@@ -48,9 +50,16 @@ typedef struct opine_rows opine_rows;
 int opine__rows_register(sqlite3 *db, const char *name, const char *columns,
                          const char *types, opine_rows **out);
 
+/* A blob column's value: len bytes at data. */
+typedef struct opine_rows_blob {
+    const void *data;
+    size_t len;
+} opine_rows_blob;
+
 /* Value slots for the non-integer types. */
 int64_t opine__rows_real(double v);
 int64_t opine__rows_text(const char *s);
+int64_t opine__rows_blob(const opine_rows_blob *b);
 
 /* What the table holds from now on: nrows rows of ncols values each,
  * row-major. rows may be NULL when nrows is 0. */

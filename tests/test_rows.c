@@ -162,12 +162,43 @@ static void test04_bad_types(void **state)
     opine_rows *r = (opine_rows *)&r;
     assert_int_equal(opine__rows_register(db, "x", "a", "", &r), OPINE_EUSAGE);
     assert_null(r);
-    assert_int_equal(opine__rows_register(db, "x", "a", "b", &r), OPINE_EUSAGE);
+    assert_int_equal(opine__rows_register(db, "x", "a", "x", &r), OPINE_EUSAGE);
     assert_int_equal(opine__rows_register(db, "x", "a, b", "i?", &r),
                      OPINE_EUSAGE);
     assert_int_equal(
         opine__rows_register(db, "x", "a", "iiiiiiiiiiiiiiiiiiii", &r),
         OPINE_EUSAGE);
+}
+
+/* 5. Blobs: bytes as they are (NULs included), an empty blob is not NULL,
+ * and a NULL pointer or a NULL data pointer is NULL; INSERT ... SELECT
+ * stores them. */
+static void test05_blobs(void **state)
+{
+    sqlite3 *db = *state;
+    opine_rows *r;
+    assert_int_equal(opine__rows_register(db, "tb", "id, b", "ib", &r), 0);
+    static const unsigned char bytes[] = {0x78, 0x00, 0x9c, 0xff, 0x00};
+    opine_rows_blob full = {bytes, sizeof bytes}, empty = {bytes, 0},
+                    nodata = {NULL, 3};
+    int64_t rows[] = {
+        1, opine__rows_blob(&full),  2, opine__rows_blob(&empty),
+        3, opine__rows_blob(&nodata), 4, opine__rows_blob(NULL),
+    };
+    opine__rows_set(r, rows, 4);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE k(id INTEGER PRIMARY KEY, b);"
+                                  " INSERT INTO k SELECT id, b FROM tb",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM k WHERE id = 1 AND"
+                               " typeof(b) = 'blob' AND hex(b) = '78009CFF00'"),
+                     1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM k WHERE id = 2 AND"
+                               " typeof(b) = 'blob' AND length(b) = 0"),
+                     1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM k WHERE b IS NULL"), 2);
+    assert_int_equal(q_int(db, "SELECT sum(id) FROM k WHERE b IS NULL"), 7);
 }
 
 int main(void)
@@ -177,6 +208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test02_insert_select, setup, teardown),
         cmocka_unit_test_setup_teardown(test03_update_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test04_bad_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test05_blobs, setup, teardown),
     };
     return cmocka_run_group_tests_name("rows", tests, NULL, NULL);
 }
