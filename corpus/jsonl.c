@@ -1,12 +1,10 @@
 /* corpus/jsonl.c — maps one JSON-lines record onto an opine_doc.
  *
  * FORMAT
- *   One JSON object per line (parsed by json-c, strict mode). Document fields come from
- *   the first candidate field present with a non-null value:
- *     text       --text-field F, else "text", "body", "content"
- *     ext_id     --id-field F,   else "id"
- *     title      "title", "headline"
- *     author     "authors", "author", "byline"
+ *   One JSON object per line (parsed by json-c, strict mode). Document fields
+ * come from the first candidate field present with a non-null value: text
+ * --text-field F, else "text", "body", "content" ext_id     --id-field F, else
+ * "id" title      "title", "headline" author     "authors", "author", "byline"
  *     outlet     "outlet", "source", "publication"
  *     published  "date", "published", "published_at", "Date"
  *     url        "url", "link"
@@ -358,10 +356,10 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
             t == json_type_double || t == json_type_boolean) {
             /* An empty string is still worth keeping as meta: it says the
              * field was there. */
-            char *s = t == json_type_string &&
-                              json_object_get_string_len(val) == 0
-                          ? strdup("")
-                          : scalar_text(val, key, me);
+            char *s =
+                t == json_type_string && json_object_get_string_len(val) == 0
+                    ? strdup("")
+                    : scalar_text(val, key, me);
             if (me->rc != 0)
                 goto out;
             if (!s || meta_add(doc, &cap, key, s) != 0) {

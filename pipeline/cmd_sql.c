@@ -181,8 +181,8 @@ static int print_rows(sqlite3_stmt *q, int f)
                 /* NULL is JSON's null; a blob is given as its size; a
                  * real keeps SQLite's shortest text (no NaN: SQLite has
                  * none, and an infinity becomes null). */
-                double d = type == SQLITE_FLOAT ? sqlite3_column_double(q, i)
-                                                : 0;
+                double d =
+                    type == SQLITE_FLOAT ? sqlite3_column_double(q, i) : 0;
                 json_object *jv =
                     type == SQLITE_INTEGER
                         ? json_object_new_int64(sqlite3_column_int64(q, i))

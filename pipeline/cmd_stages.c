@@ -323,13 +323,14 @@ static char *params_json(const stage_args *a)
             json_object_array_add(in, json_object_new_string(a->inputs[i]));
         json_object_object_add(o, "inputs", in);
         static const char *formats[] = {"auto", "text", "jsonl"};
-        json_object_object_add(o, "format",
-                            json_object_new_string(formats[a->reader.format]));
+        json_object_object_add(
+            o, "format", json_object_new_string(formats[a->reader.format]));
         if (a->reader.text_field)
-            json_object_object_add(o, "text_field",
-                                json_object_new_string(a->reader.text_field));
+            json_object_object_add(
+                o, "text_field", json_object_new_string(a->reader.text_field));
         if (a->reader.id_field)
-            json_object_object_add(o, "id_field", json_object_new_string(a->reader.id_field));
+            json_object_object_add(o, "id_field",
+                                   json_object_new_string(a->reader.id_field));
         for (size_t i = 0; i < a->nmeta; i++) {
             json_object *m;
             if (!json_object_object_get_ex(o, "meta", &m)) {
@@ -337,7 +338,7 @@ static char *params_json(const stage_args *a)
                 json_object_object_add(o, "meta", m);
             }
             json_object_object_add(m, a->meta[i].key,
-                                json_object_new_string(a->meta[i].field));
+                                   json_object_new_string(a->meta[i].field));
         }
     }
     if (a->lang)
@@ -345,11 +346,14 @@ static char *params_json(const stage_args *a)
     if (a->model)
         json_object_object_add(o, "model", json_object_new_string(a->model));
     if (a->tokenizer)
-        json_object_object_add(o, "tokenizer", json_object_new_string(a->tokenizer));
+        json_object_object_add(o, "tokenizer",
+                               json_object_new_string(a->tokenizer));
     if (a->stopwords)
-        json_object_object_add(o, "stopwords", json_object_new_string(a->stopwords));
+        json_object_object_add(o, "stopwords",
+                               json_object_new_string(a->stopwords));
     if (a->fold)
-        json_object_object_add(o, "fold_diacritics", json_object_new_boolean(1));
+        json_object_object_add(o, "fold_diacritics",
+                               json_object_new_boolean(1));
     json_object_object_add(o, "threads", json_object_new_int64(a->threads));
     char *s = strdup(json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

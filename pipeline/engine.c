@@ -1004,15 +1004,15 @@ static int find_twins(engine *e, batch *bt)
     return 0;
 }
 
-/* Phase D: a new document's row and metadata. */
+/* Room for n values of the rows' blob columns in e->blobs. */
 static int blobs_fit(engine *e, size_t n)
 {
     return opine__grow((void **)&e->blobs, &e->cap_blobs, n,
                        sizeof(opine_rows_blob));
 }
 
-/* The batch's new documents, then their metadata: one INSERT ... SELECT
- * each, from the documents' own fields and buffers. */
+/* Phase D: the batch's new documents, then their metadata: one INSERT ...
+ * SELECT each, from the documents' own fields and buffers. */
 static int insert_documents(engine *e, batch *bt)
 {
     size_t n = 0, nmeta = 0;
@@ -1064,8 +1064,8 @@ static int insert_documents(engine *e, batch *bt)
         }
     }
     if (rc == 0)
-        rc = step_rows(e, e->ins_metas, e->meta_rows, nmeta,
-                       "storing metadata");
+        rc =
+            step_rows(e, e->ins_metas, e->meta_rows, nmeta, "storing metadata");
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             free(bt->jobs[i].body); /* stored: not needed again */
@@ -1875,15 +1875,15 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                                    &e->new_type_rows)) ||
         (rc = opine__rows_register(e->db, "opine_new_stems", "id, stem, lang",
                                    "itt", &e->new_stem_rows)) ||
-        (rc = opine__rows_register(e->db, "opine_surfaces", "id, surface",
-                                   "it", &e->surface_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_surfaces", "id, surface", "it",
+                                   &e->surface_rows)) ||
         (rc = opine__rows_register(
              e->db, "opine_batch_documents",
              "id, hash, ext_id, source, position, title, author, outlet,"
              " published, url, bytes, run, body, lang",
              "ibttntttttiibt", &e->docs_rows)) ||
-        (rc = opine__rows_register(e->db, "opine_batch_meta",
-                                   "doc, key, value", "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_meta", "doc, key, value",
+                                   "itt", &e->meta_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_streams",
                                    "doc, tokens, sentences, stream", "iiib",
                                    &e->stream_rows)) ||
@@ -1960,12 +1960,11 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
 static void engine_release(engine *e)
 {
     batch_free(&e->b);
-    sqlite3_stmt *all[] = {e->ins_docs,  e->find_doc,     e->ins_dup,
-                           e->ins_metas, e->ins_type,     e->set_type_stem,
-                           e->ins_stem,  e->ins_streams,  e->ins_terms,
-                           e->ins_done,  e->add_terms,    e->add_type_cf,
-                           e->ins_score, e->ins_evidence, e->ins_length,
-                           e->set_surfaces};
+    sqlite3_stmt *all[] = {
+        e->ins_docs,  e->find_doc,      e->ins_dup,    e->ins_metas,
+        e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_streams,
+        e->ins_terms, e->ins_done,      e->add_terms,  e->add_type_cf,
+        e->ins_score, e->ins_evidence,  e->ins_length, e->set_surfaces};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -2208,7 +2207,7 @@ static int pending_marks(const engine *e, const char **missing,
                          const char **required)
 {
     int tokenize = (e->flags & DO_TOKENIZE) != 0;
-    *missing = tokenize ? "tokenize"
+    *missing = tokenize               ? "tokenize"
                : (e->flags & DO_STEM) ? "stem"
                                       : e->score_stage;
     *required = tokenize || (e->flags & DO_STEM) ? NULL : "stem";

@@ -371,11 +371,10 @@ int opine_store_open(opine_store **out, const char *path, int flags,
      * later writer opens it. */
     st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
     if (!(flags & OPINE_STORE_READONLY))
-        opine_store_exec(st, st->first_load
-                                 ? "PRAGMA journal_mode = TRUNCATE;"
-                                   "PRAGMA synchronous = NORMAL;"
-                                 : "PRAGMA journal_mode = WAL;"
-                                   "PRAGMA synchronous = NORMAL;");
+        opine_store_exec(st, st->first_load ? "PRAGMA journal_mode = TRUNCATE;"
+                                              "PRAGMA synchronous = NORMAL;"
+                                            : "PRAGMA journal_mode = WAL;"
+                                              "PRAGMA synchronous = NORMAL;");
     opine_store_exec(st, "PRAGMA cache_size = -32768;"
                          "PRAGMA temp_store = MEMORY;");
     /* Debian builds SQLite with SECURE_DELETE, which zeroes every byte a

@@ -152,13 +152,14 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
         return opine__strmap_get(m, key, len);
     uint64_t k0, k1;
     key_words(key, len, &k0, &k1);
-    uint64_t mix = (k0 ^ len) * 0x9E3779B97F4A7C15u ^
-                   (k1 + len) * 0xC2B2AE3D27D4EB4Fu;
+    uint64_t mix =
+        (k0 ^ len) * 0x9E3779B97F4A7C15u ^ (k1 + len) * 0xC2B2AE3D27D4EB4Fu;
     mix ^= mix >> 29;
     /* Two ways per set, the set one 64-byte line: a hit in the second way
      * swaps it to the first, a miss moves the first to the second. */
     cache_slot *cs =
-        &c->slots[((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) & ~(size_t)1];
+        &c->slots[((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) &
+                  ~(size_t)1];
     if (cs[0].k0 == k0 && cs[0].k1 == k1 && cs[0].len == len && cs[0].value)
         return cs[0].value;
     if (cs[1].k0 == k0 && cs[1].k1 == k1 && cs[1].len == len && cs[1].value) {

@@ -147,9 +147,9 @@ static const unsigned char byte_kind[256] = {
 
 /* BIT(kind) of each ASCII byte of a word kind (letters, digits), else 0. */
 #define WB(c)                                                                  \
-    ((c) >= 'a' && (c) <= 'z'   ? BIT(K_LOWER)                                \
-     : (c) >= 'A' && (c) <= 'Z' ? BIT(K_UPPER)                                \
-     : (c) >= '0' && (c) <= '9' ? BIT(K_DIGIT)                                \
+    ((c) >= 'a' && (c) <= 'z'   ? BIT(K_LOWER)                                 \
+     : (c) >= 'A' && (c) <= 'Z' ? BIT(K_UPPER)                                 \
+     : (c) >= '0' && (c) <= '9' ? BIT(K_DIGIT)                                 \
                                 : 0u)
 #define WB4(c) WB(c), WB((c) + 1), WB((c) + 2), WB((c) + 3)
 #define WB16(c) WB4(c), WB4((c) + 4), WB4((c) + 8), WB4((c) + 12)

@@ -182,7 +182,7 @@ static void test05_blobs(void **state)
     opine_rows_blob full = {bytes, sizeof bytes}, empty = {bytes, 0},
                     nodata = {NULL, 3};
     int64_t rows[] = {
-        1, opine__rows_blob(&full),  2, opine__rows_blob(&empty),
+        1, opine__rows_blob(&full),   2, opine__rows_blob(&empty),
         3, opine__rows_blob(&nodata), 4, opine__rows_blob(NULL),
     };
     opine__rows_set(r, rows, 4);
