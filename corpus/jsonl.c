@@ -379,7 +379,9 @@ out:
 static json_object *parse_line(const char *line, size_t len, char *detail,
                                size_t detail_size, int *rc)
 {
-    json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+    /* json-c stops at 32 levels by default; scraped metadata (comment
+     * threads, nested authors) can go deeper. 128 costs a 4 KiB stack. */
+    json_tokener *tok = json_tokener_new_ex(128);
     enum json_tokener_error err;
     const char *nul;
     json_object *obj;

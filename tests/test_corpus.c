@@ -1029,6 +1029,30 @@ static void test23_strict_json(void **state)
     expect_end(r);
     opine_reader_free(r);
 
+    /* Nesting: 100 levels read (a meta field that is not a scalar is
+     * left out), 200 levels are refused with the line. */
+    {
+        static char buf[4096];
+        size_t n = 0;
+        for (int depth = 100; depth <= 200; depth += 100) {
+            n += (size_t)sprintf(buf + n, "{\"text\":\"deep%d\",\"x\":", depth);
+            for (int i = 0; i < depth; i++)
+                buf[n++] = '[';
+            for (int i = 0; i < depth; i++)
+                buf[n++] = ']';
+            n += (size_t)sprintf(buf + n, "}\n");
+        }
+        buf[n] = '\0';
+        r = open1(write_str("t23c.jsonl", buf), NULL);
+        expect_doc(r, &doc, "deep100");
+        assert_null(meta_get(&doc, "x"));
+        opine_doc_release(&doc);
+        expect_err(r, OPINE_EFORMAT,
+                   "line 2: malformed JSON: nesting too deep");
+        expect_end(r);
+        opine_reader_free(r);
+    }
+
     /* json-c stops at a NUL byte as at the end of its input: a NUL after
      * the object must not hide what follows it. Past the first 8 KiB, so
      * that the file is not taken for a binary one. */
