@@ -2472,23 +2472,23 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
      * transaction. So when nothing was, the three look-ups over the whole
      * database after the input are skipped (on a new database they were
      * 0.05 s of the run's one-thread tail). */
-    static const int stage_flags[3] = {DO_TOKENIZE | DO_STEM, DO_STEM,
-                                       DO_SCORE};
+    const int stage_flags[3] = {DO_TOKENIZE | DO_STEM | score,
+                                DO_STEM | score, DO_SCORE};
     static const char *const stage_names[3] = {"tokenize", "stem", "score"};
+    int nstages = score ? 3 : 2;
     int64_t left[3] = {0, 0, 0};
-    for (int i = 0; rc == 0 && i < 3; i++) {
-        e.flags = stage_flags[i] | (i < 2 ? score : 0);
-        if (i < 2 || score)
-            rc = count_pending(&e, &left[i]);
+    for (int i = 0; rc == 0 && i < nstages; i++) {
+        e.flags = stage_flags[i];
+        rc = count_pending(&e, &left[i]);
     }
     e.flags = DO_INGEST | DO_TOKENIZE | DO_STEM | score;
     if (rc == 0)
         rc = pass_inputs(&e, "run", paths, npaths);
     /* Then whatever earlier runs left half done, stage by stage. */
-    for (int i = 0; rc == 0 && i < 3; i++) {
+    for (int i = 0; rc == 0 && i < nstages; i++) {
         if (left[i] == 0)
             continue;
-        e.flags = stage_flags[i] | (i < 2 ? score : 0);
+        e.flags = stage_flags[i];
         rc = pass_pending(&e, stage_names[i]);
     }
     if (rc == 0)
