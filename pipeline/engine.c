@@ -2472,8 +2472,8 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
      * transaction. So when nothing was, the three look-ups over the whole
      * database after the input are skipped (on a new database they were
      * 0.05 s of the run's one-thread tail). */
-    const int stage_flags[3] = {DO_TOKENIZE | DO_STEM | score,
-                                DO_STEM | score, DO_SCORE};
+    const int stage_flags[3] = {DO_TOKENIZE | DO_STEM | score, DO_STEM | score,
+                                DO_SCORE};
     static const char *const stage_names[3] = {"tokenize", "stem", "score"};
     int nstages = score ? 3 : 2;
     int64_t left[3] = {0, 0, 0};

@@ -945,6 +945,22 @@ static void test21_huge_line_memory(void **state)
     assert_int_equal(unlink(path), 0);
 }
 
+/* A reader on a file of `{"text":"z"}` lines past the first 8 KiB (so the
+ * file is detected as JSON lines, not as binary), then data[0..len). */
+static opine_reader *open_after_padding(const char *name, const char *data,
+                                        size_t len)
+{
+    size_t n = 9000, used = 0;
+    char *big = malloc(n + len);
+    assert_non_null(big);
+    while (used + 16 < n)
+        used += (size_t)sprintf(big + used, "{\"text\":\"z\"}\n");
+    memcpy(big + used, data, len);
+    opine_reader *r = open1(write_file(name, big, used + len), NULL);
+    free(big);
+    return r;
+}
+
 /* 22: a NUL byte inside a later JSON line is a malformed record only. */
 static void test22_nul_in_line(void **state)
 {
@@ -961,17 +977,7 @@ static void test22_nul_in_line(void **state)
 
     /* Past the first 8 KiB the file is taken as JSON lines, and the line
      * with the NUL alone is rejected. */
-    {
-        size_t n = 9000, len = 0;
-        char *big = malloc(n + sizeof(data));
-        assert_non_null(big);
-        while (len + 16 < n)
-            len += (size_t)sprintf(big + len, "{\"text\":\"z\"}\n");
-        memcpy(big + len, data, sizeof(data) - 1);
-        len += sizeof(data) - 1;
-        r = open1(write_file("t22b.jsonl", big, len), NULL);
-        free(big);
-    }
+    r = open_after_padding("t22b.jsonl", data, sizeof(data) - 1);
     while (opine_reader_next(r, &doc) == 1) {
         assert_true(strcmp(doc.text, "z") == 0 || strcmp(doc.text, "a") == 0);
         opine_doc_release(&doc);
@@ -1059,15 +1065,7 @@ static void test23_strict_json(void **state)
     {
         static const char data[] = "{\"text\":\"l\"}\0, \"x\"\n"
                                    "{\"text\":\"m\"}\n";
-        size_t n = 9000, len = 0;
-        char *big = malloc(n + sizeof(data));
-        assert_non_null(big);
-        while (len + 16 < n)
-            len += (size_t)sprintf(big + len, "{\"text\":\"z\"}\n");
-        memcpy(big + len, data, sizeof(data) - 1);
-        len += sizeof(data) - 1;
-        r = open1(write_file("t23b.jsonl", big, len), NULL);
-        free(big);
+        r = open_after_padding("t23b.jsonl", data, sizeof(data) - 1);
     }
     while (opine_reader_next(r, &doc) == 1) {
         assert_string_equal(doc.text, "z");
