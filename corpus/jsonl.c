@@ -1,10 +1,16 @@
 /* corpus/jsonl.c — maps one JSON-lines record onto an opine_doc.
  *
  * FORMAT
- *   One JSON object per line (parsed by json-c, strict mode). Document fields
- * come from the first candidate field present with a non-null value: text
- * --text-field F, else "text", "body", "content" ext_id     --id-field F, else
- * "id" title      "title", "headline" author     "authors", "author", "byline"
+ *   One JSON object per line, parsed by json-c in strict mode, up to 128
+ *   levels deep. Lines json-c would take but strict JSON refuses are
+ *   refused here: a string holding U+0000 (in a field opine reads), an
+ *   integer beyond 64 bits, NaN, Infinity or a number beyond a double, a
+ *   NUL byte after the object. Document fields come from the first
+ *   candidate field present with a non-null value:
+ *     text       --text-field F, else "text", "body", "content"
+ *     ext_id     --id-field F,   else "id"
+ *     title      "title", "headline"
+ *     author     "authors", "author", "byline"
  *     outlet     "outlet", "source", "publication"
  *     published  "date", "published", "published_at", "Date"
  *     url        "url", "link"
