@@ -145,6 +145,11 @@ static void key_words(const char *key, size_t len, uint64_t *k0, uint64_t *k1)
     }
 }
 
+static int holds(const cache_slot *cs, uint64_t k0, uint64_t k1, size_t len)
+{
+    return cs->k0 == k0 && cs->k1 == k1 && cs->len == len && cs->value;
+}
+
 int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
                                  const char *key, size_t len)
 {
@@ -160,9 +165,9 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
     cache_slot *cs =
         &c->slots[((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) &
                   ~(size_t)1];
-    if (cs[0].k0 == k0 && cs[0].k1 == k1 && cs[0].len == len && cs[0].value)
+    if (holds(&cs[0], k0, k1, len))
         return cs[0].value;
-    if (cs[1].k0 == k0 && cs[1].k1 == k1 && cs[1].len == len && cs[1].value) {
+    if (holds(&cs[1], k0, k1, len)) {
         cache_slot t = cs[1];
         cs[1] = cs[0];
         cs[0] = t;
