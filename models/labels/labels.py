@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""models/labels/labels.py - draw, rebuild and split the stance labels.
+
+The repository keeps pointers and labels only; the texts stay in
+../shared/corpora and are rebuilt from there.
+
+  labels.py sample  [--shared DIR] [--per-theme N] > candidates.tsv
+      draw candidate (paragraph, theme) units at random, stratified by
+      source, outlet and year (see README.md, "How units were drawn")
+  labels.py text    [--shared DIR] LABELS.tsv > units.jsonl
+      the labelled units with their text, each checked against its SHA-1
+  labels.py split   CORPUS RECORD_ID
+      the split (train, dev, test) an article belongs to
+
+A paragraph is the text between blank lines, or between line breaks where
+a text has no blank line, with surrounding white space stripped; empty
+paragraphs are not counted, so a paragraph's index is its place among the
+non-empty ones, from 0. Its SHA-1 is that of its UTF-8 bytes.
+"""
+import argparse
+import collections
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+
+CORPORA = {
+    # name: (file under corpora/, id field, outlet, date field)
+    "abp": ("abp/articles.jsonl.gz", "id", "outlet", "date"),
+    "editorials": ("editorials/editorials.jsonl.gz", "id", "outlet", None),
+    "sotu": ("sotu/sotu.jsonl.gz", "id", "President", "Date"),
+}
+
+# How many candidates each theme draws from each corpus (at most: a corpus
+# with fewer mentioning paragraphs gives what it has).
+QUOTA = {"abp": 0.80, "editorials": 0.10, "sotu": 0.10}
+# How many paragraphs one article may give one theme.
+PER_ARTICLE = {"abp": 1, "editorials": 2, "sotu": 2}
+MIN_WORDS, MAX_WORDS = 15, 300
+SEED = "opine-labels-1"
+
+# What makes a paragraph "mention" a theme for sampling. Deliberately
+# broader than the v1 model's targets and independent of its cues, so that
+# the labels do not inherit v1's blind spots: a unit is drawn because the
+# paragraph talks about the subject, never because v1 found a cue in it.
+W = r"\b"
+MENTION = {
+    "alliance": [
+        r"alliances?", r"allies", r"allied", r"\bally\b", r"nato",
+        r"troops? (?:in|from|out of) (?:south korea|korea|japan|europe|germany)",
+        r"burden[- ]sharing", r"cost[- ]sharing", r"usfk",
+        r"mutual defen[cs]e", r"defen[cs]e (?:treaty|pact)",
+        r"joint (?:military )?(?:drills?|exercises?)", r"security guarantees?",
+        r"extended deterrence", r"nuclear umbrella", r"free[- ]riders?",
+    ],
+    "north_korea": [
+        r"north korea\w*", r"pyongyang", r"dprk", r"kim jong[- ]?(?:un|il)",
+        r"\bkim's\b", r"korean peninsula",
+    ],
+    "china": [
+        r"china\w*", r"chinese", r"beijing", r"xi jinping", r"\bxi\b",
+        r"\bprc\b", r"communist party of china", r"\bccp\b", r"taiwan",
+        r"south china sea", r"hong kong",
+    ],
+    "denuclearization": [
+        r"nuclear", r"denucleari[sz]\w*", r"non-?proliferation",
+        r"arms control", r"disarmament", r"warheads?", r"\bicbms?\b",
+        r"atomic", r"uranium", r"plutonium", r"\bnpt\b", r"\biaea\b",
+        r"test[- ]ban",
+    ],
+    "rules_order": [
+        r"international law", r"rules?[- ]based", r"(?:world|international|"
+        r"global|liberal|postwar|post-war) order", r"united nations",
+        r"\bu\.?n\.? (?:security council|general assembly|charter)",
+        r"security council", r"\bwto\b", r"world trade organi[sz]ation",
+        r"international (?:court|criminal court|institutions?|norms?|"
+        r"community|treaty|treaties|agreements?)", r"multilateral\w*",
+        r"sovereignty", r"annex\w*", r"territorial (?:disputes?|integrity)",
+        r"might makes right", r"law of the sea", r"arbitration",
+    ],
+    "global_cooperation": [
+        r"climate", r"global warming", r"paris (?:agreement|accord|deal)",
+        r"emissions", r"pandemic\w*", r"covid\w*", r"coronavirus",
+        r"vaccines?", r"world health organi[sz]ation",
+        r"global health", r"supply chains?", r"artificial intelligence",
+        r"\bai\b", r"clean energy", r"renewable\w*", r"energy security",
+        r"outer space", r"space (?:station|exploration|program|programme)",
+        r"international cooperation", r"global cooperation",
+        r"decoupl\w*",
+    ],
+    "nationalism": [
+        r"nationalis\w*", r"america first", r"korea first", r"japan first",
+        r"globalis\w*", r"isolationis\w*", r"protectionis\w*",
+        r"populis\w*", r"nativis\w*", r"make america great",
+        r"xenophob\w*", r"sovereigntist\w*", r"patriotism",
+    ],
+}
+THEMES = list(MENTION)
+MENTION_RE = {t: re.compile("|".join("(?:%s%s%s)" % (W, p, W) if not
+                                     p.startswith(r"\b") else p
+                                     for p in ps), re.I)
+              for t, ps in MENTION.items()}
+
+
+def paragraphs(text):
+    """The non-empty paragraphs of a text, stripped, in order."""
+    if re.search(r"\n[ \t\r\f\v]*\n", text):
+        parts = re.split(r"\n[ \t\r\f\v]*\n", text)
+    else:
+        parts = text.split("\n")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def sha1(s):
+    return hashlib.sha1(s.encode("utf-8")).hexdigest()
+
+
+def records(shared, corpus):
+    path, idf, outf, datef = CORPORA[corpus]
+    with gzip.open(os.path.join(shared, "corpora", path), "rt",
+                   encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            year = (d.get(datef) or "")[:4] if datef else ""
+            if not re.fullmatch(r"\d{4}", year):
+                year = ""
+            yield d[idf], d.get(outf) or "", year, d.get("text") or ""
+
+
+def split_of(corpus, record_id):
+    """train (70%), dev (15%) or test (15%), by a hash of the article, so
+    whole articles stay in one split."""
+    h = int(hashlib.sha1(("%s/%s" % (corpus, record_id)).encode()).hexdigest()[:8], 16)
+    r = h % 100
+    return "train" if r < 70 else "dev" if r < 85 else "test"
+
+
+def cmd_sample(a):
+    rng = random.Random(SEED)
+    # theme -> corpus -> stratum (outlet, year) -> [units]
+    cand = {t: {c: collections.defaultdict(list) for c in CORPORA}
+            for t in THEMES}
+    seen = {t: set() for t in THEMES}  # paragraph hashes (syndicated copies)
+    for corpus in CORPORA:
+        for rid, outlet, year, text in records(a.shared, corpus):
+            if corpus == "sotu" and (not year or int(year) < 1950):
+                continue
+            per_theme = collections.defaultdict(list)
+            for i, p in enumerate(paragraphs(text)):
+                nw = len(p.split())
+                if nw < MIN_WORDS or nw > MAX_WORDS:
+                    continue
+                for t in THEMES:
+                    if MENTION_RE[t].search(p):
+                        per_theme[t].append((i, p))
+            for t, ps in per_theme.items():
+                rng.shuffle(ps)
+                for i, p in ps[:PER_ARTICLE[corpus]]:
+                    h = sha1(p)
+                    if h in seen[t]:
+                        continue
+                    seen[t].add(h)
+                    cand[t][corpus][(outlet, year)].append(
+                        (corpus, rid, i, h, t, outlet, year))
+    out = sys.stdout
+    out.write("corpus\trecord_id\tparagraph\tsha1\ttheme\toutlet\tyear\n")
+    for t in THEMES:
+        for corpus, share in QUOTA.items():
+            want = round(a.per_theme * share)
+            strata = cand[t][corpus]
+            keys = sorted(strata)
+            rng.shuffle(keys)
+            for k in keys:
+                rng.shuffle(strata[k])
+            # Round robin over the strata in random order: one unit from
+            # each outlet-year in turn, so no outlet or year dominates.
+            got = 0
+            depth = 0
+            while got < want and any(len(strata[k]) > depth for k in keys):
+                for k in keys:
+                    if got >= want:
+                        break
+                    if len(strata[k]) > depth:
+                        u = strata[k][depth]
+                        out.write("\t".join(map(str, u)) + "\n")
+                        got += 1
+                depth += 1
+            print("%s %s: %d drawn of %d candidates in %d strata" %
+                  (t, corpus, got, sum(len(v) for v in strata.values()),
+                   len(keys)), file=sys.stderr)
+
+
+def read_tsv(path):
+    with open(path, encoding="utf-8") as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            if line.strip():
+                yield dict(zip(head, line.rstrip("\n").split("\t")))
+
+
+def cmd_text(a):
+    rows = list(read_tsv(a.labels))
+    want = collections.defaultdict(set)
+    for r in rows:
+        want[r["corpus"]].add(r["record_id"])
+    texts = {}
+    for corpus, ids in want.items():
+        for rid, outlet, year, text in records(a.shared, corpus):
+            if rid in ids:
+                texts[(corpus, rid)] = (outlet, year, paragraphs(text))
+    bad = 0
+    for r in rows:
+        outlet, year, ps = texts.get((r["corpus"], r["record_id"]),
+                                     ("", "", []))
+        i = int(r["paragraph"])
+        p = ps[i] if i < len(ps) else None
+        if p is None or sha1(p) != r["sha1"]:
+            print("%s %s paragraph %d: not found or changed" %
+                  (r["corpus"], r["record_id"], i), file=sys.stderr)
+            bad += 1
+            continue
+        u = dict(r)
+        u["text"] = p
+        u["split"] = split_of(r["corpus"], r["record_id"])
+        sys.stdout.write(json.dumps(u, ensure_ascii=False) + "\n")
+    if bad:
+        sys.exit(1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+        "shared"))
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--per-theme", type=int, default=450)
+    t = sub.add_parser("text")
+    t.add_argument("labels")
+    p = sub.add_parser("split")
+    p.add_argument("corpus")
+    p.add_argument("record_id")
+    a = ap.parse_args()
+    if a.cmd == "sample":
+        cmd_sample(a)
+    elif a.cmd == "text":
+        cmd_text(a)
+    else:
+        print(split_of(a.corpus, a.record_id))
+
+
+if __name__ == "__main__":
+    main()
