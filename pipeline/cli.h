@@ -52,7 +52,8 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 
-/* Set by SIGINT/SIGTERM: the engine stops after the batch in flight. */
+/* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
+ * in flight. */
 extern volatile int cli_stop;
 
 #endif

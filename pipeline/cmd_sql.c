@@ -363,7 +363,9 @@ static const char status_sql[] =
     " (SELECT coalesce(sum(cf), 0) FROM terms) AS tokens_counted,"
     " (SELECT count(*) FROM doc_terms) AS doc_terms_rows,"
     " (SELECT value FROM meta WHERE key = 'language') AS language;\n"
-    "SELECT id AS run, stage, status, started, finished, records,"
+    "SELECT id AS run, stage, CASE WHEN status = 'running' AND NOT"
+    " opine_alive(pid) THEN 'interrupted' ELSE status END AS status,"
+    " started, finished, records,"
     " documents, duplicates, skipped, rejected FROM runs"
     " ORDER BY id DESC LIMIT 10;";
 
@@ -389,6 +391,15 @@ static const char timings_sql[] =
     " json_extract(last.timings, '$.total')) END AS share"
     " FROM last, json_each(last.timings) j;";
 
+/* opine_alive(pid): whether a process with that id exists (as the store
+ * decides when it marks dead runs interrupted). */
+static void sql_alive(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int(
+        ctx, opine_store_pid_alive((int64_t)sqlite3_value_int64(argv[0])));
+}
+
 int cmd_status(int argc, char **argv)
 {
     const char *db = NULL;
@@ -409,10 +420,25 @@ int cmd_status(int argc, char **argv)
         }
         db = argv[i];
     }
-    opine_store *st =
-        cli_open_store(db ? db : OPINE_DEFAULT_DB, OPINE_STORE_READONLY);
-    if (st == NULL)
+    opine_store *st;
+    char *msg = NULL;
+    int orc = opine_store_open(&st, db ? db : OPINE_DEFAULT_DB,
+                               OPINE_STORE_READONLY, &msg);
+    if (orc == OPINE_EEMPTY) {
+        /* Not an error: the state a first run is in until it commits. */
+        printf("database %s\n\n%s\n", db ? db : OPINE_DEFAULT_DB, msg);
+        free(msg);
+        return CLI_OK;
+    }
+    if (orc != 0) {
+        cli_error("%s", msg ? msg : "cannot open the database");
+        free(msg);
         return CLI_FATAL;
+    }
+    /* A run whose process is gone was killed; a writer marks it so when
+     * it next opens the file, and status says so already. */
+    sqlite3_create_function(opine_store_db(st), "opine_alive", 1, SQLITE_UTF8,
+                            NULL, sql_alive, NULL, NULL);
     printf("database %s\n\n", opine_store_path(st));
     int rc = run_sql(opine_store_db(st), timings ? timings_sql : status_sql,
                      FMT_TABLE);

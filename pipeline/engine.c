@@ -37,6 +37,7 @@
 #include <xxhash.h>
 
 #include "pipeline/error.h"
+#include "pipeline/fault.h"
 #include "pipeline/mem.h"
 #include "pipeline/rows.h"
 #include "pipeline/strmap.h"
@@ -1382,14 +1383,19 @@ static int commit(engine *e, const opine_run_counts *counts)
         return 0;
     double t0 = now();
     int rc = 0;
+    opine__fault("terms");
     if (e->flags & DO_STEM)
         rc = flush_counts(e);
     if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
         rc = db_fail(e, "updating the run");
     double t1 = now();
     e->t_write += t1 - t0;
+    if (rc == 0)
+        opine__fault("commit");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = db_fail(e, "committing");
+    if (rc == 0)
+        opine__fault("committed");
     if (rc) {
         rollback(e);
     } else {
@@ -1498,6 +1504,8 @@ static int batch_write(engine *e, batch *bt, int last)
         rc = insert_documents(e, bt);
     if (rc == 0 && (e->flags & DO_TOKENIZE))
         rc = insert_streams(e, bt);
+    if (rc == 0)
+        opine__fault("batch");
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             rc = store_results(e, &bt->jobs[i]);
@@ -2140,9 +2148,14 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     if (rc)
         return rc;
     inbatch b[2] = {{0}, {0}};
+    /* A batch no larger than a commit: a run killed midway then loses at
+     * most commit_bytes of work, as --commit-every promises. */
+    size_t max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 4u << 20;
+    if (e->o->commit_bytes && e->o->commit_bytes < max_bytes)
+        max_bytes = e->o->commit_bytes;
     for (int i = 0; i < 2; i++) {
         b[i].r = r;
-        b[i].max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 4u << 20;
+        b[i].max_bytes = max_bytes;
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];
@@ -2278,6 +2291,7 @@ static int pass_pending(engine *e, const char *stage)
             break;
         }
         double t0 = now();
+        size_t bytes = 0; /* a batch no larger than a commit (above) */
         sqlite3_bind_int64(q, 1, last);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)max_docs);
         sqlite3_bind_text(q, 3, missing, -1, SQLITE_STATIC);
@@ -2302,6 +2316,9 @@ static int pass_pending(engine *e, const char *stage)
             if (sqlite3_column_text(q, 3))
                 j->lang = strdup((const char *)sqlite3_column_text(q, 3));
             e->counts.records++;
+            bytes += j->text_len ? j->text_len : j->blob_in_len;
+            if (e->o->commit_bytes && bytes >= e->o->commit_bytes)
+                break;
         }
         sqlite3_reset(q);
         e->t_read += now() - t0;
@@ -2330,6 +2347,7 @@ static int pass_pending(engine *e, const char *stage)
  * subquery on every end-to-end database and compares.) */
 static int update_surfaces(engine *e)
 {
+    opine__fault("surfaces");
     size_t ns = (size_t)e->nstems;
     int64_t *best = calloc(ns + 1, sizeof(int64_t));
     if (best == NULL || rowbuf_fit(e, 2 * ns + 2)) {
@@ -2372,6 +2390,7 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
     if (rc < 0 && rc != OPINE_EINTERRUPTED && e->errmsg == NULL)
         e->errmsg = fmt("%s%s", opine_strerror(rc), "");
     if (e->run_id) {
+        opine__fault("finish");
         opine_run_finish(e->st, e->run_id, status, &e->counts, e->errmsg);
         char t[512];
         snprintf(t, sizeof t,
@@ -2400,6 +2419,8 @@ static int start(engine *e, opine_store *st, const opine_engine_opts *o,
 {
     double t_start = now();
     int rc = opine_run_begin(st, stage, o->params, &e->run_id);
+    if (rc == 0)
+        opine__fault("run");
     if (rc) {
         e->st = st;
         e->db = opine_store_db(st);

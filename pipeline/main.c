@@ -182,6 +182,10 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal (an ssh session ending, a tmux pane closed) stops
+     * a run as cleanly as Ctrl-C: after the batches in flight, with what
+     * they wrote committed and the run marked interrupted. */
+    sigaction(SIGHUP, &sa, NULL);
 
     static const struct {
         const char *name;

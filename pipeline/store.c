@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "pipeline/error.h"
+#include "pipeline/fault.h"
 
 struct opine_store {
     sqlite3 *db;
@@ -147,12 +149,21 @@ static const char MIGRATE_V3[] =
     "INSERT OR IGNORE INTO meta(key, value) SELECT 'stopwords', 'none'"
     " WHERE EXISTS (SELECT 1 FROM stage_done WHERE stage = 'stem');\n";
 
-static char *xstrdup_printf(const char *fmt, const char *a, const char *b)
+/* A malloc'd printf: the caller frees it (NULL when out of memory). */
+static char *xstrdup_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static char *xstrdup_printf(const char *fmt, ...)
 {
-    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, fmt, a, b ? b : "");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     return s;
 }
 
@@ -249,7 +260,7 @@ static int create_schema(opine_store *st)
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
         opine_store_meta_set(st, "created", now) != 0 ||
-        opine_store_exec(st, "COMMIT") != 0) {
+        (opine__fault("schema"), opine_store_exec(st, "COMMIT") != 0)) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return OPINE_EDB;
     }
@@ -277,6 +288,24 @@ static int migrate(opine_store *st, int from)
         return OPINE_EDB;
     }
     return 0;
+}
+
+/* Roll back the hot journal a killed writer left, with one short
+ * read-write connection: reading the schema is enough, SQLite rolls a hot
+ * journal back before any read (and leaves it alone while its writer still
+ * holds the lock). SQLITE_OK, or why it could not. */
+static int roll_back_journal(const char *path)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(db, 1);
+        sqlite3_busy_timeout(db, 10000);
+        rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+                          NULL);
+    }
+    sqlite3_close_v2(db);
+    return rc;
 }
 
 int opine_store_open(opine_store **out, const char *path, int flags,
@@ -311,12 +340,51 @@ int opine_store_open(opine_store **out, const char *path, int flags,
     }
     sqlite3_busy_timeout(st->db, 10000);
     int version;
-    if (schema_version(st, &version) != 0) {
+    int vrc = schema_version(st, &version);
+    if (vrc != 0 && (flags & OPINE_STORE_READONLY) &&
+        sqlite3_extended_errcode(st->db) == SQLITE_READONLY_ROLLBACK) {
+        /* A writer died mid-transaction (a first load keeps a rollback
+         * journal) and a read-only connection may not roll it back. */
+        int rrc = roll_back_journal(path);
+        sqlite3_close_v2(st->db);
+        st->db = NULL;
+        if (rrc != SQLITE_OK) {
+            if (errmsg)
+                *errmsg = xstrdup_printf(
+                    "'%s' was left mid-write by a run that stopped (its"
+                    " journal '%s-journal' holds an unfinished transaction)"
+                    " and it cannot be rolled back from here: %s. Nothing"
+                    " committed is lost; rerun the command that was"
+                    " writing it, or 'opine status %s', as a user who can"
+                    " write to its folder",
+                    path, path, sqlite3_errstr(rrc), path);
+            opine_store_close(st);
+            return OPINE_EDB;
+        }
+        if (sqlite3_open_v2(path, &st->db, oflags, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(st->db, 10000);
+            vrc = schema_version(st, &version);
+        }
+    }
+    if (vrc != 0 || st->db == NULL) {
         if (errmsg)
             *errmsg = xstrdup_printf("cannot read '%s': %s", path,
-                                     sqlite3_errmsg(st->db));
+                                     st->db ? sqlite3_errmsg(st->db)
+                                            : "out of memory");
         opine_store_close(st);
         return OPINE_EDB;
+    }
+    /* An empty file is what a first run leaves until its first commit,
+     * and after being killed before it. */
+    if (version == 0 && !(flags & OPINE_STORE_CREATE)) {
+        if (errmsg)
+            *errmsg = xstrdup_printf(
+                "'%s' holds nothing yet: no run has committed anything to it."
+                " A run that is creating it writes at its first commit; if"
+                " the run was stopped, rerun the same command to start it",
+                path);
+        opine_store_close(st);
+        return OPINE_EEMPTY;
     }
     if (version >= 1 && version < OPINE_SCHEMA_VERSION &&
         !(flags & OPINE_STORE_READONLY)) {
@@ -339,9 +407,9 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {
         if (errmsg)
             *errmsg = xstrdup_printf(
-                version <= 0 ? "'%s' is not an opine database%s"
-                             : "'%s' has an unsupported schema version%s",
-                path, NULL);
+                version <= 0 ? "'%s' is not an opine database"
+                             : "'%s' has an unsupported schema version",
+                path);
         opine_store_close(st);
         return OPINE_ESCHEMA;
     }
@@ -417,6 +485,13 @@ void opine_store_now(char buf[32])
     snprintf(buf + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+int opine_store_pid_alive(int64_t pid)
+{
+    if (pid <= 0 || pid == getpid())
+        return 0; /* this process is starting the run, not running one */
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 /* A run whose process is gone was killed: say so instead of 'running'. */
 static int mark_dead_runs(opine_store *st)
 {
@@ -433,10 +508,7 @@ static int mark_dead_runs(opine_store *st)
         return OPINE_EDB;
     }
     while (sqlite3_step(q) == SQLITE_ROW) {
-        pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
-        if (pid > 0 && pid != getpid() && kill(pid, 0) == 0)
-            continue; /* still alive */
-        if (pid > 0 && pid != getpid() && errno == EPERM)
+        if (opine_store_pid_alive(sqlite3_column_int64(q, 1)))
             continue;
         sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
         sqlite3_step(u);

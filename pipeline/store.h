@@ -62,6 +62,10 @@ void opine_store_close(opine_store *st);
 sqlite3 *opine_store_db(opine_store *st);
 const char *opine_store_path(const opine_store *st);
 
+/* Whether the process that started a run (runs.pid) still exists; this
+ * process's own id counts as gone, as a run it left cannot be running. */
+int opine_store_pid_alive(int64_t pid);
+
 /* The current UTC time as ISO-8601 with milliseconds, for runs and models. */
 void opine_store_now(char buf[32]);
 

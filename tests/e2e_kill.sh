@@ -1,13 +1,32 @@
-# tests/e2e_kill.sh — opine run killed with SIGKILL at several moments and
-# rerun gives the same terms as an uninterrupted run, and a sound database.
+# tests/e2e_kill.sh — opine run killed with SIGKILL at random moments, and
+# stopped by Ctrl-C and a closed terminal at random moments, then rerun:
+# whatever the moment, a sound database, and the rerun gives the same terms
+# as an uninterrupted run. Where the kills land depends on the machine's
+# speed and load, so no outcome is required of any one of them: a kill
+# before the first commit (an empty file) is as legitimate as one mid-run
+# or after the end. e2e_faults stops runs at each named point instead, so
+# that every case is checked on every machine.
 . "$(dirname "$0")/lib.sh"
 bash "$(dirname "$0")/gen_corpus.sh" 12000 11 | gzip -1 >"$WORK/corpus.jsonl.gz"
 
-start=$(date +%s.%N)
 run_opine 0 run "$WORK/ref.db" "$WORK/corpus.jsonl.gz" -q
-secs=$(echo "$(date +%s.%N) - $start" | bc -l)
 total=$(q "$WORK/ref.db" "SELECT count(*) FROM documents")
-echo "# uninterrupted run: $total documents in $secs s"
+
+# What a stop left, whenever it landed: status and sql answer (an empty
+# file is explained, not an error), and a database with tables is sound
+# and exact.
+check_stopped() { # check_stopped DB WHAT
+    local db=$1 what=$2
+    run_opine 0 status "$db"
+    if grep -q "no run has committed anything" "$WORK/out"; then
+        expect_eq "$what: left no table (nothing committed)" 0 \
+            "$(q "$db" "SELECT count(*) FROM sqlite_schema")"
+        return
+    fi
+    run_opine 0 sql "$db" "SELECT count(*) FROM documents"
+    expect_eq "integrity after $what" ok "$(q "$db" "PRAGMA integrity_check")"
+    check_exact "$db"
+}
 
 # Kill the same database's run again and again; every rerun resumes what
 # the previous one left. The first kills come at fixed moments (while
@@ -36,17 +55,14 @@ for when in 0.05 0.2 "-docs 1" "-docs $((total / 3))" "-docs $((total * 2 / 3))"
     kill_at $when
     have=$(q "$WORK/killed.db" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
     echo "# killed at $when (exit $rc): $have documents stored"
-    if [ "$rc" = 137 ] && [ "$have" -lt "$total" ]; then
-        mid=$((mid + 1))
-        expect_eq "integrity after kill at $when" ok \
-            "$(q "$WORK/killed.db" "PRAGMA integrity_check")"
-        check_exact "$WORK/killed.db"
-    fi
+    [ "$rc" = 137 ] && [ "$have" -lt "$total" ] && mid=$((mid + 1))
+    check_stopped "$WORK/killed.db" "kill at $when"
 done
-[ "$mid" -ge 3 ] || fail "only $mid kills landed in the middle of a run"
-ok "$mid kills landed mid-run"
-expect_eq "killed runs are marked interrupted" 1 \
-    "$(q "$WORK/killed.db" "SELECT count(*) >= 1 FROM runs WHERE status = 'interrupted'")"
+echo "# $mid kills landed before the end of a run"
+if [ "$mid" -gt 0 ] && [ "$have" -gt 0 ]; then
+    expect_eq "killed runs are marked interrupted" 1 \
+        "$(q "$WORK/killed.db" "SELECT count(*) >= 1 FROM runs WHERE status = 'interrupted'")"
+fi
 
 run_opine 0 run "$WORK/killed.db" "$WORK/corpus.jsonl.gz" -q
 expect_eq "integrity after the final rerun" ok \
@@ -59,31 +75,34 @@ check_exact "$WORK/killed.db"
 same_stats "$WORK/ref.db" "$WORK/killed.db" "killed and resumed = uninterrupted"
 expect_eq "same surface forms" 0 "$(q "$WORK/ref.db" "ATTACH '$WORK/killed.db' AS k;
     SELECT count(*) FROM (SELECT stem, surface FROM stems EXCEPT SELECT stem, surface FROM k.stems)")"
-# Ctrl-C (SIGINT) mid-run: opine stops after the batches in flight, keeps
-# what they wrote, says so (exit 2, status 'interrupted'), and a rerun
-# finishes with the same result.
-"$OPINE" run "$WORK/int.db" --commit-every 1 "$WORK/corpus.jsonl.gz" -q \
-    2>"$WORK/int.err" &
-pid=$!
-while kill -0 "$pid" 2>/dev/null; do
-    n=$(q "$WORK/int.db" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge 1 ] && break
-    sleep 0.02
+# Ctrl-C (SIGINT) and a closed terminal (SIGHUP) mid-run: opine stops
+# after the batches in flight, keeps what they wrote, says so (exit 2,
+# status 'interrupted'), and a rerun finishes with the same result.
+for sig in INT HUP; do
+    db="$WORK/$sig.db"
+    "$OPINE" run "$db" --commit-every 1 "$WORK/corpus.jsonl.gz" -q \
+        2>"$WORK/sig.err" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        n=$(q "$db" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge 1 ] && break
+        sleep 0.02
+    done
+    kill -$sig "$pid" 2>/dev/null || true
+    rc=0
+    wait "$pid" || rc=$?
+    have=$(q "$db" "SELECT count(*) FROM documents")
+    echo "# SIG$sig (exit $rc): $have documents stored"
+    if [ "$rc" != 0 ]; then
+        expect_eq "SIG$sig: exit status" 2 "$rc"
+        grep -q "interrupted" "$WORK/sig.err" ||
+            fail "SIG$sig: no message: $(cat "$WORK/sig.err")"
+        ok "SIG$sig: says the run was interrupted"
+        expect_eq "SIG$sig: the run is marked" interrupted \
+            "$(q "$db" "SELECT status FROM runs")"
+    fi
+    check_stopped "$db" "SIG$sig"
+    run_opine 0 run "$db" "$WORK/corpus.jsonl.gz" -q
+    same_stats "$WORK/ref.db" "$db" "SIG$sig and resumed = uninterrupted"
 done
-kill -INT "$pid" 2>/dev/null || true
-rc=0
-wait "$pid" || rc=$?
-have=$(q "$WORK/int.db" "SELECT count(*) FROM documents")
-echo "# interrupted (exit $rc): $have documents stored"
-if [ "$have" -lt "$total" ]; then
-    expect_eq "Ctrl-C: exit status" 2 "$rc"
-    grep -q "interrupted" "$WORK/int.err" || fail "Ctrl-C: no message: $(cat "$WORK/int.err")"
-    ok "Ctrl-C: says the run was interrupted"
-    expect_eq "Ctrl-C: the run is marked" interrupted \
-        "$(q "$WORK/int.db" "SELECT status FROM runs")"
-    expect_eq "Ctrl-C: integrity" ok "$(q "$WORK/int.db" "PRAGMA integrity_check")"
-    check_exact "$WORK/int.db"
-fi
-run_opine 0 run "$WORK/int.db" "$WORK/corpus.jsonl.gz" -q
-same_stats "$WORK/ref.db" "$WORK/int.db" "interrupted and resumed = uninterrupted"
 done_testing

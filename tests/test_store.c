@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -588,6 +589,40 @@ static void test15_upgrade_v3(void **state)
     opine_store_close(st);
 }
 
+/* A first load of name (kept = yes committed) that dies in a transaction
+ * whose pages spilled into the file: it leaves a hot journal. */
+static void make_hot_journal(const char *name)
+{
+    char journal[PATH_MAX];
+    snprintf(journal, sizeof journal, "%s-journal", tpath(name));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        opine_store *c = NULL;
+        if (opine_store_open(&c, tpath(name), OPINE_STORE_CREATE, NULL) ||
+            opine_store_meta_set(c, "kept", "yes"))
+            _exit(1);
+        sqlite3 *db = opine_store_db(c);
+        /* a tiny cache, so the transaction spills into the file */
+        if (sqlite3_exec(db,
+                         "PRAGMA cache_size = 4; BEGIN IMMEDIATE;"
+                         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+                         " SELECT i + 1 FROM n WHERE i < 3000)"
+                         " INSERT INTO meta SELECT 'k' || i, randomblob(2000)"
+                         " FROM n;",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(2);
+        struct stat sb;
+        if (stat(journal, &sb) != 0 || sb.st_size == 0)
+            _exit(3); /* no hot journal: the test would prove nothing */
+        _exit(0);     /* dies with the transaction open */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* 16: the first load into a new file uses a rollback journal; the file is
  * WAL once closed. A first load that dies mid-transaction, with pages
  * already spilled into the file, leaves a hot journal that the next open
@@ -604,32 +639,7 @@ static void test16_first_load_journal(void **state)
     expect_text(st, "PRAGMA journal_mode", "wal");
     opine_store_close(st);
 
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        opine_store *c = NULL;
-        if (opine_store_open(&c, tpath("k.db"), OPINE_STORE_CREATE, NULL) ||
-            opine_store_meta_set(c, "kept", "yes"))
-            _exit(1);
-        sqlite3 *db = opine_store_db(c);
-        /* a tiny cache, so the transaction spills into the file */
-        if (sqlite3_exec(db,
-                         "PRAGMA cache_size = 4; BEGIN IMMEDIATE;"
-                         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
-                         " SELECT i + 1 FROM n WHERE i < 3000)"
-                         " INSERT INTO meta SELECT 'k' || i, randomblob(2000)"
-                         " FROM n;",
-                         NULL, NULL, NULL) != SQLITE_OK)
-            _exit(2);
-        struct stat sb;
-        if (stat(tpath("k.db-journal"), &sb) != 0 || sb.st_size == 0)
-            _exit(3); /* no hot journal: the test would prove nothing */
-        _exit(0);     /* dies with the transaction open */
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    make_hot_journal("k.db");
     assert_int_equal(opine_store_open(&st, tpath("k.db"), 0, &msg), 0);
     assert_null(msg);
     expect_text(st, "PRAGMA integrity_check", "ok");
@@ -638,6 +648,68 @@ static void test16_first_load_journal(void **state)
                                " AND key <> 'kept'"),
                      0);
     expect_text(st, "PRAGMA journal_mode", "wal");
+    opine_store_close(st);
+}
+
+/* 17: a read-only open of a file with a hot journal (a killed first
+ * load's) rolls the journal back with one short read-write open and
+ * reads what was committed; plain read-only SQLite cannot. */
+static void test17_readonly_hot_journal(void **state)
+{
+    (void)state;
+    make_hot_journal("h.db");
+    sqlite3 *raw;
+    assert_int_equal(
+        sqlite3_open_v2(tpath("h.db"), &raw, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(raw, "SELECT count(*) FROM meta", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_extended_errcode(raw), SQLITE_READONLY_ROLLBACK);
+    sqlite3_close(raw);
+
+    opine_store *st = NULL;
+    char *msg = NULL;
+    assert_int_equal(
+        opine_store_open(&st, tpath("h.db"), OPINE_STORE_READONLY, &msg), 0);
+    assert_null(msg);
+    expect_text(st, "SELECT value FROM meta WHERE key = 'kept'", "yes");
+    assert_int_equal(q_int(st, "SELECT count(*) FROM meta WHERE key LIKE 'k%'"
+                               " AND key <> 'kept'"),
+                     0);
+    expect_text(st, "PRAGMA integrity_check", "ok");
+    opine_store_close(st);
+    char journal[PATH_MAX];
+    snprintf(journal, sizeof journal, "%s-journal", tpath("h.db"));
+    struct stat sb;
+    assert_true(stat(journal, &sb) != 0 || sb.st_size == 0);
+}
+
+/* 18: an empty file, as a first run killed before its first commit
+ * leaves: opened without CREATE it is OPINE_EEMPTY with a message that
+ * says nothing was committed and what to do, not "not an opine
+ * database"; a run (CREATE) makes the schema in it. */
+static void test18_empty_file(void **state)
+{
+    (void)state;
+    FILE *f = fopen(tpath("e.db"), "w");
+    assert_non_null(f);
+    fclose(f);
+    static const int flags[] = {OPINE_STORE_READONLY, 0};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        opine_store *st = (opine_store *)&st;
+        char *msg = NULL;
+        assert_int_equal(opine_store_open(&st, tpath("e.db"), flags[i], &msg),
+                         OPINE_EEMPTY);
+        assert_null(st);
+        assert_non_null(msg);
+        assert_non_null(strstr(msg, tpath("e.db")));
+        assert_non_null(strstr(msg, "no run has committed anything"));
+        assert_non_null(strstr(msg, "rerun the same command"));
+        free(msg);
+    }
+    opine_store *st = open_new("e.db");
+    expect_text(st, "PRAGMA integrity_check", "ok");
     opine_store_close(st);
 }
 
@@ -661,6 +733,8 @@ int main(void)
         T(test14_upgrade_v1),
         T(test15_upgrade_v3),
         T(test16_first_load_journal),
+        T(test17_readonly_hot_journal),
+        T(test18_empty_file),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

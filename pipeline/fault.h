@@ -1,0 +1,39 @@
+/* pipeline/fault.h — named fault points: stop a run at a chosen place.
+ *
+ * The way SQLite's crash tests stop a process at a chosen write, opine can
+ * be told to kill itself (or signal itself) when it reaches a named place,
+ * so that a test checks every interruption on every machine, however fast
+ * or loaded, instead of hoping that a timed kill lands there:
+ *
+ *     OPINE_FAULT=POINT[@N][:ACTION]
+ *
+ * POINT is one of the names below; N (default 1) the hit that fires, when
+ * the point is reached more than once (a commit per batch); ACTION is
+ * `kill` (SIGKILL, the default: the process dies on the spot, as with a
+ * power cut of the process), or `int`, `term` or `hup` (the signal is sent
+ * to opine itself and handled as a user's Ctrl-C, kill or closed terminal
+ * would be). Before acting, opine writes "opine: fault point 'POINT' hit N:
+ * ACTION" to stderr, so a test can tell that the point was reached.
+ *
+ * The points, in the order a first `opine run` reaches them:
+ *   schema     the new file's schema is written, not yet committed
+ *   run        the run's row is committed ('running'), no batch yet
+ *   batch      mid-batch: documents and token streams written, the batch's
+ *              terms and marks not yet, inside the open transaction
+ *   terms      a transaction's batches written; the frequencies they add to
+ *              terms and types not yet (they go in the same transaction)
+ *   commit     everything of the transaction written, COMMIT not yet
+ *   committed  just after a COMMIT, before the next batch or step
+ *   surfaces   every batch committed; stems' surface forms not yet chosen
+ *   finish     all work committed; the run not yet marked finished
+ *
+ * Unset, every point costs one load of a flag.
+ */
+#ifndef OPINE_PIPELINE_FAULT_H
+#define OPINE_PIPELINE_FAULT_H
+
+/* Reach the named point: act when OPINE_FAULT names it and this is the
+ * N-th time. Safe from any thread. */
+void opine__fault(const char *point);
+
+#endif
