@@ -98,11 +98,94 @@ MENTION = {
         r"xenophob\w*", r"sovereigntist\w*", r"patriotism",
     ],
 }
+# Round 2: the round-1 draw was half off-theme (labelled x: "Trump
+# allies", "nuclear option", "political climate", "bull in a china shop")
+# and, being mostly news, had few sided paragraphs. Its second draw uses
+# narrower mentions, written from the x notes of round 1 (never from v1's
+# cues), and strata that give opinion writing (where sides are taken) a
+# larger share; see README.md.
+FOCUSED = {
+    "alliance": [
+        r"nato", r"alliances?", r"(?:u\.s\.|us|american|america's|our|treaty|"
+        r"military|security|defen[cs]e|asian|european|regional|key|"
+        r"traditional|democratic|closest|western|pacific) allies",
+        r"allies (?:in|like|such as|including) (?:asia|europe|japan|south "
+        r"korea|seoul|tokyo|germany|the region|the pacific)",
+        r"(?:ally|allies|alliance) (?:with|of) (?:the united states|america|"
+        r"washington|japan|south korea|seoul|tokyo)",
+        r"troops? (?:in|from|out of) (?:south korea|korea|japan|europe|"
+        r"germany)", r"burden[- ]sharing", r"usfk", r"mutual defen[cs]e",
+        r"defen[cs]e (?:treaty|pact|commitments?)", r"extended deterrence",
+        r"nuclear umbrella", r"security guarantees?", r"free[- ]riders?",
+        r"joint (?:military )?(?:drills?|exercises?)",
+    ],
+    "north_korea": MENTION["north_korea"],
+    "china": [
+        r"china's", r"beijing", r"xi jinping", r"chinese (?:government|"
+        r"communist|leaders?|leadership|military|regime|officials?)",
+        r"\bccp\b", r"south china sea", r"taiwan", r"trade war",
+        r"(?:with|against|on|toward|towards|to|confront|counter|contain|"
+        r"engage) china\b", r"china (?:policy|hawks?|threat|trade|"
+        r"relations|tariffs?)", r"u\.?s\.?-china", r"sino-",
+    ],
+    "denuclearization": [
+        r"nuclear (?:weapons?|arms|arsenals?|programs?|programmes?|deal|"
+        r"bombs?|tests?|testing|warheads?|deterrent|umbrella|states?|"
+        r"powers?|war|agreement|talks|threat|capabilit\w*|missiles?|"
+        r"proliferation|disarmament|club|option for|armed|-armed)",
+        r"denucleari[sz]\w*", r"non-?proliferation", r"arms control",
+        r"disarmament", r"warheads?", r"\bicbms?\b", r"\bnpt\b",
+        r"\biaea\b", r"test[- ]ban", r"atomic (?:bombs?|weapons?|energy)",
+        r"(?:go|going|went) nuclear", r"iran (?:nuclear )?deal", r"jcpoa",
+        r"new start", r"\binf treaty",
+    ],
+    "rules_order": [
+        r"international law", r"rules?[- ]based", r"(?:world|international|"
+        r"global|liberal|postwar|post-war) order", r"united nations",
+        r"security council", r"\bwto\b", r"world trade organi[sz]ation",
+        r"international (?:court|criminal court|institutions?|norms?|"
+        r"community|treaty|treaties|agreements?|rules?)",
+        r"multilateral\w*", r"territorial (?:disputes?|integrity)",
+        r"might makes right", r"law of the sea", r"annexation of",
+        r"(?:violat\w+|breach\w*|defian\w+|flout\w*) (?:of )?"
+        r"international", r"geneva conventions?",
+    ],
+    "global_cooperation": [
+        r"climate (?:change|crisis|accord|agreement|deal|treaty|action|"
+        r"policy|talks|summit|goals?|pledges?|emergency)",
+        r"global warming", r"paris (?:climate )?(?:agreement|accord|deal)",
+        r"greenhouse gas\w*", r"carbon emissions", r"world health "
+        r"organi[sz]ation", r"global health", r"pandemic\w*",
+        r"vaccines?", r"supply chains?", r"international cooperation",
+        r"global cooperation", r"decoupl\w*", r"clean energy",
+        r"energy security", r"outer space", r"space station",
+        r"artificial intelligence",
+    ],
+    "nationalism": [
+        r"nationalis\w*", r"america first", r"korea first", r"japan first",
+        r"globalis\w*", r"isolationis\w*", r"protectionis\w*",
+        r"nativis\w*", r"xenophob\w*", r"economic nationalism",
+        r"(?:our|national) sovereignty",
+    ],
+}
+ROUND2_QUOTA = {"abp-opinion": 0.55, "abp-news": 0.20, "editorials": 0.10,
+                "sotu": 0.15}
+OPINION_URL = re.compile(r"/(?:opinions?|commentary|editorials?|op-ed|oped|"
+                         r"columns?|columnists?|blogs?|perspectives?|ideas)/",
+                         re.I)
+OPINION_OUTLET = re.compile(r"Opinion|Editorial|Guest Writer|National Review|"
+                            r"Townhall|Reason|American Spectator|Daily Kos|"
+                            r"The Flip Side|Salon")
 THEMES = list(MENTION)
-MENTION_RE = {t: re.compile("|".join("(?:%s%s%s)" % (W, p, W) if not
-                                     p.startswith(r"\b") else p
-                                     for p in ps), re.I)
-              for t, ps in MENTION.items()}
+def compile_mentions(table):
+    return {t: re.compile("|".join("(?:%s%s%s)" % (W, p, W) if not
+                                   p.startswith(r"\b") else p
+                                   for p in ps), re.I)
+            for t, ps in table.items()}
+
+
+MENTION_RE = compile_mentions(MENTION)
+FOCUSED_RE = compile_mentions(FOCUSED)
 
 
 def paragraphs(text):
@@ -127,7 +210,8 @@ def records(shared, corpus):
             year = (d.get(datef) or "")[:4] if datef else ""
             if not re.fullmatch(r"\d{4}", year):
                 year = ""
-            yield d[idf], d.get(outf) or "", year, d.get("text") or ""
+            yield (d[idf], d.get(outf) or "", year, d.get("text") or "",
+                   d.get("url") or "")
 
 
 def split_of(corpus, record_id):
@@ -138,39 +222,58 @@ def split_of(corpus, record_id):
     return "train" if r < 70 else "dev" if r < 85 else "test"
 
 
+def kind(corpus, outlet, url):
+    """The round-2 group of an article: opinion or news for ABP."""
+    if corpus != "abp":
+        return corpus
+    if OPINION_URL.search(url) or OPINION_OUTLET.search(outlet):
+        return "abp-opinion"
+    return "abp-news"
+
+
 def cmd_sample(a):
-    rng = random.Random(SEED)
-    # theme -> corpus -> stratum (outlet, year) -> [units]
-    cand = {t: {c: collections.defaultdict(list) for c in CORPORA}
+    rng = random.Random(SEED if a.round == 1 else "%s-round%d" % (SEED, a.round))
+    mention = MENTION_RE if a.round == 1 else FOCUSED_RE
+    quota = QUOTA if a.round == 1 else ROUND2_QUOTA
+    drawn = set()  # (corpus, record, paragraph, theme) of earlier rounds
+    for path in a.exclude:
+        for r in read_tsv(path):
+            drawn.add((r["corpus"], r["record_id"], r["paragraph"], r["theme"]))
+    # theme -> group -> stratum (outlet, year) -> [units]
+    cand = {t: {g: collections.defaultdict(list) for g in quota}
             for t in THEMES}
     seen = {t: set() for t in THEMES}  # paragraph hashes (syndicated copies)
     for corpus in CORPORA:
-        for rid, outlet, year, text in records(a.shared, corpus):
+        for rid, outlet, year, text, url in records(a.shared, corpus):
             if corpus == "sotu" and (not year or int(year) < 1950):
                 continue
+            group = corpus if a.round == 1 else kind(corpus, outlet, url)
             per_theme = collections.defaultdict(list)
             for i, p in enumerate(paragraphs(text)):
                 nw = len(p.split())
                 if nw < MIN_WORDS or nw > MAX_WORDS:
                     continue
                 for t in THEMES:
-                    if MENTION_RE[t].search(p):
+                    if (corpus, rid, str(i), t) not in drawn and \
+                            mention[t].search(p):
                         per_theme[t].append((i, p))
             for t, ps in per_theme.items():
                 rng.shuffle(ps)
-                for i, p in ps[:PER_ARTICLE[corpus]]:
+                # round 2 takes one more per article: its opinion pool
+                # is small
+                for i, p in ps[:PER_ARTICLE[corpus] + (a.round - 1)]:
                     h = sha1(p)
                     if h in seen[t]:
                         continue
                     seen[t].add(h)
-                    cand[t][corpus][(outlet, year)].append(
+                    cand[t][group][(outlet, year)].append(
                         (corpus, rid, i, h, t, outlet, year))
     out = sys.stdout
     out.write("corpus\trecord_id\tparagraph\tsha1\ttheme\toutlet\tyear\n")
     for t in THEMES:
-        for corpus, share in QUOTA.items():
+        for group, share in quota.items():
             want = round(a.per_theme * share)
-            strata = cand[t][corpus]
+            strata = cand[t][group]
             keys = sorted(strata)
             rng.shuffle(keys)
             for k in keys:
@@ -189,7 +292,7 @@ def cmd_sample(a):
                         got += 1
                 depth += 1
             print("%s %s: %d drawn of %d candidates in %d strata" %
-                  (t, corpus, got, sum(len(v) for v in strata.values()),
+                  (t, group, got, sum(len(v) for v in strata.values()),
                    len(keys)), file=sys.stderr)
 
 
@@ -208,7 +311,7 @@ def cmd_text(a):
         want[r["corpus"]].add(r["record_id"])
     texts = {}
     for corpus, ids in want.items():
-        for rid, outlet, year, text in records(a.shared, corpus):
+        for rid, outlet, year, text, _ in records(a.shared, corpus):
             if rid in ids:
                 texts[(corpus, rid)] = (outlet, year, paragraphs(text))
     bad = 0
@@ -237,7 +340,10 @@ def main():
         "shared"))
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--per-theme", type=int, default=450)
+    s.add_argument("--per-theme", type=int, default=500)
+    s.add_argument("--round", type=int, default=1, choices=(1, 2))
+    s.add_argument("--exclude", action="append", default=[],
+                   help="a TSV of units drawn before, not to draw again")
     t = sub.add_parser("text")
     t.add_argument("labels")
     p = sub.add_parser("split")
