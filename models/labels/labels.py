@@ -168,6 +168,15 @@ FOCUSED = {
         r"(?:our|national) sovereignty",
     ],
 }
+# Round 3: more sided paragraphs for the themes whose sides were still
+# short, enriched by a marker of argument that belongs to no theme (a
+# modal, an evaluative word, a first-person plural), never by v1's cues.
+ARGUMENT = re.compile(r"\b(?:should|shouldn't|must|ought|need to|needs to|"
+                      r"mistake|wrong|right to|foolish|reckless|naive|"
+                      r"dangerous|wise|smart|we|our|us)\b", re.I)
+ROUND3_THEMES = {"north_korea": 400, "alliance": 350, "denuclearization": 300,
+                 "rules_order": 300, "china": 150, "global_cooperation": 150,
+                 "nationalism": 150}
 ROUND2_QUOTA = {"abp-opinion": 0.55, "abp-news": 0.20, "editorials": 0.10,
                 "sotu": 0.15}
 OPINION_URL = re.compile(r"/(?:opinions?|commentary|editorials?|op-ed|oped|"
@@ -235,6 +244,8 @@ def cmd_sample(a):
     rng = random.Random(SEED if a.round == 1 else "%s-round%d" % (SEED, a.round))
     mention = MENTION_RE if a.round == 1 else FOCUSED_RE
     quota = QUOTA if a.round == 1 else ROUND2_QUOTA
+    if a.round == 3:
+        quota = {"any": 1.0}
     drawn = set()  # (corpus, record, paragraph, theme) of earlier rounds
     for path in a.exclude:
         for r in read_tsv(path):
@@ -247,7 +258,8 @@ def cmd_sample(a):
         for rid, outlet, year, text, url in records(a.shared, corpus):
             if corpus == "sotu" and (not year or int(year) < 1950):
                 continue
-            group = corpus if a.round == 1 else kind(corpus, outlet, url)
+            group = (corpus if a.round == 1 else "any" if a.round == 3
+                     else kind(corpus, outlet, url))
             per_theme = collections.defaultdict(list)
             for i, p in enumerate(paragraphs(text)):
                 nw = len(p.split())
@@ -255,7 +267,8 @@ def cmd_sample(a):
                     continue
                 for t in THEMES:
                     if (corpus, rid, str(i), t) not in drawn and \
-                            mention[t].search(p):
+                            mention[t].search(p) and \
+                            (a.round != 3 or ARGUMENT.search(p)):
                         per_theme[t].append((i, p))
             for t, ps in per_theme.items():
                 rng.shuffle(ps)
@@ -272,7 +285,8 @@ def cmd_sample(a):
     out.write("corpus\trecord_id\tparagraph\tsha1\ttheme\toutlet\tyear\n")
     for t in THEMES:
         for group, share in quota.items():
-            want = round(a.per_theme * share)
+            want = round((a.per_theme if a.round != 3 else
+                          ROUND3_THEMES[t]) * share)
             strata = cand[t][group]
             keys = sorted(strata)
             rng.shuffle(keys)
@@ -341,7 +355,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
     s.add_argument("--per-theme", type=int, default=500)
-    s.add_argument("--round", type=int, default=1, choices=(1, 2))
+    s.add_argument("--round", type=int, default=1, choices=(1, 2, 3))
     s.add_argument("--exclude", action="append", default=[],
                    help="a TSV of units drawn before, not to draw again")
     t = sub.add_parser("text")
