@@ -8,7 +8,7 @@
 DEPS := cmake make gcc pkg-config gzip sqlite3 bc time zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
-	libgoogle-perftools-dev unicode-data
+	libgoogle-perftools-dev liblinear-dev unicode-data
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan

@@ -1,8 +1,9 @@
 /* models/default_model.h — the shipped model, built into the binary.
  *
- * models/us-rok-alliance.yaml is compiled in at build time (CMake turns it
- * into a byte array), so `opine run` and `opine score` always have a model
- * without needing to find the source tree.
+ * models/NAME.yaml are compiled in at build time (CMake turns each into a
+ * byte array), so `opine run` and `opine score` always have a model
+ * without needing to find the source tree; OPINE_DEFAULT_MODEL in
+ * CMakeLists.txt says which one scores by default.
  */
 #ifndef OPINE_MODELS_DEFAULT_MODEL_H
 #define OPINE_MODELS_DEFAULT_MODEL_H
@@ -12,5 +13,14 @@
 extern const char *const opine_default_model;
 extern const size_t opine_default_model_len;
 #define OPINE_DEFAULT_MODEL_NAME "us-rok-alliance.yaml (built in)"
+
+/* Every shipped model (models/NAME.yaml), by file name without .yaml; the
+ * list ends with a NULL name. */
+typedef struct opine__builtin_model {
+    const char *file;
+    const char *text;
+    size_t len;
+} opine__builtin_model;
+extern const opine__builtin_model opine__builtin_models[];
 
 #endif

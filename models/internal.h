@@ -47,6 +47,12 @@ struct opine_model {
     opine_theme_info *themes;
     size_t nthemes, themes_cap;
 
+    /* kind: linear: one classifier per theme (NULL where none), with a
+     * map of feature name -> index + 1 each. */
+    int linear;
+    struct opine__linear *lin; /* nlin of them, by theme index */
+    size_t nlin;
+
     opine__rawterm *raw;
     size_t nraw, raw_cap;
     opine__strmap *seen; /* theme, role, text -> raw index + 1 */
@@ -68,6 +74,23 @@ struct opine_model {
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;
 };
+
+typedef struct opine__linear {
+    opine_linear_theme pub; /* what opine_model_linear() shows */
+    int set;
+    double *w;
+    const char **names; /* owned by the map */
+    size_t cap;
+    opine__strmap *index; /* name -> index + 1 */
+} opine__linear;
+
+/* Theme ti's classifier, made (empty, window 0) when it has none yet.
+ * NULL when out of memory. */
+opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti);
+/* Add a feature with its three weights; OPINE_EFORMAT when it is there
+ * already, or OPINE_ENOMEM. */
+int opine__linear_add(opine__linear *l, const char *name, size_t len,
+                      const double w[3]);
 
 /* Set *errmsg (when not NULL) to "FILE:LINE:COLUMN: what" (or "FILE: what"
  * when line is 0) and return OPINE_EFORMAT. */

@@ -302,10 +302,88 @@ io_error:
     return OPINE_EIO;
 }
 
+opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti)
+{
+    if (ti >= m->nlin) {
+        opine__linear *l = realloc(m->lin, (ti + 1) * sizeof(*l));
+        if (l == NULL)
+            return NULL;
+        memset(l + m->nlin, 0, (ti + 1 - m->nlin) * sizeof(*l));
+        m->lin = l;
+        m->nlin = ti + 1;
+    }
+    opine__linear *l = &m->lin[ti];
+    if (!l->set) {
+        if (opine__strmap_new(&l->index) != 0)
+            return NULL;
+        l->set = 1;
+        l->pub.neutral = 1;
+    }
+    return l;
+}
+
+int opine__linear_add(opine__linear *l, const char *name, size_t len,
+                      const double w[3])
+{
+    if (opine__strmap_get(l->index, name, len) > 0)
+        return OPINE_EFORMAT;
+    size_t n = l->pub.nfeatures;
+    if (n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        double *nw = realloc(l->w, cap * 3 * sizeof(double));
+        if (nw == NULL)
+            return OPINE_ENOMEM;
+        l->w = nw;
+        const char **nn = realloc(l->names, cap * sizeof(char *));
+        if (nn == NULL)
+            return OPINE_ENOMEM;
+        l->names = nn;
+        l->cap = cap;
+    }
+    const char *stored;
+    if (opine__strmap_intern(l->index, name, len, (int64_t)n + 1, &stored))
+        return OPINE_ENOMEM;
+    memcpy(l->w + 3 * n, w, 3 * sizeof(double));
+    l->names[n] = stored;
+    l->pub.nfeatures = n + 1;
+    l->pub.w = l->w;
+    l->pub.names = l->names;
+    return 0;
+}
+
+int opine_model_is_linear(const opine_model *m)
+{
+    return m->linear;
+}
+
+void opine_model_forget_training(opine_model *m)
+{
+    m->linear = 0;
+}
+
+const opine_linear_theme *opine_model_linear(const opine_model *m, size_t i)
+{
+    return m->linear && i < m->nlin && m->lin[i].set ? &m->lin[i].pub : NULL;
+}
+
+long opine_model_feature(const opine_model *m, size_t i, const char *name,
+                         size_t len)
+{
+    if (i >= m->nlin || !m->lin[i].set)
+        return -1;
+    return (long)opine__strmap_get(m->lin[i].index, name, len) - 1;
+}
+
 void opine_model_free(opine_model *m)
 {
     if (m == NULL)
         return;
+    for (size_t i = 0; i < m->nlin; i++) {
+        opine__strmap_free(m->lin[i].index);
+        free(m->lin[i].w);
+        free(m->lin[i].names);
+    }
+    free(m->lin);
     opine__model_release_compiled(m);
     opine__strmap_free(m->seen);
     for (size_t i = 0; i < m->nowned; i++)

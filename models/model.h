@@ -115,6 +115,42 @@ int opine_model_negation_scope(const opine_model *m);
 double opine_model_prior(const opine_model *m);
 double opine_model_interval(const opine_model *m);
 
+/* TRAINED LINEAR THEMES. A model with "kind: linear" (opine train writes
+ * them) adds to each theme with poles:
+ *
+ *     window: 12                       # +-N tokens around a mention; 0 or
+ *                                      # "sentence": the mention's sentence
+ *     neutral_weight: 0.7              # P(0) is weighed by this when a
+ *                                      # window's side is chosen (1)
+ *     bias: [b+, b0, b-]               # one per class: +1, 0, -1
+ *     weights: {"w:talk": [w+, w0, w-], "b:maximum pressur": [...], ...}
+ *     metrics: {...}                   # cross-validated figures, for
+ *                                      # people; not read
+ *
+ * and a top-level "training:" mapping (what it was trained on; not read).
+ * Features are named by stages/score.h (FEATURES). Scoring then replaces
+ * the lexicon balance of those themes with the classifier's probabilities;
+ * the cues still count, as the features "cue:+" and "cue:-". */
+typedef struct opine_linear_theme {
+    int window;     /* 0: the sentence, else +-N tokens */
+    double neutral; /* weight on P(0) when choosing a label (1) */
+    double bias[3]; /* classes +1, 0, -1 */
+    size_t nfeatures;
+    const double *w;          /* 3 per feature, in the order of the classes */
+    const char *const *names; /* the features' names */
+} opine_linear_theme;
+
+/* Whether the model is a trained one (kind: linear). */
+int opine_model_is_linear(const opine_model *m);
+/* Score with the lexicon only from now on: the terms stay, the trained
+ * classifiers are ignored (to train again from a trained model's terms). */
+void opine_model_forget_training(opine_model *m);
+/* Theme i's classifier, or NULL for a lexicon theme. */
+const opine_linear_theme *opine_model_linear(const opine_model *m, size_t i);
+/* The index of feature name[0..len) in theme i's classifier, or -1. */
+long opine_model_feature(const opine_model *m, size_t i, const char *name,
+                         size_t len);
+
 size_t opine_model_nthemes(const opine_model *m);
 const opine_theme_info *opine_model_theme(const opine_model *m, size_t i);
 

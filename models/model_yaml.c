@@ -104,6 +104,58 @@ static int check_keys(yctx *c, yaml_node_t *map)
     return 0;
 }
 
+/* Three numbers, [+1, 0, -1] of a trained theme. */
+static int read_triple(yctx *c, yaml_node_t *v, const char *id,
+                       const char *what, double out[3])
+{
+    if (v->type == YAML_SEQUENCE_NODE &&
+        v->data.sequence.items.top - v->data.sequence.items.start == 3) {
+        int ok = 1;
+        for (int i = 0; i < 3; i++)
+            ok &=
+                parse_number(node(c, v->data.sequence.items.start[i]), &out[i]);
+        if (ok)
+            return 0;
+    }
+    return opine__model_error(c->errmsg, c->m->errname, AT(v),
+                              "theme '%s': %s: expected three numbers "
+                              "[+1, 0, -1]",
+                              id, what);
+}
+
+/* weights: {feature: [w+, w0, w-], ...} of a trained theme. */
+static int read_weights(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return opine__model_error(c->errmsg, c->m->errname, AT(v),
+                                  "theme '%s': weights must map features "
+                                  "to [+1, 0, -1] weights",
+                                  id);
+    opine__linear *l = opine__model_linear_theme(c->m, ti);
+    if (l == NULL)
+        return OPINE_ENOMEM;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+         p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key);
+        double w[3];
+        if (!is_scalar(k) || k->data.scalar.length == 0)
+            return opine__model_error(c->errmsg, c->m->errname, AT(k),
+                                      "theme '%s': expected a feature name",
+                                      id);
+        int rc = read_triple(c, node(c, p->value), id, str(k), w);
+        if (rc == 0)
+            rc = opine__linear_add(l, str(k), k->data.scalar.length, w);
+        if (rc == OPINE_EFORMAT)
+            return opine__model_error(c->errmsg, c->m->errname, AT(k),
+                                      "theme '%s': feature '%s' is given "
+                                      "twice",
+                                      id, str(k));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* A term: "text" or a one-pair mapping "text": weight. */
 static int read_term(yctx *c, yaml_node_t *n, uint32_t theme, opine_role role)
 {
@@ -189,7 +241,7 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
 {
     opine_model *m = c->m;
     const char *id = str(k);
-    yaml_node_t *poles = NULL, *cues = NULL;
+    yaml_node_t *poles = NULL, *cues = NULL, *trained = NULL;
     size_t ntargets = 0, ncues = 0, n;
     uint32_t ti;
     int rc;
@@ -226,6 +278,43 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
             rc = read_poles(c, tv, id, ti);
         } else if (strcmp(key, "targets") == 0) {
             rc = read_terms(c, tv, "targets", ti, OPINE_ROLE_TARGET, &ntargets);
+        } else if (strcmp(key, "window") == 0) {
+            long l;
+            opine__linear *lin = opine__model_linear_theme(m, ti);
+            if (lin == NULL)
+                return OPINE_ENOMEM;
+            if (is_scalar(tv) && strcmp(str(tv), "sentence") == 0)
+                lin->pub.window = 0;
+            else if (parse_int(tv, &l) && l >= 0 && l <= 1000)
+                lin->pub.window = (int)l;
+            else
+                return opine__model_error(c->errmsg, m->errname, AT(tv),
+                                          "theme '%s': window must be "
+                                          "'sentence' or an integer 0..1000",
+                                          id);
+        } else if (strcmp(key, "bias") == 0) {
+            opine__linear *lin = opine__model_linear_theme(m, ti);
+            if (lin == NULL)
+                return OPINE_ENOMEM;
+            rc = read_triple(c, tv, id, "bias", lin->pub.bias);
+            trained = tk;
+        } else if (strcmp(key, "weights") == 0) {
+            rc = read_weights(c, tv, id, ti);
+            trained = tk;
+        } else if (strcmp(key, "neutral_weight") == 0) {
+            double d;
+            opine__linear *lin = opine__model_linear_theme(m, ti);
+            if (lin == NULL)
+                return OPINE_ENOMEM;
+            if (!parse_number(tv, &d) || !(d > 0))
+                return opine__model_error(c->errmsg, m->errname, AT(tv),
+                                          "theme '%s': neutral_weight must "
+                                          "be a number > 0",
+                                          id);
+            lin->pub.neutral = d;
+        } else if (strcmp(key, "metrics") == 0 || strcmp(key, "fit") == 0) {
+            /* for people: what cross-validation measured, and what the
+             * classifier says of its own training texts */
         } else if (strcmp(key, "positive") == 0 ||
                    strcmp(key, "negative") == 0) {
             opine_role role =
@@ -238,8 +327,11 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
             return opine__model_error(c->errmsg, m->errname, AT(tk),
                                       "theme '%s': unknown key '%s' "
                                       "(expected label, poles, targets, "
-                                      "positive, negative)",
-                                      id, key);
+                                      "positive, negative%s)",
+                                      id, key,
+                                      m->linear ? ", window, neutral_weight, "
+                                                  "bias, weights, metrics, fit"
+                                                : "");
         }
         if (rc != 0)
             return rc;
@@ -254,7 +346,11 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                   "theme '%s': positive and negative cues "
                                   "need poles",
                                   id);
-    if (poles != NULL && ncues == 0)
+    if (trained != NULL && poles == NULL)
+        return opine__model_error(c->errmsg, m->errname, AT(trained),
+                                  "theme '%s': a trained theme needs poles",
+                                  id);
+    if (poles != NULL && ncues == 0 && trained == NULL)
         return opine__model_error(c->errmsg, m->errname, AT(poles),
                                   "theme '%s': poles need positive or "
                                   "negative cues",
@@ -306,13 +402,14 @@ static int check_language(yctx *c, yaml_node_t *v)
 }
 
 #define MODEL_KEYS                                                             \
-    "name, version, language, window, negation_scope, prior, interval, "       \
-    "negators, themes"
+    "name, version, kind, language, window, negation_scope, prior, "           \
+    "interval, negators, training, themes"
 
 static int read_model(yctx *c, yaml_node_t *root)
 {
     opine_model *m = c->m;
     int have_version = 0, have_themes = 0, rc;
+    yaml_node_t *kind = NULL;
     long l;
     double d;
     size_t n;
@@ -367,6 +464,15 @@ static int read_model(yctx *c, yaml_node_t *root)
         } else if (strcmp(key, "negators") == 0) {
             rc = read_terms(c, v, "negators", UINT32_MAX, OPINE_ROLE_NEGATOR,
                             &n);
+        } else if (strcmp(key, "kind") == 0) {
+            if (is_scalar(v) && strcmp(str(v), "linear") == 0)
+                m->linear = 1;
+            else if (!is_scalar(v) || strcmp(str(v), "lexicon") != 0)
+                return opine__model_error(c->errmsg, m->errname, AT(v),
+                                          "kind must be lexicon or linear");
+            kind = k;
+        } else if (strcmp(key, "training") == 0) {
+            /* for people: what a trained model learnt from */
         } else if (strcmp(key, "themes") == 0) {
             rc = read_themes(c, v);
             have_themes = 1;
@@ -378,6 +484,13 @@ static int read_model(yctx *c, yaml_node_t *root)
         if (rc != 0)
             return rc;
     }
+    /* Weights without kind: linear would be read and never used. */
+    int weights = 0;
+    for (size_t i = 0; i < m->nlin; i++)
+        weights |= m->lin[i].set;
+    if (weights && !m->linear)
+        return opine__model_error(c->errmsg, m->errname, AT(kind ? kind : root),
+                                  "themes have weights: say kind: linear");
     const char *missing = m->name == NULL ? "name"
                           : !have_version ? "version"
                           : !have_themes  ? "themes"

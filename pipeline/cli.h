@@ -22,6 +22,12 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
  * with the SQLite header. */
 int cli_looks_like_db(const char *path);
 
+/* The model spec names: a model file, a built-in model "NAME" (its
+ * highest version) or "NAME@VERSION", or NULL for the default. Loaded,
+ * not compiled; on failure prints why and returns NULL. */
+struct opine_model;
+struct opine_model *cli_load_model(const char *spec);
+
 /* Open the database or print why not; NULL on failure. */
 opine_store *cli_open_store(const char *path, int flags);
 
@@ -51,6 +57,8 @@ int cmd_tokens(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
  * in flight. */

@@ -430,14 +430,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
     opine_model *model = NULL;
     int scores = strcmp(name, "score") == 0 || strcmp(name, "run") == 0;
     if (scores && !(a.model && strcmp(a.model, "none") == 0)) {
-        char *msg = NULL;
-        rc = a.model ? opine_model_load(&model, a.model, &msg)
-                     : opine_model_load_buffer(&model, opine_default_model,
-                                               opine_default_model_len,
-                                               OPINE_DEFAULT_MODEL_NAME, &msg);
-        if (rc) {
-            cli_error("%s", msg ? msg : opine_strerror(rc));
-            free(msg);
+        if ((model = cli_load_model(a.model)) == NULL) {
             rc = CLI_FATAL;
             goto out;
         }

@@ -573,6 +573,8 @@ static void work_finish(engine *e, worker *w, job *j)
             }
             st[i].npats = e->tv[t].pat_n;
             st[i].pats = e->pat_pool + e->tv[t].pat_off;
+            /* Stems are stable while phase C runs: B interns before. */
+            st[i].stem = e->tv[t].stem ? e->sv[e->tv[t].stem].text : NULL;
         }
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);
@@ -1175,8 +1177,10 @@ static int store_evidence(engine *e, job *j)
         sqlite3_bind_int64(q, 3, ev->sentence);
         sqlite3_bind_int64(q, 4, ev->start);
         sqlite3_bind_int64(q, 5, ev->end);
-        sqlite3_bind_text(q, 6, opine_model_term(e->model, ev->term)->text, -1,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(q, 6,
+                          ev->cue ? ev->cue
+                                  : opine_model_term(e->model, ev->term)->text,
+                          -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 7, ev->polarity);
         sqlite3_bind_double(q, 8, ev->weight);
         sqlite3_bind_int(q, 9, ev->negated);

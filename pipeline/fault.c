@@ -10,15 +10,15 @@
 #include <unistd.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char point[32];     /* "" when OPINE_FAULT is unset or malformed */
-static long fire_at = 1;   /* the hit that fires */
-static int sig = SIGKILL;  /* what it does */
+static char point[32];    /* "" when OPINE_FAULT is unset or malformed */
+static long fire_at = 1;  /* the hit that fires */
+static int sig = SIGKILL; /* what it does */
 static const char *action = "kill";
 static atomic_long hits;
 
-static const char *const points[] = {"schema",    "run",      "batch",
-                                     "terms",     "commit",   "committed",
-                                     "surfaces",  "finish"};
+static const char *const points[] = {"schema",   "run",    "batch",
+                                     "terms",    "commit", "committed",
+                                     "surfaces", "finish"};
 
 /* A misspelt setting would make a fault test pass for the wrong reason, or
  * fail without saying why: say so. */

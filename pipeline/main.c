@@ -1,12 +1,15 @@
 /* pipeline/main.c — the opine command line: dispatch and shared helpers. */
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "models/default_model.h"
+#include "models/model.h"
 #include "pipeline/cli.h"
 #include "pipeline/error.h"
 
@@ -27,6 +30,9 @@ static const char usage[] =
     "  status   [DB]            what each stage has done, the last runs\n"
     "  sql      [DB] QUERY      run SQL on the database (read-only)\n"
     "  tokens   < TEXT          show tokens, stems, segments, sentences\n"
+    "  train    LABELS -o FILE  learn a stance model from labelled texts\n"
+    "  eval     [DB] --labels LABELS [--model M]  how well a model agrees\n"
+    "                           with labels, beside v1 and a baseline\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -57,6 +63,61 @@ int cli_looks_like_db(const char *path)
     size_t got = fread(head, 1, sizeof head, f);
     fclose(f);
     return got == 16 && memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+opine_model *cli_load_model(const char *spec)
+{
+    opine_model *m = NULL;
+    char *msg = NULL;
+    struct stat sb;
+    if (spec && stat(spec, &sb) == 0) {
+        if (opine_model_load(&m, spec, &msg) != 0) {
+            cli_error("%s", msg ? msg : "cannot load the model");
+            free(msg);
+            return NULL;
+        }
+        return m;
+    }
+    if (spec == NULL) {
+        if (opine_model_load_buffer(&m, opine_default_model,
+                                    opine_default_model_len,
+                                    OPINE_DEFAULT_MODEL_NAME, &msg) != 0) {
+            cli_error("%s", msg ? msg : "cannot load the built-in model");
+            free(msg);
+            return NULL;
+        }
+        return m;
+    }
+    /* NAME or NAME@VERSION among the built-in models. */
+    const char *at = strchr(spec, '@');
+    size_t nlen = at ? (size_t)(at - spec) : strlen(spec);
+    int want = at ? atoi(at + 1) : 0;
+    char names[512] = "";
+    for (const opine__builtin_model *b = opine__builtin_models; b->file; b++) {
+        opine_model *c = NULL;
+        char label[64];
+        if (opine_model_load_buffer(&c, b->text, b->len, b->file, NULL) != 0)
+            continue;
+        snprintf(label, sizeof label, "%s%s@%d", names[0] ? ", " : "",
+                 opine_model_name(c), opine_model_version(c));
+        if (strlen(names) + strlen(label) < sizeof names)
+            strcat(names, label);
+        if (strlen(opine_model_name(c)) == nlen &&
+            strncmp(opine_model_name(c), spec, nlen) == 0 &&
+            (want ? opine_model_version(c) == want
+                  : m == NULL ||
+                        opine_model_version(c) > opine_model_version(m))) {
+            opine_model_free(m);
+            m = c;
+        } else {
+            opine_model_free(c);
+        }
+    }
+    if (m == NULL)
+        cli_error("no model file '%s', and no built-in model of that name"
+                  " (built in: %s)",
+                  spec, names);
+    return m;
 }
 
 opine_store *cli_open_store(const char *path, int flags)
@@ -193,7 +254,8 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
         {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
-        {"sql", cmd_sql},   {"tokens", cmd_tokens},
+        {"sql", cmd_sql},   {"tokens", cmd_tokens}, {"train", cmd_train},
+        {"eval", cmd_eval},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

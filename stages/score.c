@@ -17,13 +17,9 @@
 
 #include "pipeline/error.h"
 #include "pipeline/mem.h"
+#include "stages/score_linear.h"
 
-typedef struct match {
-    uint32_t theme; /* UINT32_MAX for negators */
-    uint32_t start; /* first token */
-    uint32_t k;     /* tokens */
-    uint32_t term;
-} match;
+typedef opine_match match;
 
 static int cmp_match(const void *pa, const void *pb)
 {
@@ -119,6 +115,7 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
     }
     memset(out->themes, 0, nthemes * sizeof(*out->themes));
     out->nev = 0;
+    out->nmentions = out->nnegators = 0;
 
     /* 1. Every match, negators included. */
     match *mt = out->scratch;
@@ -151,6 +148,12 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
     while (nneg < nmt && mt[nmt - 1 - nneg].theme == UINT32_MAX)
         nneg++;
     const match *negs = mt + nmt - nneg;
+    if (nneg && opine__grow((void **)&out->negators, &out->negators_cap, nneg,
+                            sizeof(match)))
+        return OPINE_ENOMEM;
+    if (nneg)
+        memcpy(out->negators, negs, nneg * sizeof(match));
+    out->nnegators = nneg;
 
     /* 2. Per theme: longest match first at each position, no overlaps;
      * accepted matches are compacted in place, mentions before cues. */
@@ -180,6 +183,11 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
         ts->mentions = (uint32_t)nm;
         if (nm == 0)
             continue;
+        if (opine__grow((void **)&out->mentions, &out->mentions_cap,
+                        out->nmentions + nm, sizeof(match)))
+            return OPINE_ENOMEM;
+        memcpy(out->mentions + out->nmentions, &mt[lo], nm * sizeof(match));
+        out->nmentions += nm;
         for (size_t i = lo + nm; i < kept; i++) {
             const opine_term *term = opine_model_term(m, mt[i].term);
             if (!in_window(m, toks, &mt[i], &mt[lo], nm))
@@ -199,6 +207,7 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
                 .polarity = neg ? -pol : pol,
                 .negated = neg,
                 .weight = term->weight,
+                .tok = mt[i].start,
             };
             if ((neg ? -pol : pol) > 0)
                 ts->positive += term->weight;
@@ -209,6 +218,11 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
     }
 
 stances:;
+    if (opine_model_is_linear(m)) {
+        int rc = opine__score_linear(m, toks, n, out);
+        if (rc)
+            return rc;
+    }
     double a = opine_model_prior(m), mass = opine_model_interval(m);
     for (size_t t = 0; t < nthemes; t++) {
         opine_theme_score *ts = &out->themes[t];
@@ -216,6 +230,8 @@ stances:;
         if (ts->mentions == 0 || opine_model_theme(m, t)->positive == NULL)
             continue;
         double P = ts->positive, N = ts->negative;
+        if (opine_model_linear(m, t) == NULL)
+            ts->label = P > N ? 1 : P < N ? -1 : 0;
         ts->has_stance = 1;
         ts->stance = (P - N) / (P + N + 2 * a);
         ts->lo = 2 * opine_beta_quantile((1 - mass) / 2, P + a, N + a) - 1;
@@ -231,6 +247,10 @@ void opine_scores_release(opine_scores *s)
     free(s->themes);
     free(s->ev);
     free(s->scratch);
+    free(s->mentions);
+    free(s->negators);
+    opine_features_release(s->lin_scratch);
+    free(s->lin_scratch);
     memset(s, 0, sizeof(*s));
 }
 

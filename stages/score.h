@@ -35,6 +35,7 @@ typedef struct opine_score_token {
     uint32_t start, len, sentence;
     uint32_t npats;
     const uint32_t *pats;
+    const char *stem; /* its stem (trained models' features), or NULL */
 } opine_score_token;
 
 /* One counted cue. */
@@ -47,6 +48,9 @@ typedef struct opine_evidence {
                           * after negation */
     int negated;         /* 1 when a negator flipped it */
     double weight;
+    uint32_t tok;    /* its first token */
+    const char *cue; /* a trained theme's feature, owned by the model;
+                      * NULL: the term's text */
 } opine_evidence;
 
 typedef struct opine_theme_score {
@@ -57,13 +61,28 @@ typedef struct opine_theme_score {
     uint32_t evidence; /* number of evidence rows */
     int has_stance;    /* 0 when there is no mention (or no poles) */
     double stance, lo, hi;
+    double neutral; /* trained themes: summed P(0) of the windows */
+    int label;      /* the side the text takes, -1, 0 or +1: the largest
+                     * of positive, neutral and negative (trained), the
+                     * sign of positive - negative (lexicon); 0 without a
+                     * stance */
 } opine_theme_score;
+
+/* A term match: a mention, a cue or a negator (theme UINT32_MAX). */
+typedef struct opine_match {
+    uint32_t theme, start, k, term;
+} opine_match;
 
 typedef struct opine_scores {
     opine_theme_score *themes; /* one per model theme */
     size_t nthemes;
     opine_evidence *ev; /* every counted cue, in text order per theme */
     size_t nev;
+    /* the mentions of every theme, by theme then position, and the
+     * negators; valid until the next call */
+    opine_match *mentions, *negators;
+    size_t nmentions, nnegators, mentions_cap, negators_cap;
+    void *lin_scratch; /* trained themes' features */
     /* scratch, reused between calls */
     void *scratch;
     size_t ev_cap, scratch_cap;
@@ -80,6 +99,58 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
                     size_t n, opine_scores *out);
 
 void opine_scores_release(opine_scores *s);
+
+/* FEATURES of a trained theme (stages/score_linear.c), over tokens near
+ * its mentions, each worth 1 unless said:
+ *   w:STEM          a token's stem
+ *   n:STEM          a stem within negation_scope after a negator (instead
+ *                   of w:STEM)
+ *   b:STEM STEM     two tokens in a row in one sentence
+ *   cue:+ / cue:-   the lexicon's cues in the window, toward each pole
+ *                   after negation, worth log(1 + count)
+ * Each feature counts once; the w, n and b features are then scaled to
+ * unit length together, so that long windows do not outweigh short ones.
+ */
+typedef struct opine_feature {
+    uint32_t off, len; /* the name, in opine_features.names */
+    double value;
+    uint32_t tok, ntok; /* where it first fired */
+} opine_feature;
+
+typedef struct opine_features {
+    char *names;
+    size_t names_len, names_cap;
+    opine_feature *f;
+    size_t n, cap;
+} opine_features;
+
+#define OPINE_FEATURES_INIT                                                    \
+    {                                                                          \
+        0                                                                      \
+    }
+
+/* The windows of theme's mentions after opine_score_doc() scored toks:
+ * +-window tokens around each (0: the mention's sentence), overlapping
+ * ones merged. *ranges receives 2 * *n token indexes [from, to), malloc'd
+ * (the caller frees). Returns 0 or OPINE_ENOMEM. */
+int opine_score_windows(const opine_model *m, const opine_scores *sc,
+                        uint32_t theme, int window,
+                        const opine_score_token *toks, size_t n,
+                        uint32_t **ranges, size_t *nranges);
+
+/* The features of theme over the token ranges [r[2i], r[2i+1]), i <
+ * nranges, together, into *fs (replacing what it held). Returns 0 or
+ * OPINE_ENOMEM. */
+int opine_score_features(const opine_model *m, const opine_scores *sc,
+                         uint32_t theme, const opine_score_token *toks,
+                         const uint32_t *r, size_t nranges, opine_features *fs);
+
+void opine_features_release(opine_features *fs);
+
+/* The probabilities of +1, 0 and -1 that theme's classifier gives a
+ * feature set (liblinear's one-vs-rest logistic regression, normalised). */
+void opine_score_classify(const opine_linear_theme *lt, const opine_model *m,
+                          size_t theme, const opine_features *fs, double p[3]);
 
 /* The p-quantile of a Beta(a, b) distribution (0 < p < 1, a, b > 0),
  * to about 1e-12. */

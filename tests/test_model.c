@@ -396,8 +396,8 @@ static void test09_errors_keys(void **state)
                  "  china: {targets: [china]}\n",
                  "m.yaml", OPINE_EFORMAT,
                  "m.yaml:3:1: unknown key 'themse' (expected name, version, "
-                 "language, window, negation_scope, prior, interval, "
-                 "negators, themes)");
+                 "kind, language, window, negation_scope, prior, interval, "
+                 "negators, training, themes)");
     expect_error("name: m\nversion: 1\n", "m.yaml", OPINE_EFORMAT,
                  "m.yaml:1:1: missing required key 'themes'");
     expect_error("version: 1\nthemes: {a: {targets: [x]}}\n", "m.yaml",

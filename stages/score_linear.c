@@ -1,0 +1,327 @@
+/* stages/score_linear.c — trained themes: features of the windows around
+ * mentions, a logistic classifier per theme, and evidence from the
+ * features that weighed most.
+ *
+ * HOW IT WORKS: the lexicon pass has found each theme's mentions, its cues
+ * (with negation) and the negators. A trained theme's windows are +-N
+ * tokens around its mentions (or their sentences), merged where they
+ * overlap. Each window is one example for the classifier, which liblinear
+ * trained as three one-vs-rest logistic regressions (+1, 0, -1): the
+ * probabilities are each regression's sigmoid, normalised to sum to 1, as
+ * liblinear's predict_probability() gives them. A document's positive,
+ * neutral and negative are the sums over its windows (the expected number
+ * of windows on each side), so the Beta posterior of the lexicon scorer
+ * turns them into a stance with an interval the same way. Evidence: in
+ * each window, the features whose weights pushed hardest between the two
+ * poles, (w+ - w-) times the feature's value, with their sign.
+ */
+#include "stages/score_linear.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/error.h"
+#include "pipeline/mem.h"
+
+/* Evidence rows a window may give, and the least push worth one. */
+#define EVIDENCE_PER_WINDOW 4
+#define EVIDENCE_MIN 0.05
+
+void opine_features_release(opine_features *fs)
+{
+    if (fs == NULL)
+        return;
+    free(fs->names);
+    free(fs->f);
+    memset(fs, 0, sizeof(*fs));
+}
+
+/* Append the feature PREFIX S1 [" " S2]. */
+static int add(opine_features *fs, const char *prefix, const char *s1,
+               const char *s2, double value, uint32_t tok, uint32_t ntok)
+{
+    size_t lp = strlen(prefix), l1 = strlen(s1), l2 = s2 ? strlen(s2) + 1 : 0;
+    size_t len = lp + l1 + l2;
+    if (opine__grow((void **)&fs->names, &fs->names_cap,
+                    fs->names_len + len + 1, 1) ||
+        opine__grow((void **)&fs->f, &fs->cap, fs->n + 1,
+                    sizeof(opine_feature)))
+        return OPINE_ENOMEM;
+    char *p = fs->names + fs->names_len;
+    memcpy(p, prefix, lp);
+    memcpy(p + lp, s1, l1);
+    if (s2) {
+        p[lp + l1] = ' ';
+        memcpy(p + lp + l1 + 1, s2, l2 - 1);
+    }
+    p[len] = '\0';
+    fs->f[fs->n++] = (opine_feature){.off = (uint32_t)fs->names_len,
+                                     .len = (uint32_t)len,
+                                     .value = value,
+                                     .tok = tok,
+                                     .ntok = ntok};
+    fs->names_len += len + 1;
+    return 0;
+}
+
+static const char *sort_names; /* qsort has no context argument */
+
+static int cmp_feature(const void *pa, const void *pb)
+{
+    const opine_feature *a = pa, *b = pb;
+    int c = strcmp(sort_names + a->off, sort_names + b->off);
+    if (c)
+        return c;
+    return a->tok < b->tok ? -1 : a->tok > b->tok;
+}
+
+/* Is token i within negation scope after one of the negators? */
+static int negated(const opine_model *m, const opine_scores *sc,
+                   const opine_score_token *toks, uint32_t i)
+{
+    uint32_t scope = (uint32_t)opine_model_negation_scope(m);
+    for (size_t k = 0; k < sc->nnegators; k++) {
+        uint32_t end = sc->negators[k].start + sc->negators[k].k - 1;
+        if (end < i && i - end <= scope &&
+            toks[end].sentence == toks[i].sentence)
+            return 1;
+    }
+    return 0;
+}
+
+int opine_score_windows(const opine_model *m, const opine_scores *sc,
+                        uint32_t theme, int window,
+                        const opine_score_token *toks, size_t n,
+                        uint32_t **ranges, size_t *nranges)
+{
+    (void)m;
+    *ranges = NULL;
+    *nranges = 0;
+    size_t cap = 0, nr = 0;
+    uint32_t *r = NULL;
+    for (size_t i = 0; i < sc->nmentions; i++) {
+        const opine_match *mt = &sc->mentions[i];
+        if (mt->theme != theme)
+            continue;
+        uint32_t from, to;
+        if (window > 0) {
+            from = mt->start > (uint32_t)window ? mt->start - window : 0;
+            to = mt->start + mt->k + (uint32_t)window;
+            if (to > n)
+                to = (uint32_t)n;
+        } else {
+            uint32_t s = toks[mt->start].sentence;
+            for (from = mt->start; from > 0 && toks[from - 1].sentence == s;)
+                from--;
+            for (to = mt->start + mt->k; to < n && toks[to].sentence == s;)
+                to++;
+        }
+        /* Mentions come in text order: merge with the last window. */
+        if (nr > 0 && from <= r[2 * nr - 1]) {
+            if (to > r[2 * nr - 1])
+                r[2 * nr - 1] = to;
+            continue;
+        }
+        if (opine__grow((void **)&r, &cap, 2 * nr + 2, sizeof(uint32_t))) {
+            free(r);
+            return OPINE_ENOMEM;
+        }
+        r[2 * nr] = from;
+        r[2 * nr + 1] = to;
+        nr++;
+    }
+    *ranges = r;
+    *nranges = nr;
+    return 0;
+}
+
+int opine_score_features(const opine_model *m, const opine_scores *sc,
+                         uint32_t theme, const opine_score_token *toks,
+                         const uint32_t *r, size_t nranges, opine_features *fs)
+{
+    fs->n = 0;
+    fs->names_len = 0;
+    int rc = 0;
+    double cues[2] = {0, 0};
+    uint32_t cue_tok[2] = {0, 0}, cue_ntok[2] = {1, 1};
+    for (size_t k = 0; rc == 0 && k < nranges; k++) {
+        for (uint32_t i = r[2 * k]; rc == 0 && i < r[2 * k + 1]; i++) {
+            const char *s = toks[i].stem;
+            if (s == NULL || *s == '\0')
+                continue;
+            rc = add(fs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL, 1, i,
+                     1);
+            const char *t = i + 1 < r[2 * k + 1] ? toks[i + 1].stem : NULL;
+            if (rc == 0 && t && *t && toks[i + 1].sentence == toks[i].sentence)
+                rc = add(fs, "b:", s, t, 1, i, 2);
+        }
+        for (size_t e = 0; e < sc->nev; e++) {
+            const opine_evidence *ev = &sc->ev[e];
+            if (ev->theme != theme || ev->tok < r[2 * k] ||
+                ev->tok >= r[2 * k + 1])
+                continue;
+            int side = ev->polarity > 0 ? 0 : 1;
+            if (cues[side] == 0) {
+                cue_tok[side] = ev->tok;
+                cue_ntok[side] = opine_model_term(m, ev->term)->npatterns;
+            }
+            cues[side] += 1;
+        }
+    }
+    if (rc)
+        return rc;
+    /* Each feature once (where it first fired), then unit length. */
+    sort_names = fs->names;
+    qsort(fs->f, fs->n, sizeof(opine_feature), cmp_feature);
+    size_t kept = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        if (kept == 0 || strcmp(fs->names + fs->f[kept - 1].off,
+                                fs->names + fs->f[i].off) != 0)
+            fs->f[kept++] = fs->f[i];
+    fs->n = kept;
+    for (size_t i = 0; i < fs->n; i++)
+        fs->f[i].value = 1 / sqrt((double)kept);
+    static const char *const cue_names[2] = {"cue:+", "cue:-"};
+    for (int side = 0; rc == 0 && side < 2; side++)
+        if (cues[side] > 0)
+            rc = add(fs, cue_names[side], "", NULL, log1p(cues[side]),
+                     cue_tok[side], cue_ntok[side]);
+    return rc;
+}
+
+void opine_score_classify(const opine_linear_theme *lt, const opine_model *m,
+                          size_t theme, const opine_features *fs, double p[3])
+{
+    double dec[3] = {lt->bias[0], lt->bias[1], lt->bias[2]}, sum = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        long f = opine_model_feature(m, theme, fs->names + fs->f[i].off,
+                                     fs->f[i].len);
+        if (f < 0)
+            continue;
+        for (int c = 0; c < 3; c++)
+            dec[c] += fs->f[i].value * lt->w[3 * f + c];
+    }
+    for (int c = 0; c < 3; c++)
+        p[c] = 1 / (1 + exp(-dec[c]));
+    /* The neutral weight that cross-validation chose for the labels the
+     * model gives (models/train.c): it counts in the stance too, so that
+     * a document's stance and its windows' labels agree. */
+    p[1] *= lt->neutral;
+    for (int c = 0; c < 3; c++)
+        sum += p[c];
+    for (int c = 0; c < 3; c++)
+        p[c] /= sum;
+}
+
+/* The window's strongest features as evidence rows. */
+static int window_evidence(const opine_model *m, const opine_linear_theme *lt,
+                           uint32_t theme, const opine_score_token *toks,
+                           const opine_features *fs, opine_scores *out)
+{
+    struct {
+        double push;
+        long f;
+        size_t i;
+    } top[EVIDENCE_PER_WINDOW];
+    size_t ntop = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        long f = opine_model_feature(m, theme, fs->names + fs->f[i].off,
+                                     fs->f[i].len);
+        if (f < 0)
+            continue;
+        double push = fs->f[i].value * (lt->w[3 * f] - lt->w[3 * f + 2]);
+        if (fabs(push) < EVIDENCE_MIN)
+            continue;
+        size_t at = ntop;
+        while (at > 0 && fabs(top[at - 1].push) < fabs(push))
+            at--;
+        if (at >= EVIDENCE_PER_WINDOW)
+            continue;
+        if (ntop < EVIDENCE_PER_WINDOW)
+            ntop++;
+        memmove(&top[at + 1], &top[at], (ntop - 1 - at) * sizeof(top[0]));
+        top[at].push = push;
+        top[at].f = f;
+        top[at].i = i;
+    }
+    for (size_t k = 0; k < ntop; k++) {
+        if (opine__grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
+                        sizeof(opine_evidence)))
+            return OPINE_ENOMEM;
+        const opine_feature *ft = &fs->f[top[k].i];
+        const opine_score_token *first = &toks[ft->tok],
+                                *last = &toks[ft->tok + ft->ntok - 1];
+        const char *name = lt->names[top[k].f];
+        out->ev[out->nev++] = (opine_evidence){
+            .theme = theme,
+            .term = UINT32_MAX,
+            .sentence = first->sentence,
+            .start = first->start,
+            .end = last->start + last->len,
+            .polarity = top[k].push > 0 ? 1 : -1,
+            .negated = name[0] == 'n' && name[1] == ':',
+            .weight = fabs(top[k].push),
+            .tok = ft->tok,
+            .cue = name,
+        };
+    }
+    return 0;
+}
+
+int opine__score_linear(const opine_model *m, const opine_score_token *toks,
+                        size_t n, opine_scores *out)
+{
+    if (out->lin_scratch == NULL &&
+        (out->lin_scratch = calloc(1, sizeof(opine_features))) == NULL)
+        return OPINE_ENOMEM;
+    opine_features *fs = out->lin_scratch;
+    /* The cue evidence of trained themes becomes features; what stays as
+     * rows is the lexicon themes' (if any) and, below, the windows'. */
+    size_t nev = out->nev;
+    opine_evidence *cues = malloc((nev ? nev : 1) * sizeof(*cues));
+    if (cues == NULL)
+        return OPINE_ENOMEM;
+    memcpy(cues, out->ev, nev * sizeof(*cues));
+    out->nev = 0;
+    for (size_t i = 0; i < nev; i++)
+        if (opine_model_linear(m, cues[i].theme) == NULL)
+            out->ev[out->nev++] = cues[i];
+    opine_scores view = *out; /* the cues, for the features */
+    view.ev = cues;
+    view.nev = nev;
+    int rc = 0;
+    for (uint32_t t = 0; rc == 0 && t < out->nthemes; t++) {
+        const opine_linear_theme *lt = opine_model_linear(m, t);
+        opine_theme_score *ts = &out->themes[t];
+        if (lt == NULL || ts->mentions == 0)
+            continue;
+        uint32_t *r;
+        size_t nr;
+        if ((rc = opine_score_windows(m, &view, t, lt->window, toks, n, &r,
+                                      &nr)) != 0)
+            break;
+        ts->positive = ts->negative = ts->neutral = 0;
+        ts->evidence = 0;
+        for (size_t k = 0; rc == 0 && k < nr; k++) {
+            double p[3];
+            rc = opine_score_features(m, &view, t, toks, r + 2 * k, 1, fs);
+            if (rc)
+                break;
+            opine_score_classify(lt, m, t, fs, p);
+            ts->positive += p[0];
+            ts->neutral += p[1];
+            ts->negative += p[2];
+            size_t before = out->nev;
+            rc = window_evidence(m, lt, t, toks, fs, out);
+            ts->evidence += (uint32_t)(out->nev - before);
+        }
+        free(r);
+        ts->label =
+            ts->positive > ts->neutral && ts->positive > ts->negative   ? 1
+            : ts->negative > ts->neutral && ts->negative > ts->positive ? -1
+                                                                        : 0;
+    }
+    free(cues);
+    return rc;
+}

@@ -1,0 +1,103 @@
+# tests/e2e_train.sh — opine train learns a stance model from labelled
+# texts we write, opine eval judges it, and the model file round-trips:
+# what the trainer's classifier said of its training texts is what the
+# scorer, loading the file, says of them.
+. "$(dirname "$0")/lib.sh"
+base="$OPINE_TESTDATA/train-base.yaml"
+
+# Three kinds of paragraph about tea, in many wordings: for, against, and
+# reports that take no side. Deterministic, so every run learns the same.
+awk 'BEGIN {
+    split("wonderful|healthy|lovely|a joy|good for you|worth every cup", pro, "|")
+    split("awful|harmful|overrated|a waste|bad for you|not worth a cup", con, "|")
+    split("noon|the meeting|the station|dawn|the market|the office", at, "|")
+    split("Monday|Tuesday|Friday|Sunday", day, "|")
+    for (i = 1; i <= 36; i++) {
+        p = pro[1 + i % 6]; c = con[1 + (i * 5) % 6]
+        printf "{\"id\": \"p%d\", \"theme\": \"tea\", \"label\": \"+1\", \"text\": \"We should all drink more tea: tea is %s, and a country that drinks tea is %s.\"}\n", i, p, pro[1 + (i + 2) % 6]
+        printf "{\"id\": \"n%d\", \"theme\": \"tea\", \"label\": \"-1\", \"text\": \"Stop drinking tea: tea is %s, and a habit of tea is %s.\"}\n", i, c, con[1 + (i + 1) % 6]
+        printf "{\"id\": \"z%d\", \"theme\": \"tea\", \"label\": \"0\", \"text\": \"Tea was served at %s on %s, the organisers said.\"}\n", i, at[1 + i % 6], day[1 + i % 4]
+        if (i % 6 == 0)
+            printf "{\"id\": \"x%d\", \"theme\": \"tea\", \"label\": \"x\", \"text\": \"A tea towel fell.\"}\n", i
+        # Readers disagree now and then: reports labelled as sides, so
+        # that the classifier cannot fit every text and the round trip
+        # below compares a matrix with errors in it.
+        if (i % 9 == 0)
+            printf "{\"id\": \"q%d\", \"theme\": \"tea\", \"label\": \"%s\", \"text\": \"Tea was served at %s on %s, the organisers said.\"}\n", i, i % 18 ? "+1" : "-1", at[1 + i % 6], day[1 + i % 4]
+    }
+}' >"$WORK/tea.jsonl"
+
+run_opine 0 train "$WORK/tea.jsonl" --base "$base" --folds 3 -o "$WORK/m.yaml"
+grep -q "^kind: linear" "$WORK/m.yaml" || fail "the model file is not a trained one"
+ok "train writes a trained model"
+grep -q "112 labels, 1 themes trained" "$WORK/err" ||
+    fail "train did not take the 112 labelled texts (x skipped): $(cat "$WORK/err")"
+ok "train takes every labelled text and skips x"
+expect_eq "the model keeps the base's targets and cues" 1 \
+    "$(grep -c 'targets: \["tea"\]' "$WORK/m.yaml")"
+
+run_opine 0 eval "$WORK/e.db" --labels "$WORK/tea.jsonl" --model "$WORK/m.yaml" \
+    --baseline "$base"
+grep -q "^tea  *model  *112 " "$WORK/out" || fail "no model row: $(cat "$WORK/out")"
+acc=$(q "$WORK/e.db" "SELECT accuracy FROM evaluations WHERE method = 'model'
+                      AND theme = 'tea'")
+[ "$(echo "$acc >= 0.9" | bc -l)" = 1 ] || fail "accuracy on its own texts: $acc"
+ok "the model gets its own clear texts right ($acc)"
+expect_eq "evaluations: model, lexicon and majority for the theme and the mean" 6 \
+    "$(q "$WORK/e.db" "SELECT count(*) FROM evaluations
+                       WHERE method IN ('model', 'lexicon', 'majority')")"
+expect_eq "evaluations are keyed by the model's hash" 1 \
+    "$(q "$WORK/e.db" "SELECT count(DISTINCT model_hash) FROM evaluations")"
+
+# The round trip: the trainer's own predictions (fit) = the scorer's.
+fit=$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$WORK/m.yaml" | tr -d ' ')
+got=$(q "$WORK/e.db" "SELECT confusion FROM evaluations WHERE method = 'model'
+                      AND theme = 'tea'")
+[ -n "$fit" ] || fail "no fit confusion in the model file"
+case $fit in "[[36,0,0],[0,36,0],[0,0,36]]" | "[[38,0,0],[0,36,0],[0,0,38]]")
+    fail "the classifier fit every text: the round trip would prove little" ;;
+esac
+echo "# the trainer's confusion on its own texts: $fit"
+expect_eq "the loaded model predicts what the trainer's classifier did" "$fit" "$got"
+
+# Scores in a database: a text for tea scores > 0, one against < 0, and
+# the evidence rows are the features that weighed most.
+printf '%s\n' '{"id": "a", "text": "Tea is wonderful and healthy: we should drink more tea."}' \
+    '{"id": "b", "text": "Tea is awful and harmful. Stop drinking tea."}' \
+    '{"id": "c", "text": "Nothing here is about the drink at all."}' >"$WORK/docs.jsonl"
+run_opine 0 run "$WORK/s.db" "$WORK/docs.jsonl" --model "$WORK/m.yaml" -q
+expect_eq "a text for tea scores > 0" 1 "$(q "$WORK/s.db" "SELECT stance > 0
+    FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'a'")"
+expect_eq "a text against tea scores < 0" 1 "$(q "$WORK/s.db" "SELECT stance < 0
+    FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'b'")"
+expect_eq "no mention, no stance" "" "$(q "$WORK/s.db" "SELECT stance
+    FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'c'")"
+n=$(q "$WORK/s.db" "SELECT count(*) FROM evidence e JOIN documents d ON d.id = e.doc
+    WHERE d.ext_id = 'a' AND e.polarity = 1 AND e.cue LIKE 'w:%'")
+[ "$n" -ge 1 ] || fail "no word evidence toward + for the text for tea"
+ok "evidence rows name the features that moved the score"
+
+# Any labels: TSV with named labels and a map learn the same weights.
+{
+    printf 'id\ttheme\tstance\ttext\n'
+    sed -e 's/^{"id": "\([^"]*\)", "theme": "\([^"]*\)", "label": "\([^"]*\)", "text": "\(.*\)"}$/\1\t\2\t\3\t\4/' \
+        -e 's/\t+1\t/\tFAVOR\t/; s/\t-1\t/\tAGAINST\t/; s/\t0\t/\tNONE\t/; s/\tx\t/\tOFF\t/' \
+        "$WORK/tea.jsonl"
+} >"$WORK/tea.tsv"
+run_opine 0 train "$WORK/tea.tsv" --base "$base" --folds 3 -o "$WORK/m2.yaml" \
+    --labels-map FAVOR=1,AGAINST=-1,NONE=0,OFF=x
+expect_eq "TSV and named labels learn the same weights" \
+    "$(sed -n '/^    weights:/,$p' "$WORK/m.yaml" | md5sum)" \
+    "$(sed -n '/^    weights:/,$p' "$WORK/m2.yaml" | md5sum)"
+
+# Mistakes are explained.
+printf '{"text": "tea", "theme": "coffee", "label": "1"}\n' >"$WORK/bad.jsonl"
+run_opine 2 train "$WORK/bad.jsonl" --base "$base" -o "$WORK/bad.yaml"
+grep -q "theme 'coffee' is not in the base model" "$WORK/err" ||
+    fail "unknown theme: $(cat "$WORK/err")"
+ok "a theme the base does not know is named"
+printf '{"text": "tea", "theme": "tea", "label": "maybe"}\n' >"$WORK/bad.jsonl"
+run_opine 2 train "$WORK/bad.jsonl" --base "$base" -o "$WORK/bad.yaml"
+grep -q "bad.jsonl:1: label 'maybe'" "$WORK/err" || fail "bad label: $(cat "$WORK/err")"
+ok "a label that is not -1, 0, +1 or x is named with its line"
+done_testing
