@@ -28,14 +28,87 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "pipeline/error.h"
 #include "pipeline/mem.h"
 #include "stages/stem.h"
+#include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
+
+/* The stems of the language's built-in stop words (stages/stopwords/),
+ * for trained models: a function word says little a reader could check,
+ * so features of stop words alone are left out (stages/score.h). */
+static int stem_stop_words(opine_model *m, opine_stemmer *st)
+{
+    if (opine__strmap_new(&m->stopstems))
+        return OPINE_ENOMEM;
+    const opine__stoplist *l = opine__stoplists;
+    while (l->name && strcmp(l->name, m->language) != 0)
+        l++;
+    for (const char *p = l->name ? l->text : "", *end; *p; p = end) {
+        end = strchr(p, '\n');
+        end = end ? end + 1 : p + strlen(p);
+        size_t n = (size_t)(end - p);
+        while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
+            n--;
+        if (n == 0 || p[0] == '#')
+            continue;
+        size_t slen;
+        const char *stem = opine_stemmer_stem(st, p, n, &slen);
+        if (stem == NULL || opine__strmap_put(m->stopstems, stem, slen, 1))
+            return OPINE_ENOMEM;
+    }
+    return 0;
+}
+
+/* The scorer's table of each trained theme's feature hashes. */
+static int hash_features(opine_model *m)
+{
+    for (size_t t = 0; t < m->nlin; t++) {
+        opine__linear *l = &m->lin[t];
+        if (!l->set)
+            continue;
+        size_t cap = 16;
+        while (cap < 2 * l->pub.nfeatures + 2)
+            cap *= 2;
+        free(l->hkeys);
+        free(l->hvals);
+        l->hkeys = calloc(cap, sizeof(uint64_t));
+        l->hvals = calloc(cap, sizeof(uint32_t));
+        if (l->hkeys == NULL || l->hvals == NULL)
+            return OPINE_ENOMEM;
+        l->hmask = cap - 1;
+        for (size_t i = 0; i < l->pub.nfeatures; i++) {
+            uint64_t h = XXH3_64bits(l->names[i], strlen(l->names[i]));
+            size_t s = (size_t)h & l->hmask;
+            while (l->hvals[s])
+                s = (s + 1) & l->hmask;
+            l->hkeys[s] = h;
+            l->hvals[s] = (uint32_t)i + 1;
+        }
+    }
+    return 0;
+}
+
+long opine_model_feature_hash(const opine_model *m, size_t theme, uint64_t h)
+{
+    const opine__linear *l = &m->lin[theme];
+    for (size_t s = (size_t)h & l->hmask; l->hvals[s]; s = (s + 1) & l->hmask)
+        if (l->hkeys[s] == h)
+            return (long)l->hvals[s] - 1;
+    return -1;
+}
+
+int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len)
+{
+    return m->stopstems && opine__strmap_get(m->stopstems, stem, len) > 0;
+}
 
 void opine__model_release_compiled(opine_model *m)
 {
+    opine__strmap_free(m->stopstems);
+    m->stopstems = NULL;
     free(m->terms);
     free(m->term_patterns);
     free(m->patterns);
@@ -264,9 +337,13 @@ int opine_model_compile(opine_model *m, const char *lang, char **errmsg)
         }
     }
     rc = compile_terms(m, st, errmsg);
+    if (rc == 0)
+        rc = stem_stop_words(m, st);
     opine_stemmer_free(st);
     if (rc == 0)
         rc = index_patterns(m);
+    if (rc == 0)
+        rc = hash_features(m);
     if (rc != 0) {
         opine__model_release_compiled(m);
         return rc;

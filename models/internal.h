@@ -69,6 +69,7 @@ struct opine_model {
     size_t npatterns, patterns_cap;
     opine__strmap *exact;    /* stem -> pattern id + 1 */
     opine__strmap *prefixes; /* prefix -> pattern id + 1 */
+    opine__strmap *stopstems; /* stems of the language's stop words */
     uint32_t *prefix_ids;    /* prefix patterns, ascending */
     size_t nprefix;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
@@ -82,6 +83,11 @@ typedef struct opine__linear {
     const char **names; /* owned by the map */
     size_t cap;
     opine__strmap *index; /* name -> index + 1 */
+    /* Made by compile: XXH3-64 of each name -> index + 1, open
+     * addressing, for the scorer (stages/score_linear.c). */
+    uint64_t *hkeys;
+    uint32_t *hvals;
+    size_t hmask;
 } opine__linear;
 
 /* Theme ti's classifier, made (empty, window 0) when it has none yet.

@@ -123,7 +123,11 @@ double opine_model_interval(const opine_model *m);
  *     neutral_weight: 0.7              # P(0) is weighed by this when a
  *                                      # window's side is chosen (1)
  *     bias: [b+, b0, b-]               # one per class: +1, 0, -1
- *     weights: {"w:talk": [w+, w0, w-], "b:maximum pressur": [...], ...}
+ *     weights: |                       # feature<TAB>w+<TAB>w0<TAB>w-
+ *       w:talk	0.81	-0.12	-0.66
+ *       b:maximum pressur	-0.4	0.02	0.9
+ *                                      # (or a mapping feature: [w+, w0,
+ *                                      # w-], easier to write by hand)
  *     metrics: {...}                   # cross-validated figures, for
  *                                      # people; not read
  *
@@ -147,6 +151,9 @@ int opine_model_is_linear(const opine_model *m);
 void opine_model_forget_training(opine_model *m);
 /* Theme i's classifier, or NULL for a lexicon theme. */
 const opine_linear_theme *opine_model_linear(const opine_model *m, size_t i);
+/* After compile: the index of the feature whose name hashes (XXH3-64) to
+ * h in trained theme i, or -1. */
+long opine_model_feature_hash(const opine_model *m, size_t i, uint64_t h);
 /* The index of feature name[0..len) in theme i's classifier, or -1. */
 long opine_model_feature(const opine_model *m, size_t i, const char *name,
                          size_t len);
@@ -158,6 +165,10 @@ const opine_theme_info *opine_model_theme(const opine_model *m, size_t i);
 size_t opine_model_nterms(const opine_model *m);
 const opine_term *opine_model_term(const opine_model *m, size_t i);
 size_t opine_model_npatterns(const opine_model *m);
+
+/* After compile: whether stem[0..len) is the stem of one of the model
+ * language's built-in stop words. Thread-safe. */
+int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len);
 
 /* After compile: the ids of the terms whose first pattern is p, in term
  * order; *n receives how many. */

@@ -123,9 +123,58 @@ static int read_triple(yctx *c, yaml_node_t *v, const char *id,
                               id, what);
 }
 
-/* weights: {feature: [w+, w0, w-], ...} of a trained theme. */
+/* weights as a block of lines "feature<TAB>w+<TAB>w0<TAB>w-": what opine
+ * train writes, since one text node costs a fraction of the memory of a
+ * mapping of 50,000 sequences (libyaml keeps every node of a document). */
+static int read_weight_lines(yctx *c, yaml_node_t *v, const char *id,
+                             opine__linear *l)
+{
+    const char *p = str(v), *end = p + v->data.scalar.length;
+    size_t line = (size_t)v->start_mark.line + 2, col = 1;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *tab = memchr(p, '\t', (size_t)(e - p));
+        double w[3];
+        int ok = tab != NULL && tab > p;
+        const char *q = tab;
+        for (int k = 0; ok && k < 3; k++) {
+            char *stop;
+            errno = 0;
+            w[k] = strtod(q + 1, &stop);
+            ok = stop > q + 1 && errno == 0 && isfinite(w[k]) &&
+                 (k < 2 ? *stop == '\t' : stop == e);
+            q = stop;
+        }
+        if (!ok && e > p)
+            return opine__model_error(c->errmsg, c->m->errname, line, col,
+                                      "theme '%s': weights: expected "
+                                      "feature<TAB>w+<TAB>w0<TAB>w-",
+                                      id);
+        if (ok) {
+            int rc = opine__linear_add(l, p, (size_t)(tab - p), w);
+            if (rc == OPINE_EFORMAT)
+                return opine__model_error(c->errmsg, c->m->errname, line, col,
+                                          "theme '%s': feature '%.*s' is "
+                                          "given twice",
+                                          id, (int)(tab - p), p);
+            if (rc)
+                return rc;
+        }
+        p = nl ? nl + 1 : end;
+        line++;
+    }
+    return 0;
+}
+
+/* weights: {feature: [w+, w0, w-], ...} of a trained theme, or the same
+ * as lines (read_weight_lines). */
 static int read_weights(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
 {
+    if (is_scalar(v)) {
+        opine__linear *l = opine__model_linear_theme(c->m, ti);
+        return l ? read_weight_lines(c, v, id, l) : OPINE_ENOMEM;
+    }
     if (v->type != YAML_MAPPING_NODE)
         return opine__model_error(c->errmsg, c->m->errname, AT(v),
                                   "theme '%s': weights must map features "

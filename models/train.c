@@ -425,7 +425,7 @@ static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
         bias[c] = idx[c] < 0 ? -30 /* a class never seen */
                              : get_decfun_coef(m, p->bias, idx[c]) +
                                    get_decfun_coef(m, p->tbias[theme], idx[c]);
-    sb_printf(b, "    bias: [%.9g, %.9g, %.9g]\n    weights:\n", bias[0],
+    sb_printf(b, "    bias: [%.9g, %.9g, %.9g]\n    weights: |\n", bias[0],
               bias[1], bias[2]);
     size_t stride = t->nnames + 1, written = 0;
     for (size_t id = 1; id < stride; id++) {
@@ -442,9 +442,8 @@ static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
         }
         if (!keep)
             continue;
-        sb_printf(b, "      ");
-        sb_quoted(b, t->name_of[id - 1]);
-        sb_printf(b, ": [%.9g, %.9g, %.9g]\n", w[0], w[1], w[2]);
+        sb_printf(b, "      %s\t%.9g\t%.9g\t%.9g\n", t->name_of[id - 1], w[0],
+                  w[1], w[2]);
         written++;
     }
     return written;

@@ -249,8 +249,7 @@ void opine_scores_release(opine_scores *s)
     free(s->scratch);
     free(s->mentions);
     free(s->negators);
-    opine_features_release(s->lin_scratch);
-    free(s->lin_scratch);
+    opine__score_linear_release(s->lin_scratch);
     memset(s, 0, sizeof(*s));
 }
 

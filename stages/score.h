@@ -82,7 +82,7 @@ typedef struct opine_scores {
      * negators; valid until the next call */
     opine_match *mentions, *negators;
     size_t nmentions, nnegators, mentions_cap, negators_cap;
-    void *lin_scratch; /* trained themes' features */
+    void *lin_scratch; /* trained themes' scratch (stages/score_linear.c) */
     /* scratch, reused between calls */
     void *scratch;
     size_t ev_cap, scratch_cap;
@@ -102,10 +102,11 @@ void opine_scores_release(opine_scores *s);
 
 /* FEATURES of a trained theme (stages/score_linear.c), over tokens near
  * its mentions, each worth 1 unless said:
- *   w:STEM          a token's stem
+ *   w:STEM          a token's stem, unless a stop word's
  *   n:STEM          a stem within negation_scope after a negator (instead
  *                   of w:STEM)
- *   b:STEM STEM     two tokens in a row in one sentence
+ *   b:STEM STEM     two tokens in a row in one sentence, unless both are
+ *                   stop words (opine_model_stop_stem)
  *   cue:+ / cue:-   the lexicon's cues in the window, toward each pole
  *                   after negation, worth log(1 + count)
  * Each feature counts once; the w, n and b features are then scaled to
@@ -147,10 +148,7 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 
 void opine_features_release(opine_features *fs);
 
-/* The probabilities of +1, 0 and -1 that theme's classifier gives a
- * feature set (liblinear's one-vs-rest logistic regression, normalised). */
-void opine_score_classify(const opine_linear_theme *lt, const opine_model *m,
-                          size_t theme, const opine_features *fs, double p[3]);
+
 
 /* The p-quantile of a Beta(a, b) distribution (0 < p < 1, a, b > 0),
  * to about 1e-12. */

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "pipeline/error.h"
 #include "pipeline/mem.h"
 
@@ -150,10 +152,14 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
             const char *s = toks[i].stem;
             if (s == NULL || *s == '\0')
                 continue;
-            rc = add(fs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL, 1, i,
-                     1);
+            int stop = opine_model_stop_stem(m, s, strlen(s));
+            if (!stop)
+                rc = add(fs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL, 1,
+                         i, 1);
             const char *t = i + 1 < r[2 * k + 1] ? toks[i + 1].stem : NULL;
-            if (rc == 0 && t && *t && toks[i + 1].sentence == toks[i].sentence)
+            if (rc == 0 && t && *t &&
+                toks[i + 1].sentence == toks[i].sentence &&
+                !(stop && opine_model_stop_stem(m, t, strlen(t))))
                 rc = add(fs, "b:", s, t, 1, i, 2);
         }
         for (size_t e = 0; e < sc->nev; e++) {
@@ -190,47 +196,181 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
     return rc;
 }
 
-void opine_score_classify(const opine_linear_theme *lt, const opine_model *m,
-                          size_t theme, const opine_features *fs, double p[3])
+/* THE SCORER'S PATH. Training needs feature names (to build its
+ * vocabulary); scoring only needs to find each feature's weights, so it
+ * hashes the same names (XXH3-64) and looks them up in the model's hash
+ * table, with no strings built or sorted. Each token's hashes are made
+ * once per document, whatever the windows and themes it falls in. The two
+ * paths must give the same features: tests/e2e_train.sh checks that a
+ * loaded model predicts exactly what the trainer's classifier did. */
+enum { TF_DONE = 1, TF_STOP = 2, TF_BIGRAM = 4 };
+
+typedef struct tokfeat {
+    uint64_t w; /* "w:STEM" or, negated, "n:STEM" */
+    uint64_t b; /* "b:STEM NEXT" */
+    uint8_t state;
+} tokfeat;
+
+typedef struct hfeat {
+    uint64_t h;
+    uint32_t tok, ntok;
+    long f; /* the feature's index, -1: not in the model */
+} hfeat;
+
+typedef struct lin_scratch {
+    opine_features fs; /* (unused by the hash path; kept for its release) */
+    tokfeat *tf;
+    size_t tf_cap;
+    hfeat *hf;
+    size_t hf_cap;
+} lin_scratch;
+
+static uint64_t hash3(const char *a, const char *b, const char *c)
 {
-    double dec[3] = {lt->bias[0], lt->bias[1], lt->bias[2]}, sum = 0;
-    for (size_t i = 0; i < fs->n; i++) {
-        long f = opine_model_feature(m, theme, fs->names + fs->f[i].off,
-                                     fs->f[i].len);
-        if (f < 0)
-            continue;
-        for (int c = 0; c < 3; c++)
-            dec[c] += fs->f[i].value * lt->w[3 * f + c];
+    char buf[512];
+    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+    if (la + lb + lc + 1 > sizeof buf) {
+        /* stems longer than any real word: build the name on the heap */
+        char *p = malloc(la + lb + lc + 2);
+        if (p == NULL)
+            return 0;
+        memcpy(p, a, la);
+        memcpy(p + la, b, lb);
+        if (c) {
+            p[la + lb] = ' ';
+            memcpy(p + la + lb + 1, c, lc);
+        }
+        uint64_t h = XXH3_64bits(p, la + lb + (c ? lc + 1 : 0));
+        free(p);
+        return h;
     }
+    memcpy(buf, a, la);
+    memcpy(buf + la, b, lb);
+    if (c) {
+        buf[la + lb] = ' ';
+        memcpy(buf + la + lb + 1, c, lc);
+    }
+    return XXH3_64bits(buf, la + lb + (c ? lc + 1 : 0));
+}
+
+static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
+                                 const opine_score_token *toks, size_t n,
+                                 tokfeat *tf, uint32_t i)
+{
+    tokfeat *t = &tf[i];
+    if (t->state & TF_DONE)
+        return t;
+    t->state = TF_DONE;
+    const char *s = toks[i].stem;
+    if (s == NULL || *s == '\0')
+        return t;
+    if (opine_model_stop_stem(m, s, strlen(s)))
+        t->state |= TF_STOP;
+    else
+        t->w = hash3(negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
+    const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
+    if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
+        !((t->state & TF_STOP) && opine_model_stop_stem(m, nx, strlen(nx)))) {
+        t->b = hash3("b:", s, nx);
+        t->state |= TF_BIGRAM;
+    }
+    return t;
+}
+
+static int cmp_hfeat(const void *pa, const void *pb)
+{
+    const hfeat *a = pa, *b = pb;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return (a->tok > b->tok) - (a->tok < b->tok);
+}
+
+/* Classify one window [from, to) of theme; its evidence rows appended. */
+static int classify_window(const opine_model *m, const opine_linear_theme *lt,
+                           uint32_t theme, const opine_scores *cues,
+                           const opine_score_token *toks, size_t n,
+                           uint32_t from, uint32_t to, lin_scratch *ls,
+                           double p[3], opine_scores *out)
+{
+    size_t k = 0;
+    for (uint32_t i = from; i < to; i++) {
+        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, i);
+        if (opine__grow((void **)&ls->hf, &ls->hf_cap, k + 2, sizeof(hfeat)))
+            return OPINE_ENOMEM;
+        if ((t->state & TF_DONE) && !(t->state & TF_STOP) && t->w)
+            ls->hf[k++] = (hfeat){t->w, i, 1, -1};
+        if ((t->state & TF_BIGRAM) && i + 1 < to)
+            ls->hf[k++] = (hfeat){t->b, i, 2, -1};
+    }
+    qsort(ls->hf, k, sizeof(hfeat), cmp_hfeat);
+    size_t kept = 0;
+    for (size_t i = 0; i < k; i++)
+        if (kept == 0 || ls->hf[kept - 1].h != ls->hf[i].h)
+            ls->hf[kept++] = ls->hf[i];
+    double value = kept ? 1 / sqrt((double)kept) : 0;
+    double dec[3] = {lt->bias[0], lt->bias[1], lt->bias[2]};
+    for (size_t i = 0; i < kept; i++) {
+        long f = ls->hf[i].f = opine_model_feature_hash(m, theme, ls->hf[i].h);
+        if (f >= 0)
+            for (int c = 0; c < 3; c++)
+                dec[c] += value * lt->w[3 * f + c];
+    }
+    /* The cue features, as opine_score_features() makes them. */
+    double ncue[2] = {0, 0};
+    uint32_t cue_tok[2] = {0, 0}, cue_ntok[2] = {1, 1};
+    for (size_t e = 0; e < cues->nev; e++) {
+        const opine_evidence *ev = &cues->ev[e];
+        if (ev->theme != theme || ev->tok < from || ev->tok >= to)
+            continue;
+        int side = ev->polarity > 0 ? 0 : 1;
+        if (ncue[side] == 0) {
+            cue_tok[side] = ev->tok;
+            cue_ntok[side] = opine_model_term(m, ev->term)->npatterns;
+        }
+        ncue[side] += 1;
+    }
+    static const char *const cue_names[2] = {"cue:+", "cue:-"};
+    long cue_f[2] = {-1, -1};
+    for (int side = 0; side < 2; side++)
+        if (ncue[side] > 0 && (cue_f[side] = opine_model_feature(
+                                   m, theme, cue_names[side], 5)) >= 0)
+            for (int c = 0; c < 3; c++)
+                dec[c] += log1p(ncue[side]) * lt->w[3 * cue_f[side] + c];
+    double sum = 0;
     for (int c = 0; c < 3; c++)
         p[c] = 1 / (1 + exp(-dec[c]));
-    /* The neutral weight that cross-validation chose for the labels the
-     * model gives (models/train.c): it counts in the stance too, so that
-     * a document's stance and its windows' labels agree. */
-    p[1] *= lt->neutral;
+    p[1] *= lt->neutral; /* as models/train.c label_of() weighs it */
     for (int c = 0; c < 3; c++)
         sum += p[c];
     for (int c = 0; c < 3; c++)
         p[c] /= sum;
-}
 
-/* The window's strongest features as evidence rows. */
-static int window_evidence(const opine_model *m, const opine_linear_theme *lt,
-                           uint32_t theme, const opine_score_token *toks,
-                           const opine_features *fs, opine_scores *out)
-{
+    /* Evidence: the features that pushed hardest between the poles. */
     struct {
         double push;
         long f;
-        size_t i;
+        uint32_t tok, ntok;
     } top[EVIDENCE_PER_WINDOW];
     size_t ntop = 0;
-    for (size_t i = 0; i < fs->n; i++) {
-        long f = opine_model_feature(m, theme, fs->names + fs->f[i].off,
-                                     fs->f[i].len);
+    for (size_t i = 0; i < kept + 2; i++) {
+        long f;
+        double v;
+        uint32_t tok, ntok;
+        if (i < kept) {
+            f = ls->hf[i].f;
+            v = value;
+            tok = ls->hf[i].tok;
+            ntok = ls->hf[i].ntok;
+        } else {
+            int side = (int)(i - kept);
+            f = cue_f[side];
+            v = log1p(ncue[side]);
+            tok = cue_tok[side];
+            ntok = cue_ntok[side];
+        }
         if (f < 0)
             continue;
-        double push = fs->f[i].value * (lt->w[3 * f] - lt->w[3 * f + 2]);
+        double push = v * (lt->w[3 * f] - lt->w[3 * f + 2]);
         if (fabs(push) < EVIDENCE_MIN)
             continue;
         size_t at = ntop;
@@ -243,26 +383,26 @@ static int window_evidence(const opine_model *m, const opine_linear_theme *lt,
         memmove(&top[at + 1], &top[at], (ntop - 1 - at) * sizeof(top[0]));
         top[at].push = push;
         top[at].f = f;
-        top[at].i = i;
+        top[at].tok = tok;
+        top[at].ntok = ntok;
     }
-    for (size_t k = 0; k < ntop; k++) {
+    for (size_t j = 0; j < ntop; j++) {
         if (opine__grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
                         sizeof(opine_evidence)))
             return OPINE_ENOMEM;
-        const opine_feature *ft = &fs->f[top[k].i];
-        const opine_score_token *first = &toks[ft->tok],
-                                *last = &toks[ft->tok + ft->ntok - 1];
-        const char *name = lt->names[top[k].f];
+        const opine_score_token *first = &toks[top[j].tok],
+                                *last = &toks[top[j].tok + top[j].ntok - 1];
+        const char *name = lt->names[top[j].f];
         out->ev[out->nev++] = (opine_evidence){
             .theme = theme,
             .term = UINT32_MAX,
             .sentence = first->sentence,
             .start = first->start,
             .end = last->start + last->len,
-            .polarity = top[k].push > 0 ? 1 : -1,
+            .polarity = top[j].push > 0 ? 1 : -1,
             .negated = name[0] == 'n' && name[1] == ':',
-            .weight = fabs(top[k].push),
-            .tok = ft->tok,
+            .weight = fabs(top[j].push),
+            .tok = top[j].tok,
             .cue = name,
         };
     }
@@ -273,9 +413,12 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
                         size_t n, opine_scores *out)
 {
     if (out->lin_scratch == NULL &&
-        (out->lin_scratch = calloc(1, sizeof(opine_features))) == NULL)
+        (out->lin_scratch = calloc(1, sizeof(lin_scratch))) == NULL)
         return OPINE_ENOMEM;
-    opine_features *fs = out->lin_scratch;
+    lin_scratch *ls = out->lin_scratch;
+    if (opine__grow((void **)&ls->tf, &ls->tf_cap, n + 1, sizeof(tokfeat)))
+        return OPINE_ENOMEM;
+    memset(ls->tf, 0, (n + 1) * sizeof(tokfeat));
     /* The cue evidence of trained themes becomes features; what stays as
      * rows is the lexicon themes' (if any) and, below, the windows'. */
     size_t nev = out->nev;
@@ -304,16 +447,13 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
         ts->positive = ts->negative = ts->neutral = 0;
         ts->evidence = 0;
         for (size_t k = 0; rc == 0 && k < nr; k++) {
-            double p[3];
-            rc = opine_score_features(m, &view, t, toks, r + 2 * k, 1, fs);
-            if (rc)
-                break;
-            opine_score_classify(lt, m, t, fs, p);
+            double p[3] = {0, 0, 0};
+            size_t before = out->nev;
+            rc = classify_window(m, lt, t, &view, toks, n, r[2 * k],
+                                 r[2 * k + 1], ls, p, out);
             ts->positive += p[0];
             ts->neutral += p[1];
             ts->negative += p[2];
-            size_t before = out->nev;
-            rc = window_evidence(m, lt, t, toks, fs, out);
             ts->evidence += (uint32_t)(out->nev - before);
         }
         free(r);
@@ -324,4 +464,15 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     }
     free(cues);
     return rc;
+}
+
+void opine__score_linear_release(void *scratch)
+{
+    lin_scratch *ls = scratch;
+    if (ls == NULL)
+        return;
+    opine_features_release(&ls->fs);
+    free(ls->tf);
+    free(ls->hf);
+    free(ls);
 }

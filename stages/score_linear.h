@@ -13,4 +13,7 @@
 int opine__score_linear(const opine_model *m, const opine_score_token *toks,
                         size_t n, opine_scores *out);
 
+/* Free what opine__score_linear() keeps in opine_scores.lin_scratch. */
+void opine__score_linear_release(void *scratch);
+
 #endif

@@ -12,6 +12,7 @@ The repository keeps pointers and labels only; the texts stay in
   labels.py split   CORPUS RECORD_ID
       the split (train, dev, test) an article belongs to
 
+A paragraph index of "*" (documents.tsv) stands for the whole text.
 A paragraph is the text between blank lines, or between line breaks where
 a text has no blank line, with surrounding white space stripped; empty
 paragraphs are not counted, so a paragraph's index is its place among the
@@ -327,16 +328,20 @@ def cmd_text(a):
     for corpus, ids in want.items():
         for rid, outlet, year, text, _ in records(a.shared, corpus):
             if rid in ids:
-                texts[(corpus, rid)] = (outlet, year, paragraphs(text))
+                texts[(corpus, rid)] = (outlet, year, paragraphs(text), text)
     bad = 0
     for r in rows:
-        outlet, year, ps = texts.get((r["corpus"], r["record_id"]),
-                                     ("", "", []))
-        i = int(r["paragraph"])
-        p = ps[i] if i < len(ps) else None
+        outlet, year, ps, _ = texts.get((r["corpus"], r["record_id"]),
+                                        ("", "", [], None))
+        if r["paragraph"] == "*":  # a whole document (documents.tsv)
+            p = texts.get((r["corpus"], r["record_id"]), (0, 0, None, None))[3]
+        else:
+            i = int(r["paragraph"])
+            p = ps[i] if i < len(ps) else None
         if p is None or sha1(p) != r["sha1"]:
-            print("%s %s paragraph %d: not found or changed" %
-                  (r["corpus"], r["record_id"], i), file=sys.stderr)
+            print("%s %s paragraph %s: not found or changed" %
+                  (r["corpus"], r["record_id"], r["paragraph"]),
+                  file=sys.stderr)
             bad += 1
             continue
         u = dict(r)
