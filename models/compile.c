@@ -36,6 +36,9 @@
 #include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
 
+static uint32_t pattern_id(opine_model *m, const char *key, size_t len,
+                           int prefix);
+
 /* The stems of the language's built-in stop words (stages/stopwords/),
  * for trained models: a function word says little a reader could check,
  * so features of stop words alone are left out (stages/score.h). */
@@ -58,8 +61,31 @@ static int stem_stop_words(opine_model *m, opine_stemmer *st)
         const char *stem = opine_stemmer_stem(st, p, n, &slen);
         if (stem == NULL || opine__strmap_put(m->stopstems, stem, slen, 1))
             return OPINE_ENOMEM;
+        /* A trained model also matches them as patterns, so that the
+         * engine says once per type, not once per token, which tokens
+         * are stop words (opine_model_pattern_is_stop). */
+        if (m->linear) {
+            uint32_t id = pattern_id(m, stem, slen, 0);
+            if (id == UINT32_MAX ||
+                opine__grow((void **)&m->stop_ids, &m->stop_cap,
+                            m->nstop_ids + 1, sizeof(uint32_t)))
+                return OPINE_ENOMEM;
+            m->stop_ids[m->nstop_ids++] = id;
+        }
+    }
+    if (m->linear) {
+        m->pattern_stop = calloc(m->npatterns + 1, 1);
+        if (m->pattern_stop == NULL)
+            return OPINE_ENOMEM;
+        for (size_t i = 0; i < m->nstop_ids; i++)
+            m->pattern_stop[m->stop_ids[i]] = 1;
     }
     return 0;
+}
+
+int opine_model_pattern_is_stop(const opine_model *m, uint32_t p)
+{
+    return m->pattern_stop && p < m->npatterns && m->pattern_stop[p];
 }
 
 /* The scorer's table of each trained theme's feature hashes. */
@@ -109,6 +135,11 @@ void opine__model_release_compiled(opine_model *m)
 {
     opine__strmap_free(m->stopstems);
     m->stopstems = NULL;
+    free(m->pattern_stop);
+    free(m->stop_ids);
+    m->pattern_stop = NULL;
+    m->stop_ids = NULL;
+    m->nstop_ids = m->stop_cap = 0;
     free(m->terms);
     free(m->term_patterns);
     free(m->patterns);

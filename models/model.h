@@ -169,6 +169,9 @@ size_t opine_model_npatterns(const opine_model *m);
 /* After compile: whether stem[0..len) is the stem of one of the model
  * language's built-in stop words. Thread-safe. */
 int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len);
+/* After compile, for a trained model: whether pattern p is a stop word's
+ * stem (a token matching it is a stop word). Thread-safe. */
+int opine_model_pattern_is_stop(const opine_model *m, uint32_t p);
 
 /* After compile: the ids of the terms whose first pattern is p, in term
  * order; *n receives how many. */

@@ -12,8 +12,8 @@
  * neutral and negative are the sums over its windows (the expected number
  * of windows on each side), so the Beta posterior of the lexicon scorer
  * turns them into a stance with an interval the same way. Evidence: in
- * each window, the features whose weights pushed hardest between the two
- * poles, (w+ - w-) times the feature's value, with their sign.
+ * each window that takes a side, the features whose weights pushed
+ * hardest toward it, (w+ - w-) times the feature's value.
  */
 #include "stages/score_linear.h"
 
@@ -203,7 +203,7 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
  * once per document, whatever the windows and themes it falls in. The two
  * paths must give the same features: tests/e2e_train.sh checks that a
  * loaded model predicts exactly what the trainer's classifier did. */
-enum { TF_DONE = 1, TF_STOP = 2, TF_BIGRAM = 4 };
+enum { TF_DONE = 1, TF_STOP = 2, TF_BIGRAM = 4, TF_STOP_KNOWN = 8 };
 
 typedef struct tokfeat {
     uint64_t w; /* "w:STEM" or, negated, "n:STEM" */
@@ -222,6 +222,8 @@ typedef struct lin_scratch {
     size_t tf_cap;
     hfeat *hf;
     size_t hf_cap;
+    uint64_t *seen;
+    size_t seen_cap;
 } lin_scratch;
 
 static uint64_t hash3(const char *a, const char *b, const char *c)
@@ -252,6 +254,20 @@ static uint64_t hash3(const char *a, const char *b, const char *c)
     return XXH3_64bits(buf, la + lb + (c ? lc + 1 : 0));
 }
 
+/* Whether token i's stem is a stop word's, looked up once. */
+static int is_stop(const opine_model *m, const opine_score_token *toks,
+                   tokfeat *tf, uint32_t i)
+{
+    tokfeat *t = &tf[i];
+    if (!(t->state & TF_STOP_KNOWN)) {
+        t->state |= TF_STOP_KNOWN;
+        for (uint32_t k = 0; k < toks[i].npats; k++)
+            if (opine_model_pattern_is_stop(m, toks[i].pats[k]))
+                t->state |= TF_STOP;
+    }
+    return (t->state & TF_STOP) != 0;
+}
+
 static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
                                  const opine_score_token *toks, size_t n,
                                  tokfeat *tf, uint32_t i)
@@ -259,29 +275,20 @@ static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
     tokfeat *t = &tf[i];
     if (t->state & TF_DONE)
         return t;
-    t->state = TF_DONE;
+    t->state |= TF_DONE;
     const char *s = toks[i].stem;
     if (s == NULL || *s == '\0')
         return t;
-    if (opine_model_stop_stem(m, s, strlen(s)))
-        t->state |= TF_STOP;
-    else
+    int stop = is_stop(m, toks, tf, i);
+    if (!stop)
         t->w = hash3(negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
     const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
     if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
-        !((t->state & TF_STOP) && opine_model_stop_stem(m, nx, strlen(nx)))) {
+        !(stop && is_stop(m, toks, tf, i + 1))) {
         t->b = hash3("b:", s, nx);
         t->state |= TF_BIGRAM;
     }
     return t;
-}
-
-static int cmp_hfeat(const void *pa, const void *pb)
-{
-    const hfeat *a = pa, *b = pb;
-    if (a->h != b->h)
-        return a->h < b->h ? -1 : 1;
-    return (a->tok > b->tok) - (a->tok < b->tok);
 }
 
 /* Classify one window [from, to) of theme; its evidence rows appended. */
@@ -301,11 +308,25 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         if ((t->state & TF_BIGRAM) && i + 1 < to)
             ls->hf[k++] = (hfeat){t->b, i, 2, -1};
     }
-    qsort(ls->hf, k, sizeof(hfeat), cmp_hfeat);
+    /* Each feature once, where it first fired (the entries are in token
+     * order): a set of the hashes seen, open addressing. */
+    size_t cap = 16;
+    while (cap < 2 * k)
+        cap *= 2;
+    if (opine__grow((void **)&ls->seen, &ls->seen_cap, cap, sizeof(uint64_t)))
+        return OPINE_ENOMEM;
+    memset(ls->seen, 0, cap * sizeof(uint64_t));
     size_t kept = 0;
-    for (size_t i = 0; i < k; i++)
-        if (kept == 0 || ls->hf[kept - 1].h != ls->hf[i].h)
-            ls->hf[kept++] = ls->hf[i];
+    for (size_t i = 0; i < k; i++) {
+        uint64_t h = ls->hf[i].h | 1; /* 0 marks an empty slot */
+        size_t slot = (size_t)(h >> 7) & (cap - 1);
+        while (ls->seen[slot] && ls->seen[slot] != h)
+            slot = (slot + 1) & (cap - 1);
+        if (ls->seen[slot])
+            continue;
+        ls->seen[slot] = h;
+        ls->hf[kept++] = ls->hf[i];
+    }
     double value = kept ? 1 / sqrt((double)kept) : 0;
     double dec[3] = {lt->bias[0], lt->bias[1], lt->bias[2]};
     for (size_t i = 0; i < kept; i++) {
@@ -344,7 +365,15 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
     for (int c = 0; c < 3; c++)
         p[c] /= sum;
 
-    /* Evidence: the features that pushed hardest between the poles. */
+    /* Evidence: in a window that takes a side, the features that pushed
+     * hardest toward that side. A window the classifier calls 0 adds
+     * little to the stance and gets no rows: words that merely failed to
+     * look like a side are no evidence a reader could check. */
+    int side = p[0] > p[1] && p[0] > p[2]   ? 1
+               : p[2] > p[1] && p[2] > p[0] ? -1
+                                            : 0;
+    if (side == 0)
+        return 0;
     struct {
         double push;
         long f;
@@ -361,16 +390,16 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
             tok = ls->hf[i].tok;
             ntok = ls->hf[i].ntok;
         } else {
-            int side = (int)(i - kept);
-            f = cue_f[side];
-            v = log1p(ncue[side]);
-            tok = cue_tok[side];
-            ntok = cue_ntok[side];
+            int c = (int)(i - kept);
+            f = cue_f[c];
+            v = log1p(ncue[c]);
+            tok = cue_tok[c];
+            ntok = cue_ntok[c];
         }
         if (f < 0)
             continue;
         double push = v * (lt->w[3 * f] - lt->w[3 * f + 2]);
-        if (fabs(push) < EVIDENCE_MIN)
+        if (push * side < EVIDENCE_MIN)
             continue;
         size_t at = ntop;
         while (at > 0 && fabs(top[at - 1].push) < fabs(push))
@@ -467,9 +496,11 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
      * (it cost 45 MB of peak memory on ABP). */
     free(ls->tf);
     free(ls->hf);
+    free(ls->seen);
     ls->tf = NULL;
     ls->hf = NULL;
-    ls->tf_cap = ls->hf_cap = 0;
+    ls->seen = NULL;
+    ls->tf_cap = ls->hf_cap = ls->seen_cap = 0;
     return rc;
 }
 
@@ -478,6 +509,7 @@ void opine__score_linear_release(void *scratch)
     lin_scratch *ls = scratch;
     if (ls == NULL)
         return;
+    free(ls->seen);
     free(ls->tf);
     free(ls->hf);
     free(ls);
