@@ -252,14 +252,7 @@ int cmd_eval(int argc, char **argv)
         OPT_LABELS = 256,
         OPT_MODEL,
         OPT_BASELINE,
-        OPT_SPLIT,
         OPT_FOLDS,
-        OPT_THEME,
-        OPT_MAP,
-        OPT_TEXT,
-        OPT_THEME_FIELD,
-        OPT_LABEL,
-        OPT_GROUP,
         OPT_CONFUSION,
         OPT_NO_STORE,
     };
@@ -267,17 +260,11 @@ int cmd_eval(int argc, char **argv)
         {"labels", required_argument, NULL, OPT_LABELS},
         {"model", required_argument, NULL, OPT_MODEL},
         {"baseline", required_argument, NULL, OPT_BASELINE},
-        {"split", required_argument, NULL, OPT_SPLIT},
         {"folds", required_argument, NULL, OPT_FOLDS},
-        {"theme", required_argument, NULL, OPT_THEME},
-        {"labels-map", required_argument, NULL, OPT_MAP},
-        {"text-field", required_argument, NULL, OPT_TEXT},
-        {"theme-field", required_argument, NULL, OPT_THEME_FIELD},
-        {"label-field", required_argument, NULL, OPT_LABEL},
-        {"group-field", required_argument, NULL, OPT_GROUP},
         {"confusion", no_argument, NULL, OPT_CONFUSION},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"help", no_argument, NULL, 'h'},
+        CLI_LABEL_OPTIONS,
         {0, 0, 0, 0},
     };
     const char *labels_path = NULL, *model_spec = NULL,
@@ -296,29 +283,8 @@ int cmd_eval(int argc, char **argv)
         case OPT_BASELINE:
             baseline_spec = optarg;
             break;
-        case OPT_SPLIT:
-            lo.split = optarg;
-            break;
         case OPT_FOLDS:
             folds = atoi(optarg);
-            break;
-        case OPT_THEME:
-            lo.theme = optarg;
-            break;
-        case OPT_MAP:
-            lo.map = optarg;
-            break;
-        case OPT_TEXT:
-            lo.text_field = optarg;
-            break;
-        case OPT_THEME_FIELD:
-            lo.theme_field = optarg;
-            break;
-        case OPT_LABEL:
-            lo.label_field = optarg;
-            break;
-        case OPT_GROUP:
-            lo.group_field = optarg;
             break;
         case OPT_CONFUSION:
             confusion = 1;
@@ -330,6 +296,8 @@ int cmd_eval(int argc, char **argv)
             fputs(eval_usage, stdout);
             return CLI_OK;
         default:
+            if (cli_label_option(&lo, c, optarg))
+                break;
             cli_error("see 'opine eval --help'");
             return CLI_FATAL;
         }

@@ -3,6 +3,7 @@
 #include "pipeline/labels.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,21 @@ static int add(cli_labels *out, const fields *f, const cli_label_opts *o,
     if (l->text == NULL || l->theme == NULL)
         return -1;
     return 0;
+}
+
+int cli_label_option(cli_label_opts *o, int c, const char *arg)
+{
+    const char **slot = c == CLI_LABEL_SPLIT         ? &o->split
+                        : c == CLI_LABEL_THEME       ? &o->theme
+                        : c == CLI_LABEL_MAP         ? &o->map
+                        : c == CLI_LABEL_TEXT        ? &o->text_field
+                        : c == CLI_LABEL_THEME_FIELD ? &o->theme_field
+                        : c == CLI_LABEL_LABEL_FIELD ? &o->label_field
+                        : c == CLI_LABEL_GROUP_FIELD ? &o->group_field
+                                                     : NULL;
+    if (slot)
+        *slot = arg;
+    return slot != NULL;
 }
 
 int cli_labels_read(const char *path, const cli_label_opts *o, cli_labels *out)

@@ -79,13 +79,6 @@ int cmd_train(int argc, char **argv)
         OPT_BASE = 256,
         OPT_NAME,
         OPT_VERSION,
-        OPT_SPLIT,
-        OPT_THEME,
-        OPT_MAP,
-        OPT_TEXT,
-        OPT_THEME_FIELD,
-        OPT_LABEL,
-        OPT_GROUP,
         OPT_FOLDS,
         OPT_WINDOWS,
         OPT_COSTS,
@@ -98,13 +91,6 @@ int cmd_train(int argc, char **argv)
         {"base", required_argument, NULL, OPT_BASE},
         {"name", required_argument, NULL, OPT_NAME},
         {"version", required_argument, NULL, OPT_VERSION},
-        {"split", required_argument, NULL, OPT_SPLIT},
-        {"theme", required_argument, NULL, OPT_THEME},
-        {"labels-map", required_argument, NULL, OPT_MAP},
-        {"text-field", required_argument, NULL, OPT_TEXT},
-        {"theme-field", required_argument, NULL, OPT_THEME_FIELD},
-        {"label-field", required_argument, NULL, OPT_LABEL},
-        {"group-field", required_argument, NULL, OPT_GROUP},
         {"folds", required_argument, NULL, OPT_FOLDS},
         {"windows", required_argument, NULL, OPT_WINDOWS},
         {"costs", required_argument, NULL, OPT_COSTS},
@@ -113,6 +99,7 @@ int cmd_train(int argc, char **argv)
         {"labels-name", required_argument, NULL, OPT_LABELS_NAME},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_LABEL_OPTIONS,
         {0, 0, 0, 0},
     };
     const char *out = NULL, *base_spec = "us-rok-alliance@1", *name = NULL,
@@ -137,27 +124,6 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_VERSION:
             version = atoi(optarg);
-            break;
-        case OPT_SPLIT:
-            lo.split = optarg;
-            break;
-        case OPT_THEME:
-            lo.theme = optarg;
-            break;
-        case OPT_MAP:
-            lo.map = optarg;
-            break;
-        case OPT_TEXT:
-            lo.text_field = optarg;
-            break;
-        case OPT_THEME_FIELD:
-            lo.theme_field = optarg;
-            break;
-        case OPT_LABEL:
-            lo.label_field = optarg;
-            break;
-        case OPT_GROUP:
-            lo.group_field = optarg;
             break;
         case OPT_FOLDS:
             to.folds = atoi(optarg);
@@ -193,6 +159,8 @@ int cmd_train(int argc, char **argv)
             rc = CLI_OK;
             goto out;
         default:
+            if (cli_label_option(&lo, c, optarg))
+                break;
             cli_error("see 'opine train --help'");
             goto out;
         }

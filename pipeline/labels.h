@@ -45,6 +45,31 @@ typedef struct cli_label_opts {
     const char *theme; /* every text is about this theme, or NULL */
 } cli_label_opts;
 
+/* The options opine train and opine eval share for reading labels: their
+ * getopt_long entries and their handling. */
+enum {
+    CLI_LABEL_SPLIT = 300,
+    CLI_LABEL_THEME,
+    CLI_LABEL_MAP,
+    CLI_LABEL_TEXT,
+    CLI_LABEL_THEME_FIELD,
+    CLI_LABEL_LABEL_FIELD,
+    CLI_LABEL_GROUP_FIELD,
+};
+#define CLI_LABEL_OPTIONS                                                      \
+    {"split", required_argument, NULL, CLI_LABEL_SPLIT},                       \
+        {"theme", required_argument, NULL, CLI_LABEL_THEME},                   \
+        {"labels-map", required_argument, NULL, CLI_LABEL_MAP},                \
+        {"text-field", required_argument, NULL, CLI_LABEL_TEXT},               \
+        {"theme-field", required_argument, NULL, CLI_LABEL_THEME_FIELD},       \
+        {"label-field", required_argument, NULL, CLI_LABEL_LABEL_FIELD},       \
+    {                                                                          \
+        "group-field", required_argument, NULL, CLI_LABEL_GROUP_FIELD          \
+    }
+
+/* Take option c (one of the above) with its argument; 1 if it was one. */
+int cli_label_option(cli_label_opts *o, int c, const char *arg);
+
 /* Read path; on error print why (naming the file and line) and return
  * nonzero. */
 int cli_labels_read(const char *path, const cli_label_opts *o, cli_labels *out);

@@ -92,6 +92,25 @@ static int negated(const opine_model *m, const opine_scores *sc,
     return 0;
 }
 
+/* Add the lexicon's cues of theme in tokens [from, to) to n[side] (side 0:
+ * toward +, 1: toward -), and where the first of each side is. */
+static void count_cues(const opine_model *m, const opine_scores *sc,
+                       uint32_t theme, uint32_t from, uint32_t to, double n[2],
+                       uint32_t tok[2], uint32_t ntok[2])
+{
+    for (size_t e = 0; e < sc->nev; e++) {
+        const opine_evidence *ev = &sc->ev[e];
+        if (ev->theme != theme || ev->tok < from || ev->tok >= to)
+            continue;
+        int side = ev->polarity > 0 ? 0 : 1;
+        if (n[side] == 0) {
+            tok[side] = ev->tok;
+            ntok[side] = opine_model_term(m, ev->term)->npatterns;
+        }
+        n[side] += 1;
+    }
+}
+
 int opine_score_windows(const opine_model *m, const opine_scores *sc,
                         uint32_t theme, int window,
                         const opine_score_token *toks, size_t n,
@@ -162,18 +181,8 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
                 !(stop && opine_model_stop_stem(m, t, strlen(t))))
                 rc = add(fs, "b:", s, t, 1, i, 2);
         }
-        for (size_t e = 0; e < sc->nev; e++) {
-            const opine_evidence *ev = &sc->ev[e];
-            if (ev->theme != theme || ev->tok < r[2 * k] ||
-                ev->tok >= r[2 * k + 1])
-                continue;
-            int side = ev->polarity > 0 ? 0 : 1;
-            if (cues[side] == 0) {
-                cue_tok[side] = ev->tok;
-                cue_ntok[side] = opine_model_term(m, ev->term)->npatterns;
-            }
-            cues[side] += 1;
-        }
+        count_cues(m, sc, theme, r[2 * k], r[2 * k + 1], cues, cue_tok,
+                   cue_ntok);
     }
     if (rc)
         return rc;
@@ -338,17 +347,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
     /* The cue features, as opine_score_features() makes them. */
     double ncue[2] = {0, 0};
     uint32_t cue_tok[2] = {0, 0}, cue_ntok[2] = {1, 1};
-    for (size_t e = 0; e < cues->nev; e++) {
-        const opine_evidence *ev = &cues->ev[e];
-        if (ev->theme != theme || ev->tok < from || ev->tok >= to)
-            continue;
-        int side = ev->polarity > 0 ? 0 : 1;
-        if (ncue[side] == 0) {
-            cue_tok[side] = ev->tok;
-            cue_ntok[side] = opine_model_term(m, ev->term)->npatterns;
-        }
-        ncue[side] += 1;
-    }
+    count_cues(m, cues, theme, from, to, ncue, cue_tok, cue_ntok);
     static const char *const cue_names[2] = {"cue:+", "cue:-"};
     long cue_f[2] = {-1, -1};
     for (int side = 0; side < 2; side++)
