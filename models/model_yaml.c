@@ -143,16 +143,24 @@ static int read_weight_lines(yctx *c, yaml_node_t *v, const char *id,
             errno = 0;
             w[k] = strtod(q + 1, &stop);
             ok = stop > q + 1 && errno == 0 && isfinite(w[k]) &&
-                 (k < 2 ? *stop == '\t' : stop == e);
+                 (k < 2 ? *stop == '\t' : stop == e || *stop == '\t');
             q = stop;
+        }
+        /* an optional fifth column: + or -, the pole the feature may
+         * stand as evidence for */
+        int ev = 0;
+        if (ok && q < e) {
+            ok = e - q == 2 && (q[1] == '+' || q[1] == '-');
+            ev = ok ? (q[1] == '+' ? 1 : -1) : 0;
         }
         if (!ok && e > p)
             return opine__model_error(c->errmsg, c->m->errname, line, col,
                                       "theme '%s': weights: expected "
-                                      "feature<TAB>w+<TAB>w0<TAB>w-",
+                                      "feature<TAB>w+<TAB>w0<TAB>w-, then "
+                                      "optionally <TAB>+ or <TAB>-",
                                       id);
         if (ok) {
-            int rc = opine__linear_add(l, p, (size_t)(tab - p), w);
+            int rc = opine__linear_add(l, p, (size_t)(tab - p), w, ev);
             if (rc == OPINE_EFORMAT)
                 return opine__model_error(c->errmsg, c->m->errname, line, col,
                                           "theme '%s': feature '%.*s' is "
@@ -193,7 +201,7 @@ static int read_weights(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
                                       id);
         int rc = read_triple(c, node(c, p->value), id, str(k), w);
         if (rc == 0)
-            rc = opine__linear_add(l, str(k), k->data.scalar.length, w);
+            rc = opine__linear_add(l, str(k), k->data.scalar.length, w, 0);
         if (rc == OPINE_EFORMAT)
             return opine__model_error(c->errmsg, c->m->errname, AT(k),
                                       "theme '%s': feature '%s' is given "
