@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <xxhash.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -770,6 +772,72 @@ static void test19_files(void **state)
     opine_model_free(NULL);
 }
 
+/* 20: a trained model: window, neutral weight, bias, weights as lines
+ * (with the optional evidence pole) or as a mapping; features found by
+ * name and, after compiling, by hash; what is wrong is named. */
+static void test20_trained(void **state)
+{
+    (void)state;
+    opine_model *m = load_compiled(
+        "name: t\nversion: 2\nkind: linear\nthemes:\n"
+        "  tea:\n    poles: {positive: for, negative: against}\n"
+        "    targets: [tea]\n    window: 12\n    neutral_weight: 0.5\n"
+        "    bias: [-1, 0.5, -2]\n    weights: |\n"
+        "      w:good\t1.5\t-0.25\t-1\t+\n"
+        "      b:not good\t-1\t0\t1\n"
+        "  coffee:\n    targets: [coffee]\n",
+        "t.yaml", NULL);
+    assert_true(opine_model_is_linear(m));
+    const opine_linear_theme *lt = opine_model_linear(m, 0);
+    assert_non_null(lt);
+    assert_null(opine_model_linear(m, 1)); /* salience only */
+    assert_int_equal(lt->window, 12);
+    assert_true(lt->neutral == 0.5);
+    assert_true(lt->bias[0] == -1 && lt->bias[1] == 0.5 && lt->bias[2] == -2);
+    assert_int_equal(lt->nfeatures, 2);
+    long f = opine_model_feature(m, 0, "b:not good", 10);
+    assert_int_equal(f, 1);
+    assert_true(lt->w[3 * f] == -1 && lt->w[3 * f + 2] == 1);
+    assert_true(lt->vetted);
+    assert_int_equal(lt->evidence[0], 1);
+    assert_int_equal(lt->evidence[1], 0);
+    assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:good", 6)),
+                     0);
+    assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:bad", 5)),
+                     -1);
+    opine_model_free(m);
+
+    m = load("name: t\nversion: 2\nkind: linear\nthemes:\n"
+             "  tea:\n    poles: {positive: for, negative: against}\n"
+             "    targets: [tea]\n    bias: [0, 0, 0]\n"
+             "    weights: {\"w:good\": [1, 0, -1]}\n",
+             "t.yaml");
+    assert_int_equal(opine_model_linear(m, 0)->nfeatures, 1);
+    assert_false(opine_model_linear(m, 0)->vetted);
+    opine_model_free(m);
+
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    bias: [0, 0, 0]\n"
+                 "    weights: |\n      w:good\t1\t0\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:10:1: theme 'tea': weights: expected "
+                 "feature<TAB>w+<TAB>w0<TAB>w-, then optionally <TAB>+ or "
+                 "<TAB>-");
+    expect_error("name: t\nversion: 2\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    bias: [0, 0, 0]\n"
+                 "    weights: {\"w:good\": [1, 0, -1]}\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:1:1: themes have weights: say kind: linear");
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    bias: [0, 0]\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:8:11: theme 'tea': bias: expected three numbers "
+                 "[+1, 0, -1]");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +860,7 @@ int main(void)
         cmocka_unit_test(test17_quanteda),
         cmocka_unit_test(test18_hash),
         cmocka_unit_test(test19_files),
+        cmocka_unit_test(test20_trained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
