@@ -83,7 +83,6 @@ typedef struct opine__linear {
     opine_linear_theme pub; /* what opine_model_linear() shows */
     int set;
     double *w;
-    int8_t *evidence; /* per feature: +1, -1 or 0 (opine_linear_theme) */
     const char **names; /* owned by the map */
     size_t cap;
     opine__strmap *index; /* name -> index + 1 */
@@ -100,7 +99,7 @@ opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti);
 /* Add a feature with its three weights; OPINE_EFORMAT when it is there
  * already, or OPINE_ENOMEM. */
 int opine__linear_add(opine__linear *l, const char *name, size_t len,
-                      const double w[3], int evidence);
+                      const double w[3]);
 
 /* Set *errmsg (when not NULL) to "FILE:LINE:COLUMN: what" (or "FILE: what"
  * when line is 0) and return OPINE_EFORMAT. */

@@ -323,7 +323,7 @@ opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti)
 }
 
 int opine__linear_add(opine__linear *l, const char *name, size_t len,
-                      const double w[3], int evidence)
+                      const double w[3])
 {
     if (opine__strmap_get(l->index, name, len) > 0)
         return OPINE_EFORMAT;
@@ -338,10 +338,6 @@ int opine__linear_add(opine__linear *l, const char *name, size_t len,
         if (nn == NULL)
             return OPINE_ENOMEM;
         l->names = nn;
-        int8_t *ne = realloc(l->evidence, cap);
-        if (ne == NULL)
-            return OPINE_ENOMEM;
-        l->evidence = ne;
         l->cap = cap;
     }
     const char *stored;
@@ -349,10 +345,6 @@ int opine__linear_add(opine__linear *l, const char *name, size_t len,
         return OPINE_ENOMEM;
     memcpy(l->w + 3 * n, w, 3 * sizeof(double));
     l->names[n] = stored;
-    l->evidence[n] = (int8_t)evidence;
-    if (evidence)
-        l->pub.vetted = 1;
-    l->pub.evidence = l->evidence;
     l->pub.nfeatures = n + 1;
     l->pub.w = l->w;
     l->pub.names = l->names;
@@ -391,7 +383,6 @@ void opine_model_free(opine_model *m)
         free(m->lin[i].hkeys);
         free(m->lin[i].hvals);
         free(m->lin[i].w);
-        free(m->lin[i].evidence);
         free(m->lin[i].names);
     }
     free(m->lin);

@@ -124,8 +124,7 @@ double opine_model_interval(const opine_model *m);
  *                                      # window's side is chosen (1)
  *     bias: [b+, b0, b-]               # one per class: +1, 0, -1
  *     weights: |                       # feature<TAB>w+<TAB>w0<TAB>w-
- *       w:talk	0.81	-0.12	-0.66	+    # [<TAB>+ or -: the pole it may
- *                                      # stand as evidence for]
+ *       w:talk	0.81	-0.12	-0.66
  *       b:maximum pressur	-0.4	0.02	0.9
  *                                      # (or a mapping feature: [w+, w0,
  *                                      # w-], easier to write by hand)
@@ -143,10 +142,6 @@ typedef struct opine_linear_theme {
     size_t nfeatures;
     const double *w;          /* 3 per feature, in the order of the classes */
     const char *const *names; /* the features' names */
-    /* Per feature, the pole it may stand as evidence for (+1, -1; 0: not
-     * as evidence), when the file says (vetted); else any may. */
-    const signed char *evidence;
-    int vetted;
 } opine_linear_theme;
 
 /* Whether the model is a trained one (kind: linear). */

@@ -143,24 +143,16 @@ static int read_weight_lines(yctx *c, yaml_node_t *v, const char *id,
             errno = 0;
             w[k] = strtod(q + 1, &stop);
             ok = stop > q + 1 && errno == 0 && isfinite(w[k]) &&
-                 (k < 2 ? *stop == '\t' : stop == e || *stop == '\t');
+                 (k < 2 ? *stop == '\t' : stop == e);
             q = stop;
-        }
-        /* an optional fifth column: + or -, the pole the feature may
-         * stand as evidence for */
-        int ev = 0;
-        if (ok && q < e) {
-            ok = e - q == 2 && (q[1] == '+' || q[1] == '-');
-            ev = ok ? (q[1] == '+' ? 1 : -1) : 0;
         }
         if (!ok && e > p)
             return opine__model_error(c->errmsg, c->m->errname, line, col,
                                       "theme '%s': weights: expected "
-                                      "feature<TAB>w+<TAB>w0<TAB>w-, then "
-                                      "optionally <TAB>+ or <TAB>-",
+                                      "feature<TAB>w+<TAB>w0<TAB>w-",
                                       id);
         if (ok) {
-            int rc = opine__linear_add(l, p, (size_t)(tab - p), w, ev);
+            int rc = opine__linear_add(l, p, (size_t)(tab - p), w);
             if (rc == OPINE_EFORMAT)
                 return opine__model_error(c->errmsg, c->m->errname, line, col,
                                           "theme '%s': feature '%.*s' is "
@@ -201,7 +193,7 @@ static int read_weights(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
                                       id);
         int rc = read_triple(c, node(c, p->value), id, str(k), w);
         if (rc == 0)
-            rc = opine__linear_add(l, str(k), k->data.scalar.length, w, 0);
+            rc = opine__linear_add(l, str(k), k->data.scalar.length, w);
         if (rc == OPINE_EFORMAT)
             return opine__model_error(c->errmsg, c->m->errname, AT(k),
                                       "theme '%s': feature '%s' is given "

@@ -409,50 +409,8 @@ static int cross_validate(const trainer *t, const problem_set *p, double cost,
 
 /* A theme's weights: shared plus its own, for every feature that has
  * either and a weight that matters; returns how many were written. */
-/* Which features may stand as evidence, and toward which pole: a feature
- * that the theme's labelled texts show mostly on one side (in at least
- * three texts of that side, at twice that side's base rate and twice as
- * often as on the other side) and that the classifier also pushes that
- * way. The classifier leans on many features that are not arguments
- * ("obama", "he said"); readers judged 23 of 210 evidence rows right when
- * any feature could stand. Returns per feature id +1, -1 or 0 (malloc'd),
- * or NULL when out of memory. */
-static int8_t *vet(const trainer *t, uint32_t theme, size_t w)
-{
-    size_t stride = t->nnames + 1;
-    int32_t *c = calloc(stride * 3, sizeof(int32_t));
-    int8_t *v = calloc(stride, 1);
-    if (c == NULL || v == NULL) {
-        free(c);
-        free(v);
-        return NULL;
-    }
-    double units[3] = {0, 0, 0}, all = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const span *sp = &t->spans[i * t->nwindows + w];
-        if (t->u[i].theme != theme || !sp->mentioned)
-            continue;
-        int k = opine_label_index(t->u[i].label);
-        units[k]++;
-        all++;
-        for (size_t j = 0; j < sp->n; j++)
-            c[3 * t->pairs[sp->off + j].id + k]++;
-    }
-    for (size_t id = 1; all > 0 && id < stride; id++) {
-        const int32_t *f = c + 3 * id;
-        double n = f[0] + f[1] + f[2];
-        for (int k = 0; k <= 2; k += 2)
-            if (f[k] >= 3 && f[k] / n >= 2 * units[k] / all &&
-                f[k] >= 2 * f[2 - k])
-                v[id] = k == 0 ? 1 : -1;
-    }
-    free(c);
-    return v;
-}
-
 static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
-                            const struct model *m, uint32_t theme,
-                            const int8_t *vetted)
+                            const struct model *m, uint32_t theme)
 {
     /* A window has about 100 to 300 features worth 1/sqrt(count) each, so
      * a weight below 0.3 moves a decision by a few hundredths at most;
@@ -484,14 +442,8 @@ static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
         }
         if (!keep)
             continue;
-        /* the fifth column: the pole this feature may stand as evidence
-         * for, when vetted and pushed that way */
-        int ev = vetted[id] && (w[0] - w[2]) * vetted[id] > 0 ? vetted[id] : 0;
-        sb_printf(b, "      %s\t%.9g\t%.9g\t%.9g%s\n", t->name_of[id - 1], w[0],
-                  w[1], w[2],
-                  ev > 0   ? "\t+"
-                  : ev < 0 ? "\t-"
-                           : "");
+        sb_printf(b, "      %s\t%.9g\t%.9g\t%.9g\n", t->name_of[id - 1], w[0],
+                  w[1], w[2]);
         written++;
     }
     return written;
@@ -660,14 +612,8 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
         sb_printf(&b, "    neutral_weight: %g\n", r->neutral_weight);
         write_metrics(&b, "metrics", &r->cv);
         write_metrics(&b, "fit", &r->fit);
-        int8_t *vetted = vet(&t, th, best_w);
-        if (vetted == NULL)
-            rc = OPINE_ENOMEM;
-        else
-            r->features = write_weights(&b, &t, &p, final, th, vetted);
-        free(vetted);
-        if (rc == 0)
-            rc = b.err;
+        r->features = write_weights(&b, &t, &p, final, th);
+        rc = b.err;
         blocks[th] = b.s;
         if (rc == 0 && o->on_theme) {
             char line[256];

@@ -397,10 +397,6 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         }
         if (f < 0)
             continue;
-        /* Word features only where training vetted them for this side;
-         * the lexicon's cues always. */
-        if (i < kept && lt->vetted && lt->evidence[f] != side)
-            continue;
         double push = v * (lt->w[3 * f] - lt->w[3 * f + 2]);
         if (push * side < EVIDENCE_MIN)
             continue;
