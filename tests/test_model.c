@@ -773,7 +773,7 @@ static void test19_files(void **state)
 }
 
 /* 20: a trained model: window, neutral weight, bias, weights as lines
- * (with the optional evidence pole) or as a mapping; features found by
+ * or as a mapping; features found by
  * name and, after compiling, by hash; what is wrong is named. */
 static void test20_trained(void **state)
 {
@@ -783,7 +783,7 @@ static void test20_trained(void **state)
         "  tea:\n    poles: {positive: for, negative: against}\n"
         "    targets: [tea]\n    window: 12\n    neutral_weight: 0.5\n"
         "    bias: [-1, 0.5, -2]\n    weights: |\n"
-        "      w:good\t1.5\t-0.25\t-1\t+\n"
+        "      w:good\t1.5\t-0.25\t-1\n"
         "      b:not good\t-1\t0\t1\n"
         "  coffee:\n    targets: [coffee]\n",
         "t.yaml", NULL);
@@ -798,9 +798,6 @@ static void test20_trained(void **state)
     long f = opine_model_feature(m, 0, "b:not good", 10);
     assert_int_equal(f, 1);
     assert_true(lt->w[3 * f] == -1 && lt->w[3 * f + 2] == 1);
-    assert_true(lt->vetted);
-    assert_int_equal(lt->evidence[0], 1);
-    assert_int_equal(lt->evidence[1], 0);
     assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:good", 6)),
                      0);
     assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:bad", 5)),
@@ -813,7 +810,6 @@ static void test20_trained(void **state)
              "    weights: {\"w:good\": [1, 0, -1]}\n",
              "t.yaml");
     assert_int_equal(opine_model_linear(m, 0)->nfeatures, 1);
-    assert_false(opine_model_linear(m, 0)->vetted);
     opine_model_free(m);
 
     expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
@@ -822,8 +818,7 @@ static void test20_trained(void **state)
                  "    weights: |\n      w:good\t1\t0\n",
                  "t.yaml", OPINE_EFORMAT,
                  "t.yaml:10:1: theme 'tea': weights: expected "
-                 "feature<TAB>w+<TAB>w0<TAB>w-, then optionally <TAB>+ or "
-                 "<TAB>-");
+                 "feature<TAB>w+<TAB>w0<TAB>w-");
     expect_error("name: t\nversion: 2\nthemes:\n"
                  "  tea:\n    poles: {positive: for, negative: against}\n"
                  "    targets: [tea]\n    bias: [0, 0, 0]\n"
