@@ -67,13 +67,13 @@ struct opine_model {
     uint32_t *term_patterns; /* every term's patterns, back to back */
     opine__pattern *patterns;
     size_t npatterns, patterns_cap;
-    opine__strmap *exact;    /* stem -> pattern id + 1 */
-    opine__strmap *prefixes; /* prefix -> pattern id + 1 */
+    opine__strmap *exact;     /* stem -> pattern id + 1 */
+    opine__strmap *prefixes;  /* prefix -> pattern id + 1 */
     opine__strmap *stopstems; /* stems of the language's stop words */
     uint8_t *pattern_stop;    /* trained models: pattern id -> stop word */
     uint32_t *stop_ids;
     size_t nstop_ids, stop_cap;
-    uint32_t *prefix_ids;    /* prefix patterns, ascending */
+    uint32_t *prefix_ids; /* prefix patterns, ascending */
     size_t nprefix;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;

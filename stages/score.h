@@ -148,8 +148,6 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 
 void opine_features_release(opine_features *fs);
 
-
-
 /* The p-quantile of a Beta(a, b) distribution (0 < p < 1, a, b > 0),
  * to about 1e-12. */
 double opine_beta_quantile(double p, double a, double b);
