@@ -452,7 +452,8 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     opine_evidence *cues = malloc((nev ? nev : 1) * sizeof(*cues));
     if (cues == NULL)
         return OPINE_ENOMEM;
-    memcpy(cues, out->ev, nev * sizeof(*cues));
+    if (nev)
+        memcpy(cues, out->ev, nev * sizeof(*cues));
     out->nev = 0;
     for (size_t i = 0; i < nev; i++)
         if (opine_model_linear(m, cues[i].theme) == NULL)
