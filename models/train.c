@@ -2,14 +2,17 @@
  *
  * HOW IT WORKS: every text is scored once with the base model; for every
  * candidate window its features are computed once and kept as (feature
- * id, value) pairs, the ids from one map of feature names. Then, theme by
- * theme and window by window, the features seen in at least min_count of
- * the theme's texts become liblinear's columns (1..n, plus a bias column),
- * and every (cost, balanced) pair is cross-validated: train on k - 1
- * folds, predict the held-out fold by the largest probability, count the
- * confusion matrix over all folds. The best macro-F1 wins (ties: the
- * smaller window list position, then the smaller cost, as listed). The
- * final classifier is trained on all the theme's texts with a mention.
+ * id, value) pairs, the ids from one map of feature names. Then, window by
+ * window, every text with a mention becomes a row of one liblinear
+ * problem for all themes (build_problem: shared and per-theme columns of
+ * the features seen in at least min_count texts, a bias per theme and
+ * one for all), and every (cost, balanced) pair is cross-validated: train
+ * on k - 1 folds, keep the held-out fold's probabilities. Per theme the
+ * weight on P(0) that gives the best macro-F1 is chosen from those
+ * probabilities (tune_neutral); the (window, cost, balanced) with the
+ * best mean over themes wins (ties: the earlier listed). The final
+ * classifier is trained on every text with a mention, and each theme's
+ * weights written as the sum of its shared and own columns.
  */
 #include "models/train.h"
 

@@ -3,15 +3,18 @@
  * A base model gives the themes, their targets (what a mention is), the
  * lexicon cues and the negators. Every labelled text is scored with it;
  * the windows around the mentions of the text's theme give the features
- * (stages/score.h, FEATURES); per theme, an L2-regularised logistic
- * regression (liblinear's L2R_LR, one-vs-rest over +1, 0, -1) learns
- * them. The window and the regularisation (and whether classes are
- * weighted to balance) are chosen per theme by k-fold cross-validation on
- * the given texts only, folds keeping each group (an article) together,
- * for the best macro-F1; a text without a mention is predicted 0 there, as
+ * (stages/score.h, FEATURES); one L2-regularised logistic regression
+ * (liblinear's L2R_LR, one-vs-rest over +1, 0, -1) learns them for all
+ * themes at once, each feature with a shared and a per-theme weight (see
+ * train.c), so that each theme's classifier is their sum. The window, the
+ * regularisation and whether classes are weighted to balance are chosen
+ * by k-fold cross-validation on the given texts only, folds keeping each
+ * group (an article) together, for the best mean over themes of
+ * macro-F1; then, per theme, the weight on P(0) that gives the best
+ * cross-validated macro-F1. A text without a mention is predicted 0, as
  * the scorer would. The result is a model file (kind: linear) holding the
- * base's terms, every weight, the parameters and the cross-validated
- * figures.
+ * base's terms, every weight that matters, the parameters and the
+ * cross-validated figures.
  */
 #ifndef OPINE_MODELS_TRAIN_H
 #define OPINE_MODELS_TRAIN_H
@@ -46,7 +49,8 @@ typedef struct opine_train_opts {
     void *ctx;
 } opine_train_opts;
 
-/* What training chose and measured for one theme. */
+/* What training chose (window, cost and balanced are the same for every
+ * theme) and measured for one theme. */
 typedef struct opine_train_theme {
     const char *theme;
     size_t units, mentioned, counts[3]; /* labels +1, 0, -1 */
