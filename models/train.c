@@ -134,8 +134,8 @@ static int featurize(trainer *t)
             sp->off = t->npairs;
             uint32_t *r;
             size_t nr;
-            rc = opine_score_windows(t->base, &sc, u->theme, t->windows[w],
-                                     toks, ntok, &r, &nr);
+            rc = opine_score_windows(&sc, u->theme, t->windows[w], toks, ntok,
+                                     &r, &nr);
             if (rc)
                 break;
             sp->mentioned = nr > 0;

@@ -134,8 +134,7 @@ typedef struct opine_features {
  * +-window tokens around each (0: the mention's sentence), overlapping
  * ones merged. *ranges receives 2 * *n token indexes [from, to), malloc'd
  * (the caller frees). Returns 0 or OPINE_ENOMEM. */
-int opine_score_windows(const opine_model *m, const opine_scores *sc,
-                        uint32_t theme, int window,
+int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
                         const opine_score_token *toks, size_t n,
                         uint32_t **ranges, size_t *nranges);
 

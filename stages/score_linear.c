@@ -111,12 +111,10 @@ static void count_cues(const opine_model *m, const opine_scores *sc,
     }
 }
 
-int opine_score_windows(const opine_model *m, const opine_scores *sc,
-                        uint32_t theme, int window,
+int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
                         const opine_score_token *toks, size_t n,
                         uint32_t **ranges, size_t *nranges)
 {
-    (void)m;
     *ranges = NULL;
     *nranges = 0;
     size_t cap = 0, nr = 0;
@@ -233,34 +231,22 @@ typedef struct lin_scratch {
     size_t hf_cap;
     uint64_t *seen;
     size_t seen_cap;
+    XXH3_state_t *hash; /* kept for the scratch's life */
 } lin_scratch;
 
-static uint64_t hash3(const char *a, const char *b, const char *c)
+/* XXH3-64 of the name A B, or A B " " C: the hash of the string the
+ * training path builds (XXH3's streaming and one-shot forms agree). */
+static uint64_t hash3(XXH3_state_t *st, const char *a, const char *b,
+                      const char *c)
 {
-    char buf[512];
-    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
-    if (la + lb + lc + 1 > sizeof buf) {
-        /* stems longer than any real word: build the name on the heap */
-        char *p = malloc(la + lb + lc + 2);
-        if (p == NULL)
-            return 0;
-        memcpy(p, a, la);
-        memcpy(p + la, b, lb);
-        if (c) {
-            p[la + lb] = ' ';
-            memcpy(p + la + lb + 1, c, lc);
-        }
-        uint64_t h = XXH3_64bits(p, la + lb + (c ? lc + 1 : 0));
-        free(p);
-        return h;
-    }
-    memcpy(buf, a, la);
-    memcpy(buf + la, b, lb);
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, a, strlen(a));
+    XXH3_64bits_update(st, b, strlen(b));
     if (c) {
-        buf[la + lb] = ' ';
-        memcpy(buf + la + lb + 1, c, lc);
+        XXH3_64bits_update(st, " ", 1);
+        XXH3_64bits_update(st, c, strlen(c));
     }
-    return XXH3_64bits(buf, la + lb + (c ? lc + 1 : 0));
+    return XXH3_64bits_digest(st);
 }
 
 /* Whether token i's stem is a stop word's, looked up once. */
@@ -279,7 +265,7 @@ static int is_stop(const opine_model *m, const opine_score_token *toks,
 
 static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
                                  const opine_score_token *toks, size_t n,
-                                 tokfeat *tf, uint32_t i)
+                                 tokfeat *tf, XXH3_state_t *hs, uint32_t i)
 {
     tokfeat *t = &tf[i];
     if (t->state & TF_DONE)
@@ -290,11 +276,11 @@ static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
         return t;
     int stop = is_stop(m, toks, tf, i);
     if (!stop)
-        t->w = hash3(negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
+        t->w = hash3(hs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
     const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
     if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
         !(stop && is_stop(m, toks, tf, i + 1))) {
-        t->b = hash3("b:", s, nx);
+        t->b = hash3(hs, "b:", s, nx);
         t->state |= TF_BIGRAM;
     }
     return t;
@@ -309,7 +295,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
 {
     size_t k = 0;
     for (uint32_t i = from; i < to; i++) {
-        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, i);
+        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, ls->hash, i);
         if (opine__grow((void **)&ls->hf, &ls->hf_cap, k + 2, sizeof(hfeat)))
             return OPINE_ENOMEM;
         if ((t->state & TF_DONE) && !(t->state & TF_STOP) && t->w)
@@ -443,6 +429,8 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
         (out->lin_scratch = calloc(1, sizeof(lin_scratch))) == NULL)
         return OPINE_ENOMEM;
     lin_scratch *ls = out->lin_scratch;
+    if (ls->hash == NULL && (ls->hash = XXH3_createState()) == NULL)
+        return OPINE_ENOMEM;
     if (opine__grow((void **)&ls->tf, &ls->tf_cap, n + 1, sizeof(tokfeat)))
         return OPINE_ENOMEM;
     memset(ls->tf, 0, (n + 1) * sizeof(tokfeat));
@@ -469,7 +457,7 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
             continue;
         uint32_t *r;
         size_t nr;
-        if ((rc = opine_score_windows(m, &view, t, lt->window, toks, n, &r,
+        if ((rc = opine_score_windows(&view, t, lt->window, toks, n, &r,
                                       &nr)) != 0)
             break;
         ts->positive = ts->negative = ts->neutral = 0;
@@ -509,6 +497,7 @@ void opine__score_linear_release(void *scratch)
     lin_scratch *ls = scratch;
     if (ls == NULL)
         return;
+    XXH3_freeState(ls->hash);
     free(ls->seen);
     free(ls->tf);
     free(ls->hf);
