@@ -18,6 +18,8 @@ extern const size_t opine_default_model_len;
  * list ends with a NULL name. */
 typedef struct opine__builtin_model {
     const char *file;
+    const char *name; /* its name: and version: lines */
+    int version;
     const char *text;
     size_t len;
 } opine__builtin_model;

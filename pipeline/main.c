@@ -92,26 +92,22 @@ opine_model *cli_load_model(const char *spec)
     const char *at = strchr(spec, '@');
     size_t nlen = at ? (size_t)(at - spec) : strlen(spec);
     int want = at ? atoi(at + 1) : 0;
+    const opine__builtin_model *best = NULL;
     char names[512] = "";
     for (const opine__builtin_model *b = opine__builtin_models; b->file; b++) {
-        opine_model *c = NULL;
-        char label[64];
-        if (opine_model_load_buffer(&c, b->text, b->len, b->file, NULL) != 0)
-            continue;
-        snprintf(label, sizeof label, "%s%s@%d", names[0] ? ", " : "",
-                 opine_model_name(c), opine_model_version(c));
-        if (strlen(names) + strlen(label) < sizeof names)
-            strcat(names, label);
-        if (strlen(opine_model_name(c)) == nlen &&
-            strncmp(opine_model_name(c), spec, nlen) == 0 &&
-            (want ? opine_model_version(c) == want
-                  : m == NULL ||
-                        opine_model_version(c) > opine_model_version(m))) {
-            opine_model_free(m);
-            m = c;
-        } else {
-            opine_model_free(c);
-        }
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s@%d", used ? ", " : "",
+                 b->name, b->version);
+        if (strlen(b->name) == nlen && strncmp(b->name, spec, nlen) == 0 &&
+            (want ? b->version == want
+                  : best == NULL || b->version > best->version))
+            best = b;
+    }
+    if (best &&
+        opine_model_load_buffer(&m, best->text, best->len, best->file, &msg)) {
+        cli_error("%s", msg ? msg : "cannot load the built-in model");
+        free(msg);
+        return NULL;
     }
     if (m == NULL)
         cli_error("no model file '%s', and no built-in model of that name"
