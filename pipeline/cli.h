@@ -27,6 +27,8 @@ int cli_looks_like_db(const char *path);
  * not compiled; on failure prints why and returns NULL. */
 struct opine_model;
 struct opine_model *cli_load_model(const char *spec);
+/* cli_load_model() and opine_model_compile() in the model's language. */
+struct opine_model *cli_load_compiled(const char *spec);
 
 /* Open the database or print why not; NULL on failure. */
 opine_store *cli_open_store(const char *path, int flags);

@@ -88,35 +88,16 @@ static void map_themes(const opine_model *m, const cli_labels *l, long *out)
     }
 }
 
-static opine_model *load_compiled(const char *spec)
-{
-    opine_model *m = cli_load_model(spec);
-    char *msg = NULL;
-    if (m && opine_model_compile(m, NULL, &msg) != 0) {
-        cli_error("%s", msg ? msg : "cannot compile the model");
-        free(msg);
-        opine_model_free(m);
-        return NULL;
-    }
-    return m;
-}
-
 /* K-fold cross-validation of training: pred[i] for every unit, from a
  * model trained without the unit's fold. */
 static int cross_validate(const char *spec, const cli_labels *l, int folds,
                           int *pred)
 {
-    opine_model *base = cli_load_model(spec);
+    opine_model *base = cli_load_compiled(spec);
     if (base == NULL)
         return -1;
     opine_model_forget_training(base);
     char *msg = NULL;
-    if (opine_model_compile(base, NULL, &msg) != 0) {
-        cli_error("%s", msg ? msg : "cannot compile the model");
-        free(msg);
-        opine_model_free(base);
-        return -1;
-    }
     long *theme_of = malloc((l->n + 1) * sizeof(long));
     opine_train_unit *u = malloc((l->n + 1) * sizeof(*u));
     int rc = theme_of && u ? 0 : -1;
@@ -323,8 +304,8 @@ int cmd_eval(int argc, char **argv)
         }
     }
     int rc = CLI_FATAL;
-    opine_model *m = load_compiled(model_spec);
-    opine_model *lex = m ? load_compiled(baseline_spec) : NULL;
+    opine_model *m = cli_load_compiled(model_spec);
+    opine_model *lex = m ? cli_load_compiled(baseline_spec) : NULL;
     long *theme_of = malloc((l.n + 1) * sizeof(long));
     int *pred[M_N] = {0};
     for (int k = 0; k < M_N; k++)

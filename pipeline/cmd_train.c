@@ -183,19 +183,13 @@ int cmd_train(int argc, char **argv)
     to.nwindows = nwindows;
     to.costs = costs;
     const char *path = argv[optind];
-    opine_model *base = cli_load_model(base_spec);
+    opine_model *base = cli_load_compiled(base_spec);
     if (base == NULL)
         goto out;
     char *msg = NULL;
     if (opine_model_is_linear(base)) {
         cli_error("the base must be a lexicon model; '%s' is trained",
                   base_spec);
-        opine_model_free(base);
-        goto out;
-    }
-    if (opine_model_compile(base, NULL, &msg) != 0) {
-        cli_error("%s", msg ? msg : "cannot compile the base model");
-        free(msg);
         opine_model_free(base);
         goto out;
     }

@@ -116,6 +116,19 @@ opine_model *cli_load_model(const char *spec)
     return m;
 }
 
+opine_model *cli_load_compiled(const char *spec)
+{
+    opine_model *m = cli_load_model(spec);
+    char *msg = NULL;
+    if (m && opine_model_compile(m, NULL, &msg) != 0) {
+        cli_error("%s", msg ? msg : "cannot compile the model");
+        free(msg);
+        opine_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 opine_store *cli_open_store(const char *path, int flags)
 {
     opine_store *st;
