@@ -96,10 +96,10 @@ typedef struct opine__linear {
 /* Theme ti's classifier, made (empty, window 0) when it has none yet.
  * NULL when out of memory. */
 opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti);
-/* Add a feature with its three weights; OPINE_EFORMAT when it is there
- * already, or OPINE_ENOMEM. */
+/* Add a feature with its four weights (+1, 0, -1, off the theme);
+ * OPINE_EFORMAT when it is there already, or OPINE_ENOMEM. */
 int opine__linear_add(opine__linear *l, const char *name, size_t len,
-                      const double w[3]);
+                      const double w[4]);
 
 /* Set *errmsg (when not NULL) to "FILE:LINE:COLUMN: what" (or "FILE: what"
  * when line is 0) and return OPINE_EFORMAT. */

@@ -26,6 +26,12 @@ typedef struct opine_metrics {
     double sign_accuracy, sided_recall, neutral_sided;
 } opine_metrics;
 
+/* The label of a text that is not about the theme at all (labels "x": another
+ * sense of the word, a passing mention). opine train learns it as a fourth
+ * class, so that a trained model can tell such windows apart; metrics never
+ * count it. */
+#define OPINE_LABEL_OFF 2
+
 /* The index of a label (+1 -> 0, 0 -> 1, -1 -> 2). */
 static inline int opine_label_index(int label)
 {

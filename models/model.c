@@ -318,19 +318,20 @@ opine__linear *opine__model_linear_theme(opine_model *m, uint32_t ti)
             return NULL;
         l->set = 1;
         l->pub.neutral = 1;
+        l->pub.evidence = 0.5;
     }
     return l;
 }
 
 int opine__linear_add(opine__linear *l, const char *name, size_t len,
-                      const double w[3])
+                      const double w[4])
 {
     if (opine__strmap_get(l->index, name, len) > 0)
         return OPINE_EFORMAT;
     size_t n = l->pub.nfeatures;
     if (n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 256;
-        double *nw = realloc(l->w, cap * 3 * sizeof(double));
+        double *nw = realloc(l->w, cap * 4 * sizeof(double));
         if (nw == NULL)
             return OPINE_ENOMEM;
         l->w = nw;
@@ -343,7 +344,7 @@ int opine__linear_add(opine__linear *l, const char *name, size_t len,
     const char *stored;
     if (opine__strmap_intern(l->index, name, len, (int64_t)n + 1, &stored))
         return OPINE_ENOMEM;
-    memcpy(l->w + 3 * n, w, 3 * sizeof(double));
+    memcpy(l->w + 4 * n, w, 4 * sizeof(double));
     l->names[n] = stored;
     l->pub.nfeatures = n + 1;
     l->pub.w = l->w;

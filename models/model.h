@@ -136,11 +136,13 @@ double opine_model_interval(const opine_model *m);
  * the lexicon balance of those themes with the classifier's probabilities;
  * the cues still count, as the features "cue:+" and "cue:-". */
 typedef struct opine_linear_theme {
-    int window;     /* 0: the sentence, else +-N tokens */
-    double neutral; /* weight on P(0) when choosing a label (1) */
-    double bias[3]; /* classes +1, 0, -1 */
+    int window;      /* 0: the sentence, else +-N tokens */
+    double neutral;  /* weight on P(0) when choosing a label (1) */
+    double evidence; /* the least P(side) of a window with evidence (0.5) */
+    double bias[4];  /* classes +1, 0, -1 and off the theme */
+    int off;         /* whether the fourth class (off the theme) was learnt */
     size_t nfeatures;
-    const double *w;          /* 3 per feature, in the order of the classes */
+    const double *w;          /* 4 per feature, in the order of the classes */
     const char *const *names; /* the features' names */
 } opine_linear_theme;
 

@@ -104,22 +104,30 @@ static int check_keys(yctx *c, yaml_node_t *map)
     return 0;
 }
 
-/* Three numbers, [+1, 0, -1] of a trained theme. */
-static int read_triple(yctx *c, yaml_node_t *v, const char *id,
-                       const char *what, double out[3])
+/* Three or four numbers, [+1, 0, -1] or [+1, 0, -1, x] of a trained theme
+ * (x: off the theme, 0 when not given); *n receives how many. */
+static int read_classes(yctx *c, yaml_node_t *v, const char *id,
+                        const char *what, double out[4], int *n)
 {
-    if (v->type == YAML_SEQUENCE_NODE &&
-        v->data.sequence.items.top - v->data.sequence.items.start == 3) {
+    long k =
+        v->type == YAML_SEQUENCE_NODE
+            ? (long)(v->data.sequence.items.top - v->data.sequence.items.start)
+            : 0;
+    if (k == 3 || k == 4) {
         int ok = 1;
-        for (int i = 0; i < 3; i++)
+        out[3] = 0;
+        for (long i = 0; i < k; i++)
             ok &=
                 parse_number(node(c, v->data.sequence.items.start[i]), &out[i]);
-        if (ok)
+        if (ok) {
+            if (n)
+                *n = (int)k;
             return 0;
+        }
     }
     return opine__model_error(c->errmsg, c->m->errname, AT(v),
                               "theme '%s': %s: expected three numbers "
-                              "[+1, 0, -1]",
+                              "[+1, 0, -1] or four [+1, 0, -1, x]",
                               id, what);
 }
 
@@ -135,21 +143,25 @@ static int read_weight_lines(yctx *c, yaml_node_t *v, const char *id,
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
         const char *tab = memchr(p, '\t', (size_t)(e - p));
-        double w[3];
+        double w[4] = {0, 0, 0, 0};
         int ok = tab != NULL && tab > p;
         const char *q = tab;
-        for (int k = 0; ok && k < 3; k++) {
+        for (int k = 0; ok && k < 4; k++) {
             char *stop;
             errno = 0;
             w[k] = strtod(q + 1, &stop);
             ok = stop > q + 1 && errno == 0 && isfinite(w[k]) &&
-                 (k < 2 ? *stop == '\t' : stop == e);
+                 (k < 2 ? *stop == '\t' : *stop == '\t' || stop == e);
             q = stop;
+            if (stop == e)
+                break;
+            ok &= k < 3; /* a fifth number */
         }
+        ok &= q == e;
         if (!ok && e > p)
             return opine__model_error(c->errmsg, c->m->errname, line, col,
                                       "theme '%s': weights: expected "
-                                      "feature<TAB>w+<TAB>w0<TAB>w-",
+                                      "feature<TAB>w+<TAB>w0<TAB>w-[<TAB>wx]",
                                       id);
         if (ok) {
             int rc = opine__linear_add(l, p, (size_t)(tab - p), w);
@@ -186,12 +198,12 @@ static int read_weights(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
          p < v->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key);
-        double w[3];
+        double w[4];
         if (!is_scalar(k) || k->data.scalar.length == 0)
             return opine__model_error(c->errmsg, c->m->errname, AT(k),
                                       "theme '%s': expected a feature name",
                                       id);
-        int rc = read_triple(c, node(c, p->value), id, str(k), w);
+        int rc = read_classes(c, node(c, p->value), id, str(k), w, NULL);
         if (rc == 0)
             rc = opine__linear_add(l, str(k), k->data.scalar.length, w);
         if (rc == OPINE_EFORMAT)
@@ -345,7 +357,9 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
             opine__linear *lin = opine__model_linear_theme(m, ti);
             if (lin == NULL)
                 return OPINE_ENOMEM;
-            rc = read_triple(c, tv, id, "bias", lin->pub.bias);
+            int k = 0;
+            rc = read_classes(c, tv, id, "bias", lin->pub.bias, &k);
+            lin->pub.off = k == 4;
             trained = tk;
         } else if (strcmp(key, "weights") == 0) {
             rc = read_weights(c, tv, id, ti);
@@ -361,6 +375,17 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                           "be a number > 0",
                                           id);
             lin->pub.neutral = d;
+        } else if (strcmp(key, "evidence_probability") == 0) {
+            double d;
+            opine__linear *lin = opine__model_linear_theme(m, ti);
+            if (lin == NULL)
+                return OPINE_ENOMEM;
+            if (!parse_number(tv, &d) || !(d >= 0 && d <= 1))
+                return opine__model_error(c->errmsg, m->errname, AT(tv),
+                                          "theme '%s': evidence_probability "
+                                          "must be a number 0..1",
+                                          id);
+            lin->pub.evidence = d;
         } else if (strcmp(key, "metrics") == 0 || strcmp(key, "fit") == 0) {
             /* for people: what cross-validation measured, and what the
              * classifier says of its own training texts */
@@ -379,7 +404,8 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                       "positive, negative%s)",
                                       id, key,
                                       m->linear ? ", window, neutral_weight, "
-                                                  "bias, weights, metrics, fit"
+                                                  "evidence_probability, bias, "
+                                                  "weights, metrics, fit"
                                                 : "");
         }
         if (rc != 0)

@@ -31,6 +31,13 @@
 #include "pipeline/strmap.h"
 
 static const int default_windows[] = {20, 40, 80};
+
+/* The classes: +1, 0, -1 and off the theme (OPINE_LABEL_OFF). */
+#define NCLASS 4
+static int class_index(int label)
+{
+    return label == OPINE_LABEL_OFF ? 3 : opine_label_index(label);
+}
 static const double default_costs[] = {1, 3, 10};
 
 /* A growing text. */
@@ -301,19 +308,20 @@ static struct model *fit(const problem_set *p, const int *fold_of, int skip,
         free(y);
         return NULL;
     }
-    double count[3] = {0, 0, 0};
+    double count[4] = {0, 0, 0, 0};
     for (size_t r = 0; r < p->nunits; r++)
         if (fold_of == NULL || fold_of[r] != skip) {
             x[n] = p->x[r];
             y[n++] = p->y[r];
-            count[opine_label_index((int)p->y[r])]++;
+            count[class_index((int)p->y[r])]++;
         }
+    /* Balancing weighs the three sides; texts off the theme keep 1. */
     int labels[3] = {1, 0, -1}, nw = 0, wl[3];
-    double wt[3];
+    double wt[3], on = count[0] + count[1] + count[2];
     for (int c = 0; c < 3 && balanced; c++)
         if (count[c] > 0) {
             wl[nw] = labels[c];
-            wt[nw++] = (double)n / (3.0 * count[c]);
+            wt[nw++] = on / (3.0 * count[c]);
         }
     struct problem prob = {
         .l = (int)n, .n = p->ncols, .y = y, .x = x, .bias = -1};
@@ -329,19 +337,21 @@ static struct model *fit(const problem_set *p, const int *fold_of, int skip,
     return m;
 }
 
-/* liblinear's probabilities in our class order (+1, 0, -1). */
+/* liblinear's probabilities in our class order (+1, 0, -1, off). */
 static void predict_probs(const struct model *m, const struct feature_node *x,
-                          double ours[3])
+                          double ours[NCLASS])
 {
-    double prob[3] = {0, 0, 0};
+    double prob[NCLASS] = {0, 0, 0, 0};
     predict_probability(m, x, prob);
-    ours[0] = ours[1] = ours[2] = 0;
+    for (int c = 0; c < NCLASS; c++)
+        ours[c] = 0;
     for (int k = 0; k < m->nr_class; k++)
-        ours[opine_label_index(m->label[k])] = prob[k];
+        ours[class_index(m->label[k])] = prob[k];
 }
 
 /* The label the scorer gives: the largest of P(+1), neutral * P(0) and
- * P(-1), ties to 0. */
+ * P(-1), ties to 0. P(off) only makes the window count for less (the
+ * scorer's sums), and the label is of texts that are on the theme. */
 static int label_of(const double p[3], double neutral)
 {
     double z = neutral * p[1];
@@ -365,11 +375,13 @@ static double tune_neutral(const trainer *t, const problem_set *p,
     for (size_t k = 0; k < sizeof neutral_weights / sizeof(double); k++) {
         opine_metrics m = {0};
         for (size_t r = 0; r < p->nunits; r++)
-            if (t->u[p->units[r]].theme == theme)
-                opine_metrics_add(&m, (int)p->y[r],
-                                  label_of(prob + 3 * r, neutral_weights[k]));
+            if (t->u[p->units[r]].theme == theme && p->y[r] != OPINE_LABEL_OFF)
+                opine_metrics_add(
+                    &m, (int)p->y[r],
+                    label_of(prob + NCLASS * r, neutral_weights[k]));
         for (size_t i = 0; i < t->n; i++)
-            if (t->u[i].theme == theme && !t->spans[i * t->nwindows].mentioned)
+            if (t->u[i].theme == theme && t->u[i].label != OPINE_LABEL_OFF &&
+                !t->spans[i * t->nwindows].mentioned)
                 opine_metrics_add(&m, t->u[i].label, 0);
         opine_metrics_finish(&m);
         double f = isnan(m.macro_f1) ? 0 : m.macro_f1;
@@ -386,7 +398,7 @@ static double tune_neutral(const trainer *t, const problem_set *p,
 }
 
 /* Cross-validate one (window, cost, balanced): every row's held-out
- * probabilities into prob (3 per row). */
+ * probabilities into prob (NCLASS per row). */
 static int cross_validate(const trainer *t, const problem_set *p, double cost,
                           int balanced, double *prob)
 {
@@ -400,9 +412,10 @@ static int cross_validate(const trainer *t, const problem_set *p, double cost,
         for (size_t r = 0; r < p->nunits; r++)
             if (fold_of[r] == f) {
                 if (m)
-                    predict_probs(m, p->x[r], prob + 3 * r);
+                    predict_probs(m, p->x[r], prob + NCLASS * r);
                 else
-                    prob[3 * r] = prob[3 * r + 2] = 0, prob[3 * r + 1] = 1;
+                    for (int c = 0; c < NCLASS; c++)
+                        prob[NCLASS * r + c] = c == 1;
             }
         free_and_destroy_model(&m);
     }
@@ -420,24 +433,28 @@ static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
      * keeping them made the file 14 MB instead of 2. Measured on the test
      * split: mean macro-F1 0.462 unpruned, 0.454 at 0.3, 0.449 at 0.5. */
     double prune = t->o->prune > 0 ? t->o->prune : 0.3;
-    int idx[3] = {-1, -1, -1}; /* liblinear's class index of +1, 0, -1 */
+    int idx[NCLASS] = {-1, -1, -1, -1}; /* liblinear's index of each class */
     for (int k = 0; k < m->nr_class; k++)
-        idx[opine_label_index(m->label[k])] = k;
-    double bias[3];
-    for (int c = 0; c < 3; c++)
+        idx[class_index(m->label[k])] = k;
+    /* The fourth column only when texts off the theme were learnt from. */
+    int nc = idx[3] >= 0 ? 4 : 3;
+    double bias[NCLASS];
+    for (int c = 0; c < nc; c++)
         bias[c] = idx[c] < 0 ? -30 /* a class never seen */
                              : get_decfun_coef(m, p->bias, idx[c]) +
                                    get_decfun_coef(m, p->tbias[theme], idx[c]);
-    sb_printf(b, "    bias: [%.9g, %.9g, %.9g]\n    weights: |\n", bias[0],
-              bias[1], bias[2]);
+    sb_printf(b, "    bias: [%.9g, %.9g, %.9g", bias[0], bias[1], bias[2]);
+    if (nc == 4)
+        sb_printf(b, ", %.9g", bias[3]);
+    sb_printf(b, "]\n    weights: |\n");
     size_t stride = t->nnames + 1, written = 0;
     for (size_t id = 1; id < stride; id++) {
         int cs = p->shared[id], co = p->own[theme * stride + id];
         if (cs == 0 && co == 0)
             continue;
-        double w[3];
+        double w[NCLASS];
         int keep = 0;
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < nc; c++) {
             w[c] = idx[c] < 0 ? 0
                               : (cs ? get_decfun_coef(m, cs, idx[c]) : 0) +
                                     (co ? get_decfun_coef(m, co, idx[c]) : 0);
@@ -445,8 +462,11 @@ static size_t write_weights(sbuf *b, const trainer *t, const problem_set *p,
         }
         if (!keep)
             continue;
-        sb_printf(b, "      %s\t%.9g\t%.9g\t%.9g\n", t->name_of[id - 1], w[0],
+        sb_printf(b, "      %s\t%.9g\t%.9g\t%.9g", t->name_of[id - 1], w[0],
                   w[1], w[2]);
+        if (nc == 4)
+            sb_printf(b, "\t%.9g", w[3]);
+        sb_printf(b, "\n");
         written++;
     }
     return written;
@@ -521,7 +541,10 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
         for (size_t i = 0; i < n; i++)
             if (u[i].theme == th) {
                 r->units++;
-                r->counts[opine_label_index(u[i].label)]++;
+                if (u[i].label == OPINE_LABEL_OFF)
+                    r->off++;
+                else
+                    r->counts[opine_label_index(u[i].label)]++;
                 r->mentioned += t.spans[i * t.nwindows].mentioned;
             }
         int classes =
@@ -551,7 +574,7 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
         problem_set p;
         rc = build_problem(&t, nthemes, w, &p);
         double *prob =
-            rc == 0 ? malloc((p.nunits + 1) * 3 * sizeof(double)) : NULL;
+            rc == 0 ? malloc((p.nunits + 1) * NCLASS * sizeof(double)) : NULL;
         if (rc == 0 && prob == NULL)
             rc = OPINE_ENOMEM;
         for (size_t c = 0; rc == 0 && c < t.ncosts; c++)
@@ -590,14 +613,17 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
     /* What the final classifier says of its own training texts, as the
      * scorer will say it from the file (tests compare the two). */
     for (size_t r = 0; rc == 0 && r < p.nunits; r++) {
-        double pr[3];
+        double pr[NCLASS];
         uint32_t th = u[p.units[r]].theme;
+        if (p.y[r] == OPINE_LABEL_OFF)
+            continue;
         predict_probs(final, p.x[r], pr);
         opine_metrics_add(&rep[th].fit, (int)p.y[r],
                           label_of(pr, rep[th].neutral_weight));
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
-        if (!t.spans[i * t.nwindows + best_w].mentioned)
+        if (u[i].label != OPINE_LABEL_OFF &&
+            !t.spans[i * t.nwindows + best_w].mentioned)
             opine_metrics_add(&rep[u[i].theme].fit, u[i].label, 0);
     for (uint32_t th = 0; rc == 0 && th < nthemes; th++) {
         opine_train_theme *r = &rep[th];
@@ -613,6 +639,8 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
         else
             sb_printf(&b, "    window: sentence\n");
         sb_printf(&b, "    neutral_weight: %g\n", r->neutral_weight);
+        sb_printf(&b, "    evidence_probability: %g\n",
+                  o->evidence_p > 0 ? o->evidence_p : 0.6);
         write_metrics(&b, "metrics", &r->cv);
         write_metrics(&b, "fit", &r->fit);
         r->features = write_weights(&b, &t, &p, final, th);

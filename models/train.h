@@ -29,7 +29,7 @@ typedef struct opine_train_unit {
     const char *text;
     size_t len;
     uint32_t theme; /* index in the base model */
-    int label;      /* -1, 0 or +1 */
+    int label;      /* -1, 0, +1, or OPINE_LABEL_OFF (not about the theme) */
     uint64_t group; /* texts of one article share it */
 } opine_train_unit;
 
@@ -43,6 +43,7 @@ typedef struct opine_train_opts {
     size_t ncosts;           /* default {1, 3, 10} */
     int min_count;           /* features in fewer texts are left out (2) */
     double prune;            /* weights below this are left out (0.3) */
+    double evidence_p;       /* a window's least P(side) for evidence (0.6) */
     const char *labels_name; /* what it learnt from, for the file */
     const char *labels_hash;
     void (*on_theme)(void *ctx, const char *line); /* progress, or NULL */
@@ -54,6 +55,7 @@ typedef struct opine_train_opts {
 typedef struct opine_train_theme {
     const char *theme;
     size_t units, mentioned, counts[3]; /* labels +1, 0, -1 */
+    size_t off;                         /* labels OPINE_LABEL_OFF */
     int window, balanced;
     double cost, neutral_weight;
     size_t features;

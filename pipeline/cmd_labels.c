@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "pipeline/cli.h"
+#include "models/metrics.h"
 #include "pipeline/mem.h"
 
 static const char *const text_names[] = {"text", "body", "content", NULL};
@@ -79,7 +80,8 @@ static char **split_tabs(char *line, size_t *n)
     return v;
 }
 
-/* The value of a label, or 2 for "skip", 3 for an unknown name. */
+/* The value of a label: -1, 0, +1, OPINE_LABEL_OFF (2, "x": not about the
+ * theme), 3 for an unknown name or 4 for one the map says to skip. */
 static int label_value(const char *s, const char *map)
 {
     if (map) {
@@ -90,10 +92,11 @@ static int label_value(const char *s, const char *map)
                 end = p + strlen(p);
             if (eq && eq < end && (size_t)(eq - p) == len &&
                 strncmp(p, s, len) == 0)
-                return eq[1] == 'x'       ? 2
-                       : atoi(eq + 1) > 0 ? 1
-                       : atoi(eq + 1) < 0 ? -1
-                                          : 0;
+                return eq[1] == 'x'                      ? OPINE_LABEL_OFF
+                       : strncmp(eq + 1, "skip", 4) == 0 ? 4
+                       : atoi(eq + 1) > 0                ? 1
+                       : atoi(eq + 1) < 0                ? -1
+                                                         : 0;
             p = *end ? end + 1 : end;
         }
     }
@@ -104,7 +107,7 @@ static int label_value(const char *s, const char *map)
     if (strcmp(s, "0") == 0)
         return 0;
     if (strcmp(s, "x") == 0)
-        return 2;
+        return OPINE_LABEL_OFF;
     return 3;
 }
 
@@ -147,7 +150,7 @@ static int add(cli_labels *out, const fields *f, const cli_label_opts *o,
                   path, line, label);
         return -1;
     }
-    if (v == 2) {
+    if (v == 4 || (v == OPINE_LABEL_OFF && !o->keep_off)) {
         out->skipped++;
         return 0;
     }

@@ -24,8 +24,10 @@ static const char train_usage[] =
     "score, run and eval load like any other.\n"
     "\n"
     "LABELS: JSON lines or TSV (a header line) with a text, a theme and a\n"
-    "label (-1, 0, +1; x = off the theme, skipped) per line; see --help of\n"
-    "opine eval for the fields.\n"
+    "label (-1, 0, +1, or x: the text is not about the theme) per line; see\n"
+    "--help of opine eval for the fields. Texts labelled x teach the model\n"
+    "a fourth class, off the theme: windows that look like it count for\n"
+    "less and give no evidence.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE    where to write the model (- for standard output)\n"
@@ -46,6 +48,8 @@ static const char train_usage[] =
     "  --costs LIST         candidate C (default 1,3,10)\n"
     "  --min-count N        features in fewer texts are left out (2)\n"
     "  --prune W            weights below W are left out (0.3)\n"
+    "  --evidence-probability P  a window gives evidence rows only when\n"
+    "                       its side's probability is at least P (0.6)\n"
     "  --labels-name TEXT   how the model file names LABELS (its path)\n"
     "  -q, --quiet          no progress lines\n";
 
@@ -86,6 +90,7 @@ int cmd_train(int argc, char **argv)
         OPT_COSTS,
         OPT_MIN,
         OPT_PRUNE,
+        OPT_EVIDENCE,
         OPT_LABELS_NAME,
     };
     static const struct option opts[] = {
@@ -98,6 +103,7 @@ int cmd_train(int argc, char **argv)
         {"costs", required_argument, NULL, OPT_COSTS},
         {"min-count", required_argument, NULL, OPT_MIN},
         {"prune", required_argument, NULL, OPT_PRUNE},
+        {"evidence-probability", required_argument, NULL, OPT_EVIDENCE},
         {"labels-name", required_argument, NULL, OPT_LABELS_NAME},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -107,7 +113,7 @@ int cmd_train(int argc, char **argv)
     const char *out = NULL, *base_spec = "us-rok-alliance@1", *name = NULL,
                *labels_name = NULL;
     int version = 0, quiet = 0;
-    cli_label_opts lo = {0};
+    cli_label_opts lo = {.keep_off = 1};
     opine_train_opts to = {0};
     double *windows = NULL, *costs = NULL;
     size_t nwindows = 0;
@@ -135,6 +141,13 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_PRUNE:
             to.prune = atof(optarg);
+            break;
+        case OPT_EVIDENCE:
+            to.evidence_p = atof(optarg);
+            if (!(to.evidence_p > 0 && to.evidence_p <= 1)) {
+                cli_error("--evidence-probability takes a number in (0, 1]");
+                goto out;
+            }
             break;
         case OPT_LABELS_NAME:
             labels_name = optarg;

@@ -11,7 +11,9 @@
  *   theme   theme, target              the theme (a model theme id)
  *   label   label, stance              -1, 0 or +1 ("1", "+1"), or any
  *                                      name the labels map gives a value;
- *                                      "x" (off the theme) is skipped
+ *                                      "x": off the theme (opine train
+ *                                      learns it, opine eval skips it);
+ *                                      a map value "skip" drops the text
  *   group   record_id, id, doc         texts of one article (folds keep
  *                                      them together); else the text
  *   split   split                      kept when --split names it (a
@@ -43,6 +45,7 @@ typedef struct cli_label_opts {
     const char *split; /* keep only this split, or NULL */
     const char *map;   /* "AGAINST=-1,NONE=0,FAVOR=1", or NULL */
     const char *theme; /* every text is about this theme, or NULL */
+    int keep_off;      /* keep "x" labels as OPINE_LABEL_OFF (train) */
 } cli_label_opts;
 
 /* The options opine train and opine eval share for reading labels: their

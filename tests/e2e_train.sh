@@ -30,9 +30,17 @@ awk 'BEGIN {
 run_opine 0 train "$WORK/tea.jsonl" --base "$base" --folds 3 -o "$WORK/m.yaml"
 grep -q "^kind: linear" "$WORK/m.yaml" || fail "the model file is not a trained one"
 ok "train writes a trained model"
-grep -q "112 labels, 1 themes trained" "$WORK/err" ||
-    fail "train did not take the 112 labelled texts (x skipped): $(cat "$WORK/err")"
-ok "train takes every labelled text and skips x"
+grep -q "118 labels, 1 themes trained" "$WORK/err" ||
+    fail "train did not take the 118 labelled texts (x too): $(cat "$WORK/err")"
+ok "train takes every labelled text, x too"
+bias=$(sed -n 's/^    bias: \[\(.*\)\]$/\1/p' "$WORK/m.yaml")
+expect_eq "texts labelled x teach a fourth class (its bias and weights)" 4 \
+    "$(echo "$bias" | tr ',' '\n' | grep -c .)"
+expect_eq "every weight line has four weights" 0 \
+    "$(sed -n '/^    weights:/,$p' "$WORK/m.yaml" | sed 1d | awk -F'\t' 'NF != 5' | wc -l)"
+grep -q "^    evidence_probability: 0.6$" "$WORK/m.yaml" ||
+    fail "no evidence_probability in the model"
+ok "the model says the least probability for evidence"
 expect_eq "the model keeps the base's targets and cues" 1 \
     "$(grep -c 'targets: \["tea"\]' "$WORK/m.yaml")"
 
@@ -64,7 +72,8 @@ expect_eq "the loaded model predicts what the trainer's classifier did" "$fit" "
 # the evidence rows are the features that weighed most.
 printf '%s\n' '{"id": "a", "text": "Tea is wonderful and healthy: we should drink more tea."}' \
     '{"id": "b", "text": "Tea is awful and harmful. Stop drinking tea."}' \
-    '{"id": "c", "text": "Nothing here is about the drink at all."}' >"$WORK/docs.jsonl"
+    '{"id": "c", "text": "Nothing here is about the drink at all."}' \
+    '{"id": "d", "text": "A tea towel fell."}' >"$WORK/docs.jsonl"
 run_opine 0 run "$WORK/s.db" "$WORK/docs.jsonl" --model "$WORK/m.yaml" -q
 expect_eq "a text for tea scores > 0" 1 "$(q "$WORK/s.db" "SELECT stance > 0
     FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'a'")"
@@ -76,6 +85,12 @@ n=$(q "$WORK/s.db" "SELECT count(*) FROM evidence e JOIN documents d ON d.id = e
     WHERE d.ext_id = 'a' AND e.polarity = 1 AND e.cue LIKE 'w:%'")
 [ "$n" -ge 1 ] || fail "no word evidence toward + for the text for tea"
 ok "evidence rows name the features that moved the score"
+expect_eq "a text off the theme (like those labelled x) gives no evidence" 0 \
+    "$(q "$WORK/s.db" "SELECT count(*) FROM evidence e JOIN documents d
+        ON d.id = e.doc WHERE d.ext_id = 'd'")"
+expect_eq "and most of its window's mass goes to neither side (0.66 without x)" 1 \
+    "$(q "$WORK/s.db" "SELECT positive + negative < 0.4
+        FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'd'")"
 
 # Any labels: TSV with named labels and a map learn the same weights.
 {
@@ -89,6 +104,12 @@ run_opine 0 train "$WORK/tea.tsv" --base "$base" --folds 3 -o "$WORK/m2.yaml" \
 expect_eq "TSV and named labels learn the same weights" \
     "$(sed -n '/^    weights:/,$p' "$WORK/m.yaml" | md5sum)" \
     "$(sed -n '/^    weights:/,$p' "$WORK/m2.yaml" | md5sum)"
+run_opine 0 train "$WORK/tea.tsv" --base "$base" --folds 3 -o "$WORK/m3.yaml" \
+    --labels-map FAVOR=1,AGAINST=-1,NONE=0,OFF=skip
+grep -q "112 labels, 1 themes trained" "$WORK/err" ||
+    fail "a label mapped to skip was kept: $(cat "$WORK/err")"
+expect_eq "without x labels, three weights a line" 0 \
+    "$(sed -n '/^    weights:/,$p' "$WORK/m3.yaml" | sed 1d | awk -F'\t' 'NF != 4' | wc -l)"
 
 # Mistakes are explained.
 printf '{"text": "tea", "theme": "coffee", "label": "1"}\n' >"$WORK/bad.jsonl"

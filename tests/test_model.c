@@ -794,10 +794,13 @@ static void test20_trained(void **state)
     assert_int_equal(lt->window, 12);
     assert_true(lt->neutral == 0.5);
     assert_true(lt->bias[0] == -1 && lt->bias[1] == 0.5 && lt->bias[2] == -2);
+    assert_false(lt->off); /* three classes */
+    assert_true(lt->evidence == 0.5);
     assert_int_equal(lt->nfeatures, 2);
     long f = opine_model_feature(m, 0, "b:not good", 10);
     assert_int_equal(f, 1);
-    assert_true(lt->w[3 * f] == -1 && lt->w[3 * f + 2] == 1);
+    assert_true(lt->w[4 * f] == -1 && lt->w[4 * f + 2] == 1 &&
+                lt->w[4 * f + 3] == 0);
     assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:good", 6)),
                      0);
     assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:bad", 5)),
@@ -812,13 +815,39 @@ static void test20_trained(void **state)
     assert_int_equal(opine_model_linear(m, 0)->nfeatures, 1);
     opine_model_free(m);
 
+    /* Four classes: the fourth is off the theme (labels x). */
+    m = load("name: t\nversion: 2\nkind: linear\nthemes:\n"
+             "  tea:\n    poles: {positive: for, negative: against}\n"
+             "    targets: [tea]\n    bias: [0, 0, 0, -3]\n"
+             "    evidence_probability: 0.75\n"
+             "    weights: |\n      w:good\t1\t0\t-1\t-2\n"
+             "      w:towel\t0\t0\t0\t4\n",
+             "t.yaml");
+    lt = opine_model_linear(m, 0);
+    assert_true(lt->off && lt->bias[3] == -3 && lt->evidence == 0.75);
+    assert_true(lt->w[3] == -2 && lt->w[4 + 3] == 4);
+    opine_model_free(m);
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    bias: [0, 0, 0]\n"
+                 "    weights: |\n      w:good\t1\t0\t1\t2\t3\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:10:1: theme 'tea': weights: expected "
+                 "feature<TAB>w+<TAB>w0<TAB>w-[<TAB>wx]");
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    evidence_probability: 2\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:8:27: theme 'tea': evidence_probability must be a "
+                 "number 0..1");
+
     expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
                  "  tea:\n    poles: {positive: for, negative: against}\n"
                  "    targets: [tea]\n    bias: [0, 0, 0]\n"
                  "    weights: |\n      w:good\t1\t0\n",
                  "t.yaml", OPINE_EFORMAT,
                  "t.yaml:10:1: theme 'tea': weights: expected "
-                 "feature<TAB>w+<TAB>w0<TAB>w-");
+                 "feature<TAB>w+<TAB>w0<TAB>w-[<TAB>wx]");
     expect_error("name: t\nversion: 2\nthemes:\n"
                  "  tea:\n    poles: {positive: for, negative: against}\n"
                  "    targets: [tea]\n    bias: [0, 0, 0]\n"
@@ -830,7 +859,7 @@ static void test20_trained(void **state)
                  "    targets: [tea]\n    bias: [0, 0]\n",
                  "t.yaml", OPINE_EFORMAT,
                  "t.yaml:8:11: theme 'tea': bias: expected three numbers "
-                 "[+1, 0, -1]");
+                 "[+1, 0, -1] or four [+1, 0, -1, x]");
 }
 
 int main(void)
