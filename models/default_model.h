@@ -12,7 +12,7 @@
 
 extern const char *const opine_default_model;
 extern const size_t opine_default_model_len;
-#define OPINE_DEFAULT_MODEL_NAME "us-rok-alliance.yaml (built in)"
+#define OPINE_DEFAULT_MODEL_NAME "us-rok-alliance-v2.yaml (built in)"
 
 /* Every shipped model (models/NAME.yaml), by file name without .yaml; the
  * list ends with a NULL name. */

@@ -38,11 +38,11 @@ typedef struct opine_train_opts {
     int version;
     int folds;               /* default 5 */
     const int *windows;      /* candidate windows (0: sentence) */
-    size_t nwindows;         /* default {20, 40, 80} */
+    size_t nwindows;         /* default {20, 80} */
     const double *costs;     /* candidate C */
     size_t ncosts;           /* default {1, 3, 10} */
     int min_count;           /* features in fewer texts are left out (2) */
-    double prune;            /* weights below this are left out (0.3) */
+    double prune;            /* weights below this are left out (0.45) */
     double evidence_p;       /* a window's least P(side) for evidence (0.6) */
     const char *labels_name; /* what it learnt from, for the file */
     const char *labels_hash;

@@ -136,11 +136,22 @@ int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
             for (to = mt->start + mt->k; to < n && toks[to].sentence == s;)
                 to++;
         }
-        /* Mentions come in text order: merge with the last window. */
+        /* Mentions come in text order: merge with the last window, unless
+         * the merged window would outgrow one mention's (+-window): the
+         * classifier learnt from paragraphs, and one window for a whole
+         * op-ed full of mentions dilutes every feature (1/sqrt(count)) until
+         * nothing takes a side. Then the next window starts where the last
+         * ended. */
         if (nr > 0 && from <= r[2 * nr - 1]) {
-            if (to > r[2 * nr - 1])
-                r[2 * nr - 1] = to;
-            continue;
+            if (window == 0 ||
+                to - r[2 * nr - 2] <= 2 * (uint32_t)window + mt->k) {
+                if (to > r[2 * nr - 1])
+                    r[2 * nr - 1] = to;
+                continue;
+            }
+            from = r[2 * nr - 1];
+            if (to <= from)
+                continue;
         }
         if (opine__grow((void **)&r, &cap, 2 * nr + 2, sizeof(uint32_t))) {
             free(r);

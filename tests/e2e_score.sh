@@ -1,10 +1,24 @@
-# tests/e2e_score.sh — opine score and opine run with the shipped model on
-# the sample corpus: one row per document and theme, stances recomputable
-# from the evidence rows alone, model versions, dictionaries.
+# tests/e2e_score.sh — opine score and opine run with the shipped models on
+# the sample corpus: the default is the trained v2; the lexicon v1 gives
+# one row per document and theme, stances recomputable from the evidence
+# rows alone, model versions, dictionaries.
 . "$(dirname "$0")/lib.sh"
 SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 
-run_opine 0 run "$WORK/run.db" "$SAMPLES" -q
+# The default: the trained model, version 2, scoring every document.
+run_opine 0 run "$WORK/default.db" "$SAMPLES" -q
+expect_eq "the default model is the trained us-rok-alliance v2" \
+    "us-rok-alliance|2|1" \
+    "$(q "$WORK/default.db" "SELECT name, version, text LIKE '%kind: linear%' FROM models")"
+expect_eq "v2: one doc_scores row per document and theme, stances in [-1, 1]" \
+    "84|0" "$(q "$WORK/default.db" "SELECT count(*), count(*) FILTER (WHERE
+        stance IS NOT NULL AND NOT (lo <= stance AND stance <= hi
+        AND lo >= -1 AND hi <= 1)) FROM doc_scores")"
+expect_eq "v2: evidence rows are features (w:, b:, n:, cue:)" 0 \
+    "$(q "$WORK/default.db" "SELECT count(*) FROM evidence
+        WHERE cue NOT GLOB '[wbn]:*' AND cue NOT GLOB 'cue:[+-]'")"
+
+run_opine 0 run "$WORK/run.db" "$SAMPLES" -q --model us-rok-alliance@1
 themes=$(q "$WORK/run.db" "SELECT count(*) FROM themes")
 expect_eq "the shipped model has the seven themes" \
     "alliance china denuclearization global_cooperation nationalism north_korea rules_order" \
@@ -55,20 +69,21 @@ expect_eq "views answer" 1 \
 run_opine 0 ingest "$WORK/staged.db" "$SAMPLES" -q
 run_opine 0 tokenize "$WORK/staged.db" -q
 run_opine 0 stem "$WORK/staged.db" -q
-run_opine 0 score "$WORK/staged.db" -q
+run_opine 0 score "$WORK/staged.db" -q --model us-rok-alliance@1
 scores="SELECT d.ext_id, t.theme, s.mentions, s.evidence, round(s.stance, 12), round(s.lo, 12) FROM doc_scores s JOIN documents d ON d.id = s.doc JOIN themes t ON t.id = s.theme"
 expect_eq "staged scores = run scores" 0 "$(q "$WORK/run.db" "ATTACH '$WORK/staged.db' AS o;
     SELECT count(*) FROM ($scores EXCEPT $(echo "$scores" | sed 's/FROM doc_scores/FROM o.doc_scores/; s/JOIN documents/JOIN o.documents/; s/JOIN themes/JOIN o.themes/'))")"
 expect_eq "staged evidence = run evidence" 0 "$(q "$WORK/run.db" "ATTACH '$WORK/staged.db' AS o;
     SELECT count(*) FROM (SELECT doc, sentence, span_start, cue, polarity FROM evidence
     EXCEPT SELECT doc, sentence, span_start, cue, polarity FROM o.evidence)")"
-run_opine 0 score "$WORK/staged.db"
+run_opine 0 score "$WORK/staged.db" --model us-rok-alliance@1
 grep -q "score: 0 documents" "$WORK/err" || fail "a second score run should find nothing to do: $(cat "$WORK/err")"
 ok "scoring again with the same model does nothing"
 
 # A new version rescoring keeps the old rows; a changed file with the same
 # version is refused.
-sed 's/^version: 1$/version: 2/' "$OPINE_SRC/models/us-rok-alliance.yaml" >"$WORK/v2.yaml"
+sed 's/^version: 1$/version: 2/; s/^name: us-rok-alliance$/name: lexicon-copy/' \
+    "$OPINE_SRC/models/us-rok-alliance.yaml" >"$WORK/v2.yaml"
 grep -q '^version: 2$' "$WORK/v2.yaml" || fail "could not make version 2"
 run_opine 0 score "$WORK/staged.db" --model "$WORK/v2.yaml" -q
 expect_eq "version 2 scored everything beside version 1" "1|$((12 * themes))
@@ -97,14 +112,31 @@ expect_eq "quanteda nested categories become themes" "economy security.military 
 # The founding op-ed (../shared), read as a plain text document.
 SEED=$OPINE_SHARED/seed/us-rok-alliance-oped.txt
 if [ -f "$SEED" ]; then
-    run_opine 0 run "$WORK/seed.db" "$SEED" -q
+    # v1, the lexicon: the side of every theme, each with its cues.
+    run_opine 0 run "$WORK/seed.db" "$SEED" -q --model us-rok-alliance@1
     for th in alliance north_korea rules_order global_cooperation nationalism; do
-        expect_eq "seed op-ed: $th > 0 with at least 2 evidence rows" 1 \
+        expect_eq "seed op-ed, v1: $th > 0 with at least 2 evidence rows" 1 \
             "$(q "$WORK/seed.db" "SELECT stance > 0 AND evidence >= 2 FROM v_stance WHERE theme = '$th'")"
     done
-    expect_eq "seed op-ed: china < 0 with at least 2 evidence rows" 1 \
+    expect_eq "seed op-ed, v1: china < 0 with at least 2 evidence rows" 1 \
         "$(q "$WORK/seed.db" "SELECT stance < 0 AND evidence >= 2 FROM v_stance WHERE theme = 'china'")"
-    q "$WORK/seed.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed: /'
+    q "$WORK/seed.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v1: /'
+    # v2, the default: the side of every theme (the op-ed scores + on all
+    # but china); evidence only where a window is sure of its side, and
+    # then pointing the theme's way.
+    run_opine 0 run "$WORK/seed2.db" "$SEED" -q
+    for th in alliance north_korea denuclearization rules_order global_cooperation nationalism; do
+        expect_eq "seed op-ed, v2: $th > 0" 1 \
+            "$(q "$WORK/seed2.db" "SELECT stance > 0 FROM v_stance WHERE theme = '$th'")"
+    done
+    expect_eq "seed op-ed, v2: china < 0" 1 \
+        "$(q "$WORK/seed2.db" "SELECT stance < 0 FROM v_stance WHERE theme = 'china'")"
+    expect_eq "seed op-ed, v2: evidence for at least three themes" 1 \
+        "$(q "$WORK/seed2.db" "SELECT count(*) >= 3 FROM doc_scores WHERE evidence > 0")"
+    expect_eq "seed op-ed, v2: evidence rows point the way of their theme's stance" 0 \
+        "$(q "$WORK/seed2.db" "SELECT count(*) FROM evidence e JOIN doc_scores s
+            ON s.doc = e.doc AND s.theme = e.theme WHERE e.polarity * s.stance < 0")"
+    q "$WORK/seed2.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v2: /'
 else
     echo "# (no $SEED: the founding op-ed checks are skipped)"
 fi
