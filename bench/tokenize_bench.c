@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "corpus/reader.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/segment.h"
 #include "stages/tokenize.h"
 

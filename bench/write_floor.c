@@ -1,6 +1,6 @@
 /* bench/write_floor.c — the storage floor: the time this build takes just to
  * write a run's doc_terms rows into an empty database, with the engine's own
- * writer (the in-memory table of pipeline/rows.h and the same INSERT), its
+ * writer (the in-memory table of base/rows.h and the same INSERT), its
  * batches and commit cadence, page size and pragmas.
  *
  *     build/write_floor DONE.db EMPTY.db
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/error.h"
-#include "pipeline/rows.h"
+#include "base/error.h"
+#include "base/rows.h"
 #include "pipeline/store.h"
 
 static double now(void)

@@ -17,7 +17,7 @@
  *   A bare year ("2016") is not a date and is refused.
  */
 #include "corpus/reader.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -29,7 +29,7 @@
  *   holds its raw value at that field's place unless it is already ISO.
  */
 #include "corpus/internal.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 
 #include <json-c/json.h>
 #include <inttypes.h>

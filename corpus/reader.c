@@ -30,7 +30,7 @@
  */
 #include "corpus/internal.h"
 #include "corpus/source.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -18,7 +18,7 @@
  *   out first.
  */
 #include "corpus/source.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
+#include "base/error.h"
+#include "base/mem.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "models/model.h"
-#include "stages/score.h"
+#include "models/score.h"
 
 typedef struct opine_applier opine_applier;
 

@@ -30,8 +30,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
+#include "base/error.h"
+#include "base/mem.h"
 #include "stages/stem.h"
 #include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
@@ -41,7 +41,7 @@ static uint32_t pattern_id(opine_model *m, const char *key, size_t len,
 
 /* The stems of the language's built-in stop words (stages/stopwords/),
  * for trained models: a function word says little a reader could check,
- * so features of stop words alone are left out (stages/score.h). */
+ * so features of stop words alone are left out (models/score.h). */
 static int stem_stop_words(opine_model *m, opine_stemmer *st)
 {
     if (opine__strmap_new(&m->stopstems))

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 typedef struct category {
     unsigned long number;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "models/model.h"
-#include "pipeline/strmap.h"
+#include "base/strmap.h"
 
 typedef struct opine__rawterm {
     const char *text; /* trimmed, as written (the '*' kept) */
@@ -87,7 +87,7 @@ typedef struct opine__linear {
     size_t cap;
     opine__strmap *index; /* name -> index + 1 */
     /* Made by compile: XXH3-64 of each name -> index + 1, open
-     * addressing, for the scorer (stages/score_linear.c). */
+     * addressing, for the scorer (models/score_linear.c). */
     uint64_t *hkeys;
     uint32_t *hvals;
     size_t hmask;

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
+#include "base/error.h"
+#include "base/mem.h"
 
 int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
                        const char *fmt, ...)

@@ -132,7 +132,7 @@ double opine_model_interval(const opine_model *m);
  *                                      # people; not read
  *
  * and a top-level "training:" mapping (what it was trained on; not read).
- * Features are named by stages/score.h (FEATURES). Scoring then replaces
+ * Features are named by models/score.h (FEATURES). Scoring then replaces
  * the lexicon balance of those themes with the classifier's probabilities;
  * the cues still count, as the features "cue:+" and "cue:-". */
 typedef struct opine_linear_theme {

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/stem.h"
 
 #define AT(n)                                                                  \

@@ -26,9 +26,9 @@
 
 #include "models/apply.h"
 #include "models/internal.h"
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
-#include "pipeline/strmap.h"
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/strmap.h"
 
 static const int default_windows[] = {20, 80};
 

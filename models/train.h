@@ -3,7 +3,7 @@
  * A base model gives the themes, their targets (what a mention is), the
  * lexicon cues and the negators. Every labelled text is scored with it;
  * the windows around the mentions of the text's theme give the features
- * (stages/score.h, FEATURES); one L2-regularised logistic regression
+ * (models/score.h, FEATURES); one L2-regularised logistic regression
  * (liblinear's L2R_LR, one-vs-rest over +1, 0, -1) learns them for all
  * themes at once, each feature with a shared and a per-theme weight (see
  * train.c), so that each theme's classifier is their sum. The window, the

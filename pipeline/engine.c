@@ -36,14 +36,14 @@
 #include <libdeflate.h>
 #include <xxhash.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "pipeline/fault.h"
-#include "pipeline/mem.h"
-#include "pipeline/rows.h"
-#include "pipeline/strmap.h"
+#include "base/mem.h"
+#include "base/rows.h"
+#include "base/strmap.h"
 #include "pipeline/tokstream.h"
 #include "stages/fold.h"
-#include "stages/score.h"
+#include "models/score.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
 #include "stages/stopwords.h"
@@ -210,7 +210,7 @@ typedef struct engine {
     int nqueued, qhead, qdone, writer_running;
     int wrc;                   /* the writer's first error */
     atomic_llong docs_written; /* for progress */
-    /* the writer's rows, handed to SQLite as tables (pipeline/rows.h) */
+    /* the writer's rows, handed to SQLite as tables (base/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
         *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
         *stream_rows;
@@ -274,7 +274,7 @@ static int step_done(engine *e, sqlite3_stmt *q, const char *what)
 }
 
 /* Run a statement that reads nrows rows of the flat buffer through the
- * table r (pipeline/rows.h), then empty the table. */
+ * table r (base/rows.h), then empty the table. */
 static int step_rows(engine *e, sqlite3_stmt *q, opine_rows *r, size_t nrows,
                      const char *what)
 {

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "pipeline/fault.h"
 
 struct opine_store {

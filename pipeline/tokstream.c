@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "pipeline/zblob.h"
 
 #define FORMAT2 0x02

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 int opine_zblob_inflate(const void *blob, size_t blob_len, unsigned char **out,
                         size_t *out_len)

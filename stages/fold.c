@@ -5,7 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 int opine_tokens_fold_diacritics(opine_tokens *t)
 {

@@ -64,7 +64,7 @@
 #include <unicode/utf8.h>
 #include <utf8proc.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 struct opine_segmenter {
     UBreakIterator *bi;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 struct opine_stemmer {
     struct sb_stemmer *sb;

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "pipeline/error.h"
-#include "pipeline/strmap.h"
+#include "base/error.h"
+#include "base/strmap.h"
 #include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
 

@@ -58,7 +58,7 @@
 
 #include <utf8proc.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 /* Character kinds. The word kinds are contiguous so IS_WORD is one compare. */
 enum {

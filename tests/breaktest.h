@@ -26,7 +26,7 @@
 
 #include <unicode/uclean.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/segment.h"
 
 #define BT_MAXCP 256

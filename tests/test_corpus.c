@@ -23,7 +23,7 @@
 #include <zlib.h>
 
 #include "corpus/reader.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 
 static char tmpdir[256];
 

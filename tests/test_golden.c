@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/tokenize.h"
 
 #define SEED "seed/us-rok-alliance-oped.txt"

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
+#include "base/error.h"
+#include "base/mem.h"
 
 static int cmp_u32(const void *a, const void *b)
 {

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "models/model.h"
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/stem.h"
 
 static const char full_model[] =

@@ -1,4 +1,4 @@
-/* tests/test_rows.c — rows in memory as an SQLite table (pipeline/rows.h).
+/* tests/test_rows.c — rows in memory as an SQLite table (base/rows.h).
  *
  * The engine writes its bulk rows through these tables, so the cases check
  * what SQLite reads from them value by value: each column type, NULLs,
@@ -17,8 +17,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "pipeline/error.h"
-#include "pipeline/rows.h"
+#include "base/error.h"
+#include "base/rows.h"
 
 static int setup(void **state)
 {

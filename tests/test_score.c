@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "models/model.h"
-#include "pipeline/error.h"
-#include "stages/score.h"
+#include "base/error.h"
+#include "models/score.h"
 #include "stages/stem.h"
 #include "stages/tokenize.h"
 

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <unicode/uclean.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/segment.h"
 
 struct fixture {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/stem.h"
 
 struct pair {

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/stem.h"
 #include "stages/stopwords.h"
 

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "pipeline/store.h"
 
 static char tmpdir[256];

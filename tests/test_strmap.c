@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
-#include "pipeline/strmap.h"
+#include "base/error.h"
+#include "base/strmap.h"
 
 static int setup(void **state)
 {

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "stages/tokenize.h"
 
 #define MAXTOK 24

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 #include "pipeline/tokstream.h"
 #include "stages/tokenize.h"
 

@@ -1,4 +1,4 @@
-/* stages/score.c — the lexicon scorer: mentions, windowed cues, negation,
+/* models/score.c — the lexicon scorer: mentions, windowed cues, negation,
  * and a Beta-posterior stance with its interval.
  *
  * HOW IT WORKS: one pass over the tokens finds every term match (a term's
@@ -9,15 +9,15 @@
  * cues count when a mention of their theme is within the window; negators,
  * kept apart, flip a cue they end shortly before.
  */
-#include "stages/score.h"
+#include "models/score.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
-#include "stages/score_linear.h"
+#include "base/error.h"
+#include "base/mem.h"
+#include "models/score_linear.h"
 
 typedef opine_match match;
 

@@ -1,4 +1,4 @@
-/* pipeline/main.c — the opine command line: dispatch and shared helpers. */
+/* cli/main.c — the opine command line: dispatch and shared helpers. */
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -10,8 +10,8 @@
 
 #include "models/default_model.h"
 #include "models/model.h"
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
+#include "cli/cli.h"
+#include "base/error.h"
 
 volatile int cli_stop;
 

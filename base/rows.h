@@ -1,4 +1,4 @@
-/* pipeline/rows.h — rows in memory as an SQLite table, for bulk writes.
+/* base/rows.h — rows in memory as an SQLite table, for bulk writes.
  *
  * The engine writes a batch's (doc, stem, tf) rows and its frequency
  * updates with one statement each, reading from an eponymous virtual table
@@ -27,8 +27,8 @@
  * reads the table; the table is visible only to the connection that
  * registered it, and reads are not thread-safe (one statement at a time).
  */
-#ifndef OPINE_PIPELINE_ROWS_H
-#define OPINE_PIPELINE_ROWS_H
+#ifndef OPINE_BASE_ROWS_H
+#define OPINE_BASE_ROWS_H
 
 #include <sqlite3.h>
 #include <stddef.h>

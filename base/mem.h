@@ -1,6 +1,6 @@
-/* pipeline/mem.h — growing arrays, the one way opine does it. */
-#ifndef OPINE_PIPELINE_MEM_H
-#define OPINE_PIPELINE_MEM_H
+/* base/mem.h — growing arrays, the one way opine does it. */
+#ifndef OPINE_BASE_MEM_H
+#define OPINE_BASE_MEM_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,17 +1,17 @@
-/* pipeline/strmap.c — open-addressing string map with an append-only arena.
+/* base/strmap.c — open-addressing string map with an append-only arena.
  *
  * HOW IT WORKS: slots hold (hash, key pointer, key length, value); lookups
  * probe linearly from hash & mask and compare the full 64-bit hash before
  * the bytes. The table doubles at 50% load. Keys live in arena blocks of at
  * least 1 MiB that are never reallocated, so a key pointer is stable.
  */
-#include "pipeline/strmap.h"
+#include "base/strmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 typedef struct slot {
     uint64_t hash;

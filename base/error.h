@@ -1,4 +1,4 @@
-/* pipeline/error.h — error codes shared by every opine module.
+/* base/error.h — error codes shared by every opine module.
  *
  * 0 is success; failures are negative numbers made, with their messages,
  * from the one list below, so that the enum and opine_strerror() never drift

@@ -1,5 +1,5 @@
-/* pipeline/error.c — messages for the opine error codes. */
-#include "pipeline/error.h"
+/* base/error.c — messages for the opine error codes. */
+#include "base/error.h"
 
 const char *opine_strerror(int err)
 {

@@ -1,4 +1,4 @@
-/* pipeline/cmd_train.c — opine train: learn a stance model from labelled
+/* cli/cmd_train.c — opine train: learn a stance model from labelled
  * texts (models/train.h does the learning). */
 #include <getopt.h>
 #include <stdio.h>
@@ -7,9 +7,9 @@
 
 #include "models/model.h"
 #include "models/train.h"
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
-#include "pipeline/labels.h"
+#include "cli/cli.h"
+#include "base/error.h"
+#include "cli/labels.h"
 
 static const char train_usage[] =
     "usage: opine train LABELS -o FILE [options]\n"

@@ -1,4 +1,4 @@
-/* pipeline/cmd_stages.c — opine run, ingest, tokenize and stem. */
+/* cli/cmd_stages.c — opine run, ingest, tokenize and stem. */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
+#include "cli/cli.h"
+#include "base/error.h"
 #include "models/default_model.h"
 #include "models/model.h"
 #include "stages/stem.h"

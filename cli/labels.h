@@ -1,5 +1,5 @@
-/* pipeline/labels.h — labelled texts for opine train and opine eval
- * (pipeline/cmd_labels.c).
+/* cli/labels.h — labelled texts for opine train and opine eval
+ * (cli/cmd_labels.c).
  *
  * FORMATS (by content: a first byte '{' is JSON lines, else TSV with a
  * header line):
@@ -19,8 +19,8 @@
  *   split   split                      kept when --split names it (a
  *                                      comma-separated list: train,dev)
  */
-#ifndef OPINE_PIPELINE_LABELS_H
-#define OPINE_PIPELINE_LABELS_H
+#ifndef OPINE_CLI_LABELS_H
+#define OPINE_CLI_LABELS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* stages/score_linear.c — trained themes: features of the windows around
+/* models/score_linear.c — trained themes: features of the windows around
  * mentions, a logistic classifier per theme, and evidence from the
  * features that weighed most.
  *
@@ -15,7 +15,7 @@
  * each window that takes a side, the features whose weights pushed
  * hardest toward it, (w+ - w-) times the feature's value.
  */
-#include "stages/score_linear.h"
+#include "models/score_linear.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,8 +23,8 @@
 
 #include <xxhash.h>
 
-#include "pipeline/error.h"
-#include "pipeline/mem.h"
+#include "base/error.h"
+#include "base/mem.h"
 
 /* Evidence rows a window may give, and the least push worth one. */
 #define EVIDENCE_PER_WINDOW 4

@@ -1,10 +1,10 @@
-/* stages/score_linear.h — trained themes inside opine_score_doc().
- * Internal to stages/score.c; the features and the classifier are
- * declared in stages/score.h. */
-#ifndef OPINE_STAGES_SCORE_LINEAR_H
-#define OPINE_STAGES_SCORE_LINEAR_H
+/* models/score_linear.h — trained themes inside opine_score_doc().
+ * Internal to models/score.c; the features and the classifier are
+ * declared in models/score.h. */
+#ifndef OPINE_MODELS_SCORE_LINEAR_H
+#define OPINE_MODELS_SCORE_LINEAR_H
 
-#include "stages/score.h"
+#include "models/score.h"
 
 /* After the lexicon pass of opine_score_doc(): for every trained theme
  * with mentions, classify each window, set positive, neutral and negative

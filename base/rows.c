@@ -1,10 +1,10 @@
-/* pipeline/rows.c — rows in memory as an SQLite table (see rows.h). */
-#include "pipeline/rows.h"
+/* base/rows.c — rows in memory as an SQLite table (see rows.h). */
+#include "base/rows.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 struct opine_rows {
     sqlite3_module module; /* per table: SQLite keeps a pointer to it */

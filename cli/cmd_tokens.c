@@ -1,4 +1,4 @@
-/* pipeline/cmd_tokens.c — opine tokens: show how opine cuts a text into
+/* cli/cmd_tokens.c — opine tokens: show how opine cuts a text into
  * tokens, segments and sentences (to see why a model term did or did not
  * match). */
 #include <getopt.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
+#include "cli/cli.h"
+#include "base/error.h"
 #include "stages/fold.h"
 #include "stages/segment.h"
 #include "stages/stem.h"

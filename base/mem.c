@@ -1,10 +1,10 @@
-/* pipeline/mem.c — growing arrays. */
-#include "pipeline/mem.h"
+/* base/mem.c — growing arrays. */
+#include "base/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/error.h"
+#include "base/error.h"
 
 int opine__grow(void **p, size_t *cap, size_t need, size_t size)
 {

@@ -1,6 +1,6 @@
-/* pipeline/cmd_labels.c — labelled texts for opine train and opine eval (see
+/* cli/cmd_labels.c — labelled texts for opine train and opine eval (see
  * labels.h for the formats). */
-#include "pipeline/labels.h"
+#include "cli/labels.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "models/metrics.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 static const char *const text_names[] = {"text", "body", "content", NULL};
 static const char *const theme_names[] = {"theme", "target", NULL};

@@ -1,6 +1,6 @@
-/* pipeline/cli.h — what the opine subcommands share: options, output. */
-#ifndef OPINE_PIPELINE_CLI_H
-#define OPINE_PIPELINE_CLI_H
+/* cli/cli.h — what the opine subcommands share: options, output. */
+#ifndef OPINE_CLI_CLI_H
+#define OPINE_CLI_CLI_H
 
 #include <stdint.h>
 #include <stdio.h>

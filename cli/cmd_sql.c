@@ -1,4 +1,4 @@
-/* pipeline/cmd_sql.c — opine sql: run a query, print tsv, csv, json or a
+/* cli/cmd_sql.c — opine sql: run a query, print tsv, csv, json or a
  * table; and opine status, which is a few fixed queries. */
 #include <errno.h>
 #include <getopt.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
+#include "cli/cli.h"
+#include "base/error.h"
 #include "pipeline/zblob.h"
 
 static const char sql_usage[] =

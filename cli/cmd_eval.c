@@ -1,4 +1,4 @@
-/* pipeline/cmd_eval.c — opine eval: how well a model's stances agree with
+/* cli/cmd_eval.c — opine eval: how well a model's stances agree with
  * labelled texts, beside the lexicon model and the majority baseline, and
  * stored in the database's evaluations table. */
 #include <getopt.h>
@@ -11,9 +11,9 @@
 #include "models/metrics.h"
 #include "models/model.h"
 #include "models/train.h"
-#include "pipeline/cli.h"
-#include "pipeline/error.h"
-#include "pipeline/labels.h"
+#include "cli/cli.h"
+#include "base/error.h"
+#include "cli/labels.h"
 
 static const char eval_usage[] =
     "usage: opine eval [DB] --labels LABELS [--model M] [options]\n"

@@ -1,4 +1,4 @@
-/* stages/score.h — per-document, per-theme stance from a compiled model.
+/* models/score.h — per-document, per-theme stance from a compiled model.
  *
  * A pure function: a document's tokens (with the model patterns their types
  * match) in, per-theme scores and the evidence behind them out. No SQLite,
@@ -21,8 +21,8 @@
  *      Beta's equal-tailed interval of the model's mass, mapped alike.
  *      salience = 1000 * mentions / tokens. No mention: no stance.
  */
-#ifndef OPINE_STAGES_SCORE_H
-#define OPINE_STAGES_SCORE_H
+#ifndef OPINE_MODELS_SCORE_H
+#define OPINE_MODELS_SCORE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -82,7 +82,7 @@ typedef struct opine_scores {
      * negators; valid until the next call */
     opine_match *mentions, *negators;
     size_t nmentions, nnegators, mentions_cap, negators_cap;
-    void *lin_scratch; /* trained themes' scratch (stages/score_linear.c) */
+    void *lin_scratch; /* trained themes' scratch (models/score_linear.c) */
     /* scratch, reused between calls */
     void *scratch;
     size_t ev_cap, scratch_cap;
@@ -100,7 +100,7 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
 
 void opine_scores_release(opine_scores *s);
 
-/* FEATURES of a trained theme (stages/score_linear.c), over tokens near
+/* FEATURES of a trained theme (models/score_linear.c), over tokens near
  * its mentions, each worth 1 unless said:
  *   w:STEM          a token's stem, unless a stop word's
  *   n:STEM          a stem within negation_scope after a negator (instead

@@ -1,4 +1,4 @@
-/* pipeline/strmap.h — a string → integer hash map for the vocabulary.
+/* base/strmap.h — a string → integer hash map for the vocabulary.
  *
  * Keys are copied into an arena that never moves, so the key pointers handed
  * out stay valid until the map is freed. Memory grows with the number of
@@ -6,8 +6,8 @@
  * Not thread-safe for writes; concurrent opine__strmap_get() calls are safe
  * while nobody writes.
  */
-#ifndef OPINE_PIPELINE_STRMAP_H
-#define OPINE_PIPELINE_STRMAP_H
+#ifndef OPINE_BASE_STRMAP_H
+#define OPINE_BASE_STRMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
