@@ -30,12 +30,16 @@ static const char score_usage[] =
     "mentions, salience, stance with its interval, and the evidence rows\n"
     "behind it. A new model version scores everything again and keeps the\n"
     "old version's rows. FILE is an opine model (YAML), a LIWC .dic or a\n"
-    "quanteda YAML dictionary; the default is the built-in us-rok-alliance\n"
-    "model (models/us-rok-alliance.yaml). See models/README.md.\n";
+    "quanteda YAML dictionary, or NAME[@VERSION] of a built-in model; the\n"
+    "default is the built-in us-rok-alliance v2, trained\n"
+    "(models/us-rok-alliance-v2.yaml); us-rok-alliance@1 is the lexicon.\n"
+    "See models/README.md.\n";
 
 static const char model_options[] =
-    "  --model FILE       stance model or dictionary (default: the built-in\n"
-    "                     us-rok-alliance model; 'none': do not score)\n";
+    "  --model FILE       stance model or dictionary, or NAME[@VERSION] of a\n"
+    "                     built-in one (default: us-rok-alliance v2, trained;\n"
+    "                     us-rok-alliance@1 the lexicon; 'none': do not "
+    "score)\n";
 
 static const char ingest_usage[] =
     "usage: opine ingest [DB] INPUT... [options]\n"

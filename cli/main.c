@@ -69,50 +69,11 @@ opine_model *cli_load_model(const char *spec)
 {
     opine_model *m = NULL;
     char *msg = NULL;
-    struct stat sb;
-    if (spec && stat(spec, &sb) == 0) {
-        if (opine_model_load(&m, spec, &msg) != 0) {
-            cli_error("%s", msg ? msg : "cannot load the model");
-            free(msg);
-            return NULL;
-        }
-        return m;
-    }
-    if (spec == NULL) {
-        if (opine_model_load_buffer(&m, opine_default_model,
-                                    opine_default_model_len,
-                                    OPINE_DEFAULT_MODEL_NAME, &msg) != 0) {
-            cli_error("%s", msg ? msg : "cannot load the built-in model");
-            free(msg);
-            return NULL;
-        }
-        return m;
-    }
-    /* NAME or NAME@VERSION among the built-in models. */
-    const char *at = strchr(spec, '@');
-    size_t nlen = at ? (size_t)(at - spec) : strlen(spec);
-    int want = at ? atoi(at + 1) : 0;
-    const opine__builtin_model *best = NULL;
-    char names[512] = "";
-    for (const opine__builtin_model *b = opine__builtin_models; b->file; b++) {
-        size_t used = strlen(names);
-        snprintf(names + used, sizeof names - used, "%s%s@%d", used ? ", " : "",
-                 b->name, b->version);
-        if (strlen(b->name) == nlen && strncmp(b->name, spec, nlen) == 0 &&
-            (want ? b->version == want
-                  : best == NULL || b->version > best->version))
-            best = b;
-    }
-    if (best &&
-        opine_model_load_buffer(&m, best->text, best->len, best->file, &msg)) {
-        cli_error("%s", msg ? msg : "cannot load the built-in model");
+    if (opine_model_load_spec(&m, spec, &msg) != 0) {
+        cli_error("%s", msg ? msg : "cannot load the model");
         free(msg);
         return NULL;
     }
-    if (m == NULL)
-        cli_error("no model file '%s', and no built-in model of that name"
-                  " (built in: %s)",
-                  spec, names);
     return m;
 }
 

@@ -160,6 +160,12 @@ long opine_model_feature_hash(const opine_model *m, size_t i, uint64_t h);
 long opine_model_feature(const opine_model *m, size_t i, const char *name,
                          size_t len);
 
+/* Load the model a user names: an existing file, NULL for the default
+ * (built in), or NAME / NAME@VERSION among the built-in models (the newest
+ * version without @). Returns 0, OPINE_ENOENT (no such file or built-in
+ * model; *errmsg lists the built-in ones) or the loader's error. */
+int opine_model_load_spec(opine_model **out, const char *spec, char **errmsg);
+
 size_t opine_model_nthemes(const opine_model *m);
 const opine_theme_info *opine_model_theme(const opine_model *m, size_t i);
 

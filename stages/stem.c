@@ -65,3 +65,15 @@ const char **opine_stemmer_languages(void)
 {
     return sb_stemmer_list();
 }
+
+const char *opine_stemmer_stem_type(opine_stemmer *s, const char *type,
+                                    size_t len, size_t *stem_len)
+{
+    if (memchr(type, '@', len) || memchr(type, '#', len) ||
+        (len > 4 && memcmp(type, "www.", 4) == 0) ||
+        strstr(type, "://") != NULL) {
+        *stem_len = len;
+        return type;
+    }
+    return opine_stemmer_stem(s, type, len, stem_len);
+}

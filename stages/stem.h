@@ -32,6 +32,14 @@ int opine_stemmer_new(opine_stemmer **out, const char *lang);
 const char *opine_stemmer_stem(opine_stemmer *s, const char *word, size_t len,
                                size_t *stem_len);
 
+/* The stem of a corpus type (a token's normalised form), as opine stores
+ * it: URLs, e-mail addresses, @handles and #hashtags (only they hold '@',
+ * '#' or "://", or start "www.") are their own stems, since a stemmer made
+ * for words would only mangle them; anything else is
+ * opine_stemmer_stem(). type must be NUL-terminated at type[len]. */
+const char *opine_stemmer_stem_type(opine_stemmer *s, const char *type,
+                                    size_t len, size_t *stem_len);
+
 /* The stemmer's language as it was asked for. */
 const char *opine_stemmer_lang(const opine_stemmer *s);
 
