@@ -23,8 +23,9 @@
 
 #include "api/opine.h"
 
-/* The public codes are the internal ones: opine.h skips its copy when
- * base/error.h came first, and test_api checks every message. */
+/* The public codes are the internal ones: whichever of opine.h and
+ * base/error.h comes first defines them, and test_api checks every
+ * message. */
 _Static_assert(OPINE_EINTERRUPTED == -14, "error codes changed");
 
 const char *opine_version(void)

@@ -57,8 +57,8 @@ OPINE_API int opine_version_number(void);
 
 /* ERRORS. The same codes as the internal ones (a test checks each
  * message). */
-#ifndef OPINE_ERROR_H /* the library's own sources define them already */
-#define OPINE_ERROR_H
+#ifndef OPINE__ERROR_CODES /* the library's sources may have them already */
+#define OPINE__ERROR_CODES
 typedef enum opine_error {
     OPINE_OK = 0,
     OPINE_ENOMEM = -1,        /* out of memory */
@@ -204,6 +204,17 @@ typedef struct opine_stance {
 typedef int (*opine_stance_fn)(void *ctx, const opine_stance *s);
 OPINE_API int opine_model_score(const opine_model *m, const char *text,
                                 size_t len, opine_stance_fn fn, void *ctx);
+
+/* SQL: register on an SQLite connection what any client needs to read an
+ * opine database fully: inflate(body) and opine_text(body) (a document's
+ * text), opine_stem(word [, language]), the table-valued
+ * opine_tokens(text) (start, end, sentence, kind, token, type, stem,
+ * stop) and the FTS5 tokenizer "opine" (stems of the tokens that are not
+ * stop words, as a stage makes them; arguments language, stopwords,
+ * tokenizer, fold). The loadable extension opine_sqlite does the same
+ * for clients other than C programs. Returns 0, OPINE_ENOMEM or OPINE_EDB
+ * (*errmsg says what could not be registered). */
+OPINE_API int opine_sql_register(struct sqlite3 *db, char **errmsg);
 
 #ifdef __cplusplus
 }

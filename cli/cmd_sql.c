@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "base/error.h"
-#include "pipeline/zblob.h"
+#include "api/opine.h"
 
 static const char sql_usage[] =
     "usage: opine sql [DB] QUERY [--tsv|--csv|--json|--table] [--write]\n"
@@ -29,35 +29,15 @@ static const char sql_usage[] =
     "  -f, --file F  read QUERY from file F ('-' for standard input)\n"
     "  --db FILE   the database (instead of the first argument)\n"
     "\n"
-    "The function inflate(documents.body) gives a document's text. Useful\n"
+    "inflate(documents.body) (or opine_text) gives a document's text;\n"
+    "opine_stem(word [, language]) a word's stem; opine_tokens(text) the\n"
+    "tokens of a text; tokenize='opine' makes FTS5 index stems as opine\n"
+    "counts them. The same functions load into any SQLite client from the\n"
+    "extension opine_sqlite (README, \"Querying\"). Useful\n"
     "tables and views: documents, doc_meta, terms, doc_terms, v_terms,\n"
     "v_doc_terms, v_tfidf, v_outlet_terms, runs, rejects.\n";
 
 enum { FMT_TSV, FMT_CSV, FMT_JSON, FMT_TABLE };
-
-/* inflate(blob): the text of a zlib-compressed documents.body. */
-static void sql_inflate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const void *blob = sqlite3_value_blob(argv[0]);
-    int n = sqlite3_value_bytes(argv[0]);
-    if (blob == NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    unsigned char *out;
-    size_t len;
-    int rc = opine_zblob_inflate(blob, (size_t)n, &out, &len);
-    if (rc == OPINE_ENOMEM) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    if (rc) {
-        sqlite3_result_error(ctx, "inflate: not a zlib stream", -1);
-        return;
-    }
-    sqlite3_result_text(ctx, (char *)out, (int)len, free);
-}
 
 static void print_csv_field(const char *s)
 {
@@ -323,9 +303,14 @@ int cmd_sql(int argc, char **argv)
         free(text);
         return CLI_FATAL;
     }
-    sqlite3_create_function(opine_store_db(st), "inflate", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_inflate, NULL, NULL);
+    char *msg = NULL;
+    if (opine_sql_register(opine_store_db(st), &msg) != 0) {
+        cli_error("%s", msg ? msg : "cannot register opine's SQL functions");
+        free(msg);
+        free(text);
+        opine_store_close(st);
+        return CLI_FATAL;
+    }
     int rc = run_sql(opine_store_db(st), text ? text : pos[0], f);
     free(text);
     opine_store_close(st);

@@ -7,7 +7,7 @@
 #   3 models/              loading, compiling, scoring, training
 #   4 pipeline/            engine, store
 #   5 api/                 the public interface, opine.h
-#   6 cli/                 the command line
+#   6 cli/  ext/           the command line; the SQLite extension
 # Tests, bench and examples may include anything. Prints each include
 # that runs upward as FILE:LINE: and exits 1 when there is one.
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -19,12 +19,12 @@ rank() {
     models) echo 3 ;;
     pipeline) echo 4 ;;
     api) echo 5 ;;
-    cli) echo 6 ;;
+    cli | ext) echo 6 ;;
     *) echo 0 ;;
     esac
 }
 bad=0
-for dir in base corpus stages models pipeline api cli; do
+for dir in base corpus stages models pipeline api cli ext; do
     [ -d "$dir" ] || continue
     mine=$(rank "$dir")
     for f in "$dir"/*.c "$dir"/*.h; do

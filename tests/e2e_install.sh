@@ -17,10 +17,12 @@ for f in bin/opine include/opine.h share/man/man1/opine.1; do
     [ -f "$WORK/prefix/$f" ] || fail "not installed: $f"
 done
 libdir=$(dirname "$(dirname "$pc")")
-for f in libopine.a libopine.so libopine.so.0; do
+for f in libopine.a libopine.so libopine.so.0 opine_sqlite.so; do
     [ -e "$libdir/$f" ] || fail "not installed: $libdir/$f"
 done
-ok "the command, man page, header, libraries and opine.pc are installed"
+ok "the command, man page, header, libraries, SQLite extension and opine.pc are installed"
+expect_eq "the extension exports its entry point only" "sqlite3_opinesqlite_init" \
+    "$(nm -D --defined-only "$libdir/opine_sqlite.so" | awk '$2 == "T" {print $3}')"
 expect_eq "the shared library's soname carries the major version" "libopine.so.0" \
     "$(objdump -p "$libdir/libopine.so" | awk '/SONAME/ {print $2}')"
 

@@ -11,7 +11,7 @@ ok "no include runs upward in the tree"
 copy() {
     rm -rf "$WORK/src"
     mkdir "$WORK/src"
-    for d in base corpus stages models pipeline api cli; do
+    for d in base corpus stages models pipeline api cli ext; do
         cp -r "$OPINE_SRC/$d" "$WORK/src/$d"
     done
 }
