@@ -50,6 +50,25 @@ void cli_on_reject(void *ctx, const char *message);
 void cli_report_done(cli_report *r);
 double cli_now(void);
 
+/* Output formats of opine sql, for every command that prints rows:
+ * tab-separated with a header (the default), RFC 4180 CSV, a JSON array of
+ * objects, aligned columns for reading. */
+enum { FMT_TSV, FMT_CSV, FMT_JSON, FMT_TABLE };
+/* The getopt_long entries --tsv, --csv, --json, --table, with these
+ * values as their val (a command's own options must not use 't', 'c',
+ * 'J', 'T'); cli_format_option() turns one into its FMT_*, else -1. */
+#define CLI_FORMAT_OPTIONS                                                     \
+    {"tsv", no_argument, NULL, 't'}, {"csv", no_argument, NULL, 'c'},          \
+        {"json", no_argument, NULL, 'J'},                                      \
+    {                                                                          \
+        "table", no_argument, NULL, 'T'                                        \
+    }
+int cli_format_option(int c);
+/* Run every statement of sql on db and print the rows of those that
+ * return rows in format f; CLI_OK, or CLI_FATAL after saying why. */
+struct sqlite3;
+int cli_print_query(struct sqlite3 *db, const char *sql, int f);
+
 /* Stage commands and the rest: each gets argv from the subcommand on. */
 int cmd_ingest(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

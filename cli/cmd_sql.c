@@ -37,8 +37,6 @@ static const char sql_usage[] =
     "tables and views: documents, doc_meta, terms, doc_terms, v_terms,\n"
     "v_doc_terms, v_tfidf, v_outlet_terms, runs, rejects.\n";
 
-enum { FMT_TSV, FMT_CSV, FMT_JSON, FMT_TABLE };
-
 static void print_csv_field(const char *s)
 {
     if (s == NULL)
@@ -195,8 +193,7 @@ static int print_rows(sqlite3_stmt *q, int f)
     return rc == SQLITE_DONE ? 0 : rc;
 }
 
-/* Run every statement of sql; print the rows of those that return rows. */
-static int run_sql(sqlite3 *db, const char *sql, int f)
+int cli_print_query(sqlite3 *db, const char *sql, int f)
 {
     const char *tail = sql;
     int printed = 0;
@@ -218,6 +215,15 @@ static int run_sql(sqlite3 *db, const char *sql, int f)
         }
     }
     return CLI_OK;
+}
+
+int cli_format_option(int c)
+{
+    return c == 't'   ? FMT_TSV
+           : c == 'c' ? FMT_CSV
+           : c == 'J' ? FMT_JSON
+           : c == 'T' ? FMT_TABLE
+                      : -1;
 }
 
 int cmd_sql(int argc, char **argv)
@@ -311,7 +317,7 @@ int cmd_sql(int argc, char **argv)
         opine_store_close(st);
         return CLI_FATAL;
     }
-    int rc = run_sql(opine_store_db(st), text ? text : pos[0], f);
+    int rc = cli_print_query(opine_store_db(st), text ? text : pos[0], f);
     free(text);
     opine_store_close(st);
     return rc;
@@ -425,8 +431,8 @@ int cmd_status(int argc, char **argv)
     sqlite3_create_function(opine_store_db(st), "opine_alive", 1, SQLITE_UTF8,
                             NULL, sql_alive, NULL, NULL);
     printf("database %s\n\n", opine_store_path(st));
-    int rc = run_sql(opine_store_db(st), timings ? timings_sql : status_sql,
-                     FMT_TABLE);
+    int rc = cli_print_query(opine_store_db(st),
+                             timings ? timings_sql : status_sql, FMT_TABLE);
     opine_store_close(st);
     return rc;
 }
