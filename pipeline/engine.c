@@ -118,68 +118,6 @@ static int rowbuf_fit(engine *e, size_t values)
                        sizeof(int64_t));
 }
 
-/* ---- parallel for ----------------------------------------------------- */
-
-typedef struct pfor {
-    atomic_size_t next;
-    size_t n;
-    void (*fn)(engine *, worker *, job *);
-    engine *e;
-} pfor;
-
-typedef struct pfor_thread {
-    pfor *p;
-    worker *w;
-} pfor_thread;
-
-/* Threads that only feed the pipeline (the reader, the extra workers) run
- * at a lower priority than the main and writer threads: the writer is the
- * bottleneck (on ABP it is busy 90% of a run), and with four threads on
- * two cores it used to be preempted for 1.6 s of it. Measured on ABP:
- * 6.95 s -> 6.55 s. Lowering one's own priority needs no privilege; on a
- * shared machine these threads also yield to other work. */
-static void lower_priority(void)
-{
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
-}
-
-static void *pfor_main(void *arg)
-{
-    pfor_thread *t = arg;
-    if (t->w != &t->p->e->workers[0]) /* workers[0] is the calling thread */
-        lower_priority();
-    size_t i;
-    while ((i = atomic_fetch_add(&t->p->next, 1)) < t->p->n)
-        t->p->fn(t->p->e, t->w, &t->p->e->b.jobs[i]);
-    return NULL;
-}
-
-/* Run fn over every job of the batch on up to o->threads threads (the
- * caller is one of them). Jobs are handed out one at a time, so a long
- * document does not hold up the others. */
-static void parallel_jobs(engine *e, void (*fn)(engine *, worker *, job *))
-{
-    pfor p = {.n = e->b.njobs, .fn = fn, .e = e};
-    atomic_init(&p.next, 0);
-    int extra = e->o->threads - 1;
-    if (extra > (int)e->b.njobs - 1)
-        extra = (int)e->b.njobs - 1;
-    if (extra > MAX_THREADS - 1)
-        extra = MAX_THREADS - 1;
-    pthread_t tid[MAX_THREADS];
-    pfor_thread th[MAX_THREADS];
-    int started = 0;
-    for (; started < extra; started++) {
-        th[started] = (pfor_thread){.p = &p, .w = &e->workers[started + 1]};
-        if (pthread_create(&tid[started], NULL, pfor_main, &th[started]) != 0)
-            break;
-    }
-    pfor_thread self = {.p = &p, .w = &e->workers[0]};
-    pfor_main(&self);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-}
-
 /* ---- jobs ------------------------------------------------------------- */
 
 static void job_release(job *j)
@@ -217,7 +155,7 @@ static void batch_release(batch *b)
     b->last = 0;
 }
 
-static void batch_free(batch *b)
+void opine__batch_free(batch *b)
 {
     batch_release(b);
     free(b->jobs);
@@ -1173,7 +1111,7 @@ static int job_error(engine *e, job *j, int err)
     return err;
 }
 
-static double now(void)
+double opine__engine_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1211,14 +1149,14 @@ static int commit(engine *e, const opine_run_counts *counts)
 {
     if (!e->in_txn)
         return 0;
-    double t0 = now();
+    double t0 = opine__engine_now();
     int rc = 0;
     opine__fault("terms");
     if (e->flags & DO_STEM)
         rc = flush_counts(e);
     if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
         rc = db_fail(e, "updating the run");
-    double t1 = now();
+    double t1 = opine__engine_now();
     e->t_write += t1 - t0;
     if (rc == 0)
         opine__fault("commit");
@@ -1236,16 +1174,16 @@ static int commit(engine *e, const opine_run_counts *counts)
         clear_adds(e);
     }
     e->in_txn = 0;
-    e->t_commit += now() - t1;
+    e->t_commit += opine__engine_now() - t1;
     return rc;
 }
 
 /* Phase A: parallel work that needs no database. */
 static int batch_prepare(engine *e)
 {
-    double t0 = now();
-    parallel_jobs(e, work_prepare);
-    e->t_prepare += now() - t0;
+    double t0 = opine__engine_now();
+    opine__parallel_jobs(e, work_prepare);
+    e->t_prepare += opine__engine_now() - t0;
     for (size_t i = 0; i < e->b.njobs; i++)
         if (e->b.jobs[i].err)
             return job_error(e, &e->b.jobs[i], e->b.jobs[i].err);
@@ -1259,7 +1197,7 @@ static int batch_vocab(engine *e)
 {
     batch *bt = &e->b;
     int rc = 0;
-    double t1 = now();
+    double t1 = opine__engine_now();
     bt->types_from = e->ntypes;
     bt->stems_from = e->nstems;
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
@@ -1285,15 +1223,15 @@ static int batch_vocab(engine *e)
             memcpy(bt->new_stems, e->sv + bt->stems_from + 1,
                    ns * sizeof(stem_info));
     }
-    double t2 = now();
+    double t2 = opine__engine_now();
     e->t_vocab += t2 - t1;
     if (rc == 0) {
-        parallel_jobs(e, work_finish);
+        opine__parallel_jobs(e, work_finish);
         for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
             if (bt->jobs[i].err)
                 rc = job_error(e, &bt->jobs[i], bt->jobs[i].err);
     }
-    e->t_finish += now() - t2;
+    e->t_finish += opine__engine_now() - t2;
     return rc;
 }
 
@@ -1303,10 +1241,10 @@ static int batch_vocab(engine *e)
  * text or `last` says so. It owns the connection, the counters and the
  * frequency scratch while it runs; the batch's vocabulary comes as
  * copies, so phase B of the next batch may run meanwhile. */
-static int batch_write(engine *e, batch *bt, int last)
+int opine__batch_write(engine *e, batch *bt, int last)
 {
     int rc = 0;
-    double t3 = now();
+    double t3 = opine__engine_now();
     if (!e->in_txn) {
         if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
             return db_fail(e, "starting a transaction");
@@ -1351,7 +1289,7 @@ static int batch_write(engine *e, batch *bt, int last)
                              r->message))
             rc = db_fail(e, "recording a rejected record");
     }
-    e->t_write += now() - t3;
+    e->t_write += opine__engine_now() - t3;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
     if (rc == 0 && (last || e->txn_bytes >= every))
         rc = commit(e, &e->counts);
@@ -1368,114 +1306,8 @@ static int process_batch(engine *e)
     if (rc == 0)
         rc = batch_vocab(e);
     if (rc == 0)
-        rc = batch_write(e, &e->b, 0);
+        rc = opine__batch_write(e, &e->b, 0);
     return rc;
-}
-
-/* ---- the writer thread ------------------------------------------------
- *
- * HOW IT WORKS: with N >= 2 one thread does phase D of every batch, in
- * order, while the main thread prepares the next ones (phases A to C need
- * no database). A prepared batch waits in a queue of one, so the writer
- * seldom waits for phase B or C and memory holds at most four batches
- * (reading, preparing, queued, writing). The writer owns the connection
- * from writer_begin() to writer_end(). */
-
-static void *writer_main(void *arg)
-{
-    engine *e = arg;
-    pthread_mutex_lock(&e->mu);
-    for (;;) {
-        while (e->nqueued == 0 && !e->qdone)
-            pthread_cond_wait(&e->queued, &e->mu);
-        if (e->nqueued == 0)
-            break;
-        batch bt = e->queue[e->qhead];
-        e->qhead = (e->qhead + 1) % QUEUE;
-        e->nqueued--;
-        int failed = e->wrc;
-        pthread_cond_signal(&e->taken);
-        pthread_mutex_unlock(&e->mu);
-        int rc = failed ? 0 : batch_write(e, &bt, bt.last);
-        atomic_store(&e->docs_written, e->counts.documents);
-        batch_free(&bt);
-        pthread_mutex_lock(&e->mu);
-        if (rc && e->wrc == 0)
-            e->wrc = rc;
-    }
-    pthread_mutex_unlock(&e->mu);
-    return NULL;
-}
-
-static int writer_begin(engine *e)
-{
-    if (e->o->threads < 2)
-        return 0;
-    if (pthread_mutex_init(&e->mu, NULL))
-        return OPINE_ENOMEM;
-    pthread_cond_init(&e->queued, NULL);
-    pthread_cond_init(&e->taken, NULL);
-    e->nqueued = e->qhead = e->qdone = e->wrc = 0;
-    e->writer_running = 1;
-    if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
-        e->writer_running = 0;
-        pthread_cond_destroy(&e->queued);
-        pthread_cond_destroy(&e->taken);
-        pthread_mutex_destroy(&e->mu);
-    }
-    return 0;
-}
-
-/* Hand the prepared batch to the writer (waiting while the queue is full),
- * or write it here with -j 1. Returns the writer's first error, if any. */
-static int writer_put(engine *e, int last)
-{
-    e->b.last = last;
-    if (!e->writer_running) {
-        int rc = batch_write(e, &e->b, last);
-        atomic_store(&e->docs_written, e->counts.documents);
-        batch_free(&e->b);
-        return rc;
-    }
-    pthread_mutex_lock(&e->mu);
-    while (e->nqueued == QUEUE)
-        pthread_cond_wait(&e->taken, &e->mu);
-    e->queue[(e->qhead + e->nqueued) % QUEUE] = e->b;
-    e->nqueued++;
-    int rc = e->wrc;
-    pthread_cond_signal(&e->queued);
-    pthread_mutex_unlock(&e->mu);
-    memset(&e->b, 0, sizeof(e->b));
-    return rc;
-}
-
-/* The writer's first error so far (0 while all is well). */
-static int writer_error(engine *e)
-{
-    if (!e->writer_running)
-        return 0;
-    pthread_mutex_lock(&e->mu);
-    int rc = e->wrc;
-    pthread_mutex_unlock(&e->mu);
-    return rc;
-}
-
-/* Let the writer finish what is queued and stop; the connection is the
- * caller's again. */
-static int writer_end(engine *e)
-{
-    if (!e->writer_running)
-        return 0;
-    pthread_mutex_lock(&e->mu);
-    e->qdone = 1;
-    pthread_cond_signal(&e->queued);
-    pthread_mutex_unlock(&e->mu);
-    pthread_join(e->writer, NULL);
-    e->writer_running = 0;
-    pthread_cond_destroy(&e->queued);
-    pthread_cond_destroy(&e->taken);
-    pthread_mutex_destroy(&e->mu);
-    return e->wrc;
 }
 
 /* ---- setting up ------------------------------------------------------- */
@@ -1797,7 +1629,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
 
 static void engine_release(engine *e)
 {
-    batch_free(&e->b);
+    opine__batch_free(&e->b);
     sqlite3_stmt *all[] = {
         e->ins_docs,  e->find_doc,      e->ins_dup,    e->ins_metas,
         e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_streams,
@@ -1867,105 +1699,6 @@ static int end_pass(engine *e, int rc)
     return rc;
 }
 
-/* One batch of input, read while the previous batch is processed. */
-typedef struct inbatch {
-    opine_reader *r;
-    size_t max_docs, max_bytes;
-    opine_doc *docs;
-    size_t ndocs, cap;
-    reject *rejects;
-    size_t nrejects, cap_rejects;
-    int64_t records;
-    int done;       /* the inputs are exhausted */
-    int own_thread; /* read on a thread of its own (read ahead) */
-    int err;        /* OPINE_ENOMEM */
-    double seconds;
-} inbatch;
-
-/* Fill b from its reader (on the reader thread, or the caller's). */
-static void *read_batch(void *arg)
-{
-    inbatch *b = arg;
-    if (b->own_thread)
-        lower_priority();
-    double t0 = now();
-    size_t bytes = 0;
-    while (b->ndocs < b->max_docs && bytes < b->max_bytes) {
-        if (opine__grow((void **)&b->docs, &b->cap, b->ndocs + 1,
-                        sizeof(opine_doc))) {
-            b->err = OPINE_ENOMEM;
-            break;
-        }
-        opine_doc *d = &b->docs[b->ndocs];
-        memset(d, 0, sizeof(*d)); /* its last contents moved to a job */
-        int got = opine_reader_next(b->r, d);
-        if (got == 0) {
-            b->done = 1;
-            break;
-        }
-        b->records++;
-        if (got > 0) {
-            bytes += d->text_len;
-            b->ndocs++;
-            continue;
-        }
-        if (got == OPINE_ENOMEM ||
-            opine__grow((void **)&b->rejects, &b->cap_rejects, b->nrejects + 1,
-                        sizeof(reject))) {
-            b->err = OPINE_ENOMEM;
-            break;
-        }
-        reject *x = &b->rejects[b->nrejects++];
-        const char *src = opine_reader_error_source(b->r);
-        x->source = strdup(src ? src : "");
-        x->position = opine_reader_error_position(b->r);
-        x->message = strdup(opine_reader_error(b->r));
-        if (x->source == NULL || x->message == NULL) {
-            b->err = OPINE_ENOMEM;
-            break;
-        }
-    }
-    b->seconds = now() - t0;
-    return NULL;
-}
-
-/* Move a read batch into the engine's jobs and rejects. */
-static int take_batch(engine *e, inbatch *b)
-{
-    if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, b->ndocs,
-                    sizeof(job)) ||
-        opine__grow((void **)&e->b.rejects, &e->b.cap_rejects, b->nrejects,
-                    sizeof(reject)))
-        return OPINE_ENOMEM;
-    for (size_t i = 0; i < b->ndocs; i++) {
-        memset(&e->b.jobs[i], 0, sizeof(job));
-        e->b.jobs[i].doc = b->docs[i];
-    }
-    e->b.njobs = b->ndocs;
-    if (b->nrejects)
-        memcpy(e->b.rejects, b->rejects, b->nrejects * sizeof(reject));
-    e->b.nrejects = b->nrejects;
-    e->b.records = b->records; /* counted by phase D */
-    for (size_t i = 0; e->o->on_reject && i < b->nrejects; i++)
-        e->o->on_reject(e->o->ctx, b->rejects[i].message);
-    e->t_read += b->seconds;
-    b->ndocs = b->nrejects = 0;
-    b->records = 0;
-    return 0;
-}
-
-static void inbatch_release(inbatch *b)
-{
-    for (size_t i = 0; i < b->ndocs; i++)
-        opine_doc_release(&b->docs[i]);
-    for (size_t i = 0; i < b->nrejects; i++) {
-        free(b->rejects[i].source);
-        free(b->rejects[i].message);
-    }
-    free(b->docs);
-    free(b->rejects);
-}
-
 /* Read batches from the inputs until they are exhausted. HOW IT WORKS: two
  * batches take turns: while the engine processes one, a reader thread
  * fills the other (inflating and parsing overlap the rest), so only one
@@ -1989,8 +1722,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];
-    read_batch(cur);
-    rc = writer_begin(e);
+    opine__read_batch(cur);
+    rc = opine__writer_begin(e);
     while (rc == 0) {
         if (cur->err) {
             rc = cur->err;
@@ -2003,27 +1736,27 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
             rc = OPINE_EINTERRUPTED;
             break;
         }
-        if ((rc = writer_error(e)))
+        if ((rc = opine__writer_error(e)))
             break;
         pthread_t tid;
         next->own_thread = !last && e->o->threads > 1;
         int ahead = next->own_thread &&
-                    pthread_create(&tid, NULL, read_batch, next) == 0;
+                    pthread_create(&tid, NULL, opine__read_batch, next) == 0;
         if (!ahead)
             next->own_thread = 0;
-        rc = take_batch(e, cur);
+        rc = opine__take_batch(e, cur);
         if (rc == 0)
             rc = batch_prepare(e);
         if (rc == 0)
             rc = batch_vocab(e);
         if (rc == 0)
-            rc = writer_put(e, last);
+            rc = opine__writer_put(e, last);
         else
             batch_release(&e->b);
         if (ahead)
             pthread_join(tid, NULL);
         else if (!last && rc == 0)
-            read_batch(next);
+            opine__read_batch(next);
         progress(e, stage, atomic_load(&e->docs_written), 0, r);
         if (rc || last)
             break;
@@ -2031,12 +1764,12 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         cur = next;
         next = t;
     }
-    int wrc = writer_end(e);
+    int wrc = opine__writer_end(e);
     if (rc == 0)
         rc = wrc;
     rc = end_pass(e, rc);
-    inbatch_release(&b[0]);
-    inbatch_release(&b[1]);
+    opine__inbatch_release(&b[0]);
+    opine__inbatch_release(&b[1]);
     opine_reader_free(r);
     return rc;
 }
@@ -2120,7 +1853,7 @@ static int pass_pending(engine *e, const char *stage)
             rc = OPINE_EINTERRUPTED;
             break;
         }
-        double t0 = now();
+        double t0 = opine__engine_now();
         size_t bytes = 0; /* a batch no larger than a commit (above) */
         sqlite3_bind_int64(q, 1, last);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)max_docs);
@@ -2151,7 +1884,7 @@ static int pass_pending(engine *e, const char *stage)
                 break;
         }
         sqlite3_reset(q);
-        e->t_read += now() - t0;
+        e->t_read += opine__engine_now() - t0;
         if (rc || e->b.njobs == 0)
             break;
         size_t n = e->b.njobs;
@@ -2228,7 +1961,7 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
                  " \"finish\": %.3f, \"write\": %.3f, \"commit\": %.3f,"
                  " \"total\": %.3f}",
                  e->t_read, e->t_prepare, e->t_vocab, e->t_finish, e->t_write,
-                 e->t_commit, now() - e->t_start);
+                 e->t_commit, opine__engine_now() - e->t_start);
         opine_run_timings(e->st, e->run_id, t);
     }
     if (counts)
@@ -2247,7 +1980,7 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
 static int start(engine *e, opine_store *st, const opine_engine_opts *o,
                  int flags, const char *stage)
 {
-    double t_start = now();
+    double t_start = opine__engine_now();
     int rc = opine_run_begin(st, stage, o->params, &e->run_id);
     if (rc == 0)
         opine__fault("run");

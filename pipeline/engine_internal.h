@@ -214,4 +214,46 @@ typedef struct engine {
         *set_surfaces;
 } engine;
 
+/* One batch of input, read while the previous batch is processed. */
+typedef struct inbatch {
+    opine_reader *r;
+    size_t max_docs, max_bytes;
+    opine_doc *docs;
+    size_t ndocs, cap;
+    reject *rejects;
+    size_t nrejects, cap_rejects;
+    int64_t records;
+    int done;       /* the inputs are exhausted */
+    int own_thread; /* read on a thread of its own (read ahead) */
+    int err;        /* OPINE_ENOMEM */
+    double seconds;
+} inbatch;
+
+/* ---- engine.c: the batch loop ------------------------------------------ */
+
+/* Seconds on the monotonic clock, for runs.timings. */
+double opine__engine_now(void);
+/* Empty a batch and free its arrays. */
+void opine__batch_free(batch *b);
+int opine__batch_write(engine *e, batch *bt, int last);
+
+/* ---- engine_threads.c: threads and queues ------------------------------ */
+
+/* Run fn over every job of e->b on up to o->threads threads, the caller
+ * among them. */
+void opine__parallel_jobs(engine *e, void (*fn)(engine *, worker *, job *));
+/* The writer thread (N >= 2): start it, hand it e->b (or, without it,
+ * write e->b here), ask for its first error, let it finish and stop. Each
+ * returns the writer's first error, or 0. */
+int opine__writer_begin(engine *e);
+int opine__writer_put(engine *e, int last);
+int opine__writer_error(engine *e);
+int opine__writer_end(engine *e);
+/* Fill an inbatch from its reader: a pthread start routine (arg is the
+ * inbatch), also called directly. */
+void *opine__read_batch(void *arg);
+/* Move a read batch into e->b (its jobs and rejects). */
+int opine__take_batch(engine *e, inbatch *b);
+void opine__inbatch_release(inbatch *b);
+
 #endif
