@@ -76,7 +76,7 @@ static void set_error(engine *e, char *msg)
         pthread_mutex_unlock(&e->mu);
 }
 
-static int db_fail(engine *e, const char *what)
+int opine__engine_db_fail(engine *e, const char *what)
 {
     set_error(e,
               fmt("database error while %s: %s", what, sqlite3_errmsg(e->db)));
@@ -87,32 +87,32 @@ static int prepare(engine *e, sqlite3_stmt **q, const char *sql)
 {
     if (sqlite3_prepare_v3(e->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q,
                            NULL) != SQLITE_OK)
-        return db_fail(e, "preparing statements");
+        return opine__engine_db_fail(e, "preparing statements");
     return 0;
 }
 
-static int step_done(engine *e, sqlite3_stmt *q, const char *what)
+int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what)
 {
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    return rc == SQLITE_DONE ? 0 : db_fail(e, what);
+    return rc == SQLITE_DONE ? 0 : opine__engine_db_fail(e, what);
 }
 
 /* Run a statement that reads nrows rows of the flat buffer through the
  * table r (base/rows.h), then empty the table. */
-static int step_rows(engine *e, sqlite3_stmt *q, opine_rows *r, size_t nrows,
-                     const char *what)
+int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
+                            size_t nrows, const char *what)
 {
     if (nrows == 0)
         return 0;
     opine__rows_set(r, e->rowbuf, nrows);
-    int rc = step_done(e, q, what);
+    int rc = opine__engine_step_done(e, q, what);
     opine__rows_set(r, NULL, 0);
     return rc;
 }
 
-static int rowbuf_fit(engine *e, size_t values)
+int opine__engine_rowbuf_fit(engine *e, size_t values)
 {
     return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
                        sizeof(int64_t));
@@ -163,34 +163,13 @@ void opine__batch_free(batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-static char *doc_lang(engine *e, const opine_doc *d);
-
-/* Phase A, for documents in the default language: the ids of the types
- * the vocabulary already has (the map is only read while workers run);
- * phase B adds the rest, one thread, in document order. */
-static int lookup_types(engine *e, worker *w, job *j)
-{
-    j->types = calloc(j->toks.n + 1, sizeof(uint32_t));
-    if (j->types == NULL || (w->types_cache == NULL &&
-                             opine__strmap_cache_new(&w->types_cache) != 0))
-        return OPINE_ENOMEM;
-    if (j->lang != NULL)
-        return 0;
-    for (size_t i = 0; i < j->toks.n; i++) {
-        const opine_token *t = &j->toks.v[i];
-        j->types[i] = (uint32_t)opine__strmap_get_cached(
-            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
-    }
-    return 0;
-}
-
 /* Phase A. */
 static void work_prepare(engine *e, worker *w, job *j)
 {
     if (e->flags & DO_INGEST) {
         j->text = j->doc.text;
         j->text_len = j->doc.text_len;
-        j->lang = doc_lang(e, &j->doc);
+        j->lang = opine__doc_lang(e, &j->doc);
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits(j->text, j->text_len));
         memcpy(j->hash, c.digest, 16);
@@ -246,7 +225,7 @@ static void work_prepare(engine *e, worker *w, job *j)
         j->ntokens = j->toks.n;
         j->nsentences = (uint32_t)j->toks.nsentences;
         if (j->err == 0)
-            j->err = lookup_types(e, w, j);
+            j->err = opine__lookup_types(e, w, j);
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
@@ -354,295 +333,6 @@ static void work_finish(engine *e, worker *w, job *j)
     j->text = NULL;
 }
 
-/* ---- vocabulary ------------------------------------------------------- */
-
-static int ensure_type_cap(engine *e, int64_t id)
-{
-    return opine__grow((void **)&e->tv, &e->cap_types, (size_t)id + 1,
-                       sizeof(type_info));
-}
-
-/* Remember which model patterns a stemmed type matches (scoring only). */
-static int type_patterns(engine *e, int64_t id)
-{
-    int idx = e->tv[id].lang;
-    if (e->model == NULL || (idx != 0 && !e->langs[idx].as_default))
-        return 0; /* the model is for the default language only */
-    const char *t = e->tv[id].text, *s = e->sv[e->tv[id].stem].text;
-    uint32_t buf[64];
-    size_t n =
-        opine_model_match_type(e->model, t, strlen(t), s, strlen(s), buf, 64);
-    if (n > 64)
-        return OPINE_ETOOBIG; /* a type matching 64 patterns: a bad model */
-    if (opine__grow((void **)&e->pat_pool, &e->cap_pat_pool,
-                    e->npat_pool + n + 1, sizeof(uint32_t)))
-        return OPINE_ENOMEM;
-    memcpy(e->pat_pool + e->npat_pool, buf, n * sizeof(uint32_t));
-    e->tv[id].pat_off = (uint32_t)e->npat_pool;
-    e->tv[id].pat_n = (uint32_t)n;
-    e->npat_pool += n;
-    return 0;
-}
-
-static int ensure_stem_cap(engine *e, int64_t id)
-{
-    return opine__grow((void **)&e->sv, &e->cap_stems, (size_t)id + 1,
-                       sizeof(stem_info));
-}
-
-/* The map key of a text in language idx: the text itself for the default
- * language, else "name\x1ftext" (0x1f never occurs in a token). *key is
- * the engine's scratch buffer, valid until the next call. */
-static int lang_key(engine *e, int idx, const char *text, size_t len,
-                    const char **key, size_t *klen)
-{
-    if (idx == 0) {
-        *key = text;
-        *klen = len;
-        return 0;
-    }
-    size_t n = strlen(e->langs[idx].name);
-    if (opine__grow((void **)&e->keybuf, &e->keycap, n + len + 2, 1))
-        return OPINE_ENOMEM;
-    memcpy(e->keybuf, e->langs[idx].name, n);
-    e->keybuf[n] = '\x1f';
-    memcpy(e->keybuf + n + 1, text, len);
-    e->keybuf[n + 1 + len] = '\0';
-    *key = e->keybuf;
-    *klen = n + 1 + len;
-    return 0;
-}
-
-/* The index of a language name ("" or NULL: the default), added when new.
- * More languages than MAX_LANGS in one run fall back to the default. */
-static int lang_index(engine *e, const char *name)
-{
-    if (name == NULL || *name == '\0')
-        return 0;
-    for (int i = 1; i < e->nlangs; i++)
-        if (strcmp(e->langs[i].name, name) == 0)
-            return i;
-    if (e->nlangs == MAX_LANGS)
-        return 0;
-    lang_res *l = &e->langs[e->nlangs];
-    if ((l->name = strdup(name)) == NULL)
-        return 0;
-    l->as_default = strcmp(name, e->lang) == 0;
-    return e->nlangs++;
-}
-
-/* Stemmer and stop list of language idx, made on first use. A language
- * without a built-in stop list has none. */
-static int lang_ready(engine *e, int idx)
-{
-    lang_res *l = &e->langs[idx];
-    if (l->stemmer)
-        return 0;
-    int rc = opine_stemmer_new(&l->stemmer, l->name);
-    if (rc == 0 && opine_stopwords_load(&l->stop, "default", l->name, NULL))
-        rc = opine_stopwords_load(&l->stop, "none", l->name, NULL);
-    return rc;
-}
-
-/* The stems map keys a stem by its language unless that is the default. */
-static int stem_lang(const engine *e, int idx)
-{
-    return idx == 0 || e->langs[idx].as_default ? 0 : idx;
-}
-
-static int load_vocab(engine *e)
-{
-    int rc = opine__strmap_new(&e->types);
-    if (rc == 0)
-        rc = opine__strmap_new(&e->stems);
-    if (rc)
-        return rc;
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(e->db, "SELECT id, stem, lang FROM stems", -1, &q,
-                           NULL) != SQLITE_OK)
-        return db_fail(e, "reading stems");
-    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        const char *lang = (const char *)sqlite3_column_text(q, 2);
-        int idx = strcmp(lang, e->lang) == 0 ? 0 : lang_index(e, lang);
-        const char *key;
-        size_t klen;
-        rc = ensure_stem_cap(e, id);
-        if (rc == 0)
-            rc = lang_key(e, stem_lang(e, idx),
-                          (const char *)sqlite3_column_text(q, 1),
-                          (size_t)sqlite3_column_bytes(q, 1), &key, &klen);
-        if (rc == 0)
-            rc = opine__strmap_intern(e->stems, key, klen, id, &e->sv[id].text);
-        if (rc == 0)
-            e->sv[id].text += klen - (size_t)sqlite3_column_bytes(q, 1);
-        if (id > e->nstems)
-            e->nstems = id;
-    }
-    sqlite3_finalize(q);
-    if (rc)
-        return rc;
-    if (sqlite3_prepare_v2(e->db,
-                           "SELECT id, type, stem, stopword, lang, cf"
-                           " FROM types",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading types");
-    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        const char *t = (const char *)sqlite3_column_text(q, 1);
-        size_t tlen = (size_t)sqlite3_column_bytes(q, 1);
-        int idx = lang_index(e, (const char *)sqlite3_column_text(q, 4));
-        const char *key, *stored;
-        size_t klen;
-        rc = ensure_type_cap(e, id);
-        if (rc == 0)
-            rc = opine__grow((void **)&e->type_cf, &e->cap_type_cf,
-                             (size_t)id + 1, sizeof(int64_t));
-        if (rc == 0) {
-            e->type_cf[id] = sqlite3_column_int64(q, 5);
-            rc = lang_key(e, idx, t, tlen, &key, &klen);
-        }
-        if (rc == 0)
-            rc = opine__strmap_intern(e->types, key, klen, id, &stored);
-        if (rc)
-            break;
-        e->tv[id].text = stored + (klen - tlen);
-        e->tv[id].lang = (uint8_t)idx;
-        int64_t stem = sqlite3_column_int64(q, 2);
-        /* A stem of another language is no stem for this run. */
-        e->tv[id].stem =
-            stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
-        e->tv[id].stop = sqlite3_column_int(q, 3);
-        if (e->tv[id].stem)
-            rc = type_patterns(e, id);
-        if (id > e->ntypes)
-            e->ntypes = id;
-    }
-    sqlite3_finalize(q);
-    return rc;
-}
-
-/* Stem a type once: find or add its stem and remember it. */
-/* URLs, e-mail addresses, @handles and #hashtags (their forms tell them
- * apart: only they hold '@', '#' or "://" or start "www.") are their own
- * stems: a stemmer made for words would only mangle them. t is
- * NUL-terminated. */
-static int unstemmed(const char *t, size_t len)
-{
-    return memchr(t, '@', len) || memchr(t, '#', len) ||
-           (len > 4 && memcmp(t, "www.", 4) == 0) || strstr(t, "://") != NULL;
-}
-
-static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
-{
-    int idx = e->tv[type_id].lang;
-    int rc = lang_ready(e, idx);
-    if (rc)
-        return rc;
-    lang_res *l = &e->langs[idx];
-    size_t slen = len;
-    const char *s =
-        unstemmed(t, len) ? t : opine_stemmer_stem(l->stemmer, t, len, &slen);
-    const char *key;
-    size_t klen;
-    if (s == NULL ||
-        (rc = lang_key(e, stem_lang(e, idx), s, slen, &key, &klen)))
-        return rc ? rc : OPINE_ENOMEM;
-    int64_t sid = opine__strmap_get(e->stems, key, klen);
-    if (sid == 0) {
-        sid = ++e->nstems;
-        rc = ensure_stem_cap(e, sid);
-        if (rc == 0)
-            rc = opine__strmap_intern(e->stems, key, klen, sid,
-                                      &e->sv[sid].text);
-        if (rc)
-            return rc;
-        /* sv.text is the key; the stem itself ends it. The row is
-         * written with the batch (write_vocab). */
-        e->sv[sid].text += klen - slen;
-        e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
-    }
-    e->tv[type_id].stem = sid;
-    e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
-    return type_patterns(e, type_id);
-}
-
-static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
-                       int64_t types_to, const stem_info *sv,
-                       int64_t stems_from, int64_t stems_to);
-
-/* Give every type without a stem (left by a tokenize-only run) its stem. */
-static int stem_pending_types(engine *e)
-{
-    sqlite3_stmt *q;
-    int rc = 0;
-    if (sqlite3_prepare_v2(e->db,
-                           "SELECT id, type FROM types WHERE stem IS NULL"
-                           " ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading types");
-    if (opine_store_exec(e->st, "BEGIN IMMEDIATE")) {
-        sqlite3_finalize(q);
-        return db_fail(e, "starting a transaction");
-    }
-    int64_t stems_from = e->nstems;
-    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        rc = stem_type(e, id, e->tv[id].text,
-                       (size_t)sqlite3_column_bytes(q, 1));
-        if (rc == 0) {
-            sqlite3_bind_int64(e->set_type_stem, 1, e->tv[id].stem);
-            sqlite3_bind_int(e->set_type_stem, 2, e->tv[id].stop);
-            sqlite3_bind_int64(e->set_type_stem, 3, id);
-            rc = step_done(e, e->set_type_stem, "stemming types");
-        }
-    }
-    sqlite3_finalize(q);
-    if (rc == 0)
-        rc = write_vocab(e, NULL, 0, 0, e->sv + stems_from + 1, stems_from,
-                         e->nstems);
-    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
-        rc = db_fail(e, "committing");
-    if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
-/* Intern the types of one tokenized document (phase B). */
-static int intern_types(engine *e, job *j)
-{
-    int idx = lang_index(e, j->lang);
-    for (size_t i = 0; i < j->toks.n; i++) {
-        if (j->types[i])
-            continue; /* found in phase A */
-        const opine_token *t = &j->toks.v[i];
-        const char *s = j->toks.norm + t->norm, *key, *stored;
-        size_t klen;
-        int rc = lang_key(e, idx, s, t->norm_len, &key, &klen);
-        if (rc)
-            return rc;
-        int64_t id = opine__strmap_get(e->types, key, klen);
-        if (id == 0) {
-            id = ++e->ntypes;
-            if (id > UINT32_MAX)
-                return OPINE_ETOOBIG;
-            rc = ensure_type_cap(e, id);
-            if (rc == 0)
-                rc = opine__strmap_intern(e->types, key, klen, id, &stored);
-            if (rc)
-                return rc;
-            e->tv[id].text = stored + (klen - t->norm_len);
-            e->tv[id].lang = (uint8_t)idx;
-            if (e->flags & DO_STEM)
-                rc = stem_type(e, id, e->tv[id].text, t->norm_len);
-            if (rc)
-                return rc;
-        }
-        j->types[i] = (uint32_t)id;
-    }
-    return 0;
-}
-
 /* ---- phase B and D ---------------------------------------------------- */
 
 static void bind_opt_text(sqlite3_stmt *q, int i, const char *s)
@@ -654,32 +344,6 @@ static void bind_opt_text(sqlite3_stmt *q, int i, const char *s)
 static int same_text(const unsigned char *a, const char *b)
 {
     return a && b && strcmp((const char *)a, b) == 0;
-}
-
-/* The language a document names in its "lang" or "language" field, when
- * Snowball has it (lowercased, malloc'd), else NULL: the document is then
- * in the database's language, and the field stays in doc_meta as read. */
-static char *doc_lang(engine *e, const opine_doc *d)
-{
-    (void)e;
-    for (size_t i = 0; i < d->nmeta; i++) {
-        if (strcmp(d->meta[i].key, "lang") != 0 &&
-            strcmp(d->meta[i].key, "language") != 0)
-            continue;
-        const char *v = d->meta[i].value;
-        if (v == NULL || *v == '\0' || strlen(v) > 31)
-            return NULL;
-        char low[32];
-        size_t n = 0;
-        for (; v[n]; n++)
-            low[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] + 32 : v[n]);
-        low[n] = '\0';
-        for (const char **l = opine_stemmer_languages(); *l; l++)
-            if (strcmp(*l, low) == 0)
-                return strdup(low);
-        return NULL;
-    }
-    return NULL;
 }
 
 /* Phase D: is the record's text new (it gets the next id and is stored),
@@ -704,7 +368,7 @@ static int classify_document(engine *e, batch *bt, job *j)
         }
         sqlite3_reset(e->find_doc);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return db_fail(e, "looking for a stored copy");
+            return opine__engine_db_fail(e, "looking for a stored copy");
     }
     if (id == 0) {
         j->id = ++e->last_doc;
@@ -724,7 +388,7 @@ static int classify_document(engine *e, batch *bt, job *j)
     sqlite3_bind_int64(e->ins_dup, 3, (sqlite3_int64)d->position);
     bind_opt_text(e->ins_dup, 4, d->ext_id);
     sqlite3_bind_int64(e->ins_dup, 5, e->run_id);
-    if ((rc = step_done(e, e->ins_dup, "recording a duplicate")))
+    if ((rc = opine__engine_step_done(e, e->ins_dup, "recording a duplicate")))
         return rc;
     if (sqlite3_changes(e->db) == 1) {
         j->state = JOB_DUP;
@@ -790,7 +454,7 @@ static int insert_documents(engine *e, batch *bt)
         }
     if (n == 0)
         return 0;
-    if (rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
+    if (opine__engine_rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
         blobs_fit(e, 2 * n))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
@@ -815,10 +479,11 @@ static int insert_documents(engine *e, batch *bt)
         *p++ = (int64_t)d->text_len;
         *p++ = e->run_id;
         *p++ = opine__rows_blob(&b[1]);
-        *p++ = opine__rows_text(j->lang); /* doc_lang(), in phase A */
+        *p++ = opine__rows_text(j->lang); /* opine__doc_lang(), in phase A */
         b += 2;
     }
-    int rc = step_rows(e, e->ins_docs, e->docs_rows, n, "storing documents");
+    int rc = opine__engine_step_rows(e, e->ins_docs, e->docs_rows, n,
+                                     "storing documents");
     p = e->rowbuf;
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
         const job *j = &bt->jobs[i];
@@ -831,8 +496,8 @@ static int insert_documents(engine *e, batch *bt)
         }
     }
     if (rc == 0)
-        rc =
-            step_rows(e, e->ins_metas, e->meta_rows, nmeta, "storing metadata");
+        rc = opine__engine_step_rows(e, e->ins_metas, e->meta_rows, nmeta,
+                                     "storing metadata");
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             free(bt->jobs[i].body); /* stored: not needed again */
@@ -849,7 +514,7 @@ static int insert_streams(engine *e, batch *bt)
         n += bt->jobs[i].state == JOB_NEW;
     if (n == 0)
         return 0;
-    if (rowbuf_fit(e, 4 * n) || blobs_fit(e, n))
+    if (opine__engine_rowbuf_fit(e, 4 * n) || blobs_fit(e, n))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
     opine_rows_blob *b = e->blobs;
@@ -863,19 +528,20 @@ static int insert_streams(engine *e, batch *bt)
         *p++ = j->nsentences;
         *p++ = opine__rows_blob(b++);
     }
-    return step_rows(e, e->ins_streams, e->stream_rows, n, "storing tokens");
+    return opine__engine_step_rows(e, e->ins_streams, e->stream_rows, n,
+                                   "storing tokens");
 }
 
 /* Phase D: the types and stems a batch added to the vocabulary, ids
  * from+1 to `to`, from copies of their entries (tv[0] is type from+1); the
  * texts live in the maps' arenas, which never move. */
-static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
+int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
                        int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to)
 {
     size_t ns = (size_t)(stems_to - stems_from),
            nt = (size_t)(types_to - types_from);
-    if (rowbuf_fit(e, 5 * (ns > nt ? ns : nt) + 1))
+    if (opine__engine_rowbuf_fit(e, 5 * (ns > nt ? ns : nt) + 1))
         return OPINE_ENOMEM;
     for (size_t i = 0; i < ns; i++) {
         e->rowbuf[3 * i] = stems_from + 1 + (int64_t)i;
@@ -883,7 +549,8 @@ static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
         e->rowbuf[3 * i + 2] =
             opine__rows_text(sv[i].lang ? e->langs[sv[i].lang].name : e->lang);
     }
-    int rc = step_rows(e, e->ins_stem, e->new_stem_rows, ns, "adding stems");
+    int rc = opine__engine_step_rows(e, e->ins_stem, e->new_stem_rows, ns,
+                                     "adding stems");
     for (size_t i = 0; rc == 0 && i < nt; i++) {
         e->rowbuf[5 * i] = types_from + 1 + (int64_t)i;
         e->rowbuf[5 * i + 1] = opine__rows_text(tv[i].text);
@@ -892,7 +559,8 @@ static int write_vocab(engine *e, const type_info *tv, int64_t types_from,
         e->rowbuf[5 * i + 4] = opine__rows_text(e->langs[tv[i].lang].name);
     }
     if (rc == 0)
-        rc = step_rows(e, e->ins_type, e->new_type_rows, nt, "adding types");
+        rc = opine__engine_step_rows(e, e->ins_type, e->new_type_rows, nt,
+                                     "adding types");
     return rc;
 }
 
@@ -903,7 +571,7 @@ static int store_batch_scores(engine *e, const batch *bt)
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             n += bt->jobs[i].scores.nthemes;
-    if (rowbuf_fit(e, 10 * n + 1))
+    if (opine__engine_rowbuf_fit(e, 10 * n + 1))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
     const double none = NAN;
@@ -925,7 +593,8 @@ static int store_batch_scores(engine *e, const batch *bt)
             *p++ = opine__rows_real(ts->has_stance ? ts->hi : none);
         }
     }
-    return step_rows(e, e->ins_score, e->score_rows, n, "storing scores");
+    return opine__engine_step_rows(e, e->ins_score, e->score_rows, n,
+                                   "storing scores");
 }
 
 /* A document's evidence rows (its doc_scores go with the batch's). */
@@ -948,7 +617,7 @@ static int store_evidence(engine *e, job *j)
         sqlite3_bind_int(q, 7, ev->polarity);
         sqlite3_bind_double(q, 8, ev->weight);
         sqlite3_bind_int(q, 9, ev->negated);
-        rc = step_done(e, q, "storing evidence");
+        rc = opine__engine_step_done(e, q, "storing evidence");
     }
     return rc;
 }
@@ -959,7 +628,7 @@ static int store_evidence(engine *e, job *j)
 static int store_marks(engine *e, const batch *bt)
 {
     size_t n = 0;
-    if (rowbuf_fit(e, 3 * bt->njobs + 1))
+    if (opine__engine_rowbuf_fit(e, 3 * bt->njobs + 1))
         return OPINE_ENOMEM;
     for (size_t i = 0; i < bt->njobs; i++) {
         const job *j = &bt->jobs[i];
@@ -982,10 +651,12 @@ static int store_marks(engine *e, const batch *bt)
     for (int i = 0; rc == 0 && i < k; i++) {
         sqlite3_bind_text(e->ins_done, 1, stages[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(e->ins_done, 2, e->run_id);
-        rc = step_rows(e, e->ins_done, e->doc_rows, n, "marking progress");
+        rc = opine__engine_step_rows(e, e->ins_done, e->doc_rows, n,
+                                     "marking progress");
     }
     if (rc == 0 && (e->flags & DO_STEM))
-        rc = step_rows(e, e->ins_length, e->doc_rows, n, "storing lengths");
+        rc = opine__engine_step_rows(e, e->ins_length, e->doc_rows, n,
+                                     "storing lengths");
     return rc;
 }
 
@@ -998,7 +669,7 @@ static int insert_terms(engine *e, const batch *bt)
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             n += bt->jobs[i].nterms;
-    if (rowbuf_fit(e, 3 * n))
+    if (opine__engine_rowbuf_fit(e, 3 * n))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
     for (size_t i = 0; i < bt->njobs; i++) {
@@ -1011,7 +682,8 @@ static int insert_terms(engine *e, const batch *bt)
             *p++ = j->terms[2 * k + 1];
         }
     }
-    return step_rows(e, e->ins_terms, e->terms_rows, n, "storing term counts");
+    return opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
+                                   "storing term counts");
 }
 
 static int store_results(engine *e, job *j)
@@ -1076,7 +748,7 @@ static int cmp_i64(const void *a, const void *b)
 static int flush_counts(engine *e)
 {
     size_t ns = e->ntouched_stems, nt = e->ntouched_types;
-    int rc = rowbuf_fit(e, 3 * (ns > nt ? ns : nt));
+    int rc = opine__engine_rowbuf_fit(e, 3 * (ns > nt ? ns : nt));
     if (rc == 0) {
         qsort(e->touched_stems, ns, sizeof(int64_t), cmp_i64);
         for (size_t i = 0; i < ns; i++) {
@@ -1085,7 +757,8 @@ static int flush_counts(engine *e)
             e->rowbuf[3 * i + 1] = e->freq_stems[s].df;
             e->rowbuf[3 * i + 2] = e->freq_stems[s].cf;
         }
-        rc = step_rows(e, e->add_terms, e->stem_rows, ns, "updating terms");
+        rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows, ns,
+                                     "updating terms");
     }
     if (rc == 0) {
         qsort(e->touched_types, nt, sizeof(int64_t), cmp_i64);
@@ -1094,7 +767,8 @@ static int flush_counts(engine *e)
             e->rowbuf[2 * i] = t;
             e->rowbuf[2 * i + 1] = e->freq_type_cf[t];
         }
-        rc = step_rows(e, e->add_type_cf, e->type_rows, nt, "updating types");
+        rc = opine__engine_step_rows(e, e->add_type_cf, e->type_rows, nt,
+                                     "updating types");
     }
     return rc; /* commit() clears the adds, once it knows their fate */
 }
@@ -1124,7 +798,7 @@ static int read_last_doc(engine *e)
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(e->db, "SELECT coalesce(max(id), 0) FROM documents",
                            -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading documents");
+        return opine__engine_db_fail(e, "reading documents");
     if (sqlite3_step(q) == SQLITE_ROW)
         e->last_doc = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -1155,13 +829,13 @@ static int commit(engine *e, const opine_run_counts *counts)
     if (e->flags & DO_STEM)
         rc = flush_counts(e);
     if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
-        rc = db_fail(e, "updating the run");
+        rc = opine__engine_db_fail(e, "updating the run");
     double t1 = opine__engine_now();
     e->t_write += t1 - t0;
     if (rc == 0)
         opine__fault("commit");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
-        rc = db_fail(e, "committing");
+        rc = opine__engine_db_fail(e, "committing");
     if (rc == 0)
         opine__fault("committed");
     if (rc) {
@@ -1202,7 +876,7 @@ static int batch_vocab(engine *e)
     bt->stems_from = e->nstems;
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (e->flags & DO_TOKENIZE)
-            rc = intern_types(e, &bt->jobs[i]);
+            rc = opine__intern_types(e, &bt->jobs[i]);
     bt->types_to = e->ntypes;
     bt->stems_to = e->nstems;
     size_t nt = (size_t)(bt->types_to - bt->types_from),
@@ -1247,7 +921,7 @@ int opine__batch_write(engine *e, batch *bt, int last)
     double t3 = opine__engine_now();
     if (!e->in_txn) {
         if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
-            return db_fail(e, "starting a transaction");
+            return opine__engine_db_fail(e, "starting a transaction");
         e->in_txn = 1;
         e->txn_bytes = 0;
     }
@@ -1266,8 +940,8 @@ int opine__batch_write(engine *e, batch *bt, int last)
     if (rc == 0 && (e->flags & DO_STEM))
         rc = fit_adds(e, bt);
     if (rc == 0)
-        rc = write_vocab(e, bt->new_types, bt->types_from, bt->types_to,
-                         bt->new_stems, bt->stems_from, bt->stems_to);
+        rc = opine__write_vocab(e, bt->new_types, bt->types_from, bt->types_to,
+                                bt->new_stems, bt->stems_from, bt->stems_to);
     if (rc == 0 && (e->flags & DO_INGEST))
         rc = insert_documents(e, bt);
     if (rc == 0 && (e->flags & DO_TOKENIZE))
@@ -1287,7 +961,7 @@ int opine__batch_write(engine *e, batch *bt, int last)
         reject *r = &bt->rejects[i];
         if (opine_run_reject(e->st, e->run_id, r->source, r->position,
                              r->message))
-            rc = db_fail(e, "recording a rejected record");
+            rc = opine__engine_db_fail(e, "recording a rejected record");
     }
     e->t_write += opine__engine_now() - t3;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
@@ -1328,7 +1002,7 @@ static int setting(engine *e, const char *key, int asked, int *value)
         rc = OPINE_EUSAGE;
     } else if (!have &&
                opine_store_meta_set(e->st, key, *value ? "1" : "0") != 0) {
-        rc = db_fail(e, "recording a setting");
+        rc = opine__engine_db_fail(e, "recording a setting");
     }
     free(have);
     return rc;
@@ -1359,7 +1033,7 @@ static int load_stopwords(engine *e)
     if (rc == 0 && have == NULL &&
         opine_store_meta_set(e->st, "stopwords",
                              opine_stopwords_name(e->langs[0].stop)) != 0)
-        rc = db_fail(e, "recording the stop words");
+        rc = opine__engine_db_fail(e, "recording the stop words");
     if (msg && e->errmsg == NULL)
         e->errmsg = msg;
     else
@@ -1380,7 +1054,7 @@ static int register_model(engine *e)
                            "SELECT id, hash FROM models"
                            " WHERE name = ? AND version = ?",
                            -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading models");
+        return opine__engine_db_fail(e, "reading models");
     sqlite3_bind_text(q, 1, opine_model_name(m), -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, opine_model_version(m));
     if (sqlite3_step(q) == SQLITE_ROW) {
@@ -1402,7 +1076,7 @@ static int register_model(engine *e)
     if (rc || e->theme_ids == NULL)
         return rc ? rc : OPINE_ENOMEM;
     if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
-        return db_fail(e, "starting a transaction");
+        return opine__engine_db_fail(e, "starting a transaction");
     if (e->model_id == 0) {
         char now[32];
         opine_store_now(now);
@@ -1456,7 +1130,7 @@ static int register_model(engine *e)
              (long long)e->model_id);
     return 0;
 fail:
-    db_fail(e, "storing the model");
+    opine__engine_db_fail(e, "storing the model");
     sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
     return OPINE_EDB;
 }
@@ -1496,7 +1170,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                             opine_store_path(st), have);
             rc = OPINE_EUSAGE;
         } else if (!have && opine_store_meta_set(st, "tokenizer", want)) {
-            rc = db_fail(e, "recording the tokenizer");
+            rc = opine__engine_db_fail(e, "recording the tokenizer");
         }
         e->strict = strcmp(want, "uax29") == 0;
         free(have);
@@ -1529,7 +1203,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
         if (rc)
             return rc;
     }
-    if ((rc = load_vocab(e)) || (rc = read_last_doc(e)))
+    if ((rc = opine__load_vocab(e)) || (rc = read_last_doc(e)))
         return rc;
     if ((rc = opine__rows_register(e->db, OPINE__BATCH_TERMS, "doc, stem, tf",
                                    "iii", &e->terms_rows)) ||
@@ -1561,7 +1235,9 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                                    "doc, theme, mentions, salience, positive,"
                                    " negative, evidence, stance, lo, hi",
                                    "iiirrrirrr", &e->score_rows)))
-        return rc == OPINE_EDB ? db_fail(e, "preparing statements") : rc;
+        return rc == OPINE_EDB
+                   ? opine__engine_db_fail(e, "preparing statements")
+                   : rc;
     if ((rc =
              prepare(e, &e->ins_docs,
                      "INSERT INTO documents(id, hash, ext_id, source, position,"
@@ -1623,7 +1299,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
                       " SELECT doc, tokens, terms FROM opine_batch_docs")))
         return rc;
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
-        return db_fail(e, "recording the language");
+        return opine__engine_db_fail(e, "recording the language");
     return 0;
 }
 
@@ -1640,24 +1316,14 @@ static void engine_release(engine *e)
     free(e->rowbuf);
     free(e->blobs);
     free(e->order);
-    opine__strmap_free(e->types);
-    opine__strmap_free(e->stems);
-    free(e->tv);
-    free(e->sv);
     free(e->touched_types);
     free(e->touched_stems);
     free(e->freq_type_cf);
     free(e->type_cf);
     free(e->freq_stems);
-    free(e->pat_pool);
     free(e->theme_ids);
     free(e->lang_owned);
-    for (int i = 0; i < e->nlangs; i++) {
-        free(e->langs[i].name);
-        opine_stemmer_free(e->langs[i].stemmer);
-        opine_stopwords_free(e->langs[i].stop);
-    }
-    free(e->keybuf);
+    opine__vocab_release(e);
     for (int i = 0; i < MAX_THREADS; i++) {
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);
@@ -1808,7 +1474,7 @@ static int count_pending(engine *e, int64_t *out)
                        " (SELECT 1 FROM stage_done r WHERE r.stage = ?2"
                        " AND r.doc = t.doc))",
             -1, &c, NULL) != SQLITE_OK)
-        return db_fail(e, "counting pending documents");
+        return opine__engine_db_fail(e, "counting pending documents");
     sqlite3_bind_text(c, 1, missing, -1, SQLITE_STATIC);
     if (!tokenize)
         sqlite3_bind_text(c, 2, required, -1, SQLITE_STATIC);
@@ -1844,7 +1510,7 @@ static int pass_pending(engine *e, const char *stage)
         return 0;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return db_fail(e, "reading pending documents");
+        return opine__engine_db_fail(e, "reading pending documents");
     size_t max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     int64_t last = 0, done = 0;
     int rc = 0;
@@ -1894,54 +1560,10 @@ static int pass_pending(engine *e, const char *stage)
         done += (int64_t)n;
         progress(e, stage, done, pending, NULL);
         if (rc == 0 && opine_run_update(e->st, e->run_id, &e->counts))
-            rc = db_fail(e, "updating the run");
+            rc = opine__engine_db_fail(e, "updating the run");
     }
     sqlite3_finalize(q);
     return end_pass(e, rc);
-}
-
-/* The most frequent surface form of each stem, ties to the smallest:
- *     UPDATE stems SET surface = (SELECT type FROM types
- *         WHERE types.stem = stems.id ORDER BY cf DESC, type LIMIT 1)
- * computed from the vocabulary in memory (every type, its stem and its
- * committed cf) and written with one UPDATE ... FROM of the stems whose
- * surface changes. That subquery per stem took 0.17 s of ABP's one-thread
- * tail; this takes about 0.05 s. (check_exact in tests/lib.sh runs the
- * subquery on every end-to-end database and compares.) */
-static int update_surfaces(engine *e)
-{
-    opine__fault("surfaces");
-    size_t ns = (size_t)e->nstems;
-    int64_t *best = calloc(ns + 1, sizeof(int64_t));
-    if (best == NULL || rowbuf_fit(e, 2 * ns + 2)) {
-        free(best);
-        return OPINE_ENOMEM;
-    }
-    for (int64_t t = 1; t <= e->ntypes; t++) {
-        int64_t s = e->tv[t].stem;
-        if (s <= 0 || e->tv[t].text == NULL)
-            continue;
-        int64_t b = best[s];
-        if (b == 0 || e->type_cf[t] > e->type_cf[b] ||
-            (e->type_cf[t] == e->type_cf[b] &&
-             strcmp(e->tv[t].text, e->tv[b].text) < 0))
-            best[s] = t;
-    }
-    for (size_t s = 1; s <= ns; s++) {
-        e->rowbuf[2 * (s - 1)] = (int64_t)s;
-        e->rowbuf[2 * (s - 1) + 1] =
-            opine__rows_text(best[s] ? e->tv[best[s]].text : NULL);
-    }
-    int rc = opine_store_exec(e->st, "BEGIN IMMEDIATE")
-                 ? db_fail(e, "starting a transaction")
-                 : step_rows(e, e->set_surfaces, e->surface_rows, ns,
-                             "choosing surface forms");
-    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
-        rc = db_fail(e, "committing");
-    if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
-    free(best);
-    return rc;
 }
 
 static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
@@ -1987,7 +1609,7 @@ static int start(engine *e, opine_store *st, const opine_engine_opts *o,
     if (rc) {
         e->st = st;
         e->db = opine_store_db(st);
-        return db_fail(e, "starting a run");
+        return opine__engine_db_fail(e, "starting a run");
     }
     int64_t run_id = e->run_id;
     rc = engine_init(e, st, o, flags);
@@ -2023,11 +1645,11 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
     engine e = {0};
     int rc = start(&e, st, o, DO_STEM, "stem");
     if (rc == 0)
-        rc = stem_pending_types(&e);
+        rc = opine__stem_pending_types(&e);
     if (rc == 0)
         rc = pass_pending(&e, "stem");
     if (rc == 0)
-        rc = update_surfaces(&e);
+        rc = opine__update_surfaces(&e);
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -2050,7 +1672,7 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     int rc = start(&e, st, o, DO_INGEST | DO_TOKENIZE | DO_STEM | score, "run");
     /* Types a tokenize-only run left unstemmed get their stems first. */
     if (rc == 0)
-        rc = stem_pending_types(&e);
+        rc = opine__stem_pending_types(&e);
     /* Is anything left half done by earlier runs (staged ones)? The input
      * cannot add to it: a run does every stage of a new document in one
      * transaction. So when nothing was, the three look-ups over the whole
@@ -2076,6 +1698,6 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         rc = pass_pending(&e, stage_names[i]);
     }
     if (rc == 0)
-        rc = update_surfaces(&e);
+        rc = opine__update_surfaces(&e);
     return finish(&e, rc, counts, errmsg);
 }

@@ -236,6 +236,21 @@ double opine__engine_now(void);
 /* Empty a batch and free its arrays. */
 void opine__batch_free(batch *b);
 int opine__batch_write(engine *e, batch *bt, int last);
+/* Keep "database error while WHAT: ..." as the run's error message;
+ * returns OPINE_EDB. */
+int opine__engine_db_fail(engine *e, const char *what);
+/* Step a statement that returns no rows, then reset it. */
+int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what);
+/* Step a statement that reads nrows rows of e->rowbuf through table r. */
+int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
+                            size_t nrows, const char *what);
+/* Room for `values` int64s in e->rowbuf. */
+int opine__engine_rowbuf_fit(engine *e, size_t values);
+/* Phase D: store the types and stems ids from+1 to `to`, from copies of
+ * their entries (tv[0] is type types_from+1). */
+int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
+                       int64_t stems_from, int64_t stems_to);
 
 /* ---- engine_threads.c: threads and queues ------------------------------ */
 
@@ -255,5 +270,27 @@ void *opine__read_batch(void *arg);
 /* Move a read batch into e->b (its jobs and rejects). */
 int opine__take_batch(engine *e, inbatch *b);
 void opine__inbatch_release(inbatch *b);
+
+/* ---- engine_vocab.c: the vocabulary ------------------------------------ */
+
+/* Read the database's types and stems into the maps and arrays. */
+int opine__load_vocab(engine *e);
+/* Free what opine__load_vocab() and the run added. */
+void opine__vocab_release(engine *e);
+/* Phase A (any worker): the ids of the document's types the vocabulary
+ * already has, in j->types (0 for a new one). */
+int opine__lookup_types(engine *e, worker *w, job *j);
+/* The language a document names, when Snowball has it (malloc'd), or
+ * NULL for the database's. */
+char *opine__doc_lang(engine *e, const opine_doc *d);
+/* Phase B (one thread, document order): give the document's new types
+ * ids, and stems when the run stems. */
+int opine__intern_types(engine *e, job *j);
+/* Stem the types a tokenize-only run left without a stem, in a
+ * transaction of its own. */
+int opine__stem_pending_types(engine *e);
+/* Store each stem's most frequent surface form, in a transaction of its
+ * own. */
+int opine__update_surfaces(engine *e);
 
 #endif
