@@ -30,50 +30,7 @@
 #include "base/mem.h"
 #include "pipeline/fault.h"
 
-/* Phase A, for documents in the default language: the ids of the types
- * the vocabulary already has (the map is only read while workers run);
- * phase B adds the rest, one thread, in document order. */
-int opine__lookup_types(engine *e, worker *w, job *j)
-{
-    j->types = calloc(j->toks.n + 1, sizeof(uint32_t));
-    if (j->types == NULL || (w->types_cache == NULL &&
-                             opine__strmap_cache_new(&w->types_cache) != 0))
-        return OPINE_ENOMEM;
-    if (j->lang != NULL)
-        return 0;
-    for (size_t i = 0; i < j->toks.n; i++) {
-        const opine_token *t = &j->toks.v[i];
-        j->types[i] = (uint32_t)opine__strmap_get_cached(
-            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
-    }
-    return 0;
-}
-
-/* The language a document names in its "lang" or "language" field, when
- * Snowball has it (lowercased, malloc'd), else NULL: the document is then
- * in the database's language, and the field stays in doc_meta as read. */
-char *opine__doc_lang(engine *e, const opine_doc *d)
-{
-    (void)e;
-    for (size_t i = 0; i < d->nmeta; i++) {
-        if (strcmp(d->meta[i].key, "lang") != 0 &&
-            strcmp(d->meta[i].key, "language") != 0)
-            continue;
-        const char *v = d->meta[i].value;
-        if (v == NULL || *v == '\0' || strlen(v) > 31)
-            return NULL;
-        char low[32];
-        size_t n = 0;
-        for (; v[n]; n++)
-            low[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] + 32 : v[n]);
-        low[n] = '\0';
-        for (const char **l = opine_stemmer_languages(); *l; l++)
-            if (strcmp(*l, low) == 0)
-                return strdup(low);
-        return NULL;
-    }
-    return NULL;
-}
+/* ---- entries and languages -------------------------------------------- */
 
 static int ensure_type_cap(engine *e, int64_t id)
 {
@@ -169,6 +126,34 @@ static int stem_lang(const engine *e, int idx)
     return idx == 0 || e->langs[idx].as_default ? 0 : idx;
 }
 
+/* The language a document names in its "lang" or "language" field, when
+ * Snowball has it (lowercased, malloc'd), else NULL: the document is then
+ * in the database's language, and the field stays in doc_meta as read. */
+char *opine__doc_lang(engine *e, const opine_doc *d)
+{
+    (void)e;
+    for (size_t i = 0; i < d->nmeta; i++) {
+        if (strcmp(d->meta[i].key, "lang") != 0 &&
+            strcmp(d->meta[i].key, "language") != 0)
+            continue;
+        const char *v = d->meta[i].value;
+        if (v == NULL || *v == '\0' || strlen(v) > 31)
+            return NULL;
+        char low[32];
+        size_t n = 0;
+        for (; v[n]; n++)
+            low[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] + 32 : v[n]);
+        low[n] = '\0';
+        for (const char **l = opine_stemmer_languages(); *l; l++)
+            if (strcmp(*l, low) == 0)
+                return strdup(low);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* ---- loading and freeing ---------------------------------------------- */
+
 int opine__load_vocab(engine *e)
 {
     int rc = opine__strmap_new(&e->types);
@@ -241,6 +226,45 @@ int opine__load_vocab(engine *e)
     return rc;
 }
 
+/* Free the vocabulary: the maps, the entries by id, the languages. */
+void opine__vocab_release(engine *e)
+{
+    opine__strmap_free(e->types);
+    opine__strmap_free(e->stems);
+    free(e->tv);
+    free(e->sv);
+    free(e->pat_pool);
+    for (int i = 0; i < e->nlangs; i++) {
+        free(e->langs[i].name);
+        opine_stemmer_free(e->langs[i].stemmer);
+        opine_stopwords_free(e->langs[i].stop);
+    }
+    free(e->keybuf);
+}
+
+/* ---- phase A: looking types up ---------------------------------------- */
+
+/* Phase A, for documents in the default language: the ids of the types
+ * the vocabulary already has (the map is only read while workers run);
+ * phase B adds the rest, one thread, in document order. */
+int opine__lookup_types(engine *e, worker *w, job *j)
+{
+    j->types = calloc(j->toks.n + 1, sizeof(uint32_t));
+    if (j->types == NULL || (w->types_cache == NULL &&
+                             opine__strmap_cache_new(&w->types_cache) != 0))
+        return OPINE_ENOMEM;
+    if (j->lang != NULL)
+        return 0;
+    for (size_t i = 0; i < j->toks.n; i++) {
+        const opine_token *t = &j->toks.v[i];
+        j->types[i] = (uint32_t)opine__strmap_get_cached(
+            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
+    }
+    return 0;
+}
+
+/* ---- phase B: interning and stemming ---------------------------------- */
+
 /* URLs, e-mail addresses, @handles and #hashtags (their forms tell them
  * apart: only they hold '@', '#' or "://" or start "www.") are their own
  * stems: a stemmer made for words would only mangle them. t is
@@ -286,6 +310,43 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
     return type_patterns(e, type_id);
 }
 
+/* Intern the types of one tokenized document (phase B). */
+int opine__intern_types(engine *e, job *j)
+{
+    int idx = lang_index(e, j->lang);
+    for (size_t i = 0; i < j->toks.n; i++) {
+        if (j->types[i])
+            continue; /* found in phase A */
+        const opine_token *t = &j->toks.v[i];
+        const char *s = j->toks.norm + t->norm, *key, *stored;
+        size_t klen;
+        int rc = lang_key(e, idx, s, t->norm_len, &key, &klen);
+        if (rc)
+            return rc;
+        int64_t id = opine__strmap_get(e->types, key, klen);
+        if (id == 0) {
+            id = ++e->ntypes;
+            if (id > UINT32_MAX)
+                return OPINE_ETOOBIG;
+            rc = ensure_type_cap(e, id);
+            if (rc == 0)
+                rc = opine__strmap_intern(e->types, key, klen, id, &stored);
+            if (rc)
+                return rc;
+            e->tv[id].text = stored + (klen - t->norm_len);
+            e->tv[id].lang = (uint8_t)idx;
+            if (e->flags & DO_STEM)
+                rc = stem_type(e, id, e->tv[id].text, t->norm_len);
+            if (rc)
+                return rc;
+        }
+        j->types[i] = (uint32_t)id;
+    }
+    return 0;
+}
+
+/* ---- before and after the passes -------------------------------------- */
+
 /* Give every type without a stem (left by a tokenize-only run) its stem. */
 int opine__stem_pending_types(engine *e)
 {
@@ -321,41 +382,6 @@ int opine__stem_pending_types(engine *e)
     if (rc)
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
-}
-
-/* Intern the types of one tokenized document (phase B). */
-int opine__intern_types(engine *e, job *j)
-{
-    int idx = lang_index(e, j->lang);
-    for (size_t i = 0; i < j->toks.n; i++) {
-        if (j->types[i])
-            continue; /* found in phase A */
-        const opine_token *t = &j->toks.v[i];
-        const char *s = j->toks.norm + t->norm, *key, *stored;
-        size_t klen;
-        int rc = lang_key(e, idx, s, t->norm_len, &key, &klen);
-        if (rc)
-            return rc;
-        int64_t id = opine__strmap_get(e->types, key, klen);
-        if (id == 0) {
-            id = ++e->ntypes;
-            if (id > UINT32_MAX)
-                return OPINE_ETOOBIG;
-            rc = ensure_type_cap(e, id);
-            if (rc == 0)
-                rc = opine__strmap_intern(e->types, key, klen, id, &stored);
-            if (rc)
-                return rc;
-            e->tv[id].text = stored + (klen - t->norm_len);
-            e->tv[id].lang = (uint8_t)idx;
-            if (e->flags & DO_STEM)
-                rc = stem_type(e, id, e->tv[id].text, t->norm_len);
-            if (rc)
-                return rc;
-        }
-        j->types[i] = (uint32_t)id;
-    }
-    return 0;
 }
 
 /* The most frequent surface form of each stem, ties to the smallest:
@@ -400,20 +426,4 @@ int opine__update_surfaces(engine *e)
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
     free(best);
     return rc;
-}
-
-/* Free the vocabulary: the maps, the entries by id, the languages. */
-void opine__vocab_release(engine *e)
-{
-    opine__strmap_free(e->types);
-    opine__strmap_free(e->stems);
-    free(e->tv);
-    free(e->sv);
-    free(e->pat_pool);
-    for (int i = 0; i < e->nlangs; i++) {
-        free(e->langs[i].name);
-        opine_stemmer_free(e->langs[i].stemmer);
-        opine_stopwords_free(e->langs[i].stop);
-    }
-    free(e->keybuf);
 }
