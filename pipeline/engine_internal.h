@@ -229,30 +229,17 @@ typedef struct inbatch {
     double seconds;
 } inbatch;
 
-/* ---- engine.c: the batch loop ------------------------------------------ */
+/* ---- engine.c: the batch loop ----------------------------------------- */
 
 /* Seconds on the monotonic clock, for runs.timings. */
 double opine__engine_now(void);
+/* Keep "database error while WHAT: ..." as the run's error message (the
+ * first one only); returns OPINE_EDB. */
+int opine__engine_db_fail(engine *e, const char *what);
 /* Empty a batch and free its arrays. */
 void opine__batch_free(batch *b);
-int opine__batch_write(engine *e, batch *bt, int last);
-/* Keep "database error while WHAT: ..." as the run's error message;
- * returns OPINE_EDB. */
-int opine__engine_db_fail(engine *e, const char *what);
-/* Step a statement that returns no rows, then reset it. */
-int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what);
-/* Step a statement that reads nrows rows of e->rowbuf through table r. */
-int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
-                            size_t nrows, const char *what);
-/* Room for `values` int64s in e->rowbuf. */
-int opine__engine_rowbuf_fit(engine *e, size_t values);
-/* Phase D: store the types and stems ids from+1 to `to`, from copies of
- * their entries (tv[0] is type types_from+1). */
-int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
-                       int64_t types_to, const stem_info *sv,
-                       int64_t stems_from, int64_t stems_to);
 
-/* ---- engine_threads.c: threads and queues ------------------------------ */
+/* ---- engine_threads.c: threads and queues ----------------------------- */
 
 /* Run fn over every job of e->b on up to o->threads threads, the caller
  * among them. */
@@ -271,7 +258,7 @@ void *opine__read_batch(void *arg);
 int opine__take_batch(engine *e, inbatch *b);
 void opine__inbatch_release(inbatch *b);
 
-/* ---- engine_vocab.c: the vocabulary ------------------------------------ */
+/* ---- engine_vocab.c: the vocabulary ----------------------------------- */
 
 /* Read the database's types and stems into the maps and arrays. */
 int opine__load_vocab(engine *e);
@@ -292,5 +279,36 @@ int opine__stem_pending_types(engine *e);
 /* Store each stem's most frequent surface form, in a transaction of its
  * own. */
 int opine__update_surfaces(engine *e);
+
+/* ---- engine_sql.c: the batch writer's SQL ----------------------------- */
+
+/* Register the writer's row tables and prepare its statements; release
+ * them and the writer's scratch. */
+int opine__sql_init(engine *e);
+void opine__sql_release(engine *e);
+/* Phase D of batch bt: its rows, in the open transaction (opened when
+ * none is); commits when the transaction holds commit_bytes of text or
+ * `last` is set. On an error the transaction is rolled back. */
+int opine__batch_write(engine *e, batch *bt, int last);
+/* End the open transaction (if any): the frequencies its batches added,
+ * the run's counters, COMMIT; rolled back when that fails. */
+int opine__engine_commit(engine *e, const opine_run_counts *counts);
+/* Undo the open transaction, the frequencies and ids it gave out. */
+void opine__engine_rollback(engine *e);
+/* e->last_doc: the largest documents.id stored. */
+int opine__read_last_doc(engine *e);
+/* Step a statement that returns no rows, then reset it. */
+int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what);
+/* Step a statement that reads nrows rows of e->rowbuf through table r,
+ * then empty the table. */
+int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
+                            size_t nrows, const char *what);
+/* Room for `values` int64s in e->rowbuf. */
+int opine__engine_rowbuf_fit(engine *e, size_t values);
+/* Store the types and stems with ids from+1 to `to`, from copies of their
+ * entries (tv[0] is type types_from+1, sv[0] stem stems_from+1). */
+int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
+                       int64_t stems_from, int64_t stems_to);
 
 #endif

@@ -26,7 +26,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 
-/* ---- the worker pool (parallel for) ------------------------------------- */
+/* ---- the worker pool (parallel for) ----------------------------------- */
 
 typedef struct pfor {
     atomic_size_t next;
@@ -194,7 +194,7 @@ int opine__writer_end(engine *e)
     return e->wrc;
 }
 
-/* ---- the reader thread --------------------------------------------------- */
+/* ---- the reader thread ------------------------------------------------ */
 
 /* Fill b from its reader (on the reader thread, or the caller's). */
 void *opine__read_batch(void *arg)
