@@ -3,8 +3,9 @@
  * one file calls in another.
  *
  * The engine is split by concern (each file says more at its top):
- *   engine.c          the batch loop: phases A-D of a batch, the passes over
- *                     the inputs or the pending documents, opine_stage_*()
+ *   engine.c          the batch loop: phases A to C (D is handed to the
+ *                     writer), the passes over the inputs or the pending
+ *                     documents, setting up, opine_stage_*()
  *   engine_threads.c  threads and queues: the worker pool that runs phases A
  *                     and C, the writer thread (phase D) and its queue, the
  *                     reader thread
@@ -38,7 +39,9 @@
 #include "stages/stopwords.h"
 #include "stages/tokenize.h"
 
+/* engine.flags: the stages the current pass does to each document. */
 enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
+/* job.state: what phase D made of a document (JOB_NEW until then). */
 enum { JOB_NEW = 0, JOB_DUP, JOB_SKIP };
 
 typedef struct reject {
