@@ -1,0 +1,317 @@
+/* pipeline/engine_internal.h — what the engine's files share: the engine,
+ * its batches, jobs, workers and vocabulary entries, and the functions
+ * one file calls in another.
+ *
+ * The engine is split by concern (each file says more at its top):
+ *   engine.c          the batch loop: phases A to C (D is handed to the
+ *                     writer), the passes over the inputs or the pending
+ *                     documents, setting up, opine_stage_*()
+ *   engine_threads.c  threads and queues: the worker pool that runs phases A
+ *                     and C, the writer thread (phase D) and its queue, the
+ *                     reader thread
+ *   engine_vocab.c    the vocabulary: types, stems and languages in memory,
+ *                     interning, stemming types, loading it from the database
+ *   engine_sql.c      the batch writer's SQL (phase D): documents, streams,
+ *                     vocabulary rows, scores, evidence, marks, terms,
+ *                     counts; commit and rollback
+ * Nothing here is part of libopine's interface (that is pipeline/engine.h).
+ */
+#ifndef OPINE_PIPELINE_ENGINE_INTERNAL_H
+#define OPINE_PIPELINE_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libdeflate.h>
+#include <sqlite3.h>
+
+#include "base/rows.h"
+#include "base/strmap.h"
+#include "corpus/reader.h"
+#include "models/model.h"
+#include "models/score.h"
+#include "pipeline/engine.h"
+#include "pipeline/store.h"
+#include "pipeline/tokstream.h"
+#include "stages/segment.h"
+#include "stages/stem.h"
+#include "stages/stopwords.h"
+#include "stages/tokenize.h"
+
+/* engine.flags: the stages the current pass does to each document. */
+enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
+/* job.state: what phase D made of a document (JOB_NEW until then). */
+enum { JOB_NEW = 0, JOB_DUP, JOB_SKIP };
+
+typedef struct reject {
+    char *source;
+    uint64_t position;
+    char *message;
+} reject;
+
+typedef struct job {
+    opine_doc doc; /* ingest: the record as read */
+    int64_t id;    /* documents.id */
+    int state;     /* JOB_NEW, JOB_DUP, JOB_SKIP */
+    int twin;      /* ingest: index of an earlier job with the same text
+                    * in this batch, or -1 */
+    int err;       /* a worker's error, checked on the calling thread */
+    unsigned char hash[16];
+    unsigned char *body; /* ingest: zlib(text) */
+    size_t body_len;
+    const char *text; /* the text to tokenize */
+    size_t text_len;
+    char *inflated; /* tokenize alone: the stored body, inflated */
+    void *blob_in;  /* from the database: body or token stream */
+    size_t blob_in_len;
+    opine_tokens toks;
+    opine_stream_token *stoks; /* stem alone: decoded stream */
+    uint32_t *types;           /* type id of each token */
+    size_t ntokens;
+    uint32_t nsentences;
+    unsigned char *stream; /* encoded doc_tokens.stream */
+    size_t stream_len;
+    uint32_t *terms; /* (stem, tf) pairs sorted by stem */
+    size_t nterms;
+    size_t counted; /* tokens counted in terms (stop words left out) */
+    char *lang;     /* the language the document names, or NULL */
+    opine_scores scores;
+} job;
+
+/* What the run knows of a type and of a stem, by id. Texts belong to the
+ * maps (types, stems). */
+typedef struct type_info {
+    int64_t stem;            /* 0 = not stemmed yet */
+    const char *text;        /* the normalised type */
+    uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
+    int stop;                /* a stop word: not counted in doc_terms */
+    uint8_t lang;            /* index into engine.langs; 0: the default */
+} type_info;
+
+/* A language documents may name (JSON field "lang" or "language"),
+ * with its stemmer and stop list made when first needed. langs[0] is the
+ * database's language, for documents that name none. */
+typedef struct lang_res {
+    char *name;     /* as stored in types.lang; "" for langs[0] */
+    int as_default; /* stems like langs[0] (the same language) */
+    opine_stemmer *stemmer;
+    opine_stopwords *stop;
+} lang_res;
+
+#define MAX_LANGS 32
+
+/* What the open transaction adds to a stem's terms row. */
+typedef struct stem_freq {
+    int64_t df, cf;
+} stem_freq;
+
+typedef struct stem_info {
+    const char *text;
+    uint8_t lang; /* index into engine.langs of the stem's language */
+} stem_info;
+
+/* What one thread needs of its own: ICU break iterators are not
+ * thread-safe, so strict tokenizing keeps a pair per thread. */
+typedef struct worker {
+    opine_segmenter *words, *sentences;
+    /* Bodies are zlib streams (RFC 1950) made by libdeflate: the same
+     * format zlib reads, at about 3.5 times zlib's speed at level 1. */
+    struct libdeflate_compressor *deflater;
+    struct libdeflate_decompressor *inflater;
+    uint32_t *count; /* per stem id: this document's tf, zero between */
+    size_t cap_count;
+    opine__strmap_cache *types_cache; /* frequent types, before e->types */
+} worker;
+
+#define MAX_THREADS 64
+
+/* Prepared batches waiting for the writer thread: one keeps the writer
+ * busy, and more only held memory (measured on ABP). */
+enum { QUEUE = 1 };
+
+/* The documents and rejected records of one batch. */
+typedef struct batch {
+    job *jobs;
+    size_t njobs, cap_jobs;
+    /* the types and stems the batch added to the vocabulary (ids from+1
+     * on), copied for phase D, and the vocabulary's size after it */
+    type_info *new_types;
+    stem_info *new_stems;
+    int64_t types_from, types_to, stems_from, stems_to;
+    int64_t records; /* input records the batch read (ingest) */
+    int last;        /* commit after this batch */
+    reject *rejects;
+    size_t nrejects, cap_rejects;
+} batch;
+
+typedef struct engine {
+    opine_store *st;
+    sqlite3 *db;
+    const opine_engine_opts *o;
+    int flags;
+    int64_t run_id;
+    opine_run_counts counts;
+    char *errmsg;
+    /* vocabulary */
+    opine__strmap *types, *stems;
+    int64_t ntypes, nstems;
+    type_info *tv; /* by type id */
+    stem_info *sv; /* by stem id */
+    size_t cap_types, cap_stems;
+    /* the writer's: frequencies the open transaction adds, by id, and
+     * the ids it touched */
+    int64_t *freq_type_cf; /* by type id: cf */
+    int64_t *type_cf;      /* by type id: types.cf as committed */
+    size_t cap_type_cf;
+    stem_freq *freq_stems; /* by stem id: df, cf */
+    size_t cap_freq_types, cap_freq_stems;
+    int64_t *touched_types, *touched_stems;
+    size_t ntouched_types, ntouched_stems, cap_touched_types, cap_touched_stems;
+    lang_res langs[MAX_LANGS];
+    int nlangs;
+    char *keybuf; /* scratch for "lang\x1ftext" map keys */
+    size_t keycap;
+    const char *lang;
+    char *lang_owned;
+    /* seconds spent, for runs.timings and opine status --timings */
+    double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
+    /* the open transaction: several batches share one (commit_bytes) */
+    int in_txn;
+    size_t txn_bytes;     /* text the open transaction holds */
+    int64_t last_doc;     /* the largest documents.id given out */
+    struct hashed *order; /* scratch: jobs sorted by content hash */
+    size_t cap_order;
+    int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
+    int fold;   /* strip diacritics from types (--fold-diacritics) */
+    worker workers[MAX_THREADS];
+    /* scoring: the model, its rows, and the patterns each type matches */
+    opine_model *model;
+    int64_t model_id;
+    int64_t *theme_ids;
+    char score_stage[32];
+    uint32_t *pat_pool;
+    size_t npat_pool, cap_pat_pool;
+    /* batch */
+    batch b; /* the batch being prepared */
+    /* the writer thread (N >= 2) and the prepared batches waiting for it */
+    pthread_t writer;
+    pthread_mutex_t mu; /* guards the queue, wrc and errmsg */
+    pthread_cond_t queued, taken;
+    batch queue[QUEUE];
+    int nqueued, qhead, qdone, writer_running;
+    int wrc;                   /* the writer's first error */
+    atomic_llong docs_written; /* for progress */
+    /* the writer's rows, handed to SQLite as tables (base/rows.h) */
+    opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
+        *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
+        *stream_rows;
+    opine_rows_blob *blobs; /* what blob columns of those rows point to */
+    size_t cap_blobs;
+    int64_t *rowbuf;
+    size_t cap_rowbuf;
+    /* statements */
+    sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
+        *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
+        *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length,
+        *set_surfaces;
+} engine;
+
+/* One batch of input, read while the previous batch is processed. */
+typedef struct inbatch {
+    opine_reader *r;
+    size_t max_docs, max_bytes;
+    opine_doc *docs;
+    size_t ndocs, cap;
+    reject *rejects;
+    size_t nrejects, cap_rejects;
+    int64_t records;
+    int done;       /* the inputs are exhausted */
+    int own_thread; /* read on a thread of its own (read ahead) */
+    int err;        /* OPINE_ENOMEM */
+    double seconds;
+} inbatch;
+
+/* ---- engine.c: the batch loop ----------------------------------------- */
+
+/* Seconds on the monotonic clock, for runs.timings. */
+double opine__engine_now(void);
+/* Keep "database error while WHAT: ..." as the run's error message (the
+ * first one only); returns OPINE_EDB. */
+int opine__engine_db_fail(engine *e, const char *what);
+/* Empty a batch and free its arrays. */
+void opine__batch_free(batch *b);
+
+/* ---- engine_threads.c: threads and queues ----------------------------- */
+
+/* Run fn over every job of e->b on up to o->threads threads, the caller
+ * among them. */
+void opine__parallel_jobs(engine *e, void (*fn)(engine *, worker *, job *));
+/* The writer thread (N >= 2): start it, hand it e->b (or, without it,
+ * write e->b here), ask for its first error, let it finish and stop. Each
+ * returns the writer's first error, or 0. */
+int opine__writer_begin(engine *e);
+int opine__writer_put(engine *e, int last);
+int opine__writer_error(engine *e);
+int opine__writer_end(engine *e);
+/* Fill an inbatch from its reader: a pthread start routine (arg is the
+ * inbatch), also called directly. */
+void *opine__read_batch(void *arg);
+/* Move a read batch into e->b (its jobs and rejects). */
+int opine__take_batch(engine *e, inbatch *b);
+void opine__inbatch_release(inbatch *b);
+
+/* ---- engine_vocab.c: the vocabulary ----------------------------------- */
+
+/* Read the database's types and stems into the maps and arrays. */
+int opine__load_vocab(engine *e);
+/* Free what opine__load_vocab() and the run added. */
+void opine__vocab_release(engine *e);
+/* Phase A (any worker): the ids of the document's types the vocabulary
+ * already has, in j->types (0 for a new one). */
+int opine__lookup_types(engine *e, worker *w, job *j);
+/* The language a document names, when Snowball has it (malloc'd), or
+ * NULL for the database's. */
+char *opine__doc_lang(engine *e, const opine_doc *d);
+/* Phase B (one thread, document order): give the document's new types
+ * ids, and stems when the run stems. */
+int opine__intern_types(engine *e, job *j);
+/* Stem the types a tokenize-only run left without a stem, in a
+ * transaction of its own. */
+int opine__stem_pending_types(engine *e);
+/* Store each stem's most frequent surface form, in a transaction of its
+ * own. */
+int opine__update_surfaces(engine *e);
+
+/* ---- engine_sql.c: the batch writer's SQL ----------------------------- */
+
+/* Register the writer's row tables and prepare its statements; release
+ * them and the writer's scratch. */
+int opine__sql_init(engine *e);
+void opine__sql_release(engine *e);
+/* Phase D of batch bt: its rows, in the open transaction (opened when
+ * none is); commits when the transaction holds commit_bytes of text or
+ * `last` is set. On an error the transaction is rolled back. */
+int opine__batch_write(engine *e, batch *bt, int last);
+/* End the open transaction (if any): the frequencies its batches added,
+ * the run's counters, COMMIT; rolled back when that fails. */
+int opine__engine_commit(engine *e, const opine_run_counts *counts);
+/* Undo the open transaction, the frequencies and ids it gave out. */
+void opine__engine_rollback(engine *e);
+/* e->last_doc: the largest documents.id stored. */
+int opine__read_last_doc(engine *e);
+/* Step a statement that returns no rows, then reset it. */
+int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what);
+/* Step a statement that reads nrows rows of e->rowbuf through table r,
+ * then empty the table. */
+int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
+                            size_t nrows, const char *what);
+/* Room for `values` int64s in e->rowbuf. */
+int opine__engine_rowbuf_fit(engine *e, size_t values);
+/* Store the types and stems with ids from+1 to `to`, from copies of their
+ * entries (tv[0] is type types_from+1, sv[0] stem stems_from+1). */
+int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
+                       int64_t stems_from, int64_t stems_to);
+
+#endif

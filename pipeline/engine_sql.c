@@ -1,0 +1,754 @@
+/* pipeline/engine_sql.c — the batch writer: phase D's SQL, and the
+ * transactions that hold its rows.
+ *
+ * opine__batch_write() runs on the writer thread, or on the only one with
+ * -j 1 (engine_threads.c); while it runs it owns the connection, the run's
+ * counters and the frequency scratch below. For each batch, in this order:
+ * BEGIN IMMEDIATE when no transaction is open; tell new documents from
+ * copies (find_twins, classify_document) and give the new ones ids; the
+ * batch's new stems and types (opine__write_vocab, from the copies the
+ * batch carries); documents and doc_meta; doc_tokens; evidence; doc_scores;
+ * doc_terms; stage_done and doc_lengths; rejects. Each table but evidence
+ * gets one INSERT ... SELECT per batch from a row table over e->rowbuf
+ * (base/rows.h) rather than a statement per row.
+ *
+ * A transaction holds several batches, up to commit_bytes of text. What
+ * they add to terms (df, cf) and types (cf) is summed in memory by id
+ * (e->freq_stems, e->freq_type_cf) and written once, at commit, with the
+ * run's counters; so terms always equals the sums over the committed
+ * doc_terms. opine__engine_rollback() undoes the whole transaction, the
+ * sums and the document ids it gave out included.
+ */
+#include "pipeline/engine_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "pipeline/fault.h"
+
+/* ---- statements and row tables ---------------------------------------- */
+
+static int prepare(engine *e, sqlite3_stmt **q, const char *sql)
+{
+    if (sqlite3_prepare_v3(e->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q,
+                           NULL) != SQLITE_OK)
+        return opine__engine_db_fail(e, "preparing statements");
+    return 0;
+}
+
+int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? 0 : opine__engine_db_fail(e, what);
+}
+
+/* Run a statement that reads nrows rows of the flat buffer through the
+ * table r (base/rows.h), then empty the table. */
+int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
+                            size_t nrows, const char *what)
+{
+    if (nrows == 0)
+        return 0;
+    opine__rows_set(r, e->rowbuf, nrows);
+    int rc = opine__engine_step_done(e, q, what);
+    opine__rows_set(r, NULL, 0);
+    return rc;
+}
+
+int opine__engine_rowbuf_fit(engine *e, size_t values)
+{
+    return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
+                       sizeof(int64_t));
+}
+
+/* Register the writer's row tables and prepare its statements. */
+int opine__sql_init(engine *e)
+{
+    int rc;
+    if ((rc = opine__rows_register(e->db, OPINE__BATCH_TERMS, "doc, stem, tf",
+                                   "iii", &e->terms_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_stems", "stem, df, cf",
+                                   "iii", &e->stem_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_types", "id, cf", "ii",
+                                   &e->type_rows)) ||
+        (rc =
+             opine__rows_register(e->db, "opine_batch_docs",
+                                  "doc, tokens, terms", "iii", &e->doc_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_new_types",
+                                   "id, type, stem, stopword, lang", "itnit",
+                                   &e->new_type_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_new_stems", "id, stem, lang",
+                                   "itt", &e->new_stem_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_surfaces", "id, surface", "it",
+                                   &e->surface_rows)) ||
+        (rc = opine__rows_register(
+             e->db, "opine_batch_documents",
+             "id, hash, ext_id, source, position, title, author, outlet,"
+             " published, url, bytes, run, body, lang",
+             "ibttntttttiibt", &e->docs_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_meta", "doc, key, value",
+                                   "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_streams",
+                                   "doc, tokens, sentences, stream", "iiib",
+                                   &e->stream_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_scores",
+                                   "doc, theme, mentions, salience, positive,"
+                                   " negative, evidence, stance, lo, hi",
+                                   "iiirrrirrr", &e->score_rows)))
+        return rc == OPINE_EDB
+                   ? opine__engine_db_fail(e, "preparing statements")
+                   : rc;
+    if ((rc =
+             prepare(e, &e->ins_docs,
+                     "INSERT INTO documents(id, hash, ext_id, source, position,"
+                     " title, author, outlet, published, url, bytes, run,"
+                     " body, lang) SELECT id, hash, ext_id, source, position,"
+                     " title, author, outlet, published, url, bytes, run,"
+                     " body, lang FROM opine_batch_documents")) ||
+        (rc = prepare(e, &e->find_doc,
+                      "SELECT id, source, position FROM documents"
+                      " WHERE hash = ?")) ||
+        (rc = prepare(e, &e->ins_dup,
+                      "INSERT OR IGNORE INTO duplicates(doc, source,"
+                      " position, ext_id, run) VALUES(?,?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_metas,
+                      "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
+                      " SELECT doc, key, value FROM opine_batch_meta")) ||
+        (rc = prepare(e, &e->set_surfaces,
+                      "UPDATE stems SET surface = v.surface FROM opine_surfaces"
+                      " v WHERE stems.id = v.id"
+                      " AND stems.surface IS NOT v.surface")) ||
+        (rc = prepare(e, &e->ins_type,
+                      "INSERT INTO types(id, type, stem, stopword, lang)"
+                      " SELECT id, type, stem, stopword, lang"
+                      " FROM opine_new_types")) ||
+        (rc =
+             prepare(e, &e->set_type_stem,
+                     "UPDATE types SET stem = ?, stopword = ? WHERE id = ?")) ||
+        (rc = prepare(e, &e->ins_stem,
+                      "INSERT INTO stems(id, stem, lang)"
+                      " SELECT id, stem, lang FROM opine_new_stems")) ||
+        (rc = prepare(e, &e->ins_streams,
+                      "INSERT INTO doc_tokens(doc, tokens, sentences,"
+                      " stream) SELECT doc, tokens, sentences, stream"
+                      " FROM opine_batch_streams")) ||
+        (rc = prepare(e, &e->ins_terms, OPINE__INSERT_DOC_TERMS)) ||
+        (rc = prepare(e, &e->ins_done,
+                      "INSERT INTO stage_done(stage, doc, run)"
+                      " SELECT ?1, doc, ?2 FROM opine_batch_docs")) ||
+        (rc = prepare(e, &e->add_terms,
+                      "INSERT INTO terms(stem, df, cf)"
+                      " SELECT stem, df, cf FROM opine_batch_stems WHERE 1"
+                      " ON CONFLICT(stem) DO UPDATE"
+                      " SET df = df + excluded.df, cf = cf + excluded.cf")) ||
+        (rc = prepare(e, &e->add_type_cf,
+                      "UPDATE types SET cf = types.cf + d.cf"
+                      " FROM opine_batch_types AS d WHERE types.id = d.id")) ||
+        (rc = prepare(e, &e->ins_score,
+                      "INSERT INTO doc_scores(doc, theme, mentions,"
+                      " salience, positive, negative, evidence, stance, lo,"
+                      " hi) SELECT doc, theme, mentions, salience, positive,"
+                      " negative, evidence, stance, lo, hi"
+                      " FROM opine_batch_scores")) ||
+        (rc = prepare(e, &e->ins_evidence,
+                      "INSERT INTO evidence(doc, theme, sentence,"
+                      " span_start, span_end, cue, polarity, weight,"
+                      " negated) VALUES(?,?,?,?,?,?,?,?,?)")) ||
+        (rc = prepare(e, &e->ins_length,
+                      "INSERT INTO doc_lengths(doc, tokens, terms)"
+                      " SELECT doc, tokens, terms FROM opine_batch_docs")))
+        return rc;
+    return 0;
+}
+
+/* Finalize the statements and free the writer's scratch. */
+void opine__sql_release(engine *e)
+{
+    sqlite3_stmt *all[] = {
+        e->ins_docs,  e->find_doc,      e->ins_dup,    e->ins_metas,
+        e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_streams,
+        e->ins_terms, e->ins_done,      e->add_terms,  e->add_type_cf,
+        e->ins_score, e->ins_evidence,  e->ins_length, e->set_surfaces};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sqlite3_finalize(all[i]);
+    free(e->rowbuf);
+    free(e->blobs);
+    free(e->order);
+    free(e->touched_types);
+    free(e->touched_stems);
+    free(e->freq_type_cf);
+    free(e->type_cf);
+    free(e->freq_stems);
+}
+
+/* ---- phase D: one batch's rows ---------------------------------------- */
+
+static void bind_opt_text(sqlite3_stmt *q, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static int same_text(const unsigned char *a, const char *b)
+{
+    return a && b && strcmp((const char *)a, b) == 0;
+}
+
+/* Phase D: is the record's text new (it gets the next id and is stored),
+ * a copy of a document already stored or of an earlier record of this
+ * batch (recorded in duplicates), or this very record read again by a
+ * later run (skipped)? */
+static int classify_document(engine *e, batch *bt, job *j)
+{
+    opine_doc *d = &j->doc;
+    int64_t id = 0;
+    int same = 0, rc;
+    if (j->twin >= 0 && bt->jobs[j->twin].state == JOB_NEW) {
+        id = bt->jobs[j->twin].id; /* stored with this batch */
+    } else {
+        sqlite3_bind_blob(e->find_doc, 1, j->hash, 16, SQLITE_STATIC);
+        rc = sqlite3_step(e->find_doc);
+        if (rc == SQLITE_ROW) {
+            id = sqlite3_column_int64(e->find_doc, 0);
+            same =
+                same_text(sqlite3_column_text(e->find_doc, 1), d->source) &&
+                (uint64_t)sqlite3_column_int64(e->find_doc, 2) == d->position;
+        }
+        sqlite3_reset(e->find_doc);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return opine__engine_db_fail(e, "looking for a stored copy");
+    }
+    if (id == 0) {
+        j->id = ++e->last_doc;
+        j->state = JOB_NEW;
+        e->counts.documents++;
+        return 0;
+    }
+    j->id = id;
+    if (same) {
+        j->state = JOB_SKIP;
+        e->counts.skipped++;
+        return 0;
+    }
+    sqlite3_bind_int64(e->ins_dup, 1, j->id);
+    sqlite3_bind_text(e->ins_dup, 2, d->source ? d->source : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(e->ins_dup, 3, (sqlite3_int64)d->position);
+    bind_opt_text(e->ins_dup, 4, d->ext_id);
+    sqlite3_bind_int64(e->ins_dup, 5, e->run_id);
+    if ((rc = opine__engine_step_done(e, e->ins_dup, "recording a duplicate")))
+        return rc;
+    if (sqlite3_changes(e->db) == 1) {
+        j->state = JOB_DUP;
+        e->counts.duplicates++;
+    } else {
+        j->state = JOB_SKIP;
+        e->counts.skipped++;
+    }
+    return 0;
+}
+
+/* A job's content hash and index, to sort a batch by text. */
+struct hashed {
+    unsigned char hash[16];
+    int job;
+};
+
+static int cmp_hashed(const void *a, const void *b)
+{
+    const struct hashed *x = a, *y = b;
+    int c = memcmp(x->hash, y->hash, 16);
+    return c ? c : (x->job > y->job) - (x->job < y->job);
+}
+
+/* Mark each job whose text an earlier job of the batch has (its twin). */
+static int find_twins(engine *e, batch *bt)
+{
+    if (opine__grow((void **)&e->order, &e->cap_order, bt->njobs + 1,
+                    sizeof(struct hashed)))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        memcpy(e->order[i].hash, bt->jobs[i].hash, 16);
+        e->order[i].job = (int)i;
+        bt->jobs[i].twin = -1;
+    }
+    qsort(e->order, bt->njobs, sizeof(struct hashed), cmp_hashed);
+    for (size_t i = 1; i < bt->njobs; i++) {
+        const struct hashed *prev = &e->order[i - 1];
+        if (memcmp(prev->hash, e->order[i].hash, 16) == 0) {
+            int first = bt->jobs[prev->job].twin;
+            bt->jobs[e->order[i].job].twin = first >= 0 ? first : prev->job;
+        }
+    }
+    return 0;
+}
+
+/* Room for n values of the rows' blob columns in e->blobs. */
+static int blobs_fit(engine *e, size_t n)
+{
+    return opine__grow((void **)&e->blobs, &e->cap_blobs, n,
+                       sizeof(opine_rows_blob));
+}
+
+/* Phase D: the batch's new documents, then their metadata: one INSERT ...
+ * SELECT each, from the documents' own fields and buffers. */
+static int insert_documents(engine *e, batch *bt)
+{
+    size_t n = 0, nmeta = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW) {
+            n++;
+            nmeta += bt->jobs[i].doc.nmeta;
+        }
+    if (n == 0)
+        return 0;
+    if (opine__engine_rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
+        blobs_fit(e, 2 * n))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    opine_rows_blob *b = e->blobs;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        const opine_doc *d = &j->doc;
+        b[0] = (opine_rows_blob){j->hash, 16};
+        b[1] = (opine_rows_blob){j->body, j->body_len};
+        *p++ = j->id;
+        *p++ = opine__rows_blob(&b[0]);
+        *p++ = opine__rows_text(d->ext_id);
+        *p++ = opine__rows_text(d->source);
+        *p++ = (int64_t)d->position; /* 0: none */
+        *p++ = opine__rows_text(d->title);
+        *p++ = opine__rows_text(d->author);
+        *p++ = opine__rows_text(d->outlet);
+        *p++ = opine__rows_text(d->published);
+        *p++ = opine__rows_text(d->url);
+        *p++ = (int64_t)d->text_len;
+        *p++ = e->run_id;
+        *p++ = opine__rows_blob(&b[1]);
+        *p++ = opine__rows_text(j->lang); /* opine__doc_lang(), in phase A */
+        b += 2;
+    }
+    int rc = opine__engine_step_rows(e, e->ins_docs, e->docs_rows, n,
+                                     "storing documents");
+    p = e->rowbuf;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t k = 0; k < j->doc.nmeta; k++) {
+            *p++ = j->id;
+            *p++ = opine__rows_text(j->doc.meta[k].key);
+            *p++ = opine__rows_text(j->doc.meta[k].value);
+        }
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_metas, e->meta_rows, nmeta,
+                                     "storing metadata");
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW) {
+            free(bt->jobs[i].body); /* stored: not needed again */
+            bt->jobs[i].body = NULL;
+        }
+    return rc;
+}
+
+/* The batch's token streams: one INSERT ... SELECT. */
+static int insert_streams(engine *e, batch *bt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        n += bt->jobs[i].state == JOB_NEW;
+    if (n == 0)
+        return 0;
+    if (opine__engine_rowbuf_fit(e, 4 * n) || blobs_fit(e, n))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    opine_rows_blob *b = e->blobs;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        *b = (opine_rows_blob){j->stream, j->stream_len};
+        *p++ = j->id;
+        *p++ = (int64_t)j->ntokens;
+        *p++ = j->nsentences;
+        *p++ = opine__rows_blob(b++);
+    }
+    return opine__engine_step_rows(e, e->ins_streams, e->stream_rows, n,
+                                   "storing tokens");
+}
+
+/* Phase D: the types and stems a batch added to the vocabulary, ids
+ * from+1 to `to`, from copies of their entries (tv[0] is type from+1); the
+ * texts live in the maps' arenas, which never move. */
+int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
+                       int64_t types_to, const stem_info *sv,
+                       int64_t stems_from, int64_t stems_to)
+{
+    size_t ns = (size_t)(stems_to - stems_from),
+           nt = (size_t)(types_to - types_from);
+    if (opine__engine_rowbuf_fit(e, 5 * (ns > nt ? ns : nt) + 1))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < ns; i++) {
+        e->rowbuf[3 * i] = stems_from + 1 + (int64_t)i;
+        e->rowbuf[3 * i + 1] = opine__rows_text(sv[i].text);
+        e->rowbuf[3 * i + 2] =
+            opine__rows_text(sv[i].lang ? e->langs[sv[i].lang].name : e->lang);
+    }
+    int rc = opine__engine_step_rows(e, e->ins_stem, e->new_stem_rows, ns,
+                                     "adding stems");
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        e->rowbuf[5 * i] = types_from + 1 + (int64_t)i;
+        e->rowbuf[5 * i + 1] = opine__rows_text(tv[i].text);
+        e->rowbuf[5 * i + 2] = tv[i].stem;
+        e->rowbuf[5 * i + 3] = tv[i].stop;
+        e->rowbuf[5 * i + 4] = opine__rows_text(e->langs[tv[i].lang].name);
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_type, e->new_type_rows, nt,
+                                     "adding types");
+    return rc;
+}
+
+/* The batch's doc_scores rows with one INSERT ... SELECT. */
+static int store_batch_scores(engine *e, const batch *bt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW)
+            n += bt->jobs[i].scores.nthemes;
+    if (opine__engine_rowbuf_fit(e, 10 * n + 1))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    const double none = NAN;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t t = 0; t < j->scores.nthemes; t++) {
+            const opine_theme_score *ts = &j->scores.themes[t];
+            *p++ = j->id;
+            *p++ = e->theme_ids[t];
+            *p++ = ts->mentions;
+            *p++ = opine__rows_real(ts->salience);
+            *p++ = opine__rows_real(ts->positive);
+            *p++ = opine__rows_real(ts->negative);
+            *p++ = ts->evidence;
+            *p++ = opine__rows_real(ts->has_stance ? ts->stance : none);
+            *p++ = opine__rows_real(ts->has_stance ? ts->lo : none);
+            *p++ = opine__rows_real(ts->has_stance ? ts->hi : none);
+        }
+    }
+    return opine__engine_step_rows(e, e->ins_score, e->score_rows, n,
+                                   "storing scores");
+}
+
+/* A document's evidence rows (its doc_scores go with the batch's). */
+static int store_evidence(engine *e, job *j)
+{
+    int rc = 0;
+    const opine_scores *sc = &j->scores;
+    for (size_t i = 0; rc == 0 && i < sc->nev; i++) {
+        const opine_evidence *ev = &sc->ev[i];
+        sqlite3_stmt *q = e->ins_evidence;
+        sqlite3_bind_int64(q, 1, j->id);
+        sqlite3_bind_int64(q, 2, e->theme_ids[ev->theme]);
+        sqlite3_bind_int64(q, 3, ev->sentence);
+        sqlite3_bind_int64(q, 4, ev->start);
+        sqlite3_bind_int64(q, 5, ev->end);
+        sqlite3_bind_text(q, 6,
+                          ev->cue ? ev->cue
+                                  : opine_model_term(e->model, ev->term)->text,
+                          -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 7, ev->polarity);
+        sqlite3_bind_double(q, 8, ev->weight);
+        sqlite3_bind_int(q, 9, ev->negated);
+        rc = opine__engine_step_done(e, q, "storing evidence");
+    }
+    return rc;
+}
+
+/* The batch's progress marks (stage_done) and, when stemmed, document
+ * lengths: one INSERT ... SELECT each, every stage's marks in document
+ * order. */
+static int store_marks(engine *e, const batch *bt)
+{
+    size_t n = 0;
+    if (opine__engine_rowbuf_fit(e, 3 * bt->njobs + 1))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        e->rowbuf[3 * n] = j->id;
+        e->rowbuf[3 * n + 1] = (int64_t)j->counted;
+        e->rowbuf[3 * n + 2] = (int64_t)j->nterms;
+        n++;
+    }
+    const char *stages[3] = {NULL, NULL, NULL};
+    int k = 0;
+    if (e->flags & DO_TOKENIZE)
+        stages[k++] = "tokenize";
+    if (e->flags & DO_STEM)
+        stages[k++] = "stem";
+    if (e->flags & DO_SCORE)
+        stages[k++] = e->score_stage;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < k; i++) {
+        sqlite3_bind_text(e->ins_done, 1, stages[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(e->ins_done, 2, e->run_id);
+        rc = opine__engine_step_rows(e, e->ins_done, e->doc_rows, n,
+                                     "marking progress");
+    }
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = opine__engine_step_rows(e, e->ins_length, e->doc_rows, n,
+                                     "storing lengths");
+    return rc;
+}
+
+/* The batch's (doc, stem, tf) rows with one INSERT ... SELECT. They come
+ * in primary-key order (documents in id order, stems sorted within each),
+ * so every row lands at the end of the b-tree. */
+static int insert_terms(engine *e, const batch *bt)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW)
+            n += bt->jobs[i].nterms;
+    if (opine__engine_rowbuf_fit(e, 3 * n))
+        return OPINE_ENOMEM;
+    int64_t *p = e->rowbuf;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t k = 0; k < j->nterms; k++) {
+            *p++ = j->id;
+            *p++ = j->terms[2 * k];
+            *p++ = j->terms[2 * k + 1];
+        }
+    }
+    return opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
+                                   "storing term counts");
+}
+
+static int store_results(engine *e, job *j)
+{
+    int rc = 0;
+    if (e->flags & DO_STEM) {
+        /* fit_adds() made room for every id the batch can hold */
+        for (size_t i = 0; i < j->nterms; i++) {
+            uint32_t s = j->terms[2 * i], tf = j->terms[2 * i + 1];
+            if (e->freq_stems[s].df++ == 0)
+                e->touched_stems[e->ntouched_stems++] = s;
+            e->freq_stems[s].cf += tf;
+        }
+        for (size_t i = 0; i < j->ntokens; i++) {
+            uint32_t t = j->types[i];
+            if (e->freq_type_cf[t]++ == 0)
+                e->touched_types[e->ntouched_types++] = t;
+        }
+    }
+    if (e->flags & DO_SCORE)
+        rc = store_evidence(e, j);
+    return rc;
+}
+
+/* The writer's frequency scratch: room for every type and stem id up to
+ * the batch's vocabulary, and for each to be touched once. */
+static int fit_adds(engine *e, const batch *bt)
+{
+    size_t nt = (size_t)bt->types_to + 1, ns = (size_t)bt->stems_to + 1;
+    return opine__grow((void **)&e->freq_type_cf, &e->cap_freq_types, nt,
+                       sizeof(int64_t)) ||
+                   opine__grow((void **)&e->type_cf, &e->cap_type_cf, nt,
+                               sizeof(int64_t)) ||
+                   opine__grow((void **)&e->touched_types,
+                               &e->cap_touched_types, nt, sizeof(int64_t)) ||
+                   opine__grow((void **)&e->freq_stems, &e->cap_freq_stems, ns,
+                               sizeof(stem_freq)) ||
+                   opine__grow((void **)&e->touched_stems,
+                               &e->cap_touched_stems, ns, sizeof(int64_t))
+               ? OPINE_ENOMEM
+               : 0;
+}
+
+/* Forget what the transaction added (committed, or rolled back). */
+static void clear_adds(engine *e)
+{
+    for (size_t i = 0; i < e->ntouched_stems; i++)
+        e->freq_stems[e->touched_stems[i]] = (stem_freq){0, 0};
+    for (size_t i = 0; i < e->ntouched_types; i++)
+        e->freq_type_cf[e->touched_types[i]] = 0;
+    e->ntouched_stems = e->ntouched_types = 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Add the batch's frequencies to terms and types, then clear them: one
+ * statement each, in id order so the b-tree is walked forward. */
+static int flush_counts(engine *e)
+{
+    size_t ns = e->ntouched_stems, nt = e->ntouched_types;
+    int rc = opine__engine_rowbuf_fit(e, 3 * (ns > nt ? ns : nt));
+    if (rc == 0) {
+        qsort(e->touched_stems, ns, sizeof(int64_t), cmp_i64);
+        for (size_t i = 0; i < ns; i++) {
+            int64_t s = e->touched_stems[i];
+            e->rowbuf[3 * i] = s;
+            e->rowbuf[3 * i + 1] = e->freq_stems[s].df;
+            e->rowbuf[3 * i + 2] = e->freq_stems[s].cf;
+        }
+        rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows, ns,
+                                     "updating terms");
+    }
+    if (rc == 0) {
+        qsort(e->touched_types, nt, sizeof(int64_t), cmp_i64);
+        for (size_t i = 0; i < nt; i++) {
+            int64_t t = e->touched_types[i];
+            e->rowbuf[2 * i] = t;
+            e->rowbuf[2 * i + 1] = e->freq_type_cf[t];
+        }
+        rc = opine__engine_step_rows(e, e->add_type_cf, e->type_rows, nt,
+                                     "updating types");
+    }
+    /* opine__engine_commit() clears the adds, once it knows their fate */
+    return rc;
+}
+
+/* ---- the transaction -------------------------------------------------- */
+
+/* The largest document id stored: new documents get the ids after it. */
+int opine__read_last_doc(engine *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(e->db, "SELECT coalesce(max(id), 0) FROM documents",
+                           -1, &q, NULL) != SQLITE_OK)
+        return opine__engine_db_fail(e, "reading documents");
+    if (sqlite3_step(q) == SQLITE_ROW)
+        e->last_doc = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return 0;
+}
+
+/* Give up the open transaction (after an error): everything since the
+ * last commit is undone, the frequencies it added included. */
+void opine__engine_rollback(engine *e)
+{
+    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    opine__read_last_doc(
+        e); /* the ids the transaction gave out are free again */
+    e->in_txn = 0;
+    clear_adds(e);
+}
+
+/* End the open transaction: the frequencies its batches added, the run's
+ * counters, COMMIT. */
+int opine__engine_commit(engine *e, const opine_run_counts *counts)
+{
+    if (!e->in_txn)
+        return 0;
+    double t0 = opine__engine_now();
+    int rc = 0;
+    opine__fault("terms");
+    if (e->flags & DO_STEM)
+        rc = flush_counts(e);
+    if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
+        rc = opine__engine_db_fail(e, "updating the run");
+    double t1 = opine__engine_now();
+    e->t_write += t1 - t0;
+    if (rc == 0)
+        opine__fault("commit");
+    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+        rc = opine__engine_db_fail(e, "committing");
+    if (rc == 0)
+        opine__fault("committed");
+    if (rc) {
+        opine__engine_rollback(e);
+    } else {
+        /* The types' frequencies as the database now holds them. */
+        for (size_t i = 0; i < e->ntouched_types; i++)
+            e->type_cf[e->touched_types[i]] +=
+                e->freq_type_cf[e->touched_types[i]];
+        clear_adds(e);
+    }
+    e->in_txn = 0;
+    e->t_commit += opine__engine_now() - t1;
+    return rc;
+}
+
+/* ---- the batch writer ------------------------------------------------- */
+
+/* Phase D, on the writer thread (or the only one): open a transaction
+ * when none is, decide which documents are new (ingest), write the
+ * batch's rows, and commit when the transaction holds commit_bytes of
+ * text or `last` says so. It owns the connection, the counters and the
+ * frequency scratch while it runs; the batch's vocabulary comes as
+ * copies, so phase B of the next batch may run meanwhile. */
+int opine__batch_write(engine *e, batch *bt, int last)
+{
+    int rc = 0;
+    double t3 = opine__engine_now();
+    if (!e->in_txn) {
+        if (opine_store_exec(e->st, "BEGIN IMMEDIATE"))
+            return opine__engine_db_fail(e, "starting a transaction");
+        e->in_txn = 1;
+        e->txn_bytes = 0;
+    }
+    e->counts.records += bt->records;
+    e->counts.rejected += (int64_t)bt->nrejects;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        /* text (ingest, tokenize) or token streams (stem, score) */
+        const job *j = &bt->jobs[i];
+        e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
+    }
+    if (e->flags & DO_INGEST) {
+        rc = find_twins(e, bt);
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+            rc = classify_document(e, bt, &bt->jobs[i]);
+    }
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = fit_adds(e, bt);
+    if (rc == 0)
+        rc = opine__write_vocab(e, bt->new_types, bt->types_from, bt->types_to,
+                                bt->new_stems, bt->stems_from, bt->stems_to);
+    if (rc == 0 && (e->flags & DO_INGEST))
+        rc = insert_documents(e, bt);
+    if (rc == 0 && (e->flags & DO_TOKENIZE))
+        rc = insert_streams(e, bt);
+    if (rc == 0)
+        opine__fault("batch");
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+        if (bt->jobs[i].state == JOB_NEW)
+            rc = store_results(e, &bt->jobs[i]);
+    if (rc == 0 && (e->flags & DO_SCORE))
+        rc = store_batch_scores(e, bt);
+    if (rc == 0 && (e->flags & DO_STEM))
+        rc = insert_terms(e, bt);
+    if (rc == 0)
+        rc = store_marks(e, bt);
+    for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
+        reject *r = &bt->rejects[i];
+        if (opine_run_reject(e->st, e->run_id, r->source, r->position,
+                             r->message))
+            rc = opine__engine_db_fail(e, "recording a rejected record");
+    }
+    e->t_write += opine__engine_now() - t3;
+    size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
+    if (rc == 0 && (last || e->txn_bytes >= every))
+        rc = opine__engine_commit(e, &e->counts);
+    if (rc && e->in_txn)
+        opine__engine_rollback(e);
+    return rc;
+}
