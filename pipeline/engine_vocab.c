@@ -265,17 +265,10 @@ int opine__lookup_types(engine *e, worker *w, job *j)
 
 /* ---- phase B: interning and stemming ---------------------------------- */
 
-/* URLs, e-mail addresses, @handles and #hashtags (their forms tell them
- * apart: only they hold '@', '#' or "://" or start "www.") are their own
- * stems: a stemmer made for words would only mangle them. t is
- * NUL-terminated. */
-static int unstemmed(const char *t, size_t len)
-{
-    return memchr(t, '@', len) || memchr(t, '#', len) ||
-           (len > 4 && memcmp(t, "www.", 4) == 0) || strstr(t, "://") != NULL;
-}
-
-/* Stem a type once: find or add its stem and remember it. */
+/* Stem a type once: find or add its stem and remember it. URLs, e-mail
+ * addresses, handles and hashtags are their own stems
+ * (opine_stemmer_stem_type(), which the analyzer and the SQL functions
+ * share, so that they stem as a stage does). */
 static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
 {
     int idx = e->tv[type_id].lang;
@@ -284,8 +277,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         return rc;
     lang_res *l = &e->langs[idx];
     size_t slen = len;
-    const char *s =
-        unstemmed(t, len) ? t : opine_stemmer_stem(l->stemmer, t, len, &slen);
+    const char *s = opine_stemmer_stem_type(l->stemmer, t, len, &slen);
     const char *key;
     size_t klen;
     if (s == NULL ||
