@@ -35,7 +35,7 @@ static const char scale_usage[] =
     "                       the option, or separate pairs with commas;\n"
     "                       an ext_id may itself hold commas)\n"
     "  --ref-meta KEY       reference scores from doc_meta KEY (documents\n"
-    "                       without it are virgin texts)\n"
+    "                       without it, or with it empty, are virgin)\n"
     "  --smooth S           add S to every reference count (quanteda's\n"
     "                       smooth; default 0)\n"
     "  --rescaling R        lbg (default), mv or none\n"
@@ -144,6 +144,10 @@ static int refs_from_meta(opine_store *st, const char *key, double *ref,
         if (sqlite3_step(q) == SQLITE_ROW &&
             sqlite3_column_type(q, 0) != SQLITE_NULL) {
             const char *v = (const char *)sqlite3_column_text(q, 0);
+            if (v[strspn(v, " \t")] == '\0') { /* empty: a virgin text */
+                sqlite3_reset(q);
+                continue;
+            }
             char *e;
             double d = strtod(v, &e);
             if (e == v || *e || !isfinite(d)) {
