@@ -52,6 +52,10 @@ static const char scale_usage[] =
     "  --tol L,P            convergence of the log-posterior and of the\n"
     "                       parameters (default 1e-6,1e-8); at most 100\n"
     "                       sweeps, as quanteda\n"
+    "  Time grows with documents x features x sweeps: the Irish budget\n"
+    "  debate (14 x 5,126, 31 sweeps) takes 0.2 s, 10,000 documents x\n"
+    "  50,000 features would take an hour or more; scale a subset there\n"
+    "  (--where).\n"
     "\n"
     "Both:\n"
     "  --features F         stems (default): doc_terms, Snowball stems,\n"
@@ -584,34 +588,45 @@ int cmd_scale(int argc, char **argv)
     /* Fixed decimals for reading; full precision for the machine formats. */
     int t = a.format == FMT_TABLE;
     const char *cols =
-        ws ? (
-                 t
-                     ? FIX("+.4f", reference) " AS reference, " FIX("+.5f", raw) " AS raw, " FIX(
-                           ".5f",
-                           raw_se) " AS raw_se, " FIX("+.5f",
-                                                      position) " AS "
-                                                                "position,"
-                                                                " " FIX(".5f",
-                                                                        se) " A"
-                                                                            "S "
-                                                                            "se"
-                                                                            ","
-                                                                            " " FIX("+.5f",
-                                                                                    lo) " AS lo, " FIX("+.5f",
-                                                                                                       hi) " AS hi"
-                     : "reference, raw, raw_se, position, se, lo, hi")
-           : (t
-                  ? FIX("+.5f", position) " AS theta, " FIX(
+        ws ? (t
+                  ? FIX("+.4f", reference) " AS reference, " FIX("+.5f", raw) " AS raw, " FIX(
                         ".5f",
-                        se) " AS se, " FIX("+.5f",
-                                           lo) " AS lo, " FIX("+.5f",
-                                                              hi) " AS "
-                                                                  "hi, " FIX("+"
-                                                                             "."
-                                                                             "4"
-                                                                             "f",
-                                                                             alpha) " AS alpha"
-                  : "position AS theta, se, lo, hi, alpha");
+                        raw_se) " AS raw_se, " FIX("+.5f",
+                                                   position) " AS "
+                                                             "position,"
+                                                             " " FIX(
+                                                                 ".5f",
+                                                                 se) " A"
+                                                                     "S "
+                                                                     "se"
+                                                                     ","
+                                                                     " " FIX(
+                                                                         "+.5f",
+                                                                         lo) " "
+                                                                             "A"
+                                                                             "S"
+                                                                             " "
+                                                                             "l"
+                                                                             "o"
+                                                                             ","
+                                                                             " " FIX(
+                                                                                 "+.5f",
+                                                                                 hi) " AS hi"
+                  : "reference, raw, raw_se, position, se, lo, hi")
+           : (t ? FIX("+.5f", position) " AS theta, " FIX(
+                      ".5f",
+                      se) " AS se, " FIX("+.5f",
+                                         lo) " AS lo, " FIX("+.5f",
+                                                            hi) " AS "
+                                                                "hi, " FIX(
+                                                                    "+"
+                                                                    "."
+                                                                    "4"
+                                                                    "f",
+                                                                    alpha) " AS"
+                                                                           " al"
+                                                                           "pha"
+                : "position AS theta, se, lo, hi, alpha");
     char *q = sqlite3_mprintf(positions_sql, cols, schema, (long long)run);
     rc = q ? cli_print_query(opine_store_db(st), q, a.format) : CLI_FATAL;
     sqlite3_free(q);
