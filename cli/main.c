@@ -35,6 +35,8 @@ static const char usage[] =
     "                           with labels, beside v1 and a baseline\n"
     "  stance   [DB] --by G --theme T  stance pooled per outlet, author,\n"
     "                           month...: intervals, differences\n"
+    "  scale    [DB] --method wordscores|wordfish  place documents on one\n"
+    "                           dimension, with standard errors\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -227,7 +229,7 @@ int main(int argc, char **argv)
         {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
         {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
         {"sql", cmd_sql},   {"tokens", cmd_tokens}, {"train", cmd_train},
-        {"eval", cmd_eval}, {"stance", cmd_stance},
+        {"eval", cmd_eval}, {"stance", cmd_stance}, {"scale", cmd_scale},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
