@@ -33,6 +33,8 @@ static const char usage[] =
     "  train    LABELS -o FILE  learn a stance model from labelled texts\n"
     "  eval     [DB] --labels LABELS [--model M]  how well a model agrees\n"
     "                           with labels, beside v1 and a baseline\n"
+    "  compare  [DB] --by B     the terms that set groups of documents\n"
+    "                           apart (keyness: log-odds, chi2, G2, PMI)\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -222,10 +224,12 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
-        {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
-        {"sql", cmd_sql},   {"tokens", cmd_tokens}, {"train", cmd_train},
-        {"eval", cmd_eval},
+        {"run", cmd_run},           {"ingest", cmd_ingest},
+        {"tokenize", cmd_tokenize}, {"stem", cmd_stem},
+        {"score", cmd_score},       {"status", cmd_status},
+        {"sql", cmd_sql},           {"tokens", cmd_tokens},
+        {"train", cmd_train},       {"eval", cmd_eval},
+        {"compare", cmd_compare},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
