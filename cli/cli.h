@@ -81,6 +81,7 @@ int cmd_sql(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_collocations(int argc, char **argv);
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
  * in flight. */

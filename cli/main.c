@@ -35,6 +35,7 @@ static const char usage[] =
     "                           with labels, beside v1 and a baseline\n"
     "  compare  [DB] --by B     the terms that set groups of documents\n"
     "                           apart (keyness: log-odds, chi2, G2, PMI)\n"
+    "  collocations [DB]        multi-word expressions (lambda, z, G2, PMI)\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -229,7 +230,7 @@ int main(int argc, char **argv)
         {"score", cmd_score},       {"status", cmd_status},
         {"sql", cmd_sql},           {"tokens", cmd_tokens},
         {"train", cmd_train},       {"eval", cmd_eval},
-        {"compare", cmd_compare},
+        {"compare", cmd_compare},   {"collocations", cmd_collocations},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
