@@ -451,7 +451,8 @@ static int layout(kn *k)
     }
     free(next);
     for (size_t i = 0; i < k->ng; i++)
-        qsort(v + k->g[i].first, k->g[i].n, sizeof(pair), cmp_pair);
+        if (k->g[i].n > 1)
+            qsort(v + k->g[i].first, k->g[i].n, sizeof(pair), cmp_pair);
     return 0;
 }
 
@@ -546,7 +547,8 @@ static int compare(kn *k, size_t t, int64_t r, int measure)
                 return OPINE_ENOMEM;
         }
     }
-    qsort(k->rows, k->nrows, sizeof(row), cmp_row);
+    if (k->nrows > 1) /* (rows is NULL while a comparison has none) */
+        qsort(k->rows, k->nrows, sizeof(row), cmp_row);
     return 0;
 }
 

@@ -177,6 +177,10 @@ expect_eq "--where: two groups, the rest is the other one: chi2 as against it" \
     "$(q "$DB" "SELECT count(*), sum(abs(a.chi2 - b.chi2) > 1e-9) FROM keyness a JOIN keyness b ON b.stem = a.stem
         AND b.target = 'Harbor Review' AND b.reference = 'Pacific Ledger'
         WHERE a.run = $run AND a.target = 'Harbor Review'")"
+run_opine 0 compare "$DB" --by outlet --where "opine_text(body) LIKE '%Pyongyang%'" --no-store
+expect_eq "--where may use opine sql's functions: opine_text(body)" \
+    "$("$OPINE" sql "$DB" "SELECT count(*) FROM documents WHERE inflate(body) LIKE '%Pyongyang%'" | tail -n 1) documents" \
+    "$(sed -n 's/^compare: \([0-9]* documents\),.*/\1/p' "$WORK/err")"
 
 # Errors: a clear message and exit 2.
 run_opine 2 compare "$DB" --by party
