@@ -82,6 +82,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_stance(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_collocations(int argc, char **argv);
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
  * in flight. */

@@ -37,6 +37,9 @@ static const char usage[] =
     "                           month...: intervals, differences\n"
     "  scale    [DB] --method wordscores|wordfish  place documents on one\n"
     "                           dimension, with standard errors\n"
+    "  compare  [DB] --by B     the terms that set groups of documents\n"
+    "                           apart (keyness: log-odds, chi2, G2, PMI)\n"
+    "  collocations [DB]        multi-word expressions (lambda, z, G2, PMI)\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -226,10 +229,13 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cmd_run},   {"ingest", cmd_ingest}, {"tokenize", cmd_tokenize},
-        {"stem", cmd_stem}, {"score", cmd_score},   {"status", cmd_status},
-        {"sql", cmd_sql},   {"tokens", cmd_tokens}, {"train", cmd_train},
-        {"eval", cmd_eval}, {"stance", cmd_stance}, {"scale", cmd_scale},
+        {"run", cmd_run},           {"ingest", cmd_ingest},
+        {"tokenize", cmd_tokenize}, {"stem", cmd_stem},
+        {"score", cmd_score},       {"status", cmd_status},
+        {"sql", cmd_sql},           {"tokens", cmd_tokens},
+        {"train", cmd_train},       {"eval", cmd_eval},
+        {"compare", cmd_compare},   {"collocations", cmd_collocations},
+        {"stance", cmd_stance},     {"scale", cmd_scale},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

@@ -1,0 +1,860 @@
+/* pipeline/keyness.c — keyness of every term for groups of documents (the
+ * measures and the rows are described in keyness.h).
+ *
+ * HOW IT WORKS. One pass over doc_terms, joined to the selected documents
+ * in document order, adds each row's tf to three tallies: the term's
+ * count in the whole selection (the prior), the count and document
+ * frequency of the (group, term) pair in a hash table, and the group's
+ * token and document totals. A document's group is looked up once, when
+ * the pass reaches it. The pairs are then laid out by group, each group's
+ * terms sorted by stem id, so that a target's terms are one run of the
+ * array and a target against a named reference is a merge of two runs;
+ * against the rest, a term's reference count is its count over all
+ * grouped documents less the target's. Each comparison's rows are scored,
+ * sorted by the measure and written in one transaction for the run.
+ */
+#include "pipeline/keyness.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/strmap.h"
+
+/* ---- the measures ---------------------------------------------------- */
+
+void opine_keyness_score(int64_t a, int64_t b, int64_t nt, int64_t nr,
+                         double prior, double prior_total,
+                         opine_keyness_stats *s)
+{
+    /* long double: D = a nr - b nt is exact below 2^64, and every cell's
+     * O/E - 1 is +-D over a product of margins (the 2x2 table has one
+     * degree of freedom), so G2 and PMI take log1p of exact ratios
+     * instead of logs of ratios near 1, which lose digits in big cells. */
+    long double A = (long double)a, B = (long double)b;
+    long double C = (long double)(nt - a), E = (long double)(nr - b);
+    long double NT = (long double)nt, NR = (long double)nr, N = NT + NR;
+    long double D = A * NR - B * NT;
+    long double r1 = A + B, r2 = C + E;
+    long double den = r1 * r2 * NT * NR;
+    long double sign = D > 0 ? 1 : D < 0 ? -1 : 0;
+    if (den > 0) {
+        s->chi2 = (double)(sign * (N * D * D / den));
+        long double y = fabsl(D) - N / 2;
+        y = y > 0 ? y : 0;
+        s->chi2_yates = (double)(sign * (N * y * y / den));
+        long double g = 0;
+        if (A > 0)
+            g += A * log1pl(D / (r1 * NT));
+        if (B > 0)
+            g += B * log1pl(-D / (r1 * NR));
+        if (C > 0)
+            g += C * log1pl(-D / (r2 * NT));
+        if (E > 0)
+            g += E * log1pl(D / (r2 * NR));
+        /* (sign 0: an exact +0, which SQLite would print as -0.0 if
+         * rounding left g a hair below 0) */
+        s->g2 = sign == 0 ? 0 : (double)(sign * 2 * g);
+    } else {
+        s->chi2 = s->chi2_yates = s->g2 = NAN;
+    }
+    s->pmi = a > 0 && r1 > 0 && NT > 0 ? (double)log1pl(D / (r1 * NT)) : NAN;
+    if (NT > 0 && NR > 0) {
+        long double fa = A > 0 ? A : 0.5L, fb = B > 0 ? B : 0.5L;
+        s->log_ratio = (double)log2l((fa / NT) / (fb / NR));
+    } else {
+        s->log_ratio = NAN;
+    }
+    long double ya = A + prior, yb = B + prior;
+    long double ra = NT + prior_total - ya, rb = NR + prior_total - yb;
+    if (ya > 0 && yb > 0 && ra > 0 && rb > 0) {
+        long double delta = logl(ya / ra) - logl(yb / rb);
+        s->delta = (double)delta;
+        s->z = (double)(delta / sqrtl(1 / ya + 1 / yb));
+    } else {
+        s->delta = s->z = NAN;
+    }
+}
+
+/* ---- (group, term) counts --------------------------------------------- */
+
+/* Open addressing on the key group << 32 | stem; EMPTY marks a free slot
+ * (no stem id is 2^32 - 1). 16 bytes a pair: counts beyond 2^32 - 1 in
+ * one group are refused rather than wrapped. */
+#define EMPTY UINT64_MAX
+
+typedef struct pair {
+    uint64_t key;
+    uint32_t count, docs;
+} pair;
+
+typedef struct pairs {
+    pair *v;
+    size_t cap, n; /* cap a power of two, n used */
+    size_t *slot;  /* a document's first probes (see pairs_add_doc) */
+    size_t slot_cap;
+} pairs;
+
+static size_t pair_slot(uint64_t key, size_t cap)
+{
+    key ^= key >> 29;
+    key *= 0xbf58476d1ce4e5b9ULL;
+    key ^= key >> 32;
+    return (size_t)key & (cap - 1);
+}
+
+static int pairs_grow(pairs *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 1 << 12;
+    pair *v = malloc(cap * sizeof *v);
+    if (v == NULL)
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        v[i].key = EMPTY;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->v[i].key == EMPTY)
+            continue;
+        size_t j = pair_slot(t->v[i].key, cap);
+        while (v[j].key != EMPTY)
+            j = (j + 1) & (cap - 1);
+        v[j] = t->v[i];
+    }
+    free(t->v);
+    t->v = v;
+    t->cap = cap;
+    return 0;
+}
+
+/* Add one document's terms (n distinct stems with their tf) to group's
+ * pairs. The table is far bigger than the caches and a document's terms
+ * land all over it, so every first probe is prefetched before the first
+ * is read: the misses overlap instead of following one another (on ABP
+ * by outlet this halved the time of the pass). */
+static int pairs_add_doc(pairs *t, uint32_t group, const uint32_t *stem,
+                         const int64_t *tf, size_t n)
+{
+    while ((t->n + n) * 10 > t->cap * 7)
+        if (pairs_grow(t) != 0)
+            return OPINE_ENOMEM;
+    if (opine__grow((void **)&t->slot, &t->slot_cap, n, sizeof(size_t)))
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        t->slot[i] = pair_slot((uint64_t)group << 32 | stem[i], t->cap);
+        __builtin_prefetch(&t->v[t->slot[i]], 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = (uint64_t)group << 32 | stem[i];
+        size_t j = t->slot[i];
+        while (t->v[j].key != EMPTY && t->v[j].key != key)
+            j = (j + 1) & (t->cap - 1);
+        if (t->v[j].key == EMPTY) {
+            t->v[j] = (pair){key, 0, 0};
+            t->n++;
+        }
+        if (tf[i] > (int64_t)(UINT32_MAX - t->v[j].count))
+            return OPINE_ETOOBIG;
+        t->v[j].count += (uint32_t)tf[i];
+        t->v[j].docs++;
+    }
+    return 0;
+}
+
+/* ---- one run ---------------------------------------------------------- */
+
+/* A term's counts: in the whole selection (its prior), and over all
+ * grouped documents (col, coldocs), side by side for one cache miss. */
+typedef struct vocab {
+    int64_t prior, col, coldocs;
+} vocab;
+
+typedef struct group {
+    const char *name; /* the strmap's copy */
+    int64_t docs, tokens;
+    size_t first, n; /* its pairs, once laid out (see layout()) */
+} group;
+
+/* A row of one comparison. */
+typedef struct row {
+    uint32_t stem;
+    int64_t a, b, da, db;
+    opine_keyness_stats s;
+    double score;     /* the measure ranked by */
+    const char *text; /* the stem, for ties */
+} row;
+
+typedef struct kn {
+    opine_store *st;
+    sqlite3 *db;
+    const opine_keyness_opts *o;
+    char *msg;
+    /* the vocabulary: per stem id */
+    uint32_t nstems; /* highest id + 1 */
+    char **stem_text;
+    vocab *v;
+    int64_t prior_total, grouped_total;
+    /* groups */
+    opine__strmap *names;
+    group *g;
+    size_t ng, gcap;
+    pairs pairs;
+    uint32_t *bstem; /* the document at hand's terms */
+    int64_t *btf;
+    size_t bcap, btf_cap;
+    /* rows of the comparison at hand */
+    row *rows;
+    size_t nrows, rcap;
+} kn;
+
+static int fail(kn *k, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(kn *k, int rc, const char *fmt, ...)
+{
+    if (k->msg == NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        char buf[1024];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        k->msg = strdup(buf);
+    }
+    return rc;
+}
+
+static int db_fail(kn *k, const char *what)
+{
+    return fail(k, OPINE_EDB, "%s: %s", what, sqlite3_errmsg(k->db));
+}
+
+/* The SQL expression giving a document's group, over documents d and, for
+ * meta:KEY, its doc_meta row m. */
+static const char *group_expr(const char *by)
+{
+    if (strcmp(by, "outlet") == 0)
+        return "nullif(d.outlet, '')";
+    if (strcmp(by, "author") == 0)
+        return "nullif(d.author, '')";
+    if (strcmp(by, "year") == 0)
+        return "CASE WHEN d.published GLOB"
+               " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+               " THEN substr(d.published, 1, 4) END";
+    if (strcmp(by, "month") == 0)
+        return "CASE WHEN d.published GLOB"
+               " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+               " THEN substr(d.published, 1, 7) END";
+    if (strncmp(by, "meta:", 5) == 0 && by[5] != '\0')
+        return "nullif(m.value, '')";
+    return NULL;
+}
+
+static int load_vocabulary(kn *k)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(k->db, "SELECT coalesce(max(id), 0) FROM stems", -1,
+                           &q, NULL) != SQLITE_OK)
+        return db_fail(k, "cannot read stems");
+    int64_t max =
+        sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (max < 0 || max >= UINT32_MAX)
+        return fail(k, OPINE_ECORRUPT, "stem ids out of range");
+    k->nstems = (uint32_t)max + 1;
+    k->stem_text = calloc(k->nstems, sizeof(char *));
+    k->v = calloc(k->nstems, sizeof(vocab));
+    if (!k->stem_text || !k->v)
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(k->db, "SELECT id, stem FROM stems", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_fail(k, "cannot read stems");
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *s = (const char *)sqlite3_column_text(q, 1);
+        if (id >= 0 && id < (int64_t)k->nstems && s &&
+            (k->stem_text[id] = strdup(s)) == NULL) {
+            sqlite3_finalize(q);
+            return fail(k, OPINE_ENOMEM, "out of memory");
+        }
+    }
+    sqlite3_finalize(q);
+    return 0;
+}
+
+/* The group index of name (a new group when unseen), or -1 for no group. */
+static int64_t group_of(kn *k, const char *name, int len)
+{
+    if (name == NULL)
+        return -1;
+    int64_t v = opine__strmap_get(k->names, name, (size_t)len);
+    if (v > 0)
+        return v - 1;
+    if (opine__grow((void **)&k->g, &k->gcap, k->ng + 1, sizeof(group)) != 0)
+        return -2;
+    const char *copy;
+    if (opine__strmap_intern(k->names, name, (size_t)len, (int64_t)k->ng + 1,
+                             &copy) != 0)
+        return -2;
+    k->g[k->ng] = (group){.name = copy};
+    return (int64_t)k->ng++;
+}
+
+/* The one pass over doc_terms of the selected documents. */
+static int scan(kn *k, opine_keyness_summary *sum)
+{
+    const opine_keyness_opts *o = k->o;
+    const char *expr = group_expr(o->by);
+    char *sql = sqlite3_mprintf(
+        "SELECT dt.doc, g.grp, dt.stem, dt.tf FROM (SELECT d.id AS doc,"
+        " %s AS grp FROM documents d%s WHERE (%s)) g"
+        " CROSS JOIN doc_terms dt ON dt.doc = g.doc",
+        expr,
+        strncmp(o->by, "meta:", 5) == 0
+            ? " LEFT JOIN doc_meta m ON m.doc = d.id AND m.key = ?1"
+            : "",
+        o->where ? o->where : "1");
+    if (sql == NULL)
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    sqlite3_stmt *q;
+    const char *tail = NULL;
+    int prc = sqlite3_prepare_v2(k->db, sql, -1, &q, &tail);
+    int trailing = prc == SQLITE_OK && tail && tail[strspn(tail, " \t\r\n")];
+    sqlite3_free(sql);
+    if (prc != SQLITE_OK || trailing) {
+        if (prc == SQLITE_OK)
+            sqlite3_finalize(q);
+        if (o->where)
+            return fail(k, OPINE_EUSAGE,
+                        "--where '%s' is not an SQL expression over the"
+                        " columns of documents: %s",
+                        o->where,
+                        trailing ? "text after it" : sqlite3_errmsg(k->db));
+        return db_fail(k, "cannot read doc_terms");
+    }
+    if (strncmp(o->by, "meta:", 5) == 0)
+        sqlite3_bind_text(q, 1, o->by + 5, -1, SQLITE_STATIC);
+    /* Rows come document by document (documents is the outer loop): a
+     * document's group is looked up once, and its terms go to the pairs
+     * together. */
+    int64_t last_doc = -1, gi = -1;
+    size_t nbuf = 0;
+    int rc, n = 0, arc = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if ((++n & 0xffff) == 0 && o->stop && *o->stop) {
+            sqlite3_finalize(q);
+            return fail(k, OPINE_EINTERRUPTED, "interrupted");
+        }
+        int64_t doc = sqlite3_column_int64(q, 0);
+        int64_t stem = sqlite3_column_int64(q, 2);
+        int64_t tf = sqlite3_column_int64(q, 3);
+        if (doc != last_doc) {
+            if (nbuf && (arc = pairs_add_doc(&k->pairs, (uint32_t)gi, k->bstem,
+                                             k->btf, nbuf)) != 0)
+                break;
+            nbuf = 0;
+            last_doc = doc;
+            gi = group_of(k, (const char *)sqlite3_column_text(q, 1),
+                          sqlite3_column_bytes(q, 1));
+            if (gi == -2) {
+                arc = OPINE_ENOMEM;
+                break;
+            }
+            sum->documents++;
+            if (gi >= 0) {
+                k->g[gi].docs++;
+                sum->grouped++;
+            }
+        }
+        if (stem < 0 || stem >= (int64_t)k->nstems) {
+            sqlite3_finalize(q);
+            return fail(k, OPINE_ECORRUPT,
+                        "doc_terms of document %lld names stem %lld, which"
+                        " stems does not hold",
+                        (long long)doc, (long long)stem);
+        }
+        vocab *v = &k->v[stem];
+        v->prior += tf;
+        k->prior_total += tf;
+        if (gi < 0)
+            continue;
+        k->g[gi].tokens += tf;
+        v->col += tf;
+        v->coldocs++;
+        k->grouped_total += tf;
+        if (opine__grow((void **)&k->bstem, &k->bcap, nbuf + 1,
+                        sizeof(uint32_t)) ||
+            opine__grow((void **)&k->btf, &k->btf_cap, nbuf + 1,
+                        sizeof(int64_t))) {
+            arc = OPINE_ENOMEM;
+            break;
+        }
+        k->bstem[nbuf] = (uint32_t)stem;
+        k->btf[nbuf++] = tf;
+    }
+    if (arc == 0 && rc == SQLITE_DONE && nbuf)
+        arc = pairs_add_doc(&k->pairs, (uint32_t)gi, k->bstem, k->btf, nbuf);
+    sqlite3_finalize(q);
+    if (arc == OPINE_ETOOBIG)
+        return fail(k, arc, "a term occurs 2^32 times or more in one group");
+    if (arc != 0)
+        return fail(k, arc, "out of memory");
+    if (rc != SQLITE_DONE)
+        return db_fail(k, "cannot read doc_terms");
+    return 0;
+}
+
+#define STEM(p) ((uint32_t)((p)->key & 0xffffffffu))
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const pair *a = x, *b = y;
+    return (a->key > b->key) - (a->key < b->key);
+}
+
+/* Lay the pairs out by group, each group's by stem id, in the table's own
+ * memory (no copy: by author on ABP the pairs are most of the memory): the
+ * used slots move to the front, an American flag sort puts each group's
+ * pairs together, and each group's are sorted. */
+static int layout(kn *k)
+{
+    pair *v = k->pairs.v;
+    size_t n = 0;
+    for (size_t i = 0; i < k->pairs.cap; i++)
+        if (v[i].key != EMPTY) {
+            k->g[v[i].key >> 32].n++;
+            v[n++] = v[i];
+        }
+    size_t *next = malloc((k->ng + 1) * sizeof(size_t));
+    if (next == NULL)
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    size_t at = 0;
+    for (size_t i = 0; i < k->ng; i++) {
+        k->g[i].first = next[i] = at;
+        at += k->g[i].n;
+    }
+    for (size_t gi = 0; gi < k->ng; gi++) {
+        size_t end = k->g[gi].first + k->g[gi].n;
+        while (next[gi] < end) {
+            /* Carry the pair at hand to its group's next free place, and
+             * the one there on, until one belongs here. */
+            pair e = v[next[gi]];
+            size_t to = e.key >> 32;
+            while (to != gi) {
+                pair t = v[next[to]];
+                v[next[to]++] = e;
+                e = t;
+                to = e.key >> 32;
+            }
+            v[next[gi]++] = e;
+        }
+    }
+    free(next);
+    for (size_t i = 0; i < k->ng; i++)
+        if (k->g[i].n > 1)
+            qsort(v + k->g[i].first, k->g[i].n, sizeof(pair), cmp_pair);
+    return 0;
+}
+
+static const char *const measures[] = {"logodds", "chi2", "g2", "pmi"};
+
+static double score_of(const opine_keyness_stats *s, int measure)
+{
+    switch (measure) {
+    case 1:
+        return s->chi2;
+    case 2:
+        return s->g2;
+    case 3:
+        return s->pmi;
+    default:
+        return s->z;
+    }
+}
+
+/* Highest score first, undefined ones last, ties by the stem's text. */
+static int cmp_row(const void *x, const void *y)
+{
+    const row *a = x, *b = y;
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb)
+        return na - nb;
+    if (!na && a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return strcmp(a->text ? a->text : "", b->text ? b->text : "");
+}
+
+static int add_row(kn *k, uint32_t stem, int64_t a, int64_t b, int64_t da,
+                   int64_t db, int64_t nt, int64_t nr, int measure)
+{
+    if (opine__grow((void **)&k->rows, &k->rcap, k->nrows + 1, sizeof(row)))
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    row *r = &k->rows[k->nrows++];
+    r->stem = stem;
+    r->a = a;
+    r->b = b;
+    r->da = da;
+    r->db = db;
+    opine_keyness_score(a, b, nt, nr, (double)k->v[stem].prior,
+                        (double)k->prior_total, &r->s);
+    r->score = score_of(&r->s, measure);
+    r->text = k->stem_text[stem];
+    return 0;
+}
+
+/* The rows of target t against reference r (-1: the rest). */
+static int compare(kn *k, size_t t, int64_t r, int measure)
+{
+    const group *T = &k->g[t];
+    int64_t nt = T->tokens;
+    int64_t nr = r < 0 ? k->grouped_total - nt : k->g[r].tokens;
+    int64_t min = k->o->min_count;
+    const pair *v = k->pairs.v;
+    k->nrows = 0;
+    if (r < 0) {
+        for (size_t i = 0; i < T->n; i++) {
+            const pair *w = &v[T->first + i];
+            if (w->count < min)
+                continue;
+            const vocab *c = &k->v[STEM(w)];
+            if (add_row(k, STEM(w), w->count, c->col - w->count, w->docs,
+                        c->coldocs - w->docs, nt, nr, measure) != 0)
+                return OPINE_ENOMEM;
+        }
+    } else {
+        /* Both groups' pairs by stem: a merge. */
+        const group *R = &k->g[r];
+        size_t i = 0, j = 0;
+        while (i < T->n || j < R->n) {
+            const pair *x = i < T->n ? &v[T->first + i] : NULL;
+            const pair *y = j < R->n ? &v[R->first + j] : NULL;
+            pair none = {0, 0, 0};
+            if (x && y && STEM(x) == STEM(y)) {
+                i++, j++;
+            } else if (x && (!y || STEM(x) < STEM(y))) {
+                i++;
+                none.key = x->key;
+                y = &none;
+            } else {
+                j++;
+                none.key = y->key;
+                x = &none;
+            }
+            if (x->count < min && y->count < min)
+                continue;
+            if (add_row(k, STEM(x), x->count, y->count, x->docs, y->docs, nt,
+                        nr, measure) != 0)
+                return OPINE_ENOMEM;
+        }
+    }
+    if (k->nrows > 1) /* (rows is NULL while a comparison has none) */
+        qsort(k->rows, k->nrows, sizeof(row), cmp_row);
+    return 0;
+}
+
+static const char KEYNESS_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS %s.keyness("
+    " run INTEGER NOT NULL, group_by TEXT NOT NULL, target TEXT NOT NULL,"
+    " reference TEXT, measure TEXT NOT NULL, stem INTEGER NOT NULL,"
+    " rank INTEGER NOT NULL, n_target INTEGER NOT NULL,"
+    " n_reference INTEGER NOT NULL, docs_target INTEGER NOT NULL,"
+    " docs_reference INTEGER NOT NULL, total_target INTEGER NOT NULL,"
+    " total_reference INTEGER NOT NULL, prior REAL NOT NULL,"
+    " prior_total REAL NOT NULL, delta REAL, z REAL, chi2 REAL,"
+    " chi2_yates REAL, g2 REAL, pmi REAL, log_ratio REAL);"
+    "CREATE INDEX IF NOT EXISTS %s.keyness_run ON keyness(run, target,"
+    " rank);";
+
+static void bind_real(sqlite3_stmt *q, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(q, i);
+    else
+        sqlite3_bind_double(q, i, v);
+}
+
+static int write_rows(kn *k, sqlite3_stmt *ins, size_t t, int64_t r,
+                      int64_t run, const char *measure_name)
+{
+    const opine_keyness_opts *o = k->o;
+    int64_t nt = k->g[t].tokens;
+    int64_t nr = r < 0 ? k->grouped_total - nt : k->g[r].tokens;
+    for (size_t i = 0; i < k->nrows; i++) {
+        const row *w = &k->rows[i];
+        sqlite3_bind_int64(ins, 1, run);
+        sqlite3_bind_text(ins, 2, o->by, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, k->g[t].name, -1, SQLITE_STATIC);
+        if (r < 0)
+            sqlite3_bind_null(ins, 4);
+        else
+            sqlite3_bind_text(ins, 4, k->g[r].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, measure_name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 6, w->stem);
+        sqlite3_bind_int64(ins, 7, (int64_t)i + 1);
+        sqlite3_bind_int64(ins, 8, w->a);
+        sqlite3_bind_int64(ins, 9, w->b);
+        sqlite3_bind_int64(ins, 10, w->da);
+        sqlite3_bind_int64(ins, 11, w->db);
+        sqlite3_bind_int64(ins, 12, nt);
+        sqlite3_bind_int64(ins, 13, nr);
+        sqlite3_bind_double(ins, 14, (double)k->v[w->stem].prior);
+        sqlite3_bind_double(ins, 15, (double)k->prior_total);
+        bind_real(ins, 16, w->s.delta);
+        bind_real(ins, 17, w->s.z);
+        bind_real(ins, 18, w->s.chi2);
+        bind_real(ins, 19, w->s.chi2_yates);
+        bind_real(ins, 20, w->s.g2);
+        bind_real(ins, 21, w->s.pmi);
+        bind_real(ins, 22, w->s.log_ratio);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            sqlite3_reset(ins);
+            return db_fail(k, "cannot write keyness");
+        }
+        sqlite3_reset(ins);
+    }
+    return 0;
+}
+
+/* "'A' (12), 'B' (9), ... and 40 more": the largest groups (by their
+ * documents, then by name), for messages. */
+static void some_groups(const kn *k, char *buf, size_t size)
+{
+    size_t shown[5], ns = 0, at = 0;
+    buf[0] = '\0';
+    for (; ns < 5 && ns < k->ng; ns++) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < k->ng; i++) {
+            int taken = 0;
+            for (size_t j = 0; j < ns; j++)
+                taken |= shown[j] == i;
+            if (!taken && (best == SIZE_MAX || k->g[i].docs > k->g[best].docs ||
+                           (k->g[i].docs == k->g[best].docs &&
+                            strcmp(k->g[i].name, k->g[best].name) < 0)))
+                best = i;
+        }
+        shown[ns] = best;
+        int w = snprintf(buf + at, size - at, "%s'%s' (%lld)", ns ? ", " : "",
+                         k->g[best].name, (long long)k->g[best].docs);
+        if (w < 0 || (size_t)w >= size - at)
+            return;
+        at += (size_t)w;
+    }
+    if (k->ng > ns)
+        snprintf(buf + at, size - at, " and %zu more", k->ng - ns);
+}
+
+static int64_t find_group(const kn *k, const char *name)
+{
+    int64_t v = opine__strmap_get(k->names, name, strlen(name));
+    return v > 0 ? v - 1 : -1;
+}
+
+/* The runs.params of this comparison: its definition, as JSON. */
+static char *definition(kn *k)
+{
+    const opine_keyness_opts *o = k->o;
+    sqlite3_stmt *q;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(k->db,
+                           "SELECT json_object('by', ?1, 'target', ?2,"
+                           " 'reference', ?3, 'measure', ?4, 'where', ?5,"
+                           " 'min_count', ?6)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(q, 1, o->by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, o->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, o->reference, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, o->measure ? o->measure : "logodds", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, o->where, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, o->min_count);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        out = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return out;
+}
+
+/* Score every comparison and write its rows, in one transaction. */
+static int write_all(kn *k, int64_t run, const char *params, int measure,
+                     int64_t target, int64_t reference,
+                     opine_keyness_summary *sum)
+{
+    const char *schema = k->o->store ? "main" : "temp";
+    char *sql = sqlite3_mprintf(KEYNESS_TABLE, schema, schema);
+    int rc = sql ? sqlite3_exec(k->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK)
+        return db_fail(k, "cannot create the keyness table");
+    if (sqlite3_exec(k->db, k->o->store ? "BEGIN IMMEDIATE" : "BEGIN", NULL,
+                     NULL, NULL) != SQLITE_OK)
+        return db_fail(k, "cannot write keyness");
+    sqlite3_stmt *ins = NULL, *del = NULL;
+    sql = sqlite3_mprintf("INSERT INTO %s.keyness VALUES(?1, ?2, ?3, ?4, ?5,"
+                          " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                          schema);
+    rc = sql ? sqlite3_prepare_v2(k->db, sql, -1, &ins, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(k, "cannot write keyness");
+        goto out;
+    }
+    /* The same definition again replaces its earlier rows: the table
+     * holds one answer per question, from the latest run that asked it. */
+    if (k->o->store) {
+        if (sqlite3_prepare_v2(k->db,
+                               "DELETE FROM main.keyness WHERE run IN"
+                               " (SELECT id FROM runs WHERE stage = 'compare'"
+                               " AND params = ?1 AND id != ?2)",
+                               -1, &del, NULL) != SQLITE_OK) {
+            rc = db_fail(k, "cannot write keyness");
+            goto out;
+        }
+        sqlite3_bind_text(del, 1, params, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(del, 2, run);
+        if (sqlite3_step(del) != SQLITE_DONE) {
+            rc = db_fail(k, "cannot replace earlier keyness rows");
+            goto out;
+        }
+    }
+    rc = 0;
+    for (size_t t = 0; rc == 0 && t < k->ng; t++) {
+        if ((target >= 0 && (int64_t)t != target) || (int64_t)t == reference)
+            continue;
+        if (k->o->stop && *k->o->stop) {
+            rc = fail(k, OPINE_EINTERRUPTED, "interrupted");
+            break;
+        }
+        rc = compare(k, t, reference, measure);
+        if (rc == 0)
+            rc = write_rows(k, ins, t, reference, run, measures[measure]);
+        sum->comparisons++;
+        sum->rows += (int64_t)k->nrows;
+    }
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(del);
+    if (rc == 0 && sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(k, "cannot commit keyness");
+    if (rc != 0)
+        sqlite3_exec(k->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int check(kn *k, int64_t *target, int64_t *reference)
+{
+    const opine_keyness_opts *o = k->o;
+    char some[512];
+    *target = *reference = -1;
+    if (k->ng == 0)
+        return fail(
+            k, OPINE_EEMPTY, "none of the %s has a group by %s (%s)",
+            o->where ? "documents --where selects" : "stemmed documents", o->by,
+            strcmp(o->by, "year") == 0 || strcmp(o->by, "month") == 0
+                ? "documents.published starting YYYY-MM-DD"
+            : strncmp(o->by, "meta:", 5) == 0 ? "a doc_meta row with that key"
+                                              : "that field, not empty");
+    some_groups(k, some, sizeof some);
+    if (o->target && (*target = find_group(k, o->target)) < 0)
+        return fail(k, OPINE_EUSAGE,
+                    "--target '%s' is no group by %s; the"
+                    " groups (with their documents) are %s",
+                    o->target, o->by, some);
+    if (o->reference && (*reference = find_group(k, o->reference)) < 0)
+        return fail(k, OPINE_EUSAGE,
+                    "--reference '%s' is no group by %s;"
+                    " the groups (with their documents) are %s",
+                    o->reference, o->by, some);
+    if (o->target && o->reference && *target == *reference)
+        return fail(k, OPINE_EUSAGE,
+                    "--target and --reference are the same group '%s'",
+                    o->target);
+    if (k->ng < 2)
+        return fail(k, OPINE_EEMPTY,
+                    "only one group by %s, '%s': nothing to compare it with",
+                    o->by, k->g[0].name);
+    return 0;
+}
+
+int opine_keyness_compare(opine_store *st, const opine_keyness_opts *o,
+                          opine_keyness_summary *sum, char **errmsg)
+{
+    kn k = {.st = st, .db = opine_store_db(st), .o = o};
+    memset(sum, 0, sizeof *sum);
+    if (errmsg)
+        *errmsg = NULL;
+    int measure = -1, rc;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(o->measure ? o->measure : "logodds", measures[i]) == 0)
+            measure = i;
+    int64_t target, reference, run = 0;
+    char *params = NULL;
+    if (o->by == NULL || group_expr(o->by) == NULL)
+        rc = fail(&k, OPINE_EUSAGE,
+                  "unknown --by '%s': outlet, author, year, month or"
+                  " meta:KEY",
+                  o->by ? o->by : "");
+    else if (measure < 0)
+        rc = fail(&k, OPINE_EUSAGE,
+                  "unknown --measure '%s': logodds, chi2, g2 or pmi",
+                  o->measure);
+    else if (o->min_count < 1)
+        rc = fail(&k, OPINE_EUSAGE, "--min-count must be at least 1");
+    else if (opine__strmap_new(&k.names) != 0)
+        rc = fail(&k, OPINE_ENOMEM, "out of memory");
+    else
+        rc = 0;
+    if (rc == 0)
+        rc = load_vocabulary(&k);
+    if (rc == 0)
+        rc = scan(&k, sum);
+    sum->groups = (int64_t)k.ng;
+    if (rc == 0 && sum->documents == 0)
+        rc = o->where
+                 ? fail(&k, OPINE_EEMPTY,
+                        "no stemmed document matches --where '%s'", o->where)
+                 : fail(&k, OPINE_EEMPTY,
+                        "'%s' has no stemmed documents: run 'opine run %s"
+                        " INPUT...' first",
+                        opine_store_path(st), opine_store_path(st));
+    if (rc == 0)
+        rc = check(&k, &target, &reference);
+    if (rc == 0)
+        rc = layout(&k);
+    if (rc == 0 && o->store) {
+        params = definition(&k);
+        if (params == NULL)
+            rc = fail(&k, OPINE_ENOMEM, "out of memory");
+        else if (opine_run_begin(st, "compare", params, &run) != 0)
+            rc = db_fail(&k, "cannot record the run");
+    }
+    if (rc == 0)
+        rc = write_all(&k, run, params, measure, target, reference, sum);
+    if (run) {
+        opine_run_counts c = {.records = sum->documents,
+                              .documents = sum->grouped};
+        opine_run_finish(st, run,
+                         rc == 0                    ? "ok"
+                         : rc == OPINE_EINTERRUPTED ? "interrupted"
+                                                    : "failed",
+                         &c, rc == 0 ? NULL : k.msg);
+        sum->run = rc == 0 ? run : 0;
+    }
+    free(params);
+    for (uint32_t i = 0; k.stem_text && i < k.nstems; i++)
+        free(k.stem_text[i]);
+    free(k.stem_text);
+    free(k.v);
+    free(k.g);
+    free(k.pairs.v);
+    free(k.pairs.slot);
+    free(k.bstem);
+    free(k.btf);
+    free(k.rows);
+    opine__strmap_free(k.names);
+    if (rc != 0 && errmsg)
+        *errmsg = k.msg ? k.msg : strdup(opine_strerror(rc));
+    else
+        free(k.msg);
+    return rc;
+}
