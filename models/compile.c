@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "models/feature_key.h"
 #include "stages/stem.h"
 #include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
@@ -88,7 +88,21 @@ int opine_model_pattern_is_stop(const opine_model *m, uint32_t p)
     return m->pattern_stop && p < m->npatterns && m->pattern_stop[p];
 }
 
-/* The scorer's table of each trained theme's feature hashes. */
+uint64_t opine_model_feature_key(const char *name, size_t len)
+{
+    if (len >= 2 && name[1] == ':' && (name[0] == 'w' || name[0] == 'n'))
+        return opine__feature_key(name[0], opine__stem_hash(name + 2, len - 2),
+                                  0);
+    const char *sp = len > 2 ? memchr(name + 2, ' ', len - 2) : NULL;
+    if (sp && name[0] == 'b' && name[1] == ':') {
+        size_t a = (size_t)(sp - (name + 2));
+        return opine__feature_key(OPINE__KEY_B, opine__stem_hash(name + 2, a),
+                                  opine__stem_hash(sp + 1, len - 3 - a));
+    }
+    return opine__feature_key(OPINE__KEY_OTHER, opine__stem_hash(name, len), 0);
+}
+
+/* The scorer's table of each trained theme's feature keys. */
 static int hash_features(opine_model *m)
 {
     for (size_t t = 0; t < m->nlin; t++) {
@@ -106,7 +120,8 @@ static int hash_features(opine_model *m)
             return OPINE_ENOMEM;
         l->hmask = cap - 1;
         for (size_t i = 0; i < l->pub.nfeatures; i++) {
-            uint64_t h = XXH3_64bits(l->names[i], strlen(l->names[i]));
+            uint64_t h =
+                opine_model_feature_key(l->names[i], strlen(l->names[i]));
             size_t s = (size_t)h & l->hmask;
             while (l->hvals[s])
                 s = (s + 1) & l->hmask;

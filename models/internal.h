@@ -86,8 +86,8 @@ typedef struct opine__linear {
     const char **names; /* owned by the map */
     size_t cap;
     opine__strmap *index; /* name -> index + 1 */
-    /* Made by compile: XXH3-64 of each name -> index + 1, open
-     * addressing, for the scorer (models/score_linear.c). */
+    /* Made by compile: each name's key (opine_model_feature_key) ->
+     * index + 1, open addressing, for the scorer (models/score_linear.c). */
     uint64_t *hkeys;
     uint32_t *hvals;
     size_t hmask;

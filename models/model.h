@@ -153,8 +153,11 @@ int opine_model_is_linear(const opine_model *m);
 void opine_model_forget_training(opine_model *m);
 /* Theme i's classifier, or NULL for a lexicon theme. */
 const opine_linear_theme *opine_model_linear(const opine_model *m, size_t i);
-/* After compile: the index of the feature whose name hashes (XXH3-64) to
- * h in trained theme i, or -1. */
+/* The key of feature name[0..len) (models/feature_key.h): what the scorer
+ * makes of a window's tokens to look their features up. */
+uint64_t opine_model_feature_key(const char *name, size_t len);
+/* After compile: the index of the feature whose key
+ * (opine_model_feature_key) is h in trained theme i, or -1. */
 long opine_model_feature_hash(const opine_model *m, size_t i, uint64_t h);
 /* The index of feature name[0..len) in theme i's classifier, or -1. */
 long opine_model_feature(const opine_model *m, size_t i, const char *name,

@@ -21,10 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "base/error.h"
 #include "base/mem.h"
+#include "models/feature_key.h"
 
 /* Evidence rows a window may give, and the least push worth one. */
 #define EVIDENCE_PER_WINDOW 4
@@ -216,14 +215,22 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 
 /* THE SCORER'S PATH. Training needs feature names (to build its
  * vocabulary); scoring only needs to find each feature's weights, so it
- * hashes the same names (XXH3-64) and looks them up in the model's hash
- * table, with no strings built or sorted. Each token's hashes are made
- * once per document, whatever the windows and themes it falls in. The two
+ * makes each feature's key (models/feature_key.h: from the hashes of its
+ * stems, each stem hashed once) and looks it up in the model's hash
+ * table, with no strings built or sorted. Each token's keys are made once
+ * per document, whatever the windows and themes it falls in. The two
  * paths must give the same features: tests/e2e_train.sh checks that a
  * loaded model predicts exactly what the trainer's classifier did. */
-enum { TF_DONE = 1, TF_STOP = 2, TF_BIGRAM = 4, TF_STOP_KNOWN = 8 };
+enum {
+    TF_DONE = 1,
+    TF_STOP = 2,
+    TF_BIGRAM = 4,
+    TF_STOP_KNOWN = 8,
+    TF_HASHED = 16
+};
 
 typedef struct tokfeat {
+    uint64_t h; /* the stem's hash (TF_HASHED) */
     uint64_t w; /* "w:STEM" or, negated, "n:STEM" */
     uint64_t b; /* "b:STEM NEXT" */
     uint8_t state;
@@ -242,22 +249,18 @@ typedef struct lin_scratch {
     size_t hf_cap;
     uint64_t *seen;
     size_t seen_cap;
-    XXH3_state_t *hash; /* kept for the scratch's life */
 } lin_scratch;
 
-/* XXH3-64 of the name A B, or A B " " C: the hash of the string the
- * training path builds (XXH3's streaming and one-shot forms agree). */
-static uint64_t hash3(XXH3_state_t *st, const char *a, const char *b,
-                      const char *c)
+/* The hash of token i's stem (not NULL), made once. */
+static uint64_t stem_hash(const opine_score_token *toks, tokfeat *tf,
+                          uint32_t i)
 {
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, a, strlen(a));
-    XXH3_64bits_update(st, b, strlen(b));
-    if (c) {
-        XXH3_64bits_update(st, " ", 1);
-        XXH3_64bits_update(st, c, strlen(c));
+    tokfeat *t = &tf[i];
+    if (!(t->state & TF_HASHED)) {
+        t->state |= TF_HASHED;
+        t->h = opine__stem_hash(toks[i].stem, strlen(toks[i].stem));
     }
-    return XXH3_64bits_digest(st);
+    return t->h;
 }
 
 /* Whether token i's stem is a stop word's, looked up once. */
@@ -276,7 +279,7 @@ static int is_stop(const opine_model *m, const opine_score_token *toks,
 
 static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
                                  const opine_score_token *toks, size_t n,
-                                 tokfeat *tf, XXH3_state_t *hs, uint32_t i)
+                                 tokfeat *tf, uint32_t i)
 {
     tokfeat *t = &tf[i];
     if (t->state & TF_DONE)
@@ -287,11 +290,14 @@ static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
         return t;
     int stop = is_stop(m, toks, tf, i);
     if (!stop)
-        t->w = hash3(hs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
+        t->w = opine__feature_key(negated(m, sc, toks, i) ? OPINE__KEY_N
+                                                          : OPINE__KEY_W,
+                                  stem_hash(toks, tf, i), 0);
     const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
     if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
         !(stop && is_stop(m, toks, tf, i + 1))) {
-        t->b = hash3(hs, "b:", s, nx);
+        t->b = opine__feature_key(OPINE__KEY_B, stem_hash(toks, tf, i),
+                                  stem_hash(toks, tf, i + 1));
         t->state |= TF_BIGRAM;
     }
     return t;
@@ -306,7 +312,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
 {
     size_t k = 0;
     for (uint32_t i = from; i < to; i++) {
-        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, ls->hash, i);
+        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, i);
         if (opine__grow((void **)&ls->hf, &ls->hf_cap, k + 2, sizeof(hfeat)))
             return OPINE_ENOMEM;
         if ((t->state & TF_DONE) && !(t->state & TF_STOP) && t->w)
@@ -447,8 +453,6 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
         (out->lin_scratch = calloc(1, sizeof(lin_scratch))) == NULL)
         return OPINE_ENOMEM;
     lin_scratch *ls = out->lin_scratch;
-    if (ls->hash == NULL && (ls->hash = XXH3_createState()) == NULL)
-        return OPINE_ENOMEM;
     if (opine__grow((void **)&ls->tf, &ls->tf_cap, n + 1, sizeof(tokfeat)))
         return OPINE_ENOMEM;
     memset(ls->tf, 0, (n + 1) * sizeof(tokfeat));
@@ -515,7 +519,6 @@ void opine__score_linear_release(void *scratch)
     lin_scratch *ls = scratch;
     if (ls == NULL)
         return;
-    XXH3_freeState(ls->hash);
     free(ls->seen);
     free(ls->tf);
     free(ls->hf);
