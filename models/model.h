@@ -159,6 +159,11 @@ uint64_t opine_model_feature_key(const char *name, size_t len);
 /* After compile: the index of the feature whose key
  * (opine_model_feature_key) is h in trained theme i, or -1. */
 long opine_model_feature_hash(const opine_model *m, size_t i, uint64_t h);
+/* After compile: the feature of key h in every theme at once, an array
+ * by theme index (opine_model_nthemes() of them) of its index in that
+ * theme's classifier or -1; NULL when no theme has it. Owned by the model,
+ * valid until it is compiled again or freed. Thread-safe. */
+const int32_t *opine_model_feature_row(const opine_model *m, uint64_t h);
 /* The index of feature name[0..len) in theme i's classifier, or -1. */
 long opine_model_feature(const opine_model *m, size_t i, const char *name,
                          size_t len);

@@ -216,89 +216,191 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 /* THE SCORER'S PATH. Training needs feature names (to build its
  * vocabulary); scoring only needs to find each feature's weights, so it
  * makes each feature's key (models/feature_key.h: from the hashes of its
- * stems, each stem hashed once) and looks it up in the model's hash
- * table, with no strings built or sorted. Each token's keys are made once
- * per document, whatever the windows and themes it falls in. The two
- * paths must give the same features: tests/e2e_train.sh checks that a
- * loaded model predicts exactly what the trainer's classifier did. */
+ * stems, each stem hashed once) and finds it in the model's table, with no
+ * strings built or sorted. The two paths must give the same features:
+ * tests/e2e_train.sh checks that a loaded model predicts exactly what the
+ * trainer's classifier did.
+ *
+ * HOW IT WORKS, per document: the first time a window reaches token i,
+ * its features' keys are made and each key is given a number in the
+ * document's own table of features (lin_scratch.slots and df), which also
+ * holds the feature's row of the model (opine_model_feature_row: its index
+ * in every theme at once). So a feature is hashed and looked up in the
+ * model once per document, not once per token, theme and window. A window
+ * then counts each feature once by stamping it with the window's number
+ * (docfeat.window): no set to clear per window. */
 enum {
     TF_DONE = 1,
     TF_STOP = 2,
-    TF_BIGRAM = 4,
-    TF_STOP_KNOWN = 8,
-    TF_HASHED = 16
+    TF_STOP_KNOWN = 4,
+    TF_HASHED = 8,
+    TF_NEG = 16 /* within negation scope after a negator */
 };
 
+/* A token's features; each field is set when the state says so. */
 typedef struct tokfeat {
     uint64_t h; /* the stem's hash (TF_HASHED) */
-    uint64_t w; /* "w:STEM" or, negated, "n:STEM" */
-    uint64_t b; /* "b:STEM NEXT" */
-    uint8_t state;
+    uint32_t w; /* "w:STEM" or, negated, "n:STEM": feature number + 1 */
+    uint32_t b; /* "b:STEM NEXT": feature number + 1; 0: none (TF_DONE) */
 } tokfeat;
 
+typedef struct docfeat {
+    uint64_t key;
+    const int32_t *row; /* opine_model_feature_row(), NULL: in no theme */
+    uint32_t window;    /* the last window that counted it */
+} docfeat;
+
 typedef struct hfeat {
-    uint64_t h;
+    uint32_t id; /* feature number in the document */
     uint32_t tok, ntok;
     long f; /* the feature's index, -1: not in the model */
 } hfeat;
 
+/* Per document (freed after it, see opine__score_linear), set up the
+ * first time a trained theme has mentions. Only state and slots are
+ * zeroed: the rest is written before it is read. */
 typedef struct lin_scratch {
-    tokfeat *tf;
-    size_t tf_cap;
-    hfeat *hf;
-    size_t hf_cap;
-    uint64_t *seen;
-    size_t seen_cap;
+    uint8_t *state;  /* per token, TF_* */
+    tokfeat *tf;     /* per token */
+    uint32_t *slots; /* the document's features: number + 1 (0: empty), by
+                      * key, open addressing ... */
+    size_t mask;
+    docfeat *df; /* ... by number */
+    size_t ndf;
+    uint32_t window; /* windows classified so far */
+    hfeat *hf;       /* a window's features, at most 2 per token */
 } lin_scratch;
 
+/* The table of features for at least need of them, at most half full. */
+static int doc_slots(lin_scratch *ls, size_t need)
+{
+    size_t cap = 64;
+    while (cap < 2 * need)
+        cap *= 2;
+    uint32_t *slots = calloc(cap, sizeof(uint32_t));
+    if (slots == NULL)
+        return OPINE_ENOMEM;
+    free(ls->slots);
+    ls->slots = slots;
+    ls->mask = cap - 1;
+    for (size_t id = 0; id < ls->ndf; id++) {
+        size_t s = (size_t)ls->df[id].key & ls->mask;
+        while (slots[s])
+            s = (s + 1) & ls->mask;
+        slots[s] = (uint32_t)id + 1;
+    }
+    return 0;
+}
+
+/* Ready the scratch for a document of n tokens. The table of features
+ * starts small and grows: a document has far fewer features in its
+ * windows than twice its tokens. */
+static int doc_begin(const opine_model *m, const opine_scores *sc,
+                     const opine_score_token *toks, size_t n, lin_scratch *ls)
+{
+    ls->ndf = 0;
+    ls->window = 0;
+    if ((ls->state = calloc(n + 1, 1)) == NULL ||
+        (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
+        (ls->df = malloc((2 * n + 1) * sizeof(docfeat))) == NULL ||
+        (ls->hf = malloc((2 * n + 1) * sizeof(hfeat))) == NULL ||
+        doc_slots(ls, n / 4))
+        return OPINE_ENOMEM;
+    /* Negation, as negated() says it, marked once for the document. */
+    uint32_t scope = (uint32_t)opine_model_negation_scope(m);
+    for (size_t k = 0; k < sc->nnegators; k++) {
+        uint32_t end = sc->negators[k].start + sc->negators[k].k - 1;
+        for (uint32_t i = end + 1; i <= end + scope && i < n; i++)
+            if (toks[i].sentence == toks[end].sentence)
+                ls->state[i] |= TF_NEG;
+    }
+    return 0;
+}
+
+static void doc_end(lin_scratch *ls)
+{
+    free(ls->state);
+    free(ls->tf);
+    free(ls->slots);
+    free(ls->df);
+    free(ls->hf);
+    ls->state = NULL;
+    ls->tf = NULL;
+    ls->slots = NULL;
+    ls->df = NULL;
+    ls->hf = NULL;
+}
+
+/* The number + 1 of the feature of key in the document, made if new; 0
+ * when out of memory. */
+static uint32_t doc_feature(const opine_model *m, lin_scratch *ls, uint64_t key)
+{
+    size_t s = (size_t)key & ls->mask;
+    for (; ls->slots[s]; s = (s + 1) & ls->mask)
+        if (ls->df[ls->slots[s] - 1].key == key)
+            return ls->slots[s];
+    if (2 * (ls->ndf + 1) > ls->mask + 1) {
+        if (doc_slots(ls, 2 * (ls->ndf + 1)))
+            return 0;
+        for (s = (size_t)key & ls->mask; ls->slots[s];)
+            s = (s + 1) & ls->mask;
+    }
+    ls->df[ls->ndf] = (docfeat){key, opine_model_feature_row(m, key), 0};
+    return ls->slots[s] = (uint32_t)++ls->ndf;
+}
+
 /* The hash of token i's stem (not NULL), made once. */
-static uint64_t stem_hash(const opine_score_token *toks, tokfeat *tf,
+static uint64_t stem_hash(const opine_score_token *toks, lin_scratch *ls,
                           uint32_t i)
 {
-    tokfeat *t = &tf[i];
-    if (!(t->state & TF_HASHED)) {
-        t->state |= TF_HASHED;
-        t->h = opine__stem_hash(toks[i].stem, strlen(toks[i].stem));
+    if (!(ls->state[i] & TF_HASHED)) {
+        ls->state[i] |= TF_HASHED;
+        ls->tf[i].h = opine__stem_hash(toks[i].stem, strlen(toks[i].stem));
     }
-    return t->h;
+    return ls->tf[i].h;
 }
 
 /* Whether token i's stem is a stop word's, looked up once. */
 static int is_stop(const opine_model *m, const opine_score_token *toks,
-                   tokfeat *tf, uint32_t i)
+                   lin_scratch *ls, uint32_t i)
 {
-    tokfeat *t = &tf[i];
-    if (!(t->state & TF_STOP_KNOWN)) {
-        t->state |= TF_STOP_KNOWN;
+    if (!(ls->state[i] & TF_STOP_KNOWN)) {
+        ls->state[i] |= TF_STOP_KNOWN;
         for (uint32_t k = 0; k < toks[i].npats; k++)
             if (opine_model_pattern_is_stop(m, toks[i].pats[k]))
-                t->state |= TF_STOP;
+                ls->state[i] |= TF_STOP;
     }
-    return (t->state & TF_STOP) != 0;
+    return (ls->state[i] & TF_STOP) != 0;
 }
 
-static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
+/* Token i's features, as opine_score_features() makes them; NULL when out
+ * of memory. */
+static const tokfeat *token_feat(const opine_model *m,
                                  const opine_score_token *toks, size_t n,
-                                 tokfeat *tf, uint32_t i)
+                                 lin_scratch *ls, uint32_t i)
 {
-    tokfeat *t = &tf[i];
-    if (t->state & TF_DONE)
+    tokfeat *t = &ls->tf[i];
+    if (ls->state[i] & TF_DONE)
         return t;
-    t->state |= TF_DONE;
+    ls->state[i] |= TF_DONE;
+    t->w = t->b = 0;
     const char *s = toks[i].stem;
     if (s == NULL || *s == '\0')
         return t;
-    int stop = is_stop(m, toks, tf, i);
-    if (!stop)
-        t->w = opine__feature_key(negated(m, sc, toks, i) ? OPINE__KEY_N
-                                                          : OPINE__KEY_W,
-                                  stem_hash(toks, tf, i), 0);
+    int stop = is_stop(m, toks, ls, i);
+    if (!stop) {
+        int kind = (ls->state[i] & TF_NEG) ? OPINE__KEY_N : OPINE__KEY_W;
+        uint64_t key = opine__feature_key(kind, stem_hash(toks, ls, i), 0);
+        if ((t->w = doc_feature(m, ls, key)) == 0)
+            return NULL;
+    }
     const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
     if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
-        !(stop && is_stop(m, toks, tf, i + 1))) {
-        t->b = opine__feature_key(OPINE__KEY_B, stem_hash(toks, tf, i),
-                                  stem_hash(toks, tf, i + 1));
-        t->state |= TF_BIGRAM;
+        !(stop && is_stop(m, toks, ls, i + 1))) {
+        uint64_t key = opine__feature_key(OPINE__KEY_B, stem_hash(toks, ls, i),
+                                          stem_hash(toks, ls, i + 1));
+        if ((t->b = doc_feature(m, ls, key)) == 0)
+            return NULL;
     }
     return t;
 }
@@ -310,39 +412,27 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
                            uint32_t from, uint32_t to, lin_scratch *ls,
                            double p[4], opine_scores *out)
 {
-    size_t k = 0;
-    for (uint32_t i = from; i < to; i++) {
-        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, i);
-        if (opine__grow((void **)&ls->hf, &ls->hf_cap, k + 2, sizeof(hfeat)))
-            return OPINE_ENOMEM;
-        if ((t->state & TF_DONE) && !(t->state & TF_STOP) && t->w)
-            ls->hf[k++] = (hfeat){t->w, i, 1, -1};
-        if ((t->state & TF_BIGRAM) && i + 1 < to)
-            ls->hf[k++] = (hfeat){t->b, i, 2, -1};
-    }
-    /* Each feature once, where it first fired (the entries are in token
-     * order): a set of the hashes seen, open addressing. */
-    size_t cap = 16;
-    while (cap < 2 * k)
-        cap *= 2;
-    if (opine__grow((void **)&ls->seen, &ls->seen_cap, cap, sizeof(uint64_t)))
-        return OPINE_ENOMEM;
-    memset(ls->seen, 0, cap * sizeof(uint64_t));
+    /* Each feature once, where it first fired (in token order). */
+    uint32_t win = ++ls->window;
     size_t kept = 0;
-    for (size_t i = 0; i < k; i++) {
-        uint64_t h = ls->hf[i].h | 1; /* 0 marks an empty slot */
-        size_t slot = (size_t)(h >> 7) & (cap - 1);
-        while (ls->seen[slot] && ls->seen[slot] != h)
-            slot = (slot + 1) & (cap - 1);
-        if (ls->seen[slot])
-            continue;
-        ls->seen[slot] = h;
-        ls->hf[kept++] = ls->hf[i];
+    for (uint32_t i = from; i < to; i++) {
+        const tokfeat *t = token_feat(m, toks, n, ls, i);
+        if (t == NULL)
+            return OPINE_ENOMEM;
+        if (t->w && ls->df[t->w - 1].window != win) {
+            ls->df[t->w - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->w - 1, i, 1, -1};
+        }
+        if (t->b && i + 1 < to && ls->df[t->b - 1].window != win) {
+            ls->df[t->b - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->b - 1, i, 2, -1};
+        }
     }
     double value = kept ? 1 / sqrt((double)kept) : 0;
     double dec[4] = {lt->bias[0], lt->bias[1], lt->bias[2], lt->bias[3]};
     for (size_t i = 0; i < kept; i++) {
-        long f = ls->hf[i].f = opine_model_feature_hash(m, theme, ls->hf[i].h);
+        const int32_t *row = ls->df[ls->hf[i].id].row;
+        long f = ls->hf[i].f = row ? row[theme] : -1;
         if (f >= 0)
             for (int c = 0; c < 4; c++)
                 dec[c] += value * lt->w[4 * f + c];
@@ -453,9 +543,6 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
         (out->lin_scratch = calloc(1, sizeof(lin_scratch))) == NULL)
         return OPINE_ENOMEM;
     lin_scratch *ls = out->lin_scratch;
-    if (opine__grow((void **)&ls->tf, &ls->tf_cap, n + 1, sizeof(tokfeat)))
-        return OPINE_ENOMEM;
-    memset(ls->tf, 0, (n + 1) * sizeof(tokfeat));
     /* The cue evidence of trained themes becomes features; what stays as
      * rows is the lexicon themes' (if any) and, below, the windows'. */
     size_t nev = out->nev;
@@ -471,12 +558,15 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     opine_scores view = *out; /* the cues, for the features */
     view.ev = cues;
     view.nev = nev;
-    int rc = 0;
+    int rc = 0, begun = 0;
     for (uint32_t t = 0; rc == 0 && t < out->nthemes; t++) {
         const opine_linear_theme *lt = opine_model_linear(m, t);
         opine_theme_score *ts = &out->themes[t];
         if (lt == NULL || ts->mentions == 0)
             continue;
+        if (!begun && (rc = doc_begin(m, &view, toks, n, ls)) != 0)
+            break;
+        begun = 1;
         uint32_t *r;
         size_t nr;
         if ((rc = opine_score_windows(&view, t, lt->window, toks, n, &r,
@@ -504,13 +594,7 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     /* A batch keeps thousands of opine_scores alive until it is written:
      * scratch the size of a document must not stay with each of them
      * (it cost 45 MB of peak memory on ABP). */
-    free(ls->tf);
-    free(ls->hf);
-    free(ls->seen);
-    ls->tf = NULL;
-    ls->hf = NULL;
-    ls->seen = NULL;
-    ls->tf_cap = ls->hf_cap = ls->seen_cap = 0;
+    doc_end(ls);
     return rc;
 }
 
@@ -519,8 +603,6 @@ void opine__score_linear_release(void *scratch)
     lin_scratch *ls = scratch;
     if (ls == NULL)
         return;
-    free(ls->seen);
-    free(ls->tf);
-    free(ls->hf);
+    doc_end(ls);
     free(ls);
 }
