@@ -283,16 +283,15 @@ static double beta_cf(double a, double b, double x)
     return h;
 }
 
-/* The regularized incomplete beta function I_x(a, b). */
-static double beta_cdf(double x, double a, double b)
+/* The regularized incomplete beta function I_x(a, b); lbeta is
+ * lgamma(a + b) - lgamma(a) - lgamma(b), which does not depend on x. */
+static double beta_cdf(double x, double a, double b, double lbeta)
 {
     if (x <= 0)
         return 0;
     if (x >= 1)
         return 1;
-    int sign;
-    double lb = lgamma_r(a + b, &sign) - lgamma_r(a, &sign) -
-                lgamma_r(b, &sign) + a * log(x) + b * log1p(-x);
+    double lb = lbeta + a * log(x) + b * log1p(-x);
     if (x < (a + 1) / (a + b + 2))
         return exp(lb) * beta_cf(a, b, x) / a;
     return 1 - exp(lb) * beta_cf(b, a, 1 - x) / b;
@@ -302,10 +301,16 @@ double opine_beta_quantile(double p, double a, double b)
 {
     /* Bisection: the CDF is monotone, and 64 halvings reach the limits
      * of a double. Slow next to Newton's method, but scores are few. */
+    /* The lgammas once, not at every step (three of them cost as much
+     * as the continued fraction when a and b are not whole numbers, as
+     * trained themes' sums of probabilities are not). */
+    int sign;
+    double lbeta =
+        lgamma_r(a + b, &sign) - lgamma_r(a, &sign) - lgamma_r(b, &sign);
     double lo = 0, hi = 1;
     for (int i = 0; i < 64; i++) {
         double mid = (lo + hi) / 2;
-        if (beta_cdf(mid, a, b) < p)
+        if (beta_cdf(mid, a, b, lbeta) < p)
             lo = mid;
         else
             hi = mid;
