@@ -102,8 +102,14 @@ uint64_t opine_model_feature_key(const char *name, size_t len)
     return opine__feature_key(OPINE__KEY_OTHER, opine__stem_hash(name, len), 0);
 }
 
+/* While hash_features() counts the rows: key -> row + 1 (0: empty). */
+typedef struct fslot {
+    uint64_t key;
+    uint32_t row;
+} fslot;
+
 /* Slot s of a table of cap slots where key h is or would go. */
-static size_t fslot_find(const opine__fslot *t, size_t mask, uint64_t h)
+static size_t fslot_find(const fslot *t, size_t mask, uint64_t h)
 {
     size_t s = (size_t)h & mask;
     while (t[s].row && t[s].key != h)
@@ -119,10 +125,15 @@ static size_t fslot_find(const opine__fslot *t, size_t mask, uint64_t h)
 /* The scorer's table: every trained theme's features by key, one row of
  * indexes (one per theme) each, so that a feature is looked up once for
  * all themes. The themes of v2 share most of their features (37,852
- * weights, 10,720 names): one table of 10,720 keys at a third full is
- * 512 KB. Most lookups miss (the window's words the model does not know),
- * so a filter of 16 bits per key (32 KB), two set per key, turns away
- * nearly all of those before the table is touched. */
+ * weights, 10,720 names).
+ *
+ * A slot is 8 bytes, the top half of the key (a fingerprint) and the
+ * row + 1, and the table is up to two thirds full (v2: 16,384 slots,
+ * 128 KB). The row begins with the whole key, so a fingerprint that
+ * matches by chance is caught where the row is read anyway. Most lookups
+ * miss (the words of a window the model does not know), so a filter of
+ * 16 bits per key (v2: 32 KB), two set per key, turns nearly all of
+ * those away before the table is touched. */
 static int hash_features(opine_model *m)
 {
     size_t total = 0, nrows = 0, rows_cap = 0;
@@ -136,9 +147,12 @@ static int hash_features(opine_model *m)
     size_t cap = 16;
     while (cap < 2 * total)
         cap *= 2;
-    opine__fslot *big = calloc(cap, sizeof(*big));
+    fslot *big = calloc(cap, sizeof(*big));
     if (big == NULL)
         return OPINE_ENOMEM;
+    /* the key, then one index per theme, rounded up to 8 bytes */
+    size_t stride = (2 + m->nthemes + 1) & ~(size_t)1;
+    m->fstride = stride;
     for (size_t t = 0; t < m->nlin; t++) {
         const opine__linear *l = &m->lin[t];
         for (size_t i = 0; l->set && i < l->pub.nfeatures; i++) {
@@ -147,23 +161,25 @@ static int hash_features(opine_model *m)
             size_t s = fslot_find(big, cap - 1, h);
             if (big[s].row == 0) {
                 if (opine__grow((void **)&m->frows, &rows_cap,
-                                (nrows + 1) * m->nthemes, sizeof(int32_t))) {
+                                (nrows + 1) * stride, sizeof(int32_t))) {
                     free(big);
                     return OPINE_ENOMEM;
                 }
-                for (size_t k = 0; k < m->nthemes; k++)
-                    m->frows[nrows * m->nthemes + k] = -1;
-                big[s] = (opine__fslot){h, (uint32_t)++nrows};
+                int32_t *row = m->frows + nrows * stride;
+                memcpy(row, &h, sizeof(h));
+                for (size_t k = 2; k < stride; k++)
+                    row[k] = -1;
+                big[s] = (fslot){h, (uint32_t)++nrows};
             }
-            m->frows[(big[s].row - 1) * m->nthemes + t] = (int32_t)i;
+            m->frows[(big[s].row - 1) * stride + 2 + t] = (int32_t)i;
         }
     }
     size_t small = 16, bits = 64;
-    while (small < 3 * nrows)
+    while (2 * small < 3 * nrows)
         small *= 2;
     while (bits < 16 * nrows)
         bits *= 2;
-    m->ftable = calloc(small, sizeof(*m->ftable));
+    m->ftable = calloc(small, sizeof(uint64_t));
     m->ffilter = calloc(bits / 64, sizeof(uint64_t));
     if (m->ftable == NULL || m->ffilter == NULL) {
         free(big);
@@ -171,11 +187,14 @@ static int hash_features(opine_model *m)
     }
     m->fmask = small - 1;
     m->ffilter_mask = bits - 1;
-    for (size_t s = 0; s < cap; s++) {
-        if (big[s].row == 0)
+    for (size_t i = 0; i < cap; i++) {
+        if (big[i].row == 0)
             continue;
-        uint64_t h = big[s].key;
-        m->ftable[fslot_find(m->ftable, m->fmask, h)] = big[s];
+        uint64_t h = big[i].key;
+        size_t s = (size_t)h & m->fmask;
+        while (m->ftable[s])
+            s = (s + 1) & m->fmask;
+        m->ftable[s] = (h & ~(uint64_t)UINT32_MAX) | big[i].row;
         size_t b1 = FBIT1(h, m->ffilter_mask), b2 = FBIT2(h, m->ffilter_mask);
         m->ffilter[b1 / 64] |= (uint64_t)1 << (b1 % 64);
         m->ffilter[b2 / 64] |= (uint64_t)1 << (b2 % 64);
@@ -192,8 +211,75 @@ const int32_t *opine_model_feature_row(const opine_model *m, uint64_t h)
     if (!(m->ffilter[b1 / 64] >> (b1 % 64) & 1) ||
         !(m->ffilter[b2 / 64] >> (b2 % 64) & 1))
         return NULL;
-    const opine__fslot *e = &m->ftable[fslot_find(m->ftable, m->fmask, h)];
-    return e->row ? m->frows + (size_t)(e->row - 1) * m->nthemes : NULL;
+    uint64_t top = h >> 32;
+    for (size_t s = (size_t)h & m->fmask; m->ftable[s];
+         s = (s + 1) & m->fmask) {
+        if (m->ftable[s] >> 32 != top)
+            continue;
+        const int32_t *row =
+            m->frows + (size_t)((uint32_t)m->ftable[s] - 1) * m->fstride;
+        uint64_t key;
+        memcpy(&key, row, sizeof(key));
+        if (key == h)
+            return row + 2;
+    }
+    return NULL;
+}
+
+/* HOW THE BATCH GOES: the filter, the table and the rows do not stay in
+ * cache beside the rest of a run's work, so lookups wait for memory (perf
+ * put most of opine_model_feature_row()'s time on the load of a slot and
+ * of a row), and one lookup after another waits for each in turn. Taken
+ * in stages, each over all the keys, the waits of a stage overlap: the
+ * filter's words are prefetched for every key, then the slots of the keys
+ * that pass, then their rows, and only then is a key compared. */
+void opine_model_feature_rows(const opine_model *m, const uint64_t *keys,
+                              size_t n, const int32_t **rows)
+{
+    static const int32_t candidate;
+    if (m->ftable == NULL) {
+        for (size_t i = 0; i < n; i++)
+            rows[i] = NULL;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(&m->ffilter[FBIT1(keys[i], m->ffilter_mask) / 64]);
+        __builtin_prefetch(&m->ffilter[FBIT2(keys[i], m->ffilter_mask) / 64]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t b1 = FBIT1(keys[i], m->ffilter_mask),
+               b2 = FBIT2(keys[i], m->ffilter_mask);
+        rows[i] = NULL;
+        if ((m->ffilter[b1 / 64] >> (b1 % 64) & 1) &&
+            (m->ffilter[b2 / 64] >> (b2 % 64) & 1)) {
+            __builtin_prefetch(&m->ftable[(size_t)keys[i] & m->fmask]);
+            rows[i] = &candidate;
+        }
+    }
+    /* The first slot whose fingerprint matches: a row to fetch. */
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] == NULL)
+            continue;
+        rows[i] = NULL;
+        uint64_t top = keys[i] >> 32;
+        for (size_t s = (size_t)keys[i] & m->fmask; m->ftable[s];
+             s = (s + 1) & m->fmask)
+            if (m->ftable[s] >> 32 == top) {
+                rows[i] = m->frows +
+                          (size_t)((uint32_t)m->ftable[s] - 1) * m->fstride;
+                __builtin_prefetch(rows[i]);
+                break;
+            }
+    }
+    /* A fingerprint matched by chance: look further, one at a time. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key;
+        if (rows[i] == NULL)
+            continue;
+        memcpy(&key, rows[i], sizeof(key));
+        rows[i] =
+            key == keys[i] ? rows[i] + 2 : opine_model_feature_row(m, keys[i]);
+    }
 }
 
 long opine_model_feature_hash(const opine_model *m, size_t theme, uint64_t h)
@@ -222,7 +308,7 @@ void opine__model_release_compiled(opine_model *m)
     m->ftable = NULL;
     m->ffilter = NULL;
     m->frows = NULL;
-    m->fmask = m->ffilter_mask = 0;
+    m->fmask = m->ffilter_mask = m->fstride = 0;
     free(m->terms);
     free(m->term_patterns);
     free(m->patterns);

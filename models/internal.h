@@ -16,11 +16,6 @@
 #include "models/model.h"
 #include "base/strmap.h"
 
-typedef struct opine__fslot {
-    uint64_t key;
-    uint32_t row; /* + 1; 0: empty */
-} opine__fslot;
-
 typedef struct opine__rawterm {
     const char *text; /* trimmed, as written (the '*' kept) */
     uint32_t theme;   /* UINT32_MAX for a negator */
@@ -78,16 +73,19 @@ struct opine_model {
     uint8_t *pattern_stop;    /* trained models: pattern id -> stop word */
     uint32_t *stop_ids;
     size_t nstop_ids, stop_cap;
-    /* Trained models, for the scorer (models/score_linear.c): each
-     * feature's key (opine_model_feature_key) -> row + 1, open addressing
-     * (models/compile.c hash_features); row r is frows[r * nthemes ...],
-     * the feature's index in each theme's classifier or -1. */
-    struct opine__fslot *ftable;
+    /* Trained models, for the scorer (models/score_linear.c, made by
+     * hash_features() in compile.c): each feature's key
+     * (opine_model_feature_key) -> its row, open addressing, a slot being
+     * the key's top 32 bits and the row + 1 (0: empty). Row r is
+     * frows[r * fstride ...]: the key (2 words), then the feature's index
+     * in each theme's classifier or -1. */
+    uint64_t *ftable;
     size_t fmask;
     uint64_t *ffilter; /* 2 bits per key: a key with either clear is in
                         * no theme */
     size_t ffilter_mask;
     int32_t *frows;
+    size_t fstride;
     uint32_t *prefix_ids; /* prefix patterns, ascending */
     size_t nprefix;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */

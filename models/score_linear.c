@@ -223,12 +223,13 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
  *
  * HOW IT WORKS, per document: the first time a window reaches token i,
  * its features' keys are made and each key is given a number in the
- * document's own table of features (lin_scratch.slots and df), which also
- * holds the feature's row of the model (opine_model_feature_row: its index
- * in every theme at once). So a feature is hashed and looked up in the
- * model once per document, not once per token, theme and window. A window
- * then counts each feature once by stamping it with the window's number
- * (docfeat.window): no set to clear per window. */
+ * document's own table of features (lin_scratch.slots and df). A window
+ * counts each feature once by stamping it with the window's number
+ * (docfeat.window): no set to clear per window. The features new to the
+ * document are then looked up in the model together
+ * (opine_model_feature_rows, whose waits for memory overlap), and each
+ * keeps its row, its index in every theme at once: a feature is hashed
+ * and looked up once per document, not per token, theme and window. */
 enum {
     TF_DONE = 1,
     TF_STOP = 2,
@@ -248,6 +249,7 @@ typedef struct docfeat {
     uint64_t key;
     const int32_t *row; /* opine_model_feature_row(), NULL: in no theme */
     uint32_t window;    /* the last window that counted it */
+    uint32_t looked;    /* whether row is set yet */
 } docfeat;
 
 typedef struct hfeat {
@@ -269,6 +271,10 @@ typedef struct lin_scratch {
     size_t ndf;
     uint32_t window; /* windows classified so far */
     hfeat *hf;       /* a window's features, at most 2 per token */
+    /* a window's features new to the document, to look up in one batch */
+    uint64_t *new_keys;
+    const int32_t **new_rows;
+    uint32_t *new_ids;
 } lin_scratch;
 
 /* The table of features for at least need of them, at most half full. */
@@ -304,6 +310,9 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
         (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
         (ls->df = malloc((2 * n + 1) * sizeof(docfeat))) == NULL ||
         (ls->hf = malloc((2 * n + 1) * sizeof(hfeat))) == NULL ||
+        (ls->new_keys = malloc((2 * n + 1) * sizeof(uint64_t))) == NULL ||
+        (ls->new_rows = malloc((2 * n + 1) * sizeof(int32_t *))) == NULL ||
+        (ls->new_ids = malloc((2 * n + 1) * sizeof(uint32_t))) == NULL ||
         doc_slots(ls, n / 4))
         return OPINE_ENOMEM;
     /* Negation, as negated() says it, marked once for the document. */
@@ -324,6 +333,12 @@ static void doc_end(lin_scratch *ls)
     free(ls->slots);
     free(ls->df);
     free(ls->hf);
+    free(ls->new_keys);
+    free(ls->new_rows);
+    free(ls->new_ids);
+    ls->new_keys = NULL;
+    ls->new_rows = NULL;
+    ls->new_ids = NULL;
     ls->state = NULL;
     ls->tf = NULL;
     ls->slots = NULL;
@@ -333,7 +348,7 @@ static void doc_end(lin_scratch *ls)
 
 /* The number + 1 of the feature of key in the document, made if new; 0
  * when out of memory. */
-static uint32_t doc_feature(const opine_model *m, lin_scratch *ls, uint64_t key)
+static uint32_t doc_feature(lin_scratch *ls, uint64_t key)
 {
     size_t s = (size_t)key & ls->mask;
     for (; ls->slots[s]; s = (s + 1) & ls->mask)
@@ -345,7 +360,7 @@ static uint32_t doc_feature(const opine_model *m, lin_scratch *ls, uint64_t key)
         for (s = (size_t)key & ls->mask; ls->slots[s];)
             s = (s + 1) & ls->mask;
     }
-    ls->df[ls->ndf] = (docfeat){key, opine_model_feature_row(m, key), 0};
+    ls->df[ls->ndf] = (docfeat){key, NULL, 0, 0};
     return ls->slots[s] = (uint32_t)++ls->ndf;
 }
 
@@ -391,7 +406,7 @@ static const tokfeat *token_feat(const opine_model *m,
     if (!stop) {
         int kind = (ls->state[i] & TF_NEG) ? OPINE__KEY_N : OPINE__KEY_W;
         uint64_t key = opine__feature_key(kind, stem_hash(toks, ls, i), 0);
-        if ((t->w = doc_feature(m, ls, key)) == 0)
+        if ((t->w = doc_feature(ls, key)) == 0)
             return NULL;
     }
     const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
@@ -399,7 +414,7 @@ static const tokfeat *token_feat(const opine_model *m,
         !(stop && is_stop(m, toks, ls, i + 1))) {
         uint64_t key = opine__feature_key(OPINE__KEY_B, stem_hash(toks, ls, i),
                                           stem_hash(toks, ls, i + 1));
-        if ((t->b = doc_feature(m, ls, key)) == 0)
+        if ((t->b = doc_feature(ls, key)) == 0)
             return NULL;
     }
     return t;
@@ -428,11 +443,33 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
             ls->hf[kept++] = (hfeat){t->b - 1, i, 2, -1};
         }
     }
-    double value = kept ? 1 / sqrt((double)kept) : 0;
-    double dec[4] = {lt->bias[0], lt->bias[1], lt->bias[2], lt->bias[3]};
+    /* The model's rows of the features new to the document, in one
+     * batch; then each feature's weights, fetched before they are summed
+     * (in the order of the features, as ever). */
+    size_t nnew = 0;
+    for (size_t i = 0; i < kept; i++) {
+        docfeat *d = &ls->df[ls->hf[i].id];
+        if (!d->looked) {
+            d->looked = 1;
+            ls->new_keys[nnew] = d->key;
+            ls->new_ids[nnew++] = ls->hf[i].id;
+        }
+    }
+    opine_model_feature_rows(m, ls->new_keys, nnew, ls->new_rows);
+    for (size_t j = 0; j < nnew; j++)
+        ls->df[ls->new_ids[j]].row = ls->new_rows[j];
     for (size_t i = 0; i < kept; i++) {
         const int32_t *row = ls->df[ls->hf[i].id].row;
         long f = ls->hf[i].f = row ? row[theme] : -1;
+        if (f >= 0) {
+            __builtin_prefetch(&lt->w[4 * f]);
+            __builtin_prefetch(&lt->w[4 * f + 3]);
+        }
+    }
+    double value = kept ? 1 / sqrt((double)kept) : 0;
+    double dec[4] = {lt->bias[0], lt->bias[1], lt->bias[2], lt->bias[3]};
+    for (size_t i = 0; i < kept; i++) {
+        long f = ls->hf[i].f;
         if (f >= 0)
             for (int c = 0; c < 4; c++)
                 dec[c] += value * lt->w[4 * f + c];
