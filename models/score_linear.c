@@ -364,10 +364,24 @@ static uint32_t doc_feature(lin_scratch *ls, uint64_t key)
     return ls->slots[s] = (uint32_t)++ls->ndf;
 }
 
-/* The hash of token i's stem (not NULL), made once. */
+uint64_t opine_score_stem_hash(const char *stem, size_t len)
+{
+    return opine__stem_hash(stem, len);
+}
+
+/* Whether token i has a stem that is not empty: its hash says so without
+ * reading the string. */
+static int has_stem(const opine_score_token *toks, uint32_t i)
+{
+    return toks[i].stem_hash || (toks[i].stem && *toks[i].stem);
+}
+
+/* The hash of token i's stem (has_stem), made once. */
 static uint64_t stem_hash(const opine_score_token *toks, lin_scratch *ls,
                           uint32_t i)
 {
+    if (toks[i].stem_hash)
+        return toks[i].stem_hash;
     if (!(ls->state[i] & TF_HASHED)) {
         ls->state[i] |= TF_HASHED;
         ls->tf[i].h = opine__stem_hash(toks[i].stem, strlen(toks[i].stem));
@@ -399,8 +413,7 @@ static const tokfeat *token_feat(const opine_model *m,
         return t;
     ls->state[i] |= TF_DONE;
     t->w = t->b = 0;
-    const char *s = toks[i].stem;
-    if (s == NULL || *s == '\0')
+    if (!has_stem(toks, i))
         return t;
     int stop = is_stop(m, toks, ls, i);
     if (!stop) {
@@ -409,8 +422,8 @@ static const tokfeat *token_feat(const opine_model *m,
         if ((t->w = doc_feature(ls, key)) == 0)
             return NULL;
     }
-    const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
-    if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
+    if (i + 1 < n && has_stem(toks, i + 1) &&
+        toks[i + 1].sentence == toks[i].sentence &&
         !(stop && is_stop(m, toks, ls, i + 1))) {
         uint64_t key = opine__feature_key(OPINE__KEY_B, stem_hash(toks, ls, i),
                                           stem_hash(toks, ls, i + 1));

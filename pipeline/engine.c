@@ -116,7 +116,9 @@ typedef struct stem_freq {
 
 typedef struct stem_info {
     const char *text;
-    uint8_t lang; /* index into engine.langs of the stem's language */
+    uint64_t hash; /* opine_score_stem_hash(text), 0 when text is empty:
+                    * made once here, not per token by the scorer */
+    uint8_t lang;  /* index into engine.langs of the stem's language */
 } stem_info;
 
 /* What one thread needs of its own: ICU break iterators are not
@@ -575,6 +577,7 @@ static void work_finish(engine *e, worker *w, job *j)
             st[i].pats = e->pat_pool + e->tv[t].pat_off;
             /* Stems are stable while phase C runs: B interns before. */
             st[i].stem = e->tv[t].stem ? e->sv[e->tv[t].stem].text : NULL;
+            st[i].stem_hash = e->tv[t].stem ? e->sv[e->tv[t].stem].hash : 0;
         }
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);
@@ -710,8 +713,12 @@ static int load_vocab(engine *e)
                           (size_t)sqlite3_column_bytes(q, 1), &key, &klen);
         if (rc == 0)
             rc = opine__strmap_intern(e->stems, key, klen, id, &e->sv[id].text);
-        if (rc == 0)
-            e->sv[id].text += klen - (size_t)sqlite3_column_bytes(q, 1);
+        if (rc == 0) {
+            size_t slen = (size_t)sqlite3_column_bytes(q, 1);
+            e->sv[id].text += klen - slen;
+            e->sv[id].hash =
+                slen ? opine_score_stem_hash(e->sv[id].text, slen) : 0;
+        }
         if (id > e->nstems)
             e->nstems = id;
     }
@@ -796,6 +803,8 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         /* sv.text is the key; the stem itself ends it. The row is
          * written with the batch (write_vocab). */
         e->sv[sid].text += klen - slen;
+        e->sv[sid].hash =
+            slen ? opine_score_stem_hash(e->sv[sid].text, slen) : 0;
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
     e->tv[type_id].stem = sid;
