@@ -88,6 +88,11 @@ int opine_model_pattern_is_stop(const opine_model *m, uint32_t p)
     return m->pattern_stop && p < m->npatterns && m->pattern_stop[p];
 }
 
+const uint8_t *opine_model_stop_patterns(const opine_model *m)
+{
+    return m->pattern_stop;
+}
+
 uint64_t opine_model_feature_key(const char *name, size_t len)
 {
     if (len >= 2 && name[1] == ':' && (name[0] == 'w' || name[0] == 'n'))

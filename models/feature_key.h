@@ -23,6 +23,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/* XXH3 compiled in, not called in libxxhash: a key of two words is a few
+ * multiplies, less than the call. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 enum {

@@ -186,6 +186,10 @@ int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len);
 /* After compile, for a trained model: whether pattern p is a stop word's
  * stem (a token matching it is a stop word). Thread-safe. */
 int opine_model_pattern_is_stop(const opine_model *m, uint32_t p);
+/* The same for every pattern at once: opine_model_npatterns() bytes, 1
+ * where the pattern is a stop word's stem; NULL when no pattern is.
+ * Owned by the model. */
+const uint8_t *opine_model_stop_patterns(const opine_model *m);
 
 /* After compile: the ids of the terms whose first pattern is p, in term
  * order; *n receives how many. */

@@ -269,8 +269,9 @@ typedef struct lin_scratch {
     size_t mask;
     docfeat *df; /* ... by number */
     size_t ndf;
-    uint32_t window; /* windows classified so far */
-    hfeat *hf;       /* a window's features, at most 2 per token */
+    uint32_t window;              /* windows classified so far */
+    const uint8_t *stop_patterns; /* opine_model_stop_patterns() */
+    hfeat *hf;                    /* a window's features, at most 2 per token */
     /* a window's features new to the document, to look up in one batch */
     uint64_t *new_keys;
     const int32_t **new_rows;
@@ -306,6 +307,7 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
 {
     ls->ndf = 0;
     ls->window = 0;
+    ls->stop_patterns = opine_model_stop_patterns(m);
     if ((ls->state = calloc(n + 1, 1)) == NULL ||
         (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
         (ls->df = malloc((2 * n + 1) * sizeof(docfeat))) == NULL ||
@@ -389,14 +391,14 @@ static uint64_t stem_hash(const opine_score_token *toks, lin_scratch *ls,
     return ls->tf[i].h;
 }
 
-/* Whether token i's stem is a stop word's, looked up once. */
-static int is_stop(const opine_model *m, const opine_score_token *toks,
-                   lin_scratch *ls, uint32_t i)
+/* Whether token i's stem is a stop word's, looked up once (its patterns
+ * are the model's, so they index stop_patterns). */
+static int is_stop(const opine_score_token *toks, lin_scratch *ls, uint32_t i)
 {
     if (!(ls->state[i] & TF_STOP_KNOWN)) {
         ls->state[i] |= TF_STOP_KNOWN;
-        for (uint32_t k = 0; k < toks[i].npats; k++)
-            if (opine_model_pattern_is_stop(m, toks[i].pats[k]))
+        for (uint32_t k = 0; ls->stop_patterns && k < toks[i].npats; k++)
+            if (ls->stop_patterns[toks[i].pats[k]])
                 ls->state[i] |= TF_STOP;
     }
     return (ls->state[i] & TF_STOP) != 0;
@@ -404,8 +406,7 @@ static int is_stop(const opine_model *m, const opine_score_token *toks,
 
 /* Token i's features, as opine_score_features() makes them; NULL when out
  * of memory. */
-static const tokfeat *token_feat(const opine_model *m,
-                                 const opine_score_token *toks, size_t n,
+static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
                                  lin_scratch *ls, uint32_t i)
 {
     tokfeat *t = &ls->tf[i];
@@ -415,7 +416,7 @@ static const tokfeat *token_feat(const opine_model *m,
     t->w = t->b = 0;
     if (!has_stem(toks, i))
         return t;
-    int stop = is_stop(m, toks, ls, i);
+    int stop = is_stop(toks, ls, i);
     if (!stop) {
         int kind = (ls->state[i] & TF_NEG) ? OPINE__KEY_N : OPINE__KEY_W;
         uint64_t key = opine__feature_key(kind, stem_hash(toks, ls, i), 0);
@@ -424,7 +425,7 @@ static const tokfeat *token_feat(const opine_model *m,
     }
     if (i + 1 < n && has_stem(toks, i + 1) &&
         toks[i + 1].sentence == toks[i].sentence &&
-        !(stop && is_stop(m, toks, ls, i + 1))) {
+        !(stop && is_stop(toks, ls, i + 1))) {
         uint64_t key = opine__feature_key(OPINE__KEY_B, stem_hash(toks, ls, i),
                                           stem_hash(toks, ls, i + 1));
         if ((t->b = doc_feature(ls, key)) == 0)
@@ -444,7 +445,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
     uint32_t win = ++ls->window;
     size_t kept = 0;
     for (uint32_t i = from; i < to; i++) {
-        const tokfeat *t = token_feat(m, toks, n, ls, i);
+        const tokfeat *t = token_feat(toks, n, ls, i);
         if (t == NULL)
             return OPINE_ENOMEM;
         if (t->w && ls->df[t->w - 1].window != win) {
