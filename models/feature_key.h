@@ -9,10 +9,12 @@
  * 0. A stem's hash is XXH3-64 of its bytes. Stems contain no spaces, so the
  * first space of a "b:" name splits it.
  *
- * Why not one hash of the whole name: the scorer then hashes each stem of
- * a document once and makes a token's "w:", "n:" and "b:" keys from those
- * hashes with a few multiplies, instead of hashing every feature name
- * (XXH3 streaming state, three updates and a digest, as it once did).
+ * Why not one hash of the whole name: a stem is then hashed once (the
+ * engine hashes each stem of its vocabulary once, opine_score_stem_hash)
+ * and a token's "w:", "n:" and "b:" keys come from those hashes with a
+ * few multiplies, instead of every feature name being hashed in every
+ * document (XXH3 streaming state, three updates and a digest, as the
+ * scorer once did).
  *
  * The keys live only in memory, made by the same process that looks them
  * up (the words are hashed in the machine's byte order): nothing stores

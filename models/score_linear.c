@@ -14,6 +14,14 @@
  * turns them into a stance with an interval the same way. Evidence: in
  * each window that takes a side, the features whose weights pushed
  * hardest toward it, (w+ - w-) times the feature's value.
+ *
+ * Two paths make the features. opine_score_features() writes their names
+ * ("w:STEM", "b:STEM NEXT", ...), which training needs for its
+ * vocabulary. Scoring, the hot one (THE SCORER'S PATH below), never builds
+ * a name: it finds features by 64-bit keys made from hashes of their stems
+ * (models/feature_key.h), the same keys model compile makes from the
+ * names, and looks each feature up once per document for all themes at
+ * once. tests/e2e_train.sh holds the two paths to the same predictions.
  */
 #include "models/score_linear.h"
 
@@ -215,11 +223,13 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 
 /* THE SCORER'S PATH. Training needs feature names (to build its
  * vocabulary); scoring only needs to find each feature's weights, so it
- * makes each feature's key (models/feature_key.h: from the hashes of its
- * stems, each stem hashed once) and finds it in the model's table, with no
- * strings built or sorted. The two paths must give the same features:
- * tests/e2e_train.sh checks that a loaded model predicts exactly what the
- * trainer's classifier did.
+ * makes each feature's key (models/feature_key.h) from the hashes of its
+ * stems and finds it in the model's table, with no strings built or
+ * sorted. The stems' hashes come with the tokens (opine_score_token
+ * .stem_hash: the engine makes one per stem of its vocabulary), or else
+ * are made here once per token. The two paths must give the same
+ * features: tests/e2e_train.sh checks that a loaded model predicts
+ * exactly what the trainer's classifier did.
  *
  * HOW IT WORKS, per document: the first time a window reaches token i,
  * its features' keys are made and each key is given a number in the
@@ -301,7 +311,7 @@ static int doc_slots(lin_scratch *ls, size_t need)
 
 /* Ready the scratch for a document of n tokens. The table of features
  * starts small and grows: a document has far fewer features in its
- * windows than twice its tokens. */
+ * windows than twice its tokens (ABP: about 0.4 per token). */
 static int doc_begin(const opine_model *m, const opine_scores *sc,
                      const opine_score_token *toks, size_t n, lin_scratch *ls)
 {
