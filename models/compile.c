@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "models/feature_key.h"
 #include "stages/stem.h"
 #include "stages/stopwords_builtin.h"
 #include "stages/tokenize.h"
@@ -88,42 +88,209 @@ int opine_model_pattern_is_stop(const opine_model *m, uint32_t p)
     return m->pattern_stop && p < m->npatterns && m->pattern_stop[p];
 }
 
-/* The scorer's table of each trained theme's feature hashes. */
+const uint8_t *opine_model_stop_patterns(const opine_model *m)
+{
+    return m->pattern_stop;
+}
+
+uint64_t opine_model_feature_key(const char *name, size_t len)
+{
+    if (len >= 2 && name[1] == ':' && (name[0] == 'w' || name[0] == 'n'))
+        return opine__feature_key(name[0], opine__stem_hash(name + 2, len - 2),
+                                  0);
+    const char *sp = len > 2 ? memchr(name + 2, ' ', len - 2) : NULL;
+    if (sp && name[0] == 'b' && name[1] == ':') {
+        size_t a = (size_t)(sp - (name + 2));
+        return opine__feature_key(OPINE__KEY_B, opine__stem_hash(name + 2, a),
+                                  opine__stem_hash(sp + 1, len - 3 - a));
+    }
+    return opine__feature_key(OPINE__KEY_OTHER, opine__stem_hash(name, len), 0);
+}
+
+/* While hash_features() counts the rows: key -> row + 1 (0: empty). */
+typedef struct fslot {
+    uint64_t key;
+    uint32_t row;
+} fslot;
+
+/* Slot s of a table of cap slots where key h is or would go. */
+static size_t fslot_find(const fslot *t, size_t mask, uint64_t h)
+{
+    size_t s = (size_t)h & mask;
+    while (t[s].row && t[s].key != h)
+        s = (s + 1) & mask;
+    return s;
+}
+
+/* The two bits of key h in the filter (above the bits that pick a
+ * slot). */
+#define FBIT1(h, mask) ((size_t)((h) >> 20) & (mask))
+#define FBIT2(h, mask) ((size_t)((h) >> 42) & (mask))
+
+/* The scorer's table: every trained theme's features by key, one row of
+ * indexes (one per theme) each, so that a feature is looked up once for
+ * all themes. The themes of v2 share most of their features (37,852
+ * weights, 10,720 names).
+ *
+ * A slot is 8 bytes, the top half of the key (a fingerprint) and the
+ * row + 1, and the table is up to two thirds full (v2: 16,384 slots,
+ * 128 KB). The row begins with the whole key, so a fingerprint that
+ * matches by chance is caught where the row is read anyway. Most lookups
+ * miss (the words of a window the model does not know), so a filter of
+ * 16 bits per key (v2: 32 KB), two set per key, turns nearly all of
+ * those away before the table is touched. */
 static int hash_features(opine_model *m)
 {
+    size_t total = 0, nrows = 0, rows_cap = 0;
+    for (size_t t = 0; t < m->nlin; t++)
+        if (m->lin[t].set)
+            total += m->lin[t].pub.nfeatures;
+    if (total == 0)
+        return 0;
+    /* Rows first, in a table big enough for every name; then the keys
+     * again into one sized for the rows. */
+    size_t cap = 16;
+    while (cap < 2 * total)
+        cap *= 2;
+    fslot *big = calloc(cap, sizeof(*big));
+    if (big == NULL)
+        return OPINE_ENOMEM;
+    /* the key, then one index per theme, rounded up to 8 bytes */
+    size_t stride = (2 + m->nthemes + 1) & ~(size_t)1;
+    m->fstride = stride;
     for (size_t t = 0; t < m->nlin; t++) {
-        opine__linear *l = &m->lin[t];
-        if (!l->set)
-            continue;
-        size_t cap = 16;
-        while (cap < 2 * l->pub.nfeatures + 2)
-            cap *= 2;
-        free(l->hkeys);
-        free(l->hvals);
-        l->hkeys = calloc(cap, sizeof(uint64_t));
-        l->hvals = calloc(cap, sizeof(uint32_t));
-        if (l->hkeys == NULL || l->hvals == NULL)
-            return OPINE_ENOMEM;
-        l->hmask = cap - 1;
-        for (size_t i = 0; i < l->pub.nfeatures; i++) {
-            uint64_t h = XXH3_64bits(l->names[i], strlen(l->names[i]));
-            size_t s = (size_t)h & l->hmask;
-            while (l->hvals[s])
-                s = (s + 1) & l->hmask;
-            l->hkeys[s] = h;
-            l->hvals[s] = (uint32_t)i + 1;
+        const opine__linear *l = &m->lin[t];
+        for (size_t i = 0; l->set && i < l->pub.nfeatures; i++) {
+            uint64_t h =
+                opine_model_feature_key(l->names[i], strlen(l->names[i]));
+            size_t s = fslot_find(big, cap - 1, h);
+            if (big[s].row == 0) {
+                if (opine__grow((void **)&m->frows, &rows_cap,
+                                (nrows + 1) * stride, sizeof(int32_t))) {
+                    free(big);
+                    return OPINE_ENOMEM;
+                }
+                int32_t *row = m->frows + nrows * stride;
+                memcpy(row, &h, sizeof(h));
+                for (size_t k = 2; k < stride; k++)
+                    row[k] = -1;
+                big[s] = (fslot){h, (uint32_t)++nrows};
+            }
+            m->frows[(big[s].row - 1) * stride + 2 + t] = (int32_t)i;
         }
     }
+    size_t small = 16, bits = 64;
+    while (2 * small < 3 * nrows)
+        small *= 2;
+    while (bits < 16 * nrows)
+        bits *= 2;
+    m->ftable = calloc(small, sizeof(uint64_t));
+    m->ffilter = calloc(bits / 64, sizeof(uint64_t));
+    if (m->ftable == NULL || m->ffilter == NULL) {
+        free(big);
+        return OPINE_ENOMEM;
+    }
+    m->fmask = small - 1;
+    m->ffilter_mask = bits - 1;
+    for (size_t i = 0; i < cap; i++) {
+        if (big[i].row == 0)
+            continue;
+        uint64_t h = big[i].key;
+        size_t s = (size_t)h & m->fmask;
+        while (m->ftable[s])
+            s = (s + 1) & m->fmask;
+        m->ftable[s] = (h & ~(uint64_t)UINT32_MAX) | big[i].row;
+        size_t b1 = FBIT1(h, m->ffilter_mask), b2 = FBIT2(h, m->ffilter_mask);
+        m->ffilter[b1 / 64] |= (uint64_t)1 << (b1 % 64);
+        m->ffilter[b2 / 64] |= (uint64_t)1 << (b2 % 64);
+    }
+    free(big);
     return 0;
+}
+
+const int32_t *opine_model_feature_row(const opine_model *m, uint64_t h)
+{
+    if (m->ftable == NULL)
+        return NULL;
+    size_t b1 = FBIT1(h, m->ffilter_mask), b2 = FBIT2(h, m->ffilter_mask);
+    if (!(m->ffilter[b1 / 64] >> (b1 % 64) & 1) ||
+        !(m->ffilter[b2 / 64] >> (b2 % 64) & 1))
+        return NULL;
+    uint64_t top = h >> 32;
+    for (size_t s = (size_t)h & m->fmask; m->ftable[s];
+         s = (s + 1) & m->fmask) {
+        if (m->ftable[s] >> 32 != top)
+            continue;
+        const int32_t *row =
+            m->frows + (size_t)((uint32_t)m->ftable[s] - 1) * m->fstride;
+        uint64_t key;
+        memcpy(&key, row, sizeof(key));
+        if (key == h)
+            return row + 2;
+    }
+    return NULL;
+}
+
+/* HOW THE BATCH GOES: the filter, the table and the rows do not stay in
+ * cache beside the rest of a run's work, so lookups wait for memory (perf
+ * put most of opine_model_feature_row()'s time on the load of a slot and
+ * of a row), and one lookup after another waits for each in turn. Taken
+ * in stages, each over all the keys, the waits of a stage overlap: the
+ * filter's words are prefetched for every key, then the slots of the keys
+ * that pass, then their rows, and only then is a key compared. */
+void opine_model_feature_rows(const opine_model *m, const uint64_t *keys,
+                              size_t n, const int32_t **rows)
+{
+    static const int32_t candidate;
+    if (m->ftable == NULL) {
+        for (size_t i = 0; i < n; i++)
+            rows[i] = NULL;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(&m->ffilter[FBIT1(keys[i], m->ffilter_mask) / 64]);
+        __builtin_prefetch(&m->ffilter[FBIT2(keys[i], m->ffilter_mask) / 64]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t b1 = FBIT1(keys[i], m->ffilter_mask),
+               b2 = FBIT2(keys[i], m->ffilter_mask);
+        rows[i] = NULL;
+        if ((m->ffilter[b1 / 64] >> (b1 % 64) & 1) &&
+            (m->ffilter[b2 / 64] >> (b2 % 64) & 1)) {
+            __builtin_prefetch(&m->ftable[(size_t)keys[i] & m->fmask]);
+            rows[i] = &candidate;
+        }
+    }
+    /* The first slot whose fingerprint matches: a row to fetch. */
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] == NULL)
+            continue;
+        rows[i] = NULL;
+        uint64_t top = keys[i] >> 32;
+        for (size_t s = (size_t)keys[i] & m->fmask; m->ftable[s];
+             s = (s + 1) & m->fmask)
+            if (m->ftable[s] >> 32 == top) {
+                rows[i] = m->frows +
+                          (size_t)((uint32_t)m->ftable[s] - 1) * m->fstride;
+                __builtin_prefetch(rows[i]);
+                break;
+            }
+    }
+    /* A fingerprint matched by chance: look further, one at a time. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key;
+        if (rows[i] == NULL)
+            continue;
+        memcpy(&key, rows[i], sizeof(key));
+        rows[i] =
+            key == keys[i] ? rows[i] + 2 : opine_model_feature_row(m, keys[i]);
+    }
 }
 
 long opine_model_feature_hash(const opine_model *m, size_t theme, uint64_t h)
 {
-    const opine__linear *l = &m->lin[theme];
-    for (size_t s = (size_t)h & l->hmask; l->hvals[s]; s = (s + 1) & l->hmask)
-        if (l->hkeys[s] == h)
-            return (long)l->hvals[s] - 1;
-    return -1;
+    const int32_t *row = opine_model_feature_row(m, h);
+    return row && theme < m->nthemes ? row[theme] : -1;
 }
 
 int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len)
@@ -140,6 +307,13 @@ void opine__model_release_compiled(opine_model *m)
     m->pattern_stop = NULL;
     m->stop_ids = NULL;
     m->nstop_ids = m->stop_cap = 0;
+    free(m->ftable);
+    free(m->ffilter);
+    free(m->frows);
+    m->ftable = NULL;
+    m->ffilter = NULL;
+    m->frows = NULL;
+    m->fmask = m->ffilter_mask = m->fstride = 0;
     free(m->terms);
     free(m->term_patterns);
     free(m->patterns);

@@ -73,6 +73,19 @@ struct opine_model {
     uint8_t *pattern_stop;    /* trained models: pattern id -> stop word */
     uint32_t *stop_ids;
     size_t nstop_ids, stop_cap;
+    /* Trained models, for the scorer (models/score_linear.c, made by
+     * hash_features() in compile.c): each feature's key
+     * (opine_model_feature_key) -> its row, open addressing, a slot being
+     * the key's top 32 bits and the row + 1 (0: empty). Row r is
+     * frows[r * fstride ...]: the key (2 words), then the feature's index
+     * in each theme's classifier or -1. */
+    uint64_t *ftable;
+    size_t fmask;
+    uint64_t *ffilter; /* 2 bits per key: a key with either clear is in
+                        * no theme */
+    size_t ffilter_mask;
+    int32_t *frows;
+    size_t fstride;
     uint32_t *prefix_ids; /* prefix patterns, ascending */
     size_t nprefix;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
@@ -86,11 +99,6 @@ typedef struct opine__linear {
     const char **names; /* owned by the map */
     size_t cap;
     opine__strmap *index; /* name -> index + 1 */
-    /* Made by compile: XXH3-64 of each name -> index + 1, open
-     * addressing, for the scorer (models/score_linear.c). */
-    uint64_t *hkeys;
-    uint32_t *hvals;
-    size_t hmask;
 } opine__linear;
 
 /* Theme ti's classifier, made (empty, window 0) when it has none yet.

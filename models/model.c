@@ -381,8 +381,6 @@ void opine_model_free(opine_model *m)
         return;
     for (size_t i = 0; i < m->nlin; i++) {
         opine__strmap_free(m->lin[i].index);
-        free(m->lin[i].hkeys);
-        free(m->lin[i].hvals);
         free(m->lin[i].w);
         free(m->lin[i].names);
     }

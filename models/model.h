@@ -153,9 +153,21 @@ int opine_model_is_linear(const opine_model *m);
 void opine_model_forget_training(opine_model *m);
 /* Theme i's classifier, or NULL for a lexicon theme. */
 const opine_linear_theme *opine_model_linear(const opine_model *m, size_t i);
-/* After compile: the index of the feature whose name hashes (XXH3-64) to
- * h in trained theme i, or -1. */
+/* The key of feature name[0..len) (models/feature_key.h): what the scorer
+ * makes of a window's tokens to look their features up. */
+uint64_t opine_model_feature_key(const char *name, size_t len);
+/* After compile: the index of the feature whose key
+ * (opine_model_feature_key) is h in trained theme i, or -1. */
 long opine_model_feature_hash(const opine_model *m, size_t i, uint64_t h);
+/* After compile: the feature of key h in every theme at once, an array
+ * by theme index (opine_model_nthemes() of them) of its index in that
+ * theme's classifier or -1; NULL when no theme has it. Owned by the model,
+ * valid until it is compiled again or freed. Thread-safe. */
+const int32_t *opine_model_feature_row(const opine_model *m, uint64_t h);
+/* opine_model_feature_row() of keys[0..n) into rows[0..n), faster than
+ * one at a time: the lookups' waits for memory overlap. */
+void opine_model_feature_rows(const opine_model *m, const uint64_t *keys,
+                              size_t n, const int32_t **rows);
 /* The index of feature name[0..len) in theme i's classifier, or -1. */
 long opine_model_feature(const opine_model *m, size_t i, const char *name,
                          size_t len);
@@ -180,6 +192,10 @@ int opine_model_stop_stem(const opine_model *m, const char *stem, size_t len);
 /* After compile, for a trained model: whether pattern p is a stop word's
  * stem (a token matching it is a stop word). Thread-safe. */
 int opine_model_pattern_is_stop(const opine_model *m, uint32_t p);
+/* The same for every pattern at once: opine_model_npatterns() bytes, 1
+ * where the pattern is a stop word's stem; NULL when no pattern is.
+ * Owned by the model. */
+const uint8_t *opine_model_stop_patterns(const opine_model *m);
 
 /* After compile: the ids of the terms whose first pattern is p, in term
  * order; *n receives how many. */

@@ -35,8 +35,15 @@ typedef struct opine_score_token {
     uint32_t start, len, sentence;
     uint32_t npats;
     const uint32_t *pats;
-    const char *stem; /* its stem (trained models' features), or NULL */
+    const char *stem;   /* its stem (trained models' features), or NULL */
+    uint64_t stem_hash; /* opine_score_stem_hash() of stem, when stem is
+                         * not empty: made once per stem by a caller that
+                         * has many documents; 0: the scorer makes it */
 } opine_score_token;
+
+/* The hash of stem[0..len) that trained models' features are found by
+ * (models/feature_key.h), for opine_score_token.stem_hash. */
+uint64_t opine_score_stem_hash(const char *stem, size_t len);
 
 /* One counted cue. */
 typedef struct opine_evidence {

@@ -14,6 +14,14 @@
  * turns them into a stance with an interval the same way. Evidence: in
  * each window that takes a side, the features whose weights pushed
  * hardest toward it, (w+ - w-) times the feature's value.
+ *
+ * Two paths make the features. opine_score_features() writes their names
+ * ("w:STEM", "b:STEM NEXT", ...), which training needs for its
+ * vocabulary. Scoring, the hot one (THE SCORER'S PATH below), never builds
+ * a name: it finds features by 64-bit keys made from hashes of their stems
+ * (models/feature_key.h), the same keys model compile makes from the
+ * names, and looks each feature up once per document for all themes at
+ * once. tests/e2e_train.sh holds the two paths to the same predictions.
  */
 #include "models/score_linear.h"
 
@@ -21,10 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "base/error.h"
 #include "base/mem.h"
+#include "models/feature_key.h"
 
 /* Evidence rows a window may give, and the least push worth one. */
 #define EVIDENCE_PER_WINDOW 4
@@ -216,83 +223,223 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
 
 /* THE SCORER'S PATH. Training needs feature names (to build its
  * vocabulary); scoring only needs to find each feature's weights, so it
- * hashes the same names (XXH3-64) and looks them up in the model's hash
- * table, with no strings built or sorted. Each token's hashes are made
- * once per document, whatever the windows and themes it falls in. The two
- * paths must give the same features: tests/e2e_train.sh checks that a
- * loaded model predicts exactly what the trainer's classifier did. */
-enum { TF_DONE = 1, TF_STOP = 2, TF_BIGRAM = 4, TF_STOP_KNOWN = 8 };
+ * makes each feature's key (models/feature_key.h) from the hashes of its
+ * stems and finds it in the model's table, with no strings built or
+ * sorted. The stems' hashes come with the tokens (opine_score_token
+ * .stem_hash: the engine makes one per stem of its vocabulary), or else
+ * are made here once per token. The two paths must give the same
+ * features: tests/e2e_train.sh checks that a loaded model predicts
+ * exactly what the trainer's classifier did.
+ *
+ * HOW IT WORKS, per document: the first time a window reaches token i,
+ * its features' keys are made and each key is given a number in the
+ * document's own table of features (lin_scratch.slots and df). A window
+ * counts each feature once by stamping it with the window's number
+ * (docfeat.window): no set to clear per window. The features new to the
+ * document are then looked up in the model together
+ * (opine_model_feature_rows, whose waits for memory overlap), and each
+ * keeps its row, its index in every theme at once: a feature is hashed
+ * and looked up once per document, not per token, theme and window. */
+enum {
+    TF_DONE = 1,
+    TF_STOP = 2,
+    TF_STOP_KNOWN = 4,
+    TF_HASHED = 8,
+    TF_NEG = 16 /* within negation scope after a negator */
+};
 
+/* A token's features; each field is set when the state says so. */
 typedef struct tokfeat {
-    uint64_t w; /* "w:STEM" or, negated, "n:STEM" */
-    uint64_t b; /* "b:STEM NEXT" */
-    uint8_t state;
+    uint64_t h; /* the stem's hash (TF_HASHED) */
+    uint32_t w; /* "w:STEM" or, negated, "n:STEM": feature number + 1 */
+    uint32_t b; /* "b:STEM NEXT": feature number + 1; 0: none (TF_DONE) */
 } tokfeat;
 
+typedef struct docfeat {
+    uint64_t key;
+    const int32_t *row; /* opine_model_feature_row(), NULL: in no theme */
+    uint32_t window;    /* the last window that counted it */
+    uint32_t looked;    /* whether row is set yet */
+} docfeat;
+
 typedef struct hfeat {
-    uint64_t h;
+    uint32_t id; /* feature number in the document */
     uint32_t tok, ntok;
     long f; /* the feature's index, -1: not in the model */
 } hfeat;
 
+/* Per document (freed after it, see opine__score_linear), set up the
+ * first time a trained theme has mentions. Only state and slots are
+ * zeroed: the rest is written before it is read. */
 typedef struct lin_scratch {
-    tokfeat *tf;
-    size_t tf_cap;
-    hfeat *hf;
-    size_t hf_cap;
-    uint64_t *seen;
-    size_t seen_cap;
-    XXH3_state_t *hash; /* kept for the scratch's life */
+    uint8_t *state;  /* per token, TF_* */
+    tokfeat *tf;     /* per token */
+    uint32_t *slots; /* the document's features: number + 1 (0: empty), by
+                      * key, open addressing ... */
+    size_t mask;
+    docfeat *df; /* ... by number */
+    size_t ndf;
+    uint32_t window;              /* windows classified so far */
+    const uint8_t *stop_patterns; /* opine_model_stop_patterns() */
+    hfeat *hf;                    /* a window's features, at most 2 per token */
+    /* a window's features new to the document, to look up in one batch */
+    uint64_t *new_keys;
+    const int32_t **new_rows;
+    uint32_t *new_ids;
 } lin_scratch;
 
-/* XXH3-64 of the name A B, or A B " " C: the hash of the string the
- * training path builds (XXH3's streaming and one-shot forms agree). */
-static uint64_t hash3(XXH3_state_t *st, const char *a, const char *b,
-                      const char *c)
+/* The table of features for at least need of them, at most half full. */
+static int doc_slots(lin_scratch *ls, size_t need)
 {
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, a, strlen(a));
-    XXH3_64bits_update(st, b, strlen(b));
-    if (c) {
-        XXH3_64bits_update(st, " ", 1);
-        XXH3_64bits_update(st, c, strlen(c));
+    size_t cap = 64;
+    while (cap < 2 * need)
+        cap *= 2;
+    uint32_t *slots = calloc(cap, sizeof(uint32_t));
+    if (slots == NULL)
+        return OPINE_ENOMEM;
+    free(ls->slots);
+    ls->slots = slots;
+    ls->mask = cap - 1;
+    for (size_t id = 0; id < ls->ndf; id++) {
+        size_t s = (size_t)ls->df[id].key & ls->mask;
+        while (slots[s])
+            s = (s + 1) & ls->mask;
+        slots[s] = (uint32_t)id + 1;
     }
-    return XXH3_64bits_digest(st);
+    return 0;
 }
 
-/* Whether token i's stem is a stop word's, looked up once. */
-static int is_stop(const opine_model *m, const opine_score_token *toks,
-                   tokfeat *tf, uint32_t i)
+/* Ready the scratch for a document of n tokens. The table of features
+ * starts small and grows: a document has far fewer features in its
+ * windows than twice its tokens (ABP: about 0.4 per token). */
+static int doc_begin(const opine_model *m, const opine_scores *sc,
+                     const opine_score_token *toks, size_t n, lin_scratch *ls)
 {
-    tokfeat *t = &tf[i];
-    if (!(t->state & TF_STOP_KNOWN)) {
-        t->state |= TF_STOP_KNOWN;
-        for (uint32_t k = 0; k < toks[i].npats; k++)
-            if (opine_model_pattern_is_stop(m, toks[i].pats[k]))
-                t->state |= TF_STOP;
+    ls->ndf = 0;
+    ls->window = 0;
+    ls->stop_patterns = opine_model_stop_patterns(m);
+    if ((ls->state = calloc(n + 1, 1)) == NULL ||
+        (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
+        (ls->df = malloc((2 * n + 1) * sizeof(docfeat))) == NULL ||
+        (ls->hf = malloc((2 * n + 1) * sizeof(hfeat))) == NULL ||
+        (ls->new_keys = malloc((2 * n + 1) * sizeof(uint64_t))) == NULL ||
+        (ls->new_rows = malloc((2 * n + 1) * sizeof(int32_t *))) == NULL ||
+        (ls->new_ids = malloc((2 * n + 1) * sizeof(uint32_t))) == NULL ||
+        doc_slots(ls, n / 4))
+        return OPINE_ENOMEM;
+    /* Negation, as negated() says it, marked once for the document. */
+    uint32_t scope = (uint32_t)opine_model_negation_scope(m);
+    for (size_t k = 0; k < sc->nnegators; k++) {
+        uint32_t end = sc->negators[k].start + sc->negators[k].k - 1;
+        for (uint32_t i = end + 1; i <= end + scope && i < n; i++)
+            if (toks[i].sentence == toks[end].sentence)
+                ls->state[i] |= TF_NEG;
     }
-    return (t->state & TF_STOP) != 0;
+    return 0;
 }
 
-static const tokfeat *token_feat(const opine_model *m, const opine_scores *sc,
-                                 const opine_score_token *toks, size_t n,
-                                 tokfeat *tf, XXH3_state_t *hs, uint32_t i)
+static void doc_end(lin_scratch *ls)
 {
-    tokfeat *t = &tf[i];
-    if (t->state & TF_DONE)
+    free(ls->state);
+    free(ls->tf);
+    free(ls->slots);
+    free(ls->df);
+    free(ls->hf);
+    free(ls->new_keys);
+    free(ls->new_rows);
+    free(ls->new_ids);
+    ls->new_keys = NULL;
+    ls->new_rows = NULL;
+    ls->new_ids = NULL;
+    ls->state = NULL;
+    ls->tf = NULL;
+    ls->slots = NULL;
+    ls->df = NULL;
+    ls->hf = NULL;
+}
+
+/* The number + 1 of the feature of key in the document, made if new; 0
+ * when out of memory. */
+static uint32_t doc_feature(lin_scratch *ls, uint64_t key)
+{
+    size_t s = (size_t)key & ls->mask;
+    for (; ls->slots[s]; s = (s + 1) & ls->mask)
+        if (ls->df[ls->slots[s] - 1].key == key)
+            return ls->slots[s];
+    if (2 * (ls->ndf + 1) > ls->mask + 1) {
+        if (doc_slots(ls, 2 * (ls->ndf + 1)))
+            return 0;
+        for (s = (size_t)key & ls->mask; ls->slots[s];)
+            s = (s + 1) & ls->mask;
+    }
+    ls->df[ls->ndf] = (docfeat){key, NULL, 0, 0};
+    return ls->slots[s] = (uint32_t)++ls->ndf;
+}
+
+uint64_t opine_score_stem_hash(const char *stem, size_t len)
+{
+    return opine__stem_hash(stem, len);
+}
+
+/* Whether token i has a stem that is not empty: its hash says so without
+ * reading the string. */
+static int has_stem(const opine_score_token *toks, uint32_t i)
+{
+    return toks[i].stem_hash || (toks[i].stem && *toks[i].stem);
+}
+
+/* The hash of token i's stem (has_stem), made once. */
+static uint64_t stem_hash(const opine_score_token *toks, lin_scratch *ls,
+                          uint32_t i)
+{
+    if (toks[i].stem_hash)
+        return toks[i].stem_hash;
+    if (!(ls->state[i] & TF_HASHED)) {
+        ls->state[i] |= TF_HASHED;
+        ls->tf[i].h = opine__stem_hash(toks[i].stem, strlen(toks[i].stem));
+    }
+    return ls->tf[i].h;
+}
+
+/* Whether token i's stem is a stop word's, looked up once (its patterns
+ * are the model's, so they index stop_patterns). */
+static int is_stop(const opine_score_token *toks, lin_scratch *ls, uint32_t i)
+{
+    if (!(ls->state[i] & TF_STOP_KNOWN)) {
+        ls->state[i] |= TF_STOP_KNOWN;
+        for (uint32_t k = 0; ls->stop_patterns && k < toks[i].npats; k++)
+            if (ls->stop_patterns[toks[i].pats[k]])
+                ls->state[i] |= TF_STOP;
+    }
+    return (ls->state[i] & TF_STOP) != 0;
+}
+
+/* Token i's features, as opine_score_features() makes them; NULL when out
+ * of memory. */
+static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
+                                 lin_scratch *ls, uint32_t i)
+{
+    tokfeat *t = &ls->tf[i];
+    if (ls->state[i] & TF_DONE)
         return t;
-    t->state |= TF_DONE;
-    const char *s = toks[i].stem;
-    if (s == NULL || *s == '\0')
+    ls->state[i] |= TF_DONE;
+    t->w = t->b = 0;
+    if (!has_stem(toks, i))
         return t;
-    int stop = is_stop(m, toks, tf, i);
-    if (!stop)
-        t->w = hash3(hs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL);
-    const char *nx = i + 1 < n ? toks[i + 1].stem : NULL;
-    if (nx && *nx && toks[i + 1].sentence == toks[i].sentence &&
-        !(stop && is_stop(m, toks, tf, i + 1))) {
-        t->b = hash3(hs, "b:", s, nx);
-        t->state |= TF_BIGRAM;
+    int stop = is_stop(toks, ls, i);
+    if (!stop) {
+        int kind = (ls->state[i] & TF_NEG) ? OPINE__KEY_N : OPINE__KEY_W;
+        uint64_t key = opine__feature_key(kind, stem_hash(toks, ls, i), 0);
+        if ((t->w = doc_feature(ls, key)) == 0)
+            return NULL;
+    }
+    if (i + 1 < n && has_stem(toks, i + 1) &&
+        toks[i + 1].sentence == toks[i].sentence &&
+        !(stop && is_stop(toks, ls, i + 1))) {
+        uint64_t key = opine__feature_key(OPINE__KEY_B, stem_hash(toks, ls, i),
+                                          stem_hash(toks, ls, i + 1));
+        if ((t->b = doc_feature(ls, key)) == 0)
+            return NULL;
     }
     return t;
 }
@@ -304,39 +451,49 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
                            uint32_t from, uint32_t to, lin_scratch *ls,
                            double p[4], opine_scores *out)
 {
-    size_t k = 0;
-    for (uint32_t i = from; i < to; i++) {
-        const tokfeat *t = token_feat(m, cues, toks, n, ls->tf, ls->hash, i);
-        if (opine__grow((void **)&ls->hf, &ls->hf_cap, k + 2, sizeof(hfeat)))
-            return OPINE_ENOMEM;
-        if ((t->state & TF_DONE) && !(t->state & TF_STOP) && t->w)
-            ls->hf[k++] = (hfeat){t->w, i, 1, -1};
-        if ((t->state & TF_BIGRAM) && i + 1 < to)
-            ls->hf[k++] = (hfeat){t->b, i, 2, -1};
-    }
-    /* Each feature once, where it first fired (the entries are in token
-     * order): a set of the hashes seen, open addressing. */
-    size_t cap = 16;
-    while (cap < 2 * k)
-        cap *= 2;
-    if (opine__grow((void **)&ls->seen, &ls->seen_cap, cap, sizeof(uint64_t)))
-        return OPINE_ENOMEM;
-    memset(ls->seen, 0, cap * sizeof(uint64_t));
+    /* Each feature once, where it first fired (in token order). */
+    uint32_t win = ++ls->window;
     size_t kept = 0;
-    for (size_t i = 0; i < k; i++) {
-        uint64_t h = ls->hf[i].h | 1; /* 0 marks an empty slot */
-        size_t slot = (size_t)(h >> 7) & (cap - 1);
-        while (ls->seen[slot] && ls->seen[slot] != h)
-            slot = (slot + 1) & (cap - 1);
-        if (ls->seen[slot])
-            continue;
-        ls->seen[slot] = h;
-        ls->hf[kept++] = ls->hf[i];
+    for (uint32_t i = from; i < to; i++) {
+        const tokfeat *t = token_feat(toks, n, ls, i);
+        if (t == NULL)
+            return OPINE_ENOMEM;
+        if (t->w && ls->df[t->w - 1].window != win) {
+            ls->df[t->w - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->w - 1, i, 1, -1};
+        }
+        if (t->b && i + 1 < to && ls->df[t->b - 1].window != win) {
+            ls->df[t->b - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->b - 1, i, 2, -1};
+        }
+    }
+    /* The model's rows of the features new to the document, in one
+     * batch; then each feature's weights, fetched before they are summed
+     * (in the order of the features, as ever). */
+    size_t nnew = 0;
+    for (size_t i = 0; i < kept; i++) {
+        docfeat *d = &ls->df[ls->hf[i].id];
+        if (!d->looked) {
+            d->looked = 1;
+            ls->new_keys[nnew] = d->key;
+            ls->new_ids[nnew++] = ls->hf[i].id;
+        }
+    }
+    opine_model_feature_rows(m, ls->new_keys, nnew, ls->new_rows);
+    for (size_t j = 0; j < nnew; j++)
+        ls->df[ls->new_ids[j]].row = ls->new_rows[j];
+    for (size_t i = 0; i < kept; i++) {
+        const int32_t *row = ls->df[ls->hf[i].id].row;
+        long f = ls->hf[i].f = row ? row[theme] : -1;
+        if (f >= 0) {
+            __builtin_prefetch(&lt->w[4 * f]);
+            __builtin_prefetch(&lt->w[4 * f + 3]);
+        }
     }
     double value = kept ? 1 / sqrt((double)kept) : 0;
     double dec[4] = {lt->bias[0], lt->bias[1], lt->bias[2], lt->bias[3]};
     for (size_t i = 0; i < kept; i++) {
-        long f = ls->hf[i].f = opine_model_feature_hash(m, theme, ls->hf[i].h);
+        long f = ls->hf[i].f;
         if (f >= 0)
             for (int c = 0; c < 4; c++)
                 dec[c] += value * lt->w[4 * f + c];
@@ -447,11 +604,6 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
         (out->lin_scratch = calloc(1, sizeof(lin_scratch))) == NULL)
         return OPINE_ENOMEM;
     lin_scratch *ls = out->lin_scratch;
-    if (ls->hash == NULL && (ls->hash = XXH3_createState()) == NULL)
-        return OPINE_ENOMEM;
-    if (opine__grow((void **)&ls->tf, &ls->tf_cap, n + 1, sizeof(tokfeat)))
-        return OPINE_ENOMEM;
-    memset(ls->tf, 0, (n + 1) * sizeof(tokfeat));
     /* The cue evidence of trained themes becomes features; what stays as
      * rows is the lexicon themes' (if any) and, below, the windows'. */
     size_t nev = out->nev;
@@ -467,12 +619,15 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     opine_scores view = *out; /* the cues, for the features */
     view.ev = cues;
     view.nev = nev;
-    int rc = 0;
+    int rc = 0, begun = 0;
     for (uint32_t t = 0; rc == 0 && t < out->nthemes; t++) {
         const opine_linear_theme *lt = opine_model_linear(m, t);
         opine_theme_score *ts = &out->themes[t];
         if (lt == NULL || ts->mentions == 0)
             continue;
+        if (!begun && (rc = doc_begin(m, &view, toks, n, ls)) != 0)
+            break;
+        begun = 1;
         uint32_t *r;
         size_t nr;
         if ((rc = opine_score_windows(&view, t, lt->window, toks, n, &r,
@@ -500,13 +655,7 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
     /* A batch keeps thousands of opine_scores alive until it is written:
      * scratch the size of a document must not stay with each of them
      * (it cost 45 MB of peak memory on ABP). */
-    free(ls->tf);
-    free(ls->hf);
-    free(ls->seen);
-    ls->tf = NULL;
-    ls->hf = NULL;
-    ls->seen = NULL;
-    ls->tf_cap = ls->hf_cap = ls->seen_cap = 0;
+    doc_end(ls);
     return rc;
 }
 
@@ -515,9 +664,6 @@ void opine__score_linear_release(void *scratch)
     lin_scratch *ls = scratch;
     if (ls == NULL)
         return;
-    XXH3_freeState(ls->hash);
-    free(ls->seen);
-    free(ls->tf);
-    free(ls->hf);
+    doc_end(ls);
     free(ls);
 }

@@ -297,6 +297,7 @@ static void work_finish(engine *e, worker *w, job *j)
             st[i].pats = e->pat_pool + e->tv[t].pat_off;
             /* Stems are stable while phase C runs: B interns before. */
             st[i].stem = e->tv[t].stem ? e->sv[e->tv[t].stem].text : NULL;
+            st[i].stem_hash = e->tv[t].stem ? e->sv[e->tv[t].stem].hash : 0;
         }
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);

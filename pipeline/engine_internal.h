@@ -108,7 +108,9 @@ typedef struct stem_freq {
 
 typedef struct stem_info {
     const char *text;
-    uint8_t lang; /* index into engine.langs of the stem's language */
+    uint64_t hash; /* opine_score_stem_hash(text), 0 when text is empty:
+                    * made once here, not per token by the scorer */
+    uint8_t lang;  /* index into engine.langs of the stem's language */
 } stem_info;
 
 /* What one thread needs of its own: ICU break iterators are not

@@ -178,8 +178,12 @@ int opine__load_vocab(engine *e)
                           (size_t)sqlite3_column_bytes(q, 1), &key, &klen);
         if (rc == 0)
             rc = opine__strmap_intern(e->stems, key, klen, id, &e->sv[id].text);
-        if (rc == 0)
-            e->sv[id].text += klen - (size_t)sqlite3_column_bytes(q, 1);
+        if (rc == 0) {
+            size_t slen = (size_t)sqlite3_column_bytes(q, 1);
+            e->sv[id].text += klen - slen;
+            e->sv[id].hash =
+                slen ? opine_score_stem_hash(e->sv[id].text, slen) : 0;
+        }
         if (id > e->nstems)
             e->nstems = id;
     }
@@ -295,6 +299,8 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         /* sv.text is the key; the stem itself ends it. The row is
          * written with the batch (opine__write_vocab). */
         e->sv[sid].text += klen - slen;
+        e->sv[sid].hash =
+            slen ? opine_score_stem_hash(e->sv[sid].text, slen) : 0;
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
     e->tv[type_id].stem = sid;

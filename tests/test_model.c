@@ -13,14 +13,13 @@
 
 #include <cmocka.h>
 
-#include <xxhash.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "models/model.h"
+#include "models/feature_key.h"
 #include "base/error.h"
 #include "stages/stem.h"
 
@@ -773,8 +772,8 @@ static void test19_files(void **state)
 }
 
 /* 20: a trained model: window, neutral weight, bias, weights as lines
- * or as a mapping; features found by
- * name and, after compiling, by hash; what is wrong is named. */
+ * or as a mapping; features found by name and, after compiling, by key
+ * (as the scorer makes them, from stem hashes); what is wrong is named. */
 static void test20_trained(void **state)
 {
     (void)state;
@@ -801,10 +800,29 @@ static void test20_trained(void **state)
     assert_int_equal(f, 1);
     assert_true(lt->w[4 * f] == -1 && lt->w[4 * f + 2] == 1 &&
                 lt->w[4 * f + 3] == 0);
-    assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:good", 6)),
-                     0);
-    assert_int_equal(opine_model_feature_hash(m, 0, XXH3_64bits("w:bad", 5)),
-                     -1);
+    assert_int_equal(
+        opine_model_feature_hash(m, 0, opine_model_feature_key("w:good", 6)),
+        0);
+    assert_int_equal(
+        opine_model_feature_hash(m, 0, opine_model_feature_key("w:bad", 5)),
+        -1);
+    /* The scorer makes keys from stem hashes: they must be the names'. */
+    assert_int_equal(
+        opine_model_feature_hash(
+            m, 0,
+            opine__feature_key(OPINE__KEY_B, opine__stem_hash("not", 3),
+                               opine__stem_hash("good", 4))),
+        1);
+    assert_int_equal(
+        opine_model_feature_hash(
+            m, 0,
+            opine__feature_key(OPINE__KEY_W, opine__stem_hash("good", 4), 0)),
+        0);
+    assert_int_equal(
+        opine_model_feature_hash(
+            m, 0,
+            opine__feature_key(OPINE__KEY_N, opine__stem_hash("good", 4), 0)),
+        -1);
     opine_model_free(m);
 
     m = load("name: t\nversion: 2\nkind: linear\nthemes:\n"
