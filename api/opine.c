@@ -26,7 +26,8 @@
 /* The public codes are the internal ones: whichever of opine.h and
  * base/error.h comes first defines them, and test_api checks every
  * message. */
-_Static_assert(OPINE_EINTERRUPTED == -14, "error codes changed");
+_Static_assert(OPINE_EINTERRUPTED == -14 && OPINE_EBUSY == -15,
+               "error codes changed");
 
 const char *opine_version(void)
 {

@@ -75,6 +75,7 @@ typedef enum opine_error {
     OPINE_EDB = -12,          /* database error */
     OPINE_ESCHEMA = -13,      /* unsupported database schema */
     OPINE_EINTERRUPTED = -14, /* interrupted */
+    OPINE_EBUSY = -15,        /* another process is writing the database */
 } opine_error;
 #endif
 /* The message of an error code ("unknown error" for others); static. */
@@ -107,7 +108,11 @@ OPINE_API void opine_options_free(opine_options *o);
 
 /* A DATABASE: one SQLite file. opine_db_open() creates the file and the
  * schema with OPINE_DB_CREATE; OPINE_DB_READONLY opens an existing one
- * for reading. One thread at a time. */
+ * for reading. One thread at a time. A database has one writer at a
+ * time: opening it for writing takes a lock (the file "PATH-opine.lock"
+ * beside it) held until opine_db_close(); while another process, or
+ * another handle, holds it, opine_db_open() fails with OPINE_EBUSY and
+ * *errmsg names the holder. Readers need no lock. */
 enum { OPINE_DB_READONLY = 1, OPINE_DB_CREATE = 2 };
 typedef struct opine_db opine_db;
 OPINE_API int opine_db_open(opine_db **out, const char *path, int flags,

@@ -23,7 +23,8 @@
     XX(EUSAGE, -11, "invalid usage")                                           \
     XX(EDB, -12, "database error")                                             \
     XX(ESCHEMA, -13, "unsupported database schema")                            \
-    XX(EINTERRUPTED, -14, "interrupted")
+    XX(EINTERRUPTED, -14, "interrupted")                                       \
+    XX(EBUSY, -15, "another process is writing the database")
 
 /* api/opine.h, the public header, spells the same enum out under the same
  * guard, so either may come first (test_api checks every message). */

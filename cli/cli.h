@@ -30,8 +30,36 @@ struct opine_model *cli_load_model(const char *spec);
 /* cli_load_model() and opine_model_compile() in the model's language. */
 struct opine_model *cli_load_compiled(const char *spec);
 
-/* Open the database or print why not; NULL on failure. */
+/* Open the database or print why not; NULL on failure. A read-write open
+ * takes the database's writer lock (pipeline/lock.h) as cli_command,
+ * waiting cli_wait seconds for another writer (saying so unless
+ * cli_quiet); a read-only one waits as long as SQLite finds the file
+ * locked by a writer, saying so after a second. Ctrl-C (cli_stop) ends
+ * either wait. */
 opine_store *cli_open_store(const char *path, int flags);
+/* The options cli_open_store() opens with, for a command that opens the
+ * store itself; and how it reports a failed open (msg may be NULL). */
+opine_store_opts cli_store_opts(int flags);
+void cli_store_error(int rc, const char *msg);
+
+/* "opine COMMAND", as a writer names itself to others. */
+extern const char *cli_command;
+/* --wait SECONDS: how long a writer waits for another to finish; 0 (the
+ * default) refuses at once, naming the other. */
+extern double cli_wait;
+/* -q: no notices while waiting. */
+extern int cli_quiet;
+/* The --wait option of every command that writes, and its parser (0, or
+ * -1 after saying what is wrong). */
+enum { CLI_OPT_WAIT = 0x1000 };
+#define CLI_WAIT_OPTION                                                        \
+    {                                                                          \
+        "wait", required_argument, NULL, CLI_OPT_WAIT                          \
+    }
+int cli_parse_wait(const char *arg);
+/* Readers (status, sql) have nothing to finish: Ctrl-C, kill or a closed
+ * terminal end them at once, also while they wait for a lock. */
+void cli_reader_signals(void);
 
 /* Read all of f into a malloc'd, NUL-terminated buffer (*len bytes, the
  * NUL not counted); NULL when out of memory. */

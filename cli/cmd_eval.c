@@ -45,7 +45,10 @@ static const char eval_usage[] =
     "  --theme T, --labels-map MAP, --text-field F, --theme-field F,\n"
     "  --label-field F, --group-field F   as for opine train\n"
     "  --confusion          print each confusion matrix too\n"
-    "  --no-store           print only\n";
+    "  --no-store           print only\n"
+    "  --wait SECONDS       when another opine process is writing DB, wait\n"
+    "                       up to SECONDS for it to finish before storing\n"
+    "                       (default 0: refuse at once, naming it)\n";
 
 enum { M_MODEL, M_LEXICON, M_MAJORITY, M_CV, M_N };
 static const char *const method_names[M_N] = {"model", "lexicon", "majority",
@@ -245,6 +248,7 @@ int cmd_eval(int argc, char **argv)
         {"confusion", no_argument, NULL, OPT_CONFUSION},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"help", no_argument, NULL, 'h'},
+        CLI_WAIT_OPTION,
         CLI_LABEL_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -276,6 +280,10 @@ int cmd_eval(int argc, char **argv)
         case 'h':
             fputs(eval_usage, stdout);
             return CLI_OK;
+        case CLI_OPT_WAIT:
+            if (cli_parse_wait(optarg) != 0)
+                return CLI_FATAL;
+            break;
         default:
             if (cli_label_option(&lo, c, optarg))
                 break;
@@ -420,7 +428,8 @@ int cmd_eval(int argc, char **argv)
         if (st == NULL ||
             store(st, m, labels_path, &l, lo.split, te, nte + 1, folds) != 0) {
             cli_error("cannot store the evaluation in '%s'%s%s",
-                      db ? db : OPINE_DEFAULT_DB, st ? ": " : "",
+                      db ? db : OPINE_DEFAULT_DB,
+                      st ? ": " : " (the figures above are not stored)",
                       st ? opine_store_errmsg(st) : "");
             rc = CLI_FATAL;
         }

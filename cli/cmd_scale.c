@@ -71,6 +71,10 @@ static const char scale_usage[] =
     "                       \"d.outlet IN ('A', 'B')\"\n"
     "  --level L            of the intervals (default 0.95)\n"
     "  --no-store           print only; open DB read-only\n"
+    "  --wait SECONDS       when another opine process is writing DB, wait\n"
+    "                       up to SECONDS for it to finish (default 0:\n"
+    "                       refuse at once, naming it); a stored scale\n"
+    "                       holds DB for writing while it fits\n"
     "  --tsv, --csv, --json, --table   output format (default tsv)\n"
     "\n"
     "Documents are rows in documents.id order. Run 'opine stem' (or\n"
@@ -305,6 +309,7 @@ static int parse_args(int argc, char **argv, scale_args *a)
         {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"db", required_argument, NULL, OPT_DB},
         {"help", no_argument, NULL, 'h'},
+        CLI_WAIT_OPTION,
         CLI_FORMAT_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -380,6 +385,10 @@ static int parse_args(int argc, char **argv, scale_args *a)
         case 'h':
             fputs(scale_usage, stdout);
             return CLI_OK;
+        case CLI_OPT_WAIT:
+            if (cli_parse_wait(optarg) != 0)
+                return CLI_FATAL;
+            break;
         default:
             fputs("see 'opine scale --help'\n", stderr);
             return CLI_FATAL;

@@ -26,6 +26,9 @@ static const char sql_usage[] =
     "  --json      a JSON array of objects\n"
     "  --table     aligned columns for reading\n"
     "  --write     open the database for writing (read-only otherwise)\n"
+    "  --wait SECONDS  with --write, when another opine process is writing\n"
+    "              DB, wait up to SECONDS for it to finish (default 0:\n"
+    "              refuse at once, naming it)\n"
     "  -f, --file F  read QUERY from file F ('-' for standard input)\n"
     "  --db FILE   the database (instead of the first argument)\n"
     "\n"
@@ -236,6 +239,7 @@ int cmd_sql(int argc, char **argv)
                                          {"db", required_argument, NULL, 'd'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"file", required_argument, NULL, 'f'},
+                                         CLI_WAIT_OPTION,
                                          {0, 0, 0, 0}};
     int f = FMT_TSV, write = 0, c;
     const char *db = NULL, *file = NULL;
@@ -266,6 +270,10 @@ int cmd_sql(int argc, char **argv)
         case 'h':
             fputs(sql_usage, stdout);
             return CLI_OK;
+        case CLI_OPT_WAIT:
+            if (cli_parse_wait(optarg) != 0)
+                return CLI_FATAL;
+            break;
         default:
             fputs("see 'opine sql --help'\n", stderr);
             return CLI_FATAL;
@@ -304,6 +312,7 @@ int cmd_sql(int argc, char **argv)
         if (f != stdin)
             fclose(f);
     }
+    cli_reader_signals();
     opine_store *st = cli_open_store(db, write ? 0 : OPINE_STORE_READONLY);
     if (st == NULL) {
         free(text);
@@ -411,10 +420,12 @@ int cmd_status(int argc, char **argv)
         }
         db = argv[i];
     }
+    cli_reader_signals();
     opine_store *st;
     char *msg = NULL;
-    int orc = opine_store_open(&st, db ? db : OPINE_DEFAULT_DB,
-                               OPINE_STORE_READONLY, &msg);
+    opine_store_opts so = cli_store_opts(OPINE_STORE_READONLY);
+    int orc = opine_store_open_opts(&st, db ? db : OPINE_DEFAULT_DB,
+                                    OPINE_STORE_READONLY, &so, &msg);
     if (orc == OPINE_EEMPTY) {
         /* Not an error: the state a first run is in until it commits. */
         printf("database %s\n\n%s\n", db ? db : OPINE_DEFAULT_DB, msg);

@@ -20,7 +20,8 @@ static const char run_usage[] =
     "standard input; gzip, JSON lines or plain text, detected by content)\n"
     "into DB (default " OPINE_DEFAULT_DB ") in one streaming pass, then\n"
     "finish any stage an earlier run left pending. Rerunning after a crash\n"
-    "or Ctrl-C continues where it stopped.\n";
+    "or Ctrl-C continues where it stopped. One opine process writes to a\n"
+    "database at a time (see --wait); readers work meanwhile.\n";
 
 static const char score_usage[] =
     "usage: opine score [DB] [--model FILE]\n"
@@ -68,6 +69,9 @@ static const char common_options[] =
     "                     -j 1 one thread reads, works and writes in turn\n"
     "  --commit-every N   commit after N MiB of text (default 64): a run\n"
     "                     killed midway loses at most that much work\n"
+    "  --wait SECONDS     when another opine process is writing DB, wait\n"
+    "                     up to SECONDS for it to finish (default 0: refuse\n"
+    "                     at once, naming it)\n"
     "  -q, --quiet        no progress line and no summary\n"
     "  -h, --help         this help\n";
 
@@ -174,6 +178,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"stopwords", required_argument, NULL, OPT_STOPWORDS},
         {"fold-diacritics", no_argument, NULL, OPT_FOLD},
         {"commit-every", required_argument, NULL, OPT_COMMIT},
+        CLI_WAIT_OPTION,
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -196,7 +201,11 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
             }
             break;
         case 'q':
-            a->quiet = 1;
+            a->quiet = cli_quiet = 1;
+            break;
+        case CLI_OPT_WAIT:
+            if (cli_parse_wait(optarg) != 0)
+                return CLI_FATAL;
             break;
         case 'h':
             print_usage(name);

@@ -37,7 +37,10 @@ static const char stance_usage[] =
     "  --target A --reference B  also the difference A - B with its "
     "interval\n"
     "  --top N              print the first N groups (default: all)\n"
-    "  --tsv, --csv, --json, --table  output format (default tsv)\n";
+    "  --tsv, --csv, --json, --table  output format (default tsv)\n"
+    "  --wait SECONDS       when another opine process is writing DB, wait\n"
+    "                       up to SECONDS for it to finish (default 0:\n"
+    "                       refuse at once, naming it)\n";
 
 int cmd_stance(int argc, char **argv)
 {
@@ -61,6 +64,7 @@ int cmd_stance(int argc, char **argv)
         {"reference", required_argument, NULL, OPT_REFERENCE},
         {"top", required_argument, NULL, OPT_TOP},
         {"help", no_argument, NULL, 'h'},
+        CLI_WAIT_OPTION,
         CLI_FORMAT_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -107,6 +111,10 @@ int cmd_stance(int argc, char **argv)
         case 'h':
             fputs(stance_usage, stdout);
             return CLI_OK;
+        case CLI_OPT_WAIT:
+            if (cli_parse_wait(optarg) != 0)
+                return CLI_FATAL;
+            break;
         default:
             if (cli_format_option(c) >= 0) {
                 f = cli_format_option(c);

@@ -1,4 +1,5 @@
 /* cli/main.c — the opine command line: dispatch and shared helpers. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -14,6 +15,9 @@
 #include "base/error.h"
 
 volatile int cli_stop;
+const char *cli_command = "opine";
+double cli_wait;
+int cli_quiet;
 
 static const char usage[] =
     "usage: opine <command> [options]\n"
@@ -97,16 +101,65 @@ opine_model *cli_load_compiled(const char *spec)
     return m;
 }
 
+static void on_store_wait(void *ctx, const char *message)
+{
+    (void)ctx;
+    if (!cli_quiet)
+        cli_error("%s", message);
+}
+
+opine_store_opts cli_store_opts(int flags)
+{
+    opine_store_opts o = {.writer = cli_command,
+                          .wait = cli_wait,
+                          .patient = (flags & OPINE_STORE_READONLY) != 0,
+                          .stop = &cli_stop,
+                          .on_wait = on_store_wait};
+    return o;
+}
+
+void cli_store_error(int rc, const char *msg)
+{
+    if (rc == OPINE_EBUSY && cli_wait <= 0)
+        cli_error("%s; rerun when it has finished, or with --wait SECONDS"
+                  " to queue behind it",
+                  msg ? msg : opine_strerror(rc));
+    else
+        cli_error("%s", msg ? msg : "cannot open the database");
+}
+
 opine_store *cli_open_store(const char *path, int flags)
 {
     opine_store *st;
     char *msg = NULL;
-    if (opine_store_open(&st, path, flags, &msg) != 0) {
-        cli_error("%s", msg ? msg : "cannot open the database");
+    opine_store_opts o = cli_store_opts(flags);
+    int rc = opine_store_open_opts(&st, path, flags, &o, &msg);
+    if (rc != 0) {
+        cli_store_error(rc, msg);
         free(msg);
         return NULL;
     }
     return st;
+}
+
+int cli_parse_wait(const char *arg)
+{
+    char *end;
+    errno = 0;
+    double w = strtod(arg, &end);
+    if (end == arg || *end || errno || !(w >= 0) || w > 1e9) {
+        cli_error("--wait wants a number of seconds, 0 or more, not '%s'", arg);
+        return -1;
+    }
+    cli_wait = w;
+    return 0;
+}
+
+void cli_reader_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
 }
 
 double cli_now(void)
@@ -238,8 +291,13 @@ int main(int argc, char **argv)
         {"stance", cmd_stance},     {"scale", cmd_scale},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            /* how a writer names itself to others (pipeline/lock.h) */
+            static char command[32];
+            snprintf(command, sizeof command, "opine %s", cmds[i].name);
+            cli_command = command;
             return cmds[i].fn(argc - 1, argv + 1);
+        }
     cli_error("'%s' is not an opine command; see 'opine --help'", argv[1]);
     return CLI_FATAL;
 }

@@ -26,7 +26,7 @@ static void ignore(const char *v)
 {
     fprintf(stderr,
             "opine: ignoring OPINE_FAULT='%s': expected POINT[@N]"
-            "[:kill|int|term|hup], POINT one of schema, run, batch, terms,"
+            "[:kill|int|term|hup|stop], POINT one of schema, run, batch, terms,"
             " commit, committed, surfaces, finish\n",
             v);
 }
@@ -59,8 +59,11 @@ static void parse(void)
     static const struct {
         const char *name;
         int sig;
-    } actions[] = {
-        {"kill", SIGKILL}, {"int", SIGINT}, {"term", SIGTERM}, {"hup", SIGHUP}};
+    } actions[] = {{"kill", SIGKILL},
+                   {"int", SIGINT},
+                   {"term", SIGTERM},
+                   {"hup", SIGHUP},
+                   {"stop", SIGSTOP}};
     int found = *p == '\0';
     if (*p == ':')
         for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)

@@ -12,8 +12,12 @@
  * `kill` (SIGKILL, the default: the process dies on the spot, as with a
  * power cut of the process), or `int`, `term` or `hup` (the signal is sent
  * to opine itself and handled as a user's Ctrl-C, kill or closed terminal
- * would be). Before acting, opine writes "opine: fault point 'POINT' hit N:
- * ACTION" to stderr, so a test can tell that the point was reached.
+ * would be), or `stop` (SIGSTOP: every thread pauses right there, holding
+ * its locks and its open transaction, until a SIGCONT lets it go on as if
+ * nothing happened, or a SIGKILL ends it; for tests of what other
+ * processes meet meanwhile). Before acting, opine writes "opine: fault
+ * point 'POINT' hit N: ACTION" to stderr, so a test can tell that the
+ * point was reached.
  *
  * The points, in the order a first `opine run` reaches them:
  *   schema     the new file's schema is written, not yet committed

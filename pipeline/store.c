@@ -12,12 +12,17 @@
 
 #include "base/error.h"
 #include "pipeline/fault.h"
+#include "pipeline/lock.h"
 
 struct opine_store {
     sqlite3 *db;
     char *path;
     char *migrate_error; /* sqlite3_mprintf'd: why an upgrade failed */
     int first_load;      /* this connection created the file: see below */
+    opine_lock *lock;    /* the writer lock, when opened read-write */
+    opine_store_opts o;  /* how to wait (patient, stop, on_wait) */
+    double busy_since;   /* when the current wait for SQLite's lock began */
+    int told;            /* on_wait was called for a locked file */
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -308,8 +313,57 @@ static int roll_back_journal(const char *path)
     return rc;
 }
 
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A patient store's busy handler: wait as long as the file is locked,
+ * saying after a second for whom, unless told to stop. The naps are
+ * SQLite's own (sqliteDefaultBusyCallback's). */
+static int patient_busy(void *arg, int count)
+{
+    static const int naps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    opine_store *st = arg;
+    if (st->o.stop && *st->o.stop)
+        return 0;
+    double now = monotonic();
+    if (count == 0)
+        st->busy_since = now;
+    if (!st->told && st->o.on_wait && now - st->busy_since >= 1.0) {
+        st->told = 1;
+        char *who = opine_lock_holder(st->path);
+        char *msg = xstrdup_printf(
+            "waiting for a lock on '%s': %s%s%s", st->path,
+            who ? "another opine process is committing to it (" : "",
+            who ? who : "another program is writing to it", who ? ")" : "");
+        if (msg)
+            st->o.on_wait(st->o.ctx, msg);
+        free(msg);
+        free(who);
+    }
+    sqlite3_sleep(count < 12 ? naps[count] : 100);
+    return 1;
+}
+
+static void set_busy(opine_store *st)
+{
+    if (st->o.patient)
+        sqlite3_busy_handler(st->db, patient_busy, st);
+    else
+        sqlite3_busy_timeout(st->db, 10000);
+}
+
 int opine_store_open(opine_store **out, const char *path, int flags,
                      char **errmsg)
+{
+    return opine_store_open_opts(out, path, flags, NULL, errmsg);
+}
+
+int opine_store_open_opts(opine_store **out, const char *path, int flags,
+                          const opine_store_opts *opts, char **errmsg)
 {
     *out = NULL;
     if (errmsg)
@@ -318,6 +372,23 @@ int opine_store_open(opine_store **out, const char *path, int flags,
     if (st == NULL || (st->path = strdup(path)) == NULL) {
         free(st);
         return OPINE_ENOMEM;
+    }
+    if (opts)
+        st->o = *opts;
+    /* One writer at a time, from before the first read: a second writer
+     * then never meets the first one's locks in SQLite, nor collides with
+     * the ids its run keeps in memory. */
+    if (!(flags & OPINE_STORE_READONLY)) {
+        opine_lock_opts lo = {.writer = st->o.writer,
+                              .wait = st->o.wait,
+                              .stop = st->o.stop,
+                              .on_wait = st->o.on_wait,
+                              .ctx = st->o.ctx};
+        int lrc = opine_lock_take(&st->lock, path, &lo, errmsg);
+        if (lrc) {
+            opine_store_close(st);
+            return lrc;
+        }
     }
     int oflags =
         (flags & OPINE_STORE_READONLY)
@@ -338,7 +409,7 @@ int opine_store_open(opine_store **out, const char *path, int flags,
         opine_store_close(st);
         return rc == SQLITE_NOMEM ? OPINE_ENOMEM : OPINE_EIO;
     }
-    sqlite3_busy_timeout(st->db, 10000);
+    set_busy(st);
     int version;
     int vrc = schema_version(st, &version);
     if (vrc != 0 && (flags & OPINE_STORE_READONLY) &&
@@ -362,7 +433,7 @@ int opine_store_open(opine_store **out, const char *path, int flags,
             return OPINE_EDB;
         }
         if (sqlite3_open_v2(path, &st->db, oflags, NULL) == SQLITE_OK) {
-            sqlite3_busy_timeout(st->db, 10000);
+            set_busy(st);
             vrc = schema_version(st, &version);
         }
     }
@@ -470,6 +541,9 @@ void opine_store_close(opine_store *st)
     if (st->first_load && st->db)
         sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
     sqlite3_close_v2(st->db);
+    /* After the close: in WAL, the last connection checkpoints as it
+     * closes, and the next writer should find that done. */
+    opine_lock_release(st->lock);
     sqlite3_free(st->migrate_error);
     free(st->path);
     free(st);

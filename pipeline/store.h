@@ -54,10 +54,43 @@ enum {
 };
 
 /* Open (and create or check the schema of) the database at path. On error
- * *errmsg (when not NULL) receives a malloc'd message the caller frees. */
+ * *errmsg (when not NULL) receives a malloc'd message the caller frees.
+ * A read-write open takes the database's writer lock (pipeline/lock.h)
+ * and holds it until the store is closed: OPINE_EBUSY, naming the holder,
+ * when another writer has it. SQLite's own locks are waited for 10 s. */
 int opine_store_open(opine_store **out, const char *path, int flags,
                      char **errmsg);
 void opine_store_close(opine_store *st);
+
+/* How a store waits for other processes, for opine_store_open_opts().
+ *
+ * Two waits: for the writer lock (read-write opens, see lock.h), and for
+ * SQLite's locks on the file. In WAL a reader meets the latter only for a
+ * moment (a closing writer's checkpoint, a recovery). While opine creates
+ * a database its first load keeps a rollback journal instead (store.c
+ * says why), and a reader is locked out while the load
+ * commits, and from the moment a transaction's pages outgrow the cache
+ * until it commits: seconds, for a large --commit-every even longer. */
+typedef struct opine_store_opts {
+    /* Read-write: the writer lock is taken as this writer ("opine run";
+     * NULL: "a program using libopine"), waiting up to wait seconds for
+     * another writer to finish (0: OPINE_EBUSY at once). */
+    const char *writer;
+    double wait;
+    /* Wait as long as SQLite finds the file locked, instead of 10 s:
+     * readers want their answer, and a writer commits in the end. */
+    int patient;
+    /* When set non-zero (a signal handler), both waits give up. */
+    volatile int *stop;
+    /* Told once when either wait begins (a locked file: after a second),
+     * with a message saying what it waits for. May be NULL. */
+    void (*on_wait)(void *ctx, const char *message);
+    void *ctx;
+} opine_store_opts;
+
+/* opine_store_open() with opts (NULL: as opine_store_open). */
+int opine_store_open_opts(opine_store **out, const char *path, int flags,
+                          const opine_store_opts *opts, char **errmsg);
 
 sqlite3 *opine_store_db(opine_store *st);
 const char *opine_store_path(const opine_store *st);

@@ -48,6 +48,7 @@ static void test02_errors(void **state)
         {OPINE_EDB, "database error"},
         {OPINE_ESCHEMA, "unsupported database schema"},
         {OPINE_EINTERRUPTED, "interrupted"},
+        {OPINE_EBUSY, "another process is writing the database"},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         assert_string_equal(opine_error_message(want[i].code), want[i].msg);

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/error.h"
+#include "pipeline/lock.h"
 #include "pipeline/store.h"
 
 static char tmpdir[256];
@@ -713,6 +715,268 @@ static void test18_empty_file(void **state)
     opine_store_close(st);
 }
 
+/* The line of a database's lock file (pipeline/lock.h), malloc'd. */
+static char *lock_line(const char *name)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s-opine.lock", tpath(name));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[512] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* 19: one writer at a time. A read-write open takes the lock and names
+ * itself in the lock file; a second read-write open, of this process or
+ * another, is OPINE_EBUSY with a message that names the first (writer,
+ * pid, start) and never an SQLite error; readers open meanwhile; after
+ * the first closes, the line is empty and the second opens. */
+static void test19_one_writer(void **state)
+{
+    (void)state;
+    opine_store *a = open_new("w.db"), *b = (opine_store *)&b;
+    opine_store_close(a);
+    opine_store_opts ao = {.writer = "opine run"};
+    char *msg = NULL;
+    assert_int_equal(opine_store_open_opts(&a, tpath("w.db"), 0, &ao, &msg), 0);
+    char *line = lock_line("w.db");
+    char want[64];
+    snprintf(want, sizeof want, "%lld ", (long long)getpid());
+    assert_true(strncmp(line, want, strlen(want)) == 0);
+    assert_non_null(strstr(line, "Z opine run\n"));
+    free(line);
+    opine_store_opts bo = {.writer = "opine ingest"};
+    assert_int_equal(opine_store_open_opts(&b, tpath("w.db"), 0, &bo, &msg),
+                     OPINE_EBUSY);
+    assert_null(b);
+    assert_non_null(msg);
+    char name[PATH_MAX + 64];
+    snprintf(name, sizeof name,
+             "another opine process is writing to '%s': ", tpath("w.db"));
+    assert_non_null(strstr(msg, name));
+    assert_non_null(strstr(msg, "'opine run', pid "));
+    snprintf(want, sizeof want, "pid %lld, since 2", (long long)getpid());
+    assert_non_null(strstr(msg, want));
+    assert_non_null(strstr(msg, " UTC"));
+    assert_null(strstr(msg, "SQL"));
+    free(msg);
+    msg = NULL;
+    /* with CREATE too, and through the plain open */
+    assert_int_equal(
+        opine_store_open(&b, tpath("w.db"), OPINE_STORE_CREATE, &msg),
+        OPINE_EBUSY);
+    free(msg);
+    /* a reader */
+    assert_int_equal(
+        opine_store_open(&b, tpath("w.db"), OPINE_STORE_READONLY, &msg), 0);
+    assert_int_equal(q_int(b, "SELECT count(*) FROM runs"), 0);
+    opine_store_close(b);
+    opine_store_close(a);
+    line = lock_line("w.db");
+    assert_string_equal(line, "");
+    free(line);
+    assert_null(opine_lock_holder(tpath("w.db")));
+    assert_int_equal(opine_store_open_opts(&b, tpath("w.db"), 0, &bo, &msg), 0);
+    opine_store_close(b);
+}
+
+static opine_store *holder; /* closed by on_wait_close */
+static int waits;
+static char *wait_msg;
+
+static void on_wait_close(void *ctx, const char *message)
+{
+    (void)ctx;
+    waits++;
+    free(wait_msg);
+    wait_msg = strdup(message);
+    opine_store_close(holder);
+    holder = NULL;
+}
+
+static void on_wait_note(void *ctx, const char *message)
+{
+    volatile int *stop = ctx;
+    waits++;
+    free(wait_msg);
+    wait_msg = strdup(message);
+    if (stop)
+        *stop = 1;
+}
+
+/* 20: waiting for the writer lock. A second writer with a wait is told
+ * once that it waits, for whom and how long, and opens as soon as the
+ * first closes (here: from that very call, so the test needs no clock);
+ * one whose wait runs out is OPINE_EBUSY saying so; one told to stop is
+ * OPINE_EINTERRUPTED. */
+static void test20_wait_for_writer(void **state)
+{
+    (void)state;
+    opine_store *b = open_new("v.db");
+    opine_store_close(b);
+    opine_store_opts ho = {.writer = "opine run"};
+    char *msg = NULL;
+    assert_int_equal(
+        opine_store_open_opts(&holder, tpath("v.db"), 0, &ho, &msg), 0);
+    waits = 0;
+    opine_store_opts bo = {
+        .writer = "opine ingest", .wait = 600, .on_wait = on_wait_close};
+    assert_int_equal(opine_store_open_opts(&b, tpath("v.db"), 0, &bo, &msg), 0);
+    assert_null(msg);
+    assert_int_equal(waits, 1);
+    assert_null(holder);
+    assert_non_null(strstr(wait_msg, "another opine process is writing to"));
+    assert_non_null(strstr(wait_msg, "'opine run', pid "));
+    assert_non_null(strstr(wait_msg, "; waiting up to 600 s for it to finish"));
+    char *line = lock_line("v.db");
+    assert_non_null(strstr(line, " opine ingest\n"));
+    free(line);
+
+    /* b holds it now: a short wait runs out */
+    opine_store *c = (opine_store *)&c;
+    waits = 0;
+    opine_store_opts co = {.wait = 0.05, .on_wait = on_wait_note};
+    assert_int_equal(opine_store_open_opts(&c, tpath("v.db"), 0, &co, &msg),
+                     OPINE_EBUSY);
+    assert_null(c);
+    assert_int_equal(waits, 1);
+    assert_non_null(strstr(msg, "another opine process is still writing to"));
+    assert_non_null(strstr(msg, "after 0.05 s of waiting: 'opine ingest'"));
+    free(msg);
+    msg = NULL;
+
+    /* and a stop ends the wait */
+    volatile int stop = 0;
+    waits = 0;
+    opine_store_opts so = {.wait = 600,
+                           .stop = &stop,
+                           .on_wait = on_wait_note,
+                           .ctx = (void *)&stop};
+    assert_int_equal(opine_store_open_opts(&c, tpath("v.db"), 0, &so, &msg),
+                     OPINE_EINTERRUPTED);
+    assert_int_equal(waits, 1);
+    assert_non_null(strstr(msg, "interrupted while waiting"));
+    free(msg);
+    free(wait_msg);
+    wait_msg = NULL;
+    opine_store_close(b);
+}
+
+/* 21: a killed writer leaves no stale lock: the kernel drops its flock
+ * with the process. Its line stays in the file but names nobody, and the
+ * next writer opens at once, without waiting. */
+static void test21_killed_writer(void **state)
+{
+    (void)state;
+    opine_store *st = open_new("k2.db");
+    opine_store_close(st);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        opine_store *c = NULL;
+        opine_store_opts o = {.writer = "opine run"};
+        if (opine_store_open_opts(&c, tpath("k2.db"), 0, &o, NULL) != 0 ||
+            opine_store_exec(c, "BEGIN IMMEDIATE; INSERT INTO meta"
+                                " VALUES('lost', 'yes')") != 0)
+            _exit(1);
+        raise(SIGKILL); /* with the lock and a transaction open */
+        _exit(2);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    char *line = lock_line("k2.db");
+    char want[32];
+    snprintf(want, sizeof want, "%lld ", (long long)pid);
+    assert_true(strncmp(line, want, strlen(want)) == 0);
+    free(line);
+    assert_null(opine_lock_holder(tpath("k2.db")));
+    char *msg = NULL;
+    assert_int_equal(opine_store_open(&st, tpath("k2.db"), 0, &msg), 0);
+    expect_text(st, "PRAGMA integrity_check", "ok");
+    assert_int_equal(q_int(st, "SELECT count(*) FROM meta WHERE key = 'lost'"),
+                     0);
+    opine_store_close(st);
+}
+
+static int release_fd = -1; /* the pipe that lets the lock holder go */
+
+static void on_wait_release(void *ctx, const char *message)
+{
+    (void)ctx;
+    waits++;
+    free(wait_msg);
+    wait_msg = strdup(message);
+    assert_int_equal(write(release_fd, "x", 1), 1);
+}
+
+/* 22: a patient reader waits for SQLite's lock as long as it is held,
+ * where the plain open gives up after its busy timeout. Another process
+ * holds an EXCLUSIVE lock on a rollback-journal file (as a first load
+ * does from the moment its cache spills until it commits); the reader is
+ * told after a second that it waits, and the holder commits only then:
+ * the reader then opens and sees the commit. */
+static void test22_patient_reader(void **state)
+{
+    (void)state;
+    opine_store *st = open_new("p.db");
+    opine_store_close(st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tpath("p.db"), &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        sqlite3 *w;
+        if (sqlite3_open(tpath("p.db"), &w) != SQLITE_OK ||
+            sqlite3_exec(w,
+                         "BEGIN EXCLUSIVE; INSERT INTO meta"
+                         " VALUES('waited', 'yes')",
+                         NULL, NULL, NULL) != SQLITE_OK ||
+            write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1 ||
+            sqlite3_exec(w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        sqlite3_close(w);
+        _exit(0);
+    }
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    waits = 0;
+    release_fd = go[1];
+    opine_store_opts o = {.patient = 1, .on_wait = on_wait_release};
+    char *msg = NULL;
+    assert_int_equal(opine_store_open_opts(&st, tpath("p.db"),
+                                           OPINE_STORE_READONLY, &o, &msg),
+                     0);
+    assert_int_equal(waits, 1);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want,
+             "waiting for a lock on '%s': another program is writing to it",
+             tpath("p.db"));
+    assert_string_equal(wait_msg, want);
+    expect_text(st, "SELECT value FROM meta WHERE key = 'waited'", "yes");
+    opine_store_close(st);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(wait_msg);
+    wait_msg = NULL;
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -735,6 +999,10 @@ int main(void)
         T(test16_first_load_journal),
         T(test17_readonly_hot_journal),
         T(test18_empty_file),
+        T(test19_one_writer),
+        T(test20_wait_for_writer),
+        T(test21_killed_writer),
+        T(test22_patient_reader),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
