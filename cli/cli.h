@@ -30,6 +30,11 @@ struct opine_model *cli_load_model(const char *spec);
 /* cli_load_model() and opine_model_compile() in the model's language. */
 struct opine_model *cli_load_compiled(const char *spec);
 
+/* The whole number s given to option opt, lo..hi; else says so and
+ * returns -1 (lo must be >= 0). */
+long long cli_number(const char *opt, const char *s, long long lo,
+                     long long hi);
+
 /* Open the database or print why not; NULL on failure. A read-write open
  * takes the database's writer lock (pipeline/lock.h) as cli_command,
  * waiting cli_wait seconds for another writer (saying so unless

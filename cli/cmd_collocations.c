@@ -69,20 +69,6 @@ enum {
     OPT_DB
 };
 
-static long long number(const char *opt, const char *s, long long lo,
-                        long long hi)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        cli_error("%s wants a whole number from %lld to %lld, not '%s'", opt,
-                  lo, hi, s);
-        return -1;
-    }
-    return v;
-}
-
 int cmd_collocations(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -125,12 +111,12 @@ int cmd_collocations(int argc, char **argv)
             }
             break;
         case OPT_MIN_COUNT:
-            if ((o.min_count = number("--min-count", optarg, 1, UINT32_MAX)) <
-                0)
+            if ((o.min_count =
+                     cli_number("--min-count", optarg, 1, UINT32_MAX)) < 0)
                 return CLI_FATAL;
             break;
         case OPT_TOP:
-            if ((top = number("--top", optarg, 0, 1000000000)) < 0)
+            if ((top = cli_number("--top", optarg, 0, 1000000000)) < 0)
                 return CLI_FATAL;
             break;
         case OPT_SMOOTHING:
@@ -153,7 +139,7 @@ int cmd_collocations(int argc, char **argv)
             o.where = optarg;
             break;
         case OPT_MEMORY:
-            if ((mib = number("--memory", optarg, 1, 1 << 20)) < 0)
+            if ((mib = cli_number("--memory", optarg, 1, 1 << 20)) < 0)
                 return CLI_FATAL;
             o.memory = (size_t)mib << 20;
             break;

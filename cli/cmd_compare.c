@@ -72,20 +72,6 @@ enum {
 };
 
 /* A whole decimal number in [lo, hi], or -1 after saying why not. */
-static long long number(const char *opt, const char *s, long long lo,
-                        long long hi)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        cli_error("%s wants a whole number from %lld to %lld, not '%s'", opt,
-                  lo, hi, s);
-        return -1;
-    }
-    return v;
-}
-
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -122,12 +108,12 @@ int cmd_compare(int argc, char **argv)
             o.measure = optarg;
             break;
         case OPT_TOP:
-            if ((top = number("--top", optarg, 0, 1000000000)) < 0)
+            if ((top = cli_number("--top", optarg, 0, 1000000000)) < 0)
                 return CLI_FATAL;
             break;
         case OPT_MIN_COUNT:
             if ((o.min_count =
-                     number("--min-count", optarg, 1, INT64_MAX / 2)) < 0)
+                     cli_number("--min-count", optarg, 1, INT64_MAX / 2)) < 0)
                 return CLI_FATAL;
             break;
         case OPT_WHERE:

@@ -76,6 +76,19 @@ int cli_looks_like_db(const char *path)
     return got == 16 && memcmp(head, "SQLite format 3", 16) == 0;
 }
 
+long long cli_number(const char *opt, const char *s, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_error("%s wants a whole number from %lld to %lld, not '%s'", opt,
+                  lo, hi, s);
+        return -1;
+    }
+    return v;
+}
+
 opine_model *cli_load_model(const char *spec)
 {
     opine_model *m = NULL;
