@@ -38,6 +38,12 @@ typedef enum opine_error {
 } opine_error;
 #endif
 
+/* A malloc'd message formatted as printf formats it, for an errmsg the
+ * caller frees; NULL when out of memory. */
+#include <stdarg.h>
+char *opine__vformat(const char *fmt, va_list ap);
+char *opine__format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A static English message for an error code ("unknown error" otherwise). */
 const char *opine_strerror(int err);
 

@@ -225,10 +225,8 @@ static int fail(cl *c, int rc, const char *fmt, ...)
     if (c->msg == NULL) {
         va_list ap;
         va_start(ap, fmt);
-        char buf[1024];
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        c->msg = opine__vformat(fmt, ap);
         va_end(ap);
-        c->msg = strdup(buf);
     }
     return rc;
 }

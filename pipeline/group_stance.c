@@ -30,10 +30,8 @@ static int fail(char **errmsg, int rc, const char *fmt, ...)
     if (errmsg && *errmsg == NULL) {
         va_list ap;
         va_start(ap, fmt);
-        char buf[512];
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        *errmsg = opine__vformat(fmt, ap);
         va_end(ap);
-        *errmsg = strdup(buf);
     }
     return rc;
 }

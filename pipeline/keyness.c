@@ -216,10 +216,8 @@ static int fail(kn *k, int rc, const char *fmt, ...)
     if (k->msg == NULL) {
         va_list ap;
         va_start(ap, fmt);
-        char buf[1024];
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        k->msg = opine__vformat(fmt, ap);
         va_end(ap);
-        k->msg = strdup(buf);
     }
     return rc;
 }

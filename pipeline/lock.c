@@ -21,23 +21,6 @@ struct opine_lock {
     int fd;
 };
 
-static char *xprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
-
 /* "DB-opine.lock", beside the file the path leads to: SQLite follows a
  * symbolic link to put its journal beside the real database, and so does
  * the lock, so that two paths to one database share one lock. */
@@ -45,7 +28,7 @@ static char *lock_path(const char *db_path)
 {
     char real[PATH_MAX];
     const char *p = realpath(db_path, real) ? real : db_path;
-    return xprintf("%s-opine.lock", p);
+    return opine__format("%s-opine.lock", p);
 }
 
 static double now_seconds(void)
@@ -98,7 +81,7 @@ char *opine_lock_holder(const char *db_path)
         started[10] = ' ';
         memcpy(started + 19, " UTC", 5);
     }
-    return xprintf("'%s', pid %lld, since %s", writer, pid, started);
+    return opine__format("'%s', pid %lld, since %s", writer, pid, started);
 }
 
 /* The holder as its line names it; it may be a moment from writing it. */
@@ -118,9 +101,9 @@ static char *busy_message(const char *db_path, const char *still,
                           const char *after, const char *tail)
 {
     char *who = holder_soon(db_path);
-    char *msg =
-        xprintf("another opine process is %swriting to '%s'%s%s%s%s", still,
-                db_path, after, who ? ": " : "", who ? who : "", tail);
+    char *msg = opine__format(
+        "another opine process is %swriting to '%s'%s%s%s%s", still, db_path,
+        after, who ? ": " : "", who ? who : "", tail);
     free(who);
     return msg;
 }
@@ -149,8 +132,8 @@ int opine_lock_take(opine_lock **out, const char *db_path,
             return 0;
         }
         if (errmsg)
-            *errmsg = xprintf("cannot open the lock file '%s': %s", path,
-                              strerror(err));
+            *errmsg = opine__format("cannot open the lock file '%s': %s", path,
+                                    strerror(err));
         free(path);
         return OPINE_EIO;
     }
@@ -161,15 +144,16 @@ int opine_lock_take(opine_lock **out, const char *db_path,
             continue;
         if (errno != EWOULDBLOCK) {
             if (errmsg)
-                *errmsg =
-                    xprintf("cannot lock '%s': %s", path, strerror(errno));
+                *errmsg = opine__format("cannot lock '%s': %s", path,
+                                        strerror(errno));
             rc = OPINE_EIO;
             break;
         }
         double left = o->wait - (now_seconds() - start);
         if (o->stop && *o->stop) {
             if (errmsg)
-                *errmsg = xprintf("interrupted while waiting for another"
+                *errmsg =
+                    opine__format("interrupted while waiting for another"
                                   " opine process to finish writing to '%s'",
                                   db_path);
             rc = OPINE_EINTERRUPTED;
@@ -219,8 +203,9 @@ int opine_lock_take(opine_lock **out, const char *db_path,
      * written (a read-only lock file) only makes those messages vaguer. */
     char started[32];
     opine_store_now(started);
-    char *line = xprintf("%lld %s %s\n", (long long)getpid(), started,
-                         o->writer ? o->writer : "a program using libopine");
+    char *line =
+        opine__format("%lld %s %s\n", (long long)getpid(), started,
+                      o->writer ? o->writer : "a program using libopine");
     if (line &&
         (ftruncate(fd, 0) != 0 || pwrite(fd, line, strlen(line), 0) < 0)) {
         /* a read-only lock file: others will not learn who holds it */

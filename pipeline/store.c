@@ -154,24 +154,6 @@ static const char MIGRATE_V3[] =
     "INSERT OR IGNORE INTO meta(key, value) SELECT 'stopwords', 'none'"
     " WHERE EXISTS (SELECT 1 FROM stage_done WHERE stage = 'stem');\n";
 
-/* A malloc'd printf: the caller frees it (NULL when out of memory). */
-static char *xstrdup_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xstrdup_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
-
 sqlite3 *opine_store_db(opine_store *st)
 {
     return st->db;
@@ -335,7 +317,7 @@ static int patient_busy(void *arg, int count)
     if (!st->told && st->o.on_wait && now - st->busy_since >= 1.0) {
         st->told = 1;
         char *who = opine_lock_holder(st->path);
-        char *msg = xstrdup_printf(
+        char *msg = opine__format(
             "waiting for a lock on '%s': %s%s%s", st->path,
             who ? "another opine process is committing to it (" : "",
             who ? who : "another program is writing to it", who ? ")" : "");
@@ -403,9 +385,9 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
     if (rc != SQLITE_OK) {
         if (errmsg)
-            *errmsg = xstrdup_printf("cannot open '%s': %s", path,
-                                     st->db ? sqlite3_errmsg(st->db)
-                                            : "out of memory");
+            *errmsg = opine__format("cannot open '%s': %s", path,
+                                    st->db ? sqlite3_errmsg(st->db)
+                                           : "out of memory");
         opine_store_close(st);
         return rc == SQLITE_NOMEM ? OPINE_ENOMEM : OPINE_EIO;
     }
@@ -421,7 +403,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
         st->db = NULL;
         if (rrc != SQLITE_OK) {
             if (errmsg)
-                *errmsg = xstrdup_printf(
+                *errmsg = opine__format(
                     "'%s' was left mid-write by a run that stopped (its"
                     " journal '%s-journal' holds an unfinished transaction)"
                     " and it cannot be rolled back from here: %s. Nothing"
@@ -439,9 +421,9 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     }
     if (vrc != 0 || st->db == NULL) {
         if (errmsg)
-            *errmsg = xstrdup_printf("cannot read '%s': %s", path,
-                                     st->db ? sqlite3_errmsg(st->db)
-                                            : "out of memory");
+            *errmsg = opine__format("cannot read '%s': %s", path,
+                                    st->db ? sqlite3_errmsg(st->db)
+                                           : "out of memory");
         opine_store_close(st);
         return OPINE_EDB;
     }
@@ -449,7 +431,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * and after being killed before it. */
     if (version == 0 && !(flags & OPINE_STORE_CREATE)) {
         if (errmsg)
-            *errmsg = xstrdup_printf(
+            *errmsg = opine__format(
                 "'%s' holds nothing yet: no run has committed anything to it."
                 " A run that is creating it writes at its first commit; if"
                 " the run was stopped, rerun the same command to start it",
@@ -462,9 +444,9 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
         if (migrate(st, version) != 0) {
             if (errmsg)
                 *errmsg =
-                    xstrdup_printf("cannot upgrade '%s': %s", path,
-                                   st->migrate_error ? st->migrate_error
-                                                     : sqlite3_errmsg(st->db));
+                    opine__format("cannot upgrade '%s': %s", path,
+                                  st->migrate_error ? st->migrate_error
+                                                    : sqlite3_errmsg(st->db));
             opine_store_close(st);
             return OPINE_EDB;
         }
@@ -477,7 +459,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     if (version != OPINE_SCHEMA_VERSION && !readable_v1 &&
         !(version == 0 && (flags & OPINE_STORE_CREATE))) {
         if (errmsg)
-            *errmsg = xstrdup_printf(
+            *errmsg = opine__format(
                 version <= 0 ? "'%s' is not an opine database"
                              : "'%s' has an unsupported schema version",
                 path);
@@ -523,8 +505,8 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     opine_store_exec(st, "PRAGMA secure_delete = OFF;");
     if (version == 0 && create_schema(st) != 0) {
         if (errmsg)
-            *errmsg = xstrdup_printf("cannot create schema in '%s': %s", path,
-                                     sqlite3_errmsg(st->db));
+            *errmsg = opine__format("cannot create schema in '%s': %s", path,
+                                    sqlite3_errmsg(st->db));
         opine_store_close(st);
         return OPINE_EDB;
     }

@@ -89,17 +89,8 @@ static int fail(char **errmsg, int rc, const char *fmt, ...)
     *errmsg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    *errmsg = opine__vformat(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return rc;
-    char *msg = malloc((size_t)n + 1);
-    if (msg == NULL)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    *errmsg = msg;
     return rc;
 }
 
