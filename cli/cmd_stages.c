@@ -32,8 +32,11 @@ static const char score_usage[] =
     "behind it. A new model version scores everything again and keeps the\n"
     "old version's rows. FILE is an opine model (YAML), a LIWC .dic or a\n"
     "quanteda YAML dictionary, or NAME[@VERSION] of a built-in model; the\n"
-    "default is the built-in us-rok-alliance v2, trained\n"
-    "(models/us-rok-alliance-v2.yaml); us-rok-alliance@1 is the lexicon.\n"
+    "default is the built-in us-rok-alliance v3, trained\n"
+    "(models/us-rok-alliance-v3.yaml); us-rok-alliance@2 is v3 without\n"
+    "its larger lexicon, us-rok-alliance@1 the lexicon alone. Evidence\n"
+    "rows are the lexicon's cues; a trained model's other features go to\n"
+    "the contributions table.\n"
     "See models/README.md.\n";
 
 static const char model_options[] =

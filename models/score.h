@@ -58,7 +58,15 @@ typedef struct opine_evidence {
     uint32_t tok;    /* its first token */
     const char *cue; /* a trained theme's feature, owned by the model;
                       * NULL: the term's text */
+    int kind;        /* OPINE_EVIDENCE_CUE or OPINE_EVIDENCE_FEATURE */
 } opine_evidence;
+
+/* What a row is. A cue is a phrase of the model's lexicon, found in the
+ * text: what a reader can check (table evidence). A feature is one of a
+ * trained classifier's words, word pairs or negated words that pushed a
+ * window toward its side: why the classifier decided, not proof of a side
+ * (table contributions). */
+enum { OPINE_EVIDENCE_CUE = 0, OPINE_EVIDENCE_FEATURE = 1 };
 
 typedef struct opine_theme_score {
     uint32_t mentions;

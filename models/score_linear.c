@@ -532,6 +532,33 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
     int side = p[0] > p[1] && p[0] > p[2] && p[0] > p[3]   ? 1
                : p[2] > p[1] && p[2] > p[0] && p[2] > p[3] ? -1
                                                            : 0;
+    int off = p[3] > p[0] && p[3] > p[1] && p[3] > p[2];
+    /* Evidence proper: the lexicon's cues in the window, in any window
+     * that is about the theme, each with its share of its side's cue
+     * feature's push, where the classifier learned that the cues of that
+     * side push toward it. A reader can check each one in the text. */
+    for (int c = 0; !off && c < 2; c++) {
+        if (cue_f[c] < 0 || ncue[c] <= 0)
+            continue;
+        double push =
+            log1p(ncue[c]) * (lt->w[4 * cue_f[c]] - lt->w[4 * cue_f[c] + 2]);
+        int pol = c == 0 ? 1 : -1;
+        if (push * pol < EVIDENCE_MIN)
+            continue;
+        for (size_t e = 0; e < cues->nev; e++) {
+            const opine_evidence *ev = &cues->ev[e];
+            if (ev->theme != theme || ev->tok < from || ev->tok >= to ||
+                ev->polarity != pol)
+                continue;
+            if (opine__grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
+                            sizeof(opine_evidence)))
+                return OPINE_ENOMEM;
+            opine_evidence row = *ev;
+            row.weight = fabs(push) / ncue[c];
+            row.kind = OPINE_EVIDENCE_CUE;
+            out->ev[out->nev++] = row;
+        }
+    }
     if (side == 0 || p[side > 0 ? 0 : 2] < lt->evidence)
         return 0;
     struct {
@@ -540,22 +567,10 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         uint32_t tok, ntok;
     } top[EVIDENCE_PER_WINDOW];
     size_t ntop = 0;
-    for (size_t i = 0; i < kept + 2; i++) {
-        long f;
-        double v;
-        uint32_t tok, ntok;
-        if (i < kept) {
-            f = ls->hf[i].f;
-            v = value;
-            tok = ls->hf[i].tok;
-            ntok = ls->hf[i].ntok;
-        } else {
-            int c = (int)(i - kept);
-            f = cue_f[c];
-            v = log1p(ncue[c]);
-            tok = cue_tok[c];
-            ntok = cue_ntok[c];
-        }
+    for (size_t i = 0; i < kept; i++) {
+        long f = ls->hf[i].f;
+        double v = value;
+        uint32_t tok = ls->hf[i].tok, ntok = ls->hf[i].ntok;
         if (f < 0)
             continue;
         double push = v * (lt->w[4 * f] - lt->w[4 * f + 2]);
@@ -592,6 +607,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
             .weight = fabs(top[j].push),
             .tok = top[j].tok,
             .cue = name,
+            .kind = OPINE_EVIDENCE_FEATURE,
         };
     }
     return 0;
@@ -643,7 +659,8 @@ int opine__score_linear(const opine_model *m, const opine_score_token *toks,
             ts->positive += p[0];
             ts->neutral += p[1];
             ts->negative += p[2];
-            ts->evidence += (uint32_t)(out->nev - before);
+            for (size_t e = before; e < out->nev; e++)
+                ts->evidence += out->ev[e].kind == OPINE_EVIDENCE_CUE;
         }
         free(r);
         ts->label =

@@ -215,8 +215,8 @@ typedef struct engine {
     /* statements */
     sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
         *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
-        *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length,
-        *set_surfaces;
+        *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_contribution,
+        *ins_length, *set_surfaces;
 } engine;
 
 /* One batch of input, read while the previous batch is processed. */

@@ -31,6 +31,32 @@
 
 /* ---- statements and row tables ---------------------------------------- */
 
+/* A trained model's classifier features that pushed a window toward its
+ * side (opine_evidence.kind OPINE_EVIDENCE_FEATURE): why it decided, kept
+ * apart from evidence, which holds what a reader can check (the lexicon's
+ * cues). Added after schema version 3, so created here when missing. */
+static int contributions_table(engine *e)
+{
+    if (sqlite3_exec(
+            e->db,
+            "CREATE TABLE IF NOT EXISTS contributions(doc INTEGER NOT NULL,"
+            " theme INTEGER NOT NULL, sentence INTEGER NOT NULL,"
+            " span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,"
+            " feature TEXT NOT NULL, polarity INTEGER NOT NULL,"
+            " weight REAL NOT NULL, negated INTEGER NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS contributions_doc"
+            " ON contributions(doc, theme);"
+            "CREATE VIEW IF NOT EXISTS v_contributions AS SELECT c.doc,"
+            " d.ext_id, m.name AS model, m.version, t.theme, c.sentence,"
+            " c.span_start, c.span_end, c.feature, c.polarity, c.weight,"
+            " c.negated FROM contributions c"
+            " JOIN themes t ON t.id = c.theme JOIN models m ON m.id = t.model"
+            " JOIN documents d ON d.id = c.doc;",
+            NULL, NULL, NULL) != SQLITE_OK)
+        return opine__engine_db_fail(e, "creating the contributions table");
+    return 0;
+}
+
 static int prepare(engine *e, sqlite3_stmt **q, const char *sql)
 {
     if (sqlite3_prepare_v3(e->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q,
@@ -159,6 +185,11 @@ int opine__sql_init(engine *e)
                       "INSERT INTO evidence(doc, theme, sentence,"
                       " span_start, span_end, cue, polarity, weight,"
                       " negated) VALUES(?,?,?,?,?,?,?,?,?)")) ||
+        (rc = contributions_table(e)) ||
+        (rc = prepare(e, &e->ins_contribution,
+                      "INSERT INTO contributions(doc, theme, sentence,"
+                      " span_start, span_end, feature, polarity, weight,"
+                      " negated) VALUES(?,?,?,?,?,?,?,?,?)")) ||
         (rc = prepare(e, &e->ins_length,
                       "INSERT INTO doc_lengths(doc, tokens, terms)"
                       " SELECT doc, tokens, terms FROM opine_batch_docs")))
@@ -170,10 +201,11 @@ int opine__sql_init(engine *e)
 void opine__sql_release(engine *e)
 {
     sqlite3_stmt *all[] = {
-        e->ins_docs,  e->find_doc,      e->ins_dup,    e->ins_metas,
-        e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_streams,
-        e->ins_terms, e->ins_done,      e->add_terms,  e->add_type_cf,
-        e->ins_score, e->ins_evidence,  e->ins_length, e->set_surfaces};
+        e->ins_docs,        e->find_doc,      e->ins_dup,    e->ins_metas,
+        e->ins_type,        e->set_type_stem, e->ins_stem,   e->ins_streams,
+        e->ins_terms,       e->ins_done,      e->add_terms,  e->add_type_cf,
+        e->ins_score,       e->ins_evidence,  e->ins_length, e->set_surfaces,
+        e->ins_contribution};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -457,7 +489,9 @@ static int store_evidence(engine *e, job *j)
     const opine_scores *sc = &j->scores;
     for (size_t i = 0; rc == 0 && i < sc->nev; i++) {
         const opine_evidence *ev = &sc->ev[i];
-        sqlite3_stmt *q = e->ins_evidence;
+        sqlite3_stmt *q = ev->kind == OPINE_EVIDENCE_FEATURE
+                              ? e->ins_contribution
+                              : e->ins_evidence;
         sqlite3_bind_int64(q, 1, j->id);
         sqlite3_bind_int64(q, 2, e->theme_ids[ev->theme]);
         sqlite3_bind_int64(q, 3, ev->sentence);

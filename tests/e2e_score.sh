@@ -14,9 +14,15 @@ expect_eq "v2: one doc_scores row per document and theme, stances in [-1, 1]" \
     "84|0" "$(q "$WORK/default.db" "SELECT count(*), count(*) FILTER (WHERE
         stance IS NOT NULL AND NOT (lo <= stance AND stance <= hi
         AND lo >= -1 AND hi <= 1)) FROM doc_scores")"
-expect_eq "v2: evidence rows are features (w:, b:, n:, cue:)" 0 \
+expect_eq "v2: evidence rows are lexicon cues, never classifier features" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM evidence
-        WHERE cue NOT GLOB '[wbn]:*' AND cue NOT GLOB 'cue:[+-]'")"
+        WHERE cue GLOB '[wbn]:*' OR cue GLOB 'cue:*'")"
+expect_eq "v2: contributions are classifier features (w:, b:, n:)" 0 \
+    "$(q "$WORK/default.db" "SELECT count(*) FROM contributions
+        WHERE feature NOT GLOB '[wbn]:*'")"
+n=$(q "$WORK/default.db" "SELECT (SELECT count(*) FROM evidence) > 0
+    AND (SELECT count(*) FROM contributions) > 0")
+expect_eq "v2: the samples have both evidence and contributions" 1 "$n"
 
 run_opine 0 run "$WORK/run.db" "$SAMPLES" -q --model us-rok-alliance@1
 themes=$(q "$WORK/run.db" "SELECT count(*) FROM themes")
@@ -133,9 +139,13 @@ if [ -f "$SEED" ]; then
         "$(q "$WORK/seed2.db" "SELECT stance < 0 FROM v_stance WHERE theme = 'china'")"
     expect_eq "seed op-ed, v2: evidence for at least three themes" 1 \
         "$(q "$WORK/seed2.db" "SELECT count(*) >= 3 FROM doc_scores WHERE evidence > 0")"
-    expect_eq "seed op-ed, v2: evidence rows point the way of their theme's stance" 0 \
-        "$(q "$WORK/seed2.db" "SELECT count(*) FROM evidence e JOIN doc_scores s
-            ON s.doc = e.doc AND s.theme = e.theme WHERE e.polarity * s.stance < 0")"
+    expect_eq "seed op-ed, v2: contributions point the way of their theme's stance" 0 \
+        "$(q "$WORK/seed2.db" "SELECT count(*) FROM contributions c JOIN doc_scores s
+            ON s.doc = c.doc AND s.theme = c.theme WHERE c.polarity * s.stance < 0")"
+    # Cues are what the text says, each way: most, not all, agree.
+    expect_eq "seed op-ed, v2: 80% of evidence rows point the way of their theme's stance" 1 \
+        "$(q "$WORK/seed2.db" "SELECT 5 * sum(e.polarity * s.stance > 0) >= 4 * count(*)
+            FROM evidence e JOIN doc_scores s ON s.doc = e.doc AND s.theme = e.theme")"
     q "$WORK/seed2.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v2: /'
 else
     echo "# (no $SEED: the founding op-ed checks are skipped)"

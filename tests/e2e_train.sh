@@ -8,8 +8,8 @@ base="$OPINE_TESTDATA/train-base.yaml"
 # Three kinds of paragraph about tea, in many wordings: for, against, and
 # reports that take no side. Deterministic, so every run learns the same.
 awk 'BEGIN {
-    split("wonderful|healthy|lovely|a joy|good for you|worth every cup", pro, "|")
-    split("awful|harmful|overrated|a waste|bad for you|not worth a cup", con, "|")
+    split("wonderful|healthy|delicious|a joy|good for you|worth every cup", pro, "|")
+    split("awful|harmful|bitter|a waste|bad for you|not worth a cup", con, "|")
     split("noon|the meeting|the station|dawn|the market|the office", at, "|")
     split("Monday|Tuesday|Friday|Sunday", day, "|")
     for (i = 1; i <= 36; i++) {
@@ -73,7 +73,9 @@ expect_eq "the loaded model predicts what the trainer's classifier did" "$fit" "
 printf '%s\n' '{"id": "a", "text": "Tea is wonderful and healthy: we should drink more tea."}' \
     '{"id": "b", "text": "Tea is awful and harmful. Stop drinking tea."}' \
     '{"id": "c", "text": "Nothing here is about the drink at all."}' \
-    '{"id": "d", "text": "A tea towel fell."}' >"$WORK/docs.jsonl"
+    '{"id": "d", "text": "A tea towel fell."}' \
+    '{"id": "e", "text": "This tea is delicious."}' \
+    '{"id": "f", "text": "This tea is bitter."}' >"$WORK/docs.jsonl"
 run_opine 0 run "$WORK/s.db" "$WORK/docs.jsonl" --model "$WORK/m.yaml" -q
 expect_eq "a text for tea scores > 0" 1 "$(q "$WORK/s.db" "SELECT stance > 0
     FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'a'")"
@@ -81,13 +83,29 @@ expect_eq "a text against tea scores < 0" 1 "$(q "$WORK/s.db" "SELECT stance < 0
     FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'b'")"
 expect_eq "no mention, no stance" "" "$(q "$WORK/s.db" "SELECT stance
     FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'c'")"
-n=$(q "$WORK/s.db" "SELECT count(*) FROM evidence e JOIN documents d ON d.id = e.doc
-    WHERE d.ext_id = 'a' AND e.polarity = 1 AND e.cue LIKE 'w:%'")
-[ "$n" -ge 1 ] || fail "no word evidence toward + for the text for tea"
-ok "evidence rows name the features that moved the score"
+n=$(q "$WORK/s.db" "SELECT count(*) FROM contributions c JOIN documents d
+    ON d.id = c.doc WHERE d.ext_id = 'a' AND c.polarity = 1
+    AND c.feature LIKE 'w:%'")
+[ "$n" -ge 1 ] || fail "no word feature toward + for the text for tea"
+ok "contributions name the classifier's features that moved the score"
+expect_eq "evidence holds lexicon cues only, never classifier features" 0 \
+    "$(q "$WORK/s.db" "SELECT count(*) FROM evidence WHERE cue GLOB '[wnb]:*'
+        OR cue LIKE 'cue:%'")"
+expect_eq "the cue 'delicious' is evidence toward + where it is said" \
+    "delicious|1" "$(q "$WORK/s.db" "SELECT e.cue, e.polarity FROM evidence e
+        JOIN documents d ON d.id = e.doc WHERE d.ext_id = 'e'")"
+expect_eq "the cue 'bitter' is evidence toward - where it is said" \
+    "bitter|-1" "$(q "$WORK/s.db" "SELECT e.cue, e.polarity FROM evidence e
+        JOIN documents d ON d.id = e.doc WHERE d.ext_id = 'f'")"
+expect_eq "the evidence count of a score is its evidence rows" 0 \
+    "$(q "$WORK/s.db" "SELECT count(*) FROM doc_scores s WHERE evidence !=
+        (SELECT count(*) FROM evidence e WHERE e.doc = s.doc
+         AND e.theme = s.theme)")"
 expect_eq "a text off the theme (like those labelled x) gives no evidence" 0 \
-    "$(q "$WORK/s.db" "SELECT count(*) FROM evidence e JOIN documents d
-        ON d.id = e.doc WHERE d.ext_id = 'd'")"
+    "$(q "$WORK/s.db" "SELECT (SELECT count(*) FROM evidence e JOIN documents d
+        ON d.id = e.doc WHERE d.ext_id = 'd') + (SELECT count(*)
+        FROM contributions c JOIN documents d ON d.id = c.doc
+        WHERE d.ext_id = 'd')")"
 expect_eq "and most of its window's mass goes to neither side (0.66 without x)" 1 \
     "$(q "$WORK/s.db" "SELECT positive + negative < 0.4
         FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'd'")"

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""models/train/merge-cues.py BASE.yaml CUES.tsv > MERGED.yaml
+
+Adds the cue phrases of CUES.tsv (theme<TAB>side<TAB>phrase<TAB>weight
+[<TAB>note], side '+' or '-', '#' lines are comments) to the `positive:` or
+`negative:` list of their theme in BASE, as text, so that BASE's comments
+stay. A phrase already on that side is skipped; a phrase on the other side
+of its theme, or a theme BASE does not have, is an error (exit 2).
+"""
+import json
+import re
+import sys
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.strip().splitlines()[0])
+    base = open(sys.argv[1], encoding="utf-8").read().split("\n")
+    add = {}
+    for n, line in enumerate(open(sys.argv[2], encoding="utf-8"), 1):
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        f = line.split("\t")
+        if len(f) < 4 or f[1] not in ("+", "-"):
+            sys.stderr.write(f"{sys.argv[2]}: line {n}: want theme, side, phrase, weight\n")
+            sys.exit(2)
+        theme, side, phrase, weight = f[0], f[1], f[2].strip().lower(), float(f[3])
+        add.setdefault(theme, {"+": {}, "-": {}})[side][phrase] = weight
+    # Where each theme's lists are, and which phrases they already hold.
+    theme = None
+    where = {}
+    text = "\n".join(base)
+    for i, line in enumerate(base):
+        m = re.match(r"^  ([a-z_]+):\s*$", line)
+        if m:
+            theme = m.group(1)
+        m = re.match(r"^    (positive|negative): \[", line)
+        if m and theme:
+            where[(theme, "+" if m.group(1) == "positive" else "-")] = i
+    for th, sides in add.items():
+        for side in "+-":
+            if sides[side] and (th, side) not in where:
+                sys.stderr.write(f"{sys.argv[2]}: theme {th} has no {side} list in {sys.argv[1]}\n")
+                sys.exit(2)
+        both = set(sides["+"]) & set(sides["-"])
+        if both:
+            sys.stderr.write(f"{sys.argv[2]}: {th}: on both sides: {sorted(both)}\n")
+            sys.exit(2)
+    out = list(base)
+    # Insert from the bottom up so that the line numbers stay right.
+    for (th, side), i in sorted(where.items(), key=lambda kv: -kv[1]):
+        if th not in add or not add[th][side]:
+            continue
+        # The list's existing text, to skip phrases it has already.
+        j = i
+        while "]" not in re.sub(r'"[^"]*"', "", base[j]):
+            j += 1
+        have = " ".join(base[i : j + 1]).lower()
+        items = []
+        for phrase, w in add[th][side].items():
+            if json.dumps(phrase) in have or re.search(r"[\[, ]" + re.escape(phrase) + r"[,\]:]", have):
+                continue
+            items.append(json.dumps(phrase) + ("" if w == 1 else f": {w:g}"))
+        if not items:
+            continue
+        key = "positive" if side == "+" else "negative"
+        lines = [f"    # {len(items)} phrases from models/train/cues.tsv"]
+        line = f"    {key}: ["
+        for it in items:
+            if len(line) + len(it) + 2 > 78:
+                lines.append(line.rstrip())
+                line = "               "
+            line += it + ", "
+        lines.append(line.rstrip())
+        out[i] = "\n".join(lines) + "\n               " + base[i][len(f"    {key}: ["):].lstrip()
+    sys.stdout.write("\n".join(out))
+
+
+main()
