@@ -346,7 +346,8 @@ enum { C_SHORT, C_PROSE, C_LINKS, C_BOILER };
 struct block {
     size_t off, len; /* text in the arena */
     uint32_t units, link_units, punct;
-    int32_t owner; /* element index */
+    int32_t owner;      /* element index */
+    unsigned char ends; /* ends as a sentence does */
     unsigned char cls;
 };
 
@@ -357,6 +358,7 @@ enum {
     E_H1 = 8,
     E_HEADING = 16, /* h2..h6 */
     E_PRE = 32,
+    E_CELL = 64, /* td, th: a table's data */
 };
 
 struct elem {
@@ -414,6 +416,37 @@ static void arena_add(struct walk *w, const char *s, size_t n)
     w->alen += n;
 }
 
+/* Does s[0..n) end as a sentence does: with . ! ? or an ellipsis (also
+ * CJK 。！？), maybe followed by closing quotes and brackets? */
+static int ends_sentence(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (n > 0) {
+        unsigned char c = u[n - 1];
+        if (c == '"' || c == '\'' || c == ')' || c == ']' || c == ' ') {
+            n--;
+        } else if (n >= 3 && u[n - 3] == 0xE2 && u[n - 2] == 0x80 &&
+                   (c == 0x99 || c == 0x9D)) {
+            n -= 3; /* ’ ” */
+        } else if (n >= 2 && u[n - 2] == 0xC2 && c == 0xBB) {
+            n -= 2; /* » */
+        } else {
+            break;
+        }
+    }
+    if (n == 0)
+        return 0;
+    if (u[n - 1] == '.' || u[n - 1] == '!' || u[n - 1] == '?')
+        return 1;
+    return n >= 3 && ((u[n - 3] == 0xE2 && u[n - 2] == 0x80 &&
+                       u[n - 1] == 0xA6) || /* … */
+                      (u[n - 3] == 0xE3 && u[n - 2] == 0x80 &&
+                       u[n - 1] == 0x82) || /* 。 */
+                      (u[n - 3] == 0xEF && u[n - 2] == 0xBC &&
+                       (u[n - 1] == 0x81 || u[n - 1] == 0x9F)));
+}
+
 static void flush(struct walk *w)
 {
     struct block *b;
@@ -436,6 +469,7 @@ static void flush(struct walk *w)
     b->link_units = w->link_units;
     b->punct = w->punct;
     b->owner = w->stack[w->depth - 1];
+    b->ends = ends_sentence(w->arena + b->off, b->len);
     b->cls = C_SHORT;
     w->bstart = w->alen;
     w->units = w->link_units = w->punct = 0;
@@ -552,6 +586,45 @@ static void close_elem(struct walk *w)
     w->depth--;
 }
 
+/* Does the inline element n hold what only blocks hold: a block-level
+ * element, or a picture with links (a hover card: a name in a sentence
+ * whose hidden pop-up lists the person's other articles)? Such an
+ * element is taken as a block, so that its text is classed apart from the
+ * sentence around it. Looks at most LOOKAHEAD nodes. */
+#define LOOKAHEAD 256
+static int holds_blocks(xmlNodePtr top)
+{
+    xmlNodePtr n = top->children;
+    int seen = 0, links = 0, imgs = 0;
+
+    while (n && n != top) {
+        int down = 0;
+
+        if (++seen > LOOKAHEAD)
+            return 0;
+        if (n->type == XML_ELEMENT_NODE && n->name) {
+            int k = tag_kind((const char *)n->name);
+
+            if (k == K_BLOCK || k == K_BOILER)
+                return 1;
+            links += k == K_LINK;
+            imgs += strcmp((const char *)n->name, "img") == 0;
+            if (imgs && links >= 2)
+                return 1;
+            down = k != K_SKIP;
+        }
+        if (down && n->children) {
+            n = n->children;
+            continue;
+        }
+        while (n != top && !n->next)
+            n = n->parent;
+        if (n != top)
+            n = n->next;
+    }
+    return 0;
+}
+
 /* Visit n on the way down; 1 when its children are to be walked (and
  * leave() called after them). */
 static int enter(struct walk *w, xmlNodePtr n, int use_names)
@@ -582,7 +655,7 @@ static int enter(struct walk *w, xmlNodePtr n, int use_names)
         w->links++;
         return 1;
     }
-    if (kind == K_INLINE)
+    if (kind == K_INLINE && !holds_blocks(n))
         return 1;
     {
         unsigned char flags = 0;
@@ -597,6 +670,8 @@ static int enter(struct walk *w, xmlNodePtr n, int use_names)
             flags |= name[1] == '1' ? E_H1 : E_HEADING;
         if (strcmp(name, "pre") == 0)
             flags |= E_PRE;
+        if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)
+            flags |= E_CELL;
         open_elem(w, n, flags);
         return !w->nomem;
     }
@@ -665,7 +740,7 @@ static int is_prose(const struct block *b)
         return 1;
     if (b->units >= PROSE_LONG && ld <= PROSE_MAX_LD)
         return 1;
-    return b->units >= NEAR_MIN && ld <= NEAR_MAX_LD && b->punct > 0;
+    return b->units >= NEAR_MIN && ld <= PROSE_MAX_LD && b->ends;
 }
 
 /* Class every block, deciding first which elements are furniture. */
@@ -709,12 +784,15 @@ static void classify(struct walk *w)
     }
 }
 
-static double block_score(const struct block *b)
+static double block_score(const struct walk *w, const struct block *b)
 {
     switch (b->cls) {
     case C_PROSE:
         return (double)b->units - 2.0 * b->link_units;
     case C_SHORT:
+        /* the cells of a table are short by nature, not furniture */
+        if (w->elems[b->owner].flags & E_CELL)
+            return -(double)b->link_units;
         return -SHORT_WEIGHT * b->units - (double)b->link_units;
     default:
         return -(double)b->units;
@@ -734,7 +812,7 @@ static int32_t choose(const struct walk *w, double **prefix_out)
         return -1;
     prefix[0] = 0;
     for (i = 0; i < w->nblocks; i++)
-        prefix[i + 1] = prefix[i] + block_score(&w->blocks[i]);
+        prefix[i + 1] = prefix[i] + block_score(w, &w->blocks[i]);
     for (i = 0; i < w->nelems; i++) {
         const struct elem *e = &w->elems[i];
         double s = prefix[e->end] - prefix[e->first];
@@ -887,7 +965,9 @@ static int emit(const struct walk *w, uint32_t first, uint32_t end,
             keep = 1;
         } else if (b->cls == C_SHORT && !(e->flags & E_H1)) {
             int both = neighbours_prose(w, i, first, end, &next_prose);
-            keep = (both || ((e->flags & E_HEADING) && next_prose)) &&
+            /* a table inside the article is kept whole */
+            keep = (both || (e->flags & E_CELL) ||
+                    ((e->flags & E_HEADING) && next_prose)) &&
                    !stock_phrase(s, b->len);
         }
         if (keep && title && b->units < 400 && same_text(s, b->len, title))
