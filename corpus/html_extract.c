@@ -207,25 +207,84 @@ static int tag_kind(const char *name)
  * "stems" may appear anywhere in a word ("relatedArticles",
  * "sharebar", "socialLinks"). */
 static const char *const furniture_exact[] = {
-    "ad",       "ads",        "adv",      "advert",     "aside",
-    "author",   "authors",    "banner",   "bio",        "byline",
-    "bylines",  "caption",    "captions", "credit",     "credits",
-    "dateline", "dropdown",   "follow",   "hidden",     "hide",
-    "login",    "masthead",   "menu",     "menus",      "meta",
-    "modal",    "more",       "nav",      "navi",       "overlay",
-    "pager",    "pagination", "popup",    "print",      "rail",
-    "register", "rss",        "search",   "signin",     "signup",
-    "skip",     "tag",        "tags",     "teaser",     "teasers",
-    "toolbar",  "tools",      "topics",   "trending",   "widget",
-    "widgets",  "popular",    "mostread", "newsletter", "timestamp",
-    "breaking", "subscribe",  "paywall",  "disclaimer", "copyright",
+    "ad",
+    "ads",
+    "adv",
+    "advert",
+    "aside",
+    "author",
+    "authors",
+    "banner",
+    "bio",
+    "byline",
+    "bylines",
+    "caption",
+    "captions",
+    "credit",
+    "credits",
+    "dateline",
+    "dropdown",
+    "follow",
+    "hidden",
+    "hide",
+    "login",
+    "masthead",
+    "menu",
+    "menus",
+    "meta",
+    "modal",
+    "more",
+    "nav",
+    "navi",
+    "overlay",
+    "pager",
+    "pagination",
+    "popup",
+    "print",
+    "rail",
+    "register",
+    "rss",
+    "search",
+    "signin",
+    "signup",
+    "skip",
+    "tag",
+    "tags",
+    "teaser",
+    "teasers",
+    "toolbar",
+    "tools",
+    "topics",
+    "trending",
+    "widget",
+    "widgets",
+    "popular",
+    "mostread",
+    "newsletter",
+    "timestamp",
+    "breaking",
+    "subscribe",
+    "paywall",
+    "disclaimer",
+    "copyright",
+    /* media: the text beside a picture or a player is its caption */
+    "photo",
+    "photos",
+    "image",
+    "img",
+    "gallery",
+    "video",
+    "player",
+    "thumbnail",
+    "thumb",
+    "figure",
 };
 static const char *const furniture_stems[] = {
-    "advert",     "breadcrumb", "comment",  "consent",  "cookie",
-    "disqus",     "footer",     "gdpr",     "header",   "navbar",
-    "navigation", "newsletter", "outbrain", "promo",    "recommend",
-    "related",    "share",      "sharing",  "sidebar",  "social",
-    "sponsor",    "subscri",    "taboola",  "lightbox", "sidenav",
+    "advert",     "breadcrumb", "comment",  "consent", "cookie",
+    "disqus",     "footer",     "gdpr",     "header",  "navbar",
+    "navigation", "newsletter", "outbrain", "promo",   "recommend",
+    "related",    "share",      "sharing",  "sidebar", "sponsor",
+    "subscri",    "taboola",    "lightbox", "sidenav",
 };
 
 /* Does the word w[0..n) (lowercase) name furniture? */
@@ -655,8 +714,13 @@ static int enter(struct walk *w, xmlNodePtr n, int use_names)
         w->links++;
         return 1;
     }
-    if (kind == K_INLINE && !holds_blocks(n))
+    if (kind == K_INLINE && !holds_blocks(n)) {
+        /* an inline caption, credit or ad label: no text */
+        if (use_names && n->properties &&
+            (furniture_name(attr(n, "class")) || furniture_name(attr(n, "id"))))
+            return 0;
         return 1;
+    }
     {
         unsigned char flags = 0;
         int outer = strcmp(name, "html") == 0 || strcmp(name, "body") == 0;
@@ -833,6 +897,8 @@ static int32_t choose(const struct walk *w, double **prefix_out)
  * (case folded for ASCII, trailing punctuation and blanks ignored). */
 static const char *const stock_phrases[] = {
     "advertisement",
+    "advert",
+    "adverts",
     "advertisements",
     "advertising",
     "ad",
