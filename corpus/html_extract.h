@@ -28,6 +28,8 @@
 #ifndef OPINE_CORPUS_HTML_EXTRACT_H
 #define OPINE_CORPUS_HTML_EXTRACT_H
 
+#include "corpus/reader.h"
+
 #include <stddef.h>
 
 /* What one page gave. Every string is malloc'd, NUL-terminated UTF-8 and
@@ -75,5 +77,17 @@ void opine_html_page_release(opine_html_page *page);
  * looks like HTML: after blanks and comments, "<!doctype html", "<html",
  * "<head", or "<?xml" followed by an XHTML root; case-insensitive. */
 int opine_html_sniff(const char *buf, size_t len);
+
+/* For readers: extract html[0..len) onto *doc (which must be
+ * OPINE_DOC_INIT) as one document: the article as text; title, author,
+ * outlet and url from the page; published normalised to YYYY-MM-DD with
+ * the page's own form in meta "date_raw" when it differs; meta
+ * "description", "lang", "charset" (when not UTF-8) and
+ * "invalid_bytes_replaced" (when some were). ext_id, source and position
+ * are the caller's. Returns 1, or a negative error as
+ * opine_html_extract() does, with detail[detail_size] saying what
+ * happened; *doc is left OPINE_DOC_INIT on error. */
+int opine__html_doc(const char *html, size_t len, const char *charset,
+                    opine_doc *doc, char *detail, size_t detail_size);
 
 #endif
