@@ -4,7 +4,8 @@
 usage: html_extract_score.py GROUND_TRUTH.json PREDICTIONS.jsonl [--split all|dev|test] [--per-page]
 
 PREDICTIONS.jsonl holds one {"key": ..., "text": ...} object per page (what
-bench/html_extract_bench writes). The metric, as ../shared/corpora/README.md
+bench/html_extract_bench writes), or the lines of `opine extract --json`,
+whose "id" is the page's path (the key is its name less .html[.gz]). The metric, as ../shared/corpora/README.md
 describes it: both texts are split into \\w+ tokens (Unicode, case kept);
 all 4-token shingles are counted (a text of fewer than 4 tokens is one
 shingle); per page tp = sum of min(true, predicted count), fp and fn the
@@ -19,6 +20,7 @@ would not split them.)
 Prints "pages N precision P recall R f1 F" on one line.
 """
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -74,7 +76,10 @@ def main(argv):
         for line in f:
             if line.strip():
                 o = json.loads(line)
-                pred[o["key"]] = o.get("text") or ""
+                key = o.get("key")
+                if key is None:
+                    key = os.path.basename(o["id"]).split(".htm")[0]
+                pred[key] = o.get("text") or ""
     precisions, recalls = [], []
     for key in sorted(truth):
         if not in_split(key, split):
