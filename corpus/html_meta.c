@@ -8,7 +8,7 @@
  *                name=author>, article:author (unless it is a URL, as
  *                Facebook profile links are), parsely-author,
  *                sailthru.author, dc.creator, byl ("By ..."), an
- *                itemprop=author element
+ *                itemprop=author element or rel=author link
  *   outlet       JSON-LD publisher.name (or a publisher string),
  *                og:site_name, application-name
  *   published    JSON-LD datePublished (else dateCreated),
@@ -427,8 +427,10 @@ static void on_element(struct meta_state *m, xmlNodePtr n)
         if ((a && strcasecmp(a, "datePublished") == 0) ||
             attr(n, "pubdate") != NULL)
             offer(m, F_PUBLISHED, 4, attr(n, "datetime"));
-    } else if (m->rank[F_AUTHOR] > 5 && (a = attr(n, "itemprop")) != NULL &&
-               strcasecmp(a, "author") == 0) {
+    } else if (m->rank[F_AUTHOR] > 5 && (((a = attr(n, "itemprop")) != NULL &&
+                                          strcasecmp(a, "author") == 0) ||
+                                         ((a = attr(n, "rel")) != NULL &&
+                                          strcasecmp(a, "author") == 0))) {
         char *t = node_text(n);
         /* a short name, not a whole author box */
         if (t && strlen(t) < 80) {
