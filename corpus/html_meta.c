@@ -51,12 +51,22 @@ struct meta_state {
     int nomem;
 };
 
+/* A template's empty date ("0001-01-01T00:00:00Z", "0000-00-00"): not a
+ * date, and no reason to ignore a real one from another source. */
+static int placeholder_date(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s[0] == '0' && s[1] == '0' && s[2] == '0' && s[3] >= '0' &&
+           s[3] <= '9';
+}
+
 /* Keep s (cleaned) as field f when rank beats what is there. */
 static void offer(struct meta_state *m, int f, int rank, const char *s)
 {
     char *v;
 
-    if (!s || rank >= m->rank[f])
+    if (!s || rank >= m->rank[f] || (f == F_PUBLISHED && placeholder_date(s)))
         return;
     v = opine__html_clean(s, &m->nomem);
     if (!v)

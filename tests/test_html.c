@@ -118,7 +118,8 @@ static void test01_furniture_removed(void **state)
     assert_string_equal(page.lang, "en");
 }
 
-/* Metadata from <meta> tags: og: and article: win over <title>. */
+/* Metadata from <meta> tags: og: and article: win over <title>; a
+ * template's placeholder date is no date. */
 static void test02_meta_tags(void **state)
 {
     (void)state;
@@ -128,6 +129,8 @@ static void test02_meta_tags(void **state)
                 "<meta property=\"og:site_name\" content=\"The Daily\">"
                 "<meta property=\"article:published_time\" "
                 "content=\"2024-03-05T08:00:00+09:00\">"
+                "<meta itemprop=\"datePublished\" "
+                "content=\"0001-01-01T00:00:00Z\">"
                 "<meta property=\"article:author\" "
                 "content=\"https://facebook.com/kimlee\">"
                 "<meta name=\"author\" content=\"By Kim Lee\">"
@@ -172,14 +175,17 @@ static void test03_json_ld(void **state)
     assert_string_equal(page.published, "2024-03-05");
     assert_string_equal(page.url, "https://daily.example/a");
 
-    /* an author object on its own */
+    /* an author object on its own; a template's placeholder date gives
+     * way to the meta tag's */
     assert_int_equal(
-        extract("<html><head><script type=\"application/ld+json\">"
+        extract("<html><head><meta property=\"article:published_time\" "
+                "content=\"2024-03-06\"><script type=\"application/ld+json\">"
                 "{\"@type\":\"OpinionNewsArticle\",\"author\":{\"name\":"
-                "\"Kim Lee\"}}</script></head><body><p>" PARA2
-                "</p></body></html>"),
+                "\"Kim Lee\"},\"datePublished\":\"0001-01-01T00:00:00Z\"}"
+                "</script></head><body><p>" PARA2 "</p></body></html>"),
         0);
     assert_string_equal(page.author, "Kim Lee");
+    assert_string_equal(page.published, "2024-03-06");
 }
 
 static void test04_no_body(void **state)
