@@ -67,17 +67,19 @@
 
 /* ---- tuning: block classes and element scores ---------------------------
  * Lengths are in units (code points; CJK and Hangul count two). */
-#define PROSE_MIN 80      /* a punctuated block this long is prose */
-#define PROSE_LONG 200    /* this long, prose even without punctuation */
-#define PROSE_MAX_LD 0.3  /* at most this share of its text in links */
-#define NEAR_MIN 30       /* shorter punctuated blocks: prose if few links */
-#define NEAR_MAX_LD 0.1   /* ... at most this share in links */
-#define LINKS_MIN_LD 0.5  /* more than this share in links: a link list */
-#define SHORT_WEIGHT 0.25 /* what a short block's text costs its element */
-#define WRAPPER_SHARE 0.5 /* a share of the prose no furniture holds */
-#define RETRY_BELOW                                                            \
-    0.25 /* retry without names when fewer of the page's                       \
-          * prose units than this came out */
+#define PROSE_MIN 80     /* a punctuated block this long is prose */
+#define PROSE_LONG 200   /* this long, prose even without punctuation */
+#define PROSE_MAX_LD 0.3 /* at most this share of its text in links */
+#define NEAR_MIN 30      /* shorter: prose when it ends as sentences do */
+#define LINKS_MIN_LD 0.5 /* more than this share in links: a link list */
+/* what a short block's text costs its element */
+#define SHORT_WEIGHT 0.25
+/* a share of the prose that no furniture holds */
+#define WRAPPER_SHARE 0.5
+/* a sibling scoring this share of the winner's score joins it */
+#define SIBLING_SHARE 0.2
+/* retry without names when less of the page's prose came out */
+#define RETRY_BELOW 0.25
 
 /* ---- the tags ------------------------------------------------------------ */
 
@@ -993,36 +995,94 @@ static int same_text(const char *a, size_t an, const char *b)
 }
 
 /* The class a short block takes from its neighbours: the nearest blocks
- * before and after it in [first, end) that are not short. */
-static int neighbours_prose(const struct walk *w, size_t i, uint32_t first,
-                            uint32_t end, int *next_prose)
+ * before and after it (at list[k]) that are not short. */
+static int neighbours_prose(const struct walk *w, const uint32_t *list,
+                            size_t n, size_t k, int *next_prose)
 {
-    size_t k;
+    size_t j;
     int before = 0, after = 0;
 
-    for (k = i; k > first; k--)
-        if (w->blocks[k - 1].cls != C_SHORT) {
-            before = w->blocks[k - 1].cls == C_PROSE;
+    for (j = k; j > 0; j--)
+        if (w->blocks[list[j - 1]].cls != C_SHORT) {
+            before = w->blocks[list[j - 1]].cls == C_PROSE;
             break;
         }
-    for (k = i + 1; k < end; k++)
-        if (w->blocks[k].cls != C_SHORT) {
-            after = w->blocks[k].cls == C_PROSE;
+    for (j = k + 1; j < n; j++)
+        if (w->blocks[list[j]].cls != C_SHORT) {
+            after = w->blocks[list[j]].cls == C_PROSE;
             break;
         }
     *next_prose = after;
     return before && after;
 }
 
-/* Append the kept blocks of [first, end) to out, "\n\n"-separated. */
-static int emit(const struct walk *w, uint32_t first, uint32_t end,
+static double elem_score(const struct walk *w, const double *prefix, int32_t e)
+{
+    return prefix[w->elems[e].end] - prefix[w->elems[e].first];
+}
+
+/* The blocks of the article, in document order, into *list: those of the
+ * winner, and of its siblings that score well on their own. An article is
+ * often cut in two by a box of links or an ad wider than either half;
+ * the winner is then one half, and its sibling the other. Wrappers that
+ * add no text (a div around the winner alone) are climbed first. Returns
+ * the count, or (size_t)-1 when out of memory. */
+static size_t gather(const struct walk *w, const double *prefix, int32_t best,
+                     uint32_t **list)
+{
+    const struct elem *b = &w->elems[best];
+    int32_t top = best, parent;
+    double bar = SIBLING_SHARE * elem_score(w, prefix, best);
+    uint32_t first, end, i;
+    unsigned char *take;
+    size_t n = 0;
+    int32_t k;
+
+    while (w->elems[top].parent >= 0 &&
+           w->elems[w->elems[top].parent].first == b->first &&
+           w->elems[w->elems[top].parent].end == b->end)
+        top = w->elems[top].parent;
+    parent = w->elems[top].parent;
+    first = parent >= 0 ? w->elems[parent].first : b->first;
+    end = parent >= 0 ? w->elems[parent].end : b->end;
+    take = calloc(end - first + 1, 1);
+    *list = malloc((end - first + 1) * sizeof(**list));
+    if (!take || !*list) {
+        free(take);
+        free(*list);
+        *list = NULL;
+        return (size_t)-1;
+    }
+    memset(take + (b->first - first), 1, b->end - b->first);
+    if (bar < PROSE_MIN)
+        bar = PROSE_MIN;
+    for (k = top + 1;
+         parent >= 0 && (size_t)k < w->nelems && w->elems[k].first < end; k++)
+        if (w->elems[k].parent == parent && k != top &&
+            elem_score(w, prefix, k) >= bar)
+            memset(take + (w->elems[k].first - first), 1,
+                   w->elems[k].end - w->elems[k].first);
+    /* siblings before the winner too */
+    for (k = parent + 1; parent >= 0 && k < top; k++)
+        if (w->elems[k].parent == parent && elem_score(w, prefix, k) >= bar)
+            memset(take + (w->elems[k].first - first), 1,
+                   w->elems[k].end - w->elems[k].first);
+    for (i = first; i < end; i++)
+        if (take[i - first])
+            (*list)[n++] = i;
+    free(take);
+    return n;
+}
+
+/* The kept blocks of list[0..n), "\n\n"-separated, into *text. */
+static int emit(const struct walk *w, const uint32_t *list, size_t n,
                 const char *title, char **text, size_t *text_len)
 {
-    size_t cap = 0, n = 0, i;
+    size_t cap = 0, len = 0, k;
     char *out = NULL;
 
-    for (i = first; i < end; i++) {
-        const struct block *b = &w->blocks[i];
+    for (k = 0; k < n; k++) {
+        const struct block *b = &w->blocks[list[k]];
         const struct elem *e = &w->elems[b->owner];
         const char *s = w->arena + b->off;
         int keep = 0, next_prose = 0;
@@ -1030,7 +1090,7 @@ static int emit(const struct walk *w, uint32_t first, uint32_t end,
         if (b->cls == C_PROSE) {
             keep = 1;
         } else if (b->cls == C_SHORT && !(e->flags & E_H1)) {
-            int both = neighbours_prose(w, i, first, end, &next_prose);
+            int both = neighbours_prose(w, list, n, k, &next_prose);
             /* a table inside the article is kept whole */
             keep = (both || (e->flags & E_CELL) ||
                     ((e->flags & E_HEADING) && next_prose)) &&
@@ -1040,20 +1100,20 @@ static int emit(const struct walk *w, uint32_t first, uint32_t end,
             keep = 0;
         if (!keep)
             continue;
-        if (grow((void **)&out, &cap, n + b->len + 3, 1)) {
+        if (grow((void **)&out, &cap, len + b->len + 3, 1)) {
             free(out);
             return OPINE_ENOMEM;
         }
-        if (n > 0) {
-            memcpy(out + n, "\n\n", 2);
-            n += 2;
+        if (len > 0) {
+            memcpy(out + len, "\n\n", 2);
+            len += 2;
         }
-        memcpy(out + n, s, b->len);
-        n += b->len;
-        out[n] = '\0';
+        memcpy(out + len, s, b->len);
+        len += b->len;
+        out[len] = '\0';
     }
     *text = out;
-    *text_len = n;
+    *text_len = len;
     return 0;
 }
 
@@ -1084,9 +1144,14 @@ static int extract_text(xmlNodePtr body, int use_names, const char *title,
     best = choose(&w, &prefix);
     if (!prefix)
         rc = OPINE_ENOMEM;
-    else if (best >= 0)
-        rc = emit(&w, w.elems[best].first, w.elems[best].end, title, text,
-                  text_len);
+    else if (best >= 0) {
+        uint32_t *list;
+        size_t n = gather(&w, prefix, best, &list);
+
+        rc = n == (size_t)-1 ? OPINE_ENOMEM
+                             : emit(&w, list, n, title, text, text_len);
+        free(list);
+    }
     free(prefix);
     walk_release(&w);
     return rc;

@@ -438,6 +438,32 @@ static void test10_hidden(void **state)
     assert_string_equal(page.text, PARA1);
 }
 
+/* An article cut in two by a box of links longer than either half: both
+ * halves are the article, the box is not. */
+static void test12_split_article(void **state)
+{
+    char html[8192];
+    size_t n = 0;
+    int i;
+
+    (void)state;
+    n += (size_t)snprintf(html + n, sizeof(html) - n,
+                          "<html><body><div class=\"story\"><div>"
+                          "<p>%s</p><p>%s</p></div><ul>",
+                          PARA1, PARA2);
+    for (i = 0; i < 12; i++)
+        n += (size_t)snprintf(html + n, sizeof(html) - n,
+                              "<li><a href=\"/%d\">Another story about the "
+                              "alliance, number %d in a long list</a></li>",
+                              i, i);
+    snprintf(html + n, sizeof(html) - n,
+             "</ul><div><p>%s</p><p>%s</p></div></div></body></html>", PARA3,
+             PARA1);
+    assert_int_equal(extract(html), 0);
+    assert_string_equal(page.text,
+                        PARA1 "\n\n" PARA2 "\n\n" PARA3 "\n\n" PARA1);
+}
+
 /* ---- the reader ----------------------------------------------------- */
 
 static char tmpdir[256];
@@ -531,6 +557,7 @@ int main(void)
         cmocka_unit_test_teardown(test09_article_structure, teardown),
         cmocka_unit_test_teardown(test10_hidden, teardown),
         cmocka_unit_test_teardown(test11_reader, teardown),
+        cmocka_unit_test_teardown(test12_split_article, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
