@@ -448,6 +448,7 @@ struct walk {
     int links;   /* open <a> elements */
     int pre;     /* open <pre> elements */
     int nomem;
+    double prose; /* the page's prose units (classify()) */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -812,29 +813,30 @@ static int is_prose(const struct block *b)
 /* Class every block, deciding first which elements are furniture. */
 static void classify(struct walk *w)
 {
-    double prose = 0;
+    double *cum = malloc((w->nblocks + 1) * sizeof(*cum));
     size_t i;
 
+    if (!cum) {
+        w->nomem = 1;
+        return;
+    }
+    /* cum[i]: the prose units of blocks [0, i) */
+    cum[0] = 0;
     for (i = 0; i < w->nblocks; i++)
-        if (is_prose(&w->blocks[i]))
-            prose += w->blocks[i].units;
+        cum[i + 1] =
+            cum[i] + (is_prose(&w->blocks[i]) ? w->blocks[i].units : 0);
+    w->prose = cum[w->nblocks];
     for (i = 0; i < w->nelems; i++) {
         struct elem *e = &w->elems[i];
 
-        if ((e->flags & E_BOILER_NAME) && !(e->flags & E_BOILER_TAG)) {
-            double mine = 0;
-            uint32_t k;
-
-            for (k = e->first; k < e->end; k++)
-                if (is_prose(&w->blocks[k]))
-                    mine += w->blocks[k].units;
-            if (mine > WRAPPER_SHARE * prose)
-                e->flags &= (unsigned char)~E_BOILER_NAME;
-        }
+        if ((e->flags & E_BOILER_NAME) && !(e->flags & E_BOILER_TAG) &&
+            cum[e->end] - cum[e->first] > WRAPPER_SHARE * w->prose)
+            e->flags &= (unsigned char)~E_BOILER_NAME;
         if ((e->flags & (E_BOILER_TAG | E_BOILER_NAME)) ||
             (e->parent >= 0 && (w->elems[e->parent].flags & E_BOILER)))
             e->flags |= E_BOILER;
     }
+    free(cum);
     for (i = 0; i < w->nblocks; i++) {
         struct block *b = &w->blocks[i];
 
@@ -1125,7 +1127,6 @@ static int extract_text(xmlNodePtr body, int use_names, const char *title,
     struct walk w;
     double *prefix = NULL;
     int32_t best;
-    size_t i;
     int rc = 0;
 
     memset(&w, 0, sizeof(w));
@@ -1137,10 +1138,11 @@ static int extract_text(xmlNodePtr body, int use_names, const char *title,
         return OPINE_ENOMEM;
     }
     classify(&w);
-    *prose = 0;
-    for (i = 0; i < w.nblocks; i++)
-        if (is_prose(&w.blocks[i]))
-            *prose += w.blocks[i].units;
+    if (w.nomem) {
+        walk_release(&w);
+        return OPINE_ENOMEM;
+    }
+    *prose = w.prose;
     best = choose(&w, &prefix);
     if (!prefix)
         rc = OPINE_ENOMEM;
