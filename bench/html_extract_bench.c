@@ -179,7 +179,8 @@ int main(int argc, char **argv)
                     pages[i].html, (int)pages[i].len, NULL, "UTF-8",
                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                         HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                        HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+                        HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
+                        XML_PARSE_HUGE);
                 xmlFreeDoc(doc);
             }
             prounds++;

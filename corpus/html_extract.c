@@ -1241,10 +1241,13 @@ int opine_html_extract(const char *html, size_t len, const char *charset,
         free(owned);
         return OPINE_ENOMEM;
     }
+    /* XML_PARSE_HUGE: old pages leave tags unclosed, and libxml2 would
+     * drop everything nested deeper than 256 levels */
     doc = htmlCtxtReadMemory(ctxt, utf8, (int)utf8_len, NULL, "UTF-8",
                              HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                  HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                                 HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+                                 HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
+                                 XML_PARSE_HUGE);
     htmlFreeParserCtxt(ctxt);
     free(owned);
     if (!doc) {

@@ -249,7 +249,8 @@ static void test05_malformed(void **state)
         assert_int_equal(page.repairs, 1);
         assert_has(page.text, PARA2);
     }
-    /* deep nesting */
+    /* deep nesting (unclosed tags on old pages): past libxml2's default
+     * limit of 256 levels, the text is still there */
     {
         size_t n = 0;
         for (k = 0; k < 600; k++)
@@ -258,7 +259,8 @@ static void test05_malformed(void **state)
         opine_html_page_release(&page);
         rc = opine_html_extract(buf, strlen(buf), NULL, &page, detail,
                                 sizeof(detail));
-        assert_true(rc == 0 || rc == OPINE_EEMPTY);
+        assert_int_equal(rc, 0);
+        assert_string_equal(page.text, PARA1);
     }
     /* pages of random bytes, and the furnished page with bytes flipped */
     for (i = 0; i < 300; i++) {
