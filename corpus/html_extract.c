@@ -90,6 +90,8 @@ enum {
     K_SKIP,   /* never text */
     K_BLOCK,  /* starts and ends blocks */
     K_BOILER, /* a block-level element that is furniture by its tag */
+    K_LAYOUT, /* furniture by its tag unless it wraps the page's prose:
+               * header, footer, figure (sites misuse them as wrappers) */
 };
 
 static const struct tag_kind {
@@ -98,7 +100,7 @@ static const struct tag_kind {
 } tags[] = {
     /* sorted by name (strcmp order) for bsearch */
     {"a", K_LINK},
-    {"address", K_BOILER},
+    {"address", K_LAYOUT},
     {"applet", K_SKIP},
     {"area", K_SKIP},
     {"article", K_BLOCK},
@@ -115,16 +117,16 @@ static const struct tag_kind {
     {"datalist", K_SKIP},
     {"dd", K_BLOCK},
     {"details", K_BLOCK},
-    {"dialog", K_BOILER},
+    {"dialog", K_LAYOUT},
     {"dir", K_BLOCK},
     {"div", K_BLOCK},
     {"dl", K_BLOCK},
     {"dt", K_BLOCK},
     {"embed", K_SKIP},
     {"fieldset", K_BLOCK},
-    {"figcaption", K_BOILER},
-    {"figure", K_BOILER},
-    {"footer", K_BOILER},
+    {"figcaption", K_LAYOUT},
+    {"figure", K_LAYOUT},
+    {"footer", K_LAYOUT},
     {"form", K_BLOCK},
     {"frame", K_SKIP},
     {"frameset", K_SKIP},
@@ -135,7 +137,7 @@ static const struct tag_kind {
     {"h5", K_BLOCK},
     {"h6", K_BLOCK},
     {"head", K_SKIP},
-    {"header", K_BOILER},
+    {"header", K_LAYOUT},
     {"hgroup", K_BLOCK},
     {"hr", K_BLOCK},
     {"html", K_BLOCK},
@@ -280,6 +282,14 @@ static const char *const furniture_exact[] = {
     "thumbnail",
     "thumb",
     "figure",
+    /* comment threads, and text for screen readers only */
+    "replies",
+    "reply",
+    "respond",
+    "remark",
+    "remarks",
+    "shoutbox",
+    "sr",
 };
 static const char *const furniture_stems[] = {
     "advert",     "breadcrumb", "comment",  "consent", "cookie",
@@ -414,7 +424,8 @@ struct block {
 
 enum {
     E_BOILER_TAG = 1,  /* furniture by tag or role */
-    E_BOILER_NAME = 2, /* furniture by class/id */
+    E_BOILER_NAME = 2, /* furniture by class/id, or a layout tag: unless
+                        * it wraps most of the page's prose */
     E_BOILER = 4,      /* decided: this or an ancestor is furniture */
     E_H1 = 8,
     E_HEADING = 16, /* h2..h6 */
@@ -667,7 +678,7 @@ static int holds_blocks(xmlNodePtr top)
         if (n->type == XML_ELEMENT_NODE && n->name) {
             int k = tag_kind((const char *)n->name);
 
-            if (k == K_BLOCK || k == K_BOILER)
+            if (k == K_BLOCK || k == K_BOILER || k == K_LAYOUT)
                 return 1;
             links += k == K_LINK;
             imgs += strcmp((const char *)n->name, "img") == 0;
@@ -730,6 +741,8 @@ static int enter(struct walk *w, xmlNodePtr n, int use_names)
 
         if (kind == K_BOILER || (!outer && furniture_role(n)))
             flags |= E_BOILER_TAG;
+        if (kind == K_LAYOUT)
+            flags |= E_BOILER_NAME;
         if (!outer && use_names &&
             (furniture_name(attr(n, "class")) || furniture_name(attr(n, "id"))))
             flags |= E_BOILER_NAME;

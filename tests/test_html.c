@@ -389,6 +389,15 @@ static void test08_comments_and_wrappers(void **state)
     snprintf(html + n, sizeof(html) - n, "</ol></div></body></html>");
     assert_int_equal(extract(html), 0);
     assert_string_equal(page.text, PARA1 "\n\n" PARA2);
+
+    /* a page that wraps its article in <header>: a misused layout tag */
+    assert_int_equal(extract("<html><body><header><div><p>" PARA1
+                             "</p><p>" PARA2
+                             "</p></div></header><footer><p>Copyright 2024 "
+                             "The Daily, all rights reserved.</p></footer>"
+                             "</body></html>"),
+                     0);
+    assert_string_equal(page.text, PARA1 "\n\n" PARA2);
 }
 
 /* Inside the article: a table, a list, subheadings, quotes, line breaks
