@@ -65,6 +65,21 @@ static void assert_lacks(const char *text, const char *what)
         fail_msg("did not expect \"%s\" in \"%s\"", what, text);
 }
 
+/* html = head, then item (a format with one %d, the item's number)
+ * count times, then tail. */
+static void build_page(char *html, size_t size, const char *head,
+                       const char *item, int count, const char *tail)
+{
+    size_t n = (size_t)snprintf(html, size, "%s", head);
+    int i;
+
+    for (i = 0; i < count && n < size; i++)
+        n += (size_t)snprintf(html + n, size - n, item, i);
+    assert_true(n < size);
+    n += (size_t)snprintf(html + n, size - n, "%s", tail);
+    assert_true(n < size);
+}
+
 /* A news page with every kind of furniture around the article. */
 static const char furnished[] =
     "<!DOCTYPE html><html lang=\"en\"><head><title>Alliance | Daily</title>"
@@ -371,22 +386,16 @@ static void test07_sniff(void **state)
 static void test08_comments_and_wrappers(void **state)
 {
     char html[8192];
-    size_t n = 0;
-    int i;
 
     (void)state;
-    n += (size_t)snprintf(html + n, sizeof(html) - n,
-                          "<html><body><div class=\"page has-sidebar "
-                          "comments-open\"><div class=\"story\"><p>%s</p>"
-                          "<p>%s</p></div><ol class=\"commentlist\">",
-                          PARA1, PARA2);
-    for (i = 0; i < 8; i++)
-        n += (size_t)snprintf(html + n, sizeof(html) - n,
-                              "<li class=\"comment\"><p>Reader %d wrote: I "
-                              "do not agree with any of this, and I have "
-                              "said so on this site for many years.</p></li>",
-                              i);
-    snprintf(html + n, sizeof(html) - n, "</ol></div></body></html>");
+    build_page(html, sizeof(html),
+               "<html><body><div class=\"page has-sidebar comments-open\">"
+               "<div class=\"story\"><p>" PARA1 "</p><p>" PARA2 "</p></div>"
+               "<ol class=\"commentlist\">",
+               "<li class=\"comment\"><p>Reader %d wrote: I do not agree with "
+               "any of this, and I have said so on this site for many "
+               "years.</p></li>",
+               8, "</ol></div></body></html>");
     assert_int_equal(extract(html), 0);
     assert_string_equal(page.text, PARA1 "\n\n" PARA2);
 
@@ -454,22 +463,16 @@ static void test10_hidden(void **state)
 static void test12_split_article(void **state)
 {
     char html[8192];
-    size_t n = 0;
-    int i;
 
     (void)state;
-    n += (size_t)snprintf(html + n, sizeof(html) - n,
-                          "<html><body><div class=\"story\"><div>"
-                          "<p>%s</p><p>%s</p></div><ul>",
-                          PARA1, PARA2);
-    for (i = 0; i < 12; i++)
-        n += (size_t)snprintf(html + n, sizeof(html) - n,
-                              "<li><a href=\"/%d\">Another story about the "
-                              "alliance, number %d in a long list</a></li>",
-                              i, i);
-    snprintf(html + n, sizeof(html) - n,
-             "</ul><div><p>%s</p><p>%s</p></div></div></body></html>", PARA3,
-             PARA1);
+    build_page(html, sizeof(html),
+               "<html><body><div class=\"story\"><div><p>" PARA1 "</p><p>" PARA2
+               "</p></div><ul>",
+               "<li><a href=\"/%d\">Another story about the alliance, one "
+               "in a long list</a></li>",
+               12,
+               "</ul><div><p>" PARA3 "</p><p>" PARA1 "</p></div></div>"
+               "</body></html>");
     assert_int_equal(extract(html), 0);
     assert_string_equal(page.text,
                         PARA1 "\n\n" PARA2 "\n\n" PARA3 "\n\n" PARA1);
