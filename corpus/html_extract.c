@@ -1010,7 +1010,9 @@ static int same_text(const char *a, size_t an, const char *b)
 }
 
 /* The class a short block takes from its neighbours: the nearest blocks
- * before and after it (at list[k]) that are not short. */
+ * before and after it (at list[k]) that are prose or link lists. Furniture
+ * (a caption, an ad box) stands beside the text, not in its flow, and is
+ * passed over. */
 static int neighbours_prose(const struct walk *w, const uint32_t *list,
                             size_t n, size_t k, int *next_prose)
 {
@@ -1018,12 +1020,14 @@ static int neighbours_prose(const struct walk *w, const uint32_t *list,
     int before = 0, after = 0;
 
     for (j = k; j > 0; j--)
-        if (w->blocks[list[j - 1]].cls != C_SHORT) {
+        if (w->blocks[list[j - 1]].cls == C_PROSE ||
+            w->blocks[list[j - 1]].cls == C_LINKS) {
             before = w->blocks[list[j - 1]].cls == C_PROSE;
             break;
         }
     for (j = k + 1; j < n; j++)
-        if (w->blocks[list[j]].cls != C_SHORT) {
+        if (w->blocks[list[j]].cls == C_PROSE ||
+            w->blocks[list[j]].cls == C_LINKS) {
             after = w->blocks[list[j]].cls == C_PROSE;
             break;
         }
