@@ -1009,30 +1009,12 @@ static int same_text(const char *a, size_t an, const char *b)
     return 1;
 }
 
-/* The class a short block takes from its neighbours: the nearest blocks
- * before and after it (at list[k]) that are prose or link lists. Furniture
- * (a caption, an ad box) stands beside the text, not in its flow, and is
- * passed over. */
-static int neighbours_prose(const struct walk *w, const uint32_t *list,
-                            size_t n, size_t k, int *next_prose)
+/* Is block i decisive for the short blocks around it: prose or a link
+ * list? Furniture (a caption, an ad box) stands beside the text, not in
+ * its flow, and is passed over. */
+static int decisive(const struct walk *w, uint32_t i)
 {
-    size_t j;
-    int before = 0, after = 0;
-
-    for (j = k; j > 0; j--)
-        if (w->blocks[list[j - 1]].cls == C_PROSE ||
-            w->blocks[list[j - 1]].cls == C_LINKS) {
-            before = w->blocks[list[j - 1]].cls == C_PROSE;
-            break;
-        }
-    for (j = k + 1; j < n; j++)
-        if (w->blocks[list[j]].cls == C_PROSE ||
-            w->blocks[list[j]].cls == C_LINKS) {
-            after = w->blocks[list[j]].cls == C_PROSE;
-            break;
-        }
-    *next_prose = after;
-    return before && after;
+    return w->blocks[i].cls == C_PROSE || w->blocks[i].cls == C_LINKS;
 }
 
 static double elem_score(const struct walk *w, const double *prefix, int32_t e)
@@ -1093,25 +1075,45 @@ static size_t gather(const struct walk *w, const double *prefix, int32_t best,
     return n;
 }
 
-/* The kept blocks of list[0..n), "\n\n"-separated, into *text. */
+/* The kept blocks of list[0..n), "\n\n"-separated, into *text. A short
+ * block takes its class from its neighbours: the nearest decisive blocks
+ * before and after it (found for all in two passes, not by a search per
+ * block, which a table of a million cells would make quadratic). */
 static int emit(const struct walk *w, const uint32_t *list, size_t n,
                 const char *title, char **text, size_t *text_len)
 {
+    unsigned char *before = malloc(n + 1), *after = malloc(n + 1);
     size_t cap = 0, len = 0, k;
     char *out = NULL;
+    int rc = 0;
 
+    if (!before || !after) {
+        rc = OPINE_ENOMEM;
+        goto done;
+    }
+    /* before[k]: is the nearest decisive block before list[k] prose?
+     * after[k]: the same after it */
+    before[0] = 0;
+    for (k = 0; k < n; k++)
+        before[k + 1] = decisive(w, list[k]) ? w->blocks[list[k]].cls == C_PROSE
+                                             : before[k];
+    after[n] = 0;
+    for (k = n; k > 0; k--)
+        after[k - 1] = decisive(w, list[k - 1])
+                           ? w->blocks[list[k - 1]].cls == C_PROSE
+                           : after[k];
     for (k = 0; k < n; k++) {
         const struct block *b = &w->blocks[list[k]];
         const struct elem *e = &w->elems[b->owner];
         const char *s = w->arena + b->off;
-        int keep = 0, next_prose = 0;
+        int keep = 0;
 
         if (b->cls == C_PROSE) {
             keep = 1;
         } else if (b->cls == C_SHORT && !(e->flags & E_H1)) {
-            int both = neighbours_prose(w, list, n, k, &next_prose);
+            int next_prose = after[k + 1];
             /* a table inside the article is kept whole */
-            keep = (both || (e->flags & E_CELL) ||
+            keep = ((before[k] && next_prose) || (e->flags & E_CELL) ||
                     ((e->flags & E_HEADING) && next_prose)) &&
                    !stock_phrase(s, b->len);
         }
@@ -1120,8 +1122,8 @@ static int emit(const struct walk *w, const uint32_t *list, size_t n,
         if (!keep)
             continue;
         if (grow((void **)&out, &cap, len + b->len + 3, 1)) {
-            free(out);
-            return OPINE_ENOMEM;
+            rc = OPINE_ENOMEM;
+            goto done;
         }
         if (len > 0) {
             memcpy(out + len, "\n\n", 2);
@@ -1130,6 +1132,13 @@ static int emit(const struct walk *w, const uint32_t *list, size_t n,
         memcpy(out + len, s, b->len);
         len += b->len;
         out[len] = '\0';
+    }
+done:
+    free(before);
+    free(after);
+    if (rc != 0) {
+        free(out);
+        return rc;
     }
     *text = out;
     *text_len = len;
