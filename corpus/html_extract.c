@@ -305,15 +305,17 @@ static int furniture_word(const char *w, size_t n)
     size_t i, k;
 
     for (i = 0; i < sizeof(furniture_exact) / sizeof(*furniture_exact); i++)
-        if (strlen(furniture_exact[i]) == n &&
+        if (furniture_exact[i][0] == w[0] && strlen(furniture_exact[i]) == n &&
             memcmp(furniture_exact[i], w, n) == 0)
             return 1;
+    if (n < 4) /* no stem is shorter */
+        return 0;
     for (i = 0; i < sizeof(furniture_stems) / sizeof(*furniture_stems); i++) {
         const char *s = furniture_stems[i];
         size_t sl = strlen(s);
 
         for (k = 0; k + sl <= n; k++)
-            if (memcmp(w + k, s, sl) == 0) {
+            if (w[k] == s[0] && memcmp(w + k, s, sl) == 0) {
                 /* "commentary" is an opinion section, not comments */
                 if (strcmp(s, "comment") == 0 && k + sl + 2 <= n &&
                     memcmp(w + k + sl, "ar", 2) == 0)
@@ -326,7 +328,9 @@ static int furniture_word(const char *w, size_t n)
 
 /* Does a class or id value name furniture? Cut into words at anything but
  * letters and digits, and before an upper-case letter that follows a
- * lower-case one. */
+ * lower-case one. Only the first NAME_SCAN bytes are read: generated
+ * class lists can be long, and what names furniture comes first. */
+#define NAME_SCAN 512
 static int furniture_name(const char *v)
 {
     char w[48];
@@ -336,6 +340,8 @@ static int furniture_name(const char *v)
     if (!v)
         return 0;
     for (p = v;; p++) {
+        if (p - v == NAME_SCAN)
+            return n > 0 && n < sizeof(w) && furniture_word(w, n);
         unsigned char c = (unsigned char)*p;
         int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     (c >= '0' && c <= '9');
