@@ -95,7 +95,7 @@ OPINE_API const char *opine_error_message(int code);
  *               the built-in default model
  *   jobs        worker threads, 1 or more (default 2)
  *   commit-mb   text per transaction, MiB (default 64)
- *   format      input format: auto, jsonl, text
+ *   format      input format: auto, jsonl, text, html
  *   text-field  the JSON field holding a document's text
  *   id-field    the JSON field holding its id
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown

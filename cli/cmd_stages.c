@@ -56,7 +56,8 @@ static const char ingest_usage[] =
 static const char input_options[] =
     "\n"
     "input options:\n"
-    "  --format F         auto (default), jsonl or text\n"
+    "  --format F         auto (default), jsonl, text or html (a web page:\n"
+    "                     its article and metadata; auto detects pages)\n"
     "  --text-field F     JSON field holding the text (default: text, body,\n"
     "                     content)\n"
     "  --id-field F       JSON field holding the document id (default: id)\n"
@@ -215,7 +216,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
             return CLI_OK;
         case OPT_FORMAT:
             if (opine_format_parse(optarg, &a->reader.format) != 0) {
-                cli_error("unknown --format '%s' (auto, jsonl or text)",
+                cli_error("unknown --format '%s' (auto, jsonl, text or html)",
                           optarg);
                 return CLI_FATAL;
             }
@@ -338,7 +339,7 @@ static char *params_json(const stage_args *a)
         for (int i = 0; i < a->ninputs; i++)
             json_object_array_add(in, json_object_new_string(a->inputs[i]));
         json_object_object_add(o, "inputs", in);
-        static const char *formats[] = {"auto", "text", "jsonl"};
+        static const char *formats[] = {"auto", "text", "jsonl", "html"};
         json_object_object_add(
             o, "format", json_object_new_string(formats[a->reader.format]));
         if (a->reader.text_field)

@@ -26,14 +26,16 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run      [DB] INPUT...   ingest, tokenize, stem and score in one pass\n"
-    "  ingest   [DB] INPUT...   store documents (gzip, JSON lines, text,\n"
-    "                           directories, - for standard input)\n"
+    "  ingest   [DB] INPUT...   store documents (gzip, JSON lines, text, web\n"
+    "                           pages, directories, - for standard input)\n"
     "  tokenize [DB]            tokenize the documents not tokenized yet\n"
     "  stem     [DB]            stem and count terms of tokenized documents\n"
     "  score    [DB]            stance per theme, with its evidence\n"
     "  status   [DB]            what each stage has done, the last runs\n"
     "  sql      [DB] QUERY      run SQL on the database (read-only)\n"
     "  tokens   < TEXT          show tokens, stems, segments, sentences\n"
+    "  extract  PAGE...         show the article and metadata opine takes\n"
+    "                           from web pages\n"
     "  train    LABELS -o FILE  learn a stance model from labelled texts\n"
     "  eval     [DB] --labels LABELS [--model M]  how well a model agrees\n"
     "                           with labels, beside v1 and a baseline\n"
@@ -302,6 +304,7 @@ int main(int argc, char **argv)
         {"train", cmd_train},       {"eval", cmd_eval},
         {"compare", cmd_compare},   {"collocations", cmd_collocations},
         {"stance", cmd_stance},     {"scale", cmd_scale},
+        {"extract", cmd_extract},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {

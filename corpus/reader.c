@@ -28,6 +28,7 @@
  *   used, so the complete lines before the damage come out as documents
  *   and the error names the line the damage cut.
  */
+#include "corpus/html_extract.h"
 #include "corpus/internal.h"
 #include "corpus/source.h"
 #include "base/error.h"
@@ -106,6 +107,8 @@ int opine_format_parse(const char *name, opine_format *out)
         *out = OPINE_FORMAT_TEXT;
     else if (name && strcmp(name, "jsonl") == 0)
         *out = OPINE_FORMAT_JSONL;
+    else if (name && strcmp(name, "html") == 0)
+        *out = OPINE_FORMAT_HTML;
     else
         return OPINE_EUSAGE;
     return 0;
@@ -529,6 +532,14 @@ static int input_open(opine_reader *r)
         return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
     }
     window = r->len - r->pos < PEEK_SIZE ? r->len - r->pos : PEEK_SIZE;
+    /* HTML before the text checks: a page may be in any charset */
+    r->format = r->opts.format;
+    if (r->format == OPINE_FORMAT_HTML ||
+        (r->format == OPINE_FORMAT_AUTO &&
+         opine_html_sniff((const char *)r->chunk + r->pos, window))) {
+        r->format = OPINE_FORMAT_HTML;
+        return 1;
+    }
     if (memchr(r->chunk + r->pos, 0, window)) {
         r->input_done = 1;
         return reader_error(r, OPINE_EBINARY, r->cur, 0,
@@ -542,7 +553,6 @@ static int input_open(opine_reader *r)
                             "binary file (not UTF-8 text); skipped");
     }
 
-    r->format = r->opts.format;
     if (r->format == OPINE_FORMAT_AUTO)
         r->format = i < r->len && r->chunk[i] == '{' ? OPINE_FORMAT_JSONL
                                                      : OPINE_FORMAT_TEXT;
@@ -670,14 +680,10 @@ static int next_jsonl(opine_reader *r, opine_doc *doc)
     return set_origin(r, doc, lineno);
 }
 
-/* A text file is one document: read it whole (up to max_record), check it
- * and hand the buffer over. */
-static int next_text(opine_reader *r, opine_doc *doc)
+/* The rest of the input into rec[0..rec_len) (up to max_record): 0 or
+ * an error. */
+static int read_whole(opine_reader *r)
 {
-    const unsigned char *t;
-    const char *nul;
-    size_t bad, i;
-
     r->input_done = 1;
     r->rec_len = 0;
     for (;;) {
@@ -703,6 +709,40 @@ static int next_text(opine_reader *r, opine_doc *doc)
         r->rec_len += n;
         r->pos = r->len;
     }
+    return 0;
+}
+
+/* A web page is one document: its article (corpus/html_extract.h). */
+static int next_html(opine_reader *r, opine_doc *doc)
+{
+    char detail[256];
+    int rc = read_whole(r);
+
+    if (rc != 0)
+        return rc;
+    rc = opine__html_doc(r->rec ? r->rec : "", r->rec_len, NULL, doc, detail,
+                         sizeof(detail));
+    if (rc < 0)
+        return reader_error(r, rc, r->cur, 0, "%s", detail);
+    doc->ext_id = strdup(r->cur);
+    if (!doc->ext_id) {
+        opine_doc_release(doc);
+        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
+    }
+    return set_origin(r, doc, 0);
+}
+
+/* A text file is one document: read it whole (up to max_record), check it
+ * and hand the buffer over. */
+static int next_text(opine_reader *r, opine_doc *doc)
+{
+    const unsigned char *t;
+    const char *nul;
+    size_t bad, i;
+    int rc = read_whole(r);
+
+    if (rc != 0)
+        return rc;
     t = (const unsigned char *)r->rec;
     nul = r->rec_len > 0 ? memchr(r->rec, 0, r->rec_len) : NULL;
     if (nul)
@@ -746,7 +786,8 @@ int opine_reader_open(opine_reader **out, const char *const *paths,
     if (opts) {
         if (opts->format != OPINE_FORMAT_AUTO &&
             opts->format != OPINE_FORMAT_TEXT &&
-            opts->format != OPINE_FORMAT_JSONL)
+            opts->format != OPINE_FORMAT_JSONL &&
+            opts->format != OPINE_FORMAT_HTML)
             return OPINE_EUSAGE;
         if (opts->nmeta > 0 && !opts->meta)
             return OPINE_EUSAGE;
@@ -830,6 +871,8 @@ int opine_reader_next(opine_reader *r, opine_doc *doc)
         }
         if (r->format == OPINE_FORMAT_JSONL)
             rc = next_jsonl(r, doc);
+        else if (r->format == OPINE_FORMAT_HTML)
+            rc = next_html(r, doc);
         else
             rc = next_text(r, doc);
         if (rc != 0)

@@ -9,6 +9,12 @@
  *     bytes are then detected again (gzip of JSON lines, of plain text).
  *   - JSON lines: first non-blank byte is '{'. One object per line, parsed
  *     with json-c. Blank lines are skipped.
+ *   - HTML: after blanks and comments, "<!doctype html", "<html", "<head"
+ *     or "<body" (case-insensitive). One file is one document: the
+ *     article its page holds, found by corpus/html_extract.h, with the
+ *     page's title, author, outlet, date and url. Any charset (the page's
+ *     own declaration, else UTF-8 or Windows-1252); a page without a body
+ *     or without article text is rejected with that reason.
  *   - plain text: anything else that is valid UTF-8 without NUL bytes; one
  *     file is one document.
  *   - directories are walked recursively in byte-wise sorted name order (so
@@ -45,9 +51,11 @@ typedef enum opine_format {
     OPINE_FORMAT_AUTO = 0,
     OPINE_FORMAT_TEXT,
     OPINE_FORMAT_JSONL,
+    OPINE_FORMAT_HTML,
 } opine_format;
 
-/* Parse "auto", "text", "jsonl"; returns OPINE_EUSAGE for anything else. */
+/* Parse "auto", "text", "jsonl", "html"; returns OPINE_EUSAGE for anything
+ * else. */
 int opine_format_parse(const char *name, opine_format *out);
 
 typedef struct opine_meta_map {
