@@ -74,8 +74,8 @@ printf '%s\n' '{"id": "a", "text": "Tea is wonderful and healthy: we should drin
     '{"id": "b", "text": "Tea is awful and harmful. Stop drinking tea."}' \
     '{"id": "c", "text": "Nothing here is about the drink at all."}' \
     '{"id": "d", "text": "A tea towel fell."}' \
-    '{"id": "e", "text": "This tea is delicious."}' \
-    '{"id": "f", "text": "This tea is bitter."}' >"$WORK/docs.jsonl"
+    '{"id": "e", "text": "We should all drink more tea: tea is delicious and healthy."}' \
+    '{"id": "f", "text": "Stop drinking tea: tea is bitter and harmful."}' >"$WORK/docs.jsonl"
 run_opine 0 run "$WORK/s.db" "$WORK/docs.jsonl" --model "$WORK/m.yaml" -q
 expect_eq "a text for tea scores > 0" 1 "$(q "$WORK/s.db" "SELECT stance > 0
     FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'a'")"
