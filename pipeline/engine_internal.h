@@ -32,6 +32,7 @@
 #include "models/model.h"
 #include "models/score.h"
 #include "pipeline/engine.h"
+#include "pipeline/simindex.h"
 #include "pipeline/store.h"
 #include "pipeline/tokstream.h"
 #include "stages/segment.h"
@@ -178,6 +179,12 @@ typedef struct engine {
     char *lang_owned;
     /* seconds spent, for runs.timings and opine status --timings */
     double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
+    double t_similar; /* the similarity index: postings (taken out of write
+                       * and commit), then merges and norms */
+    /* The similarity index's writer (pipeline/simindex.h): the postings of
+     * the documents the open transaction stems go into it; NULL when the
+     * stage does not stem. */
+    opine__simindex *similar;
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
     size_t txn_bytes;     /* text the open transaction holds */
@@ -300,6 +307,9 @@ int opine__batch_write(engine *e, batch *bt, int last);
 int opine__engine_commit(engine *e, const opine_run_counts *counts);
 /* Undo the open transaction, the frequencies and ids it gave out. */
 void opine__engine_rollback(engine *e);
+/* Bring the similarity index up to date once the stage's documents are
+ * committed (opine__simindex_refresh(), in transactions of its own). */
+int opine__refresh_similar(engine *e);
 /* e->last_doc: the largest documents.id stored. */
 int opine__read_last_doc(engine *e);
 /* Step a statement that returns no rows, then reset it. */

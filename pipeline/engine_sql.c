@@ -18,6 +18,11 @@
  * run's counters; so terms always equals the sums over the committed
  * doc_terms. opine__engine_rollback() undoes the whole transaction, the
  * sums and the document ids it gave out included.
+ *
+ * The postings of the documents a transaction stems go to the similarity
+ * index's writer (e->similar, pipeline/simindex.h), which writes them
+ * into the transaction whenever it holds its buffer's worth, and the rest
+ * before COMMIT; a rollback forgets what it holds.
  */
 #include "pipeline/engine_internal.h"
 
@@ -651,6 +656,7 @@ void opine__engine_rollback(engine *e)
         e); /* the ids the transaction gave out are free again */
     e->in_txn = 0;
     clear_adds(e);
+    opine__simindex_discard(e->similar);
 }
 
 /* End the open transaction: the frequencies its batches added, the run's
@@ -664,10 +670,15 @@ int opine__engine_commit(engine *e, const opine_run_counts *counts)
     opine__fault("terms");
     if (e->flags & DO_STEM)
         rc = flush_counts(e);
+    double ts = opine__engine_now();
+    if (rc == 0 && e->similar && opine__simindex_flush(e->similar))
+        rc = opine__engine_db_fail(e, "writing the similarity index");
+    double similar = opine__engine_now() - ts;
+    e->t_similar += similar;
     if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
         rc = opine__engine_db_fail(e, "updating the run");
     double t1 = opine__engine_now();
-    e->t_write += t1 - t0;
+    e->t_write += t1 - t0 - similar;
     if (rc == 0)
         opine__fault("commit");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
@@ -736,6 +747,19 @@ int opine__batch_write(engine *e, batch *bt, int last)
         rc = store_batch_scores(e, bt);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = insert_terms(e, bt);
+    double similar = 0;
+    if (rc == 0 && (e->flags & DO_STEM) && e->similar) {
+        double ts = opine__engine_now();
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+            const job *j = &bt->jobs[i];
+            if (j->state == JOB_NEW &&
+                (rc = opine__simindex_add(e->similar, j->id, j->terms,
+                                          j->nterms)) == OPINE_EDB)
+                opine__engine_db_fail(e, "writing the similarity index");
+        }
+        similar = opine__engine_now() - ts;
+        e->t_similar += similar;
+    }
     if (rc == 0)
         rc = store_marks(e, bt);
     for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
@@ -744,7 +768,7 @@ int opine__batch_write(engine *e, batch *bt, int last)
                              r->message))
             rc = opine__engine_db_fail(e, "recording a rejected record");
     }
-    e->t_write += opine__engine_now() - t3;
+    e->t_write += opine__engine_now() - t3 - similar;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
     if (rc == 0 && (last || e->txn_bytes >= every))
         rc = opine__engine_commit(e, &e->counts);
