@@ -320,6 +320,34 @@ int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
                             size_t nrows, const char *what);
 /* Room for `values` int64s in e->rowbuf. */
 int opine__engine_rowbuf_fit(engine *e, size_t values);
+
+/* Rows of any number through one statement, in slices of at most
+ * OPINE__ROWS_SLICE values of e->rowbuf each (1 MiB), so that the buffer
+ * does not grow with a batch's terms or the vocabulary (ABP's grew to
+ * 8 MiB). Fill each row through the pointer opine__rows_out_next()
+ * returns; opine__rows_out_end() writes the last slice:
+ *
+ *     rows_out o;
+ *     opine__rows_out_begin(&o, e, e->ins_terms, e->terms_rows, 3, "...");
+ *     while (...) { int64_t *v = opine__rows_out_next(&o); if (!v) break;
+ *                   v[0] = doc; v[1] = stem; v[2] = tf; }
+ *     rc = opine__rows_out_end(&o);
+ * Not for rows with blob columns (their opine_rows_blob go elsewhere). */
+#define OPINE__ROWS_SLICE (1u << 17)
+typedef struct rows_out {
+    engine *e;
+    sqlite3_stmt *q;
+    opine_rows *r;
+    const char *what;
+    size_t ncols, n, per;
+    int rc;
+} rows_out;
+void opine__rows_out_begin(rows_out *o, engine *e, sqlite3_stmt *q,
+                           opine_rows *r, size_t ncols, const char *what);
+/* The next row's ncols values, after writing a full slice; NULL after an
+ * error (then opine__rows_out_end() returns it). */
+int64_t *opine__rows_out_next(rows_out *o);
+int opine__rows_out_end(rows_out *o);
 /* Store the types and stems with ids from+1 to `to`, from copies of their
  * entries (tv[0] is type types_from+1, sv[0] stem stems_from+1). */
 int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
