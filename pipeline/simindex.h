@@ -78,11 +78,13 @@
  * with the corpus.
  *
  * MEMORY, in a run: the writer's postings (OPINE_SIMINDEX_BUFFER bytes of
- * buffers at most), and an index by stem id (4 bytes a stem); the
- * refresh, a window of norms, the idf of every stem (8 bytes a stem) and
- * what a merge holds of one stem. The postings are read through SQLite's
- * page cache, not mapped, because mapped pages count in a run's resident
- * memory.
+ * buffers at most), an index by stem id (4 bytes a stem) and one entry
+ * for each stem it holds (24 bytes); the refresh, a window of norms, the
+ * idf of every stem (8 bytes a stem) and what a merge holds of one stem.
+ * The postings are read through SQLite's page cache, not mapped, because
+ * mapped pages count in a run's resident memory. On ABP (37,547
+ * documents, 12 M postings, 157,451 stems) the writer writes 15
+ * generations of up to 41,318 chunks and holds about 7 MB at most.
  */
 #ifndef OPINE_PIPELINE_SIMINDEX_H
 #define OPINE_PIPELINE_SIMINDEX_H
@@ -102,7 +104,7 @@
  * youngest that are no larger, together, than half the one before them
  * (see merge_young() in simindex.c), so that a posting is rewritten a few
  * times at most and a query reads few chunks of each stem. */
-#define OPINE_SIMINDEX_MERGE_AT 16
+#define OPINE_SIMINDEX_MERGE_AT 32
 /* A generation of this many postings or more is never merged into: the
  * chunks a merge writes (and holds in memory, one at a time) stay
  * bounded. */

@@ -199,13 +199,13 @@ check_index "stages" "$WORK/st.db"
 many_queries "stage by stage" "$WORK/st.db" 30 15
 
 # Many small runs, a generation of chunks each: young ones are merged once
-# there are more than 16, so a query reads few rows per term. The first
+# there are more than 32, so a query reads few rows per term. The first
 # two are out of document order (a run takes its input first, then the
 # documents an earlier ingest left), so the merge interleaves their
 # postings.
 sed -n '1,20p' "$WORK/g.jsonl" >"$WORK/small.jsonl"
 run_opine 0 ingest "$WORK/m.db" "$WORK/small.jsonl" -q
-for i in $(seq 1 19); do
+for i in $(seq 1 33); do
     sed -n "$((i * 20 + 1)),$((i * 20 + 20))p" "$WORK/g.jsonl" >"$WORK/small.jsonl"
     run_opine 0 run "$WORK/m.db" "$WORK/small.jsonl" -q
     if [ "$i" = 1 ]; then
@@ -222,8 +222,8 @@ EOF
 )"
     fi
 done
-expect_eq "after 20 generations, merged down to at most 16" 1 \
-    "$(q "$WORK/m.db" "SELECT count(*) BETWEEN 2 AND 16 FROM similar_generations")"
+expect_eq "after 34 generations, merged down to at most 32" 1 \
+    "$(q "$WORK/m.db" "SELECT count(*) BETWEEN 2 AND 32 FROM similar_generations")"
 check_index "after merges" "$WORK/m.db"
 many_queries "after merges" "$WORK/m.db" 40 16
 
