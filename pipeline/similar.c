@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/rows.h"
 #include "pipeline/simindex.h"
 #include "pipeline/store.h"
 
@@ -21,6 +22,7 @@ struct opine_similar {
     double *dot;   /* by document id: the query's dot products */
     int64_t *gens; /* the index's generations (simindex.h) */
     size_t ngens;
+    opine_rows *ids; /* the chunks a query reads (base/rows.h) */
     sqlite3_stmt *get_df, *get_postings, *get_terms, *get_surface, *find_stem,
         *find_ext, *find_id, *is_stemmed;
 };
@@ -163,8 +165,11 @@ int opine_similar_open(opine_similar **out, sqlite3 *db, char **errmsg)
     if (rc == 0 &&
         ((rc =
               prepare(db, &s->get_df, "SELECT df FROM terms WHERE stem = ?")) ||
+         (rc = opine__rows_register(db, "opine_similar_ids", "id", "i",
+                                    &s->ids)) ||
          (rc = prepare(db, &s->get_postings,
-                       "SELECT postings FROM similar_postings WHERE id = ?")) ||
+                       "SELECT p.id, p.postings FROM opine_similar_ids q"
+                       " CROSS JOIN similar_postings p ON p.id = q.id")) ||
          (rc = prepare(db, &s->get_terms,
                        "SELECT stem, tf FROM doc_terms WHERE doc = ?"
                        " ORDER BY stem")) ||
@@ -436,7 +441,9 @@ static void sift_up(opine_similar_hit *h, size_t i)
  * (N doubles: 300 KB for ABP, in cache); then one pass divides by the
  * norms and keeps the best `top` in a heap. No posting is skipped, so
  * nothing depends on bounds: the founding op-ed's 272 terms have 1.5 M
- * postings on ABP, a few milliseconds to decode. */
+ * postings on ABP, a few milliseconds to decode. The chunks come from
+ * one statement that looks up every (generation, term) id in turn, not a
+ * statement run per id. */
 int opine_similar_rank(opine_similar *s, const opine_similar_query *q,
                        size_t top, opine_similar_hit **hits, size_t *nhits)
 {
@@ -445,44 +452,66 @@ int opine_similar_rank(opine_similar *s, const opine_similar_query *q,
     int64_t size = s->norms.size;
     double *dot = s->dot;
     memset(dot, 0, (size_t)size * sizeof(double));
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < q->n; i++) {
-        double wq = q->w[i], idf = q->idf[i];
-        /* w(t, q) * w(t, d) for the small tfs nearly every posting has,
-         * made once per term by the very same operations */
-        double by_tf[32];
+    /* The chunks to read, in id order: generation by generation, each in
+     * stem order. A document's postings are all in one generation, so it
+     * gets its terms in stem order all the same. */
+    size_t nids = s->ngens * q->n;
+    int64_t *ids = malloc((nids + 1) * sizeof(int64_t));
+    /* w(t, q) * w(t, d) for the small tfs nearly every posting has, made
+     * once per term by the very same operations */
+    double(*by_tf)[32] = malloc((q->n + 1) * sizeof(*by_tf));
+    if (ids == NULL || by_tf == NULL) {
+        free(ids);
+        free(by_tf);
+        return OPINE_ENOMEM;
+    }
+    for (size_t g = 0; g < s->ngens; g++)
+        for (size_t i = 0; i < q->n; i++)
+            ids[g * q->n + i] = s->gens[g] << 32 | q->stem[i];
+    for (size_t i = 0; i < q->n; i++)
         for (int k = 0; k < 32; k++)
-            by_tf[k] = wq * ((double)k * idf);
-        /* one chunk of the stem in each generation, or none */
-        for (size_t g = 0; rc == 0 && g < s->ngens; g++) {
-            sqlite3_bind_int64(s->get_postings, 1,
-                               s->gens[g] << 32 | q->stem[i]);
-            int step = sqlite3_step(s->get_postings);
-            if (step == SQLITE_ROW) {
-                const unsigned char *p =
-                    sqlite3_column_blob(s->get_postings, 0);
-                const unsigned char *end =
-                    p + sqlite3_column_bytes(s->get_postings, 0);
-                uint64_t doc = 0;
-                while (p < end) {
-                    uint64_t gap, tf;
-                    if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
-                        break;
-                    doc += gap;
-                    if (doc >= (uint64_t)size) {
-                        p = NULL;
-                        break;
-                    }
-                    dot[doc] += tf < 32 ? by_tf[tf] : wq * ((double)tf * idf);
-                }
-                if (p == NULL)
-                    rc = OPINE_ECORRUPT;
-            } else if (step != SQLITE_DONE) {
-                rc = OPINE_EDB;
+            by_tf[i][k] = q->w[i] * ((double)k * q->idf[i]);
+    opine__rows_set(s->ids, ids, nids);
+    int rc = 0, step;
+    size_t i = 0; /* the term of the row: ids come back in order */
+    while ((step = sqlite3_step(s->get_postings)) == SQLITE_ROW) {
+        int64_t stem = sqlite3_column_int64(s->get_postings, 0) & 0xffffffff;
+        while (i < q->n && q->stem[i] != stem)
+            i++;
+        if (i == q->n) /* the next generation's */
+            for (i = 0; i < q->n && q->stem[i] != stem; i++)
+                ;
+        if (i == q->n) {
+            rc = OPINE_ECORRUPT;
+            break;
+        }
+        const double *w = by_tf[i];
+        double wq = q->w[i], idf = q->idf[i];
+        const unsigned char *p = sqlite3_column_blob(s->get_postings, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(s->get_postings, 1);
+        uint64_t doc = 0;
+        while (p && p < end) {
+            uint64_t gap, tf;
+            if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                break;
+            doc += gap;
+            if (doc >= (uint64_t)size) {
+                p = NULL;
+                break;
             }
-            sqlite3_reset(s->get_postings);
+            dot[doc] += tf < 32 ? w[tf] : wq * ((double)tf * idf);
+        }
+        if (p == NULL) {
+            rc = OPINE_ECORRUPT;
+            break;
         }
     }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    sqlite3_reset(s->get_postings);
+    opine__rows_set(s->ids, NULL, 0);
+    free(ids);
+    free(by_tf);
     if (rc)
         return rc;
     size_t cap = top ? top : 64, n = 0;
