@@ -63,11 +63,6 @@ void opine_similar_free(opine_similar *s)
     free(s);
 }
 
-int64_t opine_similar_documents(const opine_similar *s)
-{
-    return s->ndocs;
-}
-
 int opine_similar_current(sqlite3 *db)
 {
     int exists = opine__simindex_exists(db);
@@ -266,11 +261,6 @@ void opine_similar_query_free(opine_similar_query *q)
     free(q->idf);
     free(q->w);
     free(q);
-}
-
-size_t opine_similar_query_terms(const opine_similar_query *q)
-{
-    return q->n;
 }
 
 /* df of stem (0 when it has no terms row). */

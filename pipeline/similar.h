@@ -54,9 +54,6 @@ int opine_similar_current(sqlite3 *db);
 int opine_similar_open(opine_similar **out, sqlite3 *db, char **errmsg);
 void opine_similar_free(opine_similar *s); /* accepts NULL */
 
-/* How many stemmed documents the snapshot has (N). */
-int64_t opine_similar_documents(const opine_similar *s);
-
 /* The document spec names: an ext_id, or failing that an id. 0, or
  * OPINE_ENOENT (no such document, or it is not stemmed) or OPINE_EUSAGE
  * (an ext_id several documents share) with *errmsg saying which. */
@@ -74,8 +71,6 @@ int opine_similar_query_stems(opine_similar *s, const char *const *stems,
                               const uint32_t *counts, size_t n,
                               opine_similar_query **out);
 void opine_similar_query_free(opine_similar_query *q); /* accepts NULL */
-/* Its terms of positive weight, and how many postings they have. */
-size_t opine_similar_query_terms(const opine_similar_query *q);
 
 typedef struct opine_similar_hit {
     int64_t doc;

@@ -267,6 +267,13 @@ check_index "an index made by opine similar" "$WORK/old.db"
 # its open transaction (it holds the writer lock, pipeline/lock.h), then
 # another program's write transaction (SQLite's lock alone).
 q "$WORK/old.db" "DELETE FROM similar_norms"
+answers_from_memory() { # WHAT: the answer of o.tsv, from memory
+    "$OPINE" similar "$WORK/old.db" sample-01 --top 100 >"$WORK/o2.tsv" 2>"$WORK/err" ||
+        fail "$1: $(cat "$WORK/err")"
+    cmp -s "$WORK/o.tsv" "$WORK/o2.tsv" || fail "$1: another answer"
+    expect_eq "$1: the same answer, from norms made in memory, nothing written" 0 \
+        "$(q "$WORK/old.db" "SELECT count(*) FROM similar_norms")"
+}
 gzip -dc "$S" | sed 's/"id": "sample-/"id": "more-/; s/\(text": "\)/\1More. /' \
     >"$WORK/more.jsonl"
 OPINE_FAULT=batch@1:stop "$OPINE" run "$WORK/old.db" "$WORK/more.jsonl" -q \
@@ -274,11 +281,7 @@ OPINE_FAULT=batch@1:stop "$OPINE" run "$WORK/old.db" "$WORK/more.jsonl" -q \
 w=$!
 PIDS="$PIDS $w"
 wait_stopped "$w" "opine run paused in its transaction"
-"$OPINE" similar "$WORK/old.db" sample-01 --top 100 >"$WORK/o2.tsv" 2>"$WORK/err" ||
-    fail "stale norms, a run writing: $(cat "$WORK/err")"
-cmp -s "$WORK/o.tsv" "$WORK/o2.tsv" || fail "stale norms, a run writing: another answer"
-expect_eq "stale norms, a run writing: the same answer, from norms made in memory" 0 \
-    "$(q "$WORK/old.db" "SELECT count(*) FROM similar_norms")"
+answers_from_memory "stale norms, a run writing"
 kill -KILL "$w"
 wait "$w" 2>/dev/null || true
 sqlite3 "$WORK/old.db" "BEGIN IMMEDIATE;" "INSERT INTO meta VALUES('held', 1);" \
@@ -286,11 +289,7 @@ sqlite3 "$WORK/old.db" "BEGIN IMMEDIATE;" "INSERT INTO meta VALUES('held', 1);" 
 h=$!
 PIDS="$PIDS $h"
 wait_stopped "$h" "sqlite3 in a write transaction"
-"$OPINE" similar "$WORK/old.db" sample-01 --top 100 >"$WORK/o3.tsv" 2>"$WORK/err" ||
-    fail "stale norms, another program writing: $(cat "$WORK/err")"
-cmp -s "$WORK/o.tsv" "$WORK/o3.tsv" || fail "stale norms, another program writing: another answer"
-expect_eq "stale norms, another program writing: the same answer, nothing written" 0 \
-    "$(q "$WORK/old.db" "SELECT count(*) FROM similar_norms")"
+answers_from_memory "stale norms, another program writing"
 kill -CONT "$h"
 wait "$h" || fail "sqlite3 did not finish"
 run_opine 0 similar "$WORK/old.db" sample-01 --top 100
