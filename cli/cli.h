@@ -118,6 +118,7 @@ int cmd_scale(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_collocations(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_similar(int argc, char **argv);
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
  * in flight. */

@@ -384,6 +384,8 @@ static const char timings_sql[] =
     " WHEN 'finish' THEN 'encode tokens, count terms, score (parallel)'"
     " WHEN 'write' THEN 'find copies, write rows (writer thread)'"
     " WHEN 'commit' THEN 'add frequencies, commit (writer thread)'"
+    " WHEN 'similar' THEN 'similarity index: postings (writer thread),"
+    " merges, norms'"
     " ELSE 'wall time of the run' END AS what,"
     " printf('%.2f', j.value) AS seconds,"
     " CASE WHEN j.key = 'total' THEN ''"

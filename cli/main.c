@@ -46,6 +46,8 @@ static const char usage[] =
     "  compare  [DB] --by B     the terms that set groups of documents\n"
     "                           apart (keyness: log-odds, chi2, G2, PMI)\n"
     "  collocations [DB]        multi-word expressions (lambda, z, G2, PMI)\n"
+    "  similar  [DB] DOC | --text FILE  the nearest documents by tf-idf\n"
+    "                           cosine, with the terms they share\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -304,7 +306,7 @@ int main(int argc, char **argv)
         {"train", cmd_train},       {"eval", cmd_eval},
         {"compare", cmd_compare},   {"collocations", cmd_collocations},
         {"stance", cmd_stance},     {"scale", cmd_scale},
-        {"extract", cmd_extract},
+        {"extract", cmd_extract},   {"similar", cmd_similar},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {

@@ -616,6 +616,11 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if ((rc = opine__load_vocab(e)) || (rc = opine__read_last_doc(e)) ||
         (rc = opine__sql_init(e)))
         return rc;
+    /* Stemming keeps the similarity index: its tables, when new, and the
+     * postings of every document it stems. */
+    if ((flags & DO_STEM) && (opine__simindex_schema(e->db) ||
+                              opine__simindex_new(&e->similar, e->db)))
+        return opine__engine_db_fail(e, "preparing the similarity index");
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
         return opine__engine_db_fail(e, "recording the language");
     return 0;
@@ -625,6 +630,7 @@ static void engine_release(engine *e)
 {
     opine__batch_free(&e->b);
     opine__sql_release(e);
+    opine__simindex_free(e->similar);
     free(e->theme_ids);
     free(e->lang_owned);
     opine__vocab_release(e);
@@ -872,6 +878,19 @@ static int pass_pending(engine *e, const char *stage)
     return end_pass(e, rc);
 }
 
+int opine__refresh_similar(engine *e)
+{
+    double t0 = opine__engine_now();
+    char *msg = NULL;
+    int rc = opine__simindex_refresh(e->db, e->similar, &msg);
+    if (rc)
+        set_error(e, msg);
+    else
+        free(msg);
+    e->t_similar += opine__engine_now() - t0;
+    return rc;
+}
+
 static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
 {
     const char *status = rc == OPINE_EINTERRUPTED ? "interrupted"
@@ -887,9 +906,9 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
         snprintf(t, sizeof t,
                  "{\"read\": %.3f, \"prepare\": %.3f, \"vocabulary\": %.3f,"
                  " \"finish\": %.3f, \"write\": %.3f, \"commit\": %.3f,"
-                 " \"total\": %.3f}",
+                 " \"similar\": %.3f, \"total\": %.3f}",
                  e->t_read, e->t_prepare, e->t_vocab, e->t_finish, e->t_write,
-                 e->t_commit, opine__engine_now() - e->t_start);
+                 e->t_commit, e->t_similar, opine__engine_now() - e->t_start);
         opine_run_timings(e->st, e->run_id, t);
     }
     if (counts)
@@ -956,6 +975,8 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
         rc = pass_pending(&e, "stem");
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -1005,5 +1026,7 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     }
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);
 }

@@ -32,6 +32,7 @@
 #include "models/model.h"
 #include "models/score.h"
 #include "pipeline/engine.h"
+#include "pipeline/simindex.h"
 #include "pipeline/store.h"
 #include "pipeline/tokstream.h"
 #include "stages/segment.h"
@@ -178,6 +179,12 @@ typedef struct engine {
     char *lang_owned;
     /* seconds spent, for runs.timings and opine status --timings */
     double t_read, t_prepare, t_vocab, t_finish, t_write, t_commit, t_start;
+    double t_similar; /* the similarity index: postings (taken out of write
+                       * and commit), then merges and norms */
+    /* The similarity index's writer (pipeline/simindex.h): the postings of
+     * the documents the open transaction stems go into it; NULL when the
+     * stage does not stem. */
+    opine__simindex *similar;
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
     size_t txn_bytes;     /* text the open transaction holds */
@@ -300,6 +307,9 @@ int opine__batch_write(engine *e, batch *bt, int last);
 int opine__engine_commit(engine *e, const opine_run_counts *counts);
 /* Undo the open transaction, the frequencies and ids it gave out. */
 void opine__engine_rollback(engine *e);
+/* Bring the similarity index up to date once the stage's documents are
+ * committed (opine__simindex_refresh(), in transactions of its own). */
+int opine__refresh_similar(engine *e);
 /* e->last_doc: the largest documents.id stored. */
 int opine__read_last_doc(engine *e);
 /* Step a statement that returns no rows, then reset it. */
@@ -310,6 +320,34 @@ int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
                             size_t nrows, const char *what);
 /* Room for `values` int64s in e->rowbuf. */
 int opine__engine_rowbuf_fit(engine *e, size_t values);
+
+/* Rows of any number through one statement, in slices of at most
+ * OPINE__ROWS_SLICE values of e->rowbuf each (1 MiB), so that the buffer
+ * does not grow with a batch's terms or the vocabulary (ABP's grew to
+ * 8 MiB). Fill each row through the pointer opine__rows_out_next()
+ * returns; opine__rows_out_end() writes the last slice:
+ *
+ *     rows_out o;
+ *     opine__rows_out_begin(&o, e, e->ins_terms, e->terms_rows, 3, "...");
+ *     while (...) { int64_t *v = opine__rows_out_next(&o); if (!v) break;
+ *                   v[0] = doc; v[1] = stem; v[2] = tf; }
+ *     rc = opine__rows_out_end(&o);
+ * Not for rows with blob columns (their opine_rows_blob go elsewhere). */
+#define OPINE__ROWS_SLICE (1u << 17)
+typedef struct rows_out {
+    engine *e;
+    sqlite3_stmt *q;
+    opine_rows *r;
+    const char *what;
+    size_t ncols, n, per;
+    int rc;
+} rows_out;
+void opine__rows_out_begin(rows_out *o, engine *e, sqlite3_stmt *q,
+                           opine_rows *r, size_t ncols, const char *what);
+/* The next row's ncols values, after writing a full slice; NULL after an
+ * error (then opine__rows_out_end() returns it). */
+int64_t *opine__rows_out_next(rows_out *o);
+int opine__rows_out_end(rows_out *o);
 /* Store the types and stems with ids from+1 to `to`, from copies of their
  * entries (tv[0] is type types_from+1, sv[0] stem stems_from+1). */
 int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,

@@ -18,6 +18,11 @@
  * run's counters; so terms always equals the sums over the committed
  * doc_terms. opine__engine_rollback() undoes the whole transaction, the
  * sums and the document ids it gave out included.
+ *
+ * The postings of the documents a transaction stems go to the similarity
+ * index's writer (e->similar, pipeline/simindex.h), which writes them
+ * into the transaction whenever it holds its buffer's worth, and the rest
+ * before COMMIT; a rollback forgets what it holds.
  */
 #include "pipeline/engine_internal.h"
 
@@ -90,6 +95,31 @@ int opine__engine_rowbuf_fit(engine *e, size_t values)
 {
     return opine__grow((void **)&e->rowbuf, &e->cap_rowbuf, values,
                        sizeof(int64_t));
+}
+
+void opine__rows_out_begin(rows_out *o, engine *e, sqlite3_stmt *q,
+                           opine_rows *r, size_t ncols, const char *what)
+{
+    *o = (rows_out){e, q, r, what, ncols, 0, OPINE__ROWS_SLICE / ncols, 0};
+    if (opine__engine_rowbuf_fit(e, OPINE__ROWS_SLICE))
+        o->rc = OPINE_ENOMEM;
+}
+
+int64_t *opine__rows_out_next(rows_out *o)
+{
+    if (o->rc == 0 && o->n == o->per) {
+        o->rc = opine__engine_step_rows(o->e, o->q, o->r, o->n, o->what);
+        o->n = 0;
+    }
+    return o->rc ? NULL : o->e->rowbuf + o->ncols * o->n++;
+}
+
+int opine__rows_out_end(rows_out *o)
+{
+    if (o->rc == 0)
+        o->rc = opine__engine_step_rows(o->e, o->q, o->r, o->n, o->what);
+    o->n = 0;
+    return o->rc;
 }
 
 /* Register the writer's row tables and prepare its statements. */
@@ -426,45 +456,45 @@ int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
 {
     size_t ns = (size_t)(stems_to - stems_from),
            nt = (size_t)(types_to - types_from);
-    if (opine__engine_rowbuf_fit(e, 5 * (ns > nt ? ns : nt) + 1))
-        return OPINE_ENOMEM;
-    for (size_t i = 0; i < ns; i++) {
-        e->rowbuf[3 * i] = stems_from + 1 + (int64_t)i;
-        e->rowbuf[3 * i + 1] = opine__rows_text(sv[i].text);
-        e->rowbuf[3 * i + 2] =
+    rows_out o;
+    opine__rows_out_begin(&o, e, e->ins_stem, e->new_stem_rows, 3,
+                          "adding stems");
+    int64_t *v;
+    for (size_t i = 0; i < ns && (v = opine__rows_out_next(&o)); i++) {
+        v[0] = stems_from + 1 + (int64_t)i;
+        v[1] = opine__rows_text(sv[i].text);
+        v[2] =
             opine__rows_text(sv[i].lang ? e->langs[sv[i].lang].name : e->lang);
     }
-    int rc = opine__engine_step_rows(e, e->ins_stem, e->new_stem_rows, ns,
-                                     "adding stems");
-    for (size_t i = 0; rc == 0 && i < nt; i++) {
-        e->rowbuf[5 * i] = types_from + 1 + (int64_t)i;
-        e->rowbuf[5 * i + 1] = opine__rows_text(tv[i].text);
-        e->rowbuf[5 * i + 2] = tv[i].stem;
-        e->rowbuf[5 * i + 3] = tv[i].stop;
-        e->rowbuf[5 * i + 4] = opine__rows_text(e->langs[tv[i].lang].name);
+    int rc = opine__rows_out_end(&o);
+    if (rc)
+        return rc;
+    opine__rows_out_begin(&o, e, e->ins_type, e->new_type_rows, 5,
+                          "adding types");
+    for (size_t i = 0; i < nt && (v = opine__rows_out_next(&o)); i++) {
+        v[0] = types_from + 1 + (int64_t)i;
+        v[1] = opine__rows_text(tv[i].text);
+        v[2] = tv[i].stem;
+        v[3] = tv[i].stop;
+        v[4] = opine__rows_text(e->langs[tv[i].lang].name);
     }
-    if (rc == 0)
-        rc = opine__engine_step_rows(e, e->ins_type, e->new_type_rows, nt,
-                                     "adding types");
-    return rc;
+    return opine__rows_out_end(&o);
 }
 
-/* The batch's doc_scores rows with one INSERT ... SELECT. */
+/* The batch's doc_scores rows: one INSERT ... SELECT a slice. */
 static int store_batch_scores(engine *e, const batch *bt)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < bt->njobs; i++)
-        if (bt->jobs[i].state == JOB_NEW)
-            n += bt->jobs[i].scores.nthemes;
-    if (opine__engine_rowbuf_fit(e, 10 * n + 1))
-        return OPINE_ENOMEM;
-    int64_t *p = e->rowbuf;
+    rows_out o;
+    opine__rows_out_begin(&o, e, e->ins_score, e->score_rows, 10,
+                          "storing scores");
     const double none = NAN;
-    for (size_t i = 0; i < bt->njobs; i++) {
+    for (size_t i = 0; i < bt->njobs && o.rc == 0; i++) {
         const job *j = &bt->jobs[i];
         if (j->state != JOB_NEW)
             continue;
-        for (size_t t = 0; t < j->scores.nthemes; t++) {
+        int64_t *p;
+        for (size_t t = 0;
+             t < j->scores.nthemes && (p = opine__rows_out_next(&o)); t++) {
             const opine_theme_score *ts = &j->scores.themes[t];
             *p++ = j->id;
             *p++ = e->theme_ids[t];
@@ -478,8 +508,7 @@ static int store_batch_scores(engine *e, const batch *bt)
             *p++ = opine__rows_real(ts->has_stance ? ts->hi : none);
         }
     }
-    return opine__engine_step_rows(e, e->ins_score, e->score_rows, n,
-                                   "storing scores");
+    return opine__rows_out_end(&o);
 }
 
 /* A document's evidence rows (its doc_scores go with the batch's). */
@@ -547,30 +576,27 @@ static int store_marks(engine *e, const batch *bt)
     return rc;
 }
 
-/* The batch's (doc, stem, tf) rows with one INSERT ... SELECT. They come
- * in primary-key order (documents in id order, stems sorted within each),
- * so every row lands at the end of the b-tree. */
+/* The batch's (doc, stem, tf) rows: one INSERT ... SELECT a slice. They
+ * come in primary-key order (documents in id order, stems sorted within
+ * each), so every row lands at the end of the b-tree. */
 static int insert_terms(engine *e, const batch *bt)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < bt->njobs; i++)
-        if (bt->jobs[i].state == JOB_NEW)
-            n += bt->jobs[i].nterms;
-    if (opine__engine_rowbuf_fit(e, 3 * n))
-        return OPINE_ENOMEM;
-    int64_t *p = e->rowbuf;
-    for (size_t i = 0; i < bt->njobs; i++) {
+    rows_out o;
+    opine__rows_out_begin(&o, e, e->ins_terms, e->terms_rows, 3,
+                          "storing term counts");
+    for (size_t i = 0; i < bt->njobs && o.rc == 0; i++) {
         const job *j = &bt->jobs[i];
         if (j->state != JOB_NEW)
             continue;
-        for (size_t k = 0; k < j->nterms; k++) {
-            *p++ = j->id;
-            *p++ = j->terms[2 * k];
-            *p++ = j->terms[2 * k + 1];
+        int64_t *v;
+        for (size_t k = 0; k < j->nterms && (v = opine__rows_out_next(&o));
+             k++) {
+            v[0] = j->id;
+            v[1] = j->terms[2 * k];
+            v[2] = j->terms[2 * k + 1];
         }
     }
-    return opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
-                                   "storing term counts");
+    return opine__rows_out_end(&o);
 }
 
 static int store_results(engine *e, job *j)
@@ -635,27 +661,27 @@ static int cmp_i64(const void *a, const void *b)
 static int flush_counts(engine *e)
 {
     size_t ns = e->ntouched_stems, nt = e->ntouched_types;
-    int rc = opine__engine_rowbuf_fit(e, 3 * (ns > nt ? ns : nt));
-    if (rc == 0) {
-        qsort(e->touched_stems, ns, sizeof(int64_t), cmp_i64);
-        for (size_t i = 0; i < ns; i++) {
-            int64_t s = e->touched_stems[i];
-            e->rowbuf[3 * i] = s;
-            e->rowbuf[3 * i + 1] = e->freq_stems[s].df;
-            e->rowbuf[3 * i + 2] = e->freq_stems[s].cf;
-        }
-        rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows, ns,
-                                     "updating terms");
+    rows_out o;
+    int64_t *v;
+    qsort(e->touched_stems, ns, sizeof(int64_t), cmp_i64);
+    opine__rows_out_begin(&o, e, e->add_terms, e->stem_rows, 3,
+                          "updating terms");
+    for (size_t i = 0; i < ns && (v = opine__rows_out_next(&o)); i++) {
+        int64_t s = e->touched_stems[i];
+        v[0] = s;
+        v[1] = e->freq_stems[s].df;
+        v[2] = e->freq_stems[s].cf;
     }
+    int rc = opine__rows_out_end(&o);
     if (rc == 0) {
         qsort(e->touched_types, nt, sizeof(int64_t), cmp_i64);
-        for (size_t i = 0; i < nt; i++) {
-            int64_t t = e->touched_types[i];
-            e->rowbuf[2 * i] = t;
-            e->rowbuf[2 * i + 1] = e->freq_type_cf[t];
+        opine__rows_out_begin(&o, e, e->add_type_cf, e->type_rows, 2,
+                              "updating types");
+        for (size_t i = 0; i < nt && (v = opine__rows_out_next(&o)); i++) {
+            v[0] = e->touched_types[i];
+            v[1] = e->freq_type_cf[e->touched_types[i]];
         }
-        rc = opine__engine_step_rows(e, e->add_type_cf, e->type_rows, nt,
-                                     "updating types");
+        rc = opine__rows_out_end(&o);
     }
     /* opine__engine_commit() clears the adds, once it knows their fate */
     return rc;
@@ -685,6 +711,7 @@ void opine__engine_rollback(engine *e)
         e); /* the ids the transaction gave out are free again */
     e->in_txn = 0;
     clear_adds(e);
+    opine__simindex_discard(e->similar);
 }
 
 /* End the open transaction: the frequencies its batches added, the run's
@@ -698,10 +725,15 @@ int opine__engine_commit(engine *e, const opine_run_counts *counts)
     opine__fault("terms");
     if (e->flags & DO_STEM)
         rc = flush_counts(e);
+    double ts = opine__engine_now();
+    if (rc == 0 && e->similar && opine__simindex_flush(e->similar))
+        rc = opine__engine_db_fail(e, "writing the similarity index");
+    double similar = opine__engine_now() - ts;
+    e->t_similar += similar;
     if (rc == 0 && opine_run_update(e->st, e->run_id, counts))
         rc = opine__engine_db_fail(e, "updating the run");
     double t1 = opine__engine_now();
-    e->t_write += t1 - t0;
+    e->t_write += t1 - t0 - similar;
     if (rc == 0)
         opine__fault("commit");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
@@ -770,6 +802,19 @@ int opine__batch_write(engine *e, batch *bt, int last)
         rc = store_batch_scores(e, bt);
     if (rc == 0 && (e->flags & DO_STEM))
         rc = insert_terms(e, bt);
+    double similar = 0;
+    if (rc == 0 && (e->flags & DO_STEM) && e->similar) {
+        double ts = opine__engine_now();
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+            const job *j = &bt->jobs[i];
+            if (j->state == JOB_NEW &&
+                (rc = opine__simindex_add(e->similar, j->id, j->terms,
+                                          j->nterms)) == OPINE_EDB)
+                opine__engine_db_fail(e, "writing the similarity index");
+        }
+        similar = opine__engine_now() - ts;
+        e->t_similar += similar;
+    }
     if (rc == 0)
         rc = store_marks(e, bt);
     for (size_t i = 0; rc == 0 && i < bt->nrejects; i++) {
@@ -778,7 +823,7 @@ int opine__batch_write(engine *e, batch *bt, int last)
                              r->message))
             rc = opine__engine_db_fail(e, "recording a rejected record");
     }
-    e->t_write += opine__engine_now() - t3;
+    e->t_write += opine__engine_now() - t3 - similar;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : 64u << 20;
     if (rc == 0 && (last || e->txn_bytes >= every))
         rc = opine__engine_commit(e, &e->counts);

@@ -395,10 +395,8 @@ int opine__update_surfaces(engine *e)
     opine__fault("surfaces");
     size_t ns = (size_t)e->nstems;
     int64_t *best = calloc(ns + 1, sizeof(int64_t));
-    if (best == NULL || opine__engine_rowbuf_fit(e, 2 * ns + 2)) {
-        free(best);
+    if (best == NULL)
         return OPINE_ENOMEM;
-    }
     for (int64_t t = 1; t <= e->ntypes; t++) {
         int64_t s = e->tv[t].stem;
         if (s <= 0 || e->tv[t].text == NULL)
@@ -409,15 +407,20 @@ int opine__update_surfaces(engine *e)
              strcmp(e->tv[t].text, e->tv[b].text) < 0))
             best[s] = t;
     }
-    for (size_t s = 1; s <= ns; s++) {
-        e->rowbuf[2 * (s - 1)] = (int64_t)s;
-        e->rowbuf[2 * (s - 1) + 1] =
-            opine__rows_text(best[s] ? e->tv[best[s]].text : NULL);
-    }
     int rc = opine_store_exec(e->st, "BEGIN IMMEDIATE")
                  ? opine__engine_db_fail(e, "starting a transaction")
-                 : opine__engine_step_rows(e, e->set_surfaces, e->surface_rows,
-                                           ns, "choosing surface forms");
+                 : 0;
+    if (rc == 0) {
+        rows_out o;
+        int64_t *v;
+        opine__rows_out_begin(&o, e, e->set_surfaces, e->surface_rows, 2,
+                              "choosing surface forms");
+        for (size_t s = 1; s <= ns && (v = opine__rows_out_next(&o)); s++) {
+            v[0] = (int64_t)s;
+            v[1] = opine__rows_text(best[s] ? e->tv[best[s]].text : NULL);
+        }
+        rc = opine__rows_out_end(&o);
+    }
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
     if (rc)

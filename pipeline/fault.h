@@ -29,6 +29,10 @@
  *   commit     everything of the transaction written, COMMIT not yet
  *   committed  just after a COMMIT, before the next batch or step
  *   surfaces   every batch committed; stems' surface forms not yet chosen
+ *   similar    the similarity index brought up to date (postings of
+ *              documents stemmed without them, merged generations, norms),
+ *              COMMIT not yet: at the end of a stem or run stage, or in
+ *              opine similar (pipeline/simindex.h)
  *   finish     all work committed; the run not yet marked finished
  *
  * Unset, every point costs one load of a flag.

@@ -38,22 +38,6 @@ printf '%s\n' \
     '{"text": "Bring the troops home from Korea now.", "theme": "alliance", "label": -1}' \
     >"$WORK/labels.jsonl"
 
-# wait_stopped PID WHAT: until the process is stopped at its fault point;
-# fails if it ends instead.
-wait_stopped() {
-    local pid=$1 state n=0
-    while :; do
-        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || state=gone
-        case $state in
-        T) return 0 ;;
-        gone | Z) fail "$2: the process ended before its fault point" ;;
-        esac
-        n=$((n + 1))
-        [ "$n" -lt 6000 ] || fail "$2: not stopped after 5 minutes"
-        sleep 0.05
-    done
-}
-
 # wait_text FILE TEXT PID WHAT: until FILE (a process's stderr) holds TEXT;
 # fails if the process ends first.
 wait_text() {

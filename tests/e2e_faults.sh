@@ -98,7 +98,7 @@ rerun_same() {
 # every document.
 for case in "schema empty" "run 0" "batch 0" "batch@3 some" "terms 0" \
     "terms@2 some" "commit 0" "commit@3 some" "committed some" \
-    "committed@2 some" "surfaces all" "finish all"; do
+    "committed@2 some" "surfaces all" "similar all" "finish all"; do
     set -- $case
     db="$WORK/f-${1/@/-}.db"
     fault_run "$1" "$db"
@@ -109,6 +109,20 @@ for case in "schema empty" "run 0" "batch 0" "batch@3 some" "terms 0" \
         expect_eq "$1: the stopped run is marked interrupted" interrupted \
             "$(q "$db" "SELECT status FROM runs WHERE id = 1")"
     fi
+done
+
+# A misspelt setting stops nothing: opine says so, listing the points
+# fault.h documents and every action, and runs on.
+points=$(sed -n '/The points, in the order/,/Unset,/p' "$OPINE_SRC/pipeline/fault.h" |
+    sed -n 's/^ \*   \([a-z][a-z]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
+for spec in comit commit@0 commit:pause; do
+    rc=0
+    OPINE_FAULT=$spec "$OPINE" run "$WORK/typo.db" "$WORK/corpus.jsonl.gz" -q \
+        2>"$WORK/err" || rc=$?
+    expect_eq "OPINE_FAULT=$spec: ignored, the run finishes" 0 "$rc"
+    expect_eq "OPINE_FAULT=$spec: the message lists fault.h's points and the actions" \
+        "opine: ignoring OPINE_FAULT='$spec': expected POINT[@N][:kill|int|term|hup|stop], POINT one of $points" \
+        "$(cat "$WORK/err")"
 done
 
 # Several stops on one database, each in a run that resumes the last:

@@ -129,6 +129,23 @@ same_rows() {
     done
 }
 
+# wait_stopped PID WHAT: until the process is stopped (at an
+# OPINE_FAULT=POINT:stop, or by a kill -STOP of its own); fails if it ends
+# instead.
+wait_stopped() {
+    local pid=$1 state n=0
+    while :; do
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || state=gone
+        case $state in
+        T) return 0 ;;
+        gone | Z) fail "$2: the process ended before it stopped" ;;
+        esac
+        n=$((n + 1))
+        [ "$n" -lt 6000 ] || fail "$2: not stopped after 5 minutes"
+        sleep 0.05
+    done
+}
+
 # done_testing: the closing line ctest logs show.
 done_testing() {
     echo "$PASSED passed, 0 failed"

@@ -1,0 +1,1239 @@
+/* pipeline/simindex.c — the inverted index behind opine similar: writing
+ * postings with the stem stage, merging generations, computing norms,
+ * checking it all (the format and the invariants are in simindex.h). */
+#include "pipeline/simindex.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/rows.h"
+#include "pipeline/fault.h"
+#include "pipeline/store.h"
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS similar_postings(id INTEGER PRIMARY KEY,"
+    " postings BLOB NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS similar_generations(gen INTEGER PRIMARY KEY,"
+    " postings INTEGER NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS similar_docs(doc INTEGER PRIMARY KEY);\n"
+    "CREATE TABLE IF NOT EXISTS similar_norms(id INTEGER PRIMARY KEY"
+    " CHECK (id = 1), documents INTEGER NOT NULL, last INTEGER NOT NULL,"
+    " norms BLOB NOT NULL, computed TEXT NOT NULL);\n"
+    "CREATE INDEX IF NOT EXISTS documents_ext_id ON documents(ext_id);\n";
+
+/* What the schema makes, by name: all there means nothing to do. */
+static const char SCHEMA_NAMES[] =
+    "SELECT count(*) FROM sqlite_schema WHERE name IN ('similar_postings',"
+    " 'similar_generations', 'similar_docs', 'similar_norms',"
+    " 'documents_ext_id')";
+enum { SCHEMA_COUNT = 5 };
+
+enum {
+    /* Rows the writer hands SQLite per statement: its scratch stays small
+     * however many stems a generation has. */
+    SLICE = 4096,
+    /* Documents the writer holds before it writes (most have postings,
+     * which write them sooner; this bounds those that have none). */
+    MAX_DOCS = 1 << 16,
+};
+
+/* A backfill commits after this many postings. */
+#define BACKFILL_POSTINGS ((int64_t)4 << 20)
+
+static void set_msg(char **errmsg, char *msg)
+{
+    if (errmsg && *errmsg == NULL)
+        *errmsg = msg;
+    else
+        free(msg);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : OPINE_EDB;
+}
+
+/* The one integer a query returns (0 when none). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *q;
+    *out = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+int opine__simindex_exists(sqlite3 *db)
+{
+    int64_t n;
+    if (query_int(db, SCHEMA_NAMES, &n))
+        return OPINE_EDB;
+    return n == SCHEMA_COUNT;
+}
+
+int opine__simindex_schema(sqlite3 *db)
+{
+    int rc = opine__simindex_exists(db);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    int own = sqlite3_get_autocommit(db);
+    if (own && exec(db, "BEGIN IMMEDIATE"))
+        return OPINE_EDB;
+    if (exec(db, SCHEMA) || (own && exec(db, "COMMIT"))) {
+        if (own)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return OPINE_EDB;
+    }
+    return 0;
+}
+
+/* ---- the writer ------------------------------------------------------- */
+
+/* One stem's postings since the last write: 24 bytes, so that the array
+ * of them stays in cache as much as it can; the first document is the
+ * first posting's gap. */
+typedef struct plist {
+    unsigned char *buf;
+    uint32_t len, cap; /* bytes */
+    uint32_t stem;
+    uint32_t last; /* the last document's id (ids are below 2^32) */
+} plist;
+
+struct opine__simindex {
+    sqlite3 *db;
+    uint32_t *slot; /* by stem id: 1 + its index in lists, 0: none */
+    size_t cap_slot;
+    plist *lists; /* the stems with postings, in the order first met */
+    size_t nlists, cap_lists;
+    size_t held;      /* bytes of the lists' buffers */
+    int64_t postings; /* postings held */
+    int64_t last_doc; /* the largest document held */
+    int64_t *docs;    /* the documents held */
+    size_t ndocs, cap_docs;
+    uint32_t *order, *tmp; /* scratch: the stems, sorted */
+    size_t cap_order, cap_tmp;
+    int64_t rowbuf[2 * SLICE];
+    opine_rows_blob blobs[SLICE];
+    opine_rows *chunk_rows, *doc_rows;
+    sqlite3_stmt *ins_chunks, *ins_docs, *ins_gen, *next_gen;
+};
+
+int opine__simindex_new(opine__simindex **out, sqlite3 *db)
+{
+    *out = NULL;
+    opine__simindex *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return OPINE_ENOMEM;
+    x->db = db;
+    int rc = opine__rows_register(db, "opine_similar_chunks", "id, postings",
+                                  "ib", &x->chunk_rows);
+    if (rc == 0)
+        rc = opine__rows_register(db, "opine_similar_new_docs", "doc", "i",
+                                  &x->doc_rows);
+    if (rc == 0 &&
+        (sqlite3_prepare_v3(db,
+                            "INSERT INTO similar_postings(id, postings)"
+                            " SELECT id, postings FROM opine_similar_chunks",
+                            -1, SQLITE_PREPARE_PERSISTENT, &x->ins_chunks,
+                            NULL) != SQLITE_OK ||
+         sqlite3_prepare_v3(db,
+                            "INSERT INTO similar_docs(doc)"
+                            " SELECT doc FROM opine_similar_new_docs",
+                            -1, SQLITE_PREPARE_PERSISTENT, &x->ins_docs,
+                            NULL) != SQLITE_OK ||
+         sqlite3_prepare_v3(db,
+                            "INSERT INTO similar_generations(gen, postings)"
+                            " VALUES(?, ?)",
+                            -1, SQLITE_PREPARE_PERSISTENT, &x->ins_gen,
+                            NULL) != SQLITE_OK ||
+         /* past every generation, listed or not */
+         sqlite3_prepare_v3(
+             db,
+             "SELECT max((SELECT coalesce(max(gen), 0)"
+             " FROM similar_generations), (SELECT coalesce(max(id), 0) >> 32"
+             " FROM similar_postings)) + 1",
+             -1, SQLITE_PREPARE_PERSISTENT, &x->next_gen, NULL) != SQLITE_OK))
+        rc = OPINE_EDB;
+    if (rc) {
+        opine__simindex_free(x);
+        return rc;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Empty the lists: what they held is written, or forgotten. */
+static void reset_lists(opine__simindex *x)
+{
+    for (size_t i = 0; i < x->nlists; i++) {
+        free(x->lists[i].buf);
+        x->slot[x->lists[i].stem] = 0;
+    }
+    x->nlists = 0;
+    x->held = 0;
+    x->postings = 0;
+    x->ndocs = 0;
+    x->last_doc = 0;
+}
+
+void opine__simindex_free(opine__simindex *x)
+{
+    if (x == NULL)
+        return;
+    reset_lists(x);
+    free(x->slot);
+    free(x->lists);
+    free(x->docs);
+    free(x->order);
+    free(x->tmp);
+    sqlite3_finalize(x->ins_chunks);
+    sqlite3_finalize(x->ins_docs);
+    sqlite3_finalize(x->ins_gen);
+    sqlite3_finalize(x->next_gen);
+    free(x);
+}
+
+void opine__simindex_discard(opine__simindex *x)
+{
+    if (x)
+        reset_lists(x);
+}
+
+/* Run q over the first n rows of x->rowbuf through table r. */
+static int step_rows(opine__simindex *x, sqlite3_stmt *q, opine_rows *r,
+                     size_t n)
+{
+    if (n == 0)
+        return 0;
+    opine__rows_set(r, x->rowbuf, n);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    opine__rows_set(r, NULL, 0);
+    return rc == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+int opine__simindex_flush(opine__simindex *x)
+{
+    size_t nt = x->nlists;
+    int rc = 0;
+    if (nt) {
+        if (opine__grow((void **)&x->order, &x->cap_order, nt,
+                        sizeof(uint32_t)) ||
+            opine__grow((void **)&x->tmp, &x->cap_tmp, nt, sizeof(uint32_t))) {
+            reset_lists(x);
+            return OPINE_ENOMEM;
+        }
+        /* In stem order, so that the rows land in id order. */
+        for (size_t i = 0; i < nt; i++)
+            x->order[i] = x->lists[i].stem;
+        opine__sort_u32(x->order, nt, x->tmp);
+        rc = sqlite3_step(x->next_gen) == SQLITE_ROW ? 0 : OPINE_EDB;
+        int64_t gen = sqlite3_column_int64(x->next_gen, 0);
+        sqlite3_reset(x->next_gen);
+        for (size_t i = 0; rc == 0 && i < nt; i += SLICE) {
+            size_t n = nt - i < SLICE ? nt - i : SLICE;
+            for (size_t k = 0; k < n; k++) {
+                const plist *p = &x->lists[x->slot[x->order[i + k]] - 1];
+                x->blobs[k] = (opine_rows_blob){p->buf, p->len};
+                x->rowbuf[2 * k] = gen << 32 | p->stem;
+                x->rowbuf[2 * k + 1] = opine__rows_blob(&x->blobs[k]);
+            }
+            rc = step_rows(x, x->ins_chunks, x->chunk_rows, n);
+        }
+        if (rc == 0) {
+            sqlite3_bind_int64(x->ins_gen, 1, gen);
+            sqlite3_bind_int64(x->ins_gen, 2, x->postings);
+            rc = sqlite3_step(x->ins_gen) == SQLITE_DONE ? 0 : OPINE_EDB;
+            sqlite3_reset(x->ins_gen);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < x->ndocs; i += SLICE) {
+        size_t n = x->ndocs - i < SLICE ? x->ndocs - i : SLICE;
+        memcpy(x->rowbuf, x->docs + i, n * sizeof(int64_t));
+        rc = step_rows(x, x->ins_docs, x->doc_rows, n);
+    }
+    reset_lists(x);
+    return rc;
+}
+
+int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
+                        size_t nterms)
+{
+    if (doc <= 0 || doc >= (int64_t)1 << 32)
+        return OPINE_ETOOBIG; /* ids: see similar_postings in simindex.h */
+    /* Write what is held before this document when it would come out of
+     * order, or there is enough: a document's postings stay in one
+     * generation. */
+    if (x->ndocs && (doc <= x->last_doc || x->held >= OPINE_SIMINDEX_BUFFER ||
+                     x->ndocs >= MAX_DOCS)) {
+        int rc = opine__simindex_flush(x);
+        if (rc)
+            return rc;
+    }
+    if (opine__grow((void **)&x->docs, &x->cap_docs, x->ndocs + 1,
+                    sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    /* the stems come sorted: the last is the largest */
+    if (nterms &&
+        opine__grow((void **)&x->slot, &x->cap_slot,
+                    (size_t)terms[2 * (nterms - 1)] + 1, sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    x->docs[x->ndocs++] = doc;
+    x->last_doc = doc;
+    for (size_t i = 0; i < nterms; i++) {
+        uint32_t s = terms[2 * i], tf = terms[2 * i + 1];
+        if (s >= x->cap_slot)
+            return OPINE_ECORRUPT; /* not sorted */
+        if (x->slot[s] == 0) {
+            if (opine__grow((void **)&x->lists, &x->cap_lists, x->nlists + 1,
+                            sizeof(plist)))
+                return OPINE_ENOMEM;
+            x->lists[x->nlists] = (plist){NULL, 0, 0, s, 0};
+            x->slot[s] = (uint32_t)++x->nlists;
+        }
+        plist *p = &x->lists[x->slot[s] - 1];
+        uint64_t gap = (uint64_t)doc - p->last;
+        size_t need = p->len + opine__posting_size(gap, tf);
+        if (need > p->cap) {
+            size_t cap = p->cap ? 2 * (size_t)p->cap : 16;
+            while (cap < need)
+                cap *= 2;
+            if (cap > UINT32_MAX)
+                return OPINE_ETOOBIG;
+            unsigned char *b = realloc(p->buf, cap);
+            if (b == NULL)
+                return OPINE_ENOMEM;
+            x->held += cap - p->cap;
+            p->buf = b;
+            p->cap = (uint32_t)cap;
+        }
+        p->len =
+            (uint32_t)(opine__posting_put(p->buf + p->len, gap, tf) - p->buf);
+        p->last = (uint32_t)doc;
+        x->postings++;
+    }
+    return 0;
+}
+
+/* ---- the stamp and the norms ----------------------------------------- */
+
+void opine__simnorms_release(opine_simnorms *n)
+{
+    if (n == NULL)
+        return;
+    free(n->norm);
+    memset(n, 0, sizeof(*n));
+}
+
+int opine__simindex_stamp(sqlite3 *db, int64_t *documents, int64_t *last)
+{
+    sqlite3_stmt *q;
+    *documents = *last = 0;
+    /* two statements' worth of work, each the cheap form SQLite has for
+     * it: count(*) counts cells page by page, max(doc) descends once */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM doc_lengths),"
+                           " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *documents = sqlite3_column_int64(q, 0);
+        *last = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : OPINE_EDB;
+}
+
+/* Doubles as little-endian IEEE 754 bytes, in place, and back: a file
+ * made on one machine reads the same on any other. */
+static void to_le(double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], 8);
+        unsigned char *p = (unsigned char *)&v[i];
+        for (int k = 0; k < 8; k++)
+            p[k] = (unsigned char)(u >> (8 * k));
+    }
+}
+
+static double get_f64(const unsigned char *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u |= (uint64_t)p[i] << (8 * i);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+int opine__simindex_load_norms(sqlite3 *db, int64_t docs, int64_t last,
+                               opine_simnorms *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT documents, last, norms FROM similar_norms"
+                           " WHERE id = 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return 0; /* no table: no norms */
+    int fresh = 0;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(q, 0) == docs &&
+        sqlite3_column_int64(q, 1) == last) {
+        size_t bytes = (size_t)sqlite3_column_bytes(q, 2);
+        const unsigned char *b = sqlite3_column_blob(q, 2);
+        size_t n = bytes / 8;
+        out->norm = malloc((n + 1) * sizeof(double));
+        if (out->norm == NULL) {
+            sqlite3_finalize(q);
+            return OPINE_ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+            out->norm[i] = get_f64(b + 8 * i);
+        out->size = (int64_t)n;
+        out->documents = docs;
+        out->last = last;
+        fresh = 1;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fresh = OPINE_EDB;
+    }
+    sqlite3_finalize(q);
+    return fresh;
+}
+
+/* idf of every stem by id (0 where a stem has no terms row), for N
+ * documents: *out malloc'd, *size entries. */
+static int load_idf(sqlite3 *db, int64_t n, double **out, int64_t *size)
+{
+    int64_t max;
+    *out = NULL;
+    if (query_int(db, "SELECT coalesce(max(stem), 0) FROM terms", &max))
+        return OPINE_EDB;
+    double *idf = calloc((size_t)max + 1, sizeof(double));
+    if (idf == NULL)
+        return OPINE_ENOMEM;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT stem, df FROM terms", -1, &q, NULL) !=
+        SQLITE_OK) {
+        free(idf);
+        return OPINE_EDB;
+    }
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t s = sqlite3_column_int64(q, 0), df = sqlite3_column_int64(q, 1);
+        if (s >= 0 && s <= max && df > 0)
+            idf[s] = log((double)n / (double)df);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        free(idf);
+        return OPINE_EDB;
+    }
+    *out = idf;
+    *size = max + 1;
+    return 0;
+}
+
+/* Where the norms of a window go: ids lo..lo+n-1, the doubles of v (which
+ * the sink may change). */
+typedef int (*norms_sink)(void *ctx, int64_t lo, double *v, size_t n);
+
+/* Every norm anew, a window of OPINE_SIMINDEX_WINDOW ids at a time, handed
+ * to sink; the stamp they go with into *docs and *maxdoc. HOW IT WORKS:
+ * one pass over the postings in id order per window: generation by
+ * generation, each in stem order, so that each document's squares are
+ * summed in stem order (its postings are in one generation), the order
+ * brute force (and a query's own norm) sums them. A window of a large
+ * corpus takes a pass of its own, rather than memory for every id. */
+static int norms_pass(sqlite3 *db, norms_sink sink, void *ctx, int64_t *docs,
+                      int64_t *maxdoc)
+{
+    int64_t indexed, nidf;
+    int rc = opine__simindex_stamp(db, docs, maxdoc);
+    if (rc == 0 && query_int(db, "SELECT count(*) FROM similar_docs", &indexed))
+        rc = OPINE_EDB;
+    if (rc)
+        return rc;
+    if (indexed != *docs)
+        return OPINE_ECORRUPT; /* documents without postings */
+    double *idf = NULL;
+    if ((rc = load_idf(db, *docs, &idf, &nidf)))
+        return rc;
+    int64_t total = *maxdoc + 1;
+    size_t width =
+        total < OPINE_SIMINDEX_WINDOW ? (size_t)total : OPINE_SIMINDEX_WINDOW;
+    double *sq = malloc(width * sizeof(double));
+    sqlite3_stmt *q = NULL;
+    if (sq == NULL)
+        rc = OPINE_ENOMEM;
+    else if (sqlite3_prepare_v2(db,
+                                "SELECT id, postings FROM similar_postings"
+                                " ORDER BY id",
+                                -1, &q, NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    for (int64_t lo = 0; rc == 0 && lo < total; lo += (int64_t)width) {
+        size_t n = total - lo < (int64_t)width ? (size_t)(total - lo) : width;
+        uint64_t hi = (uint64_t)lo + n;
+        memset(sq, 0, n * sizeof(double));
+        int step = SQLITE_DONE;
+        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+            int64_t s = sqlite3_column_int64(q, 0) & 0xffffffff;
+            const unsigned char *p = sqlite3_column_blob(q, 1);
+            const unsigned char *end = p + sqlite3_column_bytes(q, 1);
+            if (s >= nidf || p == NULL) {
+                rc = OPINE_ECORRUPT;
+                break;
+            }
+            double w_idf = idf[s];
+            uint64_t doc = 0, gap, tf;
+            while (p < end) {
+                p = opine__posting_get(p, end, &gap, &tf);
+                doc += gap;
+                if (p == NULL || doc > (uint64_t)*maxdoc) {
+                    rc = OPINE_ECORRUPT;
+                    break;
+                }
+                if (doc >= hi)
+                    break; /* ascending: the rest are past the window */
+                if (doc >= (uint64_t)lo) {
+                    double w = (double)tf * w_idf;
+                    sq[doc - (uint64_t)lo] += w * w;
+                }
+            }
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(q);
+        for (size_t d = 0; rc == 0 && d < n; d++)
+            sq[d] = sqrt(sq[d]);
+        if (rc == 0)
+            rc = sink(ctx, lo, sq, n);
+    }
+    sqlite3_finalize(q);
+    free(sq);
+    free(idf);
+    return rc;
+}
+
+static int sink_memory(void *ctx, int64_t lo, double *v, size_t n)
+{
+    opine_simnorms *out = ctx;
+    memcpy(out->norm + lo, v, n * sizeof(double));
+    return 0;
+}
+
+int opine__simindex_compute_norms(sqlite3 *db, opine_simnorms *out)
+{
+    memset(out, 0, sizeof(*out));
+    int64_t docs, maxdoc;
+    int rc = opine__simindex_stamp(db, &docs, &maxdoc);
+    if (rc)
+        return rc;
+    out->norm = malloc(((size_t)maxdoc + 1) * sizeof(double));
+    if (out->norm == NULL)
+        return OPINE_ENOMEM;
+    rc = norms_pass(db, sink_memory, out, &docs, &maxdoc);
+    if (rc) {
+        opine__simnorms_release(out);
+        return rc;
+    }
+    out->size = maxdoc + 1;
+    out->documents = docs;
+    out->last = maxdoc;
+    return 0;
+}
+
+/* Norms into the stored blob, window by window (incremental blob I/O:
+ * the whole blob is never in memory). */
+static int sink_blob(void *ctx, int64_t lo, double *v, size_t n)
+{
+    to_le(v, n);
+    return sqlite3_blob_write(ctx, v, (int)(n * 8), (int)(lo * 8)) == SQLITE_OK
+               ? 0
+               : OPINE_EDB;
+}
+
+/* Compute the norms and store them with their stamp. */
+static int store_norms(sqlite3 *db)
+{
+    int64_t docs, maxdoc;
+    int rc = opine__simindex_stamp(db, &docs, &maxdoc);
+    if (rc)
+        return rc;
+    if ((maxdoc + 1) * 8 > INT32_MAX)
+        return OPINE_ETOOBIG;
+    char now[32];
+    opine_store_now(now);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO similar_norms(id,"
+                           " documents, last, norms, computed)"
+                           " VALUES(1, ?, ?, zeroblob(?), ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    sqlite3_bind_int64(q, 1, docs);
+    sqlite3_bind_int64(q, 2, maxdoc);
+    sqlite3_bind_int64(q, 3, (maxdoc + 1) * 8);
+    sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
+    sqlite3_finalize(q);
+    sqlite3_blob *b = NULL;
+    if (rc == 0 && sqlite3_blob_open(db, "main", "similar_norms", "norms", 1, 1,
+                                     &b) != SQLITE_OK)
+        rc = OPINE_EDB;
+    int64_t d2 = docs, m2 = maxdoc;
+    if (rc == 0)
+        rc = norms_pass(db, sink_blob, b, &d2, &m2);
+    if (b && sqlite3_blob_close(b) != SQLITE_OK && rc == 0)
+        rc = OPINE_EDB;
+    return rc;
+}
+
+/* ---- refresh: backfill, merge, norms --------------------------------- */
+
+/* Postings from doc_terms for the stemmed documents that have none: what
+ * an older opine stemmed, or a file whose index was dropped. Commits every
+ * BACKFILL_POSTINGS postings and leaves a transaction open. */
+static int backfill(sqlite3 *db, opine__simindex *x)
+{
+    sqlite3_stmt *list = NULL, *get = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT l.doc FROM doc_lengths l WHERE l.doc > ?"
+                           " AND NOT EXISTS (SELECT 1 FROM similar_docs s"
+                           " WHERE s.doc = l.doc) ORDER BY l.doc LIMIT 1024",
+                           -1, &list, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT stem, tf FROM doc_terms WHERE doc = ?"
+                           " ORDER BY stem",
+                           -1, &get, NULL) != SQLITE_OK) {
+        sqlite3_finalize(list);
+        return OPINE_EDB;
+    }
+    int64_t ids[1024], after = 0, pending = 0;
+    uint32_t *terms = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    for (;;) {
+        size_t n = 0;
+        int step;
+        sqlite3_bind_int64(list, 1, after);
+        while (n < 1024 && (step = sqlite3_step(list)) == SQLITE_ROW)
+            ids[n++] = sqlite3_column_int64(list, 0);
+        sqlite3_reset(list);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        if (rc || n == 0)
+            break;
+        after = ids[n - 1];
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            size_t k = 0;
+            sqlite3_bind_int64(get, 1, ids[i]);
+            while (rc == 0 && (step = sqlite3_step(get)) == SQLITE_ROW) {
+                if (opine__grow((void **)&terms, &cap, 2 * k + 2,
+                                sizeof(uint32_t)))
+                    rc = OPINE_ENOMEM;
+                else {
+                    terms[2 * k] = (uint32_t)sqlite3_column_int64(get, 0);
+                    terms[2 * k + 1] = (uint32_t)sqlite3_column_int64(get, 1);
+                    k++;
+                }
+            }
+            if (rc == 0 && step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(get);
+            if (rc == 0)
+                rc = opine__simindex_add(x, ids[i], terms, k);
+            pending += (int64_t)k;
+        }
+        if (rc == 0 && pending >= BACKFILL_POSTINGS) {
+            pending = 0;
+            rc = opine__simindex_flush(x);
+            if (rc == 0) {
+                opine__fault("similar");
+                rc = exec(db, "COMMIT") || exec(db, "BEGIN IMMEDIATE")
+                         ? OPINE_EDB
+                         : 0;
+            }
+        }
+    }
+    if (rc == 0)
+        rc = opine__simindex_flush(x);
+    sqlite3_finalize(list);
+    sqlite3_finalize(get);
+    free(terms);
+    return rc;
+}
+
+int opine__simindex_generations(sqlite3 *db, int64_t **gens, size_t *n)
+{
+    sqlite3_stmt *q;
+    size_t cap = 0;
+    *gens = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT gen FROM similar_generations ORDER BY gen",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (opine__grow((void **)gens, &cap, *n + 1, sizeof(int64_t))) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        (*gens)[(*n)++] = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    if (rc) {
+        free(*gens);
+        *gens = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* One generation's chunk of a stem, read posting by posting. */
+typedef struct piece {
+    const unsigned char *p, *end;
+    uint64_t doc, tf;
+    int live; /* a posting is at doc, tf */
+} piece;
+
+static int piece_next(piece *c)
+{
+    uint64_t gap;
+    if (c->p >= c->end) {
+        c->live = 0;
+        return 0;
+    }
+    c->p = opine__posting_get(c->p, c->end, &gap, &c->tf);
+    if (c->p == NULL || (gap == 0 && c->live))
+        return OPINE_ECORRUPT;
+    c->doc += gap;
+    c->live = 1;
+    return 0;
+}
+
+/* Merge k chunks of one stem into buf (grown as needed), in document
+ * order; *len its bytes, *n its postings. HOW IT WORKS: the chunks of
+ * generations that followed each other in document order (the usual
+ * case) come out one after the other: the one holding the smallest
+ * document gives postings until it passes the next smallest head. */
+static int merge_pieces(piece *c, size_t k, unsigned char **buf, size_t *cap,
+                        size_t *len, int64_t *n)
+{
+    uint64_t prev = 0;
+    size_t out = 0;
+    int rc = 0;
+    *n = 0;
+    for (;;) {
+        size_t best = k;
+        uint64_t second = UINT64_MAX;
+        for (size_t i = 0; i < k; i++) {
+            if (!c[i].live)
+                continue;
+            if (best == k || c[i].doc < c[best].doc) {
+                if (best < k && c[best].doc < second)
+                    second = c[best].doc;
+                best = i;
+            } else if (c[i].doc < second) {
+                second = c[i].doc;
+            }
+        }
+        if (best == k)
+            break;
+        if (c[best].doc == second)
+            return OPINE_ECORRUPT; /* a document twice in a stem */
+        piece *b = &c[best];
+        while (b->live && b->doc < second) {
+            if (opine__grow((void **)buf, cap, out + OPINE_POSTING_MAX, 1))
+                return OPINE_ENOMEM;
+            out =
+                (size_t)(opine__posting_put(*buf + out, b->doc - prev, b->tf) -
+                         *buf);
+            prev = b->doc;
+            ++*n;
+            if ((rc = piece_next(b)))
+                return rc;
+        }
+    }
+    *len = out;
+    return 0;
+}
+
+/* Merge generations g[0..k) into a new one: stem by stem, their chunks
+ * as one, in document order; then the old rows go. HOW IT WORKS: each
+ * generation is a run of rows in stem order, so one cursor per generation
+ * and a k-way merge by stem read each row once. */
+static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
+{
+    sqlite3_stmt **cur = calloc(k, sizeof(*cur)), *ins = NULL, *del = NULL,
+                 *delgen = NULL, *insgen = NULL;
+    int *live = calloc(k, sizeof(int));
+    piece *pc = calloc(k, sizeof(piece));
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    int64_t gen, total = 0;
+    int rc = cur && live && pc ? 0 : OPINE_ENOMEM;
+    if (rc == 0 &&
+        query_int(db,
+                  "SELECT max((SELECT coalesce(max(gen), 0)"
+                  " FROM similar_generations), (SELECT coalesce(max(id), 0)"
+                  " >> 32 FROM similar_postings)) + 1",
+                  &gen))
+        rc = OPINE_EDB;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        if (sqlite3_prepare_v2(
+                db,
+                "SELECT id, postings FROM similar_postings"
+                " WHERE " OPINE_SIMINDEX_OF_GEN("?1") " ORDER BY id",
+                -1, &cur[i], NULL) != SQLITE_OK) {
+            rc = OPINE_EDB;
+            break;
+        }
+        sqlite3_bind_int64(cur[i], 1, g[i]);
+        int step = sqlite3_step(cur[i]);
+        live[i] = step == SQLITE_ROW;
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = OPINE_EDB;
+    }
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(db,
+                            "INSERT INTO similar_postings(id, postings)"
+                            " VALUES(?, ?)",
+                            -1, &ins, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db,
+                            "DELETE FROM similar_postings"
+                            " WHERE " OPINE_SIMINDEX_OF_GEN("?1"),
+                            -1, &del, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db, "DELETE FROM similar_generations WHERE gen = ?",
+                            -1, &delgen, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db,
+                            "INSERT INTO similar_generations(gen, postings)"
+                            " VALUES(?, ?)",
+                            -1, &insgen, NULL) != SQLITE_OK))
+        rc = OPINE_EDB;
+    while (rc == 0) {
+        int64_t s = -1;
+        for (size_t i = 0; i < k; i++) {
+            int64_t si = sqlite3_column_int64(cur[i], 0) & 0xffffffff;
+            if (live[i] && (s < 0 || si < s))
+                s = si;
+        }
+        if (s < 0)
+            break; /* every cursor done */
+        size_t m = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (!live[i] || (sqlite3_column_int64(cur[i], 0) & 0xffffffff) != s)
+                continue;
+            const unsigned char *p = sqlite3_column_blob(cur[i], 1);
+            pc[m] = (piece){p, p + sqlite3_column_bytes(cur[i], 1), 0, 0, 0};
+            if ((rc = piece_next(&pc[m])) != 0)
+                break;
+            m++;
+        }
+        size_t len = 0;
+        int64_t n = 0;
+        if (rc == 0)
+            rc = merge_pieces(pc, m, &buf, &cap, &len, &n);
+        if (rc == 0 && n) {
+            total += n;
+            sqlite3_bind_int64(ins, 1, gen << 32 | s);
+            sqlite3_bind_blob(ins, 2, buf, (int)len, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(ins);
+        }
+        /* the cursors at s move on (only now: pc points into their rows) */
+        for (size_t i = 0; rc == 0 && i < k; i++) {
+            if (!live[i] || (sqlite3_column_int64(cur[i], 0) & 0xffffffff) != s)
+                continue;
+            int step = sqlite3_step(cur[i]);
+            live[i] = step == SQLITE_ROW;
+            if (step != SQLITE_ROW && step != SQLITE_DONE)
+                rc = OPINE_EDB;
+        }
+    }
+    for (size_t i = 0; cur && i < k; i++)
+        sqlite3_finalize(cur[i]);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        sqlite3_bind_int64(del, 1, g[i]);
+        sqlite3_bind_int64(delgen, 1, g[i]);
+        if (sqlite3_step(del) != SQLITE_DONE ||
+            sqlite3_step(delgen) != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(del);
+        sqlite3_reset(delgen);
+    }
+    if (rc == 0 && total) {
+        sqlite3_bind_int64(insgen, 1, gen);
+        sqlite3_bind_int64(insgen, 2, total);
+        if (sqlite3_step(insgen) != SQLITE_DONE)
+            rc = OPINE_EDB;
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(del);
+    sqlite3_finalize(delgen);
+    sqlite3_finalize(insgen);
+    free(cur);
+    free(live);
+    free(pc);
+    free(buf);
+    return rc;
+}
+
+/* When there are more than OPINE_SIMINDEX_MERGE_AT generations, merge
+ * young ones into one: the youngest, and the one before them as long as
+ * it holds at most twice their postings, so that generations grow
+ * geometrically with age and a posting is rewritten a few times at most;
+ * at least enough of them that OPINE_SIMINDEX_MERGE_AT / 2 are left. A
+ * generation of OPINE_SIMINDEX_MERGE_MAX postings is left as it is. */
+static int merge_young(sqlite3 *db)
+{
+    sqlite3_stmt *q;
+    int64_t *g = NULL, *p = NULL;
+    size_t n = 0, cap = 0, cap2 = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT gen, postings FROM similar_generations"
+                           " ORDER BY gen",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (opine__grow((void **)&g, &cap, n + 1, sizeof(int64_t)) ||
+            opine__grow((void **)&p, &cap2, n + 1, sizeof(int64_t))) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        g[n] = sqlite3_column_int64(q, 0);
+        p[n++] = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    if (rc == 0 && n > OPINE_SIMINDEX_MERGE_AT) {
+        size_t j = n - 1, want = n - OPINE_SIMINDEX_MERGE_AT / 2;
+        int64_t sum = p[j];
+        while (j > 0 && p[j - 1] < OPINE_SIMINDEX_MERGE_MAX &&
+               (p[j - 1] <= 2 * sum || n - j < want)) {
+            j--;
+            sum += p[j];
+        }
+        if (n - j >= 2)
+            rc = merge_generations(db, g + j, n - j);
+    }
+    free(g);
+    free(p);
+    return rc;
+}
+
+/* Whether the stored norms' stamp is the database's: 1, 0 or an error. */
+static int norms_fresh(sqlite3 *db)
+{
+    int64_t docs, last;
+    int rc = opine__simindex_stamp(db, &docs, &last);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT documents, last FROM similar_norms"
+                           " WHERE id = 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    int fresh = 0;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        fresh = sqlite3_column_int64(q, 0) == docs &&
+                sqlite3_column_int64(q, 1) == last;
+    sqlite3_finalize(q);
+    return fresh;
+}
+
+int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    int rc = norms_fresh(db);
+    if (rc == 1)
+        return 0;
+    opine__simindex *own = NULL;
+    if (rc == 0 && (rc = opine__simindex_schema(db)) != 0)
+        set_msg(errmsg, opine__format("cannot create the similarity index: %s",
+                                      sqlite3_errmsg(db)));
+    if (rc == 0 && x == NULL && (rc = opine__simindex_new(&own, db)) != 0)
+        set_msg(errmsg, opine__format("cannot prepare the similarity index: %s",
+                                      sqlite3_errmsg(db)));
+    if (rc)
+        return rc < 0 ? rc : OPINE_EDB;
+    if (x == NULL)
+        x = own;
+    if (exec(db, "BEGIN IMMEDIATE")) {
+        set_msg(errmsg, opine__format("cannot update the similarity index: %s",
+                                      sqlite3_errmsg(db)));
+        opine__simindex_free(own);
+        return OPINE_EDB;
+    }
+    /* Another process may have done it meanwhile. */
+    rc = norms_fresh(db);
+    if (rc == 1) {
+        opine__simindex_free(own);
+        return exec(db, "COMMIT");
+    }
+    if (rc == 0)
+        rc = backfill(db, x);
+    if (rc == 0)
+        rc = merge_young(db);
+    if (rc == 0)
+        rc = store_norms(db);
+    if (rc == 0) {
+        opine__fault("similar");
+        rc = exec(db, "COMMIT");
+    }
+    if (rc) {
+        set_msg(errmsg, opine__format("cannot update the similarity index: %s",
+                                      rc == OPINE_EDB ? sqlite3_errmsg(db)
+                                                      : opine_strerror(rc)));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        opine__simindex_discard(x);
+    }
+    opine__simindex_free(own);
+    return rc;
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+/* A well-mixed 64-bit hash of one (doc, stem, tf) row (splitmix64's
+ * finaliser): summed over a table, it is the same for two multisets of
+ * rows and differs, but for 2^-64 odds, for two that differ. */
+static uint64_t row_hash(uint64_t doc, uint64_t stem, uint64_t tf)
+{
+    uint64_t z = doc * 0x9E3779B97F4A7C15u ^ stem * 0xC2B2AE3D27D4EB4Fu ^
+                 tf * 0x165667B19E3779F9u;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+typedef struct stem_sum {
+    uint64_t n, hash;
+} stem_sum;
+
+/* Sum the doc_terms rows of the indexed documents (in[doc]) per stem. */
+static int sum_doc_terms(sqlite3 *db, const unsigned char *in, int64_t maxdoc,
+                         stem_sum *want, int64_t maxstem)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT doc, stem, tf FROM doc_terms", -1, &q,
+                           NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int step, rc = 0;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(q, 0), s = sqlite3_column_int64(q, 1);
+        if (d < 0 || d > maxdoc || !in[d])
+            continue;
+        if (s < 0 || s > maxstem) {
+            rc = OPINE_ECORRUPT;
+            break;
+        }
+        want[s].n++;
+        want[s].hash += row_hash((uint64_t)d, (uint64_t)s,
+                                 (uint64_t)sqlite3_column_int64(q, 2));
+    }
+    sqlite3_finalize(q);
+    return rc ? rc : step == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+/* Decode every chunk and sum its postings per stem into have; compare
+ * each generation's postings with similar_generations; *bad says what is
+ * wrong first. */
+static int sum_postings(sqlite3 *db, stem_sum *have, int64_t maxstem,
+                        opine_simindex_stats *st, char **bad)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT p.id, p.postings, g.postings FROM similar_postings p"
+            " LEFT JOIN similar_generations g ON g.gen = p.id >> 32"
+            " ORDER BY p.id",
+            -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int step = SQLITE_DONE;
+    int64_t gen = -1, listed = 0, count = 0;
+    while (*bad == NULL && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0), s = id & 0xffffffff;
+        if (id >> 32 != gen) {
+            if (gen >= 0 && count != listed)
+                break;
+            gen = id >> 32;
+            st->generations++;
+            count = 0;
+            listed = sqlite3_column_type(q, 2) == SQLITE_NULL
+                         ? -1
+                         : sqlite3_column_int64(q, 2);
+        }
+        const unsigned char *p = sqlite3_column_blob(q, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(q, 1);
+        uint64_t doc = 0, gap, tf;
+        int64_t k = 0;
+        int ok = s <= maxstem && p != NULL;
+        while (ok && p < end) {
+            p = opine__posting_get(p, end, &gap, &tf);
+            doc += gap;
+            ok = p != NULL && tf > 0 && (k == 0 || gap > 0);
+            if (ok) {
+                k++;
+                have[s].n++;
+                have[s].hash += row_hash(doc, (uint64_t)s, tf);
+            }
+        }
+        st->chunks++;
+        st->postings += k;
+        count += k;
+        if (!ok || k == 0)
+            *bad = opine__format("the chunk of stem %lld in generation %lld"
+                                 " does not decode",
+                                 (long long)s, (long long)gen);
+    }
+    sqlite3_finalize(q);
+    if (*bad == NULL && gen >= 0 && count != listed)
+        *bad = listed < 0
+                   ? opine__format("generation %lld is not in"
+                                   " similar_generations",
+                                   (long long)gen)
+                   : opine__format("generation %lld holds %lld postings,"
+                                   " not the %lld similar_generations says",
+                                   (long long)gen, (long long)count,
+                                   (long long)listed);
+    int64_t empty = 0;
+    if (*bad == NULL &&
+        query_int(
+            db,
+            "SELECT count(*) FROM similar_generations g WHERE NOT EXISTS"
+            " (SELECT 1 FROM similar_postings WHERE " OPINE_SIMINDEX_OF_GEN(
+                "g.gen") ")",
+            &empty) == 0 &&
+        empty)
+        *bad = opine__format("%lld generations of similar_generations have no"
+                             " chunks",
+                             (long long)empty);
+    return *bad || step == SQLITE_DONE || step == SQLITE_ROW ? 0 : OPINE_EDB;
+}
+
+int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    memset(st, 0, sizeof(*st));
+    int rc = opine__simindex_exists(db);
+    if (rc <= 0) {
+        set_msg(errmsg,
+                opine__format("%s", rc == 0 ? "there is no similarity index"
+                                            : sqlite3_errmsg(db)));
+        return rc == 0 ? OPINE_ECORRUPT : rc;
+    }
+    int64_t missing, extra, maxdoc, maxstem;
+    if (query_int(db,
+                  "SELECT count(*) FROM doc_lengths l WHERE NOT EXISTS"
+                  " (SELECT 1 FROM similar_docs s WHERE s.doc = l.doc)",
+                  &missing) ||
+        query_int(db,
+                  "SELECT count(*) FROM similar_docs s WHERE NOT EXISTS"
+                  " (SELECT 1 FROM doc_lengths l WHERE l.doc = s.doc)",
+                  &extra) ||
+        query_int(db, "SELECT count(*) FROM similar_docs", &st->documents) ||
+        query_int(db, "SELECT coalesce(max(doc), 0) FROM similar_docs",
+                  &maxdoc) ||
+        query_int(db, "SELECT coalesce(max(stem), 0) FROM terms", &maxstem))
+        return OPINE_EDB;
+    st->unindexed = missing;
+    if (extra) {
+        set_msg(errmsg, opine__format("%lld documents have postings but are"
+                                      " not stemmed",
+                                      (long long)extra));
+        return OPINE_ECORRUPT;
+    }
+    /* Which documents the index holds; their doc_terms rows and the
+     * postings are summed per stem as (count, hash) and compared. */
+    unsigned char *in = calloc((size_t)maxdoc + 1, 1);
+    stem_sum *want = calloc((size_t)maxstem + 1, sizeof(stem_sum));
+    stem_sum *have = calloc((size_t)maxstem + 1, sizeof(stem_sum));
+    char *bad = NULL;
+    sqlite3_stmt *q = NULL;
+    rc = in && want && have ? 0 : OPINE_ENOMEM;
+    if (rc == 0 && sqlite3_prepare_v2(db, "SELECT doc FROM similar_docs", -1,
+                                      &q, NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(q, 0);
+        if (d >= 0 && d <= maxdoc)
+            in[d] = 1;
+    }
+    sqlite3_finalize(q);
+    if (rc == 0)
+        rc = sum_doc_terms(db, in, maxdoc, want, maxstem);
+    if (rc == 0)
+        rc = sum_postings(db, have, maxstem, st, &bad);
+    for (int64_t s = 0; rc == 0 && bad == NULL && s <= maxstem; s++) {
+        st->stems += have[s].n > 0;
+        if (want[s].n != have[s].n || want[s].hash != have[s].hash)
+            bad = opine__format("the postings of stem %lld are not its"
+                                " doc_terms rows (%llu postings, %llu rows)",
+                                (long long)s, (unsigned long long)have[s].n,
+                                (unsigned long long)want[s].n);
+    }
+    free(in);
+    free(want);
+    free(have);
+    if (rc == 0 && bad == NULL) {
+        /* Stored norms, when current, are what they would be now, bit for
+         * bit. */
+        opine_simnorms stored, fresh;
+        int64_t docs, last;
+        int got = opine__simindex_stamp(db, &docs, &last);
+        if (got == 0)
+            got = opine__simindex_load_norms(db, docs, last, &stored);
+        else
+            memset(&stored, 0, sizeof stored);
+        if (got < 0)
+            rc = got;
+        st->norms_current = got == 1;
+        if (got == 1 && missing)
+            bad = opine__format("the norms are current but %lld stemmed"
+                                " documents have no postings",
+                                (long long)missing);
+        else if (got == 1 &&
+                 (rc = opine__simindex_compute_norms(db, &fresh)) == 0) {
+            int64_t n = stored.size < fresh.size ? fresh.size : stored.size;
+            for (int64_t d = 0; d < n && bad == NULL; d++) {
+                double a = d < stored.size ? stored.norm[d] : 0;
+                double b = d < fresh.size ? fresh.norm[d] : 0;
+                if (memcmp(&a, &b, sizeof a) != 0)
+                    bad = opine__format("document %lld's stored norm %.17g"
+                                        " is not %.17g",
+                                        (long long)d, a, b);
+            }
+            opine__simnorms_release(&fresh);
+        }
+        opine__simnorms_release(&stored);
+    }
+    if (rc == 0 && bad) {
+        set_msg(errmsg, bad);
+        return OPINE_ECORRUPT;
+    }
+    free(bad);
+    if (rc)
+        set_msg(errmsg,
+                opine__format("%s", rc == OPINE_EDB ? sqlite3_errmsg(db)
+                                                    : opine_strerror(rc)));
+    return rc;
+}
