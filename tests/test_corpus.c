@@ -585,9 +585,11 @@ static void test11_corrupt_gzip(void **state)
     opine_reader_free(r);
 }
 
-/* 12: invalid UTF-8 is rejected with its line, in JSON lines and text. */
+/* 12: under --invalid-utf8 reject, invalid UTF-8 is rejected with its
+ * line, in JSON lines and text. */
 static void test12_invalid_utf8(void **state)
 {
+    opine_reader_opts opts = {.invalid_utf8 = OPINE_INVALID_REJECT};
     opine_doc doc = OPINE_DOC_INIT;
     opine_reader *r;
     (void)state;
@@ -596,7 +598,7 @@ static void test12_invalid_utf8(void **state)
                                      "{\"text\":\"caf\xe9\"}\n"
                                      "{\"text\":\"\xed\xa0\x80\"}\n"
                                      "{\"text\":\"fine \xc3\xa9\"}\n"),
-              NULL);
+              &opts);
     expect_doc(r, &doc, "ok");
     opine_doc_release(&doc);
     expect_err(r, OPINE_EUTF8, "t12.jsonl: line 2: invalid UTF-8");
@@ -619,7 +621,7 @@ static void test12_invalid_utf8(void **state)
             n += (size_t)sprintf(buf + n, "\xff\"}\n");
         }
         buf[n] = '\0';
-        r = open1(write_str("t12b.jsonl", buf), NULL);
+        r = open1(write_str("t12b.jsonl", buf), &opts);
         for (int k = 0; k < 20; k++) {
             snprintf(want, sizeof want,
                      "line %d: invalid UTF-8 (byte %d of the line)", k + 1,
@@ -632,7 +634,7 @@ static void test12_invalid_utf8(void **state)
 
     r = open1(write_str("t12.txt", "Line one is fine.\nAnd line two.\n"
                                    "Line three has a Latin-1 caf\xe9.\n"),
-              NULL);
+              &opts);
     expect_err(r, OPINE_EUTF8, "t12.txt: line 3: invalid UTF-8");
     assert_int_equal(opine_reader_error_position(r), 3);
     expect_end(r);
@@ -882,7 +884,16 @@ static void test20_formats(void **state)
     assert_int_equal(f, OPINE_FORMAT_TEXT);
     assert_int_equal(opine_format_parse("jsonl", &f), 0);
     assert_int_equal(f, OPINE_FORMAT_JSONL);
-    assert_int_equal(opine_format_parse("csv", &f), OPINE_EUSAGE);
+    assert_int_equal(opine_format_parse("csv", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_CSV);
+    assert_int_equal(opine_format_parse("tsv", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_TSV);
+    assert_int_equal(opine_format_parse("warc", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_WARC);
+    assert_int_equal(opine_format_parse("html", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_HTML);
+    assert_int_equal(opine_format_parse("xml", &f), OPINE_EUSAGE);
+    assert_string_equal(opine_format_name(OPINE_FORMAT_TSV), "tsv");
 
     /* JSON lines read as text: one document holding every line. */
     opts.format = OPINE_FORMAT_TEXT;
