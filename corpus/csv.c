@@ -62,6 +62,7 @@ struct opine__csv {
     char *lines;
     size_t llen, lcap;
     uint64_t row_line; /* the line the row starts on */
+    int resync;        /* after a bad row: until a good one parses */
     uint64_t repairs;  /* U+FFFD put into the row */
 };
 
@@ -374,8 +375,14 @@ static int row_reject(opine_reader *r, struct opine__csv *c, const char *why)
     rc = parser_start(c, r->csv_delim);
     if (rc != 0)
         return opine__reader_error(r, rc, r->cur, line, "out of memory");
+    if (c->resync)
+        return 0; /* part of the damage already reported */
+    c->resync = 1;
     return opine__reader_error(r, OPINE_EFORMAT, r->cur, line,
-                               "malformed CSV row (%s); skipped", why);
+                               "malformed CSV row (%s); skipped, with the"
+                               " lines after it up to the next row that"
+                               " parses",
+                               why);
 }
 
 int opine__csv_next(opine_reader *r, opine_doc *doc)
@@ -395,15 +402,22 @@ int opine__csv_next(opine_reader *r, opine_doc *doc)
     for (;;) {
         rc = opine__reader_line(r, &lineno);
         if (rc == 0) {
-            if (c->llen > 0)
-                return row_reject(r, c,
-                                  "a quoted field never ends: an unbalanced"
-                                  " quote");
+            if (c->llen > 0) {
+                rc = row_reject(r, c,
+                                "a quoted field never ends: an unbalanced"
+                                " quote");
+                if (rc != 0)
+                    return rc;
+                continue;
+            }
             return 0;
         }
         if (rc == OPINE_ETOOBIG && c->llen > 0) {
             /* a line too long inside a quoted field */
-            return row_reject(r, c, "longer than --max-record");
+            rc = row_reject(r, c, "longer than --max-record");
+            if (rc != 0)
+                return rc;
+            continue;
         }
         if (rc < 0)
             return rc;
@@ -430,8 +444,12 @@ int opine__csv_next(opine_reader *r, opine_doc *doc)
                                        bad + 1);
         }
         c->repairs += repairs;
-        if (c->llen + len + 1 > r->max_record)
-            return row_reject(r, c, "longer than --max-record");
+        if (c->llen + len + 1 > r->max_record) {
+            rc = row_reject(r, c, "longer than --max-record");
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         if (grow(&c->lines, &c->lcap, c->llen + len + 1) != 0)
             return opine__reader_error(r, OPINE_ENOMEM, r->cur, lineno,
                                        "out of memory");
@@ -443,9 +461,12 @@ int opine__csv_next(opine_reader *r, opine_doc *doc)
             if (csv_error(&c->p) == CSV_ENOMEM)
                 return opine__reader_error(r, OPINE_ENOMEM, r->cur, lineno,
                                            "out of memory");
-            return row_reject(r, c,
-                              "a quote inside a field that is not quoted, or"
-                              " text after a closing quote");
+            rc = row_reject(r, c,
+                            "a quote inside a field that is not quoted, or"
+                            " text after a closing quote");
+            if (rc != 0)
+                return rc;
+            continue;
         }
         if (c->nomem)
             return opine__reader_error(r, OPINE_ENOMEM, r->cur, lineno,
@@ -465,6 +486,14 @@ int opine__csv_next(opine_reader *r, opine_doc *doc)
             row_clear(c);
             continue; /* a line of blanks only */
         }
+        if (c->resync && c->nf != c->ncols) {
+            /* still inside the damage: a piece of the bad row's text */
+            rc = row_reject(r, c, "");
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        c->resync = 0;
         rc = row_doc(r, c, doc);
         row_clear(c);
         return rc;

@@ -622,8 +622,8 @@ int opine__reader_stream_error(opine_reader *r, uint64_t line)
     r->input_done = 1;
     if (rc == OPINE_ENOMEM)
         return reader_error(r, rc, r->cur, line, "out of memory");
-    if (r->pending_msg[0])
-        return reader_error(r, rc, r->cur, line, "%s", r->pending_msg);
+    if (r->pending_msg[0]) /* the bomb guard: about the file, not a line */
+        return reader_error(r, rc, r->cur, 0, "%s", r->pending_msg);
     detail = opine__source_detail(r->src);
     if (r->nlevels > 1) {
         opine__archive *below = r->levels[r->nlevels - 2].ar;
