@@ -4,7 +4,9 @@
  *
  * FORMAT is tar, zip, 7z, cpio or raw (one file, compressed by FILTER
  * alone); FILTER is none, gzip, bzip2, xz, zstd or lz4. Each NAME=FILE
- * puts FILE's bytes in the archive as member NAME. The end-to-end tests
+ * puts FILE's bytes in the archive as member NAME; a lone "-" reads the
+ * NAME=FILE pairs from standard input, one a line (for more members than
+ * a command line holds). The end-to-end tests
  * (e2e_formats.sh) and bench/formats.sh use it, so that every archive is
  * written by the same library opine reads them with, on any machine that
  * builds opine.
@@ -54,12 +56,21 @@ int main(int argc, char **argv)
     if (archive_write_open_filename(a, argv[1]) != ARCHIVE_OK)
         return die(a, argv[1]);
     for (i = 4; i < argc; i++) {
-        char *eq = strchr(argv[i], '=');
+        static char line[8192];
+        char *arg = argv[i], *eq;
         struct archive_entry *e;
         struct stat st;
         FILE *f;
         size_t n;
 
+        if (strcmp(arg, "-") == 0) {
+            if (!fgets(line, sizeof(line), stdin))
+                continue;
+            line[strcspn(line, "\n")] = '\0';
+            arg = line;
+            i--; /* "-" again until standard input ends */
+        }
+        eq = strchr(arg, '=');
         if (!eq)
             return die(NULL, "want NAME=FILE");
         *eq = '\0';
@@ -67,16 +78,16 @@ int main(int argc, char **argv)
         if (!f || fstat(fileno(f), &st) != 0)
             return die(NULL, eq + 1);
         e = archive_entry_new();
-        archive_entry_set_pathname(e, argv[i]);
+        archive_entry_set_pathname(e, arg);
         archive_entry_set_size(e, st.st_size);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0644);
         archive_entry_set_mtime(e, 1600000000, 0);
         if (archive_write_header(a, e) != ARCHIVE_OK)
-            return die(a, argv[i]);
+            return die(a, arg);
         while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
             if (archive_write_data(a, buf, n) != (la_ssize_t)n)
-                return die(a, argv[i]);
+                return die(a, arg);
         fclose(f);
         archive_entry_free(e);
     }
