@@ -98,6 +98,8 @@ static void on_field(void *s, size_t n, void *data)
 {
     struct opine__csv *c = data;
 
+    if (c->done)
+        return; /* the sniff parses on past its row */
     if (c->nf == c->fcap) {
         size_t ncap = c->fcap ? c->fcap * 2 : 16;
         size_t *a = realloc(c->start, ncap * sizeof(*a));
@@ -177,16 +179,25 @@ void opine__csv_free(struct opine__csv *c)
     free(c);
 }
 
+/* A column name as exports write them: "id", "Article Text", "pub_date",
+ * "Überschrift": letters, digits, blanks and _-./()# only, six words at
+ * most. A sentence ("When it's safe, text, ...") is not a header. */
 static int name_ok(const char *s, size_t n)
 {
-    size_t i;
+    size_t i, blanks = 0;
 
     if (n == 0 || n > CSV_MAX_NAME)
         return 0;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20)
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ')
+            blanks++;
+        else if (!(c >= 0x80 || (c >= '0' && c <= '9') ||
+                   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   strchr("_-./()#", c)))
             return 0;
-    return 1;
+    }
+    return blanks < 6;
 }
 
 /* Trim blanks around a header name in place; returns its length. */
@@ -249,6 +260,20 @@ int opine__csv_sniff(const unsigned char *s, size_t n,
             }
         }
         if (nf >= 2 && names && has_text) {
+            /* The first row after the header, when the peek holds all of
+             * it, must be as wide. */
+            size_t from = nl ? line + 1 : n, width = (size_t)nf;
+            row_clear(&c);
+            if (from < n)
+                csv_parse(&c.p, s + from, n - from, on_field, on_row, &c);
+            if (c.nomem ||
+                (c.done ? c.nf != width : csv_error(&c.p) == CSV_EPARSE)) {
+                if (want && nf > most)
+                    most = nf, best = delim;
+                if (opts->delimiter)
+                    break;
+                continue;
+            }
             best = delim;
             break;
         }

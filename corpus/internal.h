@@ -97,7 +97,24 @@ int opine__reader_error(opine_reader *r, int rc, const char *file,
                         uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* The next line of the current input into r->rec (see reader.c). */
+static inline int opine__is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           c == '\v';
+}
+
+/* Newlines in s[0..n). */
+uint64_t opine__count_lines(const unsigned char *s, size_t n);
+
+/* Append more decoded bytes to the chunk (reader.c). */
+void opine__reader_more(opine_reader *r);
+
+/* The next JSON line, or the whole text file or page, of the current
+ * input as a document (records.c): 1, 0 at the end, or an error. */
+int opine__jsonl_next(opine_reader *r, opine_doc *doc);
+int opine__text_next(opine_reader *r, opine_doc *doc);
+
+/* The next line of the current input into r->rec (see records.c). */
 int opine__reader_line(opine_reader *r, uint64_t *lineno);
 
 /* Make chunk[pos..len) hold at least n bytes (fewer only at the end of the

@@ -61,7 +61,6 @@
 
 #define READ_CHUNK ((size_t)256 * 1024)
 #define PEEK_SIZE ((size_t)8 * 1024)
-#define REC_INITIAL ((size_t)64 * 1024)
 
 #define reader_error opine__reader_error
 
@@ -381,25 +380,6 @@ static int walk_next(opine_reader *r, char **path)
 
 /* ---- levels of the current input ------------------------------------- */
 
-static int is_blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v';
-}
-
-static uint64_t count_lines(const unsigned char *s, size_t n)
-{
-    uint64_t lines = 0;
-    const unsigned char *nl;
-
-    while (n > 0 && (nl = memchr(s, '\n', n)) != NULL) {
-        lines++;
-        n -= (size_t)(nl - s) + 1;
-        s = nl + 1;
-    }
-    return lines;
-}
-
 /* Forget the byte stream of the last level: a new one starts. */
 static void stream_reset(opine_reader *r)
 {
@@ -523,7 +503,7 @@ static int guard_tripped(opine_reader *r)
 /* Append more decoded bytes to the chunk (after dropping the used ones,
  * or moving the unused ones to the front when the chunk is full). A source
  * error, or the bomb guard, becomes pending. */
-static void read_more(opine_reader *r)
+void opine__reader_more(opine_reader *r)
 {
     size_t n = 0;
     int rc;
@@ -584,7 +564,7 @@ void opine__reader_fill(opine_reader *r, size_t n)
             r->len -= r->pos;
             r->pos = 0;
         }
-        read_more(r);
+        opine__reader_more(r);
     }
 }
 
@@ -651,7 +631,7 @@ static size_t bad_bytes(const unsigned char *s, size_t n, int more,
         size_t k;
 
         if (c < 0x80) {
-            if ((c < 0x20 && !is_blank(c) && c != '\b' && c != 0x1b) ||
+            if ((c < 0x20 && !opine__is_blank(c) && c != '\b' && c != 0x1b) ||
                 c == 0x7f)
                 bad++, (*controls)++;
             i++;
@@ -674,7 +654,7 @@ int opine__is_html(const unsigned char *s, size_t n)
     size_t i = 0;
 
     for (;;) {
-        while (i < n && is_blank(s[i]))
+        while (i < n && opine__is_blank(s[i]))
             i++;
         if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
             const unsigned char *end = NULL;
@@ -695,7 +675,7 @@ int opine__is_html(const unsigned char *s, size_t n)
         strncasecmp((const char *)s + i, "<!doctype html", 14) == 0)
         return 1;
     return n - i >= 6 && strncasecmp((const char *)s + i, "<html", 5) == 0 &&
-           (is_blank(s[i + 5]) || s[i + 5] == '>');
+           (opine__is_blank(s[i + 5]) || s[i + 5] == '>');
 }
 
 /* Decode the rest of the current level from `name`: the bytes already in
@@ -792,11 +772,11 @@ static int content_open(opine_reader *r)
         opine__reader_fill(r, PEEK_SIZE);
     }
 
-    for (i = r->pos; i < r->len && is_blank(r->chunk[i]); i++)
+    for (i = r->pos; i < r->len && opine__is_blank(r->chunk[i]); i++)
         ;
     if (i == r->len && (r->eof || r->pending)) {
         if (r->pending)
-            return stream_error(r, 1 + count_lines(r->chunk, r->len));
+            return stream_error(r, 1 + opine__count_lines(r->chunk, r->len));
         r->input_done = 1;
         return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
     }
@@ -981,312 +961,6 @@ static int finish_level(opine_reader *r)
     return 0;
 }
 
-/* ---- records ---------------------------------------------------------- */
-
-/* Make room for n more bytes (plus a NUL) in the record buffer; the caller
- * has checked that the total stays within max_record + 2. */
-static int rec_reserve(opine_reader *r, size_t n)
-{
-    size_t need = r->rec_len + n + 1, cap = r->rec_cap;
-    char *p;
-
-    if (need <= cap)
-        return 0;
-    if (cap == 0)
-        cap = REC_INITIAL;
-    while (cap < need)
-        cap *= 2;
-    if (cap > r->max_record + 2)
-        cap = r->max_record + 2;
-    p = realloc(r->rec, cap);
-    if (!p)
-        return OPINE_ENOMEM;
-    r->rec = p;
-    r->rec_cap = cap;
-    return 0;
-}
-
-/* The next line into rec[0..rec_len), NUL-terminated, without its "\n" or
- * "\r\n"; *lineno is its number. Returns 1, 0 at the end of the input,
- * OPINE_ETOOBIG for a line longer than max_record (already skipped), or a
- * stream error. */
-int opine__reader_line(opine_reader *r, uint64_t *lineno)
-{
-    size_t limit = r->max_record + 1; /* room for a "\r" */
-    int too_long = 0, got = 0;
-
-    r->rec_len = 0;
-    *lineno = r->line;
-    for (;;) {
-        unsigned char *start, *nl;
-        size_t seg;
-
-        if (r->pos == r->len) {
-            if (r->pending)
-                return stream_error(r, *lineno);
-            if (r->eof) {
-                if (!got)
-                    return 0;
-                r->line++;
-                break;
-            }
-            read_more(r);
-            continue;
-        }
-        start = r->chunk + r->pos;
-        nl = memchr(start, '\n', r->len - r->pos);
-        seg = nl ? (size_t)(nl - start) : r->len - r->pos;
-        got = 1;
-        if (!too_long && r->rec_len + seg > limit)
-            too_long = 1;
-        if (!too_long) {
-            if (rec_reserve(r, seg) != 0)
-                return reader_error(r, OPINE_ENOMEM, r->cur, *lineno,
-                                    "out of memory");
-            memcpy(r->rec + r->rec_len, start, seg);
-            r->rec_len += seg;
-        }
-        r->pos += seg + (nl != NULL);
-        if (nl) {
-            r->line++;
-            break;
-        }
-    }
-    if (!too_long && r->rec_len > 0 && r->rec[r->rec_len - 1] == '\r')
-        r->rec_len--;
-    if (too_long || r->rec_len > r->max_record)
-        return reader_error(r, OPINE_ETOOBIG, r->cur, *lineno,
-                            "record of more than %zu bytes; skipped",
-                            r->max_record);
-    if (rec_reserve(r, 0) != 0)
-        return reader_error(r, OPINE_ENOMEM, r->cur, *lineno, "out of memory");
-    r->rec[r->rec_len] = '\0';
-    return 1;
-}
-
-int opine__reader_origin(opine_reader *r, opine_doc *doc, uint64_t position)
-{
-    doc->source = strdup(r->cur);
-    doc->position = position;
-    if (!doc->source) {
-        opine_doc_release(doc);
-        return reader_error(r, OPINE_ENOMEM, r->cur, position, "out of memory");
-    }
-    return 1;
-}
-
-int opine__reader_utf8(opine_reader *r, const char **text, size_t *len,
-                       uint64_t *repairs, size_t *bad)
-{
-    const unsigned char *s = (const unsigned char *)*text;
-    size_t n = *len, b = opine__utf8_check(s, n), i, o, need;
-
-    *repairs = 0;
-    *bad = b;
-    if (b == n)
-        return 0;
-    if (r->opts.invalid_utf8 == OPINE_INVALID_REJECT)
-        return OPINE_EUTF8;
-    need = b + (n - b) * 3 + 1; /* each bad byte may become three */
-    if (need > r->fix_cap) {
-        char *p = realloc(r->fix, need);
-        if (!p)
-            return OPINE_ENOMEM;
-        r->fix = p;
-        r->fix_cap = need;
-    }
-    memcpy(r->fix, s, b);
-    for (i = b, o = b; i < n;) {
-        size_t k = s[i] < 0x80 ? 1 : opine__utf8_seq(s + i, n - i);
-        if (k == 0) {
-            k = opine__utf8_bad_len(s + i, n - i);
-            memcpy(r->fix + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            (*repairs)++;
-        } else {
-            memcpy(r->fix + o, s + i, k);
-            o += k;
-        }
-        i += k;
-    }
-    r->fix[o] = '\0';
-    *text = r->fix;
-    *len = o;
-    return 0;
-}
-
-int opine__reader_note_repairs(opine_reader *r, opine_doc *doc, uint64_t n)
-{
-    char buf[24];
-    opine_kv *kv;
-
-    if (n == 0)
-        return 0;
-    kv = realloc(doc->meta, (doc->nmeta + 1) * sizeof(*kv));
-    if (!kv)
-        return OPINE_ENOMEM;
-    doc->meta = kv;
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
-    kv[doc->nmeta].key = strdup("utf8_repairs");
-    kv[doc->nmeta].value = strdup(buf);
-    if (!kv[doc->nmeta].key || !kv[doc->nmeta].value) {
-        free(kv[doc->nmeta].key);
-        free(kv[doc->nmeta].value);
-        return OPINE_ENOMEM;
-    }
-    doc->nmeta++;
-    r->counts.utf8_repairs += n;
-    r->counts.repaired_records++;
-    return 0;
-}
-
-/* The message for a record refused as invalid: in the stream's own
- * encoding when it was decoded. */
-static int invalid_error(opine_reader *r, uint64_t line, size_t bad,
-                         int of_line)
-{
-    if (r->conv_name)
-        return reader_error(r, OPINE_EUTF8, r->cur, line,
-                            "bytes not valid in %s%s", r->conv_name,
-                            of_line ? "" : "");
-    if (of_line)
-        return reader_error(r, OPINE_EUTF8, r->cur, line,
-                            "invalid UTF-8 (byte %zu of the line)", bad + 1);
-    return reader_error(r, OPINE_EUTF8, r->cur, line, "invalid UTF-8");
-}
-
-static int next_jsonl(opine_reader *r, opine_doc *doc)
-{
-    char detail[256];
-    const char *line;
-    uint64_t lineno, repairs;
-    size_t bad, len;
-    int rc;
-
-    for (;;) {
-        size_t i;
-
-        rc = opine__reader_line(r, &lineno);
-        if (rc <= 0)
-            return rc;
-        for (i = 0; i < r->rec_len && is_blank((unsigned char)r->rec[i]); i++)
-            ;
-        if (i < r->rec_len)
-            break;
-    }
-    line = r->rec;
-    len = r->rec_len;
-    rc = opine__reader_utf8(r, &line, &len, &repairs, &bad);
-    if (rc == OPINE_ENOMEM)
-        return reader_error(r, rc, r->cur, lineno, "out of memory");
-    if (rc != 0)
-        return invalid_error(r, lineno, bad, 1);
-    rc = opine__jsonl_doc(line, len, &r->opts, doc, detail, sizeof(detail));
-    if (rc < 0)
-        return reader_error(r, rc, r->cur, lineno, "%s", detail);
-    if (opine__reader_note_repairs(r, doc, repairs) != 0) {
-        opine_doc_release(doc);
-        return reader_error(r, OPINE_ENOMEM, r->cur, lineno, "out of memory");
-    }
-    return opine__reader_origin(r, doc, lineno);
-}
-
-int opine__reader_page(opine_reader *r, opine_doc *doc, char *text, size_t len,
-                       int is_html)
-{
-    /* HTML: corpus/html_extract.h turns the page into its article text
-     * and metadata here; until it does, a page is kept as it is. */
-    (void)r;
-    (void)is_html;
-    doc->text = text;
-    doc->text_len = len;
-    return 1;
-}
-
-/* A text file (or page) is one document: read it whole (up to max_record),
- * check it and hand the buffer over. */
-static int next_text(opine_reader *r, opine_doc *doc)
-{
-    const unsigned char *t;
-    const char *nul, *text;
-    uint64_t repairs;
-    size_t bad, i, len;
-    char *owned;
-    int rc;
-
-    r->input_done = 1;
-    r->rec_len = 0;
-    for (;;) {
-        size_t n;
-
-        if (r->pos == r->len) {
-            if (r->pending)
-                return stream_error(
-                    r, 1 + count_lines((unsigned char *)r->rec, r->rec_len));
-            if (r->eof)
-                break;
-            read_more(r);
-            continue;
-        }
-        n = r->len - r->pos;
-        if (r->rec_len + n > r->max_record)
-            return reader_error(r, OPINE_ETOOBIG, r->cur, 0,
-                                "record of more than %zu bytes; skipped",
-                                r->max_record);
-        if (rec_reserve(r, n) != 0)
-            return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-        memcpy(r->rec + r->rec_len, r->chunk + r->pos, n);
-        r->rec_len += n;
-        r->pos = r->len;
-    }
-    t = (const unsigned char *)r->rec;
-    nul = r->rec_len > 0 ? memchr(r->rec, 0, r->rec_len) : NULL;
-    if (nul)
-        return reader_error(r, OPINE_EBINARY, r->cur,
-                            1 + count_lines(t, (size_t)(nul - r->rec)),
-                            "NUL byte in text; skipped");
-    text = r->rec;
-    len = r->rec_len;
-    rc = opine__reader_utf8(r, &text, &len, &repairs, &bad);
-    if (rc == OPINE_ENOMEM)
-        return reader_error(r, rc, r->cur, 0, "out of memory");
-    if (rc != 0)
-        return invalid_error(r, 1 + count_lines(t, bad), bad, 0);
-    for (i = 0; i < len && is_blank((unsigned char)text[i]); i++)
-        ;
-    if (i == len)
-        return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
-    if (rec_reserve(r, 0) != 0)
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    r->rec[r->rec_len] = '\0';
-    /* A member's own name within its archive is its id; a file's is the
-     * path it was given by. */
-    doc->ext_id = strdup(r->levels[r->nlevels - 1].member
-                             ? r->levels[r->nlevels - 1].member
-                             : r->cur);
-    if (!doc->ext_id)
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    if (text == r->fix) {
-        owned = r->fix;
-        r->fix = NULL;
-        r->fix_cap = 0;
-    } else {
-        owned = r->rec;
-        r->rec = NULL;
-        r->rec_len = r->rec_cap = 0;
-    }
-    rc = opine__reader_page(r, doc, owned, len, r->format == OPINE_FORMAT_HTML);
-    if (rc < 0) {
-        opine_doc_release(doc);
-        return rc;
-    }
-    if (opine__reader_note_repairs(r, doc, repairs) != 0) {
-        opine_doc_release(doc);
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    }
-    return opine__reader_origin(r, doc, 0);
-}
-
 /* ---- public API ------------------------------------------------------ */
 
 int opine_reader_open(opine_reader **out, const char *const *paths,
@@ -1413,7 +1087,7 @@ int opine_reader_next(opine_reader *r, opine_doc *doc)
         }
         switch (r->format) {
         case OPINE_FORMAT_JSONL:
-            rc = next_jsonl(r, doc);
+            rc = opine__jsonl_next(r, doc);
             break;
         case OPINE_FORMAT_CSV:
         case OPINE_FORMAT_TSV:
@@ -1423,7 +1097,7 @@ int opine_reader_next(opine_reader *r, opine_doc *doc)
             rc = opine__warc_next(r, doc);
             break;
         default:
-            rc = next_text(r, doc);
+            rc = opine__text_next(r, doc);
             break;
         }
         if (rc != 0)

@@ -1264,9 +1264,26 @@ static void test26_csv(void **state)
     expect_end(r);
     opine_reader_free(r);
 
-    /* Not a header: a text stays one document. */
+    /* Not a header: a text stays one document, even with a cell "text" (a
+     * real article's first line), or a header-like line whose next row is
+     * narrower. */
     r = open1(write_str("t26.txt", "Hello, world, again\nand more.\n"), NULL);
     expect_doc(r, &doc, "Hello, world, again\nand more.\n");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    r = open1(write_str("t26b.txt", "Affected? When it's safe, text, email"
+                                    " us\n\n(CNN) At least, five.\n"),
+              NULL);
+    expect_doc(r, &doc,
+               "Affected? When it's safe, text, email us\n\n(CNN) At"
+               " least, five.\n");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    r = open1(write_str("t26c.txt", "Notes, text, more\nOne line only.\n"),
+              NULL);
+    expect_doc(r, &doc, "Notes, text, more\nOne line only.\n");
     opine_doc_release(&doc);
     expect_end(r);
     opine_reader_free(r);
