@@ -753,10 +753,18 @@ static int content_open(opine_reader *r)
         }
         if (rc != 0) {
             r->input_done = 1;
+            if (!opine__source_can_seek(l->src) && strstr(detail, "seek"))
+                return reader_error(r, rc, r->cur, 0,
+                                    "this archive (7z) must be read from a"
+                                    " file opine can seek in: give its"
+                                    " path rather than a pipe; skipped");
             return reader_error(r, rc, r->cur, 0, "%s; skipped", detail);
         }
         return 2;
     }
+    /* HTML names its own encoding in <meta charset> (the HTML extractor's
+     * prescan belongs here, before --encoding: a page's own word about
+     * itself is worth more than a default for all inputs). */
     if (!enc && r->opts.encoding)
         enc = r->opts.encoding;
     r->pos = skip;

@@ -260,7 +260,7 @@ int opine__text_next(opine_reader *r, opine_doc *doc)
     const unsigned char *t;
     const char *nul, *text;
     uint64_t repairs;
-    size_t bad, i, len;
+    size_t bad, i, len, cap;
     char *owned;
     int rc;
 
@@ -319,12 +319,22 @@ int opine__text_next(opine_reader *r, opine_doc *doc)
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
     if (text == r->fix) {
         owned = r->fix;
+        cap = r->fix_cap;
         r->fix = NULL;
         r->fix_cap = 0;
     } else {
         owned = r->rec;
+        cap = r->rec_cap;
         r->rec = NULL;
         r->rec_len = r->rec_cap = 0;
+    }
+    /* The buffer grew in steps from REC_INITIAL; a batch holds hundreds
+     * of documents, so give back what the text does not use (an archive
+     * of short articles otherwise holds 64 KiB per document). */
+    if (cap > len + 1 + 4096) {
+        char *p = realloc(owned, len + 1);
+        if (p)
+            owned = p;
     }
     rc = opine__reader_page(r, doc, owned, len, r->format == OPINE_FORMAT_HTML);
     if (rc < 0) {

@@ -61,6 +61,21 @@ for spec in tar:gzip:tar.gz tar:xz:tar.xz tar:zstd:tar.zst tar:bzip2:tar.bz2 \
 done
 expect_eq "run_counters counts the members" 2 \
     "$(q "$WORK/zip.db" "SELECT value FROM run_counters WHERE name = 'archive_members'")"
+run_opine 0 status "$WORK/zip.db"
+grep -q "archive_members" "$WORK/out" || fail "opine status does not show the reading counters"
+ok "opine status shows the reading counters"
+# A 7z cannot be read through a pipe: said so, not a crash.
+run_opine 1 run "$WORK/pipe7z.db" - <"$WORK/c.7z"
+grep -q "give its path rather than a pipe" "$WORK/err" || fail "no advice for a 7z on a pipe: $(cat "$WORK/err")"
+ok "a 7z on standard input: told to give the path"
+# Members compressed themselves (a tar of .jsonl.gz and .jsonl.xz shards),
+# and dot-files skipped.
+gzip -c "$WORK/part1.jsonl" >"$WORK/part1.jsonl.gz"
+"$MKARCHIVE" "$WORK/part2.jsonl.xz" raw xz "data=$WORK/part2.jsonl"
+"$MKARCHIVE" "$WORK/shards.tar" tar none "s/part1.jsonl.gz=$WORK/part1.jsonl.gz" \
+    "s/part2.jsonl.xz=$WORK/part2.jsonl.xz" "s/._part1.jsonl=$WORK/c.zip"
+run_opine 0 run "$WORK/shards.db" "$WORK/shards.tar" -q
+same_docs "$WORK/shards.db" "$WORK/ref.db" "compressed members in a tar"
 for filt in bzip2 xz zstd lz4; do
     "$MKARCHIVE" "$WORK/c.jsonl.$filt" raw "$filt" "data=$WORK/ref.jsonl"
     run_opine 0 run "$WORK/s-$filt.db" "$WORK/c.jsonl.$filt" -q
