@@ -113,11 +113,37 @@ static int resync(opine_reader *r)
     }
 }
 
+/* Move the next n bytes of the input into dst, or drop them when dst is
+ * NULL; *got is how many there were. Returns 1, or 0 when the input ends
+ * first. */
+static int take_bytes(opine_reader *r, char *dst, uint64_t n, uint64_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        size_t take;
+        if (r->pos == r->len) {
+            opine__reader_fill(r, 1);
+            if (r->pos == r->len)
+                return 0;
+        }
+        take = r->len - r->pos;
+        if (take > n - *got)
+            take = (size_t)(n - *got);
+        if (dst)
+            memcpy(dst + *got, r->chunk + r->pos, take);
+        *got += take;
+        r->pos += take;
+    }
+    return 1;
+}
+
 /* Read the block: n bytes into r->rec. Returns 1, or 0 when the input ends
  * first (after reading what there was), or OPINE_ENOMEM. */
 static int read_block(opine_reader *r, size_t n)
 {
+    uint64_t got;
     char *p;
+    int rc;
 
     if (n + 1 > r->rec_cap) {
         p = realloc(r->rec, n + 1);
@@ -126,42 +152,10 @@ static int read_block(opine_reader *r, size_t n)
         r->rec = p;
         r->rec_cap = n + 1;
     }
-    r->rec_len = 0;
-    while (r->rec_len < n) {
-        size_t take;
-        if (r->pos == r->len) {
-            opine__reader_fill(r, 1);
-            if (r->pos == r->len)
-                return 0;
-        }
-        take = r->len - r->pos;
-        if (take > n - r->rec_len)
-            take = n - r->rec_len;
-        memcpy(r->rec + r->rec_len, r->chunk + r->pos, take);
-        r->rec_len += take;
-        r->pos += take;
-    }
-    r->rec[n] = '\0';
-    return 1;
-}
-
-/* Drop n bytes of the input. Returns 1, or 0 when it ends first. */
-static int skip_bytes(opine_reader *r, uint64_t n)
-{
-    while (n > 0) {
-        size_t take;
-        if (r->pos == r->len) {
-            opine__reader_fill(r, 1);
-            if (r->pos == r->len)
-                return 0;
-        }
-        take = r->len - r->pos;
-        if (take > n)
-            take = (size_t)n;
-        r->pos += take;
-        n -= take;
-    }
-    return 1;
+    rc = take_bytes(r, r->rec, n, &got);
+    r->rec_len = (size_t)got;
+    r->rec[r->rec_len] = '\0';
+    return rc;
 }
 
 /* Undo chunked transfer coding in place: "SIZE-HEX[;ext] CRLF data CRLF",
@@ -466,7 +460,8 @@ int opine__warc_next(opine_reader *r, opine_doc *doc)
                                        " next record");
         }
         if ((uint64_t)h.length > r->max_record) {
-            rc = skip_bytes(r, (uint64_t)h.length);
+            uint64_t got;
+            rc = take_bytes(r, NULL, (uint64_t)h.length, &got);
             head_release(&h);
             if (rc == 0)
                 return opine__reader_error(r, OPINE_ECORRUPT, r->cur, num,
