@@ -8,7 +8,7 @@
 DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-scipy zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
-	libgoogle-perftools-dev liblinear-dev unicode-data libxml2-dev
+	libgoogle-perftools-dev liblinear-dev libcsv-dev unicode-data libxml2-dev
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan

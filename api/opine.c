@@ -57,6 +57,9 @@ static char *dup_msg(const char *fmt, const char *a, const char *b)
 
 struct opine_options {
     char *language, *stopwords, *tokenizer, *model, *text_field, *id_field;
+    char *encoding;
+    char delimiter;
+    opine_invalid_utf8 invalid_utf8;
     int fold; /* -1: the database's */
     int jobs;
     size_t commit_bytes;
@@ -83,6 +86,7 @@ void opine_options_free(opine_options *o)
     free(o->model);
     free(o->text_field);
     free(o->id_field);
+    free(o->encoding);
     free(o);
 }
 
@@ -137,6 +141,18 @@ int opine_options_set(opine_options *o, const char *key, const char *value,
     } else if (strcmp(key, "format") == 0) {
         if (opine_format_parse(value, &o->format) == 0)
             return 0;
+    } else if (strcmp(key, "encoding") == 0) {
+        if (opine_encoding_check(value) == 0)
+            return set_str(&o->encoding, value);
+    } else if (strcmp(key, "invalid-utf8") == 0) {
+        if (opine_invalid_utf8_parse(value, &o->invalid_utf8) == 0)
+            return 0;
+    } else if (strcmp(key, "delimiter") == 0) {
+        if (strcmp(value, "tab") == 0 ||
+            (strlen(value) == 1 && value[0] != '"' && value[0] != '\n')) {
+            o->delimiter = value[0] == 't' && value[1] ? '\t' : value[0];
+            return 0;
+        }
     } else {
         if (errmsg)
             *errmsg = dup_msg("unknown option '%s'%s", key, NULL);
@@ -216,7 +232,10 @@ int opine_db_stage(opine_db *db, opine_stage stage, const char *const *inputs,
         .model = model,
         .reader = {.format = o->format,
                    .text_field = o->text_field,
-                   .id_field = o->id_field},
+                   .id_field = o->id_field,
+                   .encoding = o->encoding,
+                   .invalid_utf8 = o->invalid_utf8,
+                   .delimiter = o->delimiter},
     };
     opine_run_counts c = {0};
     switch (stage) {

@@ -95,9 +95,14 @@ OPINE_API const char *opine_error_message(int code);
  *               the built-in default model
  *   jobs        worker threads, 1 or more (default 2)
  *   commit-mb   text per transaction, MiB (default 64)
- *   format      input format: auto, jsonl, text, html
- *   text-field  the JSON field holding a document's text
- *   id-field    the JSON field holding its id
+ *   format      input format: auto, jsonl, csv, tsv, text, html, warc
+ *               (archives and compressors are detected whatever it is)
+ *   text-field  the JSON field or CSV column holding a document's text
+ *   id-field    the JSON field or CSV column holding its id
+ *   delimiter   the CSV delimiter, one character or "tab"
+ *   encoding    the inputs' encoding where no byte-order mark says
+ *               (any iconv name: "windows-1252", "latin1"; default UTF-8)
+ *   invalid-utf8  "replace" (default: U+FFFD, counted) or "reject"
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown
  * key or a value it cannot take (*errmsg says which). */
 typedef struct opine_options opine_options;

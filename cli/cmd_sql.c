@@ -369,6 +369,19 @@ static const char status_sql[] =
     " documents, duplicates, skipped, rejected FROM runs"
     " ORDER BY id DESC LIMIT 10;";
 
+static const char counters_sql[] =
+    "SELECT c.run, r.stage,"
+    " sum(CASE c.name WHEN 'archive_members' THEN c.value END)"
+    " AS archive_members,"
+    " sum(CASE c.name WHEN 'skipped_records' THEN c.value END)"
+    " AS warc_skipped,"
+    " sum(CASE c.name WHEN 'utf8_repairs' THEN c.value END) AS utf8_repairs,"
+    " sum(CASE c.name WHEN 'repaired_records' THEN c.value END)"
+    " AS repaired_records"
+    " FROM run_counters c JOIN runs r ON r.id = c.run"
+    " WHERE c.run IN (SELECT id FROM runs ORDER BY id DESC LIMIT 10)"
+    " GROUP BY c.run ORDER BY c.run DESC;";
+
 /* Where the last run's time went: its phases from runs.timings, each with
  * its share of the run's wall time. Phases marked (parallel) ran on the
  * worker threads; reading overlaps the others on its own thread. */
@@ -446,6 +459,24 @@ int cmd_status(int argc, char **argv)
     printf("database %s\n\n", opine_store_path(st));
     int rc = cli_print_query(opine_store_db(st),
                              timings ? timings_sql : status_sql, FMT_TABLE);
+    /* What reading the last runs did besides (UTF-8 repairs, archive
+     * members, WARC records without a document), where a run counted any:
+     * the table comes with the first run that reads inputs. */
+    sqlite3_stmt *t;
+    int have = 0;
+    if (rc == CLI_OK && !timings &&
+        sqlite3_prepare_v2(opine_store_db(st),
+                           "SELECT 1 FROM sqlite_master WHERE name ="
+                           " 'run_counters' AND EXISTS (SELECT 1 FROM"
+                           " run_counters)",
+                           -1, &t, NULL) == SQLITE_OK) {
+        have = sqlite3_step(t) == SQLITE_ROW;
+        sqlite3_finalize(t);
+    }
+    if (have) {
+        printf("\n");
+        rc = cli_print_query(opine_store_db(st), counters_sql, FMT_TABLE);
+    }
     opine_store_close(st);
     return rc;
 }

@@ -17,7 +17,8 @@ static const char run_usage[] =
     "usage: opine run [DB] INPUT... [options]\n"
     "\n"
     "Ingest, tokenize, stem and score INPUT (files, directories, - for\n"
-    "standard input; gzip, JSON lines or plain text, detected by content)\n"
+    "standard input; JSON lines, CSV/TSV, text, web pages or WARC, plain\n"
+    "or in archives and compressors, detected by content)\n"
     "into DB (default " OPINE_DEFAULT_DB ") in one streaming pass, then\n"
     "finish any stage an earlier run left pending. Rerunning after a crash\n"
     "or Ctrl-C continues where it stopped. One opine process writes to a\n"
@@ -56,14 +57,28 @@ static const char ingest_usage[] =
 static const char input_options[] =
     "\n"
     "input options:\n"
-    "  --format F         auto (default), jsonl, text or html (a web page:\n"
-    "                     its article and metadata; auto detects pages)\n"
-    "  --text-field F     JSON field holding the text (default: text, body,\n"
-    "                     content)\n"
-    "  --id-field F       JSON field holding the document id (default: id)\n"
-    "  --meta KEY=FIELD   also store JSON FIELD as metadata KEY\n"
+    "  --format F         auto (default), jsonl, csv, tsv, text, html or\n"
+    "                     warc: how to read files (archives, gzip, xz,\n"
+    "                     bzip2, zstd and lz4 are still detected)\n"
+    "  --text-field F     JSON field or CSV column holding the text\n"
+    "                     (default: text, body, content)\n"
+    "  --id-field F       JSON field or CSV column holding the document id\n"
+    "                     (default: id)\n"
+    "  --meta KEY=FIELD   also store FIELD as metadata KEY\n"
+    "  --delimiter C      CSV field delimiter: a character or 'tab'\n"
+    "                     (default: ',', '\\t' or ';' from the header)\n"
+    "  --encoding NAME    the inputs' encoding where no byte-order mark or\n"
+    "                     HTTP header says: latin1, windows-1252, ... (any\n"
+    "                     name of 'iconv -l'; default UTF-8)\n"
+    "  --invalid-utf8 A   replace (default: each bad sequence becomes U+FFFD,\n"
+    "                     counted in the run and the document's meta\n"
+    "                     utf8_repairs) or reject (the record)\n"
     "  --max-record N     longest record in MiB (default 64); longer ones\n"
-    "                     are rejected\n";
+    "                     are rejected\n"
+    "  --max-ratio N      bomb guard: refuse an input that expands more than\n"
+    "                     N times (default 100; checked past 8 MiB)\n"
+    "  --max-unpacked N   bomb guard: refuse an input that unpacks to more\n"
+    "                     than N GiB (default 256)\n";
 
 static const char common_options[] =
     "\n"
@@ -123,7 +138,12 @@ enum {
     OPT_TOKENIZER,
     OPT_STOPWORDS,
     OPT_FOLD,
-    OPT_COMMIT
+    OPT_COMMIT,
+    OPT_DELIMITER,
+    OPT_ENCODING,
+    OPT_INVALID_UTF8,
+    OPT_MAX_RATIO,
+    OPT_MAX_UNPACKED
 };
 
 typedef struct stage_args {
@@ -182,6 +202,11 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"stopwords", required_argument, NULL, OPT_STOPWORDS},
         {"fold-diacritics", no_argument, NULL, OPT_FOLD},
         {"commit-every", required_argument, NULL, OPT_COMMIT},
+        {"delimiter", required_argument, NULL, OPT_DELIMITER},
+        {"encoding", required_argument, NULL, OPT_ENCODING},
+        {"invalid-utf8", required_argument, NULL, OPT_INVALID_UTF8},
+        {"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
+        {"max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED},
         CLI_WAIT_OPTION,
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
@@ -216,7 +241,8 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
             return CLI_OK;
         case OPT_FORMAT:
             if (opine_format_parse(optarg, &a->reader.format) != 0) {
-                cli_error("unknown --format '%s' (auto, jsonl, text or html)",
+                cli_error("unknown --format '%s' (auto, jsonl, csv, tsv,"
+                          " text, html or warc)",
                           optarg);
                 return CLI_FATAL;
             }
@@ -251,6 +277,56 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
                 return CLI_FATAL;
             }
             a->reader.max_record = (size_t)mib << 20;
+            break;
+        }
+        case OPT_DELIMITER:
+            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
+                a->reader.delimiter = '\t';
+            else if (strlen(optarg) == 1 && optarg[0] != '"' &&
+                     optarg[0] != '\n' && optarg[0] != '\r')
+                a->reader.delimiter = optarg[0];
+            else {
+                cli_error("--delimiter wants one character or 'tab', not"
+                          " '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            break;
+        case OPT_ENCODING:
+            if (opine_encoding_check(optarg) != 0) {
+                cli_error("unknown --encoding '%s' (see 'iconv -l')", optarg);
+                return CLI_FATAL;
+            }
+            a->reader.encoding = optarg;
+            break;
+        case OPT_INVALID_UTF8:
+            if (opine_invalid_utf8_parse(optarg, &a->reader.invalid_utf8) !=
+                0) {
+                cli_error("--invalid-utf8 wants replace or reject, not '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            break;
+        case OPT_MAX_RATIO: {
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 2 || n > 1000000) {
+                cli_error("--max-ratio wants a number from 2 to 1000000, not"
+                          " '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->reader.max_ratio = (unsigned)n;
+            break;
+        }
+        case OPT_MAX_UNPACKED: {
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 1048576) {
+                cli_error("--max-unpacked wants GiB from 1 to 1048576, not"
+                          " '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->reader.max_unpacked = (uint64_t)n << 30;
             break;
         }
         case OPT_COMMIT: {
@@ -339,9 +415,21 @@ static char *params_json(const stage_args *a)
         for (int i = 0; i < a->ninputs; i++)
             json_object_array_add(in, json_object_new_string(a->inputs[i]));
         json_object_object_add(o, "inputs", in);
-        static const char *formats[] = {"auto", "text", "jsonl", "html"};
         json_object_object_add(
-            o, "format", json_object_new_string(formats[a->reader.format]));
+            o, "format",
+            json_object_new_string(opine_format_name(a->reader.format)));
+        if (a->reader.delimiter) {
+            char d[2] = {a->reader.delimiter, 0};
+            json_object_object_add(o, "delimiter", json_object_new_string(d));
+        }
+        if (a->reader.encoding)
+            json_object_object_add(o, "encoding",
+                                   json_object_new_string(a->reader.encoding));
+        json_object_object_add(
+            o, "invalid_utf8",
+            json_object_new_string(
+                a->reader.invalid_utf8 == OPINE_INVALID_REJECT ? "reject"
+                                                               : "replace"));
         if (a->reader.text_field)
             json_object_object_add(
                 o, "text_field", json_object_new_string(a->reader.text_field));
@@ -392,6 +480,18 @@ static void summary(const char *stage, const opine_run_counts *c,
                 stage, (long long)c->records, (long long)c->documents,
                 (long long)c->duplicates, (long long)c->skipped,
                 (long long)c->rejected, secs);
+    if (c->members || c->skipped_records)
+        fprintf(stderr,
+                "%s: %lld archive members read, %lld WARC records holding"
+                " no document skipped\n",
+                stage, (long long)c->members, (long long)c->skipped_records);
+    if (c->utf8_repairs)
+        fprintf(stderr,
+                "%s: %lld invalid UTF-8 sequences replaced by U+FFFD in %lld"
+                " records (doc_meta key 'utf8_repairs'; --encoding names"
+                " another encoding, --invalid-utf8 reject refuses them)\n",
+                stage, (long long)c->utf8_repairs,
+                (long long)c->repaired_records);
     else
         fprintf(stderr, "%s: %lld documents (%.1f s)\n", stage,
                 (long long)c->documents, secs);

@@ -425,38 +425,30 @@ static json_object *parse_line(const char *line, size_t len, char *detail,
     return obj;
 }
 
-int opine__jsonl_doc(const char *line, size_t len,
-                     const opine_reader_opts *opts, opine_doc *doc,
-                     char *detail, size_t detail_size)
+int opine__object_doc(json_object *obj, const opine_reader_opts *opts,
+                      opine_doc *doc, char *detail, size_t detail_size)
 {
     struct field_lists fl;
     struct map_error me = {0};
     const char *text_name = NULL;
-    json_object *obj, *text;
+    json_object *text;
     const char *t;
     size_t tlen;
-    int rc;
 
     lists_init(&fl, opts);
-    obj = parse_line(line, len, detail, detail_size, &rc);
-    if (!obj)
-        return rc;
     if (!json_object_is_type(obj, json_type_object)) {
         snprintf(detail, detail_size, "not a JSON object");
-        json_object_put(obj);
         return OPINE_EFORMAT;
     }
     text = pick(obj, fl.text_list, &text_name);
     if (!text) {
         snprintf(detail, detail_size, "no text field '%s' (use --text-field)",
                  fl.text_list[0]);
-        json_object_put(obj);
         return OPINE_EFORMAT;
     }
     if (!json_object_is_type(text, json_type_string)) {
         snprintf(detail, detail_size, "text field '%s' is not a string",
                  text_name);
-        json_object_put(obj);
         return OPINE_EFORMAT;
     }
     t = json_object_get_string(text);
@@ -464,12 +456,10 @@ int opine__jsonl_doc(const char *line, size_t len,
     if (memchr(t, 0, tlen)) {
         snprintf(detail, detail_size, "malformed JSON: \\u0000 in '%s'",
                  text_name);
-        json_object_put(obj);
         return OPINE_EFORMAT;
     }
     if (only_space(t, tlen)) {
         snprintf(detail, detail_size, "empty text in field '%s'", text_name);
-        json_object_put(obj);
         return OPINE_EEMPTY;
     }
     /* The text stays in json-c's string (NUL-terminated), kept alive by a
@@ -478,11 +468,25 @@ int opine__jsonl_doc(const char *line, size_t len,
     doc->text_len = tlen;
     doc->text_owner = json_object_get(text);
     map_fields(obj, opts, &fl, doc, &me);
-    json_object_put(obj);
     if (me.rc != 0) {
         opine_doc_release(doc);
         snprintf(detail, detail_size, "%s", me.detail);
         return me.rc;
     }
     return 1;
+}
+
+int opine__jsonl_doc(const char *line, size_t len,
+                     const opine_reader_opts *opts, opine_doc *doc,
+                     char *detail, size_t detail_size)
+{
+    json_object *obj;
+    int rc;
+
+    obj = parse_line(line, len, detail, detail_size, &rc);
+    if (!obj)
+        return rc;
+    rc = opine__object_doc(obj, opts, doc, detail, detail_size);
+    json_object_put(obj);
+    return rc;
 }

@@ -3,33 +3,48 @@
  * FORMAT (see reader.h for the whole contract)
  *   An input is a file, a directory (walked recursively, entries in strcmp
  *   order, dot-names skipped, symlink loops cut) or "-" for standard input.
- *   Its bytes, inflated by source.c when gzip, may start with a UTF-8 BOM,
- *   which is dropped. The first PEEK_SIZE bytes decide the rest:
+ *   Its bytes, inflated by source.c when gzip, are looked at in order:
+ *     - "WARC/" first: WARC records (warc.c), read as raw bytes;
+ *     - a byte-order mark: UTF-8 (dropped), UTF-16 or UTF-32 (decoded);
+ *     - the magic number of a format libarchive reads, or a NUL byte in
+ *       the first PEEK_SIZE bytes: an archive or compressed stream
+ *       (archive.c), whose members are inputs of their own, up to
+ *       OPINE__MAX_LEVELS deep; what libarchive does not know is binary
+ *       (OPINE_EBINARY);
+ *     - with opts.encoding, the bytes are decoded to UTF-8 from here on;
  *     - nothing but blanks: an empty file (OPINE_EEMPTY);
- *     - a NUL byte, or more than one byte in ten that is a control
- *       character or not valid UTF-8: binary (OPINE_EBINARY). A few bad
- *       bytes in otherwise good text are reported as invalid UTF-8 with
- *       their line instead, which is what a Latin-1 file needs to hear;
- *     - first non-blank byte '{': JSON lines; otherwise one text document
- *       (unless the options force a format).
- *   Lines end in "\n" or "\r\n" and are numbered from 1 in the decompressed
+ *     - more than one byte in ten that is a control character or not
+ *       valid UTF-8: binary (OPINE_EBINARY). A few bad bytes in otherwise
+ *       good text are repaired or rejected by record instead;
+ *     - first non-blank byte '{': JSON lines; a CSV header line: CSV; an
+ *       HTML start: a web page; otherwise one text document (unless the
+ *       options force a format).
+ *   Lines end in "\n" or "\r\n" and are numbered from 1 in the decoded
  *   stream.
  *
  * HOW IT WORKS
- *   Decompressed bytes arrive in a READ_CHUNK buffer; the current record is
- *   copied into a second buffer that grows up to max_record (+1 byte for a
- *   "\r" and one for the NUL) and no further: once a line outgrows it, the
- *   rest of the line is scanned for its newline and dropped, so a huge line
+ *   Decoded bytes arrive in the chunk buffer; the current record is copied
+ *   into a second buffer that grows up to max_record (+1 byte for a "\r"
+ *   and one for the NUL) and no further: once a line outgrows it, the rest
+ *   of the line is scanned for its newline and dropped, so a huge line
  *   costs time but no memory. A text file is one record and is handed to
  *   the document without a copy.
  *
- *   A stream error from the source (truncated or corrupt gzip, a read
- *   error) is held back as "pending" until every byte before it has been
- *   used, so the complete lines before the damage come out as documents
- *   and the error names the line the damage cut.
+ *   The input is a stack of levels: the file, and when its bytes are an
+ *   archive, the member being read (a source over the archive's data),
+ *   and so on. Records come from the last level; when it ends, the archive
+ *   below moves to its next member, and when that is exhausted it is
+ *   closed in turn. The bomb guard compares the decoded bytes (and the
+ *   archive's unpacked bytes) with the raw bytes read from the file.
+ *
+ *   A stream error from the source (truncated or corrupt gzip, a damaged
+ *   member, a read error) is held back as "pending" until every byte
+ *   before it has been used, so the complete lines before the damage come
+ *   out as documents and the error names the line the damage cut.
  */
-#include "corpus/html_extract.h"
 #include "corpus/internal.h"
+#include "corpus/html_extract.h"
+#include "corpus/archive.h"
 #include "corpus/source.h"
 #include "base/error.h"
 
@@ -41,12 +56,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK ((size_t)256 * 1024)
 #define PEEK_SIZE ((size_t)8 * 1024)
-#define REC_INITIAL ((size_t)64 * 1024)
+
+#define reader_error opine__reader_error
 
 enum { ENTRY_FILE, ENTRY_DIR };
 
@@ -56,7 +73,7 @@ struct dir_entry {
 };
 
 /* One directory being walked: its sorted entries and where we are. */
-struct dir_frame {
+struct opine__dir_frame {
     char *path;
     struct dir_entry *entries;
     size_t n, next;
@@ -64,51 +81,34 @@ struct dir_frame {
     ino_t ino;
 };
 
-struct opine_reader {
-    /* Options, with private copies of every string. */
-    opine_reader_opts opts;
-    opine_meta_map *meta;
-    size_t max_record;
-
-    char **paths;
-    size_t npaths, next_path;
-    struct dir_frame *dirs;
-    size_t ndirs, cap_dirs;
-
-    /* The input being read; src is NULL between inputs. */
-    opine__source *src;
-    char *cur;
-    opine_format format;
-    int input_done; /* finished: close it before the next call reads */
-    uint64_t cur_size;
-    unsigned char *chunk;
-    size_t pos, len;
-    int eof;
-    int pending;   /* source error not yet reported */
-    uint64_t line; /* number of the next line to start */
-
-    char *rec; /* current record */
-    size_t rec_len, rec_cap;
-
-    int err_code;
-    char *err;
-    char *err_source;
-    uint64_t err_pos;
-
-    uint64_t bytes_done; /* raw bytes of the inputs already closed */
-    uint64_t bytes_total;
-};
+static const char *const format_names[] = {"auto", "text", "jsonl", "csv",
+                                           "tsv",  "html", "warc"};
 
 int opine_format_parse(const char *name, opine_format *out)
 {
-    if (name && strcmp(name, "auto") == 0)
-        *out = OPINE_FORMAT_AUTO;
-    else if (name && strcmp(name, "text") == 0)
-        *out = OPINE_FORMAT_TEXT;
-    else if (name && strcmp(name, "jsonl") == 0)
-        *out = OPINE_FORMAT_JSONL;
-    else if (name && strcmp(name, "html") == 0)
-        *out = OPINE_FORMAT_HTML;
+    size_t i;
+
+    for (i = 0; name && i < sizeof(format_names) / sizeof(*format_names); i++)
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (opine_format)i;
+            return 0;
+        }
+    return OPINE_EUSAGE;
+}
+
+const char *opine_format_name(opine_format f)
+{
+    return (unsigned)f < sizeof(format_names) / sizeof(*format_names)
+               ? format_names[f]
+               : "auto";
+}
+
+int opine_invalid_utf8_parse(const char *name, opine_invalid_utf8 *out)
+{
+    if (name && strcmp(name, "replace") == 0)
+        *out = OPINE_INVALID_REPLACE;
+    else if (name && strcmp(name, "reject") == 0)
+        *out = OPINE_INVALID_REJECT;
     else
         return OPINE_EUSAGE;
     return 0;
@@ -161,9 +161,10 @@ static void error_clear(opine_reader *r)
 /* Record "FILE: line N: what" (or "FILE: what" when line is 0) and return
  * rc. When even that cannot be allocated, opine_reader_error() falls back
  * to the generic message for rc. */
-static int reader_error(opine_reader *r, int rc, const char *file,
+int opine__reader_error(opine_reader *r, int rc, const char *file,
                         uint64_t line, const char *fmt, ...)
 {
+    const char *unit = r->format == OPINE_FORMAT_WARC ? "record" : "line";
     char what[512];
     va_list ap;
     int n;
@@ -175,14 +176,14 @@ static int reader_error(opine_reader *r, int rc, const char *file,
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     if (line > 0)
-        n = snprintf(NULL, 0, "%s: line %llu: %s", file,
+        n = snprintf(NULL, 0, "%s: %s %llu: %s", file, unit,
                      (unsigned long long)line, what);
     else
         n = snprintf(NULL, 0, "%s: %s", file, what);
     r->err = malloc((size_t)n + 1);
     if (r->err) {
         if (line > 0)
-            snprintf(r->err, (size_t)n + 1, "%s: line %llu: %s", file,
+            snprintf(r->err, (size_t)n + 1, "%s: %s %llu: %s", file, unit,
                      (unsigned long long)line, what);
         else
             snprintf(r->err, (size_t)n + 1, "%s: %s", file, what);
@@ -232,7 +233,7 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-static void frame_free(struct dir_frame *f)
+static void frame_free(struct opine__dir_frame *f)
 {
     size_t i;
 
@@ -248,7 +249,7 @@ static void frame_free(struct dir_frame *f)
  * regular file nor a directory (sockets, fifos) is left out. */
 static int dir_push(opine_reader *r, const char *path, const struct stat *st)
 {
-    struct dir_frame f = {0};
+    struct opine__dir_frame f = {0};
     size_t cap = 0, i;
     struct dirent *de;
     DIR *d;
@@ -307,7 +308,7 @@ static int dir_push(opine_reader *r, const char *path, const struct stat *st)
         qsort(f.entries, f.n, sizeof(*f.entries), entry_cmp);
     if (r->ndirs == r->cap_dirs) {
         size_t ncap = r->cap_dirs ? r->cap_dirs * 2 : 8;
-        struct dir_frame *nd = realloc(r->dirs, ncap * sizeof(*nd));
+        struct opine__dir_frame *nd = realloc(r->dirs, ncap * sizeof(*nd));
         if (!nd) {
             frame_free(&f);
             return reader_error(r, OPINE_ENOMEM, path, 0, "out of memory");
@@ -332,7 +333,7 @@ static int walk_next(opine_reader *r, char **path)
 
     for (;;) {
         if (r->ndirs > 0) {
-            struct dir_frame *f = &r->dirs[r->ndirs - 1];
+            struct opine__dir_frame *f = &r->dirs[r->ndirs - 1];
             struct dir_entry *e;
             char *full;
 
@@ -378,89 +379,262 @@ static int walk_next(opine_reader *r, char **path)
     }
 }
 
-/* ---- the current input ----------------------------------------------- */
+/* ---- levels of the current input ------------------------------------- */
 
-static void input_close(opine_reader *r)
+/* Forget the byte stream of the last level: a new one starts. */
+static void stream_reset(opine_reader *r)
 {
-    if (r->src) {
-        uint64_t raw = opine__source_raw_bytes(r->src);
-        /* A skipped tail counts as consumed, so progress reaches the
-         * total. */
-        r->bytes_done += raw > r->cur_size ? raw : r->cur_size;
-        opine__source_close(r->src);
-        r->src = NULL;
-    }
-    free(r->cur);
-    r->cur = NULL;
-    r->input_done = 0;
     r->pos = r->len = 0;
     r->eof = 0;
     r->pending = 0;
+    r->pending_msg[0] = '\0';
     r->rec_len = 0;
+    r->line = 1;
+    r->format = OPINE_FORMAT_AUTO;
+    r->input_done = 0;
+    r->records_in_input = 0;
+    opine__conv_free(r->conv);
+    r->conv = NULL;
+    r->conv_name = NULL;
+    r->raw_pos = r->raw_len = 0;
+    r->raw_eof = 0;
+    r->raw_pending = 0;
+    opine__csv_free(r->csv);
+    r->csv = NULL;
 }
 
-/* Append more decompressed bytes to the chunk (after dropping the used
- * ones). A source error becomes pending. */
-static void read_more(opine_reader *r)
+static void set_top(opine_reader *r)
+{
+    struct opine__level *l = r->nlevels ? &r->levels[r->nlevels - 1] : NULL;
+
+    r->src = l ? l->src : NULL;
+    r->cur = l ? l->name : NULL;
+}
+
+/* Close the last level (and with level 0, the input). */
+static void level_pop(opine_reader *r)
+{
+    struct opine__level *l = &r->levels[--r->nlevels];
+
+    if (r->nlevels == 0 && l->src) {
+        uint64_t raw = opine__source_raw_bytes(l->src);
+        /* A skipped tail counts as consumed, so progress reaches the
+         * total; a zip that seeks may read some bytes twice. */
+        r->bytes_done += r->cur_size ? r->cur_size : raw;
+    }
+    opine__archive_close(l->ar);
+    opine__source_close(l->src);
+    free(l->name);
+    free(l->member);
+    memset(l, 0, sizeof(*l));
+    set_top(r);
+    stream_reset(r);
+}
+
+static void input_close(opine_reader *r)
+{
+    while (r->nlevels > 0)
+        level_pop(r);
+    r->abandon = 0;
+    r->input_done = 0;
+}
+
+static int level_push(opine_reader *r, opine__source *src, char *name,
+                      char *member)
+{
+    struct opine__level *l = &r->levels[r->nlevels++];
+
+    l->src = src;
+    l->name = name;
+    l->member = member;
+    set_top(r);
+    stream_reset(r);
+    return 0;
+}
+
+/* ---- the bomb guard --------------------------------------------------- */
+
+static void human(uint64_t n, char *buf, size_t size)
+{
+    if (n >= (uint64_t)1 << 30)
+        snprintf(buf, size, "%.1f GiB", (double)n / (1 << 30));
+    else if (n >= (uint64_t)1 << 20)
+        snprintf(buf, size, "%.1f MiB", (double)n / (1 << 20));
+    else
+        snprintf(buf, size, "%.1f KiB", (double)n / 1024);
+}
+
+/* Whether the input has expanded past the limits; if so the message goes
+ * to pending_msg. */
+static int guard_tripped(opine_reader *r)
+{
+    uint64_t out = r->unpacked, raw, ratio = r->opts.max_ratio;
+    char a[32], b[32];
+    int i;
+
+    if (r->nlevels == 0)
+        return 0;
+    for (i = 0; i < r->nlevels; i++)
+        if (r->levels[i].ar && opine__archive_unpacked(r->levels[i].ar) > out)
+            out = opine__archive_unpacked(r->levels[i].ar);
+    raw = opine__source_raw_bytes(r->levels[0].src);
+    if (out > r->opts.max_unpacked) {
+        human(out, a, sizeof a);
+        snprintf(r->pending_msg, sizeof(r->pending_msg),
+                 "unpacks to more than %s (--max-unpacked); the rest of '%s'"
+                 " is skipped",
+                 a, r->levels[0].name);
+        return 1;
+    }
+    if (out > OPINE_RATIO_FLOOR && raw > 0 && out / ratio > raw) {
+        human(out, a, sizeof a);
+        human(raw, b, sizeof b);
+        snprintf(r->pending_msg, sizeof(r->pending_msg),
+                 "expands more than %llu times (%s from %s so far): a"
+                 " decompression bomb? the rest of '%s' is skipped"
+                 " (--max-ratio raises the limit)",
+                 (unsigned long long)ratio, a, b, r->levels[0].name);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- decoded bytes ---------------------------------------------------- */
+
+/* Append more decoded bytes to the chunk (after dropping the used ones,
+ * or moving the unused ones to the front when the chunk is full). A source
+ * error, or the bomb guard, becomes pending. */
+void opine__reader_more(opine_reader *r)
 {
     size_t n = 0;
     int rc;
 
     if (r->pos == r->len)
         r->pos = r->len = 0;
-    rc = opine__source_read(r->src, r->chunk + r->len, READ_CHUNK - r->len, &n);
-    if (rc != 0)
-        r->pending = rc;
-    else if (n == 0)
-        r->eof = 1;
+    else if (r->len == r->chunk_cap && r->pos > 0) {
+        memmove(r->chunk, r->chunk + r->pos, r->len - r->pos);
+        r->len -= r->pos;
+        r->pos = 0;
+    }
+    if (!r->conv) {
+        rc = opine__source_read(r->src, r->chunk + r->len,
+                                r->chunk_cap - r->len, &n);
+        if (rc != 0)
+            r->pending = rc;
+        else if (n == 0)
+            r->eof = 1;
+    } else {
+        int at_end;
+
+        if (r->raw_len - r->raw_pos < 16 && !r->raw_eof && !r->raw_pending) {
+            size_t got = 0;
+            memmove(r->raw, r->raw + r->raw_pos, r->raw_len - r->raw_pos);
+            r->raw_len -= r->raw_pos;
+            r->raw_pos = 0;
+            rc = opine__source_read(r->src, r->raw + r->raw_len,
+                                    READ_CHUNK - r->raw_len, &got);
+            if (rc != 0)
+                r->raw_pending = rc;
+            else if (got == 0)
+                r->raw_eof = 1;
+            r->raw_len += got;
+        }
+        at_end = r->raw_eof || r->raw_pending;
+        n = opine__conv_run(r->conv, r->raw, &r->raw_pos, r->raw_len,
+                            r->chunk + r->len, r->chunk_cap - r->len, at_end);
+        if (n == 0 && at_end && r->raw_pos == r->raw_len) {
+            if (r->raw_pending)
+                r->pending = r->raw_pending;
+            else
+                r->eof = 1;
+        }
+    }
     r->len += n;
+    r->unpacked += n;
+    if (n > 0 && !r->pending && guard_tripped(r)) {
+        r->pending = OPINE_ETOOBIG;
+        r->abandon = 1;
+    }
 }
 
-static int stream_error(opine_reader *r, uint64_t line)
+void opine__reader_fill(opine_reader *r, size_t n)
+{
+    while (r->len - r->pos < n && !r->eof && !r->pending) {
+        if (r->pos > 0 && r->chunk_cap - r->pos < n) {
+            memmove(r->chunk, r->chunk + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        }
+        opine__reader_more(r);
+    }
+}
+
+int opine__reader_unread(opine_reader *r, const char *s, size_t n)
+{
+    size_t keep = r->len - r->pos;
+
+    if (n == 0)
+        return 0;
+    if (keep + n > r->chunk_cap) {
+        size_t cap = keep + n;
+        unsigned char *p = malloc(cap);
+        if (!p)
+            return OPINE_ENOMEM;
+        memcpy(p, s, n);
+        memcpy(p + n, r->chunk + r->pos, keep);
+        free(r->chunk);
+        r->chunk = p;
+        r->chunk_cap = cap;
+    } else {
+        memmove(r->chunk + n, r->chunk + r->pos, keep);
+        memcpy(r->chunk, s, n);
+    }
+    r->pos = 0;
+    r->len = keep + n;
+    return 0;
+}
+
+int opine__reader_stream_error(opine_reader *r, uint64_t line)
 {
     int rc = r->pending;
+    const char *rest = "; the rest of the file is lost";
+    const char *detail;
 
     r->input_done = 1;
     if (rc == OPINE_ENOMEM)
         return reader_error(r, rc, r->cur, line, "out of memory");
-    return reader_error(r, rc, r->cur, line, "%s; the rest of the file is lost",
-                        opine__source_detail(r->src));
-}
-
-static int is_blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v';
-}
-
-static uint64_t count_lines(const unsigned char *s, size_t n)
-{
-    uint64_t lines = 0;
-    const unsigned char *nl;
-
-    while (n > 0 && (nl = memchr(s, '\n', n)) != NULL) {
-        lines++;
-        n -= (size_t)(nl - s) + 1;
-        s = nl + 1;
+    if (r->pending_msg[0]) /* the bomb guard: about the file, not a line */
+        return reader_error(r, rc, r->cur, 0, "%s", r->pending_msg);
+    detail = opine__source_detail(r->src);
+    if (r->nlevels > 1) {
+        opine__archive *below = r->levels[r->nlevels - 2].ar;
+        if (below && !opine__archive_is_stream(below))
+            rest = opine__archive_fatal(below)
+                       ? "; the rest of the archive is lost"
+                       : "; the rest of the member is lost";
     }
-    return lines;
+    return reader_error(r, rc, r->cur, line, "%s%s", detail, rest);
 }
+
+#define stream_error opine__reader_stream_error
 
 /* Bytes in s[0..n) that text would not contain: invalid UTF-8 and control
  * characters other than blanks, backspace and escape. A sequence cut by the
  * end of the window is not held against it when more follows. */
-static size_t bad_bytes(const unsigned char *s, size_t n, int more)
+static size_t bad_bytes(const unsigned char *s, size_t n, int more,
+                        size_t *controls)
 {
     size_t bad = 0, i = 0;
 
+    *controls = 0;
     while (i < n) {
         unsigned char c = s[i];
         size_t k;
 
         if (c < 0x80) {
-            if ((c < 0x20 && !is_blank(c) && c != '\b' && c != 0x1b) ||
+            if ((c < 0x20 && !opine__is_blank(c) && c != '\b' && c != 0x1b) ||
                 c == 0x7f)
-                bad++;
+                bad++, (*controls)++;
             i++;
             continue;
         }
@@ -476,22 +650,182 @@ static size_t bad_bytes(const unsigned char *s, size_t n, int more)
     return bad;
 }
 
-/* Open the next input, peek at it and decide its format. Returns 1 when
- * there is an input to read records from, 0 when there are no more inputs,
- * or an error for an input that is rejected whole. */
+int opine__is_html(const unsigned char *s, size_t n)
+{
+    return opine_html_sniff((const char *)s, n);
+}
+
+/* Decode the rest of the current level from `name`: the bytes already in
+ * the chunk go back through the converter. */
+static int conv_start(opine_reader *r, const char *name)
+{
+    int rc = opine__conv_open(&r->conv, name);
+    size_t keep = r->len - r->pos;
+
+    if (rc != 0)
+        return rc;
+    if (!r->raw) {
+        r->raw = malloc(READ_CHUNK);
+        if (!r->raw)
+            return OPINE_ENOMEM;
+    }
+    memcpy(r->raw, r->chunk + r->pos, keep); /* keep <= PEEK_SIZE + chunk */
+    r->raw_pos = 0;
+    r->raw_len = keep;
+    r->raw_eof = r->eof;
+    r->raw_pending = r->pending;
+    r->pos = r->len = 0;
+    r->eof = 0;
+    r->pending = 0;
+    r->unpacked -= keep; /* counted again as they are decoded */
+    r->conv_name = name;
+    return 0;
+}
+
+/* Look at the start of the last level and decide how to read it. Returns
+ * 1 when records follow, 2 when it is an archive (members follow), or an
+ * error for a level rejected whole (input_done is then set). */
+static int content_open(opine_reader *r)
+{
+    struct opine__level *l = &r->levels[r->nlevels - 1];
+    const char *enc = NULL, *detail = NULL;
+    opine_format forced = r->opts.format;
+    size_t i, window, bad, controls, skip = 0;
+    const unsigned char *c;
+    int rc, delim;
+
+    opine__reader_fill(r, PEEK_SIZE);
+    c = r->chunk;
+    if (r->len >= 5 && memcmp(c, "WARC/", 5) == 0 &&
+        (forced == OPINE_FORMAT_AUTO || forced == OPINE_FORMAT_WARC)) {
+        r->format = OPINE_FORMAT_WARC;
+        return 1;
+    }
+    if (r->len >= 3 && c[0] == 0xEF && c[1] == 0xBB && c[2] == 0xBF)
+        skip = 3, enc = "UTF-8";
+    else if (r->len >= 4 && memcmp(c, "\xFF\xFE\0\0", 4) == 0)
+        skip = 4, enc = "UTF-32LE";
+    else if (r->len >= 4 && memcmp(c, "\0\0\xFE\xFF", 4) == 0)
+        skip = 4, enc = "UTF-32BE";
+    else if (r->len >= 2 && c[0] == 0xFF && c[1] == 0xFE)
+        skip = 2, enc = "UTF-16LE";
+    else if (r->len >= 2 && c[0] == 0xFE && c[1] == 0xFF)
+        skip = 2, enc = "UTF-16BE";
+    window = r->len < PEEK_SIZE ? r->len : PEEK_SIZE;
+    if (!enc && r->len > 0 &&
+        (opine__archive_magic(c, r->len) || memchr(c, 0, window))) {
+        if (r->nlevels == OPINE__MAX_LEVELS) {
+            r->input_done = 1;
+            return reader_error(r, OPINE_EFORMAT, r->cur, 0,
+                                "archive nested %d deep; unpack the outer"
+                                " ones first",
+                                OPINE__MAX_LEVELS);
+        }
+        rc = opine__archive_open(&l->ar, l->src, r->chunk, r->len, &detail);
+        if (rc == OPINE_EBINARY) {
+            r->input_done = 1;
+            return reader_error(r, rc, r->cur, 0, "binary file (%s); skipped",
+                                memchr(c, 0, window) ? "NUL bytes"
+                                                     : "not text");
+        }
+        if (rc != 0) {
+            r->input_done = 1;
+            if (!opine__source_can_seek(l->src) && strstr(detail, "seek"))
+                return reader_error(r, rc, r->cur, 0,
+                                    "this archive (7z) must be read from a"
+                                    " file opine can seek in: give its"
+                                    " path rather than a pipe; skipped");
+            return reader_error(r, rc, r->cur, 0, "%s; skipped", detail);
+        }
+        return 2;
+    }
+    /* HTML names its own encoding in <meta charset> (the HTML extractor's
+     * prescan belongs here, before --encoding: a page's own word about
+     * itself is worth more than a default for all inputs). */
+    if (!enc && r->opts.encoding)
+        enc = r->opts.encoding;
+    r->pos = skip;
+    if (enc && !opine__is_utf8_name(enc)) {
+        rc = conv_start(r, enc);
+        if (rc != 0) {
+            r->input_done = 1;
+            if (rc == OPINE_ENOMEM)
+                return reader_error(r, rc, r->cur, 0, "out of memory");
+            return reader_error(r, rc, r->cur, 0,
+                                "iconv cannot decode '%s'; skipped", enc);
+        }
+        opine__reader_fill(r, PEEK_SIZE);
+    }
+
+    for (i = r->pos; i < r->len && opine__is_blank(r->chunk[i]); i++)
+        ;
+    if (i == r->len && (r->eof || r->pending)) {
+        if (r->pending)
+            return stream_error(r, 1 + opine__count_lines(r->chunk, r->len));
+        r->input_done = 1;
+        return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
+    }
+    window = r->len - r->pos < PEEK_SIZE ? r->len - r->pos : PEEK_SIZE;
+    if (memchr(r->chunk + r->pos, 0, window)) {
+        r->input_done = 1;
+        return reader_error(r, OPINE_EBINARY, r->cur, 0,
+                            "binary file (NUL bytes); skipped");
+    }
+    bad = bad_bytes(r->chunk + r->pos, window,
+                    window < r->len - r->pos || !r->eof, &controls);
+    if (bad * 10 > window) {
+        r->input_done = 1;
+        if (!r->conv_name && controls * 100 <= window)
+            /* Bytes above 0x7F that are not UTF-8, in what is otherwise
+             * text: an 8-bit encoding. */
+            return reader_error(r, OPINE_EBINARY, r->cur, 0,
+                                "not UTF-8 text (%zu bad bytes in the first"
+                                " %zu): Latin-1 or Windows-1252? give"
+                                " --encoding windows-1252; skipped",
+                                bad, window);
+        return reader_error(r, OPINE_EBINARY, r->cur, 0,
+                            "binary file (not %s text); skipped",
+                            r->conv_name ? r->conv_name : "UTF-8");
+    }
+
+    c = r->chunk + i;
+    r->format = forced;
+    if (forced == OPINE_FORMAT_AUTO) {
+        if (c[0] == '{')
+            r->format = OPINE_FORMAT_JSONL;
+        else if ((delim = opine__csv_sniff(r->chunk + r->pos, r->len - r->pos,
+                                           &r->opts, 0)) != 0) {
+            r->format = OPINE_FORMAT_CSV;
+            r->csv_delim = delim;
+        } else if (opine__is_html(c, r->len - i))
+            r->format = OPINE_FORMAT_HTML;
+        else
+            r->format = OPINE_FORMAT_TEXT;
+    } else if (forced == OPINE_FORMAT_CSV || forced == OPINE_FORMAT_TSV) {
+        r->csv_delim = forced == OPINE_FORMAT_TSV ? '\t'
+                       : r->opts.delimiter
+                           ? r->opts.delimiter
+                           : opine__csv_sniff(r->chunk + r->pos,
+                                              r->len - r->pos, &r->opts, 1);
+    }
+    return 1;
+}
+
+/* Open the next input. Returns 1 when the state changed (records or
+ * members follow, or an error was recorded), 0 when there are no more
+ * inputs, or an error for an input that is rejected whole. */
 static int input_open(opine_reader *r)
 {
     struct stat st;
-    size_t i, window, bad;
+    opine__source *src;
     char *path = NULL;
     int fd, rc;
 
     rc = walk_next(r, &path);
     if (rc <= 0)
         return rc;
-    r->cur = path;
     r->cur_size = 0;
-    r->line = 1;
+    r->unpacked = 0;
     if (strcmp(path, "-") == 0) {
         fd = 0;
     } else {
@@ -501,273 +835,115 @@ static int input_open(opine_reader *r)
             rc = reader_error(
                 r, e == ENOENT ? OPINE_ENOENT : OPINE_EIO, path, 0, "%s",
                 e == ENOENT ? "no such file or directory" : strerror(e));
-            input_close(r); /* frees path */
+            free(path);
             return rc;
         }
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             r->cur_size = (uint64_t)st.st_size;
     }
-    rc = opine__source_open(&r->src, fd);
+    rc = opine__source_open(&src, fd);
     if (rc != 0) {
         int e = errno; /* the source closed fd */
         if (rc == OPINE_ENOMEM)
-            return reader_error(r, rc, r->cur, 0, "out of memory");
-        rc = reader_error(r, rc, r->cur, 0, "read error: %s", strerror(e));
-        input_close(r);
+            rc = reader_error(r, rc, path, 0, "out of memory");
+        else
+            rc = reader_error(r, rc, path, 0, "read error: %s", strerror(e));
+        free(path);
         return rc;
     }
-
-    while (r->len < PEEK_SIZE && !r->eof && !r->pending)
-        read_more(r);
-    if (r->len >= 3 && r->chunk[0] == 0xEF && r->chunk[1] == 0xBB &&
-        r->chunk[2] == 0xBF)
-        r->pos = 3;
-
-    for (i = r->pos; i < r->len && is_blank(r->chunk[i]); i++)
-        ;
-    if (i == r->len && (r->eof || r->pending)) {
-        if (r->pending)
-            return stream_error(r, 1 + count_lines(r->chunk, r->len));
-        r->input_done = 1;
-        return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
-    }
-    window = r->len - r->pos < PEEK_SIZE ? r->len - r->pos : PEEK_SIZE;
-    /* HTML before the text checks: a page may be in any charset */
-    r->format = r->opts.format;
-    if (r->format == OPINE_FORMAT_HTML ||
-        (r->format == OPINE_FORMAT_AUTO &&
-         opine_html_sniff((const char *)r->chunk + r->pos, window))) {
-        r->format = OPINE_FORMAT_HTML;
-        return 1;
-    }
-    if (memchr(r->chunk + r->pos, 0, window)) {
-        r->input_done = 1;
-        return reader_error(r, OPINE_EBINARY, r->cur, 0,
-                            "binary file (NUL bytes); skipped");
-    }
-    bad = bad_bytes(r->chunk + r->pos, window,
-                    window < r->len - r->pos || !r->eof);
-    if (bad * 10 > window) {
-        r->input_done = 1;
-        return reader_error(r, OPINE_EBINARY, r->cur, 0,
-                            "binary file (not UTF-8 text); skipped");
-    }
-
-    if (r->format == OPINE_FORMAT_AUTO)
-        r->format = i < r->len && r->chunk[i] == '{' ? OPINE_FORMAT_JSONL
-                                                     : OPINE_FORMAT_TEXT;
-    return 1;
+    level_push(r, src, path, NULL);
+    rc = content_open(r);
+    return rc < 0 ? rc : 1;
 }
 
-/* Make room for n more bytes (plus a NUL) in the record buffer; the caller
- * has checked that the total stays within max_record + 2. */
-static int rec_reserve(opine_reader *r, size_t n)
+/* Open the next member of the archive at the last level, or close the
+ * archive when it has no more. Returns 0 when the state changed, or an
+ * error (recorded) for a member rejected whole or a damaged archive. */
+static int next_member(opine_reader *r)
 {
-    size_t need = r->rec_len + n + 1, cap = r->rec_cap;
-    char *p;
-
-    if (need <= cap)
-        return 0;
-    if (cap == 0)
-        cap = REC_INITIAL;
-    while (cap < need)
-        cap *= 2;
-    if (cap > r->max_record + 2)
-        cap = r->max_record + 2;
-    p = realloc(r->rec, cap);
-    if (!p)
-        return OPINE_ENOMEM;
-    r->rec = p;
-    r->rec_cap = cap;
-    return 0;
-}
-
-/* The next line into rec[0..rec_len), NUL-terminated, without its "\n" or
- * "\r\n"; *lineno is its number. Returns 1, 0 at the end of the input,
- * OPINE_ETOOBIG for a line longer than max_record (already skipped), or a
- * stream error. */
-static int read_line(opine_reader *r, uint64_t *lineno)
-{
-    size_t limit = r->max_record + 1; /* room for a "\r" */
-    int too_long = 0, got = 0;
-
-    r->rec_len = 0;
-    *lineno = r->line;
-    for (;;) {
-        unsigned char *start, *nl;
-        size_t seg;
-
-        if (r->pos == r->len) {
-            if (r->pending)
-                return stream_error(r, *lineno);
-            if (r->eof) {
-                if (!got)
-                    return 0;
-                r->line++;
-                break;
-            }
-            read_more(r);
-            continue;
-        }
-        start = r->chunk + r->pos;
-        nl = memchr(start, '\n', r->len - r->pos);
-        seg = nl ? (size_t)(nl - start) : r->len - r->pos;
-        got = 1;
-        if (!too_long && r->rec_len + seg > limit)
-            too_long = 1;
-        if (!too_long) {
-            if (rec_reserve(r, seg) != 0)
-                return reader_error(r, OPINE_ENOMEM, r->cur, *lineno,
-                                    "out of memory");
-            memcpy(r->rec + r->rec_len, start, seg);
-            r->rec_len += seg;
-        }
-        r->pos += seg + (nl != NULL);
-        if (nl) {
-            r->line++;
-            break;
-        }
-    }
-    if (!too_long && r->rec_len > 0 && r->rec[r->rec_len - 1] == '\r')
-        r->rec_len--;
-    if (too_long || r->rec_len > r->max_record)
-        return reader_error(r, OPINE_ETOOBIG, r->cur, *lineno,
-                            "record of more than %zu bytes; skipped",
-                            r->max_record);
-    if (rec_reserve(r, 0) != 0)
-        return reader_error(r, OPINE_ENOMEM, r->cur, *lineno, "out of memory");
-    r->rec[r->rec_len] = '\0';
-    return 1;
-}
-
-static int set_origin(opine_reader *r, opine_doc *doc, uint64_t position)
-{
-    doc->source = strdup(r->cur);
-    doc->position = position;
-    if (!doc->source) {
-        opine_doc_release(doc);
-        return reader_error(r, OPINE_ENOMEM, r->cur, position, "out of memory");
-    }
-    return 1;
-}
-
-static int next_jsonl(opine_reader *r, opine_doc *doc)
-{
-    char detail[256];
-    uint64_t lineno;
-    size_t bad;
+    struct opine__level *l = &r->levels[r->nlevels - 1];
+    const char *name = NULL, *detail = NULL;
+    opine__source *src;
+    char *full, *member = NULL;
     int rc;
 
-    for (;;) {
-        size_t i;
-
-        rc = read_line(r, &lineno);
-        if (rc <= 0)
-            return rc;
-        for (i = 0; i < r->rec_len && is_blank((unsigned char)r->rec[i]); i++)
-            ;
-        if (i < r->rec_len)
-            break;
+    rc = opine__archive_next(l->ar, &name);
+    if (rc == 0) {
+        level_pop(r);
+        return 0;
     }
-    bad = opine__utf8_check((const unsigned char *)r->rec, r->rec_len);
-    if (bad < r->rec_len)
-        return reader_error(r, OPINE_EUTF8, r->cur, lineno,
-                            "invalid UTF-8 (byte %zu of the line)", bad + 1);
-    rc = opine__jsonl_doc(r->rec, r->rec_len, &r->opts, doc, detail,
-                          sizeof(detail));
-    if (rc < 0)
-        return reader_error(r, rc, r->cur, lineno, "%s", detail);
-    return set_origin(r, doc, lineno);
-}
-
-/* The rest of the input into rec[0..rec_len) (up to max_record): 0 or
- * an error. */
-static int read_whole(opine_reader *r)
-{
-    r->input_done = 1;
-    r->rec_len = 0;
-    for (;;) {
-        size_t n;
-
-        if (r->pos == r->len) {
-            if (r->pending)
-                return stream_error(
-                    r, 1 + count_lines((unsigned char *)r->rec, r->rec_len));
-            if (r->eof)
-                break;
-            read_more(r);
-            continue;
+    if (rc < 0) {
+        rc = reader_error(
+            r, rc, l->name, 0, "%s (%s); the rest of the archive is lost",
+            opine__archive_detail(l->ar), opine__archive_kind(l->ar));
+        level_pop(r);
+        return rc;
+    }
+    if (opine__archive_is_stream(l->ar)) {
+        full = strdup(l->name);
+    } else {
+        size_t a = strlen(l->name), b = strlen(name);
+        full = malloc(a + b + 2);
+        member = strdup(name);
+        if (full) {
+            memcpy(full, l->name, a);
+            full[a] = ':';
+            memcpy(full + a + 1, name, b + 1);
         }
-        n = r->len - r->pos;
-        if (r->rec_len + n > r->max_record)
-            return reader_error(r, OPINE_ETOOBIG, r->cur, 0,
-                                "record of more than %zu bytes; skipped",
-                                r->max_record);
-        if (rec_reserve(r, n) != 0)
-            return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-        memcpy(r->rec + r->rec_len, r->chunk + r->pos, n);
-        r->rec_len += n;
-        r->pos = r->len;
+        r->counts.members++;
     }
+    if (!full || (!member && !opine__archive_is_stream(l->ar))) {
+        free(full);
+        free(member);
+        return reader_error(r, OPINE_ENOMEM, l->name, 0, "out of memory");
+    }
+    rc = opine__source_open_pull(&src, opine__archive_pull, l->ar, &detail);
+    if (rc != 0) {
+        rc = reader_error(r, rc, full, 0, "%s%s", detail ? detail : "",
+                          opine__archive_fatal(l->ar)
+                              ? "; the rest of the archive is lost"
+                              : "; skipped");
+        free(full);
+        free(member);
+        return rc;
+    }
+    level_push(r, src, full, member);
+    rc = content_open(r);
+    return rc < 0 ? rc : 0;
+}
+
+/* The last level is done: drop it (reading what is left of a member of a
+ * stream-compressed archive through the bomb guard, rather than letting
+ * libarchive skip it unchecked). Returns 0 or the guard's error. */
+static int finish_level(opine_reader *r)
+{
+    if (r->abandon) {
+        input_close(r);
+        return 0;
+    }
+    if (r->nlevels >= 2) {
+        opine__archive *below = r->levels[r->nlevels - 2].ar;
+        opine__source *under = r->levels[r->nlevels - 2].src;
+        int drained = 0;
+        while (below && !opine__archive_fatal(below) &&
+               !opine__source_can_seek(under)) {
+            const char *detail;
+            size_t n = 0;
+            if (opine__archive_pull(below, r->chunk, r->chunk_cap, &n,
+                                    &detail) != 0 ||
+                n == 0)
+                break;
+            if ((++drained & 63) == 0 && guard_tripped(r)) {
+                int rc = reader_error(r, OPINE_ETOOBIG, r->cur, 0, "%s",
+                                      r->pending_msg);
+                input_close(r);
+                return rc;
+            }
+        }
+    }
+    level_pop(r);
+    r->input_done = 0;
     return 0;
-}
-
-/* A web page is one document: its article (corpus/html_extract.h). */
-static int next_html(opine_reader *r, opine_doc *doc)
-{
-    char detail[256];
-    int rc = read_whole(r);
-
-    if (rc != 0)
-        return rc;
-    rc = opine__html_doc(r->rec ? r->rec : "", r->rec_len, NULL, doc, detail,
-                         sizeof(detail));
-    if (rc < 0)
-        return reader_error(r, rc, r->cur, 0, "%s", detail);
-    doc->ext_id = strdup(r->cur);
-    if (!doc->ext_id) {
-        opine_doc_release(doc);
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    }
-    return set_origin(r, doc, 0);
-}
-
-/* A text file is one document: read it whole (up to max_record), check it
- * and hand the buffer over. */
-static int next_text(opine_reader *r, opine_doc *doc)
-{
-    const unsigned char *t;
-    const char *nul;
-    size_t bad, i;
-    int rc = read_whole(r);
-
-    if (rc != 0)
-        return rc;
-    t = (const unsigned char *)r->rec;
-    nul = r->rec_len > 0 ? memchr(r->rec, 0, r->rec_len) : NULL;
-    if (nul)
-        return reader_error(r, OPINE_EBINARY, r->cur,
-                            1 + count_lines(t, (size_t)(nul - r->rec)),
-                            "NUL byte in text; skipped");
-    bad = opine__utf8_check(t, r->rec_len);
-    if (bad < r->rec_len)
-        return reader_error(r, OPINE_EUTF8, r->cur, 1 + count_lines(t, bad),
-                            "invalid UTF-8");
-    for (i = 0; i < r->rec_len && is_blank(t[i]); i++)
-        ;
-    if (i == r->rec_len)
-        return reader_error(r, OPINE_EEMPTY, r->cur, 0, "empty file");
-    if (rec_reserve(r, 0) != 0)
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    r->rec[r->rec_len] = '\0';
-    doc->ext_id = strdup(r->cur);
-    if (!doc->ext_id)
-        return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
-    doc->text = r->rec;
-    doc->text_len = r->rec_len;
-    r->rec = NULL;
-    r->rec_len = r->rec_cap = 0;
-    return set_origin(r, doc, 0);
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -784,16 +960,23 @@ int opine_reader_open(opine_reader **out, const char *const *paths,
     if (npaths > 0 && !paths)
         return OPINE_EUSAGE;
     if (opts) {
-        if (opts->format != OPINE_FORMAT_AUTO &&
-            opts->format != OPINE_FORMAT_TEXT &&
-            opts->format != OPINE_FORMAT_JSONL &&
-            opts->format != OPINE_FORMAT_HTML)
+        if ((unsigned)opts->format > OPINE_FORMAT_WARC)
+            return OPINE_EUSAGE;
+        if (opts->invalid_utf8 != OPINE_INVALID_REPLACE &&
+            opts->invalid_utf8 != OPINE_INVALID_REJECT)
             return OPINE_EUSAGE;
         if (opts->nmeta > 0 && !opts->meta)
             return OPINE_EUSAGE;
         for (i = 0; i < opts->nmeta; i++)
             if (!opts->meta[i].key || !opts->meta[i].field)
                 return OPINE_EUSAGE;
+        if (opts->encoding && !opine__is_utf8_name(opts->encoding)) {
+            struct opine__conv *c = NULL;
+            int rc = opine__conv_open(&c, opts->encoding);
+            opine__conv_free(c);
+            if (rc != 0)
+                return rc;
+        }
     }
     for (i = 0; i < npaths; i++)
         if (!paths[i])
@@ -806,6 +989,7 @@ int opine_reader_open(opine_reader **out, const char *const *paths,
         r->opts = *opts;
     r->opts.text_field = NULL;
     r->opts.id_field = NULL;
+    r->opts.encoding = NULL;
     r->opts.meta = NULL;
     r->opts.nmeta = 0;
     r->max_record =
@@ -813,7 +997,12 @@ int opine_reader_open(opine_reader **out, const char *const *paths,
     if (r->max_record > SIZE_MAX / 4)
         r->max_record = SIZE_MAX / 4;
     r->opts.max_record = r->max_record;
+    if (r->opts.max_ratio == 0)
+        r->opts.max_ratio = OPINE_MAX_RATIO_DEFAULT;
+    if (r->opts.max_unpacked == 0)
+        r->opts.max_unpacked = OPINE_MAX_UNPACKED_DEFAULT;
     r->chunk = malloc(READ_CHUNK);
+    r->chunk_cap = READ_CHUNK;
     r->paths = calloc(npaths ? npaths : 1, sizeof(*r->paths));
     if (!r->chunk || !r->paths)
         goto nomem;
@@ -821,6 +1010,8 @@ int opine_reader_open(opine_reader **out, const char *const *paths,
         !(r->opts.text_field = strdup(opts->text_field)))
         goto nomem;
     if (opts && opts->id_field && !(r->opts.id_field = strdup(opts->id_field)))
+        goto nomem;
+    if (opts && opts->encoding && !(r->opts.encoding = strdup(opts->encoding)))
         goto nomem;
     if (opts && opts->nmeta > 0) {
         r->meta = calloc(opts->nmeta, sizeof(*r->meta));
@@ -861,36 +1052,68 @@ int opine_reader_next(opine_reader *r, opine_doc *doc)
         return OPINE_EUSAGE;
     error_clear(r);
     for (;;) {
-        if (r->src && r->input_done)
-            input_close(r);
-        if (!r->src) {
-            input_close(r); /* forget a path left by a failed open */
+        if (r->nlevels > 0 && (r->input_done || r->abandon)) {
+            rc = finish_level(r);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (r->nlevels > 0 && r->levels[r->nlevels - 1].ar) {
+            rc = next_member(r);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (r->nlevels == 0) {
             rc = input_open(r);
             if (rc <= 0)
                 return rc;
+            continue;
         }
-        if (r->format == OPINE_FORMAT_JSONL)
-            rc = next_jsonl(r, doc);
-        else if (r->format == OPINE_FORMAT_HTML)
-            rc = next_html(r, doc);
-        else
-            rc = next_text(r, doc);
+        switch (r->format) {
+        case OPINE_FORMAT_JSONL:
+            rc = opine__jsonl_next(r, doc);
+            break;
+        case OPINE_FORMAT_CSV:
+        case OPINE_FORMAT_TSV:
+            rc = opine__csv_next(r, doc);
+            break;
+        case OPINE_FORMAT_WARC:
+            rc = opine__warc_next(r, doc);
+            break;
+        default:
+            rc = opine__text_next(r, doc);
+            break;
+        }
         if (rc != 0)
             return rc;
-        input_close(r);
+        r->input_done = 1;
     }
 }
 
 uint64_t opine_reader_bytes_read(const opine_reader *r)
 {
+    uint64_t raw;
+
     if (!r)
         return 0;
-    return r->bytes_done + (r->src ? opine__source_raw_bytes(r->src) : 0);
+    raw = r->nlevels ? opine__source_raw_bytes(r->levels[0].src) : 0;
+    if (r->cur_size && raw > r->cur_size)
+        raw = r->cur_size;
+    return r->bytes_done + raw;
 }
 
 uint64_t opine_reader_bytes_total(const opine_reader *r)
 {
     return r ? r->bytes_total : 0;
+}
+
+void opine_reader_get_counts(const opine_reader *r, opine_reader_counts *out)
+{
+    if (r)
+        *out = r->counts;
+    else
+        memset(out, 0, sizeof(*out));
 }
 
 void opine_reader_free(opine_reader *r)
@@ -913,7 +1136,10 @@ void opine_reader_free(opine_reader *r)
     free(r->meta);
     free((char *)r->opts.text_field);
     free((char *)r->opts.id_field);
+    free((char *)r->opts.encoding);
     free(r->rec);
+    free(r->fix);
+    free(r->raw);
     free(r->chunk);
     error_clear(r);
     free(r);

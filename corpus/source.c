@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -31,6 +32,10 @@
 
 struct opine__source {
     int fd;
+    opine__pull_fn pull; /* when not NULL, raw bytes come from here */
+    void *pull_ctx;
+    int seekable;   /* a plain regular file: opine__source_seek() */
+    int64_t offset; /* file offset just past the buffered bytes */
     int gzip;
     int in_member; /* a gzip member has started and not yet ended */
     int eof;       /* read(2) returned 0 */
@@ -64,31 +69,36 @@ static int source_refill(opine__source *s)
     s->in_len = keep;
     if (s->in_len == SOURCE_CHUNK || s->eof)
         return 0;
-    do {
-        got = read(s->fd, s->in + s->in_len, SOURCE_CHUNK - s->in_len);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0)
-        return source_fail(s, OPINE_EIO, "read error");
+    if (s->pull) {
+        const char *detail = NULL;
+        size_t n = 0;
+        int rc = s->pull(s->pull_ctx, s->in + s->in_len,
+                         SOURCE_CHUNK - s->in_len, &n, &detail);
+        if (rc != 0)
+            return source_fail(s, rc, detail ? detail : "read error");
+        got = (ssize_t)n;
+    } else {
+        do {
+            got = read(s->fd, s->in + s->in_len, SOURCE_CHUNK - s->in_len);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0)
+            return source_fail(s, OPINE_EIO, "read error");
+    }
     if (got == 0)
         s->eof = 1;
     s->in_len += (size_t)got;
     s->raw += (uint64_t)got;
+    s->offset += got;
     return 0;
 }
 
-int opine__source_open(opine__source **out, int fd)
+/* Peek at the first bytes of a new source s and set up inflation when
+ * they are gzip's. Closes s on failure. */
+static int source_start(opine__source **out, opine__source *s,
+                        const char **detail)
 {
-    opine__source *s;
     int rc = 0;
 
-    *out = NULL;
-    s = calloc(1, sizeof(*s));
-    if (!s) {
-        if (fd > 0)
-            close(fd);
-        return OPINE_ENOMEM;
-    }
-    s->fd = fd;
     s->in = malloc(SOURCE_CHUNK);
     if (!s->in) {
         opine__source_close(s);
@@ -100,6 +110,8 @@ int opine__source_open(opine__source **out, int fd)
         rc = source_refill(s);
     if (rc != 0) {
         int saved = errno;
+        if (detail)
+            *detail = s->detail;
         opine__source_close(s);
         errno = saved;
         return rc;
@@ -114,6 +126,68 @@ int opine__source_open(opine__source **out, int fd)
     }
     *out = s;
     return 0;
+}
+
+int opine__source_open(opine__source **out, int fd)
+{
+    struct stat st;
+    opine__source *s;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (fd > 0)
+            close(fd);
+        return OPINE_ENOMEM;
+    }
+    s->fd = fd;
+    s->seekable = fd > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                  lseek(fd, 0, SEEK_CUR) == 0;
+    return source_start(out, s, NULL);
+}
+
+int opine__source_open_pull(opine__source **out, opine__pull_fn fn, void *ctx,
+                            const char **detail)
+{
+    opine__source *s;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return OPINE_ENOMEM;
+    s->fd = -1;
+    s->pull = fn;
+    s->pull_ctx = ctx;
+    return source_start(out, s, detail);
+}
+
+int opine__source_can_seek(const opine__source *s)
+{
+    return s->seekable && !s->gzip && !s->failed;
+}
+
+int64_t opine__source_seek(opine__source *s, int64_t offset, int whence)
+{
+    int64_t target;
+    off_t got;
+
+    if (!opine__source_can_seek(s))
+        return -1;
+    if (whence == SEEK_CUR)
+        target = s->offset - (int64_t)(s->in_len - s->in_pos) + offset;
+    else if (whence == SEEK_SET)
+        target = offset;
+    else
+        target = -1;
+    got = whence == SEEK_END ? lseek(s->fd, (off_t)offset, SEEK_END)
+          : target >= 0      ? lseek(s->fd, (off_t)target, SEEK_SET)
+                             : -1;
+    if (got < 0)
+        return -1;
+    s->offset = (int64_t)got;
+    s->in_pos = s->in_len = 0;
+    s->eof = 0;
+    return s->offset;
 }
 
 static int source_read_plain(opine__source *s, unsigned char *dst, size_t cap,
@@ -258,7 +332,7 @@ void opine__source_close(opine__source *s)
         return;
     if (s->zs_ready)
         inflateEnd(&s->zs);
-    if (s->fd > 0)
+    if (s->fd > 0 && !s->pull)
         close(s->fd);
     free(s->in);
     free(s);

@@ -94,3 +94,26 @@ char *opine__strndup(const char *s, size_t n)
     p[n] = '\0';
     return p;
 }
+
+size_t opine__utf8_bad_len(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t want, i;
+
+    /* A lead byte that could start a sequence takes along the
+     * continuation bytes that fit it, up to the first that does not. */
+    if (c >= 0xC2 && c <= 0xDF)
+        want = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        want = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        want = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 1;
+    for (i = 1; i < want && i < len; i++) {
+        unsigned char x = s[i];
+        if (i == 1 ? (x < lo || x > hi) : (x & 0xC0) != 0x80)
+            break;
+    }
+    return i;
+}

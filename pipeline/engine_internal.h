@@ -142,8 +142,9 @@ typedef struct batch {
     type_info *new_types;
     stem_info *new_stems;
     int64_t types_from, types_to, stems_from, stems_to;
-    int64_t records; /* input records the batch read (ingest) */
-    int last;        /* commit after this batch */
+    int64_t records;             /* input records the batch read (ingest) */
+    opine_reader_counts rcounts; /* the reader's counters after it */
+    int last;                    /* commit after this batch */
     reject *rejects;
     size_t nrejects, cap_rejects;
 } batch;
@@ -235,9 +236,10 @@ typedef struct inbatch {
     reject *rejects;
     size_t nrejects, cap_rejects;
     int64_t records;
-    int done;       /* the inputs are exhausted */
-    int own_thread; /* read on a thread of its own (read ahead) */
-    int err;        /* OPINE_ENOMEM */
+    opine_reader_counts rcounts; /* the reader's counters after the batch */
+    int done;                    /* the inputs are exhausted */
+    int own_thread;              /* read on a thread of its own (read ahead) */
+    int err;                     /* OPINE_ENOMEM */
     double seconds;
 } inbatch;
 

@@ -774,6 +774,18 @@ int opine__batch_write(engine *e, batch *bt, int last)
     }
     e->counts.records += bt->records;
     e->counts.rejected += (int64_t)bt->nrejects;
+    if (e->flags & DO_INGEST) {
+        /* The reader's counters are totals over its inputs so far, read
+         * when the batch was: they go with the batch's commit. */
+#define TOTAL(x)                                                               \
+    if ((int64_t)bt->rcounts.x > e->counts.x)                                  \
+        e->counts.x = (int64_t)bt->rcounts.x;
+        TOTAL(utf8_repairs)
+        TOTAL(repaired_records)
+        TOTAL(members)
+        TOTAL(skipped_records)
+#undef TOTAL
+    }
     for (size_t i = 0; i < bt->njobs; i++) {
         /* text (ingest, tokenize) or token streams (stem, score) */
         const job *j = &bt->jobs[i];

@@ -239,6 +239,7 @@ void *opine__read_batch(void *arg)
             break;
         }
     }
+    opine_reader_get_counts(b->r, &b->rcounts);
     b->seconds = opine__engine_now() - t0;
     return NULL;
 }
@@ -260,6 +261,7 @@ int opine__take_batch(engine *e, inbatch *b)
         memcpy(e->b.rejects, b->rejects, b->nrejects * sizeof(reject));
     e->b.nrejects = b->nrejects;
     e->b.records = b->records; /* counted by phase D */
+    e->b.rcounts = b->rcounts;
     for (size_t i = 0; e->o->on_reject && i < b->nrejects; i++)
         e->o->on_reject(e->o->ctx, b->rejects[i].message);
     e->t_read += b->seconds;

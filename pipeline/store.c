@@ -575,6 +575,13 @@ static int mark_dead_runs(opine_store *st)
     return 0;
 }
 
+/* What reading did besides documents and rejects, by name, per run: made
+ * when a run begins (no schema version of its own). */
+#define RUN_COUNTERS_SQL                                                       \
+    "CREATE TABLE IF NOT EXISTS run_counters(run INTEGER NOT NULL,"            \
+    " name TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY(run, name))"     \
+    " WITHOUT ROWID"
+
 int opine_run_begin(opine_store *st, const char *stage, const char *params,
                     int64_t *run_id)
 {
@@ -584,6 +591,8 @@ int opine_run_begin(opine_store *st, const char *stage, const char *params,
     if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
         return OPINE_EDB;
     mark_dead_runs(st);
+    if (opine_store_exec(st, RUN_COUNTERS_SQL) != 0)
+        goto fail;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO runs(stage, params, pid, started,"
                            " status) VALUES(?, ?, ?, ?, 'running')",
@@ -602,6 +611,45 @@ int opine_run_begin(opine_store *st, const char *stage, const char *params,
 fail:
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return OPINE_EDB;
+}
+
+/* Store the counters that are not columns of runs (non-zero ones). */
+static int store_counters(opine_store *st, int64_t run_id,
+                          const opine_run_counts *c)
+{
+    const struct {
+        const char *name;
+        int64_t value;
+    } v[] = {{"utf8_repairs", c->utf8_repairs},
+             {"repaired_records", c->repaired_records},
+             {"archive_members", c->members},
+             {"skipped_records", c->skipped_records}};
+    sqlite3_stmt *q;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        if (v[i].value)
+            break;
+    if (i == sizeof(v) / sizeof(v[0]))
+        return 0;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT OR REPLACE INTO run_counters(run, name,"
+                           " value) VALUES(?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    for (i = 0; rc == 0 && i < sizeof(v) / sizeof(v[0]); i++) {
+        if (!v[i].value)
+            continue;
+        sqlite3_bind_int64(q, 1, run_id);
+        sqlite3_bind_text(q, 2, v[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, v[i].value);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    return rc;
 }
 
 static int bind_counts(sqlite3_stmt *q, const opine_run_counts *c)
@@ -627,7 +675,7 @@ int opine_run_update(opine_store *st, int64_t run_id, const opine_run_counts *c)
     sqlite3_bind_int64(q, 6, run_id);
     int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
     sqlite3_finalize(q);
-    return rc;
+    return rc ? rc : store_counters(st, run_id, c);
 }
 
 int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
@@ -650,7 +698,7 @@ int opine_run_finish(opine_store *st, int64_t run_id, const char *status,
     sqlite3_bind_int64(q, 9, run_id);
     int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : OPINE_EDB;
     sqlite3_finalize(q);
-    return rc;
+    return rc ? rc : store_counters(st, run_id, c);
 }
 
 int opine_run_timings(opine_store *st, int64_t run_id, const char *json)

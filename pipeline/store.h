@@ -119,6 +119,13 @@ typedef struct opine_run_counts {
     int64_t duplicates; /* exact copies of a stored document */
     int64_t skipped;    /* already in the database from an earlier run */
     int64_t rejected;   /* refused records, each in rejects */
+    /* What reading the input did besides (run_counters; 0 is not stored):
+     * invalid UTF-8 sequences replaced by U+FFFD and the records that
+     * had them, archive members read, WARC records holding no document. */
+    int64_t utf8_repairs;
+    int64_t repaired_records;
+    int64_t members;
+    int64_t skipped_records;
 } opine_run_counts;
 
 /* Start a run: marks runs left 'running' by dead processes 'interrupted',

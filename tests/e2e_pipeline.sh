@@ -92,22 +92,29 @@ run_opine 1 run "$WORK/bad.db" "$WORK/bad.jsonl" "$WORK/truncated.jsonl.gz" \
     "$WORK/empty.txt" "$WORK/binary.bin" "$D/batch2.jsonl"
 grep -q "bad.jsonl: line 3" "$WORK/err" || fail "no message naming bad.jsonl line 3: $(cat "$WORK/err")"
 ok "malformed JSON line named with file and line"
-grep -q "bad.jsonl: line 4" "$WORK/err" || fail "no message naming the invalid UTF-8 line"
-ok "invalid UTF-8 named with file and line"
 grep -q "truncated.jsonl.gz" "$WORK/err" || fail "no message naming the truncated gzip"
 ok "truncated gzip named"
 grep -q "empty.txt" "$WORK/err" || fail "no message for the empty file"
 ok "empty file named"
 grep -q "binary.bin" "$WORK/err" || fail "no message for the binary file"
 ok "binary file named"
-expect_eq "run recorded its rejects" "rejected|5" \
+grep -q "1 invalid UTF-8 sequences replaced by U+FFFD in 1 records" "$WORK/err" ||
+    fail "no summary of the UTF-8 repair: $(cat "$WORK/err")"
+ok "the repair of invalid UTF-8 is reported"
+expect_eq "run recorded its rejects" "rejected|4" \
     "$(q "$WORK/bad.db" "SELECT status, rejected FROM runs")"
-expect_eq "rejects table names them" 5 \
+expect_eq "rejects table names them" 4 \
     "$(q "$WORK/bad.db" "SELECT count(*) FROM rejects")"
-# bad.jsonl keeps a1-a4; the two lines before the gzip cut are copies of
-# a1 and a2, and batch2 adds b1, b3 and a copy of a1.
-expect_eq "good documents around the bad ones kept" "a1 a2 a3 a4 b1 b3" \
-    "$(q "$WORK/bad.db" "SELECT group_concat(ext_id, ' ') FROM documents")"
+expect_eq "the run counts the repair" "repaired_records=1 utf8_repairs=1" \
+    "$(q "$WORK/bad.db" "SELECT group_concat(name || '=' || value, ' ') FROM (SELECT * FROM run_counters ORDER BY name)")"
+expect_eq "the repaired document says so in doc_meta" "badutf8|1" \
+    "$(q "$WORK/bad.db" "SELECT d.ext_id, m.value FROM doc_meta m JOIN documents d ON d.id = m.doc WHERE m.key = 'utf8_repairs'")"
+expect_eq "the bad byte became U+FFFD" 14 \
+    "$(q "$WORK/bad.db" "SELECT bytes FROM documents WHERE ext_id = 'badutf8'")"
+# bad.jsonl keeps a1-a4 and the repaired line; the two lines before the
+# gzip cut are copies of a1 and a2, and batch2 adds b1, b3 and a copy of a1.
+expect_eq "good documents around the bad ones kept" "a1 a2 badutf8 a3 a4 b1 b3" \
+    "$(q "$WORK/bad.db" "SELECT group_concat(ext_id, ' ') FROM (SELECT ext_id FROM documents ORDER BY id)")"
 complete=$( (zcat "$WORK/truncated.jsonl.gz" 2>/dev/null || true) | tr -cd '\n' | wc -c)
 [ "$complete" -ge 1 ] || fail "the gzip cut leaves no complete line"
 expect_eq "complete records before the gzip damage read" "$complete" \
@@ -115,6 +122,12 @@ expect_eq "complete records before the gzip damage read" "$complete" \
 expect_eq "documents after the bad lines kept" 1 \
     "$(q "$WORK/bad.db" "SELECT count(*) FROM documents WHERE ext_id = 'a4' AND source LIKE '%bad.jsonl'")"
 check_exact "$WORK/bad.db"
+# Under --invalid-utf8 reject the line is refused, named by its line.
+run_opine 1 run "$WORK/strict.db" "$WORK/bad.jsonl" --invalid-utf8 reject
+grep -q "bad.jsonl: line 4: invalid UTF-8" "$WORK/err" || fail "no message naming the invalid UTF-8 line"
+ok "invalid UTF-8 named with file and line under --invalid-utf8 reject"
+expect_eq "the other lines kept" "a1 a2 a3 a4" \
+    "$(q "$WORK/strict.db" "SELECT group_concat(ext_id, ' ') FROM documents")"
 
 # A record over --max-record is rejected by line, without buffering it, and
 # the records after it are read.

@@ -585,9 +585,11 @@ static void test11_corrupt_gzip(void **state)
     opine_reader_free(r);
 }
 
-/* 12: invalid UTF-8 is rejected with its line, in JSON lines and text. */
+/* 12: under --invalid-utf8 reject, invalid UTF-8 is rejected with its
+ * line, in JSON lines and text. */
 static void test12_invalid_utf8(void **state)
 {
+    opine_reader_opts opts = {.invalid_utf8 = OPINE_INVALID_REJECT};
     opine_doc doc = OPINE_DOC_INIT;
     opine_reader *r;
     (void)state;
@@ -596,7 +598,7 @@ static void test12_invalid_utf8(void **state)
                                      "{\"text\":\"caf\xe9\"}\n"
                                      "{\"text\":\"\xed\xa0\x80\"}\n"
                                      "{\"text\":\"fine \xc3\xa9\"}\n"),
-              NULL);
+              &opts);
     expect_doc(r, &doc, "ok");
     opine_doc_release(&doc);
     expect_err(r, OPINE_EUTF8, "t12.jsonl: line 2: invalid UTF-8");
@@ -619,7 +621,7 @@ static void test12_invalid_utf8(void **state)
             n += (size_t)sprintf(buf + n, "\xff\"}\n");
         }
         buf[n] = '\0';
-        r = open1(write_str("t12b.jsonl", buf), NULL);
+        r = open1(write_str("t12b.jsonl", buf), &opts);
         for (int k = 0; k < 20; k++) {
             snprintf(want, sizeof want,
                      "line %d: invalid UTF-8 (byte %d of the line)", k + 1,
@@ -632,7 +634,7 @@ static void test12_invalid_utf8(void **state)
 
     r = open1(write_str("t12.txt", "Line one is fine.\nAnd line two.\n"
                                    "Line three has a Latin-1 caf\xe9.\n"),
-              NULL);
+              &opts);
     expect_err(r, OPINE_EUTF8, "t12.txt: line 3: invalid UTF-8");
     assert_int_equal(opine_reader_error_position(r), 3);
     expect_end(r);
@@ -882,7 +884,16 @@ static void test20_formats(void **state)
     assert_int_equal(f, OPINE_FORMAT_TEXT);
     assert_int_equal(opine_format_parse("jsonl", &f), 0);
     assert_int_equal(f, OPINE_FORMAT_JSONL);
-    assert_int_equal(opine_format_parse("csv", &f), OPINE_EUSAGE);
+    assert_int_equal(opine_format_parse("csv", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_CSV);
+    assert_int_equal(opine_format_parse("tsv", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_TSV);
+    assert_int_equal(opine_format_parse("warc", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_WARC);
+    assert_int_equal(opine_format_parse("html", &f), 0);
+    assert_int_equal(f, OPINE_FORMAT_HTML);
+    assert_int_equal(opine_format_parse("xml", &f), OPINE_EUSAGE);
+    assert_string_equal(opine_format_name(OPINE_FORMAT_TSV), "tsv");
 
     /* JSON lines read as text: one document holding every line. */
     opts.format = OPINE_FORMAT_TEXT;
@@ -1079,6 +1090,213 @@ static void test23_strict_json(void **state)
     opine_reader_free(r);
 }
 
+/* 24: --invalid-utf8 replace (the default): each maximal invalid
+ * subsequence becomes one U+FFFD, the document says how many in meta
+ * utf8_repairs, and the reader counts them. */
+static void test24_utf8_repair(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader_counts c;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t24.jsonl",
+                        "{\"id\":\"a\",\"text\":\"caf\xe9!\"}\n"
+                        /* F0 9F 98 is a cut 4-byte sequence: one FFFD */
+                        "{\"id\":\"b\",\"text\":\"x\xf0\x9f\x98y\"}\n"
+                        /* C0 AF: two bytes that start nothing: two */
+                        "{\"id\":\"c\",\"text\":\"\xc0\xafz\"}\n"
+                        /* ED A0 80, a surrogate: three */
+                        "{\"id\":\"d\",\"text\":\"\xed\xa0\x80w\"}\n"
+                        "{\"id\":\"e\",\"text\":\"fine \xc3\xa9\"}\n"),
+              NULL);
+    expect_doc(r, &doc, "caf\xef\xbf\xbd!");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "1");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "x\xef\xbf\xbdy");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "1");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "\xef\xbf\xbd\xef\xbf\xbdz");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "2");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdw");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "3");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "fine \xc3\xa9");
+    assert_null(meta_get(&doc, "utf8_repairs"));
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_get_counts(r, &c);
+    assert_int_equal(c.utf8_repairs, 7);
+    assert_int_equal(c.repaired_records, 4);
+    opine_reader_free(r);
+
+    /* A text file is repaired the same way. */
+    r = open1(write_str("t24.txt", "Line one.\nA Latin-1 caf\xe9 here.\n"),
+              NULL);
+    expect_doc(r, &doc, "Line one.\nA Latin-1 caf\xef\xbf\xbd here.\n");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "1");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 25: encodings: --encoding decodes through iconv; a byte-order mark
+ * picks UTF-16 on its own, and lines are split after decoding; a byte the
+ * encoding does not define is repaired or rejected like invalid UTF-8. */
+static void test25_encodings(void **state)
+{
+    opine_reader_opts opts = {.encoding = "windows-1252"};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    assert_int_equal(opine_encoding_check("latin1"), 0);
+    assert_int_equal(opine_encoding_check("UTF-8"), 0);
+    assert_int_equal(opine_encoding_check("no-such-encoding"), OPINE_EUSAGE);
+    r = open1(write_str("t25.jsonl", "{\"text\":\"\x93"
+                                     "caf\xe9\x94\"}\n"
+                                     "{\"text\":\"und\x81"
+                                     "efined\"}\n"),
+              &opts);
+    expect_doc(r, &doc,
+               "\xe2\x80\x9c"
+               "caf\xc3\xa9\xe2\x80\x9d");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc,
+               "und\xef\xbf\xbd"
+               "efined");
+    assert_string_equal(meta_get(&doc, "utf8_repairs"), "1");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    opts.invalid_utf8 = OPINE_INVALID_REJECT;
+    r = open1(fixture_path("t25.jsonl"), &opts);
+    expect_doc(r, &doc,
+               "\xe2\x80\x9c"
+               "caf\xc3\xa9\xe2\x80\x9d");
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EUTF8,
+               "t25.jsonl: line 2: bytes not valid in"
+               " windows-1252");
+    expect_end(r);
+    opine_reader_free(r);
+
+    {
+        /* {"text":"é"}\n{"text":"b"}\n in UTF-16LE with its BOM */
+        const char *lines = "{\"text\":\"\xc3\xa9\"}\n{\"text\":\"b\"}\n";
+        unsigned char u16[128];
+        size_t n = 0, i;
+        u16[n++] = 0xFF;
+        u16[n++] = 0xFE;
+        for (i = 0; lines[i]; i++) {
+            if ((unsigned char)lines[i] == 0xc3) {
+                u16[n++] = 0xE9; /* U+00E9 */
+                u16[n++] = 0;
+                i++;
+                continue;
+            }
+            u16[n++] = (unsigned char)lines[i];
+            u16[n++] = 0;
+        }
+        r = open1(write_file("t25.u16", u16, n), NULL);
+        expect_doc(r, &doc, "\xc3\xa9");
+        assert_int_equal(doc.position, 1);
+        opine_doc_release(&doc);
+        expect_doc(r, &doc, "b");
+        assert_int_equal(doc.position, 2);
+        opine_doc_release(&doc);
+        expect_end(r);
+        opine_reader_free(r);
+    }
+}
+
+/* 26: CSV: the header maps columns as JSON keys; quoted newlines and
+ * doubled quotes; a row of the wrong width is rejected by the line it
+ * starts on and the rows around it kept; a first line that merely has
+ * commas is still a text. */
+static void test26_csv(void **state)
+{
+    opine_meta_map mm[] = {{"section", "desk"}};
+    opine_reader_opts opts = {.meta = mm, .nmeta = 1};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(
+        write_str("t26.csv",
+                  "id,title,desk,date,text\n"
+                  "1,First,world,2020-01-02,\"one\n\ntwo, \"\"three\"\"\"\n"
+                  "2,Second,nation,01/03/2020,plain\n"
+                  "3,Third,too,many,fields,here\n"
+                  "\n"
+                  "4,Fourth,,,last\n"),
+        &opts);
+    expect_doc(r, &doc, "one\n\ntwo, \"three\"");
+    assert_string_equal(doc.ext_id, "1");
+    assert_string_equal(doc.title, "First");
+    assert_string_equal(doc.published, "2020-01-02");
+    assert_string_equal(meta_get(&doc, "section"), "world");
+    assert_int_equal(doc.position, 2);
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "plain");
+    assert_string_equal(doc.published, "2020-01-03");
+    assert_string_equal(meta_get(&doc, "date_raw"), "01/03/2020");
+    assert_int_equal(doc.position, 5);
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT,
+               "t26.csv: line 6: CSV row has 6 fields, the header 5");
+    expect_doc(r, &doc, "last");
+    assert_int_equal(doc.position, 8);
+    assert_null(doc.published);
+    assert_null(meta_get(&doc, "section")); /* empty, as in JSON */
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* TSV, found by its header */
+    r = open1(write_str("t26.tsv", "id\tbody\n7\ta text, with a comma\n"),
+              NULL);
+    expect_doc(r, &doc, "a text, with a comma");
+    assert_string_equal(doc.ext_id, "7");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* Not a header: a text stays one document, even with a cell "text" (a
+     * real article's first line), or a header-like line whose next row is
+     * narrower. */
+    r = open1(write_str("t26.txt", "Hello, world, again\nand more.\n"), NULL);
+    expect_doc(r, &doc, "Hello, world, again\nand more.\n");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    r = open1(write_str("t26b.txt", "Affected? When it's safe, text, email"
+                                    " us\n\n(CNN) At least, five.\n"),
+              NULL);
+    expect_doc(r, &doc,
+               "Affected? When it's safe, text, email us\n\n(CNN) At"
+               " least, five.\n");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+    r = open1(write_str("t26c.txt", "Notes, text, more\nOne line only.\n"),
+              NULL);
+    expect_doc(r, &doc, "Notes, text, more\nOne line only.\n");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+
+    /* --format csv without a text column: the file is refused once. */
+    opts.format = OPINE_FORMAT_CSV;
+    opts.nmeta = 0;
+    r = open1(fixture_path("t26.txt"), &opts);
+    expect_err(r, OPINE_EFORMAT, "CSV header has no text column");
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1105,6 +1323,9 @@ int main(void)
         cmocka_unit_test(test21_huge_line_memory),
         cmocka_unit_test(test22_nul_in_line),
         cmocka_unit_test(test23_strict_json),
+        cmocka_unit_test(test24_utf8_repair),
+        cmocka_unit_test(test25_encodings),
+        cmocka_unit_test(test26_csv),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
