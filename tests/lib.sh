@@ -129,6 +129,40 @@ same_rows() {
     done
 }
 
+# same_results A B WHAT: everything runs compute is the same in A and B,
+# ids and all: every result table row for row (EXCEPT both ways and the
+# same count), leaving out only what says when and by which run a row was
+# written (the runs and rejects tables, the run columns, models.loaded,
+# meta's created).
+RESULT_TABLES=(
+    "documents:id, hash, ext_id, source, position, title, author, outlet,
+     published, url, bytes, body, lang"
+    "duplicates:doc, source, position, ext_id"
+    "doc_meta:*" "types:*" "stems:*" "doc_tokens:*" "doc_terms:*" "terms:*"
+    "doc_lengths:*" "stage_done:stage, doc"
+    "models:id, name, version, hash, language, window, negation_scope,
+     prior, interval, text"
+    "themes:*" "doc_scores:*" "evidence:*" "meta:key, value")
+result_diff() { # result_diff A B: the tables that differ, with counts
+    local a=$1 b=$2 spec t c w sql
+    sql="ATTACH '$b' AS other;"
+    for spec in "${RESULT_TABLES[@]}"; do
+        t=${spec%%:*} c=${spec#*:} w=""
+        [ "$t" = meta ] && w="WHERE key <> 'created'"
+        sql="$sql SELECT '$t', (SELECT count(*) FROM (
+                SELECT $c FROM main.$t $w EXCEPT SELECT $c FROM other.$t $w))
+            + (SELECT count(*) FROM (
+                SELECT $c FROM other.$t $w EXCEPT SELECT $c FROM main.$t $w))
+            + abs((SELECT count(*) FROM main.$t $w)
+                  - (SELECT count(*) FROM other.$t $w));"
+    done
+    q -separator ' ' "$a" "$sql" | awk '$2 != 0 { printf "%s ", $0 }'
+}
+same_results() {
+    expect_eq "$3: every result table row for row (${#RESULT_TABLES[@]} tables)" \
+        "" "$(result_diff "$1" "$2")"
+}
+
 # done_testing: the closing line ctest logs show.
 done_testing() {
     echo "$PASSED passed, 0 failed"
