@@ -1,21 +1,22 @@
 # tests/e2e_iofault.sh — opine meeting an I/O error at every write, sync
-# and read of a small run, as SQLite's own I/O-error tests do: the command
-# line built over a VFS that fails the N-th call (opine_iofault,
-# tests/vfs_fault.c), for N over every call the run makes. Each time
-# opine exits 2 with a message that names the database (or, where the
-# failed call was one SQLite may do without, finishes with every result),
-# the file passes PRAGMA integrity_check, and a rerun without the fault
+# and read, as SQLite's own I/O-error tests do: the command line built
+# over a VFS that fails the N-th call (opine_iofault, tests/vfs_fault.c),
+# for N over every call a small command makes. Each time opine exits 2
+# with a message that names the database (or, where the failed call was
+# one SQLite may do without, finishes with every result), the file passes
+# PRAGMA integrity_check, and a rerun of the command without the fault
 # ends with every result table row for row as an uninterrupted run's.
-# Two runs: the first, which creates the file (a rollback journal), and a
-# second into it (WAL). Writes fail with an I/O error once, or find the
-# disk full from then on.
+# Writes also find the disk full from the N-th on, and the process is
+# killed in place of its N-th write (mid-COMMIT, mid-checkpoint, as the
+# run's end is recorded: wherever a write falls). Three commands: a first
+# run (a new file, a rollback journal), a second run into it (WAL), and
+# opine score applying a new model version to every document.
 #
-# About 500 runs and as many reruns: they score with the lexicon model
-# (v1 loads in a fraction of v2's time; the database work is the same),
-# and the files live in /dev/shm when there is one (the faults are made
-# above the file system, and a disk's syncs cost the test a minute). The
-# sanitizer build takes every STEP-th N (STEP below) to stay within two
-# minutes; the release build takes every N.
+# About 1,600 commands: the runs score with the lexicon model (v1 loads in
+# a fraction of v2's time; the database work is the same), and the files
+# live in /dev/shm when there is one (the faults are made above the file
+# system, and a disk's syncs would cost the test minutes). The sanitizer
+# build takes every STEP-th N of each sweep, to stay near two minutes.
 . "$(dirname "$0")/lib.sh"
 F=${OPINE_IOFAULT_BIN:-}
 [ -x "$F" ] || skip "no opine_iofault binary (OPINE_IOFAULT_BIN)"
@@ -25,7 +26,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     trap 'rm -rf "$WORK" "$DB_DIR"' EXIT
 fi
 STEP=1
-[ "${OPINE_SANITIZE:-OFF}" = ON ] && STEP=${IOFAULT_STEP:-3}
+[ "${OPINE_SANITIZE:-OFF}" = ON ] && STEP=${IOFAULT_STEP:-4}
 MODEL=(--model us-rok-alliance@1)
 
 # Input a: made-up text and op-eds the model finds sides in; input b: more
@@ -45,40 +46,75 @@ expect_eq "the references have stances and evidence to compare" "1 1" \
                                      WHERE stance IS NOT NULL) || ' ' ||
                                   (SELECT count(*) > 0 FROM evidence)")"
 
-# The fault binary without a fault is opine: same results.
-run_fault() { # run_fault SPEC DB INPUT [BASE]: opine_iofault run, rc in $rc
-    rm -f "$2" "$2-journal" "$2-wal" "$2-shm"
-    [ -z "${4:-}" ] || cp "$4" "$2"
-    rc=0
-    OPINE_IOFAULT=$1 OPINE_IOFAULT_COUNT=$WORK/count "$F" run "$2" "$3" -q \
-        "${MODEL[@]}" >/dev/null 2>"$WORK/err" || rc=$?
+# Three commands, each a scenario: the first run (a new file, a rollback
+# journal), a second run into it (WAL), and opine score applying a new
+# model version (the trained v2 after the lexicon) to every document.
+cp "$WORK/ref-ab.db" "$WORK/ref-score.db"
+run_opine 0 score "$WORK/ref-score.db" -q --model us-rok-alliance@2
+expect_eq "the rescored reference has v2's stances" 1 \
+    "$(q "$WORK/ref-score.db" "SELECT count(*) > 0 FROM v_stance
+                               WHERE version = 2 AND stance IS NOT NULL")"
+scenario() { # scenario NAME: sets S_BASE, S_REF and the command S_CMD
+    case $1 in
+    first) S_BASE="" S_REF=$WORK/ref-a.db
+        S_CMD=(run "$WORK/a.jsonl" -q "${MODEL[@]}") ;;
+    second) S_BASE=$WORK/base.db S_REF=$WORK/ref-ab.db
+        S_CMD=(run "$WORK/b.jsonl" -q "${MODEL[@]}") ;;
+    score) S_BASE=$WORK/ref-ab.db S_REF=$WORK/ref-score.db
+        S_CMD=(score -q --model us-rok-alliance@2) ;;
+    esac
 }
-run_fault "" "$DB_DIR/plain.db" "$WORK/a.jsonl"
-expect_eq "opine_iofault without a fault exits 0" 0 "$rc"
-same_results "$WORK/ref-a.db" "$DB_DIR/plain.db" "opine_iofault without a fault"
-read -r _ writes_a _ syncs_a _ reads_a <"$WORK/count"
-run_fault "" "$DB_DIR/plain.db" "$WORK/b.jsonl" "$WORK/base.db"
-read -r _ writes_b _ syncs_b _ reads_b <"$WORK/count"
-echo "# first run: $writes_a writes, $syncs_a syncs, $reads_a reads;" \
-    "second run: $writes_b writes, $syncs_b syncs, $reads_b reads"
-[ "$writes_a" -gt 50 ] && [ "$syncs_a" -gt 2 ] && [ "$reads_a" -gt 2 ] &&
-    [ "$writes_b" -gt 5 ] && [ "$syncs_b" -gt 0 ] && [ "$reads_b" -gt 2 ] ||
-    fail "the wrapper counted too few calls to test"
-ok "the wrapper sees the runs' writes, syncs and reads"
 
-# sweep WHAT KIND TOTAL INPUT REF [BASE]: for N = 1..TOTAL, a run (on a
-# copy of BASE, or a new file) whose N-th call of KIND fails.
+# run_fault SPEC DB: opine_iofault runs the scenario's command on DB (a
+# copy of its base, or a new file) with OPINE_IOFAULT=SPEC; exit in $rc,
+# its calls counted in $WORK/count.
+run_fault() {
+    rm -f "$2" "$2-journal" "$2-wal" "$2-shm"
+    [ -z "$S_BASE" ] || cp "$S_BASE" "$2"
+    rc=0
+    OPINE_IOFAULT=$1 OPINE_IOFAULT_COUNT=$WORK/count \
+        "$F" "${S_CMD[0]}" "$2" "${S_CMD[@]:1}" >/dev/null 2>"$WORK/err" ||
+        rc=$?
+}
+
+# Without a fault, opine_iofault is opine: the same results. Count the
+# calls each scenario makes.
+declare -A calls
+for sc in first second score; do
+    scenario $sc
+    run_fault "" "$DB_DIR/plain.db"
+    expect_eq "$sc: opine_iofault without a fault exits 0" 0 "$rc"
+    same_results "$S_REF" "$DB_DIR/plain.db" "$sc: opine_iofault without a fault"
+    read -r _ w _ s _ r <"$WORK/count"
+    calls[$sc-write]=$w calls[$sc-sync]=$s calls[$sc-read]=$r
+    echo "# $sc: $w writes, $s syncs, $r reads"
+    [ "$w" -gt 5 ] && [ "$s" -gt 0 ] && [ "$r" -gt 2 ] ||
+        fail "$sc: the wrapper counted too few calls to test"
+done
+ok "the wrapper sees the commands' writes, syncs and reads"
+
+# sweep SCENARIO KIND STRIDE WHAT: for N = 1, 1 + STRIDE, ... up to the
+# calls of KIND (writes for full and kill) the scenario makes, its command
+# with the N-th call failing (or, for kill, killed in place of the N-th
+# write); then the checks above, and a rerun of the same command.
 sweep() {
-    local what=$1 kind=$2 total=$3 input=$4 ref=$5 base=${6:-} n d
-    local db=$DB_DIR/f.db failed=0 absorbed=0 runs=0
-    for ((n = 1; n <= total; n += STEP)); do
+    local sc=$1 kind=$2 stride=$(($3 * STEP)) what="$1: $4" n d spec
+    local db=$DB_DIR/f.db failed=0 absorbed=0 runs=0 total
+    scenario "$sc"
+    case $kind in
+    full | kill) total=${calls[$sc-write]} ;;
+    *) total=${calls[$sc-$kind]} ;;
+    esac
+    for ((n = 1; n <= total; n += stride)); do
         runs=$((runs + 1))
-        local spec=$kind@$n
-        run_fault "$spec" "$db" "$input" "$base"
+        spec=$kind@$n
+        run_fault "$spec" "$db"
         grep -q "opine: I/O fault: $kind $n " "$WORK/err" ||
             fail "$what, $spec: the fault was not reached: $(cat "$WORK/err")"
-        case $rc in
-        2)
+        case $kind:$rc in
+        kill:137) failed=$((failed + 1)) ;;
+        kill:*) fail "$what, $spec: exit $rc, not SIGKILL's 137" ;;
+        *:2)
             failed=$((failed + 1))
             grep -qF "'$db'" "$WORK/err" ||
                 fail "$what, $spec: the message does not name the database: $(cat "$WORK/err")"
@@ -86,11 +122,11 @@ sweep() {
                 fail "$what, $spec: an internal error: $(cat "$WORK/err")"
             fi
             ;;
-        0)
+        *:0)
             # SQLite may do without this call (a checkpoint as the file
-            # closes): then the run must have finished everything.
+            # closes): then the command must have finished everything.
             absorbed=$((absorbed + 1))
-            d=$(result_diff "$ref" "$db")
+            d=$(result_diff "$S_REF" "$db")
             [ -z "$d" ] ||
                 fail "$what, $spec: exit 0 but results differ: $d"
             ;;
@@ -99,30 +135,27 @@ sweep() {
         d=$(q "$db" "PRAGMA integrity_check" 2>&1)
         [ "$d" = ok ] || fail "$what, $spec: integrity_check: $d"
         rc=0
-        "$OPINE" run "$db" "$input" -q "${MODEL[@]}" >/dev/null 2>"$WORK/err" || rc=$?
-        [ "$rc" = 0 ] || fail "$what, $spec: the rerun exits $rc: $(cat "$WORK/err")"
-        d=$(result_diff "$ref" "$db")
+        "$OPINE" "${S_CMD[0]}" "$db" "${S_CMD[@]:1}" >/dev/null \
+            2>"$WORK/err" || rc=$?
+        [ "$rc" = 0 ] ||
+            fail "$what, $spec: the rerun exits $rc: $(cat "$WORK/err")"
+        d=$(result_diff "$S_REF" "$db")
         [ -z "$d" ] || fail "$what, $spec: the rerun's results differ: $d"
     done
-    echo "# $what: $failed runs stopped with exit 2, $absorbed finished"
-    ok "$what: each of $runs faults (of $total, every $STEP): exit 2 naming" \
-        "the database or every result, a sound file, a rerun = uninterrupted"
+    local how="exit 2 naming the database"
+    [ "$kind" = kill ] && how="killed"
+    echo "# $what: $failed $how, $absorbed finished all the same"
+    ok "$what: $runs runs (N = 1 to $total, every $stride): $how or all" \
+        "done; a sound file; a rerun = uninterrupted"
 }
 
-sweep "first run, every write fails once" write "$writes_a" \
-    "$WORK/a.jsonl" "$WORK/ref-a.db"
-sweep "first run, every sync fails once" sync "$syncs_a" \
-    "$WORK/a.jsonl" "$WORK/ref-a.db"
-sweep "first run, every read fails once" read "$reads_a" \
-    "$WORK/a.jsonl" "$WORK/ref-a.db"
-sweep "second run, every write fails once" write "$writes_b" \
-    "$WORK/b.jsonl" "$WORK/ref-ab.db" "$WORK/base.db"
-sweep "second run, every sync fails once" sync "$syncs_b" \
-    "$WORK/b.jsonl" "$WORK/ref-ab.db" "$WORK/base.db"
-sweep "second run, every read fails once" read "$reads_b" \
-    "$WORK/b.jsonl" "$WORK/ref-ab.db" "$WORK/base.db"
-sweep "first run, the disk full from each write on" full "$writes_a" \
-    "$WORK/a.jsonl" "$WORK/ref-a.db"
-sweep "second run, the disk full from each write on" full "$writes_b" \
-    "$WORK/b.jsonl" "$WORK/ref-ab.db" "$WORK/base.db"
+# Every write, sync and read fails once; the disk is full from every
+# third write on; the process is killed in place of every second write.
+for sc in first second score; do
+    sweep $sc write 1 "every write fails once"
+    sweep $sc sync 1 "every sync fails once"
+    sweep $sc read 1 "every read fails once"
+    sweep $sc full 3 "the disk full from a write on"
+    sweep $sc kill 2 "killed in place of a write"
+done
 done_testing

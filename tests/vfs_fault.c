@@ -13,9 +13,11 @@
  * `read` (SQLITE_IOERR_READ) or `full` (a write that finds the disk full,
  * SQLITE_FULL, as the default VFS says on ENOSPC). The N-th call of that
  * kind fails; with `:persist`, and always for `full`, every later one
- * too, as on a disk that stays broken or full. When the fault first
- * fires, "opine: I/O fault: KIND N of 'FILE'" goes to stderr, so a test
- * can tell that it was reached.
+ * too, as on a disk that stays broken or full. KIND `kill` is no error:
+ * the process kills itself (SIGKILL) in place of its N-th write, so that
+ * a test can stop a run between any two writes, in the middle of a
+ * COMMIT included. When the fault first fires, "opine: I/O fault: KIND N
+ * of 'FILE'" goes to stderr, so a test can tell that it was reached.
  *
  *     OPINE_IOFAULT_COUNT=FILE
  *
@@ -23,6 +25,7 @@
  * that a test knows how many faults a run can meet.
  *
  * Unset, the wrapper is not registered and the program is opine. */
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +34,8 @@
 
 #include <sqlite3.h>
 
-enum { K_WRITE, K_SYNC, K_READ, K_FULL, K_NONE };
-static const char *const kinds[] = {"write", "sync", "read", "full"};
+enum { K_WRITE, K_SYNC, K_READ, K_FULL, K_KILL, K_NONE };
+static const char *const kinds[] = {"write", "sync", "read", "full", "kill"};
 
 static sqlite3_vfs *real_vfs;
 static int want = K_NONE; /* the kind that fails */
@@ -52,7 +55,7 @@ typedef struct {
 static int fails(int k, ffile *f)
 {
     long n = atomic_fetch_add(&counts[k], 1) + 1;
-    int kind = want == K_FULL ? K_WRITE : want;
+    int kind = want == K_FULL || want == K_KILL ? K_WRITE : want;
     if (k != kind || n < fire_at || (n > fire_at && !persist))
         return 0;
     if (atomic_exchange(&told, 1) == 0) {
@@ -63,6 +66,8 @@ static int fails(int k, ffile *f)
         if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0)
             len = 0; /* the fault acts all the same */
     }
+    if (want == K_KILL)
+        kill(getpid(), SIGKILL);
     return 1;
 }
 
@@ -266,7 +271,7 @@ static void bad_setting(const char *v)
 {
     fprintf(stderr,
             "opine: ignoring OPINE_IOFAULT='%s': expected KIND@N[:persist],"
-            " KIND one of write, sync, read, full\n",
+            " KIND one of write, sync, read, full, kill\n",
             v);
 }
 
