@@ -914,6 +914,8 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
             opine_store_rollback(e->st);
             if (rc >= 0)
                 rc = failed;
+        } else {
+            opine__fault("finished");
         }
     }
     if (counts)

@@ -18,7 +18,7 @@ static atomic_long hits;
 
 static const char *const points[] = {"schema",   "run",    "batch",
                                      "terms",    "commit", "committed",
-                                     "surfaces", "finish"};
+                                     "surfaces", "finish", "finished"};
 
 /* A misspelt setting would make a fault test pass for the wrong reason, or
  * fail without saying why: say so. */
@@ -27,7 +27,7 @@ static void ignore(const char *v)
     fprintf(stderr,
             "opine: ignoring OPINE_FAULT='%s': expected POINT[@N]"
             "[:kill|int|term|hup|stop], POINT one of schema, run, batch, terms,"
-            " commit, committed, surfaces, finish\n",
+            " commit, committed, surfaces, finish, finished\n",
             v);
 }
 

@@ -30,6 +30,9 @@
  *   committed  just after a COMMIT, before the next batch or step
  *   surfaces   every batch committed; stems' surface forms not yet chosen
  *   finish     all work committed; the run not yet marked finished
+ *   finished   the run marked finished and committed; the database not yet
+ *              closed (a new file is still in rollback-journal mode, to
+ *              become WAL as it closes)
  *
  * Unset, every point costs one load of a flag.
  */
