@@ -6,6 +6,40 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/opine-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0
 
+# OPINE_VALGRIND=SUPPRESSIONS (the vg_ tests, tests/CMakeLists.txt): every
+# opine the test runs runs under valgrind's memcheck, through a wrapper
+# that keeps opine's exit status and output unless memcheck finds an
+# error: then it exits 99, and the report goes to stderr and to
+# $WORK/valgrind-errors, which done_testing requires to be empty (so that
+# a test which expects a failure, or ignores the status, fails too).
+if [ -n "${OPINE_VALGRIND:-}" ]; then
+    cat >"$WORK/opine-valgrind" <<EOF
+#!/bin/sh
+log=\$(mktemp "$WORK/valgrind.XXXXXX")
+valgrind -q --error-exitcode=99 --leak-check=full \\
+    --show-leak-kinds=definite,indirect \\
+    --errors-for-leak-kinds=definite,indirect \\
+    --soname-synonyms=somalloc=*tcmalloc* --suppressions="$OPINE_VALGRIND" \\
+    --log-file="\$log" "$OPINE" "\$@"
+rc=\$?
+if [ \$rc = 99 ]; then
+    { echo "valgrind: opine \$*"; cat "\$log"; } |
+        tee -a "$WORK/valgrind-errors" >&2
+fi
+rm -f "\$log"
+exit \$rc
+EOF
+    chmod +x "$WORK/opine-valgrind"
+    OPINE=$WORK/opine-valgrind
+fi
+
+# In the ThreadSanitizer build (OPINE_TSAN=ON, make tsan) each opine
+# writes what TSan reports to $WORK/tsan.PID, which done_testing requires
+# to be absent, whatever the test made of opine's exit status.
+if [ "${OPINE_TSAN:-OFF}" = ON ]; then
+    export TSAN_OPTIONS="log_path=$WORK/tsan exitcode=66 ${TSAN_OPTIONS:-}"
+fi
+
 fail() {
     echo "FAIL: $*" >&2
     exit 1
@@ -165,5 +199,11 @@ same_results() {
 
 # done_testing: the closing line ctest logs show.
 done_testing() {
+    [ ! -s "$WORK/valgrind-errors" ] ||
+        fail "valgrind found errors (above, and in each opine's report)"
+    if compgen -G "$WORK/tsan.*" >/dev/null; then
+        cat "$WORK"/tsan.* >&2
+        fail "ThreadSanitizer reported (above)"
+    fi
     echo "$PASSED passed, 0 failed"
 }
