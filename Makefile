@@ -8,14 +8,16 @@
 DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-scipy zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
-	libgoogle-perftools-dev liblinear-dev unicode-data
+	libgoogle-perftools-dev liblinear-dev unicode-data valgrind
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD)/demo.db
 
-.PHONY: all deps build build-asan demo test bench clean format
+.PHONY: all deps build build-asan build-tsan demo test valgrind tsan bench \
+	clean format
 
 all: build
 
@@ -50,6 +52,13 @@ build: deps $(BUILD)/CMakeCache.txt
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+$(TSAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOPINE_TSAN=ON -DOPINE_WERROR=ON
+
+build-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+
 demo: build
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BUILD)/opine run $(DEMO_DB) corpus/samples/oped-samples.jsonl.gz
@@ -69,4 +78,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
