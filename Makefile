@@ -1,6 +1,10 @@
 # opine — the two commands a fresh Debian 12 machine needs:
 #   make demo   install what is missing, build, run the pipeline on the sample
-#   make test   install what is missing, build (release and ASan+UBSan), ctest
+#   make test   install what is missing, build (release, ASan+UBSan, TSan),
+#               ctest in each: the release build's includes the valgrind
+#               tests (label valgrind); the TSan build's leaves out the
+#               long fault tests (TSAN_SKIP), whose threads the rest run too
+# and, to run one of those alone: make valgrind, make tsan.
 #
 # Debian packages opine builds and tests with. `make deps` installs the missing
 # ones when run as root (apt-get update once, then apt-get install of exactly
@@ -67,9 +71,22 @@ demo: build
 	@echo
 	@$(BUILD)/opine sql $(DEMO_DB) --table -f corpus/samples/stance-table.sql
 
-test: build build-asan
+TSAN_SKIP := ^e2e_(faults|iofault|diskfull)$$
+
+test: build build-asan build-tsan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '$(TSAN_SKIP)'
+
+# valgrind's memcheck over the unit tests and every command's end-to-end
+# tests (tests/CMakeLists.txt, the vg_ tests)
+valgrind: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L valgrind
+
+# ThreadSanitizer over the unit and end-to-end tests (reports fail them:
+# tests/lib.sh)
+tsan: build-tsan
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '$(TSAN_SKIP)'
 
 bench: build
 	bench/abp-run.sh $(BUILD)/opine

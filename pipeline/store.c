@@ -193,21 +193,20 @@ char *opine_store_failure(opine_store *st, const char *what)
     const char *msg = opine_store_errmsg(st);
     /* The disk, not the data: say that nothing committed is lost and
      * what to do before running the command again. */
-    static const char again[] = "; what was committed is kept: run the"
-                                " command again to continue";
+    static const char kept[] = "what was committed is kept";
+    static const char again[] = "run the command again to continue";
     switch (code & 0xff) {
     case SQLITE_FULL:
-        return opine__format("cannot write to '%s' while %s: the disk is full"
-                             "%s, once some space is free",
-                             st->path, what, again);
+        return opine__format("cannot write to '%s' while %s: the disk is"
+                             " full; %s: free some space, then %s",
+                             st->path, what, kept, again);
     case SQLITE_IOERR:
         return opine__format(
-            "cannot %s '%s' while %s: %s (an I/O error)%s, once the disk"
-            " works",
+            "cannot %s '%s' while %s: %s; %s: once the disk works, %s",
             code == SQLITE_IOERR_READ || code == SQLITE_IOERR_SHORT_READ
                 ? "read"
                 : "write to",
-            st->path, what, msg, again);
+            st->path, what, msg, kept, again);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return opine__format("'%s' is damaged (%s while %s)", st->path, msg,
