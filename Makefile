@@ -1,6 +1,10 @@
 # opine — the two commands a fresh Debian 12 machine needs:
 #   make demo   install what is missing, build, run the pipeline on the sample
-#   make test   install what is missing, build (release and ASan+UBSan), ctest
+#   make test   install what is missing, build (release, ASan+UBSan, TSan),
+#               ctest in each: the release build's includes the valgrind
+#               tests (label valgrind); the TSan build's leaves out the
+#               long fault tests (TSAN_SKIP), whose threads the rest run too
+# and, to run one of those alone: make valgrind, make tsan.
 #
 # Debian packages opine builds and tests with. `make deps` installs the missing
 # ones when run as root (apt-get update once, then apt-get install of exactly
@@ -8,14 +12,17 @@
 DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-scipy zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
-	libgoogle-perftools-dev liblinear-dev libcsv-dev unicode-data libxml2-dev
+	libgoogle-perftools-dev liblinear-dev libcsv-dev unicode-data libxml2-dev \
+	valgrind
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD)/demo.db
 
-.PHONY: all deps build build-asan demo test bench clean format
+.PHONY: all deps build build-asan build-tsan demo test valgrind tsan bench \
+	clean format
 
 all: build
 
@@ -50,6 +57,13 @@ build: deps $(BUILD)/CMakeCache.txt
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+$(TSAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOPINE_TSAN=ON -DOPINE_WERROR=ON
+
+build-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+
 demo: build
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BUILD)/opine run $(DEMO_DB) corpus/samples/oped-samples.jsonl.gz
@@ -58,9 +72,22 @@ demo: build
 	@echo
 	@$(BUILD)/opine sql $(DEMO_DB) --table -f corpus/samples/stance-table.sql
 
-test: build build-asan
+TSAN_SKIP := ^e2e_(faults|iofault|diskfull)$$
+
+test: build build-asan build-tsan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '$(TSAN_SKIP)'
+
+# valgrind's memcheck over the unit tests and every command's end-to-end
+# tests (tests/CMakeLists.txt, the vg_ tests)
+valgrind: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L valgrind
+
+# ThreadSanitizer over the unit and end-to-end tests (reports fail them:
+# tests/lib.sh)
+tsan: build-tsan
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '$(TSAN_SKIP)'
 
 bench: build
 	bench/abp-run.sh $(BUILD)/opine
@@ -69,4 +96,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

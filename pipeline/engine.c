@@ -83,8 +83,7 @@ static void set_error(engine *e, char *msg)
 
 int opine__engine_db_fail(engine *e, const char *what)
 {
-    set_error(e,
-              fmt("database error while %s: %s", what, sqlite3_errmsg(e->db)));
+    set_error(e, opine_store_failure(e->st, what));
     return OPINE_EDB;
 }
 
@@ -400,7 +399,9 @@ static int process_batch(engine *e)
  * tokenizer: asked = -1 (not asked: the database's, or no), 0 or 1. */
 static int setting(engine *e, const char *key, int asked, int *value)
 {
-    char *have = opine_store_meta_get(e->st, key);
+    char *have;
+    if (opine_store_meta_read(e->st, key, &have))
+        return opine__engine_db_fail(e, "reading the settings");
     int rc = 0;
     *value = asked >= 0 ? asked : have ? atoi(have) : 0;
     if (have && atoi(have) != *value) {
@@ -423,7 +424,9 @@ static int setting(engine *e, const char *key, int asked, int *value)
  * takes its language's list, or none for a language without one. */
 static int load_stopwords(engine *e)
 {
-    char *have = opine_store_meta_get(e->st, "stopwords");
+    char *have;
+    if (opine_store_meta_read(e->st, "stopwords", &have))
+        return opine__engine_db_fail(e, "reading the settings");
     const char *want = e->o->stopwords ? e->o->stopwords : have;
     char *msg = NULL;
     int rc = opine_stopwords_load(&e->langs[0].stop, want ? want : "default",
@@ -467,7 +470,12 @@ static int register_model(engine *e)
         return opine__engine_db_fail(e, "reading models");
     sqlite3_bind_text(q, 1, opine_model_name(m), -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, opine_model_version(m));
-    if (sqlite3_step(q) == SQLITE_ROW) {
+    int step = sqlite3_step(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        sqlite3_finalize(q);
+        return opine__engine_db_fail(e, "reading models");
+    }
+    if (step == SQLITE_ROW) {
         e->model_id = sqlite3_column_int64(q, 0);
         if (strcmp((const char *)sqlite3_column_text(q, 1),
                    opine_model_hash(m)) != 0) {
@@ -541,7 +549,7 @@ static int register_model(engine *e)
     return 0;
 fail:
     opine__engine_db_fail(e, "storing the model");
-    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    opine_store_rollback(e->st);
     return OPINE_EDB;
 }
 
@@ -554,7 +562,8 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     e->o = o;
     e->flags = flags;
     /* The database's language, once it has one, is the language. */
-    e->lang_owned = opine_store_meta_get(st, "language");
+    if (opine_store_meta_read(st, "language", &e->lang_owned))
+        return opine__engine_db_fail(e, "reading the settings");
     if (e->lang_owned && o->lang && strcmp(e->lang_owned, o->lang) != 0) {
         e->errmsg = fmt("'%s' is stemmed in '%s'; stem another language"
                         " into a new database",
@@ -566,7 +575,9 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if (flags & DO_TOKENIZE) {
         /* Like the language, the tokenizer is the database's once chosen:
          * mixing two would make term counts incomparable. */
-        char *have = opine_store_meta_get(st, "tokenizer");
+        char *have;
+        if (opine_store_meta_read(st, "tokenizer", &have))
+            return opine__engine_db_fail(e, "reading the settings");
         const char *want = o->tokenizer ? o->tokenizer
                            : have       ? have
                                         : "default";
@@ -792,8 +803,7 @@ static int count_pending(engine *e, int64_t *out)
         sqlite3_bind_text(c, 2, required, -1, SQLITE_STATIC);
     if (sqlite3_step(c) == SQLITE_ROW)
         *out = sqlite3_column_int64(c, 0);
-    sqlite3_finalize(c);
-    return 0;
+    return opine__engine_finalize(e, c, 0, "counting pending documents");
 }
 
 /* Take the documents the database holds that this stage has not done. */
@@ -861,7 +871,9 @@ static int pass_pending(engine *e, const char *stage)
             if (e->o->commit_bytes && bytes >= e->o->commit_bytes)
                 break;
         }
-        sqlite3_reset(q);
+        /* reports a step that failed (not the end of the rows) */
+        if (sqlite3_reset(q) != SQLITE_OK && rc == 0)
+            rc = opine__engine_db_fail(e, "reading pending documents");
         e->t_read += opine__engine_now() - t0;
         if (rc || e->b.njobs == 0)
             break;
@@ -901,7 +913,6 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
         e->errmsg = fmt("%s%s", opine_strerror(rc), "");
     if (e->run_id) {
         opine__fault("finish");
-        opine_run_finish(e->st, e->run_id, status, &e->counts, e->errmsg);
         char t[512];
         snprintf(t, sizeof t,
                  "{\"read\": %.3f, \"prepare\": %.3f, \"vocabulary\": %.3f,"
@@ -909,7 +920,22 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
                  " \"similar\": %.3f, \"total\": %.3f}",
                  e->t_read, e->t_prepare, e->t_vocab, e->t_finish, e->t_write,
                  e->t_commit, e->t_similar, opine__engine_now() - e->t_start);
-        opine_run_timings(e->st, e->run_id, t);
+        /* The run's status and timings in one transaction. When that
+         * fails (the disk), the work is committed but the run is not
+         * marked finished: say so; the next writer marks it interrupted,
+         * and a rerun finds nothing left to do and ends as a run should. */
+        if (opine_store_exec(e->st, "BEGIN IMMEDIATE") ||
+            opine_run_finish(e->st, e->run_id, status, &e->counts, e->errmsg) ||
+            opine_run_timings(e->st, e->run_id, t) ||
+            opine_store_exec(e->st, "COMMIT")) {
+            int failed =
+                opine__engine_db_fail(e, "recording the end of the run");
+            opine_store_rollback(e->st);
+            if (rc >= 0)
+                rc = failed;
+        } else {
+            opine__fault("finished");
+        }
     }
     if (counts)
         *counts = e->counts;

@@ -247,8 +247,8 @@ typedef struct inbatch {
 
 /* Seconds on the monotonic clock, for runs.timings. */
 double opine__engine_now(void);
-/* Keep "database error while WHAT: ..." as the run's error message (the
- * first one only); returns OPINE_EDB. */
+/* Keep what failed while WHAT, naming the database (opine_store_failure),
+ * as the run's error message (the first one only); returns OPINE_EDB. */
 int opine__engine_db_fail(engine *e, const char *what);
 /* Empty a batch and free its arrays. */
 void opine__batch_free(batch *b);
@@ -316,6 +316,12 @@ int opine__refresh_similar(engine *e);
 int opine__read_last_doc(engine *e);
 /* Step a statement that returns no rows, then reset it. */
 int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what);
+/* Finalize a statement whose rows were read with sqlite3_step until it
+ * stopped returning SQLITE_ROW: rc when set, else 0 if the rows ended and
+ * a failure (opine__engine_db_fail) if a step failed (an I/O error must
+ * not pass for the end of the rows). */
+int opine__engine_finalize(engine *e, sqlite3_stmt *q, int rc,
+                           const char *what);
 /* Step a statement that reads nrows rows of e->rowbuf through table r,
  * then empty the table. */
 int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,

@@ -78,6 +78,13 @@ int opine__engine_step_done(engine *e, sqlite3_stmt *q, const char *what)
     return rc == SQLITE_DONE ? 0 : opine__engine_db_fail(e, what);
 }
 
+int opine__engine_finalize(engine *e, sqlite3_stmt *q, int rc, const char *what)
+{
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == 0)
+        rc = opine__engine_db_fail(e, what);
+    return rc;
+}
+
 /* Run a statement that reads nrows rows of the flat buffer through the
  * table r (base/rows.h), then empty the table. */
 int opine__engine_step_rows(engine *e, sqlite3_stmt *q, opine_rows *r,
@@ -698,15 +705,14 @@ int opine__read_last_doc(engine *e)
         return opine__engine_db_fail(e, "reading documents");
     if (sqlite3_step(q) == SQLITE_ROW)
         e->last_doc = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return 0;
+    return opine__engine_finalize(e, q, 0, "reading documents");
 }
 
 /* Give up the open transaction (after an error): everything since the
  * last commit is undone, the frequencies it added included. */
 void opine__engine_rollback(engine *e)
 {
-    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    opine_store_rollback(e->st);
     opine__read_last_doc(
         e); /* the ids the transaction gave out are free again */
     e->in_txn = 0;

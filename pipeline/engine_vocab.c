@@ -187,8 +187,7 @@ int opine__load_vocab(engine *e)
         if (id > e->nstems)
             e->nstems = id;
     }
-    sqlite3_finalize(q);
-    if (rc)
+    if ((rc = opine__engine_finalize(e, q, rc, "reading stems")))
         return rc;
     if (sqlite3_prepare_v2(e->db,
                            "SELECT id, type, stem, stopword, lang, cf"
@@ -226,8 +225,7 @@ int opine__load_vocab(engine *e)
         if (id > e->ntypes)
             e->ntypes = id;
     }
-    sqlite3_finalize(q);
-    return rc;
+    return opine__engine_finalize(e, q, rc, "reading types");
 }
 
 /* Free the vocabulary: the maps, the entries by id, the languages. */
@@ -371,14 +369,14 @@ int opine__stem_pending_types(engine *e)
             rc = opine__engine_step_done(e, e->set_type_stem, "stemming types");
         }
     }
-    sqlite3_finalize(q);
+    rc = opine__engine_finalize(e, q, rc, "reading types");
     if (rc == 0)
         rc = opine__write_vocab(e, NULL, 0, 0, e->sv + stems_from + 1,
                                 stems_from, e->nstems);
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
     if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+        opine_store_rollback(e->st);
     return rc;
 }
 
@@ -424,7 +422,7 @@ int opine__update_surfaces(engine *e)
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
     if (rc)
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+        opine_store_rollback(e->st);
     free(best);
     return rc;
 }

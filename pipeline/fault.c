@@ -18,9 +18,9 @@ static atomic_long hits;
 
 /* The points of fault.h, and the actions, each with the signal it sends:
  * the message below lists both from here, so it cannot drift from them. */
-static const char *const points[] = {"schema",   "run",     "batch",
-                                     "terms",    "commit",  "committed",
-                                     "surfaces", "similar", "finish"};
+static const char *const points[] = {
+    "schema",    "run",      "batch",   "terms",  "commit",
+    "committed", "surfaces", "similar", "finish", "finished"};
 static const struct {
     const char *name;
     int sig;

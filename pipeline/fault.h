@@ -34,6 +34,9 @@
  *              COMMIT not yet: at the end of a stem or run stage, or in
  *              opine similar (pipeline/simindex.h)
  *   finish     all work committed; the run not yet marked finished
+ *   finished   the run marked finished and committed; the database not yet
+ *              closed (a new file is still in rollback-journal mode, to
+ *              become WAL as it closes)
  *
  * Unset, every point costs one load of a flag.
  */

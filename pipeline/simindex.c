@@ -968,18 +968,24 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
         return 0;
     opine__simindex *own = NULL;
     if (rc == 0 && (rc = opine__simindex_schema(db)) != 0)
-        set_msg(errmsg, opine__format("cannot create the similarity index: %s",
-                                      sqlite3_errmsg(db)));
+        set_msg(errmsg,
+                opine__format("cannot create the similarity index of '%s': %s",
+                              sqlite3_db_filename(db, "main"),
+                              sqlite3_errmsg(db)));
     if (rc == 0 && x == NULL && (rc = opine__simindex_new(&own, db)) != 0)
-        set_msg(errmsg, opine__format("cannot prepare the similarity index: %s",
-                                      sqlite3_errmsg(db)));
+        set_msg(errmsg,
+                opine__format("cannot prepare the similarity index of '%s': %s",
+                              sqlite3_db_filename(db, "main"),
+                              sqlite3_errmsg(db)));
     if (rc)
         return rc < 0 ? rc : OPINE_EDB;
     if (x == NULL)
         x = own;
     if (exec(db, "BEGIN IMMEDIATE")) {
-        set_msg(errmsg, opine__format("cannot update the similarity index: %s",
-                                      sqlite3_errmsg(db)));
+        set_msg(errmsg,
+                opine__format("cannot update the similarity index of '%s': %s",
+                              sqlite3_db_filename(db, "main"),
+                              sqlite3_errmsg(db)));
         opine__simindex_free(own);
         return OPINE_EDB;
     }
@@ -1000,9 +1006,11 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
         rc = exec(db, "COMMIT");
     }
     if (rc) {
-        set_msg(errmsg, opine__format("cannot update the similarity index: %s",
-                                      rc == OPINE_EDB ? sqlite3_errmsg(db)
-                                                      : opine_strerror(rc)));
+        set_msg(errmsg,
+                opine__format("cannot update the similarity index of '%s': %s",
+                              sqlite3_db_filename(db, "main"),
+                              rc == OPINE_EDB ? sqlite3_errmsg(db)
+                                              : opine_strerror(rc)));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         opine__simindex_discard(x);
     }

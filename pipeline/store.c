@@ -17,12 +17,13 @@
 struct opine_store {
     sqlite3 *db;
     char *path;
-    char *migrate_error; /* sqlite3_mprintf'd: why an upgrade failed */
-    int first_load;      /* this connection created the file: see below */
-    opine_lock *lock;    /* the writer lock, when opened read-write */
-    opine_store_opts o;  /* how to wait (patient, stop, on_wait) */
-    double busy_since;   /* when the current wait for SQLite's lock began */
-    int told;            /* on_wait was called for a locked file */
+    char *error;        /* sqlite3_mprintf'd: kept by opine_store_rollback */
+    int error_code;     /* its extended result code */
+    int first_load;     /* this connection created the file: see below */
+    opine_lock *lock;   /* the writer lock, when opened read-write */
+    opine_store_opts o; /* how to wait (patient, stop, on_wait) */
+    double busy_since;  /* when the current wait for SQLite's lock began */
+    int told;           /* on_wait was called for a locked file */
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -166,7 +167,54 @@ const char *opine_store_path(const opine_store *st)
 
 const char *opine_store_errmsg(opine_store *st)
 {
+    /* After opine_store_rollback, SQLite's own says "not an error". */
+    if (st->error && sqlite3_errcode(st->db) == SQLITE_OK)
+        return st->error;
     return sqlite3_errmsg(st->db);
+}
+
+void opine_store_rollback(opine_store *st)
+{
+    sqlite3_free(st->error);
+    st->error = sqlite3_mprintf("%s", sqlite3_errmsg(st->db));
+    st->error_code = sqlite3_extended_errcode(st->db);
+    /* SQLite may have rolled back already: after SQLITE_FULL, SQLITE_IOERR,
+     * SQLITE_BUSY or SQLITE_NOMEM it may, and a ROLLBACK then fails with
+     * "cannot rollback - no transaction is active". */
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *opine_store_failure(opine_store *st, const char *what)
+{
+    int code = sqlite3_errcode(st->db) == SQLITE_OK && st->error
+                   ? st->error_code
+                   : sqlite3_extended_errcode(st->db);
+    const char *msg = opine_store_errmsg(st);
+    /* The disk, not the data: say that nothing committed is lost and
+     * what to do before running the command again. */
+    static const char kept[] = "what was committed is kept";
+    static const char again[] = "run the command again to continue";
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        return opine__format("cannot write to '%s' while %s: the disk is"
+                             " full; %s: free some space, then %s",
+                             st->path, what, kept, again);
+    case SQLITE_IOERR:
+        return opine__format(
+            "cannot %s '%s' while %s: %s; %s: once the disk works, %s",
+            code == SQLITE_IOERR_READ || code == SQLITE_IOERR_SHORT_READ
+                ? "read"
+                : "write to",
+            st->path, what, msg, kept, again);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return opine__format("'%s' is damaged (%s while %s)", st->path, msg,
+                             what);
+    default:
+        return opine__format("database error in '%s' while %s: %s", st->path,
+                             what, msg);
+    }
 }
 
 int opine_store_exec(opine_store *st, const char *sql)
@@ -175,17 +223,28 @@ int opine_store_exec(opine_store *st, const char *sql)
                                                                     : OPINE_EDB;
 }
 
-char *opine_store_meta_get(opine_store *st, const char *key)
+int opine_store_meta_read(opine_store *st, const char *key, char **value)
 {
     sqlite3_stmt *q;
-    char *v = NULL;
+    *value = NULL;
     if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
                            &q, NULL) != SQLITE_OK)
-        return NULL;
+        return OPINE_EDB;
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        v = strdup((const char *)sqlite3_column_text(q, 0));
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_text(q, 0) &&
+        (*value = strdup((const char *)sqlite3_column_text(q, 0))) == NULL) {
+        sqlite3_finalize(q);
+        return OPINE_ENOMEM;
+    }
     sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+char *opine_store_meta_get(opine_store *st, const char *key)
+{
+    char *v;
+    opine_store_meta_read(st, key, &v);
     return v;
 }
 
@@ -220,13 +279,16 @@ static int schema_version(opine_store *st, int *version)
         tables = sqlite3_column_int(q, 0);
         has_meta = sqlite3_column_int(q, 1);
     }
-    sqlite3_finalize(q);
+    /* A failed read is no empty file. */
+    if (sqlite3_finalize(q) != SQLITE_OK)
+        return OPINE_EDB;
     if (tables == 0)
         return 0;
-    char *v = has_meta ? opine_store_meta_get(st, "schema_version") : NULL;
+    char *v = NULL;
+    int rc = has_meta ? opine_store_meta_read(st, "schema_version", &v) : 0;
     *version = v ? atoi(v) : -1;
     free(v);
-    return 0;
+    return rc;
 }
 
 static int create_schema(opine_store *st)
@@ -248,7 +310,7 @@ static int create_schema(opine_store *st)
         opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
         opine_store_meta_set(st, "created", now) != 0 ||
         (opine__fault("schema"), opine_store_exec(st, "COMMIT") != 0)) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        opine_store_rollback(st);
         return OPINE_EDB;
     }
     return 0;
@@ -268,10 +330,7 @@ static int migrate(opine_store *st, int from)
                       opine_store_exec(st, MIGRATE_V3) != 0)) ||
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_exec(st, "COMMIT") != 0) {
-        /* Keep the failing statement's message past the rollback. */
-        char *msg = sqlite3_mprintf("%s", sqlite3_errmsg(st->db));
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        st->migrate_error = msg;
+        opine_store_rollback(st);
         return OPINE_EDB;
     }
     return 0;
@@ -443,10 +502,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
         !(flags & OPINE_STORE_READONLY)) {
         if (migrate(st, version) != 0) {
             if (errmsg)
-                *errmsg =
-                    opine__format("cannot upgrade '%s': %s", path,
-                                  st->migrate_error ? st->migrate_error
-                                                    : sqlite3_errmsg(st->db));
+                *errmsg = opine_store_failure(st, "upgrading it");
             opine_store_close(st);
             return OPINE_EDB;
         }
@@ -505,8 +561,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     opine_store_exec(st, "PRAGMA secure_delete = OFF;");
     if (version == 0 && create_schema(st) != 0) {
         if (errmsg)
-            *errmsg = opine__format("cannot create schema in '%s': %s", path,
-                                    sqlite3_errmsg(st->db));
+            *errmsg = opine_store_failure(st, "creating its tables");
         opine_store_close(st);
         return OPINE_EDB;
     }
@@ -526,7 +581,7 @@ void opine_store_close(opine_store *st)
     /* After the close: in WAL, the last connection checkpoints as it
      * closes, and the next writer should find that done. */
     opine_lock_release(st->lock);
-    sqlite3_free(st->migrate_error);
+    sqlite3_free(st->error);
     free(st->path);
     free(st);
 }
@@ -607,9 +662,10 @@ int opine_run_begin(opine_store *st, const char *stage, const char *params,
     if (rc != SQLITE_DONE)
         goto fail;
     *run_id = sqlite3_last_insert_rowid(st->db);
-    return opine_store_exec(st, "COMMIT");
+    if (opine_store_exec(st, "COMMIT") == 0)
+        return 0;
 fail:
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    opine_store_rollback(st);
     return OPINE_EDB;
 }
 

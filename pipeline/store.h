@@ -105,10 +105,26 @@ void opine_store_now(char buf[32]);
 /* Run one statement or several with no results; 0 or OPINE_EDB. */
 int opine_store_exec(opine_store *st, const char *sql);
 
-/* The last SQLite error message on this connection. */
+/* The last SQLite error message on this connection (the one kept by
+ * opine_store_rollback when the ROLLBACK itself went well). */
 const char *opine_store_errmsg(opine_store *st);
 
-/* meta: get returns a malloc'd value or NULL; set replaces. */
+/* Undo the open transaction after a failed statement, if SQLite has not
+ * already (it may, after an I/O error or a full disk), keeping the
+ * failure's message for opine_store_errmsg and opine_store_failure. */
+void opine_store_rollback(opine_store *st);
+
+/* What failed, for the user: a malloc'd message that names the database
+ * and what was being done (WHAT: "storing documents") and, when the disk
+ * is full or failed, says that nothing committed is lost and to run the
+ * command again once the disk is fixed. NULL when out of memory. */
+char *opine_store_failure(opine_store *st, const char *what);
+
+/* meta: read gives a malloc'd value, or NULL when the key is absent, and
+ * returns 0, or OPINE_EDB when the table could not be read (an I/O error
+ * is no absent key); get returns the value or NULL for both; set
+ * replaces. */
+int opine_store_meta_read(opine_store *st, const char *key, char **value);
 char *opine_store_meta_get(opine_store *st, const char *key);
 int opine_store_meta_set(opine_store *st, const char *key, const char *value);
 

@@ -3,20 +3,22 @@
 # sound database that `opine status` and `opine sql` describe plainly, and
 # a rerun gives what an uninterrupted run gives. The timed kills of
 # e2e_kill land wherever the machine's speed puts them; these land where
-# they are told to, so every case is checked every time.
+# they are told to, so every case is checked every time. (e2e_iofault
+# kills runs in place of every second write, mid-COMMIT included.)
 . "$(dirname "$0")/lib.sh"
 bash "$(dirname "$0")/gen_corpus.sh" 3000 11 | gzip -1 >"$WORK/corpus.jsonl.gz"
 run_opine 0 run "$WORK/ref.db" "$WORK/corpus.jsonl.gz" -q
 total=$(q "$WORK/ref.db" "SELECT count(*) FROM documents")
 # --commit-every 1: 1 MiB batches and commits, about four in this corpus.
 
-# fault_run SPEC DB [COMMAND]: opine COMMAND (default run) on the corpus
-# must die at the fault point SPEC, and say that it reached it.
+# fault_run SPEC DB [COMMAND [OPTION...]]: opine COMMAND (default run) on
+# the corpus must die at the fault point SPEC, and say that it reached it.
 fault_run() {
     local spec=$1 db=$2 cmd=${3:-run} rc=0 input=()
+    shift $(($# < 3 ? $# : 3))
     case $cmd in run | ingest) input=("$WORK/corpus.jsonl.gz") ;; esac
     OPINE_FAULT=$spec "$OPINE" "$cmd" "$db" "${input[@]}" --commit-every 1 \
-        -q >"$WORK/out" 2>"$WORK/err" || rc=$?
+        -q "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
     expect_eq "$cmd killed at $spec: exit status of SIGKILL" 137 "$rc"
     grep -q "fault point '${spec%%[@:]*}'" "$WORK/err" ||
         fail "$cmd killed at $spec: the point was not reached: $(cat "$WORK/err")"
@@ -124,6 +126,20 @@ for spec in comit commit@0 commit:pause; do
         "opine: ignoring OPINE_FAULT='$spec': expected POINT[@N][:kill|int|term|hup|stop], POINT one of $points" \
         "$(cat "$WORK/err")"
 done
+# Killed after the run's end was committed, before the file closed (and,
+# new, turned to WAL): the run is finished and its file, still in
+# rollback-journal mode, sound and complete; a rerun finds nothing to do.
+db="$WORK/f-finished.db"
+fault_run finished "$db"
+expect_eq "finished: the run is marked ok" ok \
+    "$(q "$db" "SELECT status FROM runs WHERE id = 1")"
+expect_eq "finished: integrity" ok "$(q "$db" "PRAGMA integrity_check")"
+expect_eq "finished: still in rollback-journal mode" delete \
+    "$(q "$db" "PRAGMA journal_mode")"
+same_results "$WORK/ref.db" "$db" "finished: as the uninterrupted run"
+rerun_same "$db" finished
+same_results "$WORK/ref.db" "$db" "finished, then a rerun"
+expect_eq "finished: WAL after the rerun" wal "$(q "$db" "PRAGMA journal_mode")"
 
 # Several stops on one database, each in a run that resumes the last:
 # later points are reached in runs that have work to take up.
@@ -147,6 +163,29 @@ fault_run committed@1 "$db" score
 expect_eq "stages: integrity" ok "$(q "$db" "PRAGMA integrity_check")"
 check_exact "$db"
 rerun_same "$db" "stages stopped one by one"
+
+# opine score applying a new model version (the lexicon v1, after a run
+# with the default v2) to a database with op-eds the models find sides
+# in, stopped at each point it passes: a rerun of the command ends with
+# what one uninterrupted score leaves, every result table row for row.
+gzip -dc "$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz" >"$WORK/opeds.jsonl"
+cp "$WORK/ref.db" "$WORK/score-base.db"
+run_opine 0 run "$WORK/score-base.db" "$WORK/opeds.jsonl" -q
+cp "$WORK/score-base.db" "$WORK/rescored.db"
+run_opine 0 score "$WORK/rescored.db" -q --model us-rok-alliance@1
+expect_eq "rescored: v1's stances beside v2's" 1 "$(q "$WORK/rescored.db" \
+    "SELECT count(DISTINCT version) = 2 FROM v_stance WHERE stance IS NOT NULL")"
+# (Two batches of token streams, committed after each.)
+for spec in run batch batch@2 terms commit@2 committed finish finished; do
+    db="$WORK/s-${spec/@/-}.db"
+    cp "$WORK/score-base.db" "$db"
+    fault_run "$spec" "$db" score --model us-rok-alliance@1
+    expect_eq "score stopped at $spec: integrity" ok \
+        "$(q "$db" "PRAGMA integrity_check")"
+    check_exact "$db"
+    run_opine 0 score "$db" -q --model us-rok-alliance@1
+    same_results "$WORK/rescored.db" "$db" "score stopped at $spec, rerun"
+done
 
 # A closed terminal (SIGHUP), Ctrl-C (SIGINT) and kill (SIGTERM) at a
 # chosen point: the run stops after the batches in flight, keeps what they

@@ -4,8 +4,11 @@
 # as an uninterrupted run. Where the kills land depends on the machine's
 # speed and load, so no outcome is required of any one of them: a kill
 # before the first commit (an empty file) is as legitimate as one mid-run
-# or after the end. e2e_faults stops runs at each named point instead, so
-# that every case is checked on every machine.
+# or after the end. The deterministic kills are elsewhere, so that every
+# case is checked on every machine: e2e_faults stops runs and opine score
+# at each named point (pipeline/fault.h), e2e_iofault kills them in place
+# of every second write, mid-COMMIT included; bench/kills kills a run on
+# real text 50 times at seeded random moments.
 . "$(dirname "$0")/lib.sh"
 bash "$(dirname "$0")/gen_corpus.sh" 12000 11 | gzip -1 >"$WORK/corpus.jsonl.gz"
 

@@ -6,6 +6,40 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/opine-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0
 
+# OPINE_VALGRIND=SUPPRESSIONS (the vg_ tests, tests/CMakeLists.txt): every
+# opine the test runs runs under valgrind's memcheck, through a wrapper
+# that keeps opine's exit status and output unless memcheck finds an
+# error: then it exits 99, and the report goes to stderr and to
+# $WORK/valgrind-errors, which done_testing requires to be empty (so that
+# a test which expects a failure, or ignores the status, fails too).
+if [ -n "${OPINE_VALGRIND:-}" ]; then
+    cat >"$WORK/opine-valgrind" <<EOF
+#!/bin/sh
+log=\$(mktemp "$WORK/valgrind.XXXXXX")
+valgrind -q --error-exitcode=99 --leak-check=full \\
+    --show-leak-kinds=definite,indirect \\
+    --errors-for-leak-kinds=definite,indirect \\
+    --soname-synonyms=somalloc=*tcmalloc* --suppressions="$OPINE_VALGRIND" \\
+    --log-file="\$log" "$OPINE" "\$@"
+rc=\$?
+if [ \$rc = 99 ]; then
+    { echo "valgrind: opine \$*"; cat "\$log"; } |
+        tee -a "$WORK/valgrind-errors" >&2
+fi
+rm -f "\$log"
+exit \$rc
+EOF
+    chmod +x "$WORK/opine-valgrind"
+    OPINE=$WORK/opine-valgrind
+fi
+
+# In the ThreadSanitizer build (OPINE_TSAN=ON, make tsan) each opine
+# writes what TSan reports to $WORK/tsan.PID, which done_testing requires
+# to be absent, whatever the test made of opine's exit status.
+if [ "${OPINE_TSAN:-OFF}" = ON ]; then
+    export TSAN_OPTIONS="log_path=$WORK/tsan exitcode=66 ${TSAN_OPTIONS:-}"
+fi
+
 fail() {
     echo "FAIL: $*" >&2
     exit 1
@@ -146,7 +180,47 @@ wait_stopped() {
     done
 }
 
+# same_results A B WHAT: everything runs compute is the same in A and B,
+# ids and all: every result table row for row (EXCEPT both ways and the
+# same count), leaving out only what says when and by which run a row was
+# written (the runs and rejects tables, the run columns, models.loaded,
+# meta's created).
+RESULT_TABLES=(
+    "documents:id, hash, ext_id, source, position, title, author, outlet,
+     published, url, bytes, body, lang"
+    "duplicates:doc, source, position, ext_id"
+    "doc_meta:*" "types:*" "stems:*" "doc_tokens:*" "doc_terms:*" "terms:*"
+    "doc_lengths:*" "stage_done:stage, doc"
+    "models:id, name, version, hash, language, window, negation_scope,
+     prior, interval, text"
+    "themes:*" "doc_scores:*" "evidence:*" "contributions:*" "meta:key, value")
+result_diff() { # result_diff A B: the tables that differ, with counts
+    local a=$1 b=$2 spec t c w sql
+    sql="ATTACH '$b' AS other;"
+    for spec in "${RESULT_TABLES[@]}"; do
+        t=${spec%%:*} c=${spec#*:} w=""
+        [ "$t" = meta ] && w="WHERE key <> 'created'"
+        sql="$sql SELECT '$t', (SELECT count(*) FROM (
+                SELECT $c FROM main.$t $w EXCEPT SELECT $c FROM other.$t $w))
+            + (SELECT count(*) FROM (
+                SELECT $c FROM other.$t $w EXCEPT SELECT $c FROM main.$t $w))
+            + abs((SELECT count(*) FROM main.$t $w)
+                  - (SELECT count(*) FROM other.$t $w));"
+    done
+    q -separator ' ' "$a" "$sql" | awk '$2 != 0 { printf "%s ", $0 }'
+}
+same_results() {
+    expect_eq "$3: every result table row for row (${#RESULT_TABLES[@]} tables)" \
+        "" "$(result_diff "$1" "$2")"
+}
+
 # done_testing: the closing line ctest logs show.
 done_testing() {
+    [ ! -s "$WORK/valgrind-errors" ] ||
+        fail "valgrind found errors (above, and in each opine's report)"
+    if compgen -G "$WORK/tsan.*" >/dev/null; then
+        cat "$WORK"/tsan.* >&2
+        fail "ThreadSanitizer reported (above)"
+    fi
     echo "$PASSED passed, 0 failed"
 }
