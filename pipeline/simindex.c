@@ -97,29 +97,51 @@ int opine__simindex_schema(sqlite3 *db)
 
 /* ---- the writer ------------------------------------------------------- */
 
-/* One stem's postings since the last write: 24 bytes, so that the array
- * of them stays in cache as much as it can; the first document is the
- * first posting's gap. */
+/* HOW IT WORKS: the postings of each stem go into a chain of blocks in one
+ * arena of OPINE_SIMINDEX_BUFFER bytes, allocated once: each block is a
+ * 4-byte offset of the next block, then data; a stem's first block holds
+ * 12 bytes, each next one as many as the stem holds already, up to 1020,
+ * so a chain wastes at most about half of its last block. A write walks
+ * the stems in id order (through the index by stem id: no sort), copies
+ * each chain into a buffer of the slice's chunks and hands the slice to
+ * SQLite. One arena, rather than a buffer a stem grown with realloc():
+ * freed buffers of every size stayed with the allocator, each size as
+ * many as it had held at once, and a run's peak grew by more than the
+ * postings held. */
+
+/* One stem's postings since the last write: 24 bytes; the first document
+ * is the first posting's gap. */
 typedef struct plist {
-    unsigned char *buf;
-    uint32_t len, cap; /* bytes */
     uint32_t stem;
-    uint32_t last; /* the last document's id (ids are below 2^32) */
+    uint32_t head, tail; /* arena offsets of the first and last blocks */
+    uint32_t len;        /* bytes of postings in the chain */
+    uint32_t last;       /* the last document's id (ids are below 2^32) */
+    uint16_t fill, room; /* bytes used and free in the last block */
 } plist;
+
+enum {
+    BLOCK_NEXT = 4,     /* a block's link to the next */
+    BLOCK_MIN = 12,     /* data bytes of a stem's first block */
+    BLOCK_MAX = 1020,   /* and of the largest */
+    ARENA_START = 16,   /* offset 0 is "no block" */
+    ASSEMBLY = 1 << 18, /* bytes of a slice's chunks, at least */
+};
 
 struct opine__simindex {
     sqlite3 *db;
     uint32_t *slot; /* by stem id: 1 + its index in lists, 0: none */
     size_t cap_slot;
-    plist *lists; /* the stems with postings, in the order first met */
+    uint32_t low, high; /* the smallest and largest stem held */
+    plist *lists;       /* the stems held, in the order first met */
     size_t nlists, cap_lists;
-    size_t held;      /* bytes of the lists' buffers */
+    unsigned char *arena;
+    size_t top, cap_arena; /* bytes of the arena used, allocated */
+    unsigned char *chunks; /* a slice's chunks, contiguous */
+    size_t cap_chunks;
     int64_t postings; /* postings held */
     int64_t last_doc; /* the largest document held */
     int64_t *docs;    /* the documents held */
     size_t ndocs, cap_docs;
-    uint32_t *order, *tmp; /* scratch: the stems, sorted */
-    size_t cap_order, cap_tmp;
     int64_t rowbuf[2 * SLICE];
     opine_rows_blob blobs[SLICE];
     opine_rows *chunk_rows, *doc_rows;
@@ -133,6 +155,8 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db)
     if (x == NULL)
         return OPINE_ENOMEM;
     x->db = db;
+    x->top = ARENA_START;
+    x->low = UINT32_MAX;
     int rc = opine__rows_register(db, "opine_similar_chunks", "id, postings",
                                   "ib", &x->chunk_rows);
     if (rc == 0)
@@ -173,12 +197,12 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db)
 /* Empty the lists: what they held is written, or forgotten. */
 static void reset_lists(opine__simindex *x)
 {
-    for (size_t i = 0; i < x->nlists; i++) {
-        free(x->lists[i].buf);
+    for (size_t i = 0; i < x->nlists; i++)
         x->slot[x->lists[i].stem] = 0;
-    }
     x->nlists = 0;
-    x->held = 0;
+    x->top = ARENA_START;
+    x->low = UINT32_MAX;
+    x->high = 0;
     x->postings = 0;
     x->ndocs = 0;
     x->last_doc = 0;
@@ -188,12 +212,11 @@ void opine__simindex_free(opine__simindex *x)
 {
     if (x == NULL)
         return;
-    reset_lists(x);
     free(x->slot);
     free(x->lists);
+    free(x->arena);
+    free(x->chunks);
     free(x->docs);
-    free(x->order);
-    free(x->tmp);
     sqlite3_finalize(x->ins_chunks);
     sqlite3_finalize(x->ins_docs);
     sqlite3_finalize(x->ins_gen);
@@ -220,34 +243,70 @@ static int step_rows(opine__simindex *x, sqlite3_stmt *q, opine_rows *r,
     return rc == SQLITE_DONE ? 0 : OPINE_EDB;
 }
 
+/* The data bytes of the block that follows `len` bytes of a chain. */
+static uint32_t block_data(uint32_t len)
+{
+    return len < BLOCK_MIN ? BLOCK_MIN : len > BLOCK_MAX ? BLOCK_MAX : len;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Copy p's chain to out (room for p->len bytes). */
+static void chain_copy(const opine__simindex *x, const plist *p,
+                       unsigned char *out)
+{
+    uint32_t b = p->head, len = 0;
+    while (len < p->len) {
+        uint32_t n = b == p->tail ? p->fill : block_data(len);
+        memcpy(out + len, x->arena + b + BLOCK_NEXT, n);
+        len += n;
+        b = get_u32(x->arena + b);
+    }
+}
+
+/* Write the slice's rows (its chunks are in x->chunks). */
+static int write_slice(opine__simindex *x, size_t *n, size_t *used)
+{
+    int rc = step_rows(x, x->ins_chunks, x->chunk_rows, *n);
+    *n = *used = 0;
+    return rc;
+}
+
 int opine__simindex_flush(opine__simindex *x)
 {
-    size_t nt = x->nlists;
     int rc = 0;
-    if (nt) {
-        if (opine__grow((void **)&x->order, &x->cap_order, nt,
-                        sizeof(uint32_t)) ||
-            opine__grow((void **)&x->tmp, &x->cap_tmp, nt, sizeof(uint32_t))) {
-            reset_lists(x);
-            return OPINE_ENOMEM;
-        }
-        /* In stem order, so that the rows land in id order. */
-        for (size_t i = 0; i < nt; i++)
-            x->order[i] = x->lists[i].stem;
-        opine__sort_u32(x->order, nt, x->tmp);
+    if (x->nlists) {
         rc = sqlite3_step(x->next_gen) == SQLITE_ROW ? 0 : OPINE_EDB;
         int64_t gen = sqlite3_column_int64(x->next_gen, 0);
         sqlite3_reset(x->next_gen);
-        for (size_t i = 0; rc == 0 && i < nt; i += SLICE) {
-            size_t n = nt - i < SLICE ? nt - i : SLICE;
-            for (size_t k = 0; k < n; k++) {
-                const plist *p = &x->lists[x->slot[x->order[i + k]] - 1];
-                x->blobs[k] = (opine_rows_blob){p->buf, p->len};
-                x->rowbuf[2 * k] = gen << 32 | p->stem;
-                x->rowbuf[2 * k + 1] = opine__rows_blob(&x->blobs[k]);
-            }
-            rc = step_rows(x, x->ins_chunks, x->chunk_rows, n);
+        size_t n = 0, used = 0;
+        /* In stem order, so that the rows land in id order. */
+        for (uint64_t s = x->low; rc == 0 && s <= x->high; s++) {
+            if (x->slot[s] == 0)
+                continue;
+            const plist *p = &x->lists[x->slot[s] - 1];
+            if (n == SLICE || used + p->len > x->cap_chunks)
+                rc = write_slice(x, &n, &used);
+            if (rc == 0 && p->len > x->cap_chunks &&
+                opine__grow((void **)&x->chunks, &x->cap_chunks,
+                            p->len > ASSEMBLY ? p->len : ASSEMBLY, 1))
+                rc = OPINE_ENOMEM;
+            if (rc)
+                break;
+            chain_copy(x, p, x->chunks + used);
+            x->blobs[n] = (opine_rows_blob){x->chunks + used, p->len};
+            x->rowbuf[2 * n] = gen << 32 | p->stem;
+            x->rowbuf[2 * n + 1] = opine__rows_blob(&x->blobs[n]);
+            used += p->len;
+            n++;
         }
+        if (rc == 0)
+            rc = write_slice(x, &n, &used);
         if (rc == 0) {
             sqlite3_bind_int64(x->ins_gen, 1, gen);
             sqlite3_bind_int64(x->ins_gen, 2, x->postings);
@@ -264,6 +323,48 @@ int opine__simindex_flush(opine__simindex *x)
     return rc;
 }
 
+/* Append n bytes to p's chain, in new blocks as they fill. */
+static int chain_append(opine__simindex *x, plist *p, const unsigned char *b,
+                        size_t n)
+{
+    while (n) {
+        if (p->room == 0) {
+            uint32_t data = block_data(p->len);
+            size_t need = x->top + BLOCK_NEXT + data;
+            if (need > UINT32_MAX)
+                return OPINE_ETOOBIG;
+            if (need > x->cap_arena) {
+                /* past the buffer only within one document's postings */
+                size_t cap = x->cap_arena ? 2 * x->cap_arena
+                                          : OPINE_SIMINDEX_BUFFER + (1 << 16);
+                unsigned char *a = realloc(x->arena, cap > need ? cap : need);
+                if (a == NULL)
+                    return OPINE_ENOMEM;
+                x->arena = a;
+                x->cap_arena = cap > need ? cap : need;
+            }
+            uint32_t off = (uint32_t)x->top;
+            memset(x->arena + off, 0, BLOCK_NEXT);
+            if (p->head == 0)
+                p->head = off;
+            else
+                memcpy(x->arena + p->tail, &off, 4);
+            p->tail = off;
+            p->fill = 0;
+            p->room = (uint16_t)data;
+            x->top = need;
+        }
+        size_t k = n < p->room ? n : p->room;
+        memcpy(x->arena + p->tail + BLOCK_NEXT + p->fill, b, k);
+        p->fill += (uint16_t)k;
+        p->room -= (uint16_t)k;
+        p->len += (uint32_t)k;
+        b += k;
+        n -= k;
+    }
+    return 0;
+}
+
 int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
                         size_t nterms)
 {
@@ -272,7 +373,7 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
     /* Write what is held before this document when it would come out of
      * order, or there is enough: a document's postings stay in one
      * generation. */
-    if (x->ndocs && (doc <= x->last_doc || x->held >= OPINE_SIMINDEX_BUFFER ||
+    if (x->ndocs && (doc <= x->last_doc || x->top >= OPINE_SIMINDEX_BUFFER ||
                      x->ndocs >= MAX_DOCS)) {
         int rc = opine__simindex_flush(x);
         if (rc)
@@ -296,27 +397,30 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
             if (opine__grow((void **)&x->lists, &x->cap_lists, x->nlists + 1,
                             sizeof(plist)))
                 return OPINE_ENOMEM;
-            x->lists[x->nlists] = (plist){NULL, 0, 0, s, 0};
+            x->lists[x->nlists] = (plist){s, 0, 0, 0, 0, 0, 0};
             x->slot[s] = (uint32_t)++x->nlists;
+            if (s < x->low)
+                x->low = s;
+            if (s > x->high)
+                x->high = s;
         }
         plist *p = &x->lists[x->slot[s] - 1];
         uint64_t gap = (uint64_t)doc - p->last;
-        size_t need = p->len + opine__posting_size(gap, tf);
-        if (need > p->cap) {
-            size_t cap = p->cap ? 2 * (size_t)p->cap : 16;
-            while (cap < need)
-                cap *= 2;
-            if (cap > UINT32_MAX)
-                return OPINE_ETOOBIG;
-            unsigned char *b = realloc(p->buf, cap);
-            if (b == NULL)
-                return OPINE_ENOMEM;
-            x->held += cap - p->cap;
-            p->buf = b;
-            p->cap = (uint32_t)cap;
+        size_t n = opine__posting_size(gap, tf);
+        if (n <= p->room) {
+            /* the usual case: straight into the last block */
+            opine__posting_put(x->arena + p->tail + BLOCK_NEXT + p->fill, gap,
+                               tf);
+            p->fill += (uint16_t)n;
+            p->room -= (uint16_t)n;
+            p->len += (uint32_t)n;
+        } else {
+            unsigned char b[OPINE_POSTING_MAX];
+            opine__posting_put(b, gap, tf);
+            int rc = chain_append(x, p, b, n);
+            if (rc)
+                return rc;
         }
-        p->len =
-            (uint32_t)(opine__posting_put(p->buf + p->len, gap, tf) - p->buf);
         p->last = (uint32_t)doc;
         x->postings++;
     }

@@ -77,14 +77,16 @@
  * of OPINE_SIMINDEX_WINDOW documents, so that its memory does not grow
  * with the corpus.
  *
- * MEMORY, in a run: the writer's postings (OPINE_SIMINDEX_BUFFER bytes of
- * buffers at most), an index by stem id (4 bytes a stem) and one entry
- * for each stem it holds (24 bytes); the refresh, a window of norms, the
- * idf of every stem (8 bytes a stem) and what a merge holds of one stem.
- * The postings are read through SQLite's page cache, not mapped, because
- * mapped pages count in a run's resident memory. On ABP (37,547
- * documents, 12 M postings, 157,451 stems) the writer writes 15
- * generations of up to 41,318 chunks and holds about 7 MB at most.
+ * MEMORY, in a run: the writer's postings (an arena of
+ * OPINE_SIMINDEX_BUFFER bytes, more only within one long document), a
+ * quarter of that to hand a slice of chunks to SQLite, an index by stem id
+ * (4 bytes a stem) and one entry for each stem it holds (24 bytes); the
+ * refresh, a window of norms, the idf of every stem (8 bytes a stem) and
+ * what a merge holds of one stem. The postings are read through SQLite's
+ * page cache, not mapped, because mapped pages count in a run's resident
+ * memory. On ABP (37,547 documents, 12 M postings, 157,451 stems) the
+ * writer writes 14 generations of up to 41,318 chunks and holds about
+ * 7 MB.
  */
 #ifndef OPINE_PIPELINE_SIMINDEX_H
 #define OPINE_PIPELINE_SIMINDEX_H

@@ -297,6 +297,24 @@ cmp -s "$WORK/o.tsv" "$WORK/out" || fail "stale norms, nobody writing: another a
 expect_eq "stale norms, nobody writing: made current in the file" 1 \
     "$(q "$WORK/old.db" "SELECT count(*) FROM similar_norms")"
 check_index "after the killed run and the update" "$WORK/old.db"
+# No index at all (an older opine's file), and another program writing:
+# nothing to answer from; a message, exit 2, and the next call makes it.
+cp "$WORK/s.db" "$WORK/noindex.db"
+q "$WORK/noindex.db" "DROP TABLE similar_postings; DROP TABLE similar_docs;
+                   DROP TABLE similar_generations; DROP TABLE similar_norms"
+sqlite3 "$WORK/noindex.db" "BEGIN IMMEDIATE;" "INSERT INTO meta VALUES('held', 1);" \
+    '.shell kill -STOP $PPID' "ROLLBACK;" 2>/dev/null &
+h=$!
+PIDS="$PIDS $h"
+wait_stopped "$h" "sqlite3 in a write transaction"
+run_opine 2 similar "$WORK/noindex.db" sample-01
+grep -q "no similarity index yet, and it cannot be made now" "$WORK/err" ||
+    fail "no index, another program writing: $(cat "$WORK/err")"
+ok "no index, another program writing: exit 2, says to run it again where it can write"
+kill -CONT "$h"
+wait "$h" || fail "sqlite3 did not finish"
+run_opine 0 similar "$WORK/noindex.db" sample-01
+check_index "no index, then nobody writing: made" "$WORK/noindex.db"
 
 # 6. Bad input: a message, exit status 2.
 bad() { # bad WHAT PATTERN ARGS...
