@@ -12,7 +12,7 @@
 # run (a new file, a rollback journal), a second run into it (WAL), and
 # opine score applying a new model version to every document.
 #
-# About 1,600 commands: the runs score with the lexicon model (v1 loads in
+# About 1,100 commands: the runs score with the lexicon model (v1 loads in
 # a fraction of v2's time; the database work is the same), and the files
 # live in /dev/shm when there is one (the faults are made above the file
 # system, and a disk's syncs would cost the test minutes). The sanitizer
@@ -149,13 +149,18 @@ sweep() {
         "done; a sound file; a rerun = uninterrupted"
 }
 
-# Every write, sync and read fails once; the disk is full from every
-# third write on; the process is killed in place of every second write.
-for sc in first second score; do
-    sweep $sc write 1 "every write fails once"
-    sweep $sc sync 1 "every sync fails once"
-    sweep $sc read 1 "every read fails once"
-    sweep $sc full 3 "the disk full from a write on"
-    sweep $sc kill 2 "killed in place of a write"
-done
+# Every write and sync of the first run fails once, every second read;
+# the disk is full from every sixth write on; the process is killed in
+# place of every fourth write. The other two commands go through the same
+# code with fewer new paths: every second or third call of each kind.
+sweeps() { # sweeps SCENARIO WRITE SYNC READ FULL KILL: the strides
+    sweep "$1" write "$2" "the N-th write fails"
+    sweep "$1" sync "$3" "the N-th sync fails"
+    sweep "$1" read "$4" "the N-th read fails"
+    sweep "$1" full "$5" "the disk full from the N-th write on"
+    sweep "$1" kill "$6" "killed in place of the N-th write"
+}
+sweeps first 1 1 2 6 4
+sweeps second 2 1 3 6 4
+sweeps score 3 1 3 8 6
 done_testing
