@@ -1,6 +1,7 @@
 # opine — the two commands a fresh Debian 12 machine needs:
 #   make demo   install what is missing, build, run the pipeline on the sample
 #   make test   install what is missing, build (release and ASan+UBSan), ctest
+#   make fuzz   build the libFuzzer harnesses (clang) and run each a while
 #
 # Debian packages opine builds and tests with. `make deps` installs the missing
 # ones when run as root (apt-get update once, then apt-get install of exactly
@@ -8,14 +9,23 @@
 DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-scipy zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
-	libgoogle-perftools-dev liblinear-dev unicode-data
+	libgoogle-perftools-dev liblinear-dev unicode-data clang libclang-rt-dev
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD)/demo.db
+# make fuzz: every libFuzzer harness of tests/fuzz/ (or those named in
+# FUZZ) for FUZZ_SECONDS each, or FUZZ_RUNS executions when that comes
+# first (0: no limit); corpora, crashes and logs in FUZZ_DIR (ignored by
+# git, kept by make clean, so corpora grow over calls).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 0
+FUZZ ?=
+export FUZZ_DIR ?= $(CURDIR)/build-fuzz-work
 
-.PHONY: all deps build build-asan demo test bench clean format
+.PHONY: all deps build build-asan demo test bench clean format fuzz
 
 all: build
 
@@ -62,6 +72,14 @@ test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The harnesses need clang (libFuzzer); the build is instrumented for
+# coverage with ASan and UBSan. Each harness runs at nice 19.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPINE_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target opine_fuzzers
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ)
+
 bench: build
 	bench/abp-run.sh $(BUILD)/opine
 
@@ -69,4 +87,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
