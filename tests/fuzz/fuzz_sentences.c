@@ -5,7 +5,6 @@
  * segmenting again after other text gives the same boundaries. */
 #include "fuzz.h"
 
-#include "corpus/internal.h"
 #include "stages/segment.h"
 
 static opine_segmenter *words, *sentences;

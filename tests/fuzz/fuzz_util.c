@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "corpus/internal.h"
+#include "base/utf8.h"
 
 char *fuzz_strndup(const uint8_t *data, size_t size)
 {
