@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "base/error.h"
+#include "base/utf8.h"
 #include "models/default_model.h"
 #include "models/model.h"
 #include "stages/stem.h"
@@ -332,8 +333,13 @@ static char *params_json(const stage_args *a)
     json_object *o = json_object_new_object();
     if (a->ninputs) {
         json_object *in = json_object_new_array();
-        for (int i = 0; i < a->ninputs; i++)
-            json_object_array_add(in, json_object_new_string(a->inputs[i]));
+        for (int i = 0; i < a->ninputs; i++) {
+            /* names are bytes; JSON is UTF-8 text (base/utf8.h) */
+            char *name = opine__utf8_escape(a->inputs[i], 0);
+            json_object_array_add(
+                in, json_object_new_string(name ? name : a->inputs[i]));
+            free(name);
+        }
         json_object_object_add(o, "inputs", in);
         static const char *formats[] = {"auto", "text", "jsonl"};
         json_object_object_add(

@@ -77,6 +77,7 @@ struct opine_reader {
     /* The input being read; src is NULL between inputs. */
     opine__source *src;
     char *cur;
+    char *cur_text; /* cur as valid UTF-8, for documents (base/utf8.h) */
     opine_format format;
     int input_done; /* finished: close it before the next call reads */
     uint64_t cur_size;
@@ -163,7 +164,6 @@ static int reader_error(opine_reader *r, int rc, const char *file,
 {
     char what[512];
     va_list ap;
-    int n;
 
     error_clear(r);
     r->err_code = rc;
@@ -171,20 +171,16 @@ static int reader_error(opine_reader *r, int rc, const char *file,
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    if (line > 0)
-        n = snprintf(NULL, 0, "%s: line %llu: %s", file,
-                     (unsigned long long)line, what);
-    else
-        n = snprintf(NULL, 0, "%s: %s", file, what);
-    r->err = malloc((size_t)n + 1);
-    if (r->err) {
-        if (line > 0)
-            snprintf(r->err, (size_t)n + 1, "%s: line %llu: %s", file,
-                     (unsigned long long)line, what);
-        else
-            snprintf(r->err, (size_t)n + 1, "%s: %s", file, what);
-    }
-    r->err_source = strdup(file);
+    /* A file name is bytes: the message shows it as text on one line,
+     * the source is stored as documents' sources are. */
+    char *shown = opine__utf8_escape(file, OPINE_UTF8_ESCAPE_CONTROLS);
+    if (shown && line > 0)
+        r->err = opine__format("%s: line %llu: %s", shown,
+                               (unsigned long long)line, what);
+    else if (shown)
+        r->err = opine__format("%s: %s", shown, what);
+    free(shown);
+    r->err_source = opine__utf8_escape(file, 0);
     return rc;
 }
 
@@ -388,7 +384,8 @@ static void input_close(opine_reader *r)
         r->src = NULL;
     }
     free(r->cur);
-    r->cur = NULL;
+    free(r->cur_text);
+    r->cur = r->cur_text = NULL;
     r->input_done = 0;
     r->pos = r->len = 0;
     r->eof = 0;
@@ -487,8 +484,14 @@ static int input_open(opine_reader *r)
     if (rc <= 0)
         return rc;
     r->cur = path;
+    r->cur_text = opine__utf8_escape(path, 0);
     r->cur_size = 0;
     r->line = 1;
+    if (!r->cur_text) {
+        rc = reader_error(r, OPINE_ENOMEM, path, 0, "out of memory");
+        input_close(r);
+        return rc;
+    }
     if (strcmp(path, "-") == 0) {
         fd = 0;
     } else {
@@ -632,7 +635,7 @@ static int read_line(opine_reader *r, uint64_t *lineno)
 
 static int set_origin(opine_reader *r, opine_doc *doc, uint64_t position)
 {
-    doc->source = strdup(r->cur);
+    doc->source = strdup(r->cur_text);
     doc->position = position;
     if (!doc->source) {
         opine_doc_release(doc);
@@ -720,7 +723,7 @@ static int next_text(opine_reader *r, opine_doc *doc)
     if (rec_reserve(r, 0) != 0)
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
     r->rec[r->rec_len] = '\0';
-    doc->ext_id = strdup(r->cur);
+    doc->ext_id = strdup(r->cur_text);
     if (!doc->ext_id)
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
     doc->text = r->rec;

@@ -1079,6 +1079,36 @@ static void test23_strict_json(void **state)
     opine_reader_free(r);
 }
 
+/* 24: file names are bytes. A name holding a newline and a byte that is
+ * not UTF-8 becomes valid text in the documents (invalid bytes as \xHH,
+ * the newline kept: it is text), and the messages show it on one line. */
+static void test24_file_names(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    make_dir("t24");
+    write_str("t24/a\nb.txt", "Seoul.\n");
+    write_str("t24/caf\xe9.jsonl", "{\"text\":\"x\"}\n{bad\n");
+    write_str("t24/c\xff\x1b[31m.txt", "\xff\n");
+    /* in strcmp order: "a\nb.txt", "caf\xe9.jsonl", "c\xff..." */
+    r = open1(fixture_path("t24"), NULL);
+    expect_doc(r, &doc, "Seoul.\n");
+    assert_non_null(strstr(doc.source, "/t24/a\nb.txt"));
+    assert_string_equal(doc.ext_id, doc.source);
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "x");
+    assert_non_null(strstr(doc.source, "/t24/caf\\xE9.jsonl"));
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT, "/t24/caf\\xE9.jsonl: line 2: malformed JSON");
+    expect_err(r, OPINE_EBINARY, "/t24/c\\xFF\\x1B[31m.txt: binary file");
+    assert_non_null(
+        strstr(opine_reader_error_source(r), "/t24/c\\xFF\x1b[31m.txt"));
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1105,6 +1135,7 @@ int main(void)
         cmocka_unit_test(test21_huge_line_memory),
         cmocka_unit_test(test22_nul_in_line),
         cmocka_unit_test(test23_strict_json),
+        cmocka_unit_test(test24_file_names),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
