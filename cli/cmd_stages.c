@@ -230,11 +230,18 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
                 cli_error("--meta wants KEY=FIELD, not '%s'", optarg);
                 return CLI_FATAL;
             }
+            *eq = '\0';
+            for (size_t i = 0; i < a->nmeta; i++)
+                if (strcmp(a->meta[i].key, optarg) == 0) {
+                    /* two fields for one key: which wins would depend on
+                     * their order in each record */
+                    cli_error("--meta %s is given twice", optarg);
+                    return CLI_FATAL;
+                }
             opine_meta_map *m = realloc(a->meta, (a->nmeta + 1) * sizeof(*m));
             if (m == NULL)
                 return CLI_FATAL;
             a->meta = m;
-            *eq = '\0';
             m[a->nmeta].key = optarg;
             m[a->nmeta].field = eq + 1;
             a->nmeta++;

@@ -1109,6 +1109,42 @@ static void test24_file_names(void **state)
     opine_reader_free(r);
 }
 
+/* 25: no two meta entries share a key, whatever the field order: a field
+ * named like a --meta KEY gives way to the mapping, and a record's own
+ * "date_raw" field to the raw date opine would keep. */
+static void test25_meta_keys(void **state)
+{
+    static const opine_meta_map maps[] = {{"x", "y"}};
+    opine_reader_opts o = {.meta = maps, .nmeta = 1};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t25.jsonl",
+                        "{\"text\":\"a\",\"x\":\"1\",\"y\":\"2\"}\n"
+                        "{\"text\":\"b\",\"y\":\"2\",\"x\":\"1\"}\n"
+                        "{\"text\":\"c\",\"date\":\"Sept. 1, 2016\","
+                        "\"date_raw\":\"mine\"}\n"
+                        "{\"text\":\"d\",\"date_raw\":\"mine\","
+                        "\"date\":\"Sept. 1, 2016\"}\n"),
+              &o);
+    for (int i = 0; i < 2; i++) {
+        expect_doc(r, &doc, i ? "b" : "a");
+        assert_int_equal(doc.nmeta, 1);
+        assert_string_equal(meta_get(&doc, "x"), "2");
+        opine_doc_release(&doc);
+    }
+    for (int i = 0; i < 2; i++) {
+        expect_doc(r, &doc, i ? "d" : "c");
+        assert_string_equal(doc.published, "2016-09-01");
+        assert_int_equal(doc.nmeta, 1);
+        assert_string_equal(meta_get(&doc, "date_raw"), "mine");
+        opine_doc_release(&doc);
+    }
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1136,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test22_nul_in_line),
         cmocka_unit_test(test23_strict_json),
         cmocka_unit_test(test24_file_names),
+        cmocka_unit_test(test25_meta_keys),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

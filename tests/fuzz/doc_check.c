@@ -35,5 +35,9 @@ void fuzz_check_doc(const opine_doc *doc)
         FUZZ_CHECK(doc->meta[i].key && doc->meta[i].value);
         check_str(doc->meta[i].key);
         check_str(doc->meta[i].value);
+        /* doc_meta's key is (doc, key): a second entry would replace the
+         * first, and which one survived would depend on field order */
+        for (size_t j = 0; j < i; j++)
+            FUZZ_CHECK(strcmp(doc->meta[i].key, doc->meta[j].key) != 0);
     }
 }

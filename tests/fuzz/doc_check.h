@@ -7,7 +7,8 @@
 
 /* text non-blank valid UTF-8 without NUL, NUL-terminated at text_len;
  * every other string valid UTF-8 (so it goes into SQLite as TEXT);
- * published a YYYY-MM-DD date; meta keys and values present. */
+ * published a YYYY-MM-DD date; meta keys and values present, no key
+ * twice. */
 void fuzz_check_doc(const opine_doc *doc);
 
 #endif

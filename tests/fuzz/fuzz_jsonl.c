@@ -14,7 +14,7 @@
 static const opine_meta_map maps[] = {
     {"headline_copy", "title"}, {"extra", "x"}, {"again", "x"}};
 static const opine_reader_opts custom = {
-    .text_field = "body", .id_field = "key", .meta = maps, .nmeta = 3};
+    .text_field = "body", .id_field = "key", .meta = maps, .nmeta = 4};
 
 static void one(const char *line, size_t len, const opine_reader_opts *opts)
 {
