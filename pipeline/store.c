@@ -375,16 +375,23 @@ static char *readonly_message(const char *path, int writing)
     return msg;
 }
 
+/* Whether path with suffix may exist (it does, or we cannot tell). */
+static int may_exist(const char *path, const char *suffix)
+{
+    char *p = opine__format("%s%s", path, suffix);
+    int yes = p == NULL || access(p, F_OK) == 0 || errno != ENOENT;
+    free(p);
+    return yes;
+}
+
 /* On a read-only file system nobody writes the database through this
  * mount, so when it has no -wal file left (opine's last writer closed it
- * and checkpointed) it can be read as immutable: no -shm needed. Returns
- * a new connection, or NULL. */
+ * and checkpointed) and no -journal (a hot one would be ignored) it can
+ * be read as immutable: no -shm needed. Returns a new connection, or
+ * NULL. */
 static sqlite3 *open_immutable(const char *path, int oflags)
 {
-    char *wal = opine__format("%s-wal", path);
-    int has_wal = wal == NULL || access(wal, F_OK) == 0 || errno != ENOENT;
-    free(wal);
-    if (has_wal)
+    if (may_exist(path, "-wal") || may_exist(path, "-journal"))
         return NULL;
     /* "file:" URI: every byte but unreserved ones percent-encoded */
     size_t n = strlen(path);
