@@ -33,7 +33,7 @@ recs = [
     {"id": "ctl\u0001\u0007\u001b[31m\r\n\t", "text": "Seoul speaks.",
      "title": "bell\u0007 esc\u001b del\u007f", "outlet": "tab\there",
      "k\u0002ey": "v\u0003"},
-    {"id": "big", "text": "A big author.", "author": "A" * (1 << 20),
+    {"id": "I" * (1 << 20), "text": "A big author.", "author": "A" * (1 << 20),
      "note": "n" * (1 << 20), "title": "\u00e9" * (1 << 19)},
 ]
 many = {"id": "many", "text": "One record with many keys."}
