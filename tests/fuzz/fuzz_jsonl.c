@@ -11,10 +11,14 @@
 #include "base/error.h"
 #include "corpus/internal.h"
 
+/* Two keys from one field, and a key that is also a field's name. */
 static const opine_meta_map maps[] = {
-    {"headline_copy", "title"}, {"extra", "x"}, {"again", "x"}};
-static const opine_reader_opts custom = {
-    .text_field = "body", .id_field = "key", .meta = maps, .nmeta = 4};
+    {"headline_copy", "title"}, {"extra", "x"}, {"again", "x"}, {"x", "y"}};
+static const opine_reader_opts custom = {.text_field = "body",
+                                         .id_field = "key",
+                                         .meta = maps,
+                                         .nmeta =
+                                             sizeof(maps) / sizeof(maps[0])};
 
 static void one(const char *line, size_t len, const opine_reader_opts *opts)
 {
