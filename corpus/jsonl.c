@@ -343,6 +343,7 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
         goto out;
     if (date_raw) {
         char iso[11];
+        int iso_already = 0;
         if (json_object_is_type(v, json_type_string) &&
             opine_date_normalize(date_raw, iso) == 0) {
             doc->published = strdup(iso);
@@ -350,14 +351,15 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
                 map_fail(me, OPINE_ENOMEM, NULL, date_name);
                 goto out;
             }
-            /* The raw date is kept as "date_raw" unless it is ISO
-             * already, or the name is taken: by a --meta mapping or by a
-             * field of the record itself, which is the record's data. */
-            if (strcmp(iso, date_raw) == 0 || claimed(opts, "date_raw") ||
-                json_object_object_get_ex(obj, "date_raw", NULL)) {
-                free(date_raw);
-                date_raw = NULL;
-            }
+            iso_already = strcmp(iso, date_raw) == 0;
+        }
+        /* The raw date (recognised or not) is kept as "date_raw" unless
+         * it is ISO already, or the name is taken: by a --meta mapping or
+         * by a field of the record itself, which is the record's data. */
+        if (iso_already || claimed(opts, "date_raw") ||
+            json_object_object_get_ex(obj, "date_raw", NULL)) {
+            free(date_raw);
+            date_raw = NULL;
         }
     }
 
