@@ -43,6 +43,7 @@
  */
 #include "corpus/internal.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
