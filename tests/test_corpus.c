@@ -1370,6 +1370,61 @@ static void test28_meta_keys(void **state)
     opine_reader_free(r);
 }
 
+/* 29: a web page in a WARC record keeps the metadata the HTML extractor
+ * found (found by fuzz_warc: the WARC fields were written over the page's,
+ * leaking them and its meta): the record id and target URI win, the
+ * page's publication date wins over the crawl's WARC-Date, which stands in
+ * for a page without one, with its full form in date_raw. */
+static void test29_warc_page_meta(void **state)
+{
+#define PAGE(head)                                                             \
+    "<html><head>" head "<meta name=\"description\" content=\"About it\">"     \
+    "</head><body><article><p>The alliance met in Seoul to discuss costs, "    \
+    "troops and the years ahead, officials said.</p></article></body></html>"
+    static const char page1[] =
+        PAGE("<link rel=\"canonical\" href=\"https://example.org/canon\">"
+             "<meta property=\"article:published_time\" "
+             "content=\"2015-03-02\">");
+    static const char page2[] = PAGE("");
+    char warc[4096];
+    int n = snprintf(warc, sizeof(warc),
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:1>\r\n"
+                     "WARC-Target-URI: https://example.org/a\r\n"
+                     "WARC-Date: 2016-09-01T10:00:00Z\r\n"
+                     "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n"
+                     "%s\r\n\r\n"
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:2>\r\n"
+                     "WARC-Date: 2016-09-01T10:00:00Z\r\n"
+                     "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n"
+                     "%s\r\n\r\n",
+                     strlen(page1), page1, strlen(page2), page2);
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+#undef PAGE
+
+    assert_true(n > 0 && (size_t)n < sizeof(warc));
+    r = open1(write_str("t29.warc", warc), NULL);
+    assert_int_equal(opine_reader_next(r, &doc), 1);
+    assert_string_equal(doc.ext_id, "<urn:x:1>");
+    assert_string_equal(doc.url, "https://example.org/a");
+    assert_string_equal(doc.published, "2015-03-02");
+    assert_string_equal(meta_get(&doc, "description"), "About it");
+    assert_null(meta_get(&doc, "date_raw"));
+    opine_doc_release(&doc);
+    assert_int_equal(opine_reader_next(r, &doc), 1);
+    assert_string_equal(doc.ext_id, "<urn:x:2>");
+    assert_null(doc.url);
+    assert_string_equal(doc.published, "2016-09-01");
+    assert_string_equal(meta_get(&doc, "date_raw"), "2016-09-01T10:00:00Z");
+    assert_string_equal(meta_get(&doc, "description"), "About it");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1401,6 +1456,7 @@ int main(void)
         cmocka_unit_test(test26_csv),
         cmocka_unit_test(test27_file_names),
         cmocka_unit_test(test28_meta_keys),
+        cmocka_unit_test(test29_warc_page_meta),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
