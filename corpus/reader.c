@@ -174,15 +174,27 @@ int opine__reader_error(opine_reader *r, int rc, const char *file,
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
+    /* What libraries say (libarchive's errors end in a newline, and may
+     * quote a member's bytes) joins the message on its one line: control
+     * characters become spaces, trailing ones go, and bytes that are not
+     * UTF-8 (or a sequence the 512 bytes cut) are shown as \xHH. */
+    size_t n = strlen(what);
+    while (n > 0 && ((unsigned char)what[n - 1] < 0x20 || what[n - 1] == 0x7f))
+        what[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)what[i] < 0x20 || what[i] == 0x7f)
+            what[i] = ' ';
     /* A file name is bytes: the message shows it as text on one line,
      * the source is stored as documents' sources are. */
     char *shown = opine__utf8_escape(file, OPINE_UTF8_ESCAPE_CONTROLS);
-    if (shown && line > 0)
+    char *said = opine__utf8_escape(what, 0);
+    if (shown && said && line > 0)
         r->err = opine__format("%s: %s %llu: %s", shown, unit,
-                               (unsigned long long)line, what);
-    else if (shown)
-        r->err = opine__format("%s: %s", shown, what);
+                               (unsigned long long)line, said);
+    else if (shown && said)
+        r->err = opine__format("%s: %s", shown, said);
     free(shown);
+    free(said);
     r->err_source = opine__utf8_escape(file, 0);
     return rc;
 }
