@@ -89,10 +89,19 @@ static int field(const char *line, size_t n, const char *name, const char **val,
     return 1;
 }
 
+/* A header field's value v[0..n) as text: WARC 1.1 says UTF-8, but
+ * crawlers copy what servers send (a Latin-1 URL, say), so bytes that are
+ * not UTF-8 are kept as \xHH, as in file names (base/utf8.h), rather than
+ * stored as TEXT no client could read. */
 static int dup_field(char **out, const char *v, size_t n)
 {
     free(*out);
     *out = opine__strndup(v, n);
+    if (*out && opine__utf8_check((const unsigned char *)v, n) < n) {
+        char *text = opine__utf8_escape(*out, 0);
+        free(*out);
+        *out = text;
+    }
     return *out ? 0 : OPINE_ENOMEM;
 }
 

@@ -1374,7 +1374,9 @@ static void test28_meta_keys(void **state)
  * found (found by fuzz_warc: the WARC fields were written over the page's,
  * leaking them and its meta): the record id and target URI win, the
  * page's publication date wins over the crawl's WARC-Date, which stands in
- * for a page without one, with its full form in date_raw. */
+ * for a page without one, with its full form in date_raw. Header values
+ * that are not UTF-8 are kept as \xHH (fuzz_warc: they went into TEXT
+ * columns as they were). */
 static void test29_warc_page_meta(void **state)
 {
 #define PAGE(head)                                                             \
@@ -1398,7 +1400,13 @@ static void test29_warc_page_meta(void **state)
                      "WARC-Record-ID: <urn:x:2>\r\n"
                      "WARC-Date: 2016-09-01T10:00:00Z\r\n"
                      "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n"
-                     "%s\r\n\r\n",
+                     "%s\r\n\r\n"
+                     /* a Latin-1 URL, as crawlers copy it */
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:3>\r\n"
+                     "WARC-Target-URI: https://example.org/caf\xe9\r\n"
+                     "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n"
+                     "Text.\r\n\r\n",
                      strlen(page1), page1, strlen(page2), page2);
     opine_doc doc = OPINE_DOC_INIT;
     opine_reader *r;
@@ -1420,6 +1428,9 @@ static void test29_warc_page_meta(void **state)
     assert_string_equal(doc.published, "2016-09-01");
     assert_string_equal(meta_get(&doc, "date_raw"), "2016-09-01T10:00:00Z");
     assert_string_equal(meta_get(&doc, "description"), "About it");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "Text.");
+    assert_string_equal(doc.url, "https://example.org/caf\\xE9");
     opine_doc_release(&doc);
     expect_end(r);
     opine_reader_free(r);
