@@ -103,6 +103,19 @@ grep -q 'bad\\x0A\\xFF.jsonl: line 1: malformed JSON' "$WORK/err" ||
 expect_eq "that message is one line" 1 "$(grep -c 'malformed JSON' "$WORK/err")"
 ok "a rejected file's name is shown escaped, on one line"
 
+# A member of an archive is named by bytes too: its name (ext_id, and the
+# source ARCHIVE:MEMBER) is stored as text the same way.
+printf 'Members speak too.\n' >"$WORK/member.txt"
+"${MKARCHIVE:?run through ctest: MKARCHIVE must name tests/mkarchive}" \
+    "$WORK/names.cpio" cpio none "$(printf 'm\xe9\n.txt')=$WORK/member.txt" ||
+    fail "mkarchive"
+run_opine 0 run "$WORK/member.db" "$WORK/names.cpio" -q
+reads=$(all_text_reads "$WORK/member.db") || fail "a TEXT value is not UTF-8"
+expect_eq "a member's Latin-1 byte stored as \\xE9, its newline kept" 1 \
+    "$(q "$WORK/member.db" "SELECT count(*) FROM documents
+        WHERE ext_id = 'm\\xE9' || char(10) || '.txt'
+          AND source LIKE '%names.cpio:m\\xE9' || char(10) || '.txt'")"
+
 # ---- 3. one 64 MiB paragraph without a space --------------------------
 python3 -c "
 import sys
