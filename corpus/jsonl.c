@@ -33,6 +33,7 @@
  */
 #include "corpus/internal.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <json-c/json.h>
 #include <inttypes.h>
@@ -98,18 +99,6 @@ static json_object *pick(json_object *obj, const char *const *list,
         }
     }
     return NULL;
-}
-
-/* Copy of s[0..n) with a terminating NUL, or NULL when out of memory. */
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-
-    if (!p)
-        return NULL;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
 }
 
 /* Why a record is refused while its fields are mapped (rules of strict
@@ -199,7 +188,7 @@ static char *scalar_text(json_object *v, const char *field,
     }
     if (n == 0)
         return NULL;
-    out = dup_n(s, n);
+    out = opine__strndup(s, n);
     if (!out)
         map_fail(me, OPINE_ENOMEM, NULL, field);
     return out;

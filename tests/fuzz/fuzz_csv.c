@@ -12,8 +12,6 @@
 
 #include <unistd.h>
 
-static const opine_meta_map maps[] = {{"k", "title"}, {"m", "x"}};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const opine_format formats[] = {OPINE_FORMAT_CSV, OPINE_FORMAT_TSV,
@@ -30,12 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.delimiter = delims[(opt >> 2) & 3];
     if (opt & 16)
         o.max_record = 48;
-    if (opt & 32) {
-        o.text_field = "body";
-        o.id_field = "key";
-        o.meta = maps;
-        o.nmeta = 2;
-    }
+    if (opt & 32)
+        fuzz_override_fields(&o);
     if (opt & 64)
         o.invalid_utf8 = OPINE_INVALID_REJECT;
     if (opt & 128)

@@ -13,8 +13,6 @@
 
 #include <unistd.h>
 
-static const opine_meta_map maps[] = {{"headline_copy", "title"}};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -29,12 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned q = opt / 7;
     if (q & 1)
         o.max_record = 1 + ((q >> 1) & 7) * 16; /* 1 to 113 bytes */
-    if (q & 2) {
-        o.text_field = "body";
-        o.id_field = "key";
-        o.meta = maps;
-        o.nmeta = 1;
-    }
+    if (q & 2)
+        fuzz_override_fields(&o);
     if (q & 4)
         o.invalid_utf8 = OPINE_INVALID_REJECT;
     if (q & 8)

@@ -15,6 +15,16 @@ uint64_t fuzz_hash(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+void fuzz_override_fields(opine_reader_opts *o)
+{
+    static const opine_meta_map maps[] = {{"headline_copy", "title"},
+                                          {"m", "x"}};
+    o->text_field = "body";
+    o->id_field = "key";
+    o->meta = maps;
+    o->nmeta = 2;
+}
+
 /* s is path, or path ':' member (a member of the archive path). */
 static int names_file(const char *s, const char *path)
 {

@@ -39,6 +39,10 @@ void fuzz_read_all(const char *path, int times, const opine_reader_opts *o,
 void fuzz_read_twice(const char *path, const opine_reader_opts *o, size_t size,
                      struct fuzz_recs *once);
 
+/* The field options a user may give (--text-field body, --id-field key,
+ * two --meta mappings), set on *o. */
+void fuzz_override_fields(opine_reader_opts *o);
+
 /* FNV-1a of p[0..n) continuing from h (start with FUZZ_HASH0). */
 #define FUZZ_HASH0 0xcbf29ce484222325ull
 uint64_t fuzz_hash(uint64_t h, const void *p, size_t n);
