@@ -4,6 +4,7 @@
 #               ctest in each: the release build's includes the valgrind
 #               tests (label valgrind); the TSan build's leaves out the
 #               long fault tests (TSAN_SKIP), whose threads the rest run too
+#   make fuzz   build the libFuzzer harnesses (clang) and run each a while
 # and, to run one of those alone: make valgrind, make tsan.
 #
 # Debian packages opine builds and tests with. `make deps` installs the missing
@@ -13,16 +14,25 @@ DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
 	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev \
 	libgoogle-perftools-dev liblinear-dev libcsv-dev unicode-data libxml2-dev \
-	valgrind
+	valgrind clang libclang-rt-dev
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD)/demo.db
+# make fuzz: every libFuzzer harness of tests/fuzz/ (or those named in
+# FUZZ) for FUZZ_SECONDS each, or FUZZ_RUNS executions when that comes
+# first (0: no limit); corpora, crashes and logs in FUZZ_DIR (ignored by
+# git, kept by make clean, so corpora grow over calls).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 0
+FUZZ ?=
+export FUZZ_DIR ?= $(CURDIR)/build-fuzz-work
 
 .PHONY: all deps build build-asan build-tsan demo test valgrind tsan bench \
-	clean format
+	clean format fuzz
 
 all: build
 
@@ -89,6 +99,14 @@ valgrind: build
 tsan: build-tsan
 	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '$(TSAN_SKIP)'
 
+# The harnesses need clang (libFuzzer); the build is instrumented for
+# coverage with ASan and UBSan. Each harness runs at nice 19.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPINE_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target opine_fuzzers
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ)
+
 bench: build
 	bench/abp-run.sh $(BUILD)/opine
 
@@ -96,4 +114,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -1,4 +1,4 @@
-/* base/mem.c — growing arrays. */
+/* base/mem.c — growing arrays and string copies. */
 #include "base/mem.h"
 
 #include <stdlib.h>
@@ -54,4 +54,15 @@ void opine__sort_u32(uint32_t *v, size_t n, uint32_t *tmp)
     }
     if (src != v)
         memcpy(v, src, n * sizeof(*v));
+}
+
+char *opine__strndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
 }

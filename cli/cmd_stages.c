@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "base/error.h"
+#include "base/utf8.h"
 #include "models/default_model.h"
 #include "models/model.h"
 #include "stages/stem.h"
@@ -259,11 +260,18 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
                 cli_error("--meta wants KEY=FIELD, not '%s'", optarg);
                 return CLI_FATAL;
             }
+            *eq = '\0';
+            for (size_t i = 0; i < a->nmeta; i++)
+                if (strcmp(a->meta[i].key, optarg) == 0) {
+                    /* two fields for one key: which wins would depend on
+                     * their order in each record */
+                    cli_error("--meta %s is given twice", optarg);
+                    return CLI_FATAL;
+                }
             opine_meta_map *m = realloc(a->meta, (a->nmeta + 1) * sizeof(*m));
             if (m == NULL)
                 return CLI_FATAL;
             a->meta = m;
-            *eq = '\0';
             m[a->nmeta].key = optarg;
             m[a->nmeta].field = eq + 1;
             a->nmeta++;
@@ -412,8 +420,13 @@ static char *params_json(const stage_args *a)
     json_object *o = json_object_new_object();
     if (a->ninputs) {
         json_object *in = json_object_new_array();
-        for (int i = 0; i < a->ninputs; i++)
-            json_object_array_add(in, json_object_new_string(a->inputs[i]));
+        for (int i = 0; i < a->ninputs; i++) {
+            /* names are bytes; JSON is UTF-8 text (base/utf8.h) */
+            char *name = opine__utf8_escape(a->inputs[i], 0);
+            json_object_array_add(
+                in, json_object_new_string(name ? name : a->inputs[i]));
+            free(name);
+        }
         json_object_object_add(o, "inputs", in);
         json_object_object_add(
             o, "format",

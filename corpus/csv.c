@@ -36,6 +36,7 @@
  */
 #include "corpus/internal.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <csv.h>
 #include <json-c/json.h>

@@ -3,12 +3,14 @@
  * The reader (reader.c) walks the inputs, opens archives (archive.c) and
  * decodes other encodings (encoding.c) into a stream of UTF-8 bytes, and
  * splits them into records: jsonl.c turns one JSON line (or a CSV row,
- * csv.c) into a document, warc.c reads WARC records; utf8.c validates and
- * repairs UTF-8; date.c (public through reader.h) normalises dates.
+ * csv.c) into a document, warc.c reads WARC records; records.c validates
+ * and repairs UTF-8 with base/utf8.h; date.c (public through reader.h)
+ * normalises dates.
  */
 #ifndef OPINE_CORPUS_INTERNAL_H
 #define OPINE_CORPUS_INTERNAL_H
 
+#include "base/utf8.h"
 #include "corpus/reader.h"
 
 #include <stddef.h>
@@ -27,6 +29,8 @@ struct opine__level {
     struct opine__source *src;
     struct opine__archive *ar; /* set when src's bytes are an archive */
     char *name;                /* "a.tar.gz", "a.tar.gz:dir/x.jsonl" */
+    char *text;                /* name as valid UTF-8, for documents (a
+                                * byte that is not UTF-8 as \xHH) */
     char *member;              /* the member's path in its archive */
 };
 
@@ -51,7 +55,8 @@ struct opine_reader {
     struct opine__level levels[OPINE__MAX_LEVELS];
     int nlevels;
     struct opine__source *src;
-    char *cur; /* the name of the last level, for messages */
+    char *cur;      /* the name of the last level, for messages */
+    char *cur_text; /* its text (opine__level.text), for documents */
     opine_format format;
     int input_done; /* the last level is finished: pop it first */
     int abandon;    /* the whole input is finished (damage, a bomb) */
@@ -155,12 +160,6 @@ int opine__reader_origin(opine_reader *r, opine_doc *doc, uint64_t position);
  * after blanks and comments, in any case. */
 int opine__is_html(const unsigned char *s, size_t n);
 
-/* Length of the maximal ill-formed subpart at s[0..len) (s[0] does not
- * start a valid sequence): what one U+FFFD replaces, as the Unicode
- * standard recommends (section 3.9, "U+FFFD Substitution of Maximal
- * Subparts"). At least 1. */
-size_t opine__utf8_bad_len(const unsigned char *s, size_t len);
-
 /* Map a JSON object onto *doc (which must be OPINE_DOC_INIT) following the
  * field rules in reader.h; the CSV reader builds one per row. Takes a
  * reference of its own where it keeps the text. Returns 1, or a negative
@@ -204,16 +203,6 @@ const char *opine__web_charset(const char *label);
 int opine__conv_buffer(const char *name, const char *buf, size_t len,
                        char **out, size_t *outlen);
 
-/* Length of the valid UTF-8 sequence starting at s[0] (s[0..len) readable,
- * len > 0): 1 to 4, or 0 when the bytes there are not valid UTF-8 or the
- * sequence is cut off by len. Rejects overlong forms, surrogates and code
- * points above U+10FFFF, as RFC 3629 says. */
-size_t opine__utf8_seq(const unsigned char *s, size_t len);
-
-/* Offset of the first byte of s[0..len) that is not part of valid UTF-8,
- * or len when all of it is valid. */
-size_t opine__utf8_check(const unsigned char *s, size_t len);
-
 /* Map one JSON line (line[0..len), valid UTF-8) onto *doc (which must be
  * OPINE_DOC_INIT) following the field rules in reader.h. Fills everything
  * but source and position. Returns 1, or a negative error with a short
@@ -222,8 +211,5 @@ size_t opine__utf8_check(const unsigned char *s, size_t len);
 int opine__jsonl_doc(const char *line, size_t len,
                      const opine_reader_opts *opts, opine_doc *doc,
                      char *detail, size_t detail_size);
-
-/* Copy of s[0..n) with a terminating NUL, or NULL when out of memory. */
-char *opine__strndup(const char *s, size_t n);
 
 #endif

@@ -25,11 +25,15 @@
  *   next to a "title", a "body" next to a "text"): they are the document's
  *   own fields, and copying a second full text into meta would double the
  *   record. A field named by --meta KEY=FIELD is stored as KEY instead (it
- *   may name any field, candidate or not). When a date was found, "date_raw"
- *   holds its raw value at that field's place unless it is already ISO.
+ *   may name any field, candidate or not), and a field whose own name is
+ *   such a KEY is not stored: the mapping says what KEY holds. When a date
+ *   was found, "date_raw" holds its raw value at that field's place unless
+ *   it is already ISO or the record has a "date_raw" field of its own (or
+ *   a mapping stores as "date_raw"). So no two meta entries share a key.
  */
 #include "corpus/internal.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <json-c/json.h>
 #include <inttypes.h>
@@ -269,6 +273,15 @@ static int meta_add(opine_doc *doc, size_t *cap, const char *key, char *value)
     return 0;
 }
 
+/* Whether a --meta KEY=FIELD mapping stores under the name key. */
+static int claimed(const opine_reader_opts *opts, const char *key)
+{
+    for (size_t i = 0; opts && i < opts->nmeta; i++)
+        if (opts->meta[i].key && strcmp(opts->meta[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_own_field(const struct field_lists *fl, const char *name)
 {
     return in_list(fl->text_list, name) || in_list(fl->id_list, name) ||
@@ -319,6 +332,7 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
         goto out;
     if (date_raw) {
         char iso[11];
+        int iso_already = 0;
         if (json_object_is_type(v, json_type_string) &&
             opine_date_normalize(date_raw, iso) == 0) {
             doc->published = strdup(iso);
@@ -326,10 +340,15 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
                 map_fail(me, OPINE_ENOMEM, NULL, date_name);
                 goto out;
             }
-            if (strcmp(iso, date_raw) == 0) {
-                free(date_raw);
-                date_raw = NULL;
-            }
+            iso_already = strcmp(iso, date_raw) == 0;
+        }
+        /* The raw date (recognised or not) is kept as "date_raw" unless
+         * it is ISO already, or the name is taken: by a --meta mapping or
+         * by a field of the record itself, which is the record's data. */
+        if (iso_already || claimed(opts, "date_raw") ||
+            json_object_object_get_ex(obj, "date_raw", NULL)) {
+            free(date_raw);
+            date_raw = NULL;
         }
     }
 
@@ -356,7 +375,9 @@ static int map_fields(json_object *obj, const opine_reader_opts *opts,
             if (me->rc != 0)
                 goto out;
         }
-        if (mapped || is_own_field(fl, key))
+        /* A field named like a --meta KEY is not stored as KEY: the
+         * mapping decides what KEY holds, whatever the field order. */
+        if (mapped || is_own_field(fl, key) || claimed(opts, key))
             continue;
         if (t == json_type_string || t == json_type_int ||
             t == json_type_double || t == json_type_boolean) {

@@ -167,7 +167,6 @@ int opine__reader_error(opine_reader *r, int rc, const char *file,
     const char *unit = r->format == OPINE_FORMAT_WARC ? "record" : "line";
     char what[512];
     va_list ap;
-    int n;
 
     error_clear(r);
     r->err_code = rc;
@@ -175,20 +174,28 @@ int opine__reader_error(opine_reader *r, int rc, const char *file,
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    if (line > 0)
-        n = snprintf(NULL, 0, "%s: %s %llu: %s", file, unit,
-                     (unsigned long long)line, what);
-    else
-        n = snprintf(NULL, 0, "%s: %s", file, what);
-    r->err = malloc((size_t)n + 1);
-    if (r->err) {
-        if (line > 0)
-            snprintf(r->err, (size_t)n + 1, "%s: %s %llu: %s", file, unit,
-                     (unsigned long long)line, what);
-        else
-            snprintf(r->err, (size_t)n + 1, "%s: %s", file, what);
-    }
-    r->err_source = strdup(file);
+    /* What libraries say (libarchive's errors end in a newline, and may
+     * quote a member's bytes) joins the message on its one line: control
+     * characters become spaces, trailing ones go, and bytes that are not
+     * UTF-8 (or a sequence the 512 bytes cut) are shown as \xHH. */
+    size_t n = strlen(what);
+    while (n > 0 && ((unsigned char)what[n - 1] < 0x20 || what[n - 1] == 0x7f))
+        what[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)what[i] < 0x20 || what[i] == 0x7f)
+            what[i] = ' ';
+    /* A file name is bytes: the message shows it as text on one line,
+     * the source is stored as documents' sources are. */
+    char *shown = opine__utf8_escape(file, OPINE_UTF8_ESCAPE_CONTROLS);
+    char *said = opine__utf8_escape(what, 0);
+    if (shown && said && line > 0)
+        r->err = opine__format("%s: %s %llu: %s", shown, unit,
+                               (unsigned long long)line, said);
+    else if (shown && said)
+        r->err = opine__format("%s: %s", shown, said);
+    free(shown);
+    free(said);
+    r->err_source = opine__utf8_escape(file, 0);
     return rc;
 }
 
@@ -409,6 +416,7 @@ static void set_top(opine_reader *r)
 
     r->src = l ? l->src : NULL;
     r->cur = l ? l->name : NULL;
+    r->cur_text = l ? l->text : NULL;
 }
 
 /* Close the last level (and with level 0, the input). */
@@ -425,6 +433,7 @@ static void level_pop(opine_reader *r)
     opine__archive_close(l->ar);
     opine__source_close(l->src);
     free(l->name);
+    free(l->text);
     free(l->member);
     memset(l, 0, sizeof(*l));
     set_top(r);
@@ -439,13 +448,25 @@ static void input_close(opine_reader *r)
     r->input_done = 0;
 }
 
+/* Make src (named name, taken over with member) the last level. Returns 0,
+ * or OPINE_ENOMEM (recorded) with all three freed. */
 static int level_push(opine_reader *r, opine__source *src, char *name,
                       char *member)
 {
-    struct opine__level *l = &r->levels[r->nlevels++];
+    char *text = opine__utf8_escape(name, 0);
+    struct opine__level *l;
 
+    if (!text) {
+        int rc = reader_error(r, OPINE_ENOMEM, name, 0, "out of memory");
+        opine__source_close(src);
+        free(name);
+        free(member);
+        return rc;
+    }
+    l = &r->levels[r->nlevels++];
     l->src = src;
     l->name = name;
+    l->text = text;
     l->member = member;
     set_top(r);
     stream_reset(r);
@@ -851,7 +872,9 @@ static int input_open(opine_reader *r)
         free(path);
         return rc;
     }
-    level_push(r, src, path, NULL);
+    rc = level_push(r, src, path, NULL);
+    if (rc < 0)
+        return rc;
     rc = content_open(r);
     return rc < 0 ? rc : 1;
 }
@@ -907,7 +930,9 @@ static int next_member(opine_reader *r)
         free(member);
         return rc;
     }
-    level_push(r, src, full, member);
+    rc = level_push(r, src, full, member);
+    if (rc < 0)
+        return rc;
     rc = content_open(r);
     return rc < 0 ? rc : 0;
 }

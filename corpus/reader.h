@@ -149,7 +149,8 @@ typedef struct opine_doc {
     size_t text_len;
     void *text_owner; /* when not NULL, text lives in this parsed JSON
                        * string (no copy): opine_doc_release_text() */
-    char *ext_id;     /* id from the record; for text files, the path */
+    char *ext_id;     /* id from the record; for text files, the path
+                       * (as source below) */
     char *title;
     char *author;
     char *outlet;
@@ -157,7 +158,9 @@ typedef struct opine_doc {
     char *url;
     opine_kv *meta; /* other metadata, in field order */
     size_t nmeta;
-    char *source;      /* the input file's path ("-" for standard input) */
+    char *source;      /* the input file's path ("-" for standard input),
+                        * as valid UTF-8: a byte of the name that is not
+                        * UTF-8 is written \xHH (base/utf8.h) */
     uint64_t position; /* 1-based line for JSON lines and CSV (where the
                         * row starts), record number for WARC, 0 for a
                         * whole file */
@@ -190,7 +193,9 @@ int opine_reader_next(opine_reader *r, opine_doc *doc);
 
 /* After a negative return: the message, "FILE: line N: what happened"
  * (or "FILE: what happened" for whole-file problems), and the file and
- * position it names. Valid until the next call on the reader. */
+ * position it names. Valid until the next call on the reader. The
+ * message shows FILE on one line (control characters and bytes that are
+ * not UTF-8 as \xHH); the source is written as a document's source. */
 const char *opine_reader_error(const opine_reader *r);
 const char *opine_reader_error_source(const opine_reader *r);
 uint64_t opine_reader_error_position(const opine_reader *r);

@@ -114,9 +114,19 @@ int opine__reader_line(opine_reader *r, uint64_t *lineno)
     return 1;
 }
 
+/* The id of a document that is a whole file or member: a member's own
+ * name within its archive, a file's the path it was given by, as text
+ * (bytes that are not UTF-8 as \xHH). NULL when out of memory. */
+static char *file_id(opine_reader *r)
+{
+    const char *member = r->levels[r->nlevels - 1].member;
+
+    return member ? opine__utf8_escape(member, 0) : strdup(r->cur_text);
+}
+
 int opine__reader_origin(opine_reader *r, opine_doc *doc, uint64_t position)
 {
-    doc->source = strdup(r->cur);
+    doc->source = strdup(r->cur_text);
     doc->position = position;
     if (!doc->source) {
         opine_doc_release(doc);
@@ -278,9 +288,7 @@ static int html_next(opine_reader *r, opine_doc *doc)
     rc = opine__reader_page(r, doc, page ? page : strdup(""), len, 1);
     if (rc < 0)
         return rc;
-    doc->ext_id = strdup(r->levels[r->nlevels - 1].member
-                             ? r->levels[r->nlevels - 1].member
-                             : r->cur);
+    doc->ext_id = file_id(r);
     if (!doc->ext_id) {
         opine_doc_release(doc);
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
@@ -347,11 +355,7 @@ int opine__text_next(opine_reader *r, opine_doc *doc)
     if (rec_reserve(r, 0) != 0)
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
     r->rec[r->rec_len] = '\0';
-    /* A member's own name within its archive is its id; a file's is the
-     * path it was given by. */
-    doc->ext_id = strdup(r->levels[r->nlevels - 1].member
-                             ? r->levels[r->nlevels - 1].member
-                             : r->cur);
+    doc->ext_id = file_id(r);
     if (!doc->ext_id)
         return reader_error(r, OPINE_ENOMEM, r->cur, 0, "out of memory");
     if (text == r->fix) {

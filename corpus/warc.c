@@ -19,7 +19,8 @@
  *   type and looks like either, becomes one document: ext_id the
  *   WARC-Record-ID, url the WARC-Target-URI, published the WARC-Date (the
  *   full timestamp in meta "date_raw", as for any date that is not a plain
- *   ISO day), position the record's number in the file (from 1). The
+ *   ISO day) unless a web page gives its own publication date (the crawl
+ *   came later), position the record's number in the file (from 1). The
  *   payload is decoded from the HTTP charset (mapped as browsers map
  *   labels: "iso-8859-1" is windows-1252), else from --encoding, else read
  *   as UTF-8; HTML goes through opine__reader_page(), where the HTML
@@ -43,6 +44,7 @@
  */
 #include "corpus/internal.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +89,19 @@ static int field(const char *line, size_t n, const char *name, const char **val,
     return 1;
 }
 
+/* A header field's value v[0..n) as text: WARC 1.1 says UTF-8, but
+ * crawlers copy what servers send (a Latin-1 URL, say), so bytes that are
+ * not UTF-8 are kept as \xHH, as in file names (base/utf8.h), rather than
+ * stored as TEXT no client could read. */
 static int dup_field(char **out, const char *v, size_t n)
 {
     free(*out);
     *out = opine__strndup(v, n);
+    if (*out && opine__utf8_check((const unsigned char *)v, n) < n) {
+        char *text = opine__utf8_escape(*out, 0);
+        free(*out);
+        *out = text;
+    }
     return *out ? 0 : OPINE_ENOMEM;
 }
 
@@ -276,6 +287,30 @@ static int http_head(opine_reader *r, int *status, char *mime, size_t msize,
     return 0;
 }
 
+/* Set doc's meta key to value (taken over, freed on failure), replacing
+ * an entry of that key. Returns 0 or OPINE_ENOMEM. */
+static int meta_set(opine_doc *doc, const char *key, char *value)
+{
+    opine_kv *kv;
+    size_t i;
+
+    for (i = 0; i < doc->nmeta; i++)
+        if (strcmp(doc->meta[i].key, key) == 0) {
+            free(doc->meta[i].value);
+            doc->meta[i].value = value;
+            return 0;
+        }
+    kv = realloc(doc->meta, (doc->nmeta + 1) * sizeof(*kv));
+    if (kv)
+        doc->meta = kv;
+    if (!kv || !(kv[doc->nmeta].key = strdup(key))) {
+        free(value);
+        return OPINE_ENOMEM;
+    }
+    kv[doc->nmeta++].value = value;
+    return 0;
+}
+
 /* Make the document of one page or text record whose payload is
  * r->rec[body..rec_len). Returns 1, 0 when it is no document (counted),
  * or an error. */
@@ -341,22 +376,26 @@ static int record_doc(opine_reader *r, opine_doc *doc, struct warc_head *h,
         opine_doc_release(doc);
         return rc;
     }
+    /* A web page brings its own metadata (opine__html_doc): the record's
+     * id and address take the place of the page's; the page's own date is
+     * when it was published, the WARC-Date only when it was fetched, so
+     * that stands in only for a page without one. */
+    free(doc->ext_id);
     doc->ext_id = h->id;
-    doc->url = h->uri;
-    h->id = h->uri = NULL;
-    if (h->date && opine_date_normalize(h->date, iso) == 0) {
+    h->id = NULL;
+    if (h->uri) {
+        free(doc->url);
+        doc->url = h->uri;
+        h->uri = NULL;
+    }
+    if (!doc->published && h->date && opine_date_normalize(h->date, iso) == 0) {
         doc->published = strdup(iso);
         if (!doc->published)
             goto nomem;
         if (strcmp(iso, h->date) != 0) {
-            doc->meta = calloc(1, sizeof(*doc->meta));
-            if (!doc->meta)
-                goto nomem;
-            doc->meta[0].key = strdup("date_raw");
-            doc->meta[0].value = h->date;
+            rc = meta_set(doc, "date_raw", h->date);
             h->date = NULL;
-            doc->nmeta = 1;
-            if (!doc->meta[0].key)
+            if (rc != 0)
                 goto nomem;
         }
     }

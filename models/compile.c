@@ -11,9 +11,13 @@
  *
  * Patterns are deduplicated, exact ones by stem and prefix ones by prefix,
  * and numbered in the order first seen. Matching a type is one hash lookup
- * of its stem plus a scan of the prefix patterns, which are few; the result
- * is ascending because prefix ids are kept sorted and the exact id is
- * merged in. After compile nothing is written, so matching is thread-safe.
+ * of its stem plus, for the prefix patterns, a scan of them when they are
+ * few, or else one lookup of the type's first k bytes for each distinct
+ * prefix length k (a dictionary of a million "word*" entries has a dozen
+ * lengths: a scan would cost a million comparisons per type); the result
+ * is ascending because prefix ids are kept sorted (or sorted after the
+ * lookups) and the exact id is merged in. After compile nothing is
+ * written, so matching is thread-safe.
  *
  * TERM ORDER: themes in file order; within a theme targets, then positive,
  * then negative cues, each in file order; negators last.
@@ -320,6 +324,9 @@ void opine__model_release_compiled(opine_model *m)
     opine__strmap_free(m->exact);
     opine__strmap_free(m->prefixes);
     free(m->prefix_ids);
+    free(m->prefix_lens);
+    m->prefix_lens = NULL;
+    m->nprefix_lens = 0;
     free(m->starting_off);
     free(m->starting);
     m->terms = NULL;
@@ -471,6 +478,12 @@ done:
     return rc;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* The prefix pattern list and the terms-starting index. */
 static int index_patterns(opine_model *m)
 {
@@ -483,6 +496,17 @@ static int index_patterns(opine_model *m)
     for (size_t p = 0; p < m->npatterns; p++)
         if (m->patterns[p].prefix)
             m->prefix_ids[m->nprefix++] = (uint32_t)p;
+    m->prefix_lens = malloc((m->nprefix ? m->nprefix : 1) * sizeof(size_t));
+    if (m->prefix_lens == NULL)
+        return OPINE_ENOMEM;
+    for (size_t i = 0; i < m->nprefix; i++)
+        m->prefix_lens[i] = m->patterns[m->prefix_ids[i]].len;
+    if (m->nprefix > 1)
+        qsort(m->prefix_lens, m->nprefix, sizeof(size_t), cmp_size);
+    for (size_t i = 0; i < m->nprefix; i++)
+        if (m->nprefix_lens == 0 ||
+            m->prefix_lens[m->nprefix_lens - 1] != m->prefix_lens[i])
+            m->prefix_lens[m->nprefix_lens++] = m->prefix_lens[i];
 
     /* Counting sort of the terms by first pattern; a stable one, so each
      * pattern's list stays in term order. */
@@ -593,6 +617,29 @@ size_t opine_model_match_type(const opine_model *m, const char *type,
     uint32_t exact = e > 0 ? (uint32_t)(e - 1) : UINT32_MAX;
     size_t n = 0;
 
+    if (m->nprefix > 4 * m->nprefix_lens + 16) {
+        /* Many prefixes of few lengths: look the type's heads up, at most
+         * one pattern per length. Beyond max only the count matters (the
+         * caller asks again with more room), so the sort is of what fits. */
+        for (size_t i = 0; i < m->nprefix_lens; i++) {
+            size_t k = m->prefix_lens[i];
+            if (k > type_len)
+                break;
+            int64_t id = opine__strmap_get(m->prefixes, type, k);
+            if (id > 0 && n++ < max)
+                pats[n - 1] = (uint32_t)(id - 1);
+        }
+        if (exact != UINT32_MAX && n++ < max)
+            pats[n - 1] = exact;
+        if (n <= max)
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && pats[j - 1] > pats[j]; j--) {
+                    uint32_t t = pats[j];
+                    pats[j] = pats[j - 1];
+                    pats[j - 1] = t;
+                }
+        return n;
+    }
     for (size_t i = 0; i < m->nprefix; i++) {
         const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
         if (p->len > type_len || memcmp(p->key, type, p->len) != 0)

@@ -23,11 +23,16 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 
-typedef struct category {
-    unsigned long number;
-    uint32_t theme;
-} category;
+/* The categories read so far: theme index by position, and a map from a
+ * category's number (its 8 bytes) to position + 1, as a dictionary may
+ * have thousands of categories and a million term lines. */
+typedef struct categories {
+    uint32_t *theme;
+    size_t n, cap;
+    opine__strmap *by_number;
+} categories;
 
 static int is_blank(char c)
 {
@@ -44,18 +49,19 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-static long find_category(const category *cats, size_t n, unsigned long num)
+static long find_category(const categories *cats, unsigned long num)
 {
-    for (size_t i = 0; i < n; i++)
-        if (cats[i].number == num)
-            return (long)i;
-    return -1;
+    if (cats->by_number == NULL)
+        return -1;
+    uint64_t key = num;
+    return (long)opine__strmap_get(cats->by_number, (const char *)&key,
+                                   sizeof(key)) -
+           1;
 }
 
 /* The category line s[0..n) (trimmed, not empty) at line `line`. */
 static int read_category(opine_model *m, const char *s, size_t n, size_t line,
-                         size_t col, category **cats, size_t *ncats,
-                         char **errmsg)
+                         size_t col, categories *cats, char **errmsg)
 {
     size_t d = 0;
     while (d < n && !is_blank(s[d]))
@@ -68,7 +74,7 @@ static int read_category(opine_model *m, const char *s, size_t n, size_t line,
                                   "expected a category line: NUMBER NAME, "
                                   "or '%%' to end the categories");
     unsigned long num = strtoul(s, NULL, 10);
-    if (find_category(*cats, *ncats, num) >= 0)
+    if (find_category(cats, num) >= 0)
         return opine__model_error(errmsg, m->errname, line, col,
                                   "duplicate category number %lu", num);
     const char *id = opine__model_strndup(m, s + name, n - name);
@@ -77,21 +83,21 @@ static int read_category(opine_model *m, const char *s, size_t n, size_t line,
     if (opine__model_find_theme(m, id) >= 0)
         return opine__model_error(errmsg, m->errname, line, col + name,
                                   "duplicate category '%s'", id);
-    category *v = realloc(*cats, (*ncats + 1) * sizeof(*v));
-    if (v == NULL)
+    uint64_t key = num;
+    if (opine__grow((void **)&cats->theme, &cats->cap, cats->n + 1,
+                    sizeof(*cats->theme)) ||
+        (cats->by_number == NULL && opine__strmap_new(&cats->by_number)) ||
+        opine__strmap_put(cats->by_number, (const char *)&key, sizeof(key),
+                          (int64_t)cats->n + 1) ||
+        opine__model_add_theme(m, id, NULL, NULL, NULL, &cats->theme[cats->n]))
         return OPINE_ENOMEM;
-    *cats = v;
-    v[*ncats].number = num;
-    if (opine__model_add_theme(m, id, NULL, NULL, NULL, &v[*ncats].theme))
-        return OPINE_ENOMEM;
-    (*ncats)++;
+    cats->n++;
     return 0;
 }
 
 /* The term line s[0..n) (trimmed, not empty). */
 static int read_entry(opine_model *m, const char *s, size_t n, size_t line,
-                      size_t col, const category *cats, size_t ncats,
-                      char **errmsg)
+                      size_t col, const categories *cats, char **errmsg)
 {
     /* Peel all-digit fields off the end, keeping at least one field. */
     size_t term_end = n, nums = n;
@@ -118,13 +124,13 @@ static int read_entry(opine_model *m, const char *s, size_t n, size_t line,
         while (j < n && !is_blank(s[j]))
             j++;
         unsigned long num = strtoul(s + i, NULL, 10);
-        long c = find_category(cats, ncats, num);
+        long c = find_category(cats, num);
         if (c < 0)
             return opine__model_error(errmsg, m->errname, line, col + i,
                                       "unknown category %lu for term "
                                       "'%.*s'",
                                       num, (int)term_end, s);
-        int rc = opine__model_add_term(m, cats[c].theme, OPINE_ROLE_TARGET, s,
+        int rc = opine__model_add_term(m, cats->theme[c], OPINE_ROLE_TARGET, s,
                                        term_end, 1.0, line, col, errmsg);
         if (rc != 0)
             return rc;
@@ -136,10 +142,9 @@ static int read_entry(opine_model *m, const char *s, size_t n, size_t line,
 int opine__model_read_liwc(opine_model *m, char **errmsg)
 {
     const char *t = m->text;
-    size_t len = m->text_len, i = 0, line = 0;
+    size_t len = m->text_len, i = opine__model_bom(t, len), line = 0;
     int section = 0; /* 0 before the first %, 1 categories, 2 terms */
-    category *cats = NULL;
-    size_t ncats = 0;
+    categories cats = {0};
     int rc = 0;
 
     m->name = opine__model_basename(m, m->errname);
@@ -169,14 +174,14 @@ int opine__model_read_liwc(opine_model *m, char **errmsg)
             rc = opine__model_error(errmsg, m->errname, line, col,
                                     "expected '%%' to start the categories");
         else if (section == 1)
-            rc = read_category(m, t + a, b - a, line, col, &cats, &ncats,
-                               errmsg);
+            rc = read_category(m, t + a, b - a, line, col, &cats, errmsg);
         else
-            rc = read_entry(m, t + a, b - a, line, col, cats, ncats, errmsg);
+            rc = read_entry(m, t + a, b - a, line, col, &cats, errmsg);
     }
     if (rc == 0 && section < 2)
         rc = opine__model_error(errmsg, m->errname, line ? line : 1, 1,
                                 "expected '%%' to end the categories");
-    free(cats);
+    free(cats.theme);
+    opine__strmap_free(cats.by_number);
     return rc;
 }

@@ -55,7 +55,8 @@ struct opine_model {
 
     opine__rawterm *raw;
     size_t nraw, raw_cap;
-    opine__strmap *seen; /* theme, role, text -> raw index + 1 */
+    opine__strmap *seen;      /* theme, role, text -> raw index + 1 */
+    opine__strmap *theme_ids; /* while reading: theme id -> index + 1 */
 
     char **owned; /* strings freed with the model */
     size_t nowned, owned_cap;
@@ -88,6 +89,8 @@ struct opine_model {
     size_t fstride;
     uint32_t *prefix_ids; /* prefix patterns, ascending */
     size_t nprefix;
+    size_t *prefix_lens; /* the distinct lengths of prefixes, ascending */
+    size_t nprefix_lens;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;
 };
@@ -144,5 +147,8 @@ void opine__model_release_compiled(opine_model *m);
 
 /* The base name of path without its extension, owned by m. */
 const char *opine__model_basename(opine_model *m, const char *path);
+
+/* 3 when text[0..len) starts with a UTF-8 byte order mark, else 0. */
+size_t opine__model_bom(const char *text, size_t len);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 
 int opine__model_error(char **errmsg, const char *file, size_t line, size_t col,
                        const char *fmt, ...)
@@ -68,6 +69,12 @@ int opine__model_add_theme(opine_model *m, const char *id, const char *label,
     if (opine__grow((void **)&m->themes, &m->themes_cap, m->nthemes + 1,
                     sizeof(opine_theme_info)))
         return OPINE_ENOMEM;
+    /* Ids are looked up by a map: a dictionary may have 100,000
+     * categories, and a scan per category would be quadratic. */
+    if ((m->theme_ids == NULL && opine__strmap_new(&m->theme_ids) != 0) ||
+        opine__strmap_put(m->theme_ids, id, strlen(id),
+                          (int64_t)m->nthemes + 1) != 0)
+        return OPINE_ENOMEM;
     opine_theme_info *t = &m->themes[m->nthemes];
     t->id = id;
     t->label = label ? label : id;
@@ -79,6 +86,8 @@ int opine__model_add_theme(opine_model *m, const char *id, const char *label,
 
 long opine__model_find_theme(const opine_model *m, const char *id)
 {
+    if (m->theme_ids)
+        return (long)opine__strmap_get(m->theme_ids, id, strlen(id)) - 1;
     for (size_t i = 0; i < m->nthemes; i++)
         if (strcmp(m->themes[i].id, id) == 0)
             return (long)i;
@@ -178,7 +187,7 @@ const char *opine__model_basename(opine_model *m, const char *path)
 /* Is the first line that is neither blank nor a comment exactly "%"? */
 static int looks_like_liwc(const char *text, size_t len)
 {
-    size_t i = 0;
+    size_t i = opine__model_bom(text, len);
     while (i < len) {
         size_t end = i;
         while (end < len && text[end] != '\n')
@@ -193,6 +202,50 @@ static int looks_like_liwc(const char *text, size_t len)
         i = end + 1;
     }
     return 0;
+}
+
+size_t opine__model_bom(const char *text, size_t len)
+{
+    return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* Model files are UTF-8 text: a NUL byte or invalid UTF-8 is refused
+ * where it is, before any parser sees it, with what to do about the
+ * usual causes (a dictionary saved as Latin-1 or as UTF-16). */
+static int check_text(opine_model *m, char **errmsg)
+{
+    const unsigned char *t = (const unsigned char *)m->text;
+    size_t len = m->text_len;
+    size_t bad = opine__utf8_check(t, len);
+    const char *nul = memchr(m->text, 0, bad);
+    if (nul)
+        bad = (size_t)(nul - m->text);
+    if (bad == len)
+        return 0;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < bad; i++) {
+        if (t[i] == '\n') {
+            line++;
+            col = 1;
+        } else if ((t[i] & 0xC0) != 0x80) {
+            col++; /* characters, not bytes */
+        }
+    }
+    if (len >= 2 &&
+        ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
+        return opine__model_error(errmsg, m->errname, 0, 0,
+                                  "the file is UTF-16; model files must be "
+                                  "UTF-8 (convert it: iconv -f UTF-16 -t "
+                                  "UTF-8 FILE > NEW)");
+    if (nul)
+        return opine__model_error(errmsg, m->errname, line, col,
+                                  "NUL byte: model files are text");
+    return opine__model_error(errmsg, m->errname, line, col,
+                              "invalid UTF-8 (byte 0x%02X); model files must "
+                              "be UTF-8. If this one is Latin-1 (Windows "
+                              "dictionaries often are), convert it: iconv -f "
+                              "LATIN1 -t UTF-8 FILE > NEW",
+                              t[bad]);
 }
 
 static void set_hash(opine_model *m)
@@ -225,9 +278,14 @@ int opine_model_load_buffer(opine_model **out, const char *text, size_t len,
     m->prior = 1.0;
     m->interval = 0.9;
     m->text = malloc(len + 1);
-    m->errname = opine__model_strndup(
-        m, name_for_errors ? name_for_errors : "model",
-        strlen(name_for_errors ? name_for_errors : "model"));
+    /* A file name is bytes: made valid text for messages and for a
+     * dictionary's name, which is stored. */
+    char *errname =
+        opine__utf8_escape(name_for_errors ? name_for_errors : "model",
+                           OPINE_UTF8_ESCAPE_CONTROLS);
+    m->errname =
+        errname ? opine__model_strndup(m, errname, strlen(errname)) : NULL;
+    free(errname);
     if (m->text == NULL || m->errname == NULL) {
         opine_model_free(m);
         return OPINE_ENOMEM;
@@ -237,17 +295,19 @@ int opine_model_load_buffer(opine_model **out, const char *text, size_t len,
     m->text_len = len;
     set_hash(m);
 
-    if (looks_like_liwc(m->text, len))
-        rc = opine__model_read_liwc(m, errmsg);
-    else
-        rc = opine__model_read_yaml(m, errmsg);
+    rc = check_text(m, errmsg);
+    if (rc == 0)
+        rc = looks_like_liwc(m->text, len) ? opine__model_read_liwc(m, errmsg)
+                                           : opine__model_read_yaml(m, errmsg);
     if (rc != 0) {
         opine_model_free(m);
         return rc;
     }
-    /* The duplicate map is only needed while reading. */
+    /* The duplicate maps are only needed while reading. */
     opine__strmap_free(m->seen);
     m->seen = NULL;
+    opine__strmap_free(m->theme_ids);
+    m->theme_ids = NULL;
     *out = m;
     return 0;
 }
@@ -387,6 +447,7 @@ void opine_model_free(opine_model *m)
     free(m->lin);
     opine__model_release_compiled(m);
     opine__strmap_free(m->seen);
+    opine__strmap_free(m->theme_ids);
     for (size_t i = 0; i < m->nowned; i++)
         free(m->owned[i]);
     free(m->owned);

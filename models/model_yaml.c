@@ -86,22 +86,142 @@ static int parse_number(const yaml_node_t *n, double *out)
     return errno == 0 && *end == '\0' && end != str(n) && isfinite(*out);
 }
 
-/* Mapping keys must be scalars and distinct (libyaml does not check). */
+/* Mapping keys must be scalars and distinct (libyaml does not check).
+ * Small mappings compare pairs; a large one (a dictionary's 100,000
+ * categories) uses a map rather than take quadratic time. */
 static int check_keys(yctx *c, yaml_node_t *map)
 {
     yaml_node_pair_t *p0 = map->data.mapping.pairs.start;
     yaml_node_pair_t *end = map->data.mapping.pairs.top;
-    for (yaml_node_pair_t *p = p0; p < end; p++) {
+    opine__strmap *seen = NULL;
+    int rc = 0;
+    if (end - p0 > 16 && opine__strmap_new(&seen) != 0)
+        return OPINE_ENOMEM;
+    for (yaml_node_pair_t *p = p0; rc == 0 && p < end; p++) {
         yaml_node_t *k = node(c, p->key);
-        if (!is_scalar(k))
-            return opine__model_error(c->errmsg, c->m->errname, AT(k),
-                                      "expected a plain key");
-        for (yaml_node_pair_t *q = p0; q < p; q++)
-            if (strcmp(str(node(c, q->key)), str(k)) == 0)
-                return opine__model_error(c->errmsg, c->m->errname, AT(k),
-                                          "duplicate key '%s'", str(k));
+        if (!is_scalar(k)) {
+            rc = opine__model_error(c->errmsg, c->m->errname, AT(k),
+                                    "expected a plain key");
+            break;
+        }
+        int dup = 0;
+        if (seen) {
+            size_t len = strlen(str(k));
+            dup = opine__strmap_get(seen, str(k), len) > 0;
+            if (!dup && opine__strmap_put(seen, str(k), len, 1) != 0)
+                rc = OPINE_ENOMEM;
+        } else {
+            for (yaml_node_pair_t *q = p0; !dup && q < p; q++)
+                dup = strcmp(str(node(c, q->key)), str(k)) == 0;
+        }
+        if (dup)
+            rc = opine__model_error(c->errmsg, c->m->errname, AT(k),
+                                    "duplicate key '%s'", str(k));
     }
-    return 0;
+    opine__strmap_free(seen);
+    return rc;
+}
+
+/* HOW ALIASES ARE BOUNDED. libyaml resolves an alias to the node its
+ * anchor names, so the document is a graph, and walking it expands every
+ * alias: a few kilobytes of "billion laughs" (each level a list of ten
+ * aliases to the level below) would stand for gigabytes of terms, and an
+ * alias inside its own anchor ("a: &x {b: *x}") for an endless tree.
+ * Before the walk, expanded() sizes every node once (memoised: the graph
+ * is acyclic unless an alias points into its own anchor, which is
+ * refused) as 1 plus its scalar bytes plus its children's sizes, and the
+ * whole must stay below ALIAS_GROWTH times the document's own size plus
+ * ALIAS_SLACK: a list of negators or targets shared by a few themes is
+ * fine, a bomb is refused before it costs anything. */
+#define ALIAS_GROWTH 4
+#define ALIAS_SLACK ((uint64_t)1 << 20)
+/* Deeper than any model or dictionary (a quanteda one stops at MAX_DEPTH):
+ * bounds the recursion too. */
+#define MAX_NESTING 256
+
+typedef struct sizing {
+    yaml_document_t *doc;
+    uint64_t *size;      /* by node id - 1; 0: not yet sized */
+    unsigned char *busy; /* being sized: met again means a cycle */
+    uint64_t limit;
+    yaml_node_t *cycle; /* the node met again */
+    yaml_node_t *deep;  /* a node nested more than MAX_NESTING deep */
+} sizing;
+
+static uint64_t expanded(sizing *z, int id, int depth)
+{
+    yaml_node_t *n = yaml_document_get_node(z->doc, id);
+    if (n == NULL)
+        return 0;
+    if (depth > MAX_NESTING) {
+        if (!z->deep)
+            z->deep = n;
+        return z->limit + 1;
+    }
+    size_t i = (size_t)id - 1;
+    if (z->size[i])
+        return z->size[i];
+    if (z->busy[i]) {
+        if (!z->cycle)
+            z->cycle = n;
+        return z->limit + 1;
+    }
+    z->busy[i] = 1;
+    uint64_t total = 1;
+    if (n->type == YAML_SCALAR_NODE) {
+        total += n->data.scalar.length;
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start;
+             it < n->data.sequence.items.top && total <= z->limit; it++)
+            total += expanded(z, *it, depth + 1);
+    } else if (n->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+             p < n->data.mapping.pairs.top && total <= z->limit; p++)
+            total += expanded(z, p->key, depth + 1) +
+                     expanded(z, p->value, depth + 1);
+    }
+    z->busy[i] = 0;
+    if (total > z->limit)
+        total = z->limit + 1; /* saturate: no overflow on the way up */
+    z->size[i] = total;
+    return total;
+}
+
+static int check_aliases(yctx *c)
+{
+    yaml_document_t *d = c->doc;
+    size_t nnodes = (size_t)(d->nodes.top - d->nodes.start);
+    uint64_t own = 0;
+    for (yaml_node_t *n = d->nodes.start; n < d->nodes.top; n++)
+        own += 1 + (n->type == YAML_SCALAR_NODE ? n->data.scalar.length : 0);
+    sizing z = {d,
+                calloc(nnodes ? nnodes : 1, sizeof(uint64_t)),
+                calloc(nnodes ? nnodes : 1, 1),
+                own * ALIAS_GROWTH + ALIAS_SLACK,
+                NULL,
+                NULL};
+    int rc = 0;
+    if (z.size == NULL || z.busy == NULL)
+        rc = OPINE_ENOMEM;
+    else if (expanded(&z, 1, 0) <= z.limit)
+        rc = 0;
+    else if (z.deep)
+        rc = opine__model_error(c->errmsg, c->m->errname, AT(z.deep),
+                                "nested more than %d levels deep", MAX_NESTING);
+    else
+        rc = z.cycle ? opine__model_error(c->errmsg, c->m->errname, AT(z.cycle),
+                                          "an alias refers to a node that "
+                                          "holds it (the document would be "
+                                          "endless)")
+                     : opine__model_error(
+                           c->errmsg, c->m->errname, 0, 0,
+                           "aliases expand the document to more than %d "
+                           "times its size (an alias bomb?); write the "
+                           "repeated parts out, or use fewer aliases",
+                           ALIAS_GROWTH);
+    free(z.size);
+    free(z.busy);
+    return rc;
 }
 
 /* Three or four numbers, [+1, 0, -1] or [+1, 0, -1, x] of a trained theme
@@ -727,7 +847,7 @@ int opine__model_read_yaml(opine_model *m, char **errmsg)
             rc = opine__model_error(errmsg, m->errname, AT(extra),
                                     "expected one YAML document, found "
                                     "another");
-        else
+        else if ((rc = check_aliases(&c)) == 0)
             rc = is_model(&c, root) ? read_model(&c, root)
                                     : read_quanteda(&c, root);
         yaml_document_delete(&more);

@@ -389,6 +389,94 @@ static int patient_busy(void *arg, int count)
     return 1;
 }
 
+/* The folder of path with its final '/', or "./"; malloc'd. */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? opine__format("%.*s", (int)(slash - path + 1), path)
+                 : opine__format("./");
+}
+
+/* 0 when the folder of path can be written, else errno (EROFS on a
+ * read-only file system, EACCES without permission). */
+static int folder_unwritable(const char *path)
+{
+    char *dir = folder_of(path);
+    int e = dir == NULL || access(dir, W_OK) == 0 ? 0 : errno;
+    free(dir);
+    return e;
+}
+
+/* SQLite says "unable to open database file" whether the file is missing
+ * or its folder is read-only (and by then its last system call failed on
+ * something else). When the folder cannot be written, this says so: what
+ * opine or SQLite must write there, and what to do. NULL for other
+ * causes (or no memory). */
+static char *readonly_message(const char *path, int writing)
+{
+    int e = folder_unwritable(path);
+    if (e != EROFS && e != EACCES && e != EPERM)
+        return NULL;
+    char *dir = folder_of(path), *msg = NULL;
+    if (dir && writing)
+        msg = opine__format(
+            "cannot write '%s': %s in '%s' (opine keeps the database, its "
+            "-wal and -shm files and a -opine.lock file there); write to a "
+            "folder you can write to, or copy the database to one",
+            path, strerror(e), dir);
+    else if (dir)
+        msg = opine__format(
+            "cannot read '%s': %s in '%s', where SQLite must create "
+            "'%s-shm' to read a database in WAL mode; copy the database to "
+            "a folder you can write to",
+            path, strerror(e), dir, path);
+    free(dir);
+    return msg;
+}
+
+/* Whether path with suffix may exist (it does, or we cannot tell). */
+static int may_exist(const char *path, const char *suffix)
+{
+    char *p = opine__format("%s%s", path, suffix);
+    int yes = p == NULL || access(p, F_OK) == 0 || errno != ENOENT;
+    free(p);
+    return yes;
+}
+
+/* On a read-only file system nobody writes the database through this
+ * mount, so when it has no -wal file left (opine's last writer closed it
+ * and checkpointed) and no -journal (a hot one would be ignored) it can
+ * be read as immutable: no -shm needed. Returns a new connection, or
+ * NULL. */
+static sqlite3 *open_immutable(const char *path, int oflags)
+{
+    if (may_exist(path, "-wal") || may_exist(path, "-journal"))
+        return NULL;
+    /* "file:" URI: every byte but unreserved ones percent-encoded */
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32), *q = uri;
+    if (uri == NULL)
+        return NULL;
+    q += sprintf(q, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
+            *q++ = (char)*p;
+        else
+            q += sprintf(q, "%%%02X", *p);
+    sprintf(q, "?immutable=1");
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(uri, &db, oflags | SQLITE_OPEN_URI, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        sqlite3_close_v2(db);
+        db = NULL;
+    }
+    free(uri);
+    return db;
+}
+
 static void set_busy(opine_store *st)
 {
     if (st->o.patient)
@@ -443,16 +531,30 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     oflags |= SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
     if (rc != SQLITE_OK) {
+        char *ro = readonly_message(path, !(flags & OPINE_STORE_READONLY));
         if (errmsg)
-            *errmsg = opine__format("cannot open '%s': %s", path,
-                                    st->db ? sqlite3_errmsg(st->db)
-                                           : "out of memory");
+            *errmsg = ro ? ro
+                         : opine__format("cannot open '%s': %s", path,
+                                         st->db ? sqlite3_errmsg(st->db)
+                                                : "out of memory");
+        else
+            free(ro);
         opine_store_close(st);
         return rc == SQLITE_NOMEM ? OPINE_ENOMEM : OPINE_EIO;
     }
     set_busy(st);
     int version;
     int vrc = schema_version(st, &version);
+    if (vrc != 0 && (flags & OPINE_STORE_READONLY) &&
+        folder_unwritable(path) == EROFS) {
+        sqlite3 *db = open_immutable(path, oflags);
+        if (db) {
+            sqlite3_close_v2(st->db);
+            st->db = db;
+            set_busy(st);
+            vrc = schema_version(st, &version);
+        }
+    }
     if (vrc != 0 && (flags & OPINE_STORE_READONLY) &&
         sqlite3_extended_errcode(st->db) == SQLITE_READONLY_ROLLBACK) {
         /* A writer died mid-transaction (a first load keeps a rollback
@@ -479,10 +581,14 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
         }
     }
     if (vrc != 0 || st->db == NULL) {
+        char *ro = readonly_message(path, !(flags & OPINE_STORE_READONLY));
         if (errmsg)
-            *errmsg = opine__format("cannot read '%s': %s", path,
-                                    st->db ? sqlite3_errmsg(st->db)
-                                           : "out of memory");
+            *errmsg = ro ? ro
+                         : opine__format("cannot read '%s': %s", path,
+                                         st->db ? sqlite3_errmsg(st->db)
+                                                : "out of memory");
+        else
+            free(ro);
         opine_store_close(st);
         return OPINE_EDB;
     }

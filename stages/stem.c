@@ -2,6 +2,7 @@
 #include "stages/stem.h"
 
 #include <libstemmer.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,10 @@ int opine_stemmer_new(opine_stemmer **out, const char *lang)
 const char *opine_stemmer_stem(opine_stemmer *s, const char *word, size_t len,
                                size_t *stem_len)
 {
+    if (len > INT_MAX) { /* Snowball's lengths are ints: keep it whole */
+        *stem_len = len;
+        return word;
+    }
     const sb_symbol *r =
         sb_stemmer_stem(s->sb, (const sb_symbol *)word, (int)len);
     if (r == NULL)

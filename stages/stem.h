@@ -28,7 +28,9 @@ int opine_stemmer_new(opine_stemmer **out, const char *lang);
 
 /* Stem word[0..len) (lowercase UTF-8). Returns the stem and its length in
  * *stem_len, or NULL when out of memory. The returned bytes belong to the
- * stemmer and are valid until the next call on it. */
+ * stemmer and are valid until the next call on it (or are word itself:
+ * a word of more than INT_MAX bytes, beyond Snowball's lengths, is its own
+ * stem). */
 const char *opine_stemmer_stem(opine_stemmer *s, const char *word, size_t len,
                                size_t *stem_len);
 

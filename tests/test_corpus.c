@@ -1297,6 +1297,145 @@ static void test26_csv(void **state)
     opine_reader_free(r);
 }
 
+/* 27: file names are bytes. A name holding a newline and a byte that is
+ * not UTF-8 becomes valid text in the documents (invalid bytes as \xHH,
+ * the newline kept: it is text), and the messages show it on one line. */
+static void test27_file_names(void **state)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    make_dir("t27");
+    write_str("t27/a\nb.txt", "Seoul.\n");
+    write_str("t27/caf\xe9.jsonl", "{\"text\":\"x\"}\n{bad\n");
+    write_str("t27/c\xff\x1b[31m.txt", "\xff\n");
+    /* in strcmp order: "a\nb.txt", "caf\xe9.jsonl", "c\xff..." */
+    r = open1(fixture_path("t27"), NULL);
+    expect_doc(r, &doc, "Seoul.\n");
+    assert_non_null(strstr(doc.source, "/t27/a\nb.txt"));
+    assert_string_equal(doc.ext_id, doc.source);
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "x");
+    assert_non_null(strstr(doc.source, "/t27/caf\\xE9.jsonl"));
+    opine_doc_release(&doc);
+    expect_err(r, OPINE_EFORMAT, "/t27/caf\\xE9.jsonl: line 2: malformed JSON");
+    expect_err(r, OPINE_EBINARY, "/t27/c\\xFF\\x1B[31m.txt: not UTF-8 text");
+    assert_non_null(
+        strstr(opine_reader_error_source(r), "/t27/c\\xFF\x1b[31m.txt"));
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 28: no two meta entries share a key, whatever the field order: a field
+ * named like a --meta KEY gives way to the mapping, and a record's own
+ * "date_raw" field to the raw date opine would keep. */
+static void test28_meta_keys(void **state)
+{
+    static const opine_meta_map maps[] = {{"x", "y"}};
+    opine_reader_opts o = {.meta = maps, .nmeta = 1};
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+
+    r = open1(write_str("t28.jsonl",
+                        "{\"text\":\"a\",\"x\":\"1\",\"y\":\"2\"}\n"
+                        "{\"text\":\"b\",\"y\":\"2\",\"x\":\"1\"}\n"
+                        "{\"text\":\"c\",\"date\":\"Sept. 1, 2016\","
+                        "\"date_raw\":\"mine\"}\n"
+                        "{\"text\":\"d\",\"date_raw\":\"mine\","
+                        "\"date\":\"Sept. 1, 2016\"}\n"
+                        "{\"text\":\"e\",\"date_raw\":\"mine\","
+                        "\"date\":\"6423-;Z\"}\n"),
+              &o);
+    for (int i = 0; i < 2; i++) {
+        expect_doc(r, &doc, i ? "b" : "a");
+        assert_int_equal(doc.nmeta, 1);
+        assert_string_equal(meta_get(&doc, "x"), "2");
+        opine_doc_release(&doc);
+    }
+    for (int i = 0; i < 3; i++) {
+        expect_doc(r, &doc, i == 0 ? "c" : i == 1 ? "d" : "e");
+        /* found by fuzz_jsonl: an unrecognised date kept its raw value
+         * beside the record's own date_raw */
+        if (i < 2)
+            assert_string_equal(doc.published, "2016-09-01");
+        else
+            assert_null(doc.published);
+        assert_int_equal(doc.nmeta, 1);
+        assert_string_equal(meta_get(&doc, "date_raw"), "mine");
+        opine_doc_release(&doc);
+    }
+    expect_end(r);
+    opine_reader_free(r);
+}
+
+/* 29: a web page in a WARC record keeps the metadata the HTML extractor
+ * found (found by fuzz_warc: the WARC fields were written over the page's,
+ * leaking them and its meta): the record id and target URI win, the
+ * page's publication date wins over the crawl's WARC-Date, which stands in
+ * for a page without one, with its full form in date_raw. Header values
+ * that are not UTF-8 are kept as \xHH (fuzz_warc: they went into TEXT
+ * columns as they were). */
+static void test29_warc_page_meta(void **state)
+{
+#define PAGE(head)                                                             \
+    "<html><head>" head "<meta name=\"description\" content=\"About it\">"     \
+    "</head><body><article><p>The alliance met in Seoul to discuss costs, "    \
+    "troops and the years ahead, officials said.</p></article></body></html>"
+    static const char page1[] =
+        PAGE("<link rel=\"canonical\" href=\"https://example.org/canon\">"
+             "<meta property=\"article:published_time\" "
+             "content=\"2015-03-02\">");
+    static const char page2[] = PAGE("");
+    char warc[4096];
+    int n = snprintf(warc, sizeof(warc),
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:1>\r\n"
+                     "WARC-Target-URI: https://example.org/a\r\n"
+                     "WARC-Date: 2016-09-01T10:00:00Z\r\n"
+                     "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n"
+                     "%s\r\n\r\n"
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:2>\r\n"
+                     "WARC-Date: 2016-09-01T10:00:00Z\r\n"
+                     "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n"
+                     "%s\r\n\r\n"
+                     /* a Latin-1 URL, as crawlers copy it */
+                     "WARC/1.0\r\nWARC-Type: resource\r\n"
+                     "WARC-Record-ID: <urn:x:3>\r\n"
+                     "WARC-Target-URI: https://example.org/caf\xe9\r\n"
+                     "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n"
+                     "Text.\r\n\r\n",
+                     strlen(page1), page1, strlen(page2), page2);
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r;
+    (void)state;
+#undef PAGE
+
+    assert_true(n > 0 && (size_t)n < sizeof(warc));
+    r = open1(write_str("t29.warc", warc), NULL);
+    assert_int_equal(opine_reader_next(r, &doc), 1);
+    assert_string_equal(doc.ext_id, "<urn:x:1>");
+    assert_string_equal(doc.url, "https://example.org/a");
+    assert_string_equal(doc.published, "2015-03-02");
+    assert_string_equal(meta_get(&doc, "description"), "About it");
+    assert_null(meta_get(&doc, "date_raw"));
+    opine_doc_release(&doc);
+    assert_int_equal(opine_reader_next(r, &doc), 1);
+    assert_string_equal(doc.ext_id, "<urn:x:2>");
+    assert_null(doc.url);
+    assert_string_equal(doc.published, "2016-09-01");
+    assert_string_equal(meta_get(&doc, "date_raw"), "2016-09-01T10:00:00Z");
+    assert_string_equal(meta_get(&doc, "description"), "About it");
+    opine_doc_release(&doc);
+    expect_doc(r, &doc, "Text.");
+    assert_string_equal(doc.url, "https://example.org/caf\\xE9");
+    opine_doc_release(&doc);
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1326,6 +1465,9 @@ int main(void)
         cmocka_unit_test(test24_utf8_repair),
         cmocka_unit_test(test25_encodings),
         cmocka_unit_test(test26_csv),
+        cmocka_unit_test(test27_file_names),
+        cmocka_unit_test(test28_meta_keys),
+        cmocka_unit_test(test29_warc_page_meta),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

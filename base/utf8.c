@@ -1,4 +1,5 @@
-/* corpus/utf8.c — UTF-8 validation for text files and JSON lines.
+/* base/utf8.c — UTF-8 validation (records, model files) and file names
+ * made into valid text.
  *
  * FORMAT (RFC 3629, table 3-7 of the Unicode standard)
  *   00..7F                       one byte
@@ -12,7 +13,7 @@
  *   F4 80..8F 80..BF 80..BF      (above F4 8F is beyond U+10FFFF)
  *   C0, C1, F5..FF never appear.
  */
-#include "corpus/internal.h"
+#include "base/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,14 +85,52 @@ size_t opine__utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
-char *opine__strndup(const char *s, size_t n)
+static int is_control(unsigned char c)
 {
-    char *p = malloc(n + 1);
+    return c < 0x20 || c == 0x7f;
+}
 
+char *opine__utf8_escape(const char *s, int flags)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s), out = 0, i = 0;
+    int controls = flags & OPINE_UTF8_ESCAPE_CONTROLS;
+
+    /* First the length, which is also the common case's test: nothing to
+     * escape. */
+    while (i < len) {
+        size_t n = u[i] < 0x80 ? 1 : opine__utf8_seq(u + i, len - i);
+        if (n == 0 || (controls && is_control(u[i]))) {
+            out += 4;
+            n = 1;
+        } else {
+            out += n;
+        }
+        i += n;
+    }
+    char *p = malloc(out + 1), *q = p;
     if (!p)
         return NULL;
-    memcpy(p, s, n);
-    p[n] = '\0';
+    if (out == len) {
+        memcpy(p, s, len + 1);
+        return p;
+    }
+    for (i = 0; i < len;) {
+        size_t n = u[i] < 0x80 ? 1 : opine__utf8_seq(u + i, len - i);
+        if (n == 0 || (controls && is_control(u[i]))) {
+            static const char hex[] = "0123456789ABCDEF";
+            *q++ = '\\';
+            *q++ = 'x';
+            *q++ = hex[u[i] >> 4];
+            *q++ = hex[u[i] & 15];
+            i++;
+            continue;
+        }
+        memcpy(q, u + i, n);
+        q += n;
+        i += n;
+    }
+    *q = '\0';
     return p;
 }
 
