@@ -257,10 +257,21 @@ int opine__lookup_types(engine *e, worker *w, job *j)
         return OPINE_ENOMEM;
     if (j->lang != NULL)
         return 0;
-    for (size_t i = 0; i < j->toks.n; i++) {
-        const opine_token *t = &j->toks.v[i];
+    /* The cache's line for a token is fetched LOOKUP_AHEAD tokens early,
+     * so that the waits of several look-ups overlap. */
+    enum { LOOKUP_AHEAD = 8 };
+    const opine_token *v = j->toks.v;
+    size_t n = j->toks.n;
+    for (size_t i = 0; i < n && i < LOOKUP_AHEAD; i++)
+        opine__strmap_cache_prefetch(w->types_cache, j->toks.norm + v[i].norm,
+                                     v[i].norm_len);
+    for (size_t i = 0; i < n; i++) {
+        if (i + LOOKUP_AHEAD < n)
+            opine__strmap_cache_prefetch(
+                w->types_cache, j->toks.norm + v[i + LOOKUP_AHEAD].norm,
+                v[i + LOOKUP_AHEAD].norm_len);
         j->types[i] = (uint32_t)opine__strmap_get_cached(
-            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
+            e->types, w->types_cache, j->toks.norm + v[i].norm, v[i].norm_len);
     }
     return 0;
 }
