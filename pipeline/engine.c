@@ -224,6 +224,9 @@ static void work_prepare(engine *e, worker *w, job *j)
     }
 }
 
+/* How many tokens ahead phase C fetches the vocabulary entries of. */
+enum { FETCH_AHEAD = 16 };
+
 /* Phase C. */
 static void work_finish(engine *e, worker *w, job *j)
 {
@@ -248,9 +251,19 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         /* Stop words stay in the token stream (scores need "not") but
          * are not terms. */
-        size_t m = 0, nd = 0;
-        for (size_t i = 0; i < j->ntokens; i++) {
-            const type_info *t = &e->tv[j->types[i]];
+        size_t m = 0, nd = 0, n = j->ntokens;
+        const uint32_t *types = j->types;
+        for (size_t i = 0; i < n; i++) {
+            /* The vocabulary's entries and counts are far larger than a
+             * core's cache and each token's are somewhere else: fetch a
+             * token's entry FETCH_AHEAD tokens early, and its count
+             * half-way, once the entry it needs has come. */
+            if (i + FETCH_AHEAD < n)
+                __builtin_prefetch(&e->tv[types[i + FETCH_AHEAD]]);
+            if (i + FETCH_AHEAD / 2 < n)
+                __builtin_prefetch(
+                    &w->count[e->tv[types[i + FETCH_AHEAD / 2]].stem]);
+            const type_info *t = &e->tv[types[i]];
             if (t->stop)
                 continue;
             m++;
@@ -283,6 +296,9 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         for (size_t i = 0; i < j->ntokens; i++) {
             uint32_t t = j->types[i];
+            if (i + FETCH_AHEAD < j->ntokens) /* as when counting, above */
+                __builtin_prefetch(
+                    &e->sv[e->tv[j->types[i + FETCH_AHEAD]].stem]);
             if (j->stoks) {
                 st[i].start = j->stoks[i].start;
                 st[i].len = j->stoks[i].len;
