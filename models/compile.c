@@ -322,6 +322,8 @@ void opine__model_release_compiled(opine_model *m)
     free(m->prefix_ids);
     free(m->starting_off);
     free(m->starting);
+    free(m->starting_multi);
+    m->starting_multi = NULL;
     m->terms = NULL;
     m->term_patterns = NULL;
     m->patterns = NULL;
@@ -478,8 +480,14 @@ static int index_patterns(opine_model *m)
         malloc((m->npatterns ? m->npatterns : 1) * sizeof(*m->prefix_ids));
     m->starting_off = calloc(m->npatterns + 1, sizeof(*m->starting_off));
     m->starting = malloc((m->nterms ? m->nterms : 1) * sizeof(*m->starting));
-    if (m->prefix_ids == NULL || m->starting_off == NULL || m->starting == NULL)
+    m->starting_multi = malloc(m->npatterns + 1);
+    if (m->prefix_ids == NULL || m->starting_off == NULL ||
+        m->starting == NULL || m->starting_multi == NULL)
         return OPINE_ENOMEM;
+    memset(m->starting_multi, 1, m->npatterns + 1);
+    for (size_t i = 0; i < m->nterms; i++)
+        if (m->terms[i].npatterns < 2)
+            m->starting_multi[m->terms[i].patterns[0]] = 0;
     for (size_t p = 0; p < m->npatterns; p++)
         if (m->patterns[p].prefix)
             m->prefix_ids[m->nprefix++] = (uint32_t)p;

@@ -90,6 +90,9 @@ struct opine_model {
     size_t nprefix;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;
+    /* per pattern: 1 when every term it starts has two patterns or more
+     * (none matches where the next token has no pattern) */
+    uint8_t *starting_multi;
 };
 
 typedef struct opine__linear {
