@@ -320,6 +320,9 @@ void opine__model_release_compiled(opine_model *m)
     opine__strmap_free(m->exact);
     opine__strmap_free(m->prefixes);
     free(m->prefix_ids);
+    free(m->prefix_by);
+    m->prefix_by = NULL;
+    m->prefix_by_cap = 0;
     free(m->starting_off);
     free(m->starting);
     free(m->starting_multi);
@@ -491,6 +494,22 @@ static int index_patterns(opine_model *m)
     for (size_t p = 0; p < m->npatterns; p++)
         if (m->patterns[p].prefix)
             m->prefix_ids[m->nprefix++] = (uint32_t)p;
+    /* Bucketed by first byte: matching a type scans only its bucket, not
+     * every prefix (ABP's 196,000 types against v3's 214 prefixes). */
+    size_t nby = 0;
+    for (int b = 0; b < 256; b++) {
+        m->prefix_off[b] = (uint32_t)nby;
+        for (size_t i = 0; i < m->nprefix; i++) {
+            const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
+            if (p->len == 0 || (unsigned char)p->key[0] == b) {
+                if (opine__grow((void **)&m->prefix_by, &m->prefix_by_cap,
+                                nby + 1, sizeof(uint32_t)))
+                    return OPINE_ENOMEM;
+                m->prefix_by[nby++] = m->prefix_ids[i];
+            }
+        }
+    }
+    m->prefix_off[256] = (uint32_t)nby;
 
     /* Counting sort of the terms by first pattern; a stable one, so each
      * pattern's list stays in term order. */
@@ -600,19 +619,26 @@ size_t opine_model_match_type(const opine_model *m, const char *type,
     int64_t e = opine__strmap_get(m->exact, stem, stem_len);
     uint32_t exact = e > 0 ? (uint32_t)(e - 1) : UINT32_MAX;
     size_t n = 0;
-
-    for (size_t i = 0; i < m->nprefix; i++) {
-        const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
+    /* A type's bucket (compile.c), or every prefix for an empty type */
+    const uint32_t *ids = m->prefix_ids;
+    size_t nids = m->nprefix;
+    if (type_len > 0) {
+        unsigned char b = (unsigned char)type[0];
+        nids = m->prefix_off[b + 1] - m->prefix_off[b];
+        ids = nids ? m->prefix_by + m->prefix_off[b] : NULL;
+    }
+    for (size_t i = 0; i < nids; i++) {
+        const opine__pattern *p = &m->patterns[ids[i]];
         if (p->len > type_len || memcmp(p->key, type, p->len) != 0)
             continue;
-        if (exact < m->prefix_ids[i]) {
+        if (exact < ids[i]) {
             if (n < max)
                 pats[n] = exact;
             n++;
             exact = UINT32_MAX;
         }
         if (n < max)
-            pats[n] = m->prefix_ids[i];
+            pats[n] = ids[i];
         n++;
     }
     if (exact != UINT32_MAX) {

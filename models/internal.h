@@ -88,6 +88,12 @@ struct opine_model {
     size_t fstride;
     uint32_t *prefix_ids; /* prefix patterns, ascending */
     size_t nprefix;
+    /* the prefix patterns a type starting with byte b can match (first
+     * byte b, or empty), ascending: prefix_by[prefix_off[b] ..
+     * prefix_off[b + 1]) */
+    uint32_t prefix_off[257];
+    uint32_t *prefix_by;
+    size_t prefix_by_cap;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;
     /* per pattern: 1 when every term it starts has two patterns or more
