@@ -217,9 +217,11 @@ int opine__load_vocab(engine *e)
         e->tv[id].lang = (uint8_t)idx;
         int64_t stem = sqlite3_column_int64(q, 2);
         /* A stem of another language is no stem for this run. */
-        e->tv[id].stem =
-            stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
-        e->tv[id].stop = sqlite3_column_int(q, 3);
+        e->tv[id].stem = stem > 0 && stem <= e->nstems && e->sv[stem].text
+                             ? (uint32_t)stem
+                             : 0;
+        e->tv[id].stem_hash = e->tv[id].stem ? e->sv[stem].hash : 0;
+        e->tv[id].stop = (uint8_t)(sqlite3_column_int(q, 3) != 0);
         if (e->tv[id].stem)
             rc = type_patterns(e, id);
         if (id > e->ntypes)
@@ -312,8 +314,9 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
             slen ? opine_score_stem_hash(e->sv[sid].text, slen) : 0;
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
-    e->tv[type_id].stem = sid;
-    e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
+    e->tv[type_id].stem = (uint32_t)sid;
+    e->tv[type_id].stem_hash = e->sv[sid].hash;
+    e->tv[type_id].stop = (uint8_t)(opine_stopwords_has(l->stop, t, len) != 0);
     return type_patterns(e, type_id);
 }
 
