@@ -327,6 +327,8 @@ void opine__model_release_compiled(opine_model *m)
     free(m->starting);
     free(m->starting_multi);
     m->starting_multi = NULL;
+    free(m->second_mask);
+    m->second_mask = NULL;
     m->terms = NULL;
     m->term_patterns = NULL;
     m->patterns = NULL;
@@ -484,13 +486,20 @@ static int index_patterns(opine_model *m)
     m->starting_off = calloc(m->npatterns + 1, sizeof(*m->starting_off));
     m->starting = malloc((m->nterms ? m->nterms : 1) * sizeof(*m->starting));
     m->starting_multi = malloc(m->npatterns + 1);
+    m->second_mask = calloc(m->npatterns + 1, sizeof(uint64_t));
     if (m->prefix_ids == NULL || m->starting_off == NULL ||
-        m->starting == NULL || m->starting_multi == NULL)
+        m->starting == NULL || m->starting_multi == NULL ||
+        m->second_mask == NULL)
         return OPINE_ENOMEM;
     memset(m->starting_multi, 1, m->npatterns + 1);
-    for (size_t i = 0; i < m->nterms; i++)
-        if (m->terms[i].npatterns < 2)
-            m->starting_multi[m->terms[i].patterns[0]] = 0;
+    for (size_t i = 0; i < m->nterms; i++) {
+        const opine_term *t = &m->terms[i];
+        if (t->npatterns < 2)
+            m->starting_multi[t->patterns[0]] = 0;
+        else
+            m->second_mask[t->patterns[0]] |= (uint64_t)1
+                                              << (t->patterns[1] % 64);
+    }
     for (size_t p = 0; p < m->npatterns; p++)
         if (m->patterns[p].prefix)
             m->prefix_ids[m->nprefix++] = (uint32_t)p;

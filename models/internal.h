@@ -99,6 +99,10 @@ struct opine_model {
     /* per pattern: 1 when every term it starts has two patterns or more
      * (none matches where the next token has no pattern) */
     uint8_t *starting_multi;
+    /* per pattern: bit q % 64 set for the second pattern q of each term
+     * of two or more tokens that it starts; a next token none of whose
+     * patterns has its bit here continues none of them */
+    uint64_t *second_mask;
 };
 
 typedef struct opine__linear {

@@ -130,17 +130,24 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
         if (toks[i].npats == 0)
             continue;
         /* Most terms of two or more tokens that start here fail on the
-         * next token, which usually has no pattern at all. */
-        int next = i + 1 < n && toks[i + 1].npats &&
-                   toks[i + 1].sentence == toks[i].sentence;
+         * next token: it has no pattern at all, or none of theirs, which
+         * a bit per pattern (q % 64) of each side mostly tells at once
+         * (compile.c, second_mask); term_at() decides the rest. */
+        uint64_t sig = 0;
+        if (i + 1 < n && toks[i + 1].sentence == toks[i].sentence)
+            for (uint32_t q = 0; q < toks[i + 1].npats; q++)
+                sig |= (uint64_t)1 << (toks[i + 1].pats[q] % 64);
         for (uint32_t p = 0; p < toks[i].npats; p++) {
             uint32_t pat = toks[i].pats[p];
-            if (pat >= m->npatterns || (!next && m->starting_multi[pat]))
+            if (pat >= m->npatterns)
+                continue;
+            int multi = (m->second_mask[pat] & sig) != 0;
+            if (!multi && m->starting_multi[pat])
                 continue;
             for (uint32_t k = soff[pat]; k < soff[pat + 1]; k++) {
                 uint32_t ti = m->starting[k];
                 const opine_term *term = &m->terms[ti];
-                if ((term->npatterns > 1 && !next) ||
+                if ((term->npatterns > 1 && !multi) ||
                     !term_at(term, toks, n, i))
                     continue;
                 if (opine__grow(&out->scratch, &out->scratch_cap, nmt + 1,
