@@ -150,6 +150,26 @@ static int holds(const cache_slot *cs, uint64_t k0, uint64_t k1, size_t len)
     return cs->k0 == k0 && cs->k1 == k1 && cs->len == len && cs->value;
 }
 
+/* The set of two slots that key (of up to CACHE_KEY bytes, words k0 and
+ * k1) lives in. */
+static size_t cache_set(uint64_t k0, uint64_t k1, size_t len)
+{
+    uint64_t mix =
+        (k0 ^ len) * 0x9E3779B97F4A7C15u ^ (k1 + len) * 0xC2B2AE3D27D4EB4Fu;
+    mix ^= mix >> 29;
+    return ((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) & ~(size_t)1;
+}
+
+void opine__strmap_cache_prefetch(const opine__strmap_cache *c, const char *key,
+                                  size_t len)
+{
+    if (len > CACHE_KEY)
+        return;
+    uint64_t k0, k1;
+    key_words(key, len, &k0, &k1);
+    __builtin_prefetch(&c->slots[cache_set(k0, k1, len)]);
+}
+
 int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
                                  const char *key, size_t len)
 {
@@ -157,14 +177,9 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
         return opine__strmap_get(m, key, len);
     uint64_t k0, k1;
     key_words(key, len, &k0, &k1);
-    uint64_t mix =
-        (k0 ^ len) * 0x9E3779B97F4A7C15u ^ (k1 + len) * 0xC2B2AE3D27D4EB4Fu;
-    mix ^= mix >> 29;
     /* Two ways per set, the set one 64-byte line: a hit in the second way
      * swaps it to the first, a miss moves the first to the second. */
-    cache_slot *cs =
-        &c->slots[((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) &
-                  ~(size_t)1];
+    cache_slot *cs = &c->slots[cache_set(k0, k1, len)];
     if (holds(&cs[0], k0, k1, len))
         return cs[0].value;
     if (holds(&cs[1], k0, k1, len)) {

@@ -51,4 +51,12 @@ void opine__strmap_cache_free(opine__strmap_cache *c);
 int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
                                  const char *key, size_t len);
 
+/* Start loading the cache line that a look-up of key[0..len) will read.
+ * The cache is larger than a core's L2, so a hit still waits for memory;
+ * a loop over many keys that prefetches a few keys ahead overlaps those
+ * waits (opine__lookup_types; perf on ABP: the look-ups' share of the
+ * run's samples 4.9% -> 4.1%). Changes nothing. */
+void opine__strmap_cache_prefetch(const opine__strmap_cache *c, const char *key,
+                                  size_t len);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "models/internal.h"
 #include "models/score_linear.h"
 
 typedef opine_match match;
@@ -118,17 +119,36 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
     out->nev = 0;
     out->nmentions = out->nnegators = 0;
 
-    /* 1. Every match, negators included. */
+    /* 1. Every match, negators included. A trained model makes every
+     * stop word a pattern, so more than half of the tokens have one: the
+     * model's index (opine_model_terms_starting) is read here directly,
+     * without a call per pattern and term. */
     match *mt = out->scratch;
     size_t nmt = 0;
-    for (size_t i = 0; i < n; i++) {
+    const uint32_t *soff = m->compiled ? m->starting_off : NULL;
+    for (size_t i = 0; soff && i < n; i++) {
+        if (toks[i].npats == 0)
+            continue;
+        /* Most terms of two or more tokens that start here fail on the
+         * next token: it has no pattern at all, or none of theirs, which
+         * a bit per pattern (q % 64) of each side mostly tells at once
+         * (compile.c, second_mask); term_at() decides the rest. */
+        uint64_t sig = 0;
+        if (i + 1 < n && toks[i + 1].sentence == toks[i].sentence)
+            for (uint32_t q = 0; q < toks[i + 1].npats; q++)
+                sig |= (uint64_t)1 << (toks[i + 1].pats[q] % 64);
         for (uint32_t p = 0; p < toks[i].npats; p++) {
-            size_t nt;
-            const uint32_t *ts =
-                opine_model_terms_starting(m, toks[i].pats[p], &nt);
-            for (size_t k = 0; k < nt; k++) {
-                const opine_term *term = opine_model_term(m, ts[k]);
-                if (!term_at(term, toks, n, i))
+            uint32_t pat = toks[i].pats[p];
+            if (pat >= m->npatterns)
+                continue;
+            int multi = (m->second_mask[pat] & sig) != 0;
+            if (!multi && m->starting_multi[pat])
+                continue;
+            for (uint32_t k = soff[pat]; k < soff[pat + 1]; k++) {
+                uint32_t ti = m->starting[k];
+                const opine_term *term = &m->terms[ti];
+                if ((term->npatterns > 1 && !multi) ||
+                    !term_at(term, toks, n, i))
                     continue;
                 if (opine__grow(&out->scratch, &out->scratch_cap, nmt + 1,
                                 sizeof(match)))
@@ -137,7 +157,7 @@ int opine_score_doc(const opine_model *m, const opine_score_token *toks,
                 mt[nmt++] = (match){.theme = term->theme,
                                     .start = (uint32_t)i,
                                     .k = term->npatterns,
-                                    .term = ts[k]};
+                                    .term = ti};
             }
         }
     }

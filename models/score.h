@@ -35,7 +35,9 @@ typedef struct opine_score_token {
     uint32_t start, len, sentence;
     uint32_t npats;
     const uint32_t *pats;
-    const char *stem;   /* its stem (trained models' features), or NULL */
+    const char *stem;   /* its stem (trained models' features), or NULL;
+                         * the scorer reads it only to hash it, so it may
+                         * be NULL where stem_hash is given */
     uint64_t stem_hash; /* opine_score_stem_hash() of stem, when stem is
                          * not empty: made once per stem by a caller that
                          * has many documents; 0: the scorer makes it */

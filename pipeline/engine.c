@@ -224,6 +224,32 @@ static void work_prepare(engine *e, worker *w, job *j)
     }
 }
 
+/* How many tokens ahead phase C fetches the vocabulary entries of. */
+enum { FETCH_AHEAD = 16 };
+
+/* The scorer's view of token i, whose type entry is t. Stems are stable
+ * while phase C runs: B interns before. The stem's hash comes with the
+ * type; its text only where there is no hash (an empty stem), as the
+ * scorer reads the text only to hash it (opine_score_token). */
+static inline void score_token(const engine *e, const job *j,
+                               const type_info *t, size_t i,
+                               opine_score_token *st)
+{
+    if (j->stoks) {
+        st->start = j->stoks[i].start;
+        st->len = j->stoks[i].len;
+        st->sentence = j->stoks[i].sentence;
+    } else {
+        st->start = j->toks.v[i].start;
+        st->len = j->toks.v[i].len;
+        st->sentence = j->toks.v[i].sentence;
+    }
+    st->npats = t->pat_n;
+    st->pats = e->pat_pool + t->pat_off;
+    st->stem_hash = t->stem_hash;
+    st->stem = t->stem && !t->stem_hash ? e->sv[t->stem].text : NULL;
+}
+
 /* Phase C. */
 static void work_finish(engine *e, worker *w, job *j)
 {
@@ -235,6 +261,12 @@ static void work_finish(engine *e, worker *w, job *j)
         if (j->err)
             return;
     }
+    opine_score_token *st = NULL;
+    if ((e->flags & DO_SCORE) &&
+        (st = malloc((j->ntokens + 1) * sizeof(*st))) == NULL) {
+        j->err = OPINE_ENOMEM;
+        return;
+    }
     if (e->flags & DO_STEM) {
         /* Count per stem in the worker's array indexed by stem id (the
          * vocabulary does not change while workers run), then sort only
@@ -243,19 +275,33 @@ static void work_finish(engine *e, worker *w, job *j)
         if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
                                      (size_t)e->nstems + 1, sizeof(uint32_t))) {
             free(d);
+            free(st);
             j->err = OPINE_ENOMEM;
             return;
         }
         /* Stop words stay in the token stream (scores need "not") but
-         * are not terms. */
-        size_t m = 0, nd = 0;
-        for (size_t i = 0; i < j->ntokens; i++) {
-            const type_info *t = &e->tv[j->types[i]];
+         * are not terms. The scorer's tokens are filled in the same pass,
+         * which reads each token's entry once. */
+        size_t m = 0, nd = 0, n = j->ntokens;
+        const uint32_t *types = j->types;
+        for (size_t i = 0; i < n; i++) {
+            /* The vocabulary's entries and counts are far larger than a
+             * core's cache and each token's are somewhere else: fetch a
+             * token's entry FETCH_AHEAD tokens early, and its count
+             * half-way, once the entry it needs has come. */
+            if (i + FETCH_AHEAD < n)
+                __builtin_prefetch(&e->tv[types[i + FETCH_AHEAD]]);
+            if (i + FETCH_AHEAD / 2 < n)
+                __builtin_prefetch(
+                    &w->count[e->tv[types[i + FETCH_AHEAD / 2]].stem]);
+            const type_info *t = &e->tv[types[i]];
+            if (st)
+                score_token(e, j, t, i, &st[i]);
             if (t->stop)
                 continue;
             m++;
             if (w->count[t->stem]++ == 0)
-                d[nd++] = (uint32_t)t->stem;
+                d[nd++] = t->stem;
         }
         j->counted = m;
         opine__sort_u32(d, nd, d + j->ntokens + 1);
@@ -264,6 +310,7 @@ static void work_finish(engine *e, worker *w, job *j)
             for (size_t i = 0; i < nd; i++)
                 w->count[d[i]] = 0;
             free(d);
+            free(st);
             j->err = OPINE_ENOMEM;
             return;
         }
@@ -274,30 +321,14 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         j->nterms = nd;
         free(d);
-    }
-    if (e->flags & DO_SCORE) {
-        opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
-        if (st == NULL) {
-            j->err = OPINE_ENOMEM;
-            return;
-        }
+    } else if (st) {
         for (size_t i = 0; i < j->ntokens; i++) {
-            uint32_t t = j->types[i];
-            if (j->stoks) {
-                st[i].start = j->stoks[i].start;
-                st[i].len = j->stoks[i].len;
-                st[i].sentence = j->stoks[i].sentence;
-            } else {
-                st[i].start = j->toks.v[i].start;
-                st[i].len = j->toks.v[i].len;
-                st[i].sentence = j->toks.v[i].sentence;
-            }
-            st[i].npats = e->tv[t].pat_n;
-            st[i].pats = e->pat_pool + e->tv[t].pat_off;
-            /* Stems are stable while phase C runs: B interns before. */
-            st[i].stem = e->tv[t].stem ? e->sv[e->tv[t].stem].text : NULL;
-            st[i].stem_hash = e->tv[t].stem ? e->sv[e->tv[t].stem].hash : 0;
+            if (i + FETCH_AHEAD < j->ntokens) /* as when counting, above */
+                __builtin_prefetch(&e->tv[j->types[i + FETCH_AHEAD]]);
+            score_token(e, j, &e->tv[j->types[i]], i, &st[i]);
         }
+    }
+    if (st) {
         j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
         free(st);
     }

@@ -83,10 +83,12 @@ typedef struct job {
 /* What the run knows of a type and of a stem, by id. Texts belong to the
  * maps (types, stems). */
 typedef struct type_info {
-    int64_t stem;            /* 0 = not stemmed yet */
     const char *text;        /* the normalised type */
+    uint64_t stem_hash;      /* its stem's stem_info.hash, copied here so
+                              * that phase C reads one entry a token */
+    uint32_t stem;           /* 0 = not stemmed yet */
     uint32_t pat_off, pat_n; /* model patterns it matches, in pat_pool */
-    int stop;                /* a stop word: not counted in doc_terms */
+    uint8_t stop;            /* a stop word: not counted in doc_terms */
     uint8_t lang;            /* index into engine.langs; 0: the default */
 } type_info;
 

@@ -217,9 +217,11 @@ int opine__load_vocab(engine *e)
         e->tv[id].lang = (uint8_t)idx;
         int64_t stem = sqlite3_column_int64(q, 2);
         /* A stem of another language is no stem for this run. */
-        e->tv[id].stem =
-            stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
-        e->tv[id].stop = sqlite3_column_int(q, 3);
+        e->tv[id].stem = stem > 0 && stem <= e->nstems && e->sv[stem].text
+                             ? (uint32_t)stem
+                             : 0;
+        e->tv[id].stem_hash = e->tv[id].stem ? e->sv[stem].hash : 0;
+        e->tv[id].stop = (uint8_t)(sqlite3_column_int(q, 3) != 0);
         if (e->tv[id].stem)
             rc = type_patterns(e, id);
         if (id > e->ntypes)
@@ -257,10 +259,21 @@ int opine__lookup_types(engine *e, worker *w, job *j)
         return OPINE_ENOMEM;
     if (j->lang != NULL)
         return 0;
-    for (size_t i = 0; i < j->toks.n; i++) {
-        const opine_token *t = &j->toks.v[i];
+    /* The cache's line for a token is fetched LOOKUP_AHEAD tokens early,
+     * so that the waits of several look-ups overlap. */
+    enum { LOOKUP_AHEAD = 8 };
+    const opine_token *v = j->toks.v;
+    size_t n = j->toks.n;
+    for (size_t i = 0; i < n && i < LOOKUP_AHEAD; i++)
+        opine__strmap_cache_prefetch(w->types_cache, j->toks.norm + v[i].norm,
+                                     v[i].norm_len);
+    for (size_t i = 0; i < n; i++) {
+        if (i + LOOKUP_AHEAD < n)
+            opine__strmap_cache_prefetch(
+                w->types_cache, j->toks.norm + v[i + LOOKUP_AHEAD].norm,
+                v[i + LOOKUP_AHEAD].norm_len);
         j->types[i] = (uint32_t)opine__strmap_get_cached(
-            e->types, w->types_cache, j->toks.norm + t->norm, t->norm_len);
+            e->types, w->types_cache, j->toks.norm + v[i].norm, v[i].norm_len);
     }
     return 0;
 }
@@ -301,8 +314,9 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
             slen ? opine_score_stem_hash(e->sv[sid].text, slen) : 0;
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
-    e->tv[type_id].stem = sid;
-    e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
+    e->tv[type_id].stem = (uint32_t)sid;
+    e->tv[type_id].stem_hash = e->sv[sid].hash;
+    e->tv[type_id].stop = (uint8_t)(opine_stopwords_has(l->stop, t, len) != 0);
     return type_patterns(e, type_id);
 }
 
