@@ -110,6 +110,7 @@ static void job_release(job *j)
     free(j->terms);
     opine_scores_release(&j->scores);
     free(j->lang);
+    opine_authors_free(j->authors, j->nauthors);
     memset(j, 0, sizeof(*j));
 }
 
@@ -149,6 +150,10 @@ static void work_prepare(engine *e, worker *w, job *j)
         j->text = j->doc.text;
         j->text_len = j->doc.text_len;
         j->lang = opine__doc_lang(e, &j->doc);
+        if (opine_authors_split(j->doc.author, &j->authors, &j->nauthors)) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits(j->text, j->text_len));
         memcpy(j->hash, c.digest, 16);

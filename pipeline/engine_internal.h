@@ -28,6 +28,7 @@
 
 #include "base/rows.h"
 #include "base/strmap.h"
+#include "corpus/authors.h"
 #include "corpus/reader.h"
 #include "models/model.h"
 #include "models/score.h"
@@ -74,8 +75,10 @@ typedef struct job {
     size_t stream_len;
     uint32_t *terms; /* (stem, tf) pairs sorted by stem */
     size_t nterms;
-    size_t counted; /* tokens counted in terms (stop words left out) */
-    char *lang;     /* the language the document names, or NULL */
+    size_t counted;        /* tokens counted in terms (stop words left out) */
+    char *lang;            /* the language the document names, or NULL */
+    opine_author *authors; /* ingest: documents.author split into people */
+    size_t nauthors;
     opine_scores scores;
 } job;
 
@@ -207,7 +210,7 @@ typedef struct engine {
     /* the writer's rows, handed to SQLite as tables (base/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
         *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
-        *stream_rows;
+        *stream_rows, *author_rows;
     opine_rows_blob *blobs; /* what blob columns of those rows point to */
     size_t cap_blobs;
     int64_t *rowbuf;
@@ -216,7 +219,7 @@ typedef struct engine {
     sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
         *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
         *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length,
-        *set_surfaces;
+        *set_surfaces, *ins_authors;
 } engine;
 
 /* One batch of input, read while the previous batch is processed. */

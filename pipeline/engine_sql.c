@@ -7,9 +7,9 @@
  * BEGIN IMMEDIATE when no transaction is open; tell new documents from
  * copies (find_twins, classify_document) and give the new ones ids; the
  * batch's new stems and types (opine__write_vocab, from the copies the
- * batch carries); documents and doc_meta; doc_tokens; evidence; doc_scores;
- * doc_terms; stage_done and doc_lengths; rejects. Each table but evidence
- * gets one INSERT ... SELECT per batch from a row table over e->rowbuf
+ * batch carries); documents, doc_meta and doc_authors; doc_tokens; evidence;
+ * doc_scores; doc_terms; stage_done and doc_lengths; rejects. Each table but
+ * evidence gets one INSERT ... SELECT per batch from a row table over e->rowbuf
  * (base/rows.h) rather than a statement per row.
  *
  * A transaction holds several batches, up to commit_bytes of text. What
@@ -93,6 +93,9 @@ int opine__sql_init(engine *e)
              "ibttntttttiibt", &e->docs_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_meta", "doc, key, value",
                                    "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_authors",
+                                   "doc, position, name, role", "iitt",
+                                   &e->author_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_streams",
                                    "doc, tokens, sentences, stream", "iiib",
                                    &e->stream_rows)) ||
@@ -119,6 +122,10 @@ int opine__sql_init(engine *e)
         (rc = prepare(e, &e->ins_metas,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " SELECT doc, key, value FROM opine_batch_meta")) ||
+        (rc = prepare(e, &e->ins_authors,
+                      "INSERT INTO doc_authors(doc, position, name, role)"
+                      " SELECT doc, position, name, role"
+                      " FROM opine_batch_authors")) ||
         (rc = prepare(e, &e->set_surfaces,
                       "UPDATE stems SET surface = v.surface FROM opine_surfaces"
                       " v WHERE stems.id = v.id"
@@ -169,11 +176,12 @@ int opine__sql_init(engine *e)
 /* Finalize the statements and free the writer's scratch. */
 void opine__sql_release(engine *e)
 {
-    sqlite3_stmt *all[] = {
-        e->ins_docs,  e->find_doc,      e->ins_dup,    e->ins_metas,
-        e->ins_type,  e->set_type_stem, e->ins_stem,   e->ins_streams,
-        e->ins_terms, e->ins_done,      e->add_terms,  e->add_type_cf,
-        e->ins_score, e->ins_evidence,  e->ins_length, e->set_surfaces};
+    sqlite3_stmt *all[] = {e->ins_docs,     e->find_doc,     e->ins_dup,
+                           e->ins_metas,    e->ins_type,     e->set_type_stem,
+                           e->ins_stem,     e->ins_streams,  e->ins_terms,
+                           e->ins_done,     e->add_terms,    e->add_type_cf,
+                           e->ins_score,    e->ins_evidence, e->ins_length,
+                           e->set_surfaces, e->ins_authors};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -299,16 +307,21 @@ static int blobs_fit(engine *e, size_t n)
  * SELECT each, from the documents' own fields and buffers. */
 static int insert_documents(engine *e, batch *bt)
 {
-    size_t n = 0, nmeta = 0;
+    size_t n = 0, nmeta = 0, nauthors = 0;
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             n++;
             nmeta += bt->jobs[i].doc.nmeta;
+            nauthors += bt->jobs[i].nauthors;
         }
     if (n == 0)
         return 0;
-    if (opine__engine_rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
-        blobs_fit(e, 2 * n))
+    size_t values = 14 * n;
+    if (values < 3 * nmeta)
+        values = 3 * nmeta;
+    if (values < 4 * nauthors)
+        values = 4 * nauthors;
+    if (opine__engine_rowbuf_fit(e, values) || blobs_fit(e, 2 * n))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
     opine_rows_blob *b = e->blobs;
@@ -351,6 +364,21 @@ static int insert_documents(engine *e, batch *bt)
     if (rc == 0)
         rc = opine__engine_step_rows(e, e->ins_metas, e->meta_rows, nmeta,
                                      "storing metadata");
+    p = e->rowbuf;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t k = 0; k < j->nauthors; k++) {
+            *p++ = j->id;
+            *p++ = (int64_t)k + 1;
+            *p++ = opine__rows_text(j->authors[k].name);
+            *p++ = opine__rows_text(j->authors[k].role);
+        }
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_authors, e->author_rows,
+                                     nauthors, "storing authors");
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             free(bt->jobs[i].body); /* stored: not needed again */

@@ -154,6 +154,18 @@ static const char MIGRATE_V3[] =
     "INSERT OR IGNORE INTO meta(key, value) SELECT 'stopwords', 'none'"
     " WHERE EXISTS (SELECT 1 FROM stage_done WHERE stage = 'stem');\n";
 
+/* Tables added within schema version 4: every read-write open creates
+ * what is missing (IF NOT EXISTS), so older version-4 files gain them and
+ * an older opine, which does not know them, still opens the file.
+ *   doc_authors(doc, position, name, role)  the people of documents.author
+ *                                 (corpus/authors.h), in the order written
+ */
+static const char SCHEMA_ADDED[] =
+    "CREATE TABLE IF NOT EXISTS doc_authors(doc INTEGER NOT NULL,"
+    " position INTEGER NOT NULL, name TEXT NOT NULL, role TEXT,"
+    " PRIMARY KEY(doc, position)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS doc_authors_name ON doc_authors(name);\n";
+
 sqlite3 *opine_store_db(opine_store *st)
 {
     return st->db;
@@ -503,7 +515,9 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * deletes nothing and rewrites frequency rows all the time. Off: 1.6%
      * fewer instructions for a run (callgrind, 3,000 ABP articles). */
     opine_store_exec(st, "PRAGMA secure_delete = OFF;");
-    if (version == 0 && create_schema(st) != 0) {
+    if ((version == 0 && create_schema(st) != 0) ||
+        (!(flags & OPINE_STORE_READONLY) &&
+         opine_store_exec(st, SCHEMA_ADDED) != 0)) {
         if (errmsg)
             *errmsg = opine__format("cannot create schema in '%s': %s", path,
                                     sqlite3_errmsg(st->db));
