@@ -61,6 +61,7 @@ struct opine_options {
     int jobs;
     size_t commit_bytes;
     opine_format format;
+    double near_dup; /* 0: the default, < 0: none */
 };
 
 int opine_options_new(opine_options **out)
@@ -137,6 +138,16 @@ int opine_options_set(opine_options *o, const char *key, const char *value,
     } else if (strcmp(key, "format") == 0) {
         if (opine_format_parse(value, &o->format) == 0)
             return 0;
+    } else if (strcmp(key, "near-dup-threshold") == 0) {
+        double t = strtod(value, &end);
+        if (strcmp(value, "none") == 0) {
+            o->near_dup = -1;
+            return 0;
+        }
+        if (end != value && *end == '\0' && t > 0 && t <= 1) {
+            o->near_dup = t;
+            return 0;
+        }
     } else {
         if (errmsg)
             *errmsg = dup_msg("unknown option '%s'%s", key, NULL);
@@ -213,6 +224,7 @@ int opine_db_stage(opine_db *db, opine_stage stage, const char *const *inputs,
         .stopwords = o->stopwords,
         .tokenizer = o->tokenizer,
         .fold_diacritics = o->fold,
+        .near_dup_threshold = o->near_dup,
         .model = model,
         .reader = {.format = o->format,
                    .text_field = o->text_field,

@@ -98,6 +98,9 @@ OPINE_API const char *opine_error_message(int code);
  *   format      input format: auto, jsonl, text
  *   text-field  the JSON field holding a document's text
  *   id-field    the JSON field holding its id
+ *   near-dup-threshold  Jaccard similarity (0 to 1] of word shingles at
+ *               which stem and run record two documents as near-duplicates
+ *               (default 0.8), or "none"
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown
  * key or a value it cannot take (*errmsg says which). */
 typedef struct opine_options opine_options;

@@ -369,6 +369,14 @@ static const char status_sql[] =
     " documents, duplicates, skipped, rejected FROM runs"
     " ORDER BY id DESC LIMIT 10;";
 
+/* Near-duplicates, in databases that have the table (status_sql's second
+ * statement is followed by this one). */
+static const char status_near_dups_sql[] =
+    "SELECT (SELECT count(*) FROM near_duplicates) AS near_duplicate_pairs,"
+    " (SELECT count(*) FROM v_near_dup_later) AS later_copies,"
+    " (SELECT value FROM meta WHERE key = 'near_dup_threshold')"
+    " AS threshold;\n";
+
 /* Where the last run's time went: its phases from runs.timings, each with
  * its share of the run's wall time. Phases marked (parallel) ran on the
  * worker threads; reading overlaps the others on its own thread. */
@@ -442,8 +450,31 @@ int cmd_status(int argc, char **argv)
     sqlite3_create_function(opine_store_db(st), "opine_alive", 1, SQLITE_UTF8,
                             NULL, sql_alive, NULL, NULL);
     printf("database %s\n\n", opine_store_path(st));
-    int rc = cli_print_query(opine_store_db(st),
-                             timings ? timings_sql : status_sql, FMT_TABLE);
+    char *sql = NULL;
+    if (!timings) {
+        /* The tables added within schema 4 are missing from older files,
+         * which a read-only open leaves as they are. */
+        sqlite3_stmt *q;
+        int have = 0;
+        if (sqlite3_prepare_v2(opine_store_db(st),
+                               "SELECT count(*) FROM sqlite_schema WHERE name"
+                               " = 'near_duplicates'",
+                               -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            have = sqlite3_column_int(q, 0) > 0;
+        sqlite3_finalize(q);
+        /* after the first two statements: stages, then the vocabulary */
+        const char *runs = strstr(status_sql, "SELECT id AS run");
+        sql = opine__format("%.*s%s%s", (int)(runs - status_sql), status_sql,
+                            have ? status_near_dups_sql : "", runs);
+        if (sql == NULL) {
+            opine_store_close(st);
+            return CLI_FATAL;
+        }
+    }
+    int rc = cli_print_query(opine_store_db(st), timings ? timings_sql : sql,
+                             FMT_TABLE);
+    free(sql);
     opine_store_close(st);
     return rc;
 }

@@ -88,7 +88,13 @@ static const char stem_options[] =
     "  --stopwords S      stop words left out of doc_terms (they stay in\n"
     "                     doc_tokens): a language's list (default: --lang's,\n"
     "                     none where it has no list), a FILE of one word per\n"
-    "                     line, or none; fixed per database\n";
+    "                     line, or none; fixed per database\n"
+    "  --near-dup-threshold T\n"
+    "                     store pairs of documents whose word 5-shingles\n"
+    "                     overlap at least T (Jaccard, 0 to 1; default\n"
+    "                     0.8) in near_duplicates; another T than the\n"
+    "                     database's compares everything again; none:\n"
+    "                     neither signatures nor pairs\n";
 
 static const char tokenize_usage[] =
     "usage: opine tokenize [DB] [options]\n"
@@ -119,7 +125,8 @@ enum {
     OPT_TOKENIZER,
     OPT_STOPWORDS,
     OPT_FOLD,
-    OPT_COMMIT
+    OPT_COMMIT,
+    OPT_NEAR_DUP
 };
 
 typedef struct stage_args {
@@ -134,6 +141,7 @@ typedef struct stage_args {
     const char *tokenizer;
     const char *stopwords;
     int fold;
+    double near_dup; /* 0: default, < 0: none */
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -178,6 +186,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"stopwords", required_argument, NULL, OPT_STOPWORDS},
         {"fold-diacritics", no_argument, NULL, OPT_FOLD},
         {"commit-every", required_argument, NULL, OPT_COMMIT},
+        {"near-dup-threshold", required_argument, NULL, OPT_NEAR_DUP},
         CLI_WAIT_OPTION,
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
@@ -286,6 +295,20 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_FOLD:
             a->fold = 1;
             break;
+        case OPT_NEAR_DUP:
+            if (strcmp(optarg, "none") == 0) {
+                a->near_dup = -1;
+                break;
+            }
+            a->near_dup = strtod(optarg, &end);
+            if (end == optarg || *end || !(a->near_dup > 0) ||
+                a->near_dup > 1) {
+                cli_error("--near-dup-threshold wants a similarity above 0"
+                          " and at most 1, or none, not '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            break;
         default:
             fprintf(stderr, "see 'opine %s --help'\n", name);
             return CLI_FATAL;
@@ -367,6 +390,12 @@ static char *params_json(const stage_args *a)
     if (a->fold)
         json_object_object_add(o, "fold_diacritics",
                                json_object_new_boolean(1));
+    if (a->near_dup > 0)
+        json_object_object_add(o, "near_dup_threshold",
+                               json_object_new_double(a->near_dup));
+    else if (a->near_dup < 0)
+        json_object_object_add(o, "near_dup_threshold",
+                               json_object_new_string("none"));
     json_object_object_add(o, "threads", json_object_new_int64(a->threads));
     char *s = strdup(json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -487,6 +516,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .tokenizer = a.tokenizer,
         .stopwords = a.stopwords,
         .fold_diacritics = a.fold ? 1 : -1,
+        .near_dup_threshold = a.near_dup,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

@@ -280,6 +280,8 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         j->nterms = nd;
         free(d);
+        if (e->near_dup)
+            j->has_sig = opine__doc_signature(e, j->types, j->ntokens, j->sig);
     }
     if (e->flags & DO_SCORE) {
         opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
@@ -558,6 +560,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     e->db = opine_store_db(st);
     e->o = o;
     e->flags = flags;
+    e->near_dup = o->near_dup_threshold >= 0;
     /* The database's language, once it has one, is the language. */
     e->lang_owned = opine_store_meta_get(st, "language");
     if (e->lang_owned && o->lang && strcmp(e->lang_owned, o->lang) != 0) {
@@ -961,6 +964,8 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
         rc = pass_pending(&e, "stem");
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__near_dups(&e);
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -1010,5 +1015,7 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     }
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__near_dups(&e);
     return finish(&e, rc, counts, errmsg);
 }

@@ -32,6 +32,8 @@ typedef struct opine_progress {
     uint64_t bytes_total; /* input size when known, else 0 */
 } opine_progress;
 
+#define OPINE_NEAR_DUP_DEFAULT 0.8
+
 typedef struct opine_engine_opts {
     int threads;           /* worker threads, >= 1 (see the top) */
     const char *lang;      /* stemmer language; NULL: the database's, or
@@ -46,6 +48,10 @@ typedef struct opine_engine_opts {
                             * compiled: the engine compiles it for the
                             * database's language. NULL: run does not score */
     const char *params;    /* JSON of the command's parameters, for runs */
+    /* Near-duplicates (pipeline/neardup.c), found when stem and run end:
+     * pairs whose word shingles' Jaccard similarity is at least this.
+     * 0: OPINE_NEAR_DUP_DEFAULT; negative: neither signatures nor pairs */
+    double near_dup_threshold;
     opine_reader_opts reader;
     size_t batch_bytes;  /* text per batch; 0: 4 MiB */
     size_t batch_docs;   /* documents per batch; 0: 4096 */

@@ -35,10 +35,15 @@
 #include "pipeline/engine.h"
 #include "pipeline/store.h"
 #include "pipeline/tokstream.h"
+#include "stages/minhash.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
 #include "stages/stopwords.h"
 #include "stages/tokenize.h"
+
+/* A MinHash signature as stored (doc_minhash.sig): OPINE_MINHASH_K bins
+ * of 16 bits, little-endian (stages/minhash.h). */
+#define OPINE_SIG_BYTES (2 * OPINE_MINHASH_K)
 
 /* engine.flags: the stages the current pass does to each document. */
 enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
@@ -79,6 +84,8 @@ typedef struct job {
     char *lang;            /* the language the document names, or NULL */
     opine_author *authors; /* ingest: documents.author split into people */
     size_t nauthors;
+    int has_sig; /* stem: sig is the document's MinHash signature */
+    unsigned char sig[OPINE_SIG_BYTES];
     opine_scores scores;
 } job;
 
@@ -187,8 +194,9 @@ typedef struct engine {
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */
     size_t cap_order;
-    int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
-    int fold;   /* strip diacritics from types (--fold-diacritics) */
+    int near_dup; /* make MinHash signatures (o->near_dup_threshold >= 0) */
+    int strict;   /* tokenize with UAX #29 (--tokenizer uax29) */
+    int fold;     /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
@@ -210,7 +218,7 @@ typedef struct engine {
     /* the writer's rows, handed to SQLite as tables (base/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
         *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
-        *stream_rows, *author_rows;
+        *stream_rows, *author_rows, *minhash_rows;
     opine_rows_blob *blobs; /* what blob columns of those rows point to */
     size_t cap_blobs;
     int64_t *rowbuf;
@@ -219,7 +227,7 @@ typedef struct engine {
     sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
         *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
         *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_length,
-        *set_surfaces, *ins_authors;
+        *set_surfaces, *ins_authors, *ins_minhash;
 } engine;
 
 /* One batch of input, read while the previous batch is processed. */
@@ -318,5 +326,17 @@ int opine__engine_rowbuf_fit(engine *e, size_t values);
 int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
                        int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to);
+
+/* ---- neardup.c: near-duplicates -------------------------------------- */
+
+/* The hash a token of this type stands for in shingles: its stem's. */
+uint64_t opine__token_hash(const engine *e, uint32_t type);
+/* A document's signature from its types, in the stored form; 0 when it
+ * has no token. */
+int opine__doc_signature(const engine *e, const uint32_t *types, size_t n,
+                         unsigned char sig[OPINE_SIG_BYTES]);
+/* Compare the documents not compared yet with all others and store the
+ * near-duplicate pairs, in a transaction of its own. */
+int opine__near_dups(engine *e);
 
 #endif

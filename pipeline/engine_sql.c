@@ -93,6 +93,8 @@ int opine__sql_init(engine *e)
              "ibttntttttiibt", &e->docs_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_meta", "doc, key, value",
                                    "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_minhash", "doc, sig",
+                                   "ib", &e->minhash_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_authors",
                                    "doc, position, name, role", "iitt",
                                    &e->author_rows)) ||
@@ -122,6 +124,9 @@ int opine__sql_init(engine *e)
         (rc = prepare(e, &e->ins_metas,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " SELECT doc, key, value FROM opine_batch_meta")) ||
+        (rc = prepare(e, &e->ins_minhash,
+                      "INSERT OR REPLACE INTO doc_minhash(doc, sig)"
+                      " SELECT doc, sig FROM opine_batch_minhash")) ||
         (rc = prepare(e, &e->ins_authors,
                       "INSERT INTO doc_authors(doc, position, name, role)"
                       " SELECT doc, position, name, role"
@@ -181,7 +186,7 @@ void opine__sql_release(engine *e)
                            e->ins_stem,     e->ins_streams,  e->ins_terms,
                            e->ins_done,     e->add_terms,    e->add_type_cf,
                            e->ins_score,    e->ins_evidence, e->ins_length,
-                           e->set_surfaces, e->ins_authors};
+                           e->set_surfaces, e->ins_authors,  e->ins_minhash};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -563,8 +568,28 @@ static int insert_terms(engine *e, const batch *bt)
             *p++ = j->terms[2 * k + 1];
         }
     }
-    return opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
-                                   "storing term counts");
+    int rc = opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
+                                     "storing term counts");
+    /* and their MinHash signatures (pipeline/neardup.c) */
+    size_t ns = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        ns += bt->jobs[i].state == JOB_NEW && bt->jobs[i].has_sig;
+    if (rc || ns == 0)
+        return rc;
+    if (opine__engine_rowbuf_fit(e, 2 * ns) || blobs_fit(e, ns))
+        return OPINE_ENOMEM;
+    p = e->rowbuf;
+    opine_rows_blob *b = e->blobs;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW || !j->has_sig)
+            continue;
+        *b = (opine_rows_blob){j->sig, OPINE_SIG_BYTES};
+        *p++ = j->id;
+        *p++ = opine__rows_blob(b++);
+    }
+    return opine__engine_step_rows(e, e->ins_minhash, e->minhash_rows, ns,
+                                   "storing signatures");
 }
 
 static int store_results(engine *e, job *j)

@@ -16,9 +16,9 @@ static int sig = SIGKILL; /* what it does */
 static const char *action = "kill";
 static atomic_long hits;
 
-static const char *const points[] = {"schema",   "run",    "batch",
-                                     "terms",    "commit", "committed",
-                                     "surfaces", "finish"};
+static const char *const points[] = {
+    "schema",    "run",      "batch",       "terms",     "commit",
+    "committed", "surfaces", "boilerplate", "near_dups", "finish"};
 
 /* A misspelt setting would make a fault test pass for the wrong reason, or
  * fail without saying why: say so. */
@@ -27,7 +27,7 @@ static void ignore(const char *v)
     fprintf(stderr,
             "opine: ignoring OPINE_FAULT='%s': expected POINT[@N]"
             "[:kill|int|term|hup|stop], POINT one of schema, run, batch, terms,"
-            " commit, committed, surfaces, finish\n",
+            " commit, committed, surfaces, boilerplate, near_dups, finish\n",
             v);
 }
 

@@ -29,6 +29,10 @@
  *   commit     everything of the transaction written, COMMIT not yet
  *   committed  just after a COMMIT, before the next batch or step
  *   surfaces   every batch committed; stems' surface forms not yet chosen
+ *   boilerplate  lines recurring in an outlet counted, the documents that
+ *              counted them being taken up again; not committed
+ *   near_dups  near-duplicate pairs of the new documents stored, the
+ *              documents not yet marked compared; not committed
  *   finish     all work committed; the run not yet marked finished
  *
  * Unset, every point costs one load of a flag.

@@ -159,12 +159,34 @@ static const char MIGRATE_V3[] =
  * an older opine, which does not know them, still opens the file.
  *   doc_authors(doc, position, name, role)  the people of documents.author
  *                                 (corpus/authors.h), in the order written
+ *   doc_minhash(doc, sig)         MinHash signatures of stemmed documents
+ *   near_duplicates(doc_a, doc_b, estimate, jaccard, run)  pairs of
+ *                                 documents whose word shingles overlap at
+ *                                 least meta near_dup_threshold (Jaccard),
+ *                                 doc_a < doc_b (pipeline/neardup.c)
+ *   v_near_dup_later(doc)         the later document of every such pair:
+ *                                 what a query leaves out, with one join,
+ *                                 to count each near-duplicate once
+ *   v_near_duplicates             the pairs with ext_id, title, outlet
  */
 static const char SCHEMA_ADDED[] =
     "CREATE TABLE IF NOT EXISTS doc_authors(doc INTEGER NOT NULL,"
     " position INTEGER NOT NULL, name TEXT NOT NULL, role TEXT,"
     " PRIMARY KEY(doc, position)) WITHOUT ROWID;\n"
-    "CREATE INDEX IF NOT EXISTS doc_authors_name ON doc_authors(name);\n";
+    "CREATE INDEX IF NOT EXISTS doc_authors_name ON doc_authors(name);\n"
+    "CREATE TABLE IF NOT EXISTS doc_minhash(doc INTEGER PRIMARY KEY,"
+    " sig BLOB NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS near_duplicates(doc_a INTEGER NOT NULL,"
+    " doc_b INTEGER NOT NULL, estimate REAL NOT NULL, jaccard REAL NOT NULL,"
+    " run INTEGER NOT NULL, PRIMARY KEY(doc_a, doc_b)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS near_duplicates_b ON near_duplicates(doc_b);\n"
+    "CREATE VIEW IF NOT EXISTS v_near_dup_later AS"
+    " SELECT DISTINCT doc_b AS doc FROM near_duplicates;\n"
+    "CREATE VIEW IF NOT EXISTS v_near_duplicates AS SELECT n.doc_a, n.doc_b,"
+    " a.ext_id AS ext_a, b.ext_id AS ext_b, a.outlet AS outlet_a,"
+    " b.outlet AS outlet_b, a.title AS title_a, b.title AS title_b,"
+    " n.estimate, n.jaccard FROM near_duplicates n"
+    " JOIN documents a ON a.id = n.doc_a JOIN documents b ON b.id = n.doc_b;\n";
 
 sqlite3 *opine_store_db(opine_store *st)
 {
