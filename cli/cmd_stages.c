@@ -94,7 +94,17 @@ static const char stem_options[] =
     "                     overlap at least T (Jaccard, 0 to 1; default\n"
     "                     0.8) in near_duplicates; another T than the\n"
     "                     database's compares everything again; none:\n"
-    "                     neither signatures nor pairs\n";
+    "                     neither signatures nor pairs\n"
+    "  --boilerplate B    lines at least --boilerplate-min-docs documents\n"
+    "                     of one outlet hold (related links, subscribe\n"
+    "                     prompts, bylines, photo credits) stay in the\n"
+    "                     stored text and are listed in boilerplate_lines;\n"
+    "                     exclude (default): left out of terms and scoring;\n"
+    "                     count: counted like any line; off: not looked for\n"
+    "  --boilerplate-min-docs N\n"
+    "                     documents of an outlet a line must be in to be\n"
+    "                     boilerplate (default 5); another B or N than the\n"
+    "                     database's stems the documents it changes again\n";
 
 static const char tokenize_usage[] =
     "usage: opine tokenize [DB] [options]\n"
@@ -126,7 +136,9 @@ enum {
     OPT_STOPWORDS,
     OPT_FOLD,
     OPT_COMMIT,
-    OPT_NEAR_DUP
+    OPT_NEAR_DUP,
+    OPT_BOILERPLATE,
+    OPT_BOILERPLATE_MIN
 };
 
 typedef struct stage_args {
@@ -142,6 +154,8 @@ typedef struct stage_args {
     const char *stopwords;
     int fold;
     double near_dup; /* 0: default, < 0: none */
+    const char *boilerplate;
+    int boilerplate_min;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -187,6 +201,8 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"fold-diacritics", no_argument, NULL, OPT_FOLD},
         {"commit-every", required_argument, NULL, OPT_COMMIT},
         {"near-dup-threshold", required_argument, NULL, OPT_NEAR_DUP},
+        {"boilerplate", required_argument, NULL, OPT_BOILERPLATE},
+        {"boilerplate-min-docs", required_argument, NULL, OPT_BOILERPLATE_MIN},
         CLI_WAIT_OPTION,
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
@@ -295,6 +311,26 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_FOLD:
             a->fold = 1;
             break;
+        case OPT_BOILERPLATE:
+            if (strcmp(optarg, "exclude") != 0 &&
+                strcmp(optarg, "count") != 0 && strcmp(optarg, "off") != 0) {
+                cli_error("unknown --boilerplate '%s' (exclude, count or off)",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->boilerplate = optarg;
+            break;
+        case OPT_BOILERPLATE_MIN: {
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 2 || n > 1000000) {
+                cli_error("--boilerplate-min-docs wants a number of documents"
+                          " from 2, not '%s'",
+                          optarg);
+                return CLI_FATAL;
+            }
+            a->boilerplate_min = (int)n;
+            break;
+        }
         case OPT_NEAR_DUP:
             if (strcmp(optarg, "none") == 0) {
                 a->near_dup = -1;
@@ -390,6 +426,12 @@ static char *params_json(const stage_args *a)
     if (a->fold)
         json_object_object_add(o, "fold_diacritics",
                                json_object_new_boolean(1));
+    if (a->boilerplate)
+        json_object_object_add(o, "boilerplate",
+                               json_object_new_string(a->boilerplate));
+    if (a->boilerplate_min)
+        json_object_object_add(o, "boilerplate_min_docs",
+                               json_object_new_int(a->boilerplate_min));
     if (a->near_dup > 0)
         json_object_object_add(o, "near_dup_threshold",
                                json_object_new_double(a->near_dup));
@@ -517,6 +559,8 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .stopwords = a.stopwords,
         .fold_diacritics = a.fold ? 1 : -1,
         .near_dup_threshold = a.near_dup,
+        .boilerplate = a.boilerplate,
+        .boilerplate_min_docs = a.boilerplate_min,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

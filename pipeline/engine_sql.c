@@ -95,6 +95,12 @@ int opine__sql_init(engine *e)
                                    "itt", &e->meta_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_minhash", "doc, sig",
                                    "ib", &e->minhash_rows)) ||
+        (rc =
+             opine__rows_register(e->db, "opine_batch_lines",
+                                  "doc, lines, data", "iib", &e->lines_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_boilerplate",
+                                   "doc, lines, tokens, fingerprint", "iiii",
+                                   &e->bp_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_authors",
                                    "doc, position, name, role", "iitt",
                                    &e->author_rows)) ||
@@ -124,6 +130,13 @@ int opine__sql_init(engine *e)
         (rc = prepare(e, &e->ins_metas,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " SELECT doc, key, value FROM opine_batch_meta")) ||
+        (rc = prepare(e, &e->ins_lines,
+                      "INSERT OR REPLACE INTO doc_lines(doc, lines, data)"
+                      " SELECT doc, lines, data FROM opine_batch_lines")) ||
+        (rc = prepare(e, &e->ins_bp,
+                      "INSERT OR REPLACE INTO doc_boilerplate(doc, lines,"
+                      " tokens, fingerprint) SELECT doc, lines, tokens,"
+                      " fingerprint FROM opine_batch_boilerplate")) ||
         (rc = prepare(e, &e->ins_minhash,
                       "INSERT OR REPLACE INTO doc_minhash(doc, sig)"
                       " SELECT doc, sig FROM opine_batch_minhash")) ||
@@ -181,12 +194,12 @@ int opine__sql_init(engine *e)
 /* Finalize the statements and free the writer's scratch. */
 void opine__sql_release(engine *e)
 {
-    sqlite3_stmt *all[] = {e->ins_docs,     e->find_doc,     e->ins_dup,
-                           e->ins_metas,    e->ins_type,     e->set_type_stem,
-                           e->ins_stem,     e->ins_streams,  e->ins_terms,
-                           e->ins_done,     e->add_terms,    e->add_type_cf,
-                           e->ins_score,    e->ins_evidence, e->ins_length,
-                           e->set_surfaces, e->ins_authors,  e->ins_minhash};
+    sqlite3_stmt *all[] = {
+        e->ins_docs,    e->find_doc,      e->ins_dup,    e->ins_metas,
+        e->ins_type,    e->set_type_stem, e->ins_stem,   e->ins_streams,
+        e->ins_terms,   e->ins_done,      e->add_terms,  e->add_type_cf,
+        e->ins_score,   e->ins_evidence,  e->ins_length, e->set_surfaces,
+        e->ins_authors, e->ins_minhash,   e->ins_lines,  e->ins_bp};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -384,6 +397,23 @@ static int insert_documents(engine *e, batch *bt)
     if (rc == 0)
         rc = opine__engine_step_rows(e, e->ins_authors, e->author_rows,
                                      nauthors, "storing authors");
+    /* their lines (pipeline/boilerplate.c) */
+    size_t nl = 0;
+    p = e->rowbuf;
+    opine_rows_blob *lb = e->blobs;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW || j->lines_data == NULL)
+            continue;
+        *lb = (opine_rows_blob){j->lines_data, j->lines_data_len};
+        *p++ = j->id;
+        *p++ = (int64_t)j->nlines;
+        *p++ = opine__rows_blob(lb++);
+        nl++;
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_lines, e->lines_rows, nl,
+                                     "storing lines");
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             free(bt->jobs[i].body); /* stored: not needed again */
@@ -570,6 +600,26 @@ static int insert_terms(engine *e, const batch *bt)
     }
     int rc = opine__engine_step_rows(e, e->ins_terms, e->terms_rows, n,
                                      "storing term counts");
+    /* the boilerplate lines they left out (pipeline/boilerplate.c) */
+    size_t nb = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        nb += bt->jobs[i].state == JOB_NEW && bt->jobs[i].bp_lines;
+    if (rc == 0 && nb) {
+        if (opine__engine_rowbuf_fit(e, 4 * nb))
+            return OPINE_ENOMEM;
+        p = e->rowbuf;
+        for (size_t i = 0; i < bt->njobs; i++) {
+            const job *j = &bt->jobs[i];
+            if (j->state != JOB_NEW || !j->bp_lines)
+                continue;
+            *p++ = j->id;
+            *p++ = (int64_t)j->bp_lines;
+            *p++ = (int64_t)j->bp_tokens;
+            *p++ = (int64_t)j->bp_sum;
+        }
+        rc = opine__engine_step_rows(e, e->ins_bp, e->bp_rows, nb,
+                                     "storing boilerplate counts");
+    }
     /* and their MinHash signatures (pipeline/neardup.c) */
     size_t ns = 0;
     for (size_t i = 0; i < bt->njobs; i++)
@@ -803,5 +853,191 @@ int opine__batch_write(engine *e, batch *bt, int last)
         rc = opine__engine_commit(e, &e->counts);
     if (rc && e->in_txn)
         opine__engine_rollback(e);
+    return rc;
+}
+
+/* ---- documents counted again in place (boilerplate) -------------------- */
+
+typedef struct rewrite {
+    sqlite3_stmt *old, *upd, *del, *ins, *len, *del_bp, *del_mine, *del_mine_ev,
+        *del_other, *del_other_ev, *del_marks;
+    int64_t *df, *cf;    /* by stem: what the documents' changes add to terms */
+    unsigned char *seen; /* by stem: in touched */
+    int64_t *touched;
+    size_t ntouched;
+} rewrite;
+
+static void touch(rewrite *w, uint32_t stem, int64_t df, int64_t cf)
+{
+    if (!w->seen[stem]) {
+        w->seen[stem] = 1;
+        w->touched[w->ntouched++] = stem;
+    }
+    w->df[stem] += df;
+    w->cf[stem] += cf;
+}
+
+/* One document's doc_terms rows from what they were to j->terms. */
+static int rewrite_terms(engine *e, rewrite *w, const job *j)
+{
+    int rc = 0;
+    size_t k = 0;
+    sqlite3_bind_int64(w->old, 1, j->id);
+    for (;;) {
+        int step = sqlite3_step(w->old);
+        int64_t stem = INT64_MAX, tf = 0;
+        if (step == SQLITE_ROW) {
+            stem = sqlite3_column_int64(w->old, 0);
+            tf = sqlite3_column_int64(w->old, 1);
+        } else if (step != SQLITE_DONE) {
+            rc = opine__engine_db_fail(e, "reading term counts");
+            break;
+        }
+        /* new stems before this old one (or all that are left) */
+        while (rc == 0 && k < j->nterms && j->terms[2 * k] < stem) {
+            sqlite3_bind_int64(w->ins, 1, j->id);
+            sqlite3_bind_int64(w->ins, 2, j->terms[2 * k]);
+            sqlite3_bind_int64(w->ins, 3, j->terms[2 * k + 1]);
+            rc = opine__engine_step_done(e, w->ins, "storing term counts");
+            touch(w, j->terms[2 * k], 1, j->terms[2 * k + 1]);
+            k++;
+        }
+        if (rc || step != SQLITE_ROW)
+            break;
+        if (k < j->nterms && j->terms[2 * k] == stem) {
+            int64_t now = j->terms[2 * k + 1];
+            if (now != tf) {
+                sqlite3_bind_int64(w->upd, 1, now);
+                sqlite3_bind_int64(w->upd, 2, j->id);
+                sqlite3_bind_int64(w->upd, 3, stem);
+                rc = opine__engine_step_done(e, w->upd, "storing term counts");
+                touch(w, (uint32_t)stem, 0, now - tf);
+            }
+            k++;
+        } else {
+            sqlite3_bind_int64(w->del, 1, j->id);
+            sqlite3_bind_int64(w->del, 2, stem);
+            rc = opine__engine_step_done(e, w->del, "storing term counts");
+            touch(w, (uint32_t)stem, -1, -tf);
+        }
+        if (rc)
+            break;
+    }
+    sqlite3_reset(w->old);
+    return rc;
+}
+
+int opine__batch_rewrite(engine *e, batch *bt)
+{
+    static const char *const sql[] = {
+        "SELECT stem, tf FROM doc_terms WHERE doc = ? ORDER BY stem",
+        "UPDATE doc_terms SET tf = ? WHERE doc = ? AND stem = ?",
+        "DELETE FROM doc_terms WHERE doc = ? AND stem = ?",
+        "INSERT INTO doc_terms(doc, stem, tf) VALUES(?, ?, ?)",
+        "UPDATE doc_lengths SET tokens = ?, terms = ? WHERE doc = ?",
+        "DELETE FROM doc_boilerplate WHERE doc = ?",
+        "DELETE FROM doc_scores WHERE doc = ?1 AND theme IN"
+        " (SELECT id FROM themes WHERE model = ?2)",
+        "DELETE FROM evidence WHERE doc = ?1 AND theme IN"
+        " (SELECT id FROM themes WHERE model = ?2)",
+        "DELETE FROM doc_scores WHERE doc = ?1 AND theme IN"
+        " (SELECT id FROM themes WHERE model IS NOT ?2)",
+        "DELETE FROM evidence WHERE doc = ?1 AND theme IN"
+        " (SELECT id FROM themes WHERE model IS NOT ?2)",
+        /* by the primary key (stage, doc): one look-up per model */
+        "DELETE FROM stage_done WHERE stage IN (SELECT 'score:' || id FROM"
+        " models) AND stage IS NOT ?2 AND doc = ?1"};
+    rewrite w = {0};
+    sqlite3_stmt **q[] = {&w.old,          &w.upd,         &w.del,
+                          &w.ins,          &w.len,         &w.del_bp,
+                          &w.del_mine,     &w.del_mine_ev, &w.del_other,
+                          &w.del_other_ev, &w.del_marks};
+    int rc = 0, score = (e->flags & DO_SCORE) != 0;
+    size_t ns = (size_t)e->nstems + 1;
+    for (size_t i = 0; rc == 0 && i < sizeof q / sizeof *q; i++)
+        if (sqlite3_prepare_v2(e->db, sql[i], -1, q[i], NULL) != SQLITE_OK)
+            rc = opine__engine_db_fail(e, "counting again");
+    if (rc == 0 && ((w.df = calloc(ns, sizeof(int64_t))) == NULL ||
+                    (w.cf = calloc(ns, sizeof(int64_t))) == NULL ||
+                    (w.seen = calloc(ns, 1)) == NULL ||
+                    (w.touched = malloc(ns * sizeof(int64_t))) == NULL))
+        rc = OPINE_ENOMEM;
+    size_t nb = 0;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        job *j = &bt->jobs[i];
+        rc = rewrite_terms(e, &w, j);
+        if (rc == 0) {
+            sqlite3_bind_int64(w.len, 1, (int64_t)j->counted);
+            sqlite3_bind_int64(w.len, 2, (int64_t)j->nterms);
+            sqlite3_bind_int64(w.len, 3, j->id);
+            rc = opine__engine_step_done(e, w.len, "storing lengths");
+        }
+        if (rc == 0) {
+            sqlite3_bind_int64(w.del_bp, 1, j->id);
+            rc = opine__engine_step_done(e, w.del_bp, "counting again");
+        }
+        nb += j->bp_lines > 0;
+        /* scores: this model's are made again below; any other model's
+         * (all, without a model) wait for opine score */
+        sqlite3_stmt *del[] = {w.del_other, w.del_other_ev, w.del_marks,
+                               w.del_mine, w.del_mine_ev};
+        for (size_t k = 0; rc == 0 && k < (score ? 5u : 3u); k++) {
+            sqlite3_bind_int64(del[k], 1, j->id);
+            if (k == 2) {
+                if (score)
+                    sqlite3_bind_text(del[k], 2, e->score_stage, -1,
+                                      SQLITE_STATIC);
+            } else if (score) {
+                sqlite3_bind_int64(del[k], 2, e->model_id);
+            }
+            rc = opine__engine_step_done(e, del[k], "counting again");
+        }
+        if (rc == 0 && score)
+            rc = store_evidence(e, j);
+    }
+    if (rc == 0 && score)
+        rc = store_batch_scores(e, bt);
+    /* the lines each left out, as a stem stage stores them */
+    if (rc == 0 && nb) {
+        if (opine__engine_rowbuf_fit(e, 4 * nb))
+            rc = OPINE_ENOMEM;
+        int64_t *p = e->rowbuf;
+        for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+            const job *j = &bt->jobs[i];
+            if (!j->bp_lines)
+                continue;
+            *p++ = j->id;
+            *p++ = (int64_t)j->bp_lines;
+            *p++ = (int64_t)j->bp_tokens;
+            *p++ = (int64_t)j->bp_sum;
+        }
+        if (rc == 0)
+            rc = opine__engine_step_rows(e, e->ins_bp, e->bp_rows, nb,
+                                         "storing boilerplate counts");
+    }
+    /* terms by the differences; a stem no document has any more goes */
+    if (rc == 0 && w.ntouched) {
+        if (opine__engine_rowbuf_fit(e, 3 * w.ntouched))
+            rc = OPINE_ENOMEM;
+        qsort(w.touched, w.ntouched, sizeof(int64_t), cmp_i64);
+        for (size_t i = 0; rc == 0 && i < w.ntouched; i++) {
+            int64_t s = w.touched[i];
+            e->rowbuf[3 * i] = s;
+            e->rowbuf[3 * i + 1] = w.df[s];
+            e->rowbuf[3 * i + 2] = w.cf[s];
+        }
+        if (rc == 0)
+            rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows,
+                                         w.ntouched, "updating terms");
+        if (rc == 0 &&
+            opine_store_exec(e->st, "DELETE FROM terms WHERE df = 0"))
+            rc = opine__engine_db_fail(e, "updating terms");
+    }
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++)
+        sqlite3_finalize(*q[i]);
+    free(w.df);
+    free(w.cf);
+    free(w.seen);
+    free(w.touched);
     return rc;
 }

@@ -59,26 +59,29 @@
 
 uint64_t opine__token_hash(const engine *e, uint32_t type)
 {
-    int64_t s = e->tv[type].stem;
-    uint64_t h = s > 0 ? e->sv[s].hash : 0;
-    return h ? h : opine_mix64((uint64_t)s ^ 0x6f70696e65ULL);
+    return e->tv[type].hash;
 }
 
-int opine__doc_signature(const engine *e, const uint32_t *types, size_t n,
-                         unsigned char sig[OPINE_SIG_BYTES])
+int opine__sig_final(opine_minhash *m, unsigned char sig[OPINE_SIG_BYTES])
 {
-    opine_minhash m;
     uint16_t v[OPINE_MINHASH_K];
-    opine_minhash_init(&m);
-    for (size_t i = 0; i < n; i++)
-        opine_minhash_add(&m, opine__token_hash(e, types[i]));
-    if (!opine_minhash_final(&m, v))
+    if (!opine_minhash_final(m, v))
         return 0;
     for (size_t i = 0; i < OPINE_MINHASH_K; i++) {
         sig[2 * i] = (unsigned char)(v[i] & 0xff);
         sig[2 * i + 1] = (unsigned char)(v[i] >> 8);
     }
     return 1;
+}
+
+int opine__doc_signature(const engine *e, const uint32_t *types, size_t n,
+                         unsigned char sig[OPINE_SIG_BYTES])
+{
+    opine_minhash m;
+    opine_minhash_init(&m);
+    for (size_t i = 0; i < n; i++)
+        opine_minhash_add(&m, opine__token_hash(e, types[i]));
+    return opine__sig_final(&m, sig);
 }
 
 static void sig_values(const unsigned char *b, uint16_t v[OPINE_MINHASH_K])

@@ -168,6 +168,18 @@ static const char MIGRATE_V3[] =
  *                                 what a query leaves out, with one join,
  *                                 to count each near-duplicate once
  *   v_near_duplicates             the pairs with ext_id, title, outlet
+ *   doc_lines(doc, lines, data)   each document's lines: normalised hash
+ *                                 and span (stages/lines.h)
+ *   boilerplate_lines(hash, outlet, docs, occurrences, doc, line)  lines
+ *                                 that at least meta boilerplate_min_docs
+ *                                 documents of their outlet hold, with the
+ *                                 text of the first occurrence
+ *   doc_boilerplate(doc, lines, tokens, fingerprint)  per stemmed document,
+ *                                 the flagged lines left out of its terms
+ *                                 and scores, and the tokens they held that
+ *                                 would have counted (pipeline/boilerplate.c)
+ *   v_boilerplate_outlets         per outlet: flagged lines, occurrences,
+ *                                 documents holding them
  */
 static const char SCHEMA_ADDED[] =
     "CREATE TABLE IF NOT EXISTS doc_authors(doc INTEGER NOT NULL,"
@@ -186,7 +198,18 @@ static const char SCHEMA_ADDED[] =
     " a.ext_id AS ext_a, b.ext_id AS ext_b, a.outlet AS outlet_a,"
     " b.outlet AS outlet_b, a.title AS title_a, b.title AS title_b,"
     " n.estimate, n.jaccard FROM near_duplicates n"
-    " JOIN documents a ON a.id = n.doc_a JOIN documents b ON b.id = n.doc_b;\n";
+    " JOIN documents a ON a.id = n.doc_a JOIN documents b ON b.id = n.doc_b;\n"
+    "CREATE TABLE IF NOT EXISTS doc_lines(doc INTEGER PRIMARY KEY,"
+    " lines INTEGER NOT NULL, data BLOB NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS boilerplate_lines(hash INTEGER PRIMARY KEY,"
+    " outlet TEXT, docs INTEGER NOT NULL, occurrences INTEGER NOT NULL,"
+    " doc INTEGER NOT NULL, line TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS doc_boilerplate(doc INTEGER PRIMARY KEY,"
+    " lines INTEGER NOT NULL, tokens INTEGER NOT NULL,"
+    " fingerprint INTEGER NOT NULL);\n"
+    "CREATE VIEW IF NOT EXISTS v_boilerplate_outlets AS SELECT outlet,"
+    " count(*) AS lines, sum(occurrences) AS occurrences,"
+    " max(docs) AS most_docs FROM boilerplate_lines GROUP BY outlet;\n";
 
 sqlite3 *opine_store_db(opine_store *st)
 {

@@ -20,6 +20,13 @@ uint64_t opine_mix64(uint64_t x)
     return x;
 }
 
+uint32_t opine_token_hash(uint64_t stem_hash, int64_t stem_id)
+{
+    return (uint32_t)(stem_hash
+                          ? stem_hash
+                          : opine_mix64((uint64_t)stem_id ^ 0x6f70696eULL));
+}
+
 #define MUL 0x9e3779b97f4a7c15ULL
 
 /* A shingle's hash: its w tokens t1..tw as the polynomial

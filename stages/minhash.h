@@ -68,4 +68,10 @@ double opine_jaccard(const uint64_t *a, size_t na, const uint64_t *b,
 /* A 64-bit mix (the finaliser of MurmurHash3), for hashes made of ids. */
 uint64_t opine_mix64(uint64_t x);
 
+/* The hash a token stands for in shingles: the low 32 bits of its stem's
+ * hash (opine_score_stem_hash), or for an empty stem of one made of the
+ * stem's id. 32 bits are plenty to tell a corpus's stems apart in
+ * shingles of five, and keep the engine's type entries small. */
+uint32_t opine_token_hash(uint64_t stem_hash, int64_t stem_id);
+
 #endif
