@@ -375,7 +375,16 @@ static const char status_near_dups_sql[] =
     "SELECT (SELECT count(*) FROM near_duplicates) AS near_duplicate_pairs,"
     " (SELECT count(*) FROM v_near_dup_later) AS later_copies,"
     " (SELECT value FROM meta WHERE key = 'near_dup_threshold')"
-    " AS threshold;\n";
+    " AS threshold;\n"
+    "SELECT (SELECT count(*) FROM boilerplate_lines) AS boilerplate_lines,"
+    " (SELECT coalesce(sum(occurrences), 0) FROM boilerplate_lines)"
+    " AS occurrences,"
+    " (SELECT count(*) FROM doc_boilerplate) AS documents_left_out_of,"
+    " (SELECT coalesce(sum(tokens), 0) FROM doc_boilerplate)"
+    " AS tokens_left_out,"
+    " (SELECT value FROM meta WHERE key = 'boilerplate') || ' at ' ||"
+    " (SELECT value FROM meta WHERE key = 'boilerplate_min_docs')"
+    " || ' documents' AS setting;\n";
 
 /* Where the last run's time went: its phases from runs.timings, each with
  * its share of the run's wall time. Phases marked (parallel) ran on the
@@ -457,8 +466,9 @@ int cmd_status(int argc, char **argv)
         sqlite3_stmt *q;
         int have = 0;
         if (sqlite3_prepare_v2(opine_store_db(st),
-                               "SELECT count(*) FROM sqlite_schema WHERE name"
-                               " = 'near_duplicates'",
+                               "SELECT count(*) = 2 FROM sqlite_schema WHERE"
+                               " name IN ('near_duplicates',"
+                               " 'boilerplate_lines')",
                                -1, &q, NULL) == SQLITE_OK &&
             sqlite3_step(q) == SQLITE_ROW)
             have = sqlite3_column_int(q, 0) > 0;

@@ -22,6 +22,8 @@
  *
  * HOW IT WORKS. Whether a line is furniture depends on every document of
  * its outlet, but opine run stems each document as it reads it. So:
+ *   A document whose every line is flagged keeps them all: it is a stub or
+ *   a template, not an article with furniture around it.
  *   1. During a run (phase B, one thread, document order) a bounded table
  *      counts each line's documents so far; a line at min_docs or more, or
  *      flagged by an earlier run, is left out of the document at once.
@@ -47,6 +49,7 @@
 #include "pipeline/engine_internal.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
@@ -56,9 +59,9 @@
 #include "pipeline/fault.h"
 #include "stages/lines.h"
 
-#define TRACK_SLOTS ((size_t)1 << 18) /* 4 MiB: the run's line counts */
+#define TRACK_SLOTS ((size_t)1 << 17) /* 2 MiB: the run's line counts */
 #define TRACK_WAYS 8
-#define PART_LINES ((size_t)1 << 20) /* lines per counting pass */
+#define PART_LINES ((size_t)1 << 19) /* lines per counting pass: 4 MiB */
 
 /* ---- a set of 64-bit hashes (the flagged lines) ------------------------ */
 
@@ -255,10 +258,41 @@ int opine__bp_prepare(engine *e, job *j)
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort hashes in place (glibc's qsort would copy them all into a buffer
+ * of its own); they are hashes, so the middle one is as good a pivot as
+ * any. */
+static void sort_u64(uint64_t *v, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    while (n > 16) {
+        uint64_t p = v[n / 2];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < p)
+                i++;
+            while (p < v[j])
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        if (j + 1 < n - j - 1) {
+            sort_u64(v, j + 1);
+            v += j + 1;
+            n -= j + 1;
+        } else {
+            sort_u64(v + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t t = v[i];
+        size_t k = i;
+        for (; k > 0 && t < v[k - 1]; k--)
+            v[k] = v[k - 1];
+        v[k] = t;
+    }
 }
 
 /* A document's distinct line hashes, sorted, in *out (malloc'd). */
@@ -269,7 +303,7 @@ static int distinct(const opine_line *v, size_t n, uint64_t **out, size_t *k)
         return OPINE_ENOMEM;
     for (size_t i = 0; i < n; i++)
         h[i] = v[i].hash;
-    qsort(h, n, sizeof(uint64_t), cmp_u64);
+    sort_u64(h, n);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m == 0 || h[i] != h[m - 1])
@@ -279,40 +313,53 @@ static int distinct(const opine_line *v, size_t n, uint64_t **out, size_t *k)
     return 0;
 }
 
+static int has_u64(const uint64_t *v, size_t n, uint64_t h)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == h;
+}
+
 int opine__bp_decide(engine *e, job *j)
 {
     if (e->bp_mode != BP_EXCLUDE || !(e->flags & (DO_STEM | DO_SCORE)) ||
         j->nlines == 0)
         return 0;
     uint64_t *h;
-    size_t n;
+    size_t n, m = 0;
     int rc = distinct(j->lines, j->nlines, &h, &n);
     if (rc)
         return rc;
-    opine__hset *left = NULL; /* the document's lines left out */
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    /* the lines left out, kept sorted in h[0..m) */
+    for (size_t i = 0; i < n; i++) {
         int out = hset_has(e->bp_flagged, h[i]);
         if (e->bp_tracker && (e->flags & DO_INGEST) &&
             track(e->bp_tracker, h[i]) >= (uint32_t)e->bp_min)
             out = 1;
-        if (!out)
-            continue;
-        if (left == NULL && (left = calloc(1, sizeof(*left))) == NULL)
-            rc = OPINE_ENOMEM;
-        else
-            rc = hset_add(left, h[i]);
-        j->bp_lines++;
-        j->bp_sum ^= h[i];
+        if (out) {
+            j->bp_sum ^= h[i];
+            h[m++] = h[i];
+        }
     }
+    /* Boilerplate is what a site puts around an article: a document that
+     * is nothing but lines its outlet repeats (a stub, a template, a near
+     * copy) is not left empty. scan_documents() applies the same rule. */
+    if (m == n) {
+        m = 0;
+        j->bp_sum = 0;
+    }
+    j->bp_lines = m;
+    if (m && (j->line_out = calloc(j->nlines, 1)) == NULL)
+        rc = OPINE_ENOMEM;
+    for (size_t i = 0; rc == 0 && m && i < j->nlines; i++)
+        j->line_out[i] = (unsigned char)has_u64(h, m, j->lines[i].hash);
     free(h);
-    if (rc == 0 && left) {
-        j->line_out = calloc(j->nlines, 1);
-        if (j->line_out == NULL)
-            rc = OPINE_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < j->nlines; i++)
-            j->line_out[i] = (unsigned char)hset_has(left, j->lines[i].hash);
-    }
-    hset_free(left);
     return rc;
 }
 
@@ -366,43 +413,6 @@ static flagged *find_flagged(counter *c, uint64_t h)
 {
     flagged key = {.hash = h};
     return bsearch(&key, c->f, c->nf, sizeof(flagged), cmp_flagged);
-}
-
-/* Sort hashes in place (glibc's qsort would copy them all into a buffer
- * of its own); they are hashes, so the middle one is as good a pivot as
- * any. */
-static void sort_u64(uint64_t *v, size_t n)
-{
-    while (n > 16) {
-        uint64_t p = v[n / 2];
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (v[i] < p)
-                i++;
-            while (p < v[j])
-                j--;
-            if (i >= j)
-                break;
-            uint64_t t = v[i];
-            v[i++] = v[j];
-            v[j--] = t;
-        }
-        if (j + 1 < n - j - 1) {
-            sort_u64(v, j + 1);
-            v += j + 1;
-            n -= j + 1;
-        } else {
-            sort_u64(v + j + 1, n - j - 1);
-            n = j + 1;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint64_t t = v[i];
-        size_t k = i;
-        for (; k > 0 && t < v[k - 1]; k--)
-            v[k] = v[k - 1];
-        v[k] = t;
-    }
 }
 
 /* One partition of the hash space: each document's distinct lines in it,
@@ -493,10 +503,15 @@ static int scan_documents(counter *c)
         if (rc)
             break;
         uint64_t want = 0;
+        size_t m = 0;
         if (e->bp_mode == BP_EXCLUDE)
             for (size_t i = 0; i < k; i++)
-                if (hset_has(c->set, h[i]))
+                if (hset_has(c->set, h[i])) {
                     want ^= h[i];
+                    m++;
+                }
+        if (m == k) /* a document of nothing but such lines keeps them */
+            want = 0;
         free(h);
         uint64_t have = (uint64_t)sqlite3_column_int64(q, 2);
         if (sqlite3_column_int(q, 3) && want != have) {
@@ -634,7 +649,9 @@ static int count_again(counter *c)
         return opine__engine_db_fail(e, "reading tokens");
     int flags = e->flags, rc = 0;
     e->flags = DO_STEM | (e->model ? DO_SCORE : 0);
-    size_t max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 4u << 20;
+    /* 1 MiB of token streams a batch: decoded, about five times that;
+     * this runs at the end of a run, on top of what the run holds */
+    size_t max_bytes = 1u << 20;
     for (size_t i = 0; rc == 0 && i < c->nredo;) {
         size_t bytes = 0;
         for (; rc == 0 && i < c->nredo && bytes < max_bytes; i++) {
@@ -663,10 +680,19 @@ static int count_again(counter *c)
             bytes += j->blob_in_len;
             sqlite3_reset(q);
         }
+        struct timespec c0, c1, c2;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         if (rc == 0 && e->b.njobs)
             rc = opine__batch_work(e);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
         if (rc == 0 && e->b.njobs)
             rc = opine__batch_rewrite(e, &e->b);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c2);
+        if (getenv("OPINE_DEBUG_BP"))
+            fprintf(stderr, "   again %zu docs: work %.3f rewrite %.3f cpu\n",
+                    e->b.njobs,
+                    (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9,
+                    (c2.tv_sec - c1.tv_sec) + (c2.tv_nsec - c1.tv_nsec) / 1e9);
         opine__batch_clear(&e->b);
     }
     e->flags = flags;
@@ -798,7 +824,7 @@ int opine__boilerplate(engine *e)
         }
         sqlite3_finalize(q);
     }
-    /* At most about PART_LINES hashes a partition: 8 MiB */
+    /* At most about PART_LINES hashes a partition */
     uint64_t nparts = (uint64_t)total / PART_LINES + 1;
     for (uint64_t p = 0; rc == 0 && p < nparts; p++)
         rc = count_part(&c, p, nparts);

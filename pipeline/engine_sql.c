@@ -858,16 +858,30 @@ int opine__batch_write(engine *e, batch *bt, int last)
 
 /* ---- documents counted again in place (boilerplate) -------------------- */
 
+/* Growing arrays of (doc, stem, tf) rows, and what the changes add to
+ * terms, by stem. */
 typedef struct rewrite {
-    sqlite3_stmt *old, *upd, *del, *ins, *len, *del_bp, *del_mine, *del_mine_ev,
-        *del_other, *del_other_ev, *del_marks;
-    int64_t *df, *cf;    /* by stem: what the documents' changes add to terms */
+    int64_t *del, *upd, *ins;
+    size_t ndel, nupd, nins, cap_del, cap_upd, cap_ins;
+    int64_t *df, *cf;
     unsigned char *seen; /* by stem: in touched */
     int64_t *touched;
     size_t ntouched;
 } rewrite;
 
-static void touch(rewrite *w, uint32_t stem, int64_t df, int64_t cf)
+static int row3(int64_t **v, size_t *n, size_t *cap, int64_t a, int64_t b,
+                int64_t c)
+{
+    if (opine__grow((void **)v, cap, 3 * (*n + 1), sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    (*v)[3 * *n] = a;
+    (*v)[3 * *n + 1] = b;
+    (*v)[3 * *n + 2] = c;
+    (*n)++;
+    return 0;
+}
+
+static void touch(rewrite *w, int64_t stem, int64_t df, int64_t cf)
 {
     if (!w->seen[stem]) {
         w->seen[stem] = 1;
@@ -877,132 +891,182 @@ static void touch(rewrite *w, uint32_t stem, int64_t df, int64_t cf)
     w->cf[stem] += cf;
 }
 
-/* One document's doc_terms rows from what they were to j->terms. */
-static int rewrite_terms(engine *e, rewrite *w, const job *j)
+/* The changes from a document's old doc_terms rows (old[0..n), stem and
+ * tf, by stem) to j->terms. */
+static int diff_terms(rewrite *w, const job *j, const int64_t *old, size_t n)
 {
+    size_t a = 0, b = 0;
     int rc = 0;
-    size_t k = 0;
-    sqlite3_bind_int64(w->old, 1, j->id);
-    for (;;) {
-        int step = sqlite3_step(w->old);
-        int64_t stem = INT64_MAX, tf = 0;
-        if (step == SQLITE_ROW) {
-            stem = sqlite3_column_int64(w->old, 0);
-            tf = sqlite3_column_int64(w->old, 1);
-        } else if (step != SQLITE_DONE) {
-            rc = opine__engine_db_fail(e, "reading term counts");
-            break;
-        }
-        /* new stems before this old one (or all that are left) */
-        while (rc == 0 && k < j->nterms && j->terms[2 * k] < stem) {
-            sqlite3_bind_int64(w->ins, 1, j->id);
-            sqlite3_bind_int64(w->ins, 2, j->terms[2 * k]);
-            sqlite3_bind_int64(w->ins, 3, j->terms[2 * k + 1]);
-            rc = opine__engine_step_done(e, w->ins, "storing term counts");
-            touch(w, j->terms[2 * k], 1, j->terms[2 * k + 1]);
-            k++;
-        }
-        if (rc || step != SQLITE_ROW)
-            break;
-        if (k < j->nterms && j->terms[2 * k] == stem) {
-            int64_t now = j->terms[2 * k + 1];
-            if (now != tf) {
-                sqlite3_bind_int64(w->upd, 1, now);
-                sqlite3_bind_int64(w->upd, 2, j->id);
-                sqlite3_bind_int64(w->upd, 3, stem);
-                rc = opine__engine_step_done(e, w->upd, "storing term counts");
-                touch(w, (uint32_t)stem, 0, now - tf);
+    while (rc == 0 && (a < n || b < j->nterms)) {
+        int64_t so = a < n ? old[2 * a] : INT64_MAX;
+        int64_t sn = b < j->nterms ? (int64_t)j->terms[2 * b] : INT64_MAX;
+        if (so == sn) {
+            int64_t to = old[2 * a + 1], tn = j->terms[2 * b + 1];
+            if (to != tn) {
+                rc = row3(&w->upd, &w->nupd, &w->cap_upd, j->id, so, tn);
+                touch(w, so, 0, tn - to);
             }
-            k++;
+            a++;
+            b++;
+        } else if (so < sn) {
+            rc = row3(&w->del, &w->ndel, &w->cap_del, j->id, so, 0);
+            touch(w, so, -1, -old[2 * a + 1]);
+            a++;
         } else {
-            sqlite3_bind_int64(w->del, 1, j->id);
-            sqlite3_bind_int64(w->del, 2, stem);
-            rc = opine__engine_step_done(e, w->del, "storing term counts");
-            touch(w, (uint32_t)stem, -1, -tf);
+            rc = row3(&w->ins, &w->nins, &w->cap_ins, j->id, sn,
+                      j->terms[2 * b + 1]);
+            touch(w, sn, 1, j->terms[2 * b + 1]);
+            b++;
         }
-        if (rc)
-            break;
     }
-    sqlite3_reset(w->old);
     return rc;
+}
+
+static int exec_rows(engine *e, const char *sql, opine_rows *r,
+                     const int64_t *rows, size_t n, int64_t bind1,
+                     const char *bind2)
+{
+    sqlite3_stmt *q;
+    if (n == 0)
+        return 0;
+    if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return opine__engine_db_fail(e, "counting again");
+    if (sqlite3_bind_parameter_count(q) >= 1)
+        sqlite3_bind_int64(q, 1, bind1);
+    if (sqlite3_bind_parameter_count(q) >= 2)
+        sqlite3_bind_text(q, 2, bind2, -1, SQLITE_STATIC);
+    opine__rows_set(r, rows, n);
+    int step = sqlite3_step(q);
+    opine__rows_set(r, NULL, 0);
+    sqlite3_finalize(q);
+    return step == SQLITE_DONE ? 0 : opine__engine_db_fail(e, "counting again");
 }
 
 int opine__batch_rewrite(engine *e, batch *bt)
 {
-    static const char *const sql[] = {
-        "SELECT stem, tf FROM doc_terms WHERE doc = ? ORDER BY stem",
-        "UPDATE doc_terms SET tf = ? WHERE doc = ? AND stem = ?",
-        "DELETE FROM doc_terms WHERE doc = ? AND stem = ?",
-        "INSERT INTO doc_terms(doc, stem, tf) VALUES(?, ?, ?)",
-        "UPDATE doc_lengths SET tokens = ?, terms = ? WHERE doc = ?",
-        "DELETE FROM doc_boilerplate WHERE doc = ?",
-        "DELETE FROM doc_scores WHERE doc = ?1 AND theme IN"
-        " (SELECT id FROM themes WHERE model = ?2)",
-        "DELETE FROM evidence WHERE doc = ?1 AND theme IN"
-        " (SELECT id FROM themes WHERE model = ?2)",
-        "DELETE FROM doc_scores WHERE doc = ?1 AND theme IN"
-        " (SELECT id FROM themes WHERE model IS NOT ?2)",
-        "DELETE FROM evidence WHERE doc = ?1 AND theme IN"
-        " (SELECT id FROM themes WHERE model IS NOT ?2)",
-        /* by the primary key (stage, doc): one look-up per model */
-        "DELETE FROM stage_done WHERE stage IN (SELECT 'score:' || id FROM"
-        " models) AND stage IS NOT ?2 AND doc = ?1"};
     rewrite w = {0};
-    sqlite3_stmt **q[] = {&w.old,          &w.upd,         &w.del,
-                          &w.ins,          &w.len,         &w.del_bp,
-                          &w.del_mine,     &w.del_mine_ev, &w.del_other,
-                          &w.del_other_ev, &w.del_marks};
     int rc = 0, score = (e->flags & DO_SCORE) != 0;
-    size_t ns = (size_t)e->nstems + 1;
-    for (size_t i = 0; rc == 0 && i < sizeof q / sizeof *q; i++)
-        if (sqlite3_prepare_v2(e->db, sql[i], -1, q[i], NULL) != SQLITE_OK)
-            rc = opine__engine_db_fail(e, "counting again");
-    if (rc == 0 && ((w.df = calloc(ns, sizeof(int64_t))) == NULL ||
-                    (w.cf = calloc(ns, sizeof(int64_t))) == NULL ||
-                    (w.seen = calloc(ns, 1)) == NULL ||
-                    (w.touched = malloc(ns * sizeof(int64_t))) == NULL))
+    size_t ns = (size_t)e->nstems + 1, nd = bt->njobs;
+    int64_t *docs = malloc((3 * nd + 1) * sizeof(int64_t)), *old = NULL;
+    size_t nold = 0, cap_old = 0;
+    if (docs == NULL || (w.df = calloc(ns, sizeof(int64_t))) == NULL ||
+        (w.cf = calloc(ns, sizeof(int64_t))) == NULL ||
+        (w.seen = calloc(ns, 1)) == NULL ||
+        (w.touched = malloc(ns * sizeof(int64_t))) == NULL)
         rc = OPINE_ENOMEM;
-    size_t nb = 0;
-    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
-        job *j = &bt->jobs[i];
-        rc = rewrite_terms(e, &w, j);
-        if (rc == 0) {
-            sqlite3_bind_int64(w.len, 1, (int64_t)j->counted);
-            sqlite3_bind_int64(w.len, 2, (int64_t)j->nterms);
-            sqlite3_bind_int64(w.len, 3, j->id);
-            rc = opine__engine_step_done(e, w.len, "storing lengths");
-        }
-        if (rc == 0) {
-            sqlite3_bind_int64(w.del_bp, 1, j->id);
-            rc = opine__engine_step_done(e, w.del_bp, "counting again");
-        }
-        nb += j->bp_lines > 0;
-        /* scores: this model's are made again below; any other model's
-         * (all, without a model) wait for opine score */
-        sqlite3_stmt *del[] = {w.del_other, w.del_other_ev, w.del_marks,
-                               w.del_mine, w.del_mine_ev};
-        for (size_t k = 0; rc == 0 && k < (score ? 5u : 3u); k++) {
-            sqlite3_bind_int64(del[k], 1, j->id);
-            if (k == 2) {
-                if (score)
-                    sqlite3_bind_text(del[k], 2, e->score_stage, -1,
-                                      SQLITE_STATIC);
-            } else if (score) {
-                sqlite3_bind_int64(del[k], 2, e->model_id);
-            }
-            rc = opine__engine_step_done(e, del[k], "counting again");
-        }
-        if (rc == 0 && score)
-            rc = store_evidence(e, j);
+    /* the batch's documents (in id order) as opine_batch_docs: id, the
+     * tokens now counted, the terms */
+    for (size_t i = 0; rc == 0 && i < nd; i++) {
+        docs[3 * i] = bt->jobs[i].id;
+        docs[3 * i + 1] = (int64_t)bt->jobs[i].counted;
+        docs[3 * i + 2] = (int64_t)bt->jobs[i].nterms;
     }
+    /* their doc_terms rows as they are, merged with the new counts */
+    sqlite3_stmt *q = NULL;
+    if (rc == 0 &&
+        sqlite3_prepare_v2(e->db,
+                           "SELECT doc, stem, tf FROM doc_terms WHERE doc IN"
+                           " (SELECT doc FROM opine_batch_docs)"
+                           " ORDER BY doc, stem",
+                           -1, &q, NULL) != SQLITE_OK)
+        rc = opine__engine_db_fail(e, "reading term counts");
+    if (rc == 0) {
+        opine__rows_set(e->doc_rows, docs, nd);
+        size_t k = 0;
+        int step = sqlite3_step(q);
+        for (; rc == 0 && k < nd; k++) {
+            const job *j = &bt->jobs[k];
+            nold = 0;
+            while (step == SQLITE_ROW && sqlite3_column_int64(q, 0) == j->id) {
+                if (opine__grow((void **)&old, &cap_old, 2 * (nold + 1),
+                                sizeof(int64_t))) {
+                    rc = OPINE_ENOMEM;
+                    break;
+                }
+                old[2 * nold] = sqlite3_column_int64(q, 1);
+                old[2 * nold + 1] = sqlite3_column_int64(q, 2);
+                nold++;
+                step = sqlite3_step(q);
+            }
+            if (rc == 0)
+                rc = diff_terms(&w, j, old, nold);
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = opine__engine_db_fail(e, "reading term counts");
+        sqlite3_finalize(q);
+        opine__rows_set(e->doc_rows, NULL, 0);
+    }
+    /* the changes, one statement each */
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM doc_terms WHERE (doc, stem) IN"
+                       " (SELECT doc, stem FROM " OPINE__BATCH_TERMS ")",
+                       e->terms_rows, w.del, w.ndel, 0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "UPDATE doc_terms SET tf = b.tf FROM " OPINE__BATCH_TERMS
+                       " b WHERE doc_terms.doc = b.doc"
+                       " AND doc_terms.stem = b.stem",
+                       e->terms_rows, w.upd, w.nupd, 0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e, OPINE__INSERT_DOC_TERMS, e->terms_rows, w.ins, w.nins,
+                       0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "UPDATE doc_lengths SET tokens = b.tokens, terms ="
+                       " b.terms FROM opine_batch_docs b"
+                       " WHERE doc_lengths.doc = b.doc",
+                       e->doc_rows, docs, nd, 0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM doc_boilerplate WHERE doc IN"
+                       " (SELECT doc FROM opine_batch_docs)",
+                       e->doc_rows, docs, nd, 0, NULL);
+    /* scores: this model's are made again; any other model's (all,
+     * without a model) go with their marks, to be scored again */
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
+                       " opine_batch_docs) AND theme IN (SELECT id FROM"
+                       " themes WHERE model IS NOT ?1)",
+                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM evidence WHERE doc IN (SELECT doc FROM"
+                       " opine_batch_docs) AND theme IN (SELECT id FROM"
+                       " themes WHERE model IS NOT ?1)",
+                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM stage_done WHERE stage IN (SELECT"
+                       " 'score:' || id FROM models WHERE id IS NOT ?1)"
+                       " AND doc IN (SELECT doc FROM opine_batch_docs)",
+                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
+    if (rc == 0 && score)
+        rc = exec_rows(e,
+                       "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
+                       " opine_batch_docs) AND theme IN (SELECT id FROM"
+                       " themes WHERE model = ?1)",
+                       e->doc_rows, docs, nd, e->model_id, NULL);
+    if (rc == 0 && score)
+        rc = exec_rows(e,
+                       "DELETE FROM evidence WHERE doc IN (SELECT doc FROM"
+                       " opine_batch_docs) AND theme IN (SELECT id FROM"
+                       " themes WHERE model = ?1)",
+                       e->doc_rows, docs, nd, e->model_id, NULL);
+    for (size_t i = 0; rc == 0 && score && i < nd; i++)
+        rc = store_evidence(e, &bt->jobs[i]);
     if (rc == 0 && score)
         rc = store_batch_scores(e, bt);
     /* the lines each left out, as a stem stage stores them */
+    size_t nb = 0;
+    for (size_t i = 0; i < nd; i++)
+        nb += bt->jobs[i].bp_lines > 0;
     if (rc == 0 && nb) {
         if (opine__engine_rowbuf_fit(e, 4 * nb))
             rc = OPINE_ENOMEM;
         int64_t *p = e->rowbuf;
-        for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        for (size_t i = 0; rc == 0 && i < nd; i++) {
             const job *j = &bt->jobs[i];
             if (!j->bp_lines)
                 continue;
@@ -1021,10 +1085,10 @@ int opine__batch_rewrite(engine *e, batch *bt)
             rc = OPINE_ENOMEM;
         qsort(w.touched, w.ntouched, sizeof(int64_t), cmp_i64);
         for (size_t i = 0; rc == 0 && i < w.ntouched; i++) {
-            int64_t s = w.touched[i];
-            e->rowbuf[3 * i] = s;
-            e->rowbuf[3 * i + 1] = w.df[s];
-            e->rowbuf[3 * i + 2] = w.cf[s];
+            int64_t st = w.touched[i];
+            e->rowbuf[3 * i] = st;
+            e->rowbuf[3 * i + 1] = w.df[st];
+            e->rowbuf[3 * i + 2] = w.cf[st];
         }
         if (rc == 0)
             rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows,
@@ -1033,8 +1097,11 @@ int opine__batch_rewrite(engine *e, batch *bt)
             opine_store_exec(e->st, "DELETE FROM terms WHERE df = 0"))
             rc = opine__engine_db_fail(e, "updating terms");
     }
-    for (size_t i = 0; i < sizeof q / sizeof *q; i++)
-        sqlite3_finalize(*q[i]);
+    free(docs);
+    free(old);
+    free(w.del);
+    free(w.upd);
+    free(w.ins);
     free(w.df);
     free(w.cf);
     free(w.seen);

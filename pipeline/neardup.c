@@ -51,7 +51,7 @@
 #include "pipeline/tokstream.h"
 #include "stages/minhash.h"
 
-#define PART_ENTRIES ((size_t)1 << 19) /* 8 MiB of band entries */
+#define PART_ENTRIES ((size_t)1 << 18) /* 4 MiB of band entries */
 #define MARGIN 0.15                    /* below the threshold, see 3. */
 #define CACHE 64                       /* shingle sets kept */
 

@@ -38,40 +38,39 @@ static const unsigned char byte_class[256] = {
     2,
 };
 
-/* Normalise s[0..len) into out (room for len bytes); its length. */
+/* Normalise s[0..len) into out (room for len bytes); its length. The
+ * ASCII path has no branch but the one for non-ASCII bytes, which are
+ * rare: a word boundary is as cheap as a letter. */
 static size_t normalise(const unsigned char *s, size_t len, unsigned char *out)
 {
     size_t k = 0;
-    int space = 0; /* a blank is owed before the next character */
+    size_t space = 0; /* 1: a blank is owed before the next character */
+    size_t digit = 0; /* 1: in a number (digits, and punctuation among) */
     for (size_t i = 0; i < len;) {
-        unsigned char c = byte_class[s[i]];
-        if (c > MORE) { /* the common case: a letter or a digit */
-            if (space) {
-                out[k++] = ' ';
-                space = 0;
-            }
-            out[k++] = c;
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            unsigned char c = byte_class[b];
+            size_t dg = c == '0';
+            /* a number is one '0': "23", "2", "1,000" are alike */
+            size_t ch = (c > BLANK) & ((dg & digit) ^ 1), bl = c == BLANK;
+            digit = dg | (digit & (c == DROP));
+            out[k] = ' ';
+            k += space & ch;
+            out[k] = c;
+            k += ch;
+            /* a blank owes one once there is text; a character pays */
+            space = (bl & (k > 0)) | (space & (ch ^ 1));
             i++;
             continue;
         }
-        if (c == BLANK) {
-            space = k > 0;
-            i++;
-            continue;
-        }
-        if (c == DROP) {
-            i++;
-            continue;
-        }
-        c = s[i];
         /* U+00A0 (C2 A0) is a blank; U+2000-U+205F (E2 80 80 - E2 81 9F)
          * are blanks up to U+200B and punctuation after it. */
-        if (c == 0xc2 && i + 1 < len && s[i + 1] == 0xa0) {
+        if (b == 0xc2 && i + 1 < len && s[i + 1] == 0xa0) {
             i += 2;
             space = k > 0;
             continue;
         }
-        if (c == 0xe2 && i + 2 < len &&
+        if (b == 0xe2 && i + 2 < len &&
             (s[i + 1] == 0x80 || s[i + 1] == 0x81)) {
             unsigned cp =
                 0x2000 + ((unsigned)(s[i + 1] & 0x3f) << 6) + (s[i + 2] & 0x3f);
@@ -86,12 +85,13 @@ static size_t normalise(const unsigned char *s, size_t len, unsigned char *out)
             }
         }
         /* any other character, byte for byte */
-        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        size_t n = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
         if (i + n > len)
             n = len - i;
-        if (space)
-            out[k++] = ' ';
+        out[k] = ' ';
+        k += space;
         space = 0;
+        digit = 0;
         memcpy(out + k, s + i, n);
         k += n;
         i += n;
@@ -112,7 +112,25 @@ int opine_lines(const char *text, size_t len, uint64_t seed, opine_line **out,
         const unsigned char *nl = memchr(s + start, '\n', len - start);
         size_t end = nl ? (size_t)(nl - s) : len;
         size_t ll = end - start;
-        if (ll > 0) {
+        if (ll > OPINE_LINE_NORMALISED) {
+            /* a long line: hashed as it is, blanks at its ends aside */
+            size_t a = start, b = end;
+            while (a < b && (s[a] == ' ' || s[a] == '\t'))
+                a++;
+            while (b > a &&
+                   (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+                b--;
+            if (nv == cap) {
+                cap = cap ? 2 * cap : 32;
+                opine_line *w = realloc(v, cap * sizeof(*v));
+                if (w == NULL)
+                    goto nomem;
+                v = w;
+            }
+            uint64_t h = XXH3_64bits_withSeed(s + a, b - a, seed ^ 1);
+            size_t l = s[end - 1] == '\r' ? ll - 1 : ll;
+            v[nv++] = (opine_line){h ? h : 1, (uint32_t)start, (uint32_t)l};
+        } else if (ll > 0) {
             if (ll > cap_buf) {
                 free(buf);
                 cap_buf = ll < 256 ? 256 : ll;
@@ -138,6 +156,11 @@ int opine_lines(const char *text, size_t len, uint64_t seed, opine_line **out,
         start = end + 1;
     }
     free(buf);
+    if (nv && nv < cap) { /* the document holds it a while: no spare room */
+        opine_line *w = realloc(v, nv * sizeof(*v));
+        if (w)
+            v = w;
+    }
     *out = v;
     *n = nv;
     return 0;
@@ -190,7 +213,8 @@ int opine_lines_encode(const opine_line *v, size_t n, unsigned char **out,
         p += put_varint(p, v[i].len);
         prev_end = (uint64_t)v[i].start + v[i].len;
     }
-    *out = b;
+    unsigned char *w = realloc(b, (size_t)(p - b)); /* kept until stored */
+    *out = w ? w : b;
     *out_len = (size_t)(p - b);
     return 0;
 }

@@ -3,9 +3,11 @@
  * pages (pipeline/boilerplate.c).
  *
  * A LINE is what lies between line breaks ('\n'; a '\r' before it is
- * part of the break). Its normalised form, as CCNet normalises paragraphs
+ * part of the break). Its normalised form (for lines of up to
+ * OPINE_LINE_NORMALISED bytes), as CCNet normalises paragraphs
  * for deduplication (Wenzek et al. 2020): ASCII letters lowercased,
- * digits made '0', punctuation (ASCII, and U+2010-U+205E: dashes, curly
+ * every number made one '0' (digits, with punctuation among them: "23",
+ * "1,000", "5:56"), punctuation (ASCII, and U+2010-U+205E: dashes, curly
  * quotes, bullets, ellipses) dropped, blanks (and U+00A0, U+2000-U+200B)
  * collapsed to one space and trimmed. So "Slideshow (23 images)" and
  * "SLIDESHOW (2 images)" are one line, and a line of only punctuation or
@@ -26,6 +28,12 @@ typedef struct opine_line {
     uint32_t start; /* byte offset of the line in the text */
     uint32_t len;   /* its bytes, without the line break */
 } opine_line;
+
+/* Lines longer than this many bytes are hashed as they are (blanks at
+ * their ends aside), not normalised: boilerplate is short lines, and
+ * normalising is most of the cost (a long line repeated word for word is
+ * still one line). */
+#define OPINE_LINE_NORMALISED 256
 
 /* The seed for a group's lines: a hash of its name (NULL or "" for
  * none). */
