@@ -49,7 +49,6 @@
 #include "pipeline/engine_internal.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
@@ -680,19 +679,10 @@ static int count_again(counter *c)
             bytes += j->blob_in_len;
             sqlite3_reset(q);
         }
-        struct timespec c0, c1, c2;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         if (rc == 0 && e->b.njobs)
             rc = opine__batch_work(e);
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
         if (rc == 0 && e->b.njobs)
             rc = opine__batch_rewrite(e, &e->b);
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c2);
-        if (getenv("OPINE_DEBUG_BP"))
-            fprintf(stderr, "   again %zu docs: work %.3f rewrite %.3f cpu\n",
-                    e->b.njobs,
-                    (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9,
-                    (c2.tv_sec - c1.tv_sec) + (c2.tv_nsec - c1.tv_nsec) / 1e9);
         opine__batch_clear(&e->b);
     }
     e->flags = flags;
@@ -802,15 +792,7 @@ int opine__boilerplate(engine *e)
         return opine__engine_db_fail(e, "starting a transaction");
     counter c = {.e = e};
     int64_t total = 0, docs = 0;
-    double T0 = opine__engine_now();
-#define DBG(what)                                                              \
-    do {                                                                       \
-        if (getenv("OPINE_DEBUG_BP"))                                          \
-            fprintf(stderr, "  bp %-10s %.3f\n", what,                         \
-                    opine__engine_now() - T0);                                 \
-    } while (0)
     int rc = missing_lines(e);
-    DBG("missing");
     sqlite3_stmt *q;
     if (rc == 0 && sqlite3_prepare_v2(e->db,
                                       "SELECT coalesce(sum(lines), 0),"
@@ -835,19 +817,15 @@ int opine__boilerplate(engine *e)
         for (size_t i = 0; rc == 0 && i < c.nf; i++)
             rc = hset_add(c.set, c.f[i].hash);
     }
-    DBG("counted");
     if (rc == 0)
         rc = scan_documents(&c);
-    DBG("scanned");
     if (rc == 0)
         rc = store_flagged(&c);
-    DBG("stored");
     /* step 3 leaves out the lines flagged now */
     opine__hset *was = e->bp_flagged;
     e->bp_flagged = c.set;
     if (rc == 0 && c.nredo)
         rc = count_again(&c);
-    DBG("taken back");
     char counted[32];
     snprintf(counted, sizeof counted, "%lld", (long long)docs);
     if (rc == 0 && opine_store_meta_set(e->st, "boilerplate_counted", counted))
@@ -856,7 +834,6 @@ int opine__boilerplate(engine *e)
         opine__fault("boilerplate");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
-    DBG("committed");
     if (rc) {
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
         e->bp_flagged = was;
@@ -865,8 +842,6 @@ int opine__boilerplate(engine *e)
         hset_free(was); /* c.set is what stem and score leave out now */
         c.set = NULL;
     }
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "boilerplate: %zu counted again\n", c.nredo);
     free(c.f);
     free(c.h);
     free(c.redo);

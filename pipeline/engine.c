@@ -1055,14 +1055,10 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
         rc = opine__stem_pending_types(&e);
     if (rc == 0)
         rc = pass_pending(&e, "stem");
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG pending done %.2f\n", opine__engine_now());
     if (rc == 0)
         rc = opine__update_surfaces(&e);
     if (rc == 0)
         rc = opine__near_dups(&e);
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG near dups done %.2f\n", opine__engine_now());
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -1108,12 +1104,8 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     /* The lines, counted exactly now that every document is in; documents
      * stemmed before a line they hold was known to be boilerplate are
      * counted and scored again (pipeline/boilerplate.c). */
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG inputs done %.2f\n", opine__engine_now());
     if (rc == 0)
         rc = opine__boilerplate(&e);
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG boilerplate done %.2f\n", opine__engine_now());
     /* Then whatever earlier runs left half done, stage by stage. */
     for (int i = 0; rc == 0 && i < nstages; i++) {
         if (left[i] == 0)
@@ -1121,13 +1113,9 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         e.flags = stage_flags[i];
         rc = pass_pending(&e, stage_names[i]);
     }
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG pending done %.2f\n", opine__engine_now());
     if (rc == 0)
         rc = opine__update_surfaces(&e);
     if (rc == 0)
         rc = opine__near_dups(&e);
-    if (getenv("OPINE_DEBUG_BP"))
-        fprintf(stderr, "DBG near dups done %.2f\n", opine__engine_now());
     return finish(&e, rc, counts, errmsg);
 }
