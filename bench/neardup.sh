@@ -35,19 +35,24 @@ for i in $(seq "$RUNS"); do
         db="$work/$mode-$i.db"
         opt=()
         [ $mode = without ] && opt=(--near-dup-threshold none)
-        $TIME -f '%e %M' -o "$work/$mode-$i.time" \
+        $TIME -f '%e %M %U %S' -o "$work/$mode-$i.time" \
             "$OPINE" run "$db" "$INPUT" -q "${opt[@]}"
         [ $i = 1 ] && [ $mode = with ] && cp "$db" "$work/abp.db"
         rm -f "$db" "$db"-*
     done
 done
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for mode in with without; do
-    cat "$work"/$mode-*.time | sort -n | awk -v m=$mode -v n="$RUNS" '
-        { w[NR] = $1; r[NR] = $2; all = all " " $1 }
-        END { asort(r); printf "%-8s wall %.2f s (median; runs:%s)  peak RSS %.0f MB\n",
-                               m, w[int((n + 1) / 2)], all, r[int((n + 1) / 2)] / 1024 }'
-done | tee "$work/cost"
-awk '/^with /{w=$3} /^without /{o=$3} END { printf "near-duplicates cost %.1f%% of the run (%.2f s against %.2f s)\n", 100 * (w - o) / o, w, o }' "$work/cost"
+    wall=$(awk '{ print $1 }' "$work"/$mode-*.time | median)
+    cpu=$(awk '{ print $3 + $4 }' "$work"/$mode-*.time | median)
+    rss=$(awk '{ print $2 }' "$work"/$mode-*.time | median)
+    echo "$mode $wall $cpu $rss" >>"$work/cost"
+    printf "%-8s wall %6.2f s  cpu %6.2f s  peak RSS %4d MB  (medians; wall of each run:%s)\n" \
+        $mode "$wall" "$cpu" "$((rss / 1024))" "$(awk '{ printf " %s", $1 }' "$work"/$mode-*.time)"
+done
+awk '$1 == "with" { w = $2; wc = $3 } $1 == "without" { o = $2; oc = $3 }
+     END { printf "near-duplicates cost %.1f%% of the wall time, %.1f%% of the CPU time\n",
+                  100 * (w - o) / o, 100 * (wc - oc) / oc }' "$work/cost"
 # The pass alone: the stem stage on the finished database, comparing
 # everything again (another threshold, then back), against the same stage
 # with nothing to compare.

@@ -336,7 +336,8 @@ static const char status_usage[] =
     "usage: opine status [DB] [--timings]\n"
     "\n"
     "What each stage has done in DB (default " OPINE_DEFAULT_DB "):\n"
-    "documents done and pending per stage, rejected records, the last runs.\n"
+    "documents done and pending per stage, rejected records, near-duplicate\n"
+    "pairs, boilerplate lines and what they left out, the last runs.\n"
     "With --timings: where the time of the last run went, phase by phase.\n";
 
 static const char status_sql[] =
