@@ -62,6 +62,8 @@ struct opine_options {
     size_t commit_bytes;
     opine_format format;
     double near_dup; /* 0: the default, < 0: none */
+    char *boilerplate;
+    int boilerplate_min_docs; /* 0: the database's */
 };
 
 int opine_options_new(opine_options **out)
@@ -84,6 +86,7 @@ void opine_options_free(opine_options *o)
     free(o->model);
     free(o->text_field);
     free(o->id_field);
+    free(o->boilerplate);
     free(o);
 }
 
@@ -138,6 +141,16 @@ int opine_options_set(opine_options *o, const char *key, const char *value,
     } else if (strcmp(key, "format") == 0) {
         if (opine_format_parse(value, &o->format) == 0)
             return 0;
+    } else if (strcmp(key, "boilerplate") == 0) {
+        if (strcmp(value, "exclude") == 0 || strcmp(value, "count") == 0 ||
+            strcmp(value, "off") == 0)
+            return set_str(&o->boilerplate, value);
+    } else if (strcmp(key, "boilerplate-min-docs") == 0) {
+        long n = strtol(value, &end, 10);
+        if (*value && *end == '\0' && n >= 2 && n <= 1000000) {
+            o->boilerplate_min_docs = (int)n;
+            return 0;
+        }
     } else if (strcmp(key, "near-dup-threshold") == 0) {
         double t = strtod(value, &end);
         if (strcmp(value, "none") == 0) {
@@ -225,6 +238,8 @@ int opine_db_stage(opine_db *db, opine_stage stage, const char *const *inputs,
         .tokenizer = o->tokenizer,
         .fold_diacritics = o->fold,
         .near_dup_threshold = o->near_dup,
+        .boilerplate = o->boilerplate,
+        .boilerplate_min_docs = o->boilerplate_min_docs,
         .model = model,
         .reader = {.format = o->format,
                    .text_field = o->text_field,
