@@ -83,11 +83,11 @@ cp "$work/abp.db" "$work/half.db"
 "$OPINE" stem "$work/half.db" -q --near-dup-threshold 0.5
 sqlite3 -batch -noheader "$work/half.db" \
     "SELECT ext_a FROM v_near_duplicates UNION SELECT ext_b FROM v_near_duplicates" >"$work/related.txt"
-zcat "$INPUT" | python3 - "$work/related.txt" >"$work/sample.jsonl" <<'PY'
-import json, random, sys
+python3 - "$work/related.txt" "$INPUT" >"$work/sample.jsonl" <<'PY'
+import gzip, json, random, sys
 random.seed(14)
 related = set(open(sys.argv[1]).read().split())
-docs = [json.loads(line) for line in sys.stdin]
+docs = [json.loads(line) for line in gzip.open(sys.argv[2], "rt")]
 sample = [d for d in docs if d["id"] in related]
 rest = [d for d in docs if d["id"] not in related and len(d["text"].split()) > 50]
 random.shuffle(rest)
