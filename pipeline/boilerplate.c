@@ -55,6 +55,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/sort.h"
 #include "pipeline/fault.h"
 #include "stages/lines.h"
 
@@ -257,42 +258,8 @@ int opine__bp_prepare(engine *e, job *j)
     return 0;
 }
 
-/* Sort hashes in place (glibc's qsort would copy them all into a buffer
- * of its own); they are hashes, so the middle one is as good a pivot as
- * any. */
-static void sort_u64(uint64_t *v, size_t n)
-{
-    while (n > 16) {
-        uint64_t p = v[n / 2];
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (v[i] < p)
-                i++;
-            while (p < v[j])
-                j--;
-            if (i >= j)
-                break;
-            uint64_t t = v[i];
-            v[i++] = v[j];
-            v[j--] = t;
-        }
-        if (j + 1 < n - j - 1) {
-            sort_u64(v, j + 1);
-            v += j + 1;
-            n -= j + 1;
-        } else {
-            sort_u64(v + j + 1, n - j - 1);
-            n = j + 1;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint64_t t = v[i];
-        size_t k = i;
-        for (; k > 0 && t < v[k - 1]; k--)
-            v[k] = v[k - 1];
-        v[k] = t;
-    }
-}
+#define U64_LESS(a, b) (*(a) < *(b))
+OPINE__SORT(sort_u64, uint64_t, U64_LESS)
 
 /* A document's distinct line hashes, sorted, in *out (malloc'd). */
 static int distinct(const opine_line *v, size_t n, uint64_t **out, size_t *k)
@@ -547,6 +514,28 @@ static char *group_name(const char *outlet, const char *url)
     return NULL;
 }
 
+/* A stored document's text and group from the columns body, bytes,
+ * outlet, url of q, from column col on: *text (NUL-terminated, *n bytes)
+ * and *group, both malloc'd (*group may be NULL). */
+static int body_text(struct libdeflate_decompressor *z, sqlite3_stmt *q,
+                     int col, char **text, size_t *n, char **group)
+{
+    size_t got = 0;
+    *n = (size_t)sqlite3_column_int64(q, col + 1);
+    *group = NULL;
+    if ((*text = malloc(*n + 1)) == NULL)
+        return OPINE_ENOMEM;
+    if (libdeflate_zlib_decompress(z, sqlite3_column_blob(q, col),
+                                   (size_t)sqlite3_column_bytes(q, col), *text,
+                                   *n, &got) != LIBDEFLATE_SUCCESS ||
+        got != *n)
+        return OPINE_ECORRUPT;
+    (*text)[*n] = '\0';
+    *group = group_name((const char *)sqlite3_column_text(q, col + 2),
+                        (const char *)sqlite3_column_text(q, col + 3));
+    return 0;
+}
+
 static int cmp_by_doc(const void *a, const void *b)
 {
     const flagged *x = a, *y = b;
@@ -585,23 +574,10 @@ static int store_flagged(counter *c)
             have = f->doc;
             sqlite3_bind_int64(body, 1, f->doc);
             if (sqlite3_step(body) == SQLITE_ROW) {
-                size_t n = (size_t)sqlite3_column_int64(body, 1), got = 0;
-                if ((text = malloc(n + 1)) == NULL) {
-                    rc = OPINE_ENOMEM;
-                } else if (libdeflate_zlib_decompress(
-                               z, sqlite3_column_blob(body, 0),
-                               (size_t)sqlite3_column_bytes(body, 0), text, n,
-                               &got) != LIBDEFLATE_SUCCESS ||
-                           got != n) {
+                size_t n;
+                rc = body_text(z, body, 0, &text, &n, &group);
+                if (rc == 0 && f->start + (size_t)f->len > n)
                     rc = OPINE_ECORRUPT;
-                } else {
-                    text[n] = '\0';
-                    group =
-                        group_name((const char *)sqlite3_column_text(body, 2),
-                                   (const char *)sqlite3_column_text(body, 3));
-                    if (f->start + (size_t)f->len > n)
-                        rc = OPINE_ECORRUPT;
-                }
             }
             sqlite3_reset(body);
         }
@@ -666,16 +642,7 @@ static int count_again(counter *c)
             }
             job *j = &e->b.jobs[e->b.njobs++];
             j->id = c->redo[i];
-            j->blob_in_len = (size_t)sqlite3_column_bytes(q, 0);
-            j->lines_blob_len = (size_t)sqlite3_column_bytes(q, 1);
-            if ((j->blob_in = malloc(j->blob_in_len + 1)) == NULL ||
-                (j->lines_blob = malloc(j->lines_blob_len + 1)) == NULL) {
-                rc = OPINE_ENOMEM;
-            } else {
-                memcpy(j->blob_in, sqlite3_column_blob(q, 0), j->blob_in_len);
-                memcpy(j->lines_blob, sqlite3_column_blob(q, 1),
-                       j->lines_blob_len);
-            }
+            rc = opine__job_read(j, q, 0, 1);
             bytes += j->blob_in_len;
             sqlite3_reset(q);
         }
@@ -722,24 +689,13 @@ static int missing_lines(engine *e)
     struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
     int rc = z ? 0 : OPINE_ENOMEM;
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_int64(q, 2), got = 0, nl = 0, len;
-        char *text = malloc(n + 1);
+        size_t n, nl = 0, len;
+        char *text = NULL, *group = NULL;
         opine_line *v = NULL;
         unsigned char *data = NULL;
-        char *group = NULL;
-        if (text == NULL)
-            rc = OPINE_ENOMEM;
-        else if (libdeflate_zlib_decompress(z, sqlite3_column_blob(q, 1),
-                                            (size_t)sqlite3_column_bytes(q, 1),
-                                            text, n,
-                                            &got) != LIBDEFLATE_SUCCESS ||
-                 got != n)
-            rc = OPINE_ECORRUPT;
-        if (rc == 0) {
-            group = group_name((const char *)sqlite3_column_text(q, 3),
-                               (const char *)sqlite3_column_text(q, 4));
+        rc = body_text(z, q, 1, &text, &n, &group);
+        if (rc == 0)
             rc = opine_lines(text, n, opine_lines_seed(group), &v, &nl);
-        }
         if (rc == 0)
             rc = opine_lines_encode(v, nl, &data, &len);
         if (rc == 0) {

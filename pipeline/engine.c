@@ -863,6 +863,21 @@ static int count_lines_first(engine *e)
     return rc;
 }
 
+int opine__job_read(job *j, sqlite3_stmt *q, int blob, int lines)
+{
+    j->blob_in_len = (size_t)sqlite3_column_bytes(q, blob);
+    if ((j->blob_in = malloc(j->blob_in_len + 1)) == NULL)
+        return OPINE_ENOMEM;
+    memcpy(j->blob_in, sqlite3_column_blob(q, blob), j->blob_in_len);
+    if (sqlite3_column_bytes(q, lines) > 0) {
+        j->lines_blob_len = (size_t)sqlite3_column_bytes(q, lines);
+        if ((j->lines_blob = malloc(j->lines_blob_len)) == NULL)
+            return OPINE_ENOMEM;
+        memcpy(j->lines_blob, sqlite3_column_blob(q, lines), j->lines_blob_len);
+    }
+    return 0;
+}
+
 /* Take the documents the database holds that this stage has not done. */
 static int pass_pending(engine *e, const char *stage)
 {
@@ -925,25 +940,11 @@ static int pass_pending(engine *e, const char *stage)
             }
             job *j = &e->b.jobs[e->b.njobs++];
             j->id = last = sqlite3_column_int64(q, 0);
-            j->blob_in_len = (size_t)sqlite3_column_bytes(q, 1);
-            j->blob_in = malloc(j->blob_in_len + 1);
-            if (j->blob_in == NULL) {
-                rc = OPINE_ENOMEM;
+            if ((rc = opine__job_read(j, q, 1, 4)))
                 break;
-            }
-            memcpy(j->blob_in, sqlite3_column_blob(q, 1), j->blob_in_len);
             j->text_len = (size_t)sqlite3_column_int64(q, 2);
             if (sqlite3_column_text(q, 3))
                 j->lang = strdup((const char *)sqlite3_column_text(q, 3));
-            if (sqlite3_column_bytes(q, 4) > 0) {
-                j->lines_blob_len = (size_t)sqlite3_column_bytes(q, 4);
-                if ((j->lines_blob = malloc(j->lines_blob_len)) == NULL) {
-                    rc = OPINE_ENOMEM;
-                    break;
-                }
-                memcpy(j->lines_blob, sqlite3_column_blob(q, 4),
-                       j->lines_blob_len);
-            }
             e->counts.records++;
             bytes += j->text_len ? j->text_len : j->blob_in_len;
             if ((e->o->commit_bytes && bytes >= e->o->commit_bytes) ||

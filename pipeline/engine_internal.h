@@ -283,6 +283,9 @@ void opine__batch_free(batch *b);
 void opine__batch_clear(batch *b);
 /* Phases A to C of e->b: everything but writing it. */
 int opine__batch_work(engine *e);
+/* A job's stored body or token stream (column blob of q's row) and its
+ * lines (column lines, when not NULL), copied. 0 or OPINE_ENOMEM. */
+int opine__job_read(job *j, sqlite3_stmt *q, int blob, int lines);
 
 /* ---- engine_threads.c: threads and queues ----------------------------- */
 

@@ -922,9 +922,9 @@ static int diff_terms(rewrite *w, const job *j, const int64_t *old, size_t n)
     return rc;
 }
 
+/* Run sql over rows[0..n) as table r, with ?1 (if it has one) bind1. */
 static int exec_rows(engine *e, const char *sql, opine_rows *r,
-                     const int64_t *rows, size_t n, int64_t bind1,
-                     const char *bind2)
+                     const int64_t *rows, size_t n, int64_t bind1)
 {
     sqlite3_stmt *q;
     if (n == 0)
@@ -933,8 +933,6 @@ static int exec_rows(engine *e, const char *sql, opine_rows *r,
         return opine__engine_db_fail(e, "counting again");
     if (sqlite3_bind_parameter_count(q) >= 1)
         sqlite3_bind_int64(q, 1, bind1);
-    if (sqlite3_bind_parameter_count(q) >= 2)
-        sqlite3_bind_text(q, 2, bind2, -1, SQLITE_STATIC);
     opine__rows_set(r, rows, n);
     int step = sqlite3_step(q);
     opine__rows_set(r, NULL, 0);
@@ -1001,59 +999,34 @@ int opine__batch_rewrite(engine *e, batch *bt)
         rc = exec_rows(e,
                        "DELETE FROM doc_terms WHERE (doc, stem) IN"
                        " (SELECT doc, stem FROM " OPINE__BATCH_TERMS ")",
-                       e->terms_rows, w.del, w.ndel, 0, NULL);
+                       e->terms_rows, w.del, w.ndel, 0);
     if (rc == 0)
         rc = exec_rows(e,
                        "UPDATE doc_terms SET tf = b.tf FROM " OPINE__BATCH_TERMS
                        " b WHERE doc_terms.doc = b.doc"
                        " AND doc_terms.stem = b.stem",
-                       e->terms_rows, w.upd, w.nupd, 0, NULL);
+                       e->terms_rows, w.upd, w.nupd, 0);
     if (rc == 0)
         rc = exec_rows(e, OPINE__INSERT_DOC_TERMS, e->terms_rows, w.ins, w.nins,
-                       0, NULL);
-    if (rc == 0)
-        rc = exec_rows(e,
-                       "UPDATE doc_lengths SET tokens = b.tokens, terms ="
-                       " b.terms FROM opine_batch_docs b"
-                       " WHERE doc_lengths.doc = b.doc",
-                       e->doc_rows, docs, nd, 0, NULL);
-    if (rc == 0)
-        rc = exec_rows(e,
-                       "DELETE FROM doc_boilerplate WHERE doc IN"
-                       " (SELECT doc FROM opine_batch_docs)",
-                       e->doc_rows, docs, nd, 0, NULL);
-    /* scores: this model's are made again; any other model's (all,
-     * without a model) go with their marks, to be scored again */
-    if (rc == 0)
-        rc = exec_rows(e,
-                       "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
-                       " opine_batch_docs) AND theme IN (SELECT id FROM"
-                       " themes WHERE model IS NOT ?1)",
-                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
-    if (rc == 0)
-        rc = exec_rows(e,
-                       "DELETE FROM evidence WHERE doc IN (SELECT doc FROM"
-                       " opine_batch_docs) AND theme IN (SELECT id FROM"
-                       " themes WHERE model IS NOT ?1)",
-                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
-    if (rc == 0)
-        rc = exec_rows(e,
-                       "DELETE FROM stage_done WHERE stage IN (SELECT"
-                       " 'score:' || id FROM models WHERE id IS NOT ?1)"
-                       " AND doc IN (SELECT doc FROM opine_batch_docs)",
-                       e->doc_rows, docs, nd, score ? e->model_id : 0, NULL);
-    if (rc == 0 && score)
-        rc = exec_rows(e,
-                       "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
-                       " opine_batch_docs) AND theme IN (SELECT id FROM"
-                       " themes WHERE model = ?1)",
-                       e->doc_rows, docs, nd, e->model_id, NULL);
-    if (rc == 0 && score)
-        rc = exec_rows(e,
-                       "DELETE FROM evidence WHERE doc IN (SELECT doc FROM"
-                       " opine_batch_docs) AND theme IN (SELECT id FROM"
-                       " themes WHERE model = ?1)",
-                       e->doc_rows, docs, nd, e->model_id, NULL);
+                       0);
+    /* Lengths anew; scores and evidence go: this model's are stored again
+     * below, any other model's (all, without a model) wait with their
+     * marks gone for opine score. ?1 is this engine's model (0: none). */
+    static const char *const over_docs[] = {
+        "UPDATE doc_lengths SET tokens = b.tokens, terms = b.terms"
+        " FROM opine_batch_docs b WHERE doc_lengths.doc = b.doc",
+        "DELETE FROM doc_boilerplate WHERE doc IN"
+        " (SELECT doc FROM opine_batch_docs)",
+        "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
+        " opine_batch_docs)",
+        "DELETE FROM evidence WHERE doc IN (SELECT doc FROM opine_batch_docs)"
+        "",
+        "DELETE FROM stage_done WHERE stage IN (SELECT 'score:' || id FROM"
+        " models WHERE id IS NOT ?1) AND doc IN (SELECT doc FROM"
+        " opine_batch_docs)"};
+    for (size_t i = 0; rc == 0 && i < sizeof over_docs / sizeof *over_docs; i++)
+        rc = exec_rows(e, over_docs[i], e->doc_rows, docs, nd,
+                       score ? e->model_id : 0);
     for (size_t i = 0; rc == 0 && score && i < nd; i++)
         rc = store_evidence(e, &bt->jobs[i]);
     if (rc == 0 && score)

@@ -47,6 +47,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/sort.h"
 #include "pipeline/fault.h"
 #include "pipeline/tokstream.h"
 #include "stages/minhash.h"
@@ -175,52 +176,10 @@ typedef struct pair {
     int64_t a, b;
 } pair;
 
-static int entry_less(const entry *a, const entry *b)
-{
-    return a->key < b->key || (a->key == b->key && a->doc < b->doc);
-}
-
-/* Sort entries in place: glibc's qsort would copy the whole partition
- * into a buffer of its own (a merge sort), doubling the pass's memory.
- * The keys are hashes, so the middle element is as good a pivot as any. */
-static void sort_entries(entry *v, size_t n)
-{
-    while (n > 16) {
-        entry p = v[n / 2];
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (entry_less(&v[i], &p))
-                i++;
-            while (entry_less(&p, &v[j]))
-                j--;
-            if (i >= j)
-                break;
-            entry t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-            i++;
-            j--;
-        }
-        /* [0, j] and [j + 1, n): recurse into the smaller part */
-        if (j + 1 < n - j - 1) {
-            sort_entries(v, j + 1);
-            v += j + 1;
-            n -= j + 1;
-        } else {
-            sort_entries(v + j + 1, n - j - 1);
-            n = j + 1;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        entry t = v[i];
-        size_t k = i;
-        while (k > 0 && entry_less(&t, &v[k - 1])) {
-            v[k] = v[k - 1];
-            k--;
-        }
-        v[k] = t;
-    }
-}
+/* by key, then document: equal keys (the same band) come together */
+#define ENTRY_LESS(a, b)                                                       \
+    ((a)->key < (b)->key || ((a)->key == (b)->key && (a)->doc < (b)->doc))
+OPINE__SORT(sort_entries, entry, ENTRY_LESS)
 
 static int cmp_pair(const void *x, const void *y)
 {

@@ -112,6 +112,11 @@ int opine_lines(const char *text, size_t len, uint64_t seed, opine_line **out,
         const unsigned char *nl = memchr(s + start, '\n', len - start);
         size_t end = nl ? (size_t)(nl - s) : len;
         size_t ll = end - start;
+        uint64_t h;
+        if (ll == 0) {
+            start = end + 1;
+            continue;
+        }
         if (ll > OPINE_LINE_NORMALISED) {
             /* a long line: hashed as it is, blanks at its ends aside */
             size_t a = start, b = end;
@@ -120,17 +125,8 @@ int opine_lines(const char *text, size_t len, uint64_t seed, opine_line **out,
             while (b > a &&
                    (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
                 b--;
-            if (nv == cap) {
-                cap = cap ? 2 * cap : 32;
-                opine_line *w = realloc(v, cap * sizeof(*v));
-                if (w == NULL)
-                    goto nomem;
-                v = w;
-            }
-            uint64_t h = XXH3_64bits_withSeed(s + a, b - a, seed ^ 1);
-            size_t l = s[end - 1] == '\r' ? ll - 1 : ll;
-            v[nv++] = (opine_line){h ? h : 1, (uint32_t)start, (uint32_t)l};
-        } else if (ll > 0) {
+            h = XXH3_64bits_withSeed(s + a, b - a, seed ^ 1);
+        } else {
             if (ll > cap_buf) {
                 free(buf);
                 cap_buf = ll < 256 ? 256 : ll;
@@ -138,21 +134,21 @@ int opine_lines(const char *text, size_t len, uint64_t seed, opine_line **out,
                     goto nomem;
             }
             size_t k = normalise(s + start, ll, buf);
-            if (k > 0) {
-                if (nv == cap) {
-                    cap = cap ? 2 * cap : 32;
-                    opine_line *w = realloc(v, cap * sizeof(*v));
-                    if (w == NULL)
-                        goto nomem;
-                    v = w;
-                }
-                size_t l = ll;
-                if (s[end - 1] == '\r')
-                    l--; /* part of the break */
-                uint64_t h = XXH3_64bits_withSeed(buf, k, seed);
-                v[nv++] = (opine_line){h ? h : 1, (uint32_t)start, (uint32_t)l};
+            if (k == 0) { /* nothing but blanks and punctuation */
+                start = end + 1;
+                continue;
             }
+            h = XXH3_64bits_withSeed(buf, k, seed);
         }
+        if (nv == cap) {
+            cap = cap ? 2 * cap : 32;
+            opine_line *w = realloc(v, cap * sizeof(*v));
+            if (w == NULL)
+                goto nomem;
+            v = w;
+        }
+        size_t l = s[end - 1] == '\r' ? ll - 1 : ll; /* \r: the break's */
+        v[nv++] = (opine_line){h ? h : 1, (uint32_t)start, (uint32_t)l};
         start = end + 1;
     }
     free(buf);
