@@ -559,7 +559,8 @@ static int store_flagged(counter *c)
                            " occurrences, doc, line) VALUES(?,?,?,?,?,?)",
                            -1, &ins, NULL) != SQLITE_OK)
         rc = opine__engine_db_fail(e, "storing boilerplate lines");
-    qsort(c->f, c->nf, sizeof(flagged), cmp_by_doc);
+    if (c->nf)
+        qsort(c->f, c->nf, sizeof(flagged), cmp_by_doc);
     struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
     char *text = NULL, *group = NULL;
     int64_t have = 0;
@@ -767,7 +768,8 @@ int opine__boilerplate(engine *e)
     for (uint64_t p = 0; rc == 0 && p < nparts; p++)
         rc = count_part(&c, p, nparts);
     if (rc == 0) {
-        qsort(c.f, c.nf, sizeof(flagged), cmp_flagged);
+        if (c.nf)
+            qsort(c.f, c.nf, sizeof(flagged), cmp_flagged);
         if ((c.set = calloc(1, sizeof(*c.set))) == NULL)
             rc = OPINE_ENOMEM;
         for (size_t i = 0; rc == 0 && i < c.nf; i++)

@@ -371,7 +371,8 @@ static int compare(engine *e, double t, lsh *l)
                                8);
         if (rc)
             break;
-        qsort(l->pairs, l->npairs, sizeof(pair), cmp_pair);
+        if (l->npairs)
+            qsort(l->pairs, l->npairs, sizeof(pair), cmp_pair);
         for (size_t i = 0; rc == 0 && i < l->npairs; i++) {
             if (i > 0 && cmp_pair(&l->pairs[i], &l->pairs[i - 1]) == 0)
                 continue;

@@ -209,9 +209,10 @@ int opine_lines_encode(const opine_line *v, size_t n, unsigned char **out,
         p += put_varint(p, v[i].len);
         prev_end = (uint64_t)v[i].start + v[i].len;
     }
-    unsigned char *w = realloc(b, (size_t)(p - b)); /* kept until stored */
+    size_t len = (size_t)(p - b);
+    unsigned char *w = realloc(b, len); /* kept until stored: no spare room */
     *out = w ? w : b;
-    *out_len = (size_t)(p - b);
+    *out_len = len;
     return 0;
 }
 
