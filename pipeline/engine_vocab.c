@@ -219,9 +219,12 @@ int opine__load_vocab(engine *e)
         /* A stem of another language is no stem for this run. */
         e->tv[id].stem =
             stem > 0 && stem <= e->nstems && e->sv[stem].text ? stem : 0;
-        e->tv[id].stop = sqlite3_column_int(q, 3);
-        if (e->tv[id].stem)
+        e->tv[id].stop = (uint8_t)(sqlite3_column_int(q, 3) != 0);
+        if (e->tv[id].stem) {
+            e->tv[id].hash =
+                opine_token_hash(e->sv[e->tv[id].stem].hash, e->tv[id].stem);
             rc = type_patterns(e, id);
+        }
         if (id > e->ntypes)
             e->ntypes = id;
     }
@@ -302,7 +305,8 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
     }
     e->tv[type_id].stem = sid;
-    e->tv[type_id].stop = opine_stopwords_has(l->stop, t, len);
+    e->tv[type_id].hash = opine_token_hash(e->sv[sid].hash, sid);
+    e->tv[type_id].stop = (uint8_t)(opine_stopwords_has(l->stop, t, len) != 0);
     return type_patterns(e, type_id);
 }
 

@@ -116,7 +116,7 @@ done
 # A misspelt setting stops nothing: opine says so, listing the points
 # fault.h documents and every action, and runs on.
 points=$(sed -n '/The points, in the order/,/Unset,/p' "$OPINE_SRC/pipeline/fault.h" |
-    sed -n 's/^ \*   \([a-z][a-z]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
+    sed -n 's/^ \*   \([a-z][a-z_]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
 for spec in comit commit@0 commit:pause; do
     rc=0
     OPINE_FAULT=$spec "$OPINE" run "$WORK/typo.db" "$WORK/corpus.jsonl.gz" -q \
