@@ -240,6 +240,38 @@ static void work_prepare(engine *e, worker *w, job *j)
 }
 
 /* Phase C. */
+/* Phase C's count of a document's stems: each counted token's stem into
+ * count[] (its distinct stems, as first met, into d[*nd...]); the tokens
+ * out marks (boilerplate lines) left out and counted in j->bp_tokens;
+ * every token into the MinHash sig. Returns the tokens counted. Inlined
+ * with out and sig constant NULL or not, so that the usual loop tests
+ * nothing per token that it does not need, and with the counts in locals
+ * (a store to count[] could otherwise be a store to anything). */
+static inline __attribute__((always_inline)) size_t
+count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
+            size_t *nd, const unsigned char *out, opine_minhash *sig)
+{
+    const uint32_t *types = j->types;
+    size_t n = j->ntokens, m = 0, k = *nd, left_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        const type_info *t = &tv[types[i]];
+        if (sig)
+            opine_minhash_add(sig, t->hash);
+        if (t->stop)
+            continue;
+        if (out && out[i]) {
+            left_out++;
+            continue;
+        }
+        m++;
+        if (count[t->stem]++ == 0)
+            d[k++] = (uint32_t)t->stem;
+    }
+    *nd = k;
+    j->bp_tokens += left_out;
+    return m;
+}
+
 static void work_finish(engine *e, worker *w, job *j)
 {
     if (j->state != JOB_NEW || j->err)
@@ -266,26 +298,21 @@ static void work_finish(engine *e, worker *w, job *j)
             return;
         }
         /* Stop words stay in the token stream (scores need "not") but
-         * are not terms. */
-        /* The MinHash signature (pipeline/neardup.c) in the same loop: the
-         * type entries are in the cache once. */
+         * are not terms. The MinHash signature (pipeline/neardup.c) in
+         * the same loop: the type entries are in the cache once. */
         opine_minhash mh;
-        opine_minhash_init(&mh);
-        size_t m = 0, nd = 0;
-        for (size_t i = 0; i < j->ntokens; i++) {
-            const type_info *t = &e->tv[j->types[i]];
-            if (e->near_dup)
-                opine_minhash_add(&mh, t->hash);
-            if (t->stop)
-                continue;
-            if (out && out[i]) {
-                j->bp_tokens++;
-                continue;
-            }
-            m++;
-            if (w->count[t->stem]++ == 0)
-                d[nd++] = (uint32_t)t->stem;
-        }
+        opine_minhash *sig = e->near_dup ? &mh : NULL;
+        if (sig)
+            opine_minhash_init(sig);
+        size_t nd = 0, m;
+        if (sig && out)
+            m = count_stems(e->tv, j, w->count, d, &nd, out, sig);
+        else if (sig)
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, sig);
+        else if (out)
+            m = count_stems(e->tv, j, w->count, d, &nd, out, NULL);
+        else
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, NULL);
         j->counted = m;
         opine__sort_u32(d, nd, d + j->ntokens + 1);
         j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
@@ -303,8 +330,8 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         j->nterms = nd;
         free(d);
-        if (e->near_dup)
-            j->has_sig = opine__sig_final(&mh, j->sig);
+        if (sig)
+            j->has_sig = opine__sig_final(sig, j->sig);
     }
     if (e->flags & DO_SCORE) {
         opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));

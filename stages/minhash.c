@@ -7,17 +7,12 @@
 
 #include "base/error.h"
 
-#define BIN_BITS 7 /* 2^7 = OPINE_MINHASH_K bins */
+#define BIN_BITS OPINE__MINHASH_BIN_BITS
 #define EMPTY UINT64_MAX
 
 uint64_t opine_mix64(uint64_t x)
 {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
+    return opine__mix64_inline(x);
 }
 
 uint32_t opine_token_hash(uint64_t stem_hash, int64_t stem_id)
@@ -27,7 +22,7 @@ uint32_t opine_token_hash(uint64_t stem_hash, int64_t stem_id)
                           : opine_mix64((uint64_t)stem_id ^ 0x6f70696eULL));
 }
 
-#define MUL 0x9e3779b97f4a7c15ULL
+#define MUL OPINE__MINHASH_MUL
 
 /* A shingle's hash: its w tokens t1..tw as the polynomial
  * t1 MUL^(w-1) + ... + tw (mod 2^64), so that "a b c d e" and "e d c b a"
@@ -47,34 +42,14 @@ static uint64_t poly_of(const uint64_t *t, size_t w)
     return h;
 }
 
-static void put(opine_minhash *m, uint64_t h)
-{
-    size_t bin = (size_t)(h >> (64 - BIN_BITS));
-    uint64_t v = h & ((UINT64_C(1) << (64 - BIN_BITS)) - 1);
-    if (v < m->min[bin])
-        m->min[bin] = v;
-}
-
 void opine_minhash_init(opine_minhash *m)
 {
     m->n = 0;
     m->poly = 0;
+    m->slot = 0;
+    memset(m->win, 0, sizeof m->win);
     for (size_t i = 0; i < OPINE_MINHASH_K; i++)
         m->min[i] = EMPTY;
-}
-
-void opine_minhash_add(opine_minhash *m, uint64_t token)
-{
-    /* MUL^(OPINE_SHINGLE - 1): the weight of the token leaving */
-    static const uint64_t out = MUL * MUL * MUL * MUL;
-    size_t slot = (size_t)(m->n % OPINE_SHINGLE);
-    if (m->n >= OPINE_SHINGLE)
-        m->poly -= m->win[slot] * out;
-    m->poly = m->poly * MUL + token;
-    m->win[slot] = token;
-    m->n++;
-    if (m->n >= OPINE_SHINGLE)
-        put(m, shingle_hash(m->poly, OPINE_SHINGLE));
 }
 
 int opine_minhash_final(opine_minhash *m, uint16_t sig[OPINE_MINHASH_K])
@@ -82,7 +57,7 @@ int opine_minhash_final(opine_minhash *m, uint16_t sig[OPINE_MINHASH_K])
     if (m->n == 0)
         return 0;
     if (m->n < OPINE_SHINGLE) /* one shingle of every token */
-        put(m, shingle_hash(m->poly, (size_t)m->n));
+        opine__minhash_put(m, shingle_hash(m->poly, (size_t)m->n));
     for (size_t i = 0; i < OPINE_MINHASH_K; i++) {
         uint64_t v = m->min[i];
         /* Optimal densification: an empty bin takes the value of the

@@ -41,12 +41,58 @@ typedef struct opine_minhash {
     uint64_t win[OPINE_SHINGLE]; /* the last tokens, a ring */
     uint64_t n;                  /* tokens added */
     uint64_t poly;               /* the last shingle's polynomial */
+    unsigned slot;               /* where the next token goes in win */
     uint64_t min[OPINE_MINHASH_K];
 } opine_minhash;
 
 void opine_minhash_init(opine_minhash *m);
-/* Add the next token (its 64-bit hash). */
-void opine_minhash_add(opine_minhash *m, uint64_t token);
+
+/* Used by opine_minhash_add(), which is inline: the engine calls it for
+ * every token of a corpus, in the loop that counts stems. */
+#define OPINE__MINHASH_MUL 0x9e3779b97f4a7c15ULL
+#define OPINE__MINHASH_BIN_BITS 7 /* 2^7 = OPINE_MINHASH_K bins */
+/* A 64-bit mix (the finaliser of MurmurHash3), for hashes made of ids;
+ * opine__mix64_inline() is the same, inline. */
+uint64_t opine_mix64(uint64_t x);
+static inline uint64_t opine__mix64_inline(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* A shingle's hash competes in its bin (chosen by its top bits) by the
+ * rest of its bits. */
+static inline void opine__minhash_put(opine_minhash *m, uint64_t h)
+{
+    size_t bin = (size_t)(h >> (64 - OPINE__MINHASH_BIN_BITS));
+    uint64_t v = h & ((UINT64_C(1) << (64 - OPINE__MINHASH_BIN_BITS)) - 1);
+    if (v < m->min[bin])
+        m->min[bin] = v;
+}
+
+/* Add the next token (its 64-bit hash): the polynomial of the last
+ * OPINE_SHINGLE tokens rolls on (minhash.c says how), and once there are
+ * that many, the shingle's hash competes in its bin. */
+static inline void opine_minhash_add(opine_minhash *m, uint64_t token)
+{
+    /* MUL^(OPINE_SHINGLE - 1): the weight of the token leaving */
+    const uint64_t out = OPINE__MINHASH_MUL * OPINE__MINHASH_MUL *
+                         OPINE__MINHASH_MUL * OPINE__MINHASH_MUL;
+    unsigned slot = m->slot;
+    int full = m->n >= OPINE_SHINGLE;
+    m->poly = (m->poly - (full ? m->win[slot] * out : 0)) * OPINE__MINHASH_MUL +
+              token;
+    m->win[slot] = token;
+    m->slot = slot + 1 == OPINE_SHINGLE ? 0 : slot + 1;
+    if (++m->n >= OPINE_SHINGLE)
+        opine__minhash_put(
+            m, opine__mix64_inline(m->poly ^ (uint64_t)OPINE_SHINGLE));
+}
+
 /* The signature of the tokens added; 0 (and sig untouched) when none were. */
 int opine_minhash_final(opine_minhash *m, uint16_t sig[OPINE_MINHASH_K]);
 
@@ -64,9 +110,6 @@ int opine_shingles(const uint64_t *tokens, size_t n, uint64_t **out,
  * when both are empty). */
 double opine_jaccard(const uint64_t *a, size_t na, const uint64_t *b,
                      size_t nb);
-
-/* A 64-bit mix (the finaliser of MurmurHash3), for hashes made of ids. */
-uint64_t opine_mix64(uint64_t x);
 
 /* The hash a token stands for in shingles: the low 32 bits of its stem's
  * hash (opine_score_stem_hash), or for an empty stem of one made of the
