@@ -43,10 +43,12 @@
  *      lengths, scores, evidence and contributions; other models' scores
  *      go with their marks, to be scored again. Its postings leave the
  *      similarity index in the same transaction (opine__simindex_forget()),
- *      and the refresh that ends a stem or run stage indexes it again from
- *      its new terms. A run killed anywhere leaves either the old state or
- *      the new: the result is the same as if every flagged line had been
- *      known from the start.
+ *      and its new terms go in (a stage that stems has the index's
+ *      writer; after ingest or score, the next refresh takes them from
+ *      doc_terms); the norms are summed again at the end of the stage. A
+ *      run killed anywhere leaves either the old state or the new: the
+ *      result is the same as if every flagged line had been known from
+ *      the start.
  * With "count", lines are still counted and flagged but nothing is left
  * out; with "off", lines are not even hashed.
  */
@@ -65,7 +67,7 @@
 
 #define TRACK_SLOTS ((size_t)1 << 17) /* 2 MiB: the run's line counts */
 #define TRACK_WAYS 8
-#define PART_LINES ((size_t)1 << 19) /* lines per counting pass: 4 MiB */
+#define PART_LINES ((size_t)1 << 20) /* lines per counting pass: 8 MiB */
 
 /* ---- a set of 64-bit hashes (the flagged lines) ------------------------ */
 
@@ -234,8 +236,11 @@ void opine__bp_release(engine *e)
 {
     hset_free(e->bp_flagged);
     free(e->bp_tracker);
+    free(e->bp_scratch);
     e->bp_flagged = NULL;
     e->bp_tracker = NULL;
+    e->bp_scratch = NULL;
+    e->cap_bp_scratch = 0;
 }
 
 /* ---- per document ----------------------------------------------------- */
@@ -265,12 +270,15 @@ int opine__bp_prepare(engine *e, job *j)
 #define U64_LESS(a, b) (*(a) < *(b))
 OPINE__SORT(sort_u64, uint64_t, U64_LESS)
 
-/* A document's distinct line hashes, sorted, in *out (malloc'd). */
-static int distinct(const opine_line *v, size_t n, uint64_t **out, size_t *k)
+/* A document's distinct line hashes, sorted, in (*buf)[0..*k): *buf is
+ * the caller's scratch, grown as needed (one per loop, not a malloc per
+ * document). */
+static int distinct(const opine_line *v, size_t n, uint64_t **buf, size_t *cap,
+                    size_t *k)
 {
-    uint64_t *h = malloc((n + 1) * sizeof(uint64_t));
-    if (h == NULL)
+    if (opine__grow((void **)buf, cap, n + 1, sizeof(uint64_t)))
         return OPINE_ENOMEM;
+    uint64_t *h = *buf;
     for (size_t i = 0; i < n; i++)
         h[i] = v[i].hash;
     sort_u64(h, n);
@@ -278,7 +286,6 @@ static int distinct(const opine_line *v, size_t n, uint64_t **out, size_t *k)
     for (size_t i = 0; i < n; i++)
         if (m == 0 || h[i] != h[m - 1])
             h[m++] = h[i];
-    *out = h;
     *k = m;
     return 0;
 }
@@ -301,11 +308,12 @@ int opine__bp_decide(engine *e, job *j)
     if (e->bp_mode != BP_EXCLUDE || !(e->flags & (DO_STEM | DO_SCORE)) ||
         j->nlines == 0)
         return 0;
-    uint64_t *h;
     size_t n, m = 0;
-    int rc = distinct(j->lines, j->nlines, &h, &n);
+    int rc =
+        distinct(j->lines, j->nlines, &e->bp_scratch, &e->cap_bp_scratch, &n);
     if (rc)
         return rc;
+    uint64_t *h = e->bp_scratch;
     /* the lines left out, kept sorted in h[0..m) */
     for (size_t i = 0; i < n; i++) {
         int out = hset_has(e->bp_flagged, h[i]);
@@ -329,7 +337,6 @@ int opine__bp_decide(engine *e, job *j)
         rc = OPINE_ENOMEM;
     for (size_t i = 0; rc == 0 && m && i < j->nlines; i++)
         j->line_out[i] = (unsigned char)has_u64(h, m, j->lines[i].hash);
-    free(h);
     return rc;
 }
 
@@ -371,6 +378,8 @@ typedef struct counter {
     size_t nredo, cap_redo;
     uint64_t *h; /* a partition's hashes, one per document holding it */
     size_t nh, cap_h;
+    uint64_t *dh; /* scratch: one document's distinct hashes */
+    size_t cap_dh;
 } counter;
 
 static int cmp_flagged(const void *a, const void *b)
@@ -400,20 +409,18 @@ static int count_part(counter *c, uint64_t part, uint64_t nparts)
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         opine_line *v;
         size_t n, k = 0;
-        uint64_t *h = NULL;
         rc = opine_lines_decode(sqlite3_column_blob(q, 0),
                                 (size_t)sqlite3_column_bytes(q, 0), &v, &n);
         if (rc == 0) {
-            rc = distinct(v, n, &h, &k);
+            rc = distinct(v, n, &c->dh, &c->cap_dh, &k);
             free(v);
         }
         if (rc == 0 &&
             opine__grow((void **)&c->h, &c->cap_h, c->nh + k, sizeof(uint64_t)))
             rc = OPINE_ENOMEM;
         for (size_t i = 0; rc == 0 && i < k; i++)
-            if (opine_mix64(h[i]) % nparts == part)
-                c->h[c->nh++] = h[i];
-        free(h);
+            if (nparts == 1 || opine_mix64(c->dh[i]) % nparts == part)
+                c->h[c->nh++] = c->dh[i];
     }
     sqlite3_finalize(q);
     if (rc)
@@ -452,7 +459,6 @@ static int scan_documents(counter *c)
         int64_t doc = sqlite3_column_int64(q, 0);
         opine_line *v;
         size_t n, k;
-        uint64_t *h;
         rc = opine_lines_decode(sqlite3_column_blob(q, 1),
                                 (size_t)sqlite3_column_bytes(q, 1), &v, &n);
         if (rc)
@@ -468,10 +474,11 @@ static int scan_documents(counter *c)
                 f->len = v[i].len;
             }
         }
-        rc = distinct(v, n, &h, &k);
+        rc = distinct(v, n, &c->dh, &c->cap_dh, &k);
         free(v);
         if (rc)
             break;
+        const uint64_t *h = c->dh;
         uint64_t want = 0;
         size_t m = 0;
         if (e->bp_mode == BP_EXCLUDE)
@@ -482,7 +489,6 @@ static int scan_documents(counter *c)
                 }
         if (m == k) /* a document of nothing but such lines keeps them */
             want = 0;
-        free(h);
         uint64_t have = (uint64_t)sqlite3_column_int64(q, 2);
         if (sqlite3_column_int(q, 3) && want != have) {
             if (opine__grow((void **)&c->redo, &c->cap_redo, c->nredo + 1,
@@ -786,18 +792,21 @@ int opine__boilerplate(engine *e)
     /* step 3 leaves out the lines flagged now */
     opine__hset *was = e->bp_flagged;
     e->bp_flagged = c.set;
-    if (rc == 0 && c.nredo)
-        rc = count_again(&c);
-    /* their postings in the similarity index are their old terms: out
-     * with them, until the refresh that ends the stage indexes them again
-     * (in this transaction, so that the index never holds terms that
-     * differ from doc_terms) */
+    /* Their postings in the similarity index are their old terms: out
+     * with them, in this transaction, so that the index never holds terms
+     * that differ from doc_terms. The recount gives the stage's writer
+     * (when it stems) the new ones; else the next refresh takes them
+     * from doc_terms. */
     int forgot = 0;
     if (rc == 0 && c.nredo &&
         (rc = opine__simindex_forget(e->db, c.redo, c.nredo, &forgot)))
         rc = rc == OPINE_EDB
                  ? opine__engine_db_fail(e, "updating the similarity index")
                  : rc;
+    if (rc == 0 && c.nredo)
+        rc = count_again(&c);
+    if (rc == 0 && e->similar && opine__simindex_flush(e->similar))
+        rc = opine__engine_db_fail(e, "writing the similarity index");
     char counted[32];
     snprintf(counted, sizeof counted, "%lld", (long long)docs);
     if (rc == 0 && opine_store_meta_set(e->st, "boilerplate_counted", counted))
@@ -808,6 +817,7 @@ int opine__boilerplate(engine *e)
         rc = opine__engine_db_fail(e, "committing");
     if (rc) {
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+        opine__simindex_discard(e->similar);
         e->bp_flagged = was;
     } else {
         e->bp_changed = 0;
@@ -817,6 +827,7 @@ int opine__boilerplate(engine *e)
     }
     free(c.f);
     free(c.h);
+    free(c.dh);
     free(c.redo);
     hset_free(c.set);
     return rc;

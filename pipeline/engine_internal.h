@@ -231,6 +231,8 @@ typedef struct engine {
     int bp_mode, bp_min, bp_changed;
     opine__hset *bp_flagged;
     opine__tracker *bp_tracker;
+    uint64_t *bp_scratch; /* phase B's: a document's distinct lines */
+    size_t cap_bp_scratch;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
     int fold;   /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];

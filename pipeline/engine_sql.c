@@ -1140,6 +1140,13 @@ int opine__batch_rewrite(engine *e, batch *bt)
     /* the lines each left out, as a stem stage stores them */
     if (rc == 0)
         rc = store_bp_counts(e, bt);
+    /* and their postings anew (opine__simindex_forget() took the old) */
+    for (size_t i = 0; rc == 0 && e->similar && i < nd; i++) {
+        const job *j = &bt->jobs[i];
+        if ((rc = opine__simindex_add(e->similar, j->id, j->terms,
+                                      j->nterms)) == OPINE_EDB)
+            rc = opine__engine_db_fail(e, "writing the similarity index");
+    }
     /* terms by the differences; a stem no document has any more goes */
     if (rc == 0 && w.ntouched) {
         if (opine__engine_rowbuf_fit(e, 3 * w.ntouched))

@@ -95,6 +95,24 @@ same_results() {
     done
 }
 
+# The similarity index holds every stemmed document's terms as doc_terms
+# has them after the recount (opine similar --check compares them), and
+# answers as the index of a database that took another route.
+index_ok() { # index_ok DB WHAT
+    run_opine 0 similar "$1" --check
+    grep -q "^ok: " "$WORK/out" || fail "$2: the similarity index: $(cat "$WORK/out" "$WORK/err")"
+    ok "$2: the similarity index holds the terms counted again"
+}
+same_similar() { # same_similar DB_A DB_B WHAT: the same answers, by ext_id
+    local id
+    for id in p02 p13 p45; do
+        "$OPINE" similar "$1" "$id" --top 5 | cut -f3,4 >"$WORK/sa"
+        "$OPINE" similar "$2" "$id" --top 5 | cut -f3,4 >"$WORK/sb"
+        cmp -s "$WORK/sa" "$WORK/sb" || fail "$3: opine similar $id differs"
+    done
+    ok "$3: opine similar answers the same"
+}
+
 # 1. One run flags the lines each outlet (or host) repeats in five or more
 # documents, and no others.
 run_opine 0 run "$WORK/one.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml"
@@ -104,6 +122,7 @@ Alpha Times|10|10|Photo 1 of 8: (AP Photo/Jane Doe)
 Alpha Times|21|21|RELATED: North Korea rejects sanctions, calls for dialogue
 news.example.org|8|8|Share this article on Facebook" "$(flagged "$WORK/one.db")"
 check_exact "$WORK/one.db"
+index_ok "$WORK/one.db" "one run"
 
 # 2. Kept in the stored bodies; left out of terms, except where an outlet
 # repeats it too seldom (Beta Post) or a document is nothing but such
@@ -153,6 +172,8 @@ expect_eq "the first 12 flag the prompt and the link, not the credit (3 of 10)" 
 run_opine 0 run "$WORK/two.db" "$WORK/second.jsonl" -q --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/two.db" "two runs"
 check_exact "$WORK/two.db"
+index_ok "$WORK/two.db" "two runs"
+same_similar "$WORK/one.db" "$WORK/two.db" "two runs"
 run_opine 0 ingest "$WORK/staged.db" "$WORK/all.jsonl" -q
 run_opine 0 tokenize "$WORK/staged.db" -q
 run_opine 0 stem "$WORK/staged.db" -q
@@ -167,6 +188,8 @@ for half in first second; do
 done
 run_opine 0 score "$WORK/halves.db" -q --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/halves.db" "ingested and stemmed in halves"
+index_ok "$WORK/halves.db" "ingested and stemmed in halves"
+same_similar "$WORK/one.db" "$WORK/halves.db" "ingested and stemmed in halves"
 
 # 5. Another setting counts the documents it changes again, exactly as a
 # new database with it.
@@ -175,6 +198,7 @@ run_opine 0 run "$WORK/switch.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --
 same_results "$WORK/count.db" "$WORK/switch.db" "exclude, then count"
 run_opine 0 run "$WORK/switch.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate exclude
 same_results "$WORK/one.db" "$WORK/switch.db" "and back"
+index_ok "$WORK/switch.db" "exclude, count, exclude"
 run_opine 0 run "$WORK/fifteen.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate-min-docs 15
 expect_eq "at 15 documents: the prompt and the link" 2 "$(q "$WORK/fifteen.db" "SELECT count(*) FROM boilerplate_lines")"
 run_opine 0 run "$WORK/switch.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate-min-docs 15
@@ -191,4 +215,5 @@ expect_eq "killed: no lines flagged yet" 0 "$(q "$WORK/kill.db" "SELECT count(*)
 run_opine 0 run "$WORK/kill.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/kill.db" "killed, then rerun"
 check_exact "$WORK/kill.db"
+index_ok "$WORK/kill.db" "killed, then rerun"
 done_testing
