@@ -106,8 +106,9 @@ OPINE_API const char *opine_error_message(int code);
  *   near-dup-threshold  Jaccard similarity (0 to 1] of word shingles at
  *               which stem and run record two documents as near-duplicates
  *               (default 0.8), or "none"
- *   boilerplate "exclude" (default), "count" or "off": what becomes of
- *               lines that many documents of one outlet hold
+ *   boilerplate "exclude", "count" or "off" (default: the database's,
+ *               else off): what becomes of lines that many documents of
+ *               one outlet hold
  *   boilerplate-min-docs  how many (default 5)
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown
  * key or a value it cannot take (*errmsg says which). */

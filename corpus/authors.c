@@ -46,11 +46,16 @@ static const char *const suffixes[] = {"jr",   "jr.", "sr",  "sr.",   "ii",
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The lists are lowercase: a word whose first letter differs is passed
+ * over without a strlen() and a strncasecmp() (every document's author
+ * goes through these). */
 static int in_list(const char *w, size_t n, const char *const *list,
                    size_t count)
 {
+    int first = tolower((unsigned char)w[0]);
     for (size_t i = 0; i < count; i++)
-        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+        if (list[i][0] == first && strlen(list[i]) == n &&
+            strncasecmp(w, list[i], n) == 0)
             return 1;
     return 0;
 }
@@ -134,8 +139,10 @@ static int is_role(const char *s)
 static int contains(const char *s, const char *needle)
 {
     size_t n = strlen(needle);
+    int first = needle[0]; /* lowercase */
     for (; *s; s++)
-        if (strncasecmp(s, needle, n) == 0)
+        if (tolower((unsigned char)*s) == first &&
+            strncasecmp(s, needle, n) == 0)
             return 1;
     return 0;
 }

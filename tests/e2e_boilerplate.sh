@@ -113,9 +113,16 @@ same_similar() { # same_similar DB_A DB_B WHAT: the same answers, by ext_id
     ok "$3: opine similar answers the same"
 }
 
+# 0. Looking for boilerplate is asked for (it costs CPU): by default a run
+# neither hashes lines nor leaves any out.
+run_opine 0 run "$WORK/plain.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml"
+expect_eq "by default: no lines, none flagged, nothing left out" "0|0|0|off" \
+    "$(q "$WORK/plain.db" "SELECT (SELECT count(*) FROM doc_lines), (SELECT count(*) FROM boilerplate_lines),
+                          (SELECT count(*) FROM doc_boilerplate), (SELECT value FROM meta WHERE key = 'boilerplate')")"
+
 # 1. One run flags the lines each outlet (or host) repeats in five or more
 # documents, and no others.
-run_opine 0 run "$WORK/one.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml"
+run_opine 0 run "$WORK/one.db" "$WORK/all.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml"
 expect_eq "the furniture, per outlet, with documents and occurrences" \
 "Alpha Times|41|41|Click here to subscribe to the Alpha newsletter.
 Alpha Times|10|10|Photo 1 of 8: (AP Photo/Jane Doe)
@@ -163,18 +170,19 @@ grep -q "exclude at 5 documents" "$WORK/out" || fail "status shows the boilerpla
 
 # 4. Exact whatever the order: the documents reversed, one thread, two
 # runs, stage by stage, all give the first run's results.
-run_opine 0 run "$WORK/rev.db" "$WORK/rev.jsonl" -q --model "$WORK/m.yaml"
+run_opine 0 run "$WORK/rev.db" "$WORK/rev.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/rev.db" "reversed"
-run_opine 0 run "$WORK/j1.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" -j 1 --commit-every 1
+run_opine 0 run "$WORK/j1.db" "$WORK/all.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml" -j 1 --commit-every 1
 same_results "$WORK/one.db" "$WORK/j1.db" "-j 1"
-run_opine 0 run "$WORK/two.db" "$WORK/first.jsonl" -q --model "$WORK/m.yaml"
+run_opine 0 run "$WORK/two.db" "$WORK/first.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml"
 expect_eq "the first 12 flag the prompt and the link, not the credit (3 of 10)" 2 "$(q "$WORK/two.db" "SELECT count(*) FROM boilerplate_lines")"
+# (the database's setting holds for the later runs)
 run_opine 0 run "$WORK/two.db" "$WORK/second.jsonl" -q --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/two.db" "two runs"
 check_exact "$WORK/two.db"
 index_ok "$WORK/two.db" "two runs"
 same_similar "$WORK/one.db" "$WORK/two.db" "two runs"
-run_opine 0 ingest "$WORK/staged.db" "$WORK/all.jsonl" -q
+run_opine 0 ingest "$WORK/staged.db" "$WORK/all.jsonl" -q --boilerplate exclude
 run_opine 0 tokenize "$WORK/staged.db" -q
 run_opine 0 stem "$WORK/staged.db" -q
 run_opine 0 score "$WORK/staged.db" -q --model "$WORK/m.yaml"
@@ -182,7 +190,7 @@ same_results "$WORK/one.db" "$WORK/staged.db" "staged"
 # stemmed in two halves, the second ingest flagging lines the first
 # half's stemmed documents hold: they are counted again
 for half in first second; do
-    run_opine 0 ingest "$WORK/halves.db" "$WORK/$half.jsonl" -q
+    run_opine 0 ingest "$WORK/halves.db" "$WORK/$half.jsonl" -q --boilerplate exclude
     run_opine 0 tokenize "$WORK/halves.db" -q
     run_opine 0 stem "$WORK/halves.db" -q
 done
@@ -199,16 +207,23 @@ same_results "$WORK/count.db" "$WORK/switch.db" "exclude, then count"
 run_opine 0 run "$WORK/switch.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate exclude
 same_results "$WORK/one.db" "$WORK/switch.db" "and back"
 index_ok "$WORK/switch.db" "exclude, count, exclude"
-run_opine 0 run "$WORK/fifteen.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate-min-docs 15
+run_opine 0 run "$WORK/fifteen.db" "$WORK/all.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml" --boilerplate-min-docs 15
 expect_eq "at 15 documents: the prompt and the link" 2 "$(q "$WORK/fifteen.db" "SELECT count(*) FROM boilerplate_lines")"
 run_opine 0 run "$WORK/switch.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" --boilerplate-min-docs 15
 same_results "$WORK/fifteen.db" "$WORK/switch.db" "5, then 15 documents"
+# Turned on later for a database that did not look: lines from the stored
+# bodies, the stemmed documents counted again, the scores made anew.
+cp "$WORK/plain.db" "$WORK/later.db"
+run_opine 0 stem "$WORK/later.db" -q --boilerplate exclude
+run_opine 0 score "$WORK/later.db" -q --model "$WORK/m.yaml"
+same_results "$WORK/one.db" "$WORK/later.db" "off, then exclude"
+index_ok "$WORK/later.db" "off, then exclude"
 run_opine 2 run "$WORK/bad.db" "$WORK/all.jsonl" -q --boilerplate sometimes
 grep -q "boilerplate" "$WORK/err" || fail "a bad --boilerplate is named"
 
 # 6. Killed while counting lines again: nothing of the count is
 # committed, and a rerun ends as the uninterrupted run.
-OPINE_FAULT=boilerplate "$OPINE" run "$WORK/kill.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml" \
+OPINE_FAULT=boilerplate "$OPINE" run "$WORK/kill.db" "$WORK/all.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml" \
     2>"$WORK/err" && fail "the fault point boilerplate was not reached"
 grep -q "fault point 'boilerplate'" "$WORK/err" || fail "boilerplate was hit"
 expect_eq "killed: no lines flagged yet" 0 "$(q "$WORK/kill.db" "SELECT count(*) FROM boilerplate_lines")"

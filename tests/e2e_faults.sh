@@ -100,7 +100,8 @@ rerun_same() {
 # every document.
 for case in "schema empty" "run 0" "batch 0" "batch@3 some" "terms 0" \
     "terms@2 some" "commit 0" "commit@3 some" "committed some" \
-    "committed@2 some" "surfaces all" "similar all" "finish all"; do
+    "committed@2 some" "surfaces all" "near_dups all" "similar all" \
+    "finish all"; do
     set -- $case
     db="$WORK/f-${1/@/-}.db"
     fault_run "$1" "$db"
