@@ -52,7 +52,7 @@
 #include "pipeline/tokstream.h"
 #include "stages/minhash.h"
 
-#define PART_ENTRIES ((size_t)1 << 18) /* 4 MiB of band entries */
+#define PART_ENTRIES ((size_t)1 << 19) /* 8 MiB of band entries */
 #define MARGIN 0.15                    /* below the threshold, see 3. */
 #define CACHE 64                       /* shingle sets kept */
 
@@ -271,9 +271,10 @@ static int partition(engine *e, lsh *l, int r, int bands, uint64_t part,
 
 typedef struct shingled {
     int64_t doc;
-    uint64_t *s;
+    uint64_t *s; /* its shingles, once needed */
     size_t n;
-    unsigned char sig[OPINE_SIG_BYTES];
+    int has_s;
+    uint16_t sig[OPINE_MINHASH_K];
     int has_sig;
 } shingled;
 
@@ -284,25 +285,32 @@ typedef struct verifier {
     size_t next; /* the slot to reuse next */
 } verifier;
 
-/* A document's shingle set and signature, cached. */
-static int get_doc(verifier *v, int64_t doc, shingled **out)
+/* A document's signature, cached; its shingle set too when shingles is
+ * set (decoding the token stream is most of a candidate's cost, and most
+ * candidates are dropped by their signatures alone). */
+static int get_doc(verifier *v, int64_t doc, int shingles, shingled **out)
 {
-    for (size_t i = 0; i < CACHE; i++)
-        if (v->cache[i].doc == doc) {
-            *out = &v->cache[i];
-            return 0;
+    shingled *c = NULL;
+    for (size_t i = 0; i < CACHE && c == NULL; i++)
+        if (v->cache[i].doc == doc)
+            c = &v->cache[i];
+    if (c == NULL) {
+        c = &v->cache[v->next];
+        v->next = (v->next + 1) % CACHE;
+        free(c->s);
+        memset(c, 0, sizeof(*c));
+        c->doc = doc;
+        sqlite3_bind_int64(v->sig, 1, doc);
+        if (sqlite3_step(v->sig) == SQLITE_ROW &&
+            sqlite3_column_bytes(v->sig, 0) == OPINE_SIG_BYTES) {
+            sig_values(sqlite3_column_blob(v->sig, 0), c->sig);
+            c->has_sig = 1;
         }
-    shingled *c = &v->cache[v->next];
-    v->next = (v->next + 1) % CACHE;
-    free(c->s);
-    memset(c, 0, sizeof(*c));
-    sqlite3_bind_int64(v->sig, 1, doc);
-    if (sqlite3_step(v->sig) == SQLITE_ROW &&
-        sqlite3_column_bytes(v->sig, 0) == OPINE_SIG_BYTES) {
-        memcpy(c->sig, sqlite3_column_blob(v->sig, 0), OPINE_SIG_BYTES);
-        c->has_sig = 1;
+        sqlite3_reset(v->sig);
     }
-    sqlite3_reset(v->sig);
+    *out = c;
+    if (!shingles || c->has_s)
+        return 0;
     uint32_t *types;
     size_t n;
     int rc = doc_types(v->e, v->tok, doc, &types, &n);
@@ -318,11 +326,8 @@ static int get_doc(verifier *v, int64_t doc, shingled **out)
     free(types);
     rc = opine_shingles(h, n, &c->s, &c->n);
     free(h);
-    if (rc)
-        return rc;
-    c->doc = doc;
-    *out = c;
-    return 0;
+    c->has_s = rc == 0;
+    return rc;
 }
 
 /* ---- the pass --------------------------------------------------------- */
@@ -377,17 +382,18 @@ static int compare(engine *e, double t, lsh *l)
             if (i > 0 && cmp_pair(&l->pairs[i], &l->pairs[i - 1]) == 0)
                 continue;
             shingled *a, *b;
-            if ((rc = get_doc(&v, l->pairs[i].a, &a)) ||
-                (rc = get_doc(&v, l->pairs[i].b, &b)))
+            if ((rc = get_doc(&v, l->pairs[i].a, 0, &a)) ||
+                (rc = get_doc(&v, l->pairs[i].b, 0, &b)))
                 break;
             if (!a->has_sig || !b->has_sig)
                 continue;
-            uint16_t va[OPINE_MINHASH_K], vb[OPINE_MINHASH_K];
-            sig_values(a->sig, va);
-            sig_values(b->sig, vb);
-            double est = opine_minhash_similarity(va, vb);
+            double est = opine_minhash_similarity(a->sig, b->sig);
             if (est < t - MARGIN)
                 continue;
+            /* both are in the cache now: these find them */
+            if ((rc = get_doc(&v, l->pairs[i].a, 1, &a)) ||
+                (rc = get_doc(&v, l->pairs[i].b, 1, &b)))
+                break;
             double j = opine_jaccard(a->s, a->n, b->s, b->n);
             if (j < t)
                 continue;
