@@ -3,8 +3,8 @@
 # (../shared/corpora/abp): what is flagged in the ten largest outlets, 50
 # flagged lines to read (a fixed pseudo-random sample: ordered by hash),
 # what leaving them out does to ABP's counts, and the evidence rows that
-# came from them. Runs opine twice, with --boilerplate exclude (the
-# default) and count, into fresh databases; KEEP=DIR keeps them there.
+# came from them. Runs opine twice, with --boilerplate exclude and count
+# (the default is off), into fresh databases; KEEP=DIR keeps them there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OPINE=${1:-$here/../build/opine}
@@ -57,6 +57,7 @@ sqlite3 -batch -header -column "$ex" "ATTACH '$ct' AS c;
     UNION ALL SELECT 'distinct terms', (SELECT count(*) FROM c.terms), (SELECT count(*) FROM main.terms)
     UNION ALL SELECT 'doc_terms rows', (SELECT count(*) FROM c.doc_terms), (SELECT count(*) FROM main.doc_terms)
     UNION ALL SELECT 'evidence rows', (SELECT count(*) FROM c.evidence), (SELECT count(*) FROM main.evidence)
+    UNION ALL SELECT 'contributions rows', (SELECT count(*) FROM c.contributions), (SELECT count(*) FROM main.contributions)
     UNION ALL SELECT 'documents with a stance', (SELECT count(DISTINCT doc) FROM c.doc_scores WHERE stance IS NOT NULL),
            (SELECT count(DISTINCT doc) FROM main.doc_scores WHERE stance IS NOT NULL)"
 echo
@@ -69,7 +70,7 @@ sqlite3 -batch -header -column "$ex" "ATTACH '$ct' AS c;
     LEFT JOIN main.terms t ON t.stem = ms.id
     ORDER BY left_out DESC LIMIT 15"
 echo
-echo "== evidence rows that came from flagged lines"
+echo "== evidence and contributions (a trained model's features) from flagged lines"
 python3 - "$ex" "$ct" <<'PY'
 import sqlite3, sys
 ex, ct = sys.argv[1], sys.argv[2]
@@ -94,18 +95,20 @@ def flagged_spans(db):
             if h in flagged:
                 out.setdefault(doc, []).append((start, start + ln))
     return out
-for name, path in (("count (all lines scored)", ct), ("exclude (the default)", ex)):
+for name, path in (("count (all lines scored)", ct), ("exclude", ex)):
     db = sqlite3.connect(path)
     spans = flagged_spans(db)
-    total = inside = 0
-    by_outlet = {}
-    for doc, s, outlet in db.execute(
-            "SELECT e.doc, e.span_start, d.outlet FROM evidence e JOIN documents d ON d.id = e.doc"):
-        total += 1
-        if any(a <= s < b for a, b in spans.get(doc, ())):
-            # a document of nothing but flagged lines keeps them
-            inside += 1
-            by_outlet[outlet] = by_outlet.get(outlet, 0) + 1
-    top = ", ".join("%s %d" % kv for kv in sorted(by_outlet.items(), key=lambda kv: -kv[1])[:5])
-    print("%-26s evidence rows %7d, in flagged lines %5d%s" % (name, total, inside, (" (" + top + ")") if top else ""))
+    for table in ("evidence", "contributions"):
+        total = inside = 0
+        by_outlet = {}
+        for doc, s, outlet in db.execute(
+                "SELECT e.doc, e.span_start, d.outlet FROM %s e JOIN documents d ON d.id = e.doc" % table):
+            total += 1
+            if any(a <= s < b for a, b in spans.get(doc, ())):
+                # a document of nothing but flagged lines keeps them
+                inside += 1
+                by_outlet[outlet] = by_outlet.get(outlet, 0) + 1
+        top = ", ".join("%s %d" % kv for kv in sorted(by_outlet.items(), key=lambda kv: -kv[1])[:5])
+        print("%-26s %-13s rows %7d, in flagged lines %5d%s"
+              % (name, table, total, inside, (" (" + top + ")") if top else ""))
 PY
