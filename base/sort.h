@@ -14,6 +14,10 @@
  * short runs; the values sorted are hashes, so the middle one is as good
  * a pivot as any, and the recursion goes into the smaller side (depth at
  * most log2 n). Not stable.
+ *
+ * OPINE__LOWER_BOUND(name, type, less) makes name(v, lo, n, x): the first
+ * i in [lo, n) at which !less(&v[i], x) in the array v sorted by less (n
+ * when there is none), by halving.
  */
 #ifndef OPINE_BASE_SORT_H
 #define OPINE_BASE_SORT_H
@@ -53,6 +57,19 @@
                 v[k] = v[k - 1];                                               \
             v[k] = t;                                                          \
         }                                                                      \
+    }
+
+#define OPINE__LOWER_BOUND(name, type, less)                                   \
+    static size_t name(const type *v, size_t lo, size_t n, const type *x)      \
+    {                                                                          \
+        while (lo < n) {                                                       \
+            size_t mid = lo + (n - lo) / 2;                                    \
+            if (less(&v[mid], x))                                              \
+                lo = mid + 1;                                                  \
+            else                                                               \
+                n = mid;                                                       \
+        }                                                                      \
+        return lo;                                                             \
     }
 
 #endif

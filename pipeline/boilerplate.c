@@ -302,17 +302,12 @@ static int distinct(const opine_line *v, size_t n, uint64_t **buf, size_t *cap,
     return 0;
 }
 
+OPINE__LOWER_BOUND(lower_u64, uint64_t, U64_LESS)
+
 static int has_u64(const uint64_t *v, size_t n, uint64_t h)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && v[lo] == h;
+    size_t i = lower_u64(v, 0, n, &h);
+    return i < n && v[i] == h;
 }
 
 int opine__bp_decide(engine *e, job *j)

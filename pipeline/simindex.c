@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/rows.h"
+#include "base/sort.h"
 #include "pipeline/fault.h"
 #include "pipeline/store.h"
 
@@ -1124,18 +1125,8 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
 
 /* ---- forget ----------------------------------------------------------- */
 
-/* The first i in [lo, n) with v[i] >= x (n when none). */
-static size_t lower_bound(const int64_t *v, size_t lo, size_t n, int64_t x)
-{
-    while (lo < n) {
-        size_t mid = lo + (n - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            n = mid;
-    }
-    return lo;
-}
+#define I64_LESS(a, b) (*(a) < *(b))
+OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
 
 /* A chunk's postings less those of docs[0..n), re-encoded after *out
  * (grown as needed, *len bytes used). *removed: how many went (0: the
@@ -1153,7 +1144,7 @@ static int chunk_without(const unsigned char *p, const unsigned char *end,
             return OPINE_ECORRUPT;
         doc += gap;
         if (k < n && docs[k] < (int64_t)doc)
-            k = lower_bound(docs, k, n, (int64_t)doc);
+            k = lower_bound(docs, k, n, &(int64_t){(int64_t)doc});
         if (k < n && docs[k] == (int64_t)doc) {
             ++*removed;
             continue;
