@@ -37,6 +37,12 @@
  * Nothing is dropped: near-duplicates stay in every table; the view
  * v_near_dup_later lists each pair's later document, which a query leaves
  * out with one join.
+ *
+ * COST, on ABP (opine run, CPU seconds, the median of 5 interleaved runs
+ * on a busy 2-core machine): 13.15 s with near-duplicates, 12.42 s with
+ * --near-dup-threshold none, about 5%: the signatures in phase C (about
+ * 14 instructions a token), 9.6 MB of doc_minhash, and the pass at the
+ * end (0.25 s: two partitions of band entries, 17 pairs confirmed).
  */
 #include "pipeline/engine_internal.h"
 
