@@ -64,6 +64,9 @@ struct opine_options {
     int jobs;
     size_t commit_bytes;
     opine_format format;
+    double near_dup; /* 0: the default, < 0: none */
+    char *boilerplate;
+    int boilerplate_min_docs; /* 0: the database's */
 };
 
 int opine_options_new(opine_options **out)
@@ -87,6 +90,7 @@ void opine_options_free(opine_options *o)
     free(o->text_field);
     free(o->id_field);
     free(o->encoding);
+    free(o->boilerplate);
     free(o);
 }
 
@@ -151,6 +155,26 @@ int opine_options_set(opine_options *o, const char *key, const char *value,
         if (strcmp(value, "tab") == 0 ||
             (strlen(value) == 1 && value[0] != '"' && value[0] != '\n')) {
             o->delimiter = value[0] == 't' && value[1] ? '\t' : value[0];
+            return 0;
+        }
+    } else if (strcmp(key, "boilerplate") == 0) {
+        if (strcmp(value, "exclude") == 0 || strcmp(value, "count") == 0 ||
+            strcmp(value, "off") == 0)
+            return set_str(&o->boilerplate, value);
+    } else if (strcmp(key, "boilerplate-min-docs") == 0) {
+        long n = strtol(value, &end, 10);
+        if (*value && *end == '\0' && n >= 2 && n <= 1000000) {
+            o->boilerplate_min_docs = (int)n;
+            return 0;
+        }
+    } else if (strcmp(key, "near-dup-threshold") == 0) {
+        double t = strtod(value, &end);
+        if (strcmp(value, "none") == 0) {
+            o->near_dup = -1;
+            return 0;
+        }
+        if (end != value && *end == '\0' && t > 0 && t <= 1) {
+            o->near_dup = t;
             return 0;
         }
     } else {
@@ -229,6 +253,9 @@ int opine_db_stage(opine_db *db, opine_stage stage, const char *const *inputs,
         .stopwords = o->stopwords,
         .tokenizer = o->tokenizer,
         .fold_diacritics = o->fold,
+        .near_dup_threshold = o->near_dup,
+        .boilerplate = o->boilerplate,
+        .boilerplate_min_docs = o->boilerplate_min_docs,
         .model = model,
         .reader = {.format = o->format,
                    .text_field = o->text_field,

@@ -103,6 +103,13 @@ OPINE_API const char *opine_error_message(int code);
  *   encoding    the inputs' encoding where no byte-order mark says
  *               (any iconv name: "windows-1252", "latin1"; default UTF-8)
  *   invalid-utf8  "replace" (default: U+FFFD, counted) or "reject"
+ *   near-dup-threshold  Jaccard similarity (0 to 1] of word shingles at
+ *               which stem and run record two documents as near-duplicates
+ *               (default 0.8), or "none"
+ *   boilerplate "exclude", "count" or "off" (default: the database's,
+ *               else off): what becomes of lines that many documents of
+ *               one outlet hold
+ *   boilerplate-min-docs  how many (default 5)
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown
  * key or a value it cannot take (*errmsg says which). */
 typedef struct opine_options opine_options;

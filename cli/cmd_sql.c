@@ -336,7 +336,8 @@ static const char status_usage[] =
     "usage: opine status [DB] [--timings]\n"
     "\n"
     "What each stage has done in DB (default " OPINE_DEFAULT_DB "):\n"
-    "documents done and pending per stage, rejected records, the last runs.\n"
+    "documents done and pending per stage, rejected records, near-duplicate\n"
+    "pairs, boilerplate lines and what they left out, the last runs.\n"
     "With --timings: where the time of the last run went, phase by phase.\n";
 
 static const char status_sql[] =
@@ -381,6 +382,23 @@ static const char counters_sql[] =
     " FROM run_counters c JOIN runs r ON r.id = c.run"
     " WHERE c.run IN (SELECT id FROM runs ORDER BY id DESC LIMIT 10)"
     " GROUP BY c.run ORDER BY c.run DESC;";
+
+/* Near-duplicates, in databases that have the table (status_sql's second
+ * statement is followed by this one). */
+static const char status_near_dups_sql[] =
+    "SELECT (SELECT count(*) FROM near_duplicates) AS near_duplicate_pairs,"
+    " (SELECT count(*) FROM v_near_dup_later) AS later_copies,"
+    " (SELECT value FROM meta WHERE key = 'near_dup_threshold')"
+    " AS threshold;\n"
+    "SELECT (SELECT count(*) FROM boilerplate_lines) AS boilerplate_lines,"
+    " (SELECT coalesce(sum(occurrences), 0) FROM boilerplate_lines)"
+    " AS occurrences,"
+    " (SELECT count(*) FROM doc_boilerplate) AS documents_left_out_of,"
+    " (SELECT coalesce(sum(tokens), 0) FROM doc_boilerplate)"
+    " AS tokens_left_out,"
+    " (SELECT value FROM meta WHERE key = 'boilerplate') || ' at ' ||"
+    " (SELECT value FROM meta WHERE key = 'boilerplate_min_docs')"
+    " || ' documents' AS setting;\n";
 
 /* Where the last run's time went: its phases from runs.timings, each with
  * its share of the run's wall time. Phases marked (parallel) ran on the
@@ -457,8 +475,32 @@ int cmd_status(int argc, char **argv)
     sqlite3_create_function(opine_store_db(st), "opine_alive", 1, SQLITE_UTF8,
                             NULL, sql_alive, NULL, NULL);
     printf("database %s\n\n", opine_store_path(st));
-    int rc = cli_print_query(opine_store_db(st),
-                             timings ? timings_sql : status_sql, FMT_TABLE);
+    char *sql = NULL;
+    if (!timings) {
+        /* The tables added within schema 4 are missing from older files,
+         * which a read-only open leaves as they are. */
+        sqlite3_stmt *q;
+        int have = 0;
+        if (sqlite3_prepare_v2(opine_store_db(st),
+                               "SELECT count(*) = 2 FROM sqlite_schema WHERE"
+                               " name IN ('near_duplicates',"
+                               " 'boilerplate_lines')",
+                               -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            have = sqlite3_column_int(q, 0) > 0;
+        sqlite3_finalize(q);
+        /* after the first two statements: stages, then the vocabulary */
+        const char *runs = strstr(status_sql, "SELECT id AS run");
+        sql = opine__format("%.*s%s%s", (int)(runs - status_sql), status_sql,
+                            have ? status_near_dups_sql : "", runs);
+        if (sql == NULL) {
+            opine_store_close(st);
+            return CLI_FATAL;
+        }
+    }
+    int rc = cli_print_query(opine_store_db(st), timings ? timings_sql : sql,
+                             FMT_TABLE);
+    free(sql);
     /* What reading the last runs did besides (UTF-8 repairs, archive
      * members, WARC records without a document), where a run counted any:
      * the table comes with the first run that reads inputs. */

@@ -212,10 +212,13 @@ void opine_reader_get_counts(const opine_reader *r, opine_reader_counts *out);
 void opine_reader_free(opine_reader *r);
 
 /* Normalise a scraped date to "YYYY-MM-DD" in out[11]. Recognises ISO
- * dates and date-times ("2016-09-20", "2016-09-20T10:00:00Z"), "M/D/YY" and
- * "M/D/YYYY" with optional trailing time, "Month D, YYYY", "D Month YYYY",
- * and a bare year only when told nothing else (returns OPINE_EFORMAT for a
- * bare year: a year is not a date). Returns 0 or OPINE_EFORMAT. */
+ * dates and date-times with zones ("2016-09-20", "2016-09-20T10:00:00Z",
+ * "2016-09-20T10:00:00-05:00"), U.S. numeric dates "M/D/YY" and "M/D/YYYY"
+ * (day first when the first number cannot be a month, and "D.M.YYYY"),
+ * "Month D, YYYY", "D Month YYYY", RFC 2822 ("Tue, 20 Sep 2016 10:00:00
+ * +0000"), with labels ("Published:") and times before or after; the date
+ * is the one written, in its own zone. A bare year is not a date. Returns
+ * 0 or OPINE_EFORMAT. corpus/date.c lists the forms. */
 int opine_date_normalize(const char *raw, char out[11]);
 
 #endif

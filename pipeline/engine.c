@@ -109,6 +109,12 @@ static void job_release(job *j)
     free(j->terms);
     opine_scores_release(&j->scores);
     free(j->lang);
+    opine_authors_free(j->authors, j->nauthors);
+    free(j->lines);
+    free(j->lines_data);
+    free(j->lines_blob);
+    free(j->line_out);
+    free(j->tok_out);
     memset(j, 0, sizeof(*j));
 }
 
@@ -148,6 +154,11 @@ static void work_prepare(engine *e, worker *w, job *j)
         j->text = j->doc.text;
         j->text_len = j->doc.text_len;
         j->lang = opine__doc_lang(e, &j->doc);
+        if (opine_authors_split(j->doc.author, &j->authors, &j->nauthors) ||
+            opine__bp_prepare(e, j)) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits(j->text, j->text_len));
         memcpy(j->hash, c.digest, 16);
@@ -184,6 +195,8 @@ static void work_prepare(engine *e, worker *w, job *j)
         }
         j->inflated[n] = '\0';
         j->text = j->inflated;
+        if ((j->err = opine__bp_prepare(e, j)))
+            return;
     }
     if (e->flags & DO_TOKENIZE) {
         if (e->strict) {
@@ -207,6 +220,8 @@ static void work_prepare(engine *e, worker *w, job *j)
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
+        if (j->err == 0)
+            j->err = opine__bp_prepare(e, j);
         if (j->err == 0) {
             j->types = malloc((j->ntokens + 1) * sizeof(uint32_t));
             if (j->types == NULL) {
@@ -251,6 +266,46 @@ static inline void score_token(const engine *e, const job *j,
 }
 
 /* Phase C. */
+/* Phase C's count of a document's stems: each counted token's stem into
+ * count[] (its distinct stems, as first met, into d[*nd...]); the tokens
+ * out marks (boilerplate lines) left out and counted in j->bp_tokens;
+ * every token into the MinHash sig. Returns the tokens counted. Inlined
+ * with out and sig constant NULL or not, so that the usual loop tests
+ * nothing per token that it does not need, and with the counts in locals
+ * (a store to count[] could otherwise be a store to anything). */
+static inline __attribute__((always_inline)) size_t
+count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
+            size_t *nd, const unsigned char *out, opine_minhash *sig)
+{
+    const uint32_t *types = j->types;
+    size_t n = j->ntokens, m = 0, k = *nd, left_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* The vocabulary's entries and counts are far larger than a core's
+         * cache and each token's are somewhere else: fetch a token's entry
+         * FETCH_AHEAD tokens early, and its count half-way, once the entry
+         * it needs has come. */
+        if (i + FETCH_AHEAD < n)
+            __builtin_prefetch(&tv[types[i + FETCH_AHEAD]]);
+        if (i + FETCH_AHEAD / 2 < n)
+            __builtin_prefetch(&count[tv[types[i + FETCH_AHEAD / 2]].stem]);
+        const type_info *t = &tv[types[i]];
+        if (sig)
+            opine_minhash_add(sig, opine__type_token_hash(t));
+        if (t->stop)
+            continue;
+        if (out && out[i]) {
+            left_out++;
+            continue;
+        }
+        m++;
+        if (count[t->stem]++ == 0)
+            d[k++] = (uint32_t)t->stem;
+    }
+    *nd = k;
+    j->bp_tokens += left_out;
+    return m;
+}
+
 static void work_finish(engine *e, worker *w, job *j)
 {
     if (j->state != JOB_NEW || j->err)
@@ -261,12 +316,10 @@ static void work_finish(engine *e, worker *w, job *j)
         if (j->err)
             return;
     }
-    opine_score_token *st = NULL;
-    if ((e->flags & DO_SCORE) &&
-        (st = malloc((j->ntokens + 1) * sizeof(*st))) == NULL) {
-        j->err = OPINE_ENOMEM;
+    /* Tokens of boilerplate lines left out count and score as nothing. */
+    if ((e->flags & (DO_STEM | DO_SCORE)) && (j->err = opine__bp_token_mask(j)))
         return;
-    }
+    const unsigned char *out = j->tok_out;
     if (e->flags & DO_STEM) {
         /* Count per stem in the worker's array indexed by stem id (the
          * vocabulary does not change while workers run), then sort only
@@ -275,34 +328,25 @@ static void work_finish(engine *e, worker *w, job *j)
         if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
                                      (size_t)e->nstems + 1, sizeof(uint32_t))) {
             free(d);
-            free(st);
             j->err = OPINE_ENOMEM;
             return;
         }
         /* Stop words stay in the token stream (scores need "not") but
-         * are not terms. The scorer's tokens are filled in the same pass,
-         * which reads each token's entry once. */
-        size_t m = 0, nd = 0, n = j->ntokens;
-        const uint32_t *types = j->types;
-        for (size_t i = 0; i < n; i++) {
-            /* The vocabulary's entries and counts are far larger than a
-             * core's cache and each token's are somewhere else: fetch a
-             * token's entry FETCH_AHEAD tokens early, and its count
-             * half-way, once the entry it needs has come. */
-            if (i + FETCH_AHEAD < n)
-                __builtin_prefetch(&e->tv[types[i + FETCH_AHEAD]]);
-            if (i + FETCH_AHEAD / 2 < n)
-                __builtin_prefetch(
-                    &w->count[e->tv[types[i + FETCH_AHEAD / 2]].stem]);
-            const type_info *t = &e->tv[types[i]];
-            if (st)
-                score_token(e, j, t, i, &st[i]);
-            if (t->stop)
-                continue;
-            m++;
-            if (w->count[t->stem]++ == 0)
-                d[nd++] = t->stem;
-        }
+         * are not terms. The MinHash signature (pipeline/neardup.c) in
+         * the same loop: the type entries are in the cache once. */
+        opine_minhash mh;
+        opine_minhash *sig = e->near_dup ? &mh : NULL;
+        if (sig)
+            opine_minhash_init(sig);
+        size_t nd = 0, m;
+        if (sig && out)
+            m = count_stems(e->tv, j, w->count, d, &nd, out, sig);
+        else if (sig)
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, sig);
+        else if (out)
+            m = count_stems(e->tv, j, w->count, d, &nd, out, NULL);
+        else
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, NULL);
         j->counted = m;
         opine__sort_u32(d, nd, d + j->ntokens + 1);
         j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
@@ -310,7 +354,6 @@ static void work_finish(engine *e, worker *w, job *j)
             for (size_t i = 0; i < nd; i++)
                 w->count[d[i]] = 0;
             free(d);
-            free(st);
             j->err = OPINE_ENOMEM;
             return;
         }
@@ -321,15 +364,26 @@ static void work_finish(engine *e, worker *w, job *j)
         }
         j->nterms = nd;
         free(d);
-    } else if (st) {
+        if (sig)
+            j->has_sig = opine__sig_final(sig, j->sig);
+    }
+    if (e->flags & DO_SCORE) {
+        opine_score_token *st = malloc((j->ntokens + 1) * sizeof(*st));
+        if (st == NULL) {
+            j->err = OPINE_ENOMEM;
+            return;
+        }
+        size_t k = 0;
         for (size_t i = 0; i < j->ntokens; i++) {
             if (i + FETCH_AHEAD < j->ntokens) /* as when counting, above */
                 __builtin_prefetch(&e->tv[j->types[i + FETCH_AHEAD]]);
-            score_token(e, j, &e->tv[j->types[i]], i, &st[i]);
+            uint32_t t = j->types[i];
+            if (out && out[i])
+                continue;
+            score_token(e, j, &e->tv[t], i, &st[k]);
+            k++;
         }
-    }
-    if (st) {
-        j->err = opine_score_doc(e->model, st, j->ntokens, &j->scores);
+        j->err = opine_score_doc(e->model, st, k, &j->scores);
         free(st);
     }
     /* What phase D does not need goes now, so that a batch's peak memory
@@ -339,6 +393,13 @@ static void work_finish(engine *e, worker *w, job *j)
     j->stoks = NULL;
     free(j->inflated);
     j->inflated = NULL;
+    free(j->lines);
+    free(j->line_out);
+    free(j->tok_out);
+    free(j->lines_blob);
+    j->lines = NULL;
+    j->line_out = j->tok_out = NULL;
+    j->lines_blob = NULL;
     opine_doc_release_text(&j->doc);
     j->text = NULL;
 }
@@ -377,9 +438,12 @@ static int batch_vocab(engine *e)
     double t1 = opine__engine_now();
     bt->types_from = e->ntypes;
     bt->stems_from = e->nstems;
-    for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
         if (e->flags & DO_TOKENIZE)
             rc = opine__intern_types(e, &bt->jobs[i]);
+        if (rc == 0)
+            rc = opine__bp_decide(e, &bt->jobs[i]);
+    }
     bt->types_to = e->ntypes;
     bt->stems_to = e->nstems;
     size_t nt = (size_t)(bt->types_to - bt->types_from),
@@ -422,6 +486,17 @@ static int process_batch(engine *e)
     if (rc == 0)
         rc = opine__batch_write(e, &e->b, 0);
     return rc;
+}
+
+int opine__batch_work(engine *e)
+{
+    int rc = batch_prepare(e);
+    return rc ? rc : batch_vocab(e);
+}
+
+void opine__batch_clear(batch *b)
+{
+    batch_release(b);
 }
 
 /* ---- setting up ------------------------------------------------------- */
@@ -592,6 +667,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     e->db = opine_store_db(st);
     e->o = o;
     e->flags = flags;
+    e->near_dup = o->near_dup_threshold >= 0;
     /* The database's language, once it has one, is the language. */
     if (opine_store_meta_read(st, "language", &e->lang_owned))
         return opine__engine_db_fail(e, "reading the settings");
@@ -663,6 +739,9 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if ((flags & DO_STEM) && (opine__simindex_schema(e->db) ||
                               opine__simindex_new(&e->similar, e->db)))
         return opine__engine_db_fail(e, "preparing the similarity index");
+    if ((flags & (DO_INGEST | DO_STEM | DO_SCORE)) &&
+        (rc = opine__bp_settings(e)))
+        return rc;
     if ((flags & DO_STEM) && opine_store_meta_set(st, "language", e->lang) != 0)
         return opine__engine_db_fail(e, "recording the language");
     return 0;
@@ -676,6 +755,7 @@ static void engine_release(engine *e)
     free(e->theme_ids);
     free(e->lang_owned);
     opine__vocab_release(e);
+    opine__bp_release(e);
     for (int i = 0; i < MAX_THREADS; i++) {
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);
@@ -837,6 +917,33 @@ static int count_pending(engine *e, int64_t *out)
     return opine__engine_finalize(e, c, 0, "counting pending documents");
 }
 
+/* Before stem or score: count the lines first if documents came in since
+ * they were last counted (an ingest killed before it counted them, an
+ * older opine, another setting). */
+static int count_lines_first(engine *e)
+{
+    int stale;
+    int rc = opine__bp_stale(e, &stale);
+    if (rc == 0 && stale)
+        rc = opine__boilerplate(e);
+    return rc;
+}
+
+int opine__job_read(job *j, sqlite3_stmt *q, int blob, int lines)
+{
+    j->blob_in_len = (size_t)sqlite3_column_bytes(q, blob);
+    if ((j->blob_in = malloc(j->blob_in_len + 1)) == NULL)
+        return OPINE_ENOMEM;
+    memcpy(j->blob_in, sqlite3_column_blob(q, blob), j->blob_in_len);
+    if (sqlite3_column_bytes(q, lines) > 0) {
+        j->lines_blob_len = (size_t)sqlite3_column_bytes(q, lines);
+        if ((j->lines_blob = malloc(j->lines_blob_len)) == NULL)
+            return OPINE_ENOMEM;
+        memcpy(j->lines_blob, sqlite3_column_blob(q, lines), j->lines_blob_len);
+    }
+    return 0;
+}
+
 /* Take the documents the database holds that this stage has not done. */
 static int pass_pending(engine *e, const char *stage)
 {
@@ -845,11 +952,15 @@ static int pass_pending(engine *e, const char *stage)
     const char *missing, *required;
     int tokenize = pending_marks(e, &missing, &required);
     const char *sql =
-        tokenize ? "SELECT d.id, d.body, d.bytes, d.lang FROM documents d"
+        tokenize ? "SELECT d.id, d.body, d.bytes, d.lang, CASE WHEN ?5 THEN"
+                   " (SELECT data FROM doc_lines l WHERE l.doc = d.id) END"
+                   " FROM documents d"
                    " WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM"
                    " stage_done s WHERE s.stage = ?3 AND s.doc = d.id)"
                    " ORDER BY d.id LIMIT ?2"
-                 : "SELECT t.doc, t.stream, 0, NULL FROM doc_tokens t"
+                 : "SELECT t.doc, t.stream, 0, NULL, CASE WHEN ?5 THEN"
+                   " (SELECT data FROM doc_lines l WHERE l.doc = t.doc) END"
+                   " FROM doc_tokens t"
                    " WHERE t.doc > ?1 AND NOT EXISTS (SELECT 1 FROM"
                    " stage_done s WHERE s.stage = ?3 AND s.doc = t.doc)"
                    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM stage_done r"
@@ -865,6 +976,10 @@ static int pass_pending(engine *e, const char *stage)
     if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
         return opine__engine_db_fail(e, "reading pending documents");
     size_t max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
+    /* As many bytes of bodies or token streams as a batch of input holds
+     * text: a batch's decoded tokens, about five times a stream's bytes,
+     * are its memory. */
+    size_t max_bytes = e->o->batch_bytes ? e->o->batch_bytes : 4u << 20;
     int64_t last = 0, done = 0;
     int rc = 0;
     for (;;) {
@@ -879,6 +994,10 @@ static int pass_pending(engine *e, const char *stage)
         sqlite3_bind_text(q, 3, missing, -1, SQLITE_STATIC);
         if (!tokenize)
             sqlite3_bind_text(q, 4, required, -1, SQLITE_STATIC);
+        /* the lines, when some may be left out */
+        sqlite3_bind_int(q, 5,
+                         e->bp_mode == BP_EXCLUDE &&
+                             (e->flags & (DO_STEM | DO_SCORE)));
         while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
             if (opine__grow((void **)&e->b.jobs, &e->b.cap_jobs, e->b.njobs + 1,
                             sizeof(job))) {
@@ -887,19 +1006,15 @@ static int pass_pending(engine *e, const char *stage)
             }
             job *j = &e->b.jobs[e->b.njobs++];
             j->id = last = sqlite3_column_int64(q, 0);
-            j->blob_in_len = (size_t)sqlite3_column_bytes(q, 1);
-            j->blob_in = malloc(j->blob_in_len + 1);
-            if (j->blob_in == NULL) {
-                rc = OPINE_ENOMEM;
+            if ((rc = opine__job_read(j, q, 1, 4)))
                 break;
-            }
-            memcpy(j->blob_in, sqlite3_column_blob(q, 1), j->blob_in_len);
             j->text_len = (size_t)sqlite3_column_int64(q, 2);
             if (sqlite3_column_text(q, 3))
                 j->lang = strdup((const char *)sqlite3_column_text(q, 3));
             e->counts.records++;
             bytes += j->text_len ? j->text_len : j->blob_in_len;
-            if (e->o->commit_bytes && bytes >= e->o->commit_bytes)
+            if ((e->o->commit_bytes && bytes >= e->o->commit_bytes) ||
+                bytes >= max_bytes)
                 break;
         }
         /* reports a step that failed (not the end of the rows) */
@@ -1008,6 +1123,13 @@ int opine_stage_ingest(opine_store *st, const char *const *paths, size_t npaths,
     int rc = start(&e, st, o, DO_INGEST, "ingest");
     if (rc == 0)
         rc = pass_inputs(&e, "ingest", paths, npaths);
+    /* Count the lines now: stem and score then leave out exactly the
+     * flagged ones. */
+    if (rc == 0)
+        rc = opine__boilerplate(&e);
+    /* which may have counted stemmed documents again */
+    if (rc == 0 && e.similar_stale)
+        rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -1027,11 +1149,15 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
     engine e = {0};
     int rc = start(&e, st, o, DO_STEM, "stem");
     if (rc == 0)
+        rc = count_lines_first(&e);
+    if (rc == 0)
         rc = opine__stem_pending_types(&e);
     if (rc == 0)
         rc = pass_pending(&e, "stem");
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__near_dups(&e);
     if (rc == 0)
         rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);
@@ -1043,7 +1169,11 @@ int opine_stage_score(opine_store *st, const opine_engine_opts *o,
     engine e = {0};
     int rc = start(&e, st, o, DO_SCORE, "score");
     if (rc == 0)
+        rc = count_lines_first(&e);
+    if (rc == 0)
         rc = pass_pending(&e, "score");
+    if (rc == 0 && e.similar_stale)
+        rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);
 }
 
@@ -1074,6 +1204,11 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     e.flags = DO_INGEST | DO_TOKENIZE | DO_STEM | score;
     if (rc == 0)
         rc = pass_inputs(&e, "run", paths, npaths);
+    /* The lines, counted exactly now that every document is in; documents
+     * stemmed before a line they hold was known to be boilerplate are
+     * counted and scored again (pipeline/boilerplate.c). */
+    if (rc == 0)
+        rc = opine__boilerplate(&e);
     /* Then whatever earlier runs left half done, stage by stage. */
     for (int i = 0; rc == 0 && i < nstages; i++) {
         if (left[i] == 0)
@@ -1083,6 +1218,8 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
     }
     if (rc == 0)
         rc = opine__update_surfaces(&e);
+    if (rc == 0)
+        rc = opine__near_dups(&e);
     if (rc == 0)
         rc = opine__refresh_similar(&e);
     return finish(&e, rc, counts, errmsg);

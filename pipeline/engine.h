@@ -32,6 +32,9 @@ typedef struct opine_progress {
     uint64_t bytes_total; /* input size when known, else 0 */
 } opine_progress;
 
+#define OPINE_NEAR_DUP_DEFAULT 0.8
+#define OPINE_BOILERPLATE_MIN_DOCS 5
+
 typedef struct opine_engine_opts {
     int threads;           /* worker threads, >= 1 (see the top) */
     const char *lang;      /* stemmer language; NULL: the database's, or
@@ -46,6 +49,17 @@ typedef struct opine_engine_opts {
                             * compiled: the engine compiles it for the
                             * database's language. NULL: run does not score */
     const char *params;    /* JSON of the command's parameters, for runs */
+    /* Near-duplicates (pipeline/neardup.c), found when stem and run end:
+     * pairs whose word shingles' Jaccard similarity is at least this.
+     * 0: OPINE_NEAR_DUP_DEFAULT; negative: neither signatures nor pairs */
+    double near_dup_threshold;
+    /* Boilerplate lines (pipeline/boilerplate.c): "exclude" (left out of
+     * terms and scoring), "count" (flagged, but counted) or "off"; NULL:
+     * the database's, or "off" (looking costs CPU: boilerplate.c). A line is boilerplate when at least
+     * boilerplate_min_docs documents of its outlet hold it (0: the
+     * database's, or OPINE_BOILERPLATE_MIN_DOCS). */
+    const char *boilerplate;
+    int boilerplate_min_docs;
     opine_reader_opts reader;
     size_t batch_bytes;  /* text per batch; 0: 4 MiB */
     size_t batch_docs;   /* documents per batch; 0: 4096 */

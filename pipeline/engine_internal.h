@@ -28,6 +28,7 @@
 
 #include "base/rows.h"
 #include "base/strmap.h"
+#include "corpus/authors.h"
 #include "corpus/reader.h"
 #include "models/model.h"
 #include "models/score.h"
@@ -35,13 +36,21 @@
 #include "pipeline/simindex.h"
 #include "pipeline/store.h"
 #include "pipeline/tokstream.h"
+#include "stages/lines.h"
+#include "stages/minhash.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
 #include "stages/stopwords.h"
 #include "stages/tokenize.h"
 
+/* A MinHash signature as stored (doc_minhash.sig): OPINE_MINHASH_K bins
+ * of 16 bits, little-endian (stages/minhash.h). */
+#define OPINE_SIG_BYTES (2 * OPINE_MINHASH_K)
+
 /* engine.flags: the stages the current pass does to each document. */
 enum { DO_INGEST = 1, DO_TOKENIZE = 2, DO_STEM = 4, DO_SCORE = 8 };
+/* engine.bp_mode: what becomes of boilerplate lines. */
+enum { BP_OFF = 0, BP_COUNT, BP_EXCLUDE };
 /* job.state: what phase D made of a document (JOB_NEW until then). */
 enum { JOB_NEW = 0, JOB_DUP, JOB_SKIP };
 
@@ -75,8 +84,24 @@ typedef struct job {
     size_t stream_len;
     uint32_t *terms; /* (stem, tf) pairs sorted by stem */
     size_t nterms;
-    size_t counted; /* tokens counted in terms (stop words left out) */
-    char *lang;     /* the language the document names, or NULL */
+    size_t counted;        /* tokens counted in terms (stop words left out) */
+    char *lang;            /* the language the document names, or NULL */
+    opine_author *authors; /* ingest: documents.author split into people */
+    size_t nauthors;
+    /* boilerplate lines (pipeline/boilerplate.c) */
+    opine_line *lines; /* the document's lines (stages/lines.h) */
+    size_t nlines;
+    unsigned char *lines_data; /* ingest: lines as doc_lines stores them */
+    size_t lines_data_len;
+    void *lines_blob; /* stem, score alone: doc_lines.data as stored */
+    size_t lines_blob_len;
+    unsigned char *line_out; /* per line: left out (phase B), or NULL */
+    unsigned char *tok_out;  /* per token: in a line left out (phase C) */
+    size_t bp_lines;         /* distinct lines left out */
+    size_t bp_tokens;        /* tokens left out that would have counted */
+    uint64_t bp_sum;         /* XOR of the hashes of the lines left out */
+    int has_sig;             /* stem: sig is the document's MinHash signature */
+    unsigned char sig[OPINE_SIG_BYTES];
     opine_scores scores;
 } job;
 
@@ -91,6 +116,15 @@ typedef struct type_info {
     uint8_t stop;            /* a stop word: not counted in doc_terms */
     uint8_t lang;            /* index into engine.langs; 0: the default */
 } type_info;
+
+/* The hash a type's token stands for in shingles (opine_token_hash() of
+ * its stem), made from the entry the counting loop reads anyway. */
+static inline uint32_t opine__type_token_hash(const type_info *t)
+{
+    return t->stem_hash ? (uint32_t)t->stem_hash
+           : t->stem    ? opine_token_hash(0, t->stem)
+                        : 0;
+}
 
 /* A language documents may name (JSON field "lang" or "language"),
  * with its stemmer and stop list made when first needed. langs[0] is the
@@ -151,6 +185,9 @@ typedef struct batch {
     size_t nrejects, cap_rejects;
 } batch;
 
+typedef struct opine__hset opine__hset;
+typedef struct opine__tracker opine__tracker;
+
 typedef struct engine {
     opine_store *st;
     sqlite3 *db;
@@ -188,12 +225,23 @@ typedef struct engine {
      * the documents the open transaction stems go into it; NULL when the
      * stage does not stem. */
     opine__simindex *similar;
+    /* documents were taken out of the index to be indexed again (their
+     * terms were counted again in place: pipeline/boilerplate.c) */
+    int similar_stale;
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
     size_t txn_bytes;     /* text the open transaction holds */
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */
     size_t cap_order;
+    int near_dup; /* make MinHash signatures (o->near_dup_threshold >= 0) */
+    /* boilerplate lines: the setting, the flagged lines, and a run's
+     * counts so far (pipeline/boilerplate.c) */
+    int bp_mode, bp_min, bp_changed;
+    opine__hset *bp_flagged;
+    opine__tracker *bp_tracker;
+    uint64_t *bp_scratch; /* phase B's: a document's distinct lines */
+    size_t cap_bp_scratch;
     int strict; /* tokenize with UAX #29 (--tokenizer uax29) */
     int fold;   /* strip diacritics from types (--fold-diacritics) */
     worker workers[MAX_THREADS];
@@ -217,7 +265,7 @@ typedef struct engine {
     /* the writer's rows, handed to SQLite as tables (base/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
         *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
-        *stream_rows;
+        *stream_rows, *author_rows, *minhash_rows, *lines_rows, *bp_rows;
     opine_rows_blob *blobs; /* what blob columns of those rows point to */
     size_t cap_blobs;
     int64_t *rowbuf;
@@ -226,7 +274,8 @@ typedef struct engine {
     sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
         *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
         *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_contribution,
-        *ins_length, *set_surfaces;
+        *ins_length, *set_surfaces, *ins_authors, *ins_minhash, *ins_lines,
+        *ins_bp;
 } engine;
 
 /* One batch of input, read while the previous batch is processed. */
@@ -254,6 +303,13 @@ double opine__engine_now(void);
 int opine__engine_db_fail(engine *e, const char *what);
 /* Empty a batch and free its arrays. */
 void opine__batch_free(batch *b);
+/* Empty a batch, keeping its arrays. */
+void opine__batch_clear(batch *b);
+/* Phases A to C of e->b: everything but writing it. */
+int opine__batch_work(engine *e);
+/* A job's stored body or token stream (column blob of q's row) and its
+ * lines (column lines, when not NULL), copied. 0 or OPINE_ENOMEM. */
+int opine__job_read(job *j, sqlite3_stmt *q, int blob, int lines);
 
 /* ---- engine_threads.c: threads and queues ----------------------------- */
 
@@ -314,6 +370,13 @@ void opine__engine_rollback(engine *e);
 /* Bring the similarity index up to date once the stage's documents are
  * committed (opine__simindex_refresh(), in transactions of its own). */
 int opine__refresh_similar(engine *e);
+/* Phase D for documents stemmed (and scored) again in place: each
+ * document's doc_terms rows changed where its counts changed, terms by the
+ * differences, doc_lengths and doc_boilerplate; its scores and evidence
+ * for this engine's model replaced, and those of other models (or, with
+ * no model, all) taken away with their marks, to be scored again. In the
+ * caller's transaction. */
+int opine__batch_rewrite(engine *e, batch *bt);
 /* e->last_doc: the largest documents.id stored. */
 int opine__read_last_doc(engine *e);
 /* Step a statement that returns no rows, then reset it. */
@@ -363,5 +426,43 @@ int opine__rows_out_end(rows_out *o);
 int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
                        int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to);
+
+/* ---- boilerplate.c: lines a site repeats ------------------------------ */
+
+/* The setting (meta, or the options) and the flagged lines: engine start. */
+int opine__bp_settings(engine *e);
+/* Read the flagged lines again from boilerplate_lines. */
+int opine__bp_load(engine *e);
+void opine__bp_release(engine *e);
+/* Phase A: the document's lines (ingest: from its text, encoded for
+ * doc_lines; stem, score: decoded from j->lines_blob). */
+int opine__bp_prepare(engine *e, job *j);
+/* Phase B (document order): which lines to leave out, and count them in
+ * the run's table. */
+int opine__bp_decide(engine *e, job *j);
+/* Phase C: j->tok_out, the tokens in lines left out (NULL: none). */
+int opine__bp_token_mask(job *j);
+/* Whether documents came in (or the setting changed) since the lines were
+ * last counted. */
+int opine__bp_stale(engine *e, int *stale);
+/* Count every line, flag those in min_docs documents of their outlet, and
+ * count and score again the stemmed documents that left out other lines.
+ * One transaction. */
+int opine__boilerplate(engine *e);
+
+/* ---- neardup.c: near-duplicates -------------------------------------- */
+
+/* The hash a token of this type stands for in shingles: its stem's. */
+uint64_t opine__token_hash(const engine *e, uint32_t type);
+/* The signature of the tokens added to m, in the stored form; 0 when
+ * none was. */
+int opine__sig_final(opine_minhash *m, unsigned char sig[OPINE_SIG_BYTES]);
+/* A document's signature from its types, in the stored form; 0 when it
+ * has no token. */
+int opine__doc_signature(const engine *e, const uint32_t *types, size_t n,
+                         unsigned char sig[OPINE_SIG_BYTES]);
+/* Compare the documents not compared yet with all others and store the
+ * near-duplicate pairs, in a transaction of its own. */
+int opine__near_dups(engine *e);
 
 #endif

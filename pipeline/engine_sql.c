@@ -7,9 +7,9 @@
  * BEGIN IMMEDIATE when no transaction is open; tell new documents from
  * copies (find_twins, classify_document) and give the new ones ids; the
  * batch's new stems and types (opine__write_vocab, from the copies the
- * batch carries); documents and doc_meta; doc_tokens; evidence; doc_scores;
- * doc_terms; stage_done and doc_lengths; rejects. Each table but evidence
- * gets one INSERT ... SELECT per batch from a row table over e->rowbuf
+ * batch carries); documents, doc_meta and doc_authors; doc_tokens; evidence;
+ * doc_scores; doc_terms; stage_done and doc_lengths; rejects. Each table but
+ * evidence gets one INSERT ... SELECT per batch from a row table over e->rowbuf
  * (base/rows.h) rather than a statement per row.
  *
  * A transaction holds several batches, up to commit_bytes of text. What
@@ -156,6 +156,17 @@ int opine__sql_init(engine *e)
              "ibttntttttiibt", &e->docs_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_meta", "doc, key, value",
                                    "itt", &e->meta_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_minhash", "doc, sig",
+                                   "ib", &e->minhash_rows)) ||
+        (rc =
+             opine__rows_register(e->db, "opine_batch_lines",
+                                  "doc, lines, data", "iib", &e->lines_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_boilerplate",
+                                   "doc, lines, tokens, fingerprint", "iiii",
+                                   &e->bp_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_authors",
+                                   "doc, position, name, role", "iitt",
+                                   &e->author_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_streams",
                                    "doc, tokens, sentences, stream", "iiib",
                                    &e->stream_rows)) ||
@@ -182,6 +193,20 @@ int opine__sql_init(engine *e)
         (rc = prepare(e, &e->ins_metas,
                       "INSERT OR REPLACE INTO doc_meta(doc, key, value)"
                       " SELECT doc, key, value FROM opine_batch_meta")) ||
+        (rc = prepare(e, &e->ins_lines,
+                      "INSERT OR REPLACE INTO doc_lines(doc, lines, data)"
+                      " SELECT doc, lines, data FROM opine_batch_lines")) ||
+        (rc = prepare(e, &e->ins_bp,
+                      "INSERT OR REPLACE INTO doc_boilerplate(doc, lines,"
+                      " tokens, fingerprint) SELECT doc, lines, tokens,"
+                      " fingerprint FROM opine_batch_boilerplate")) ||
+        (rc = prepare(e, &e->ins_minhash,
+                      "INSERT OR REPLACE INTO doc_minhash(doc, sig)"
+                      " SELECT doc, sig FROM opine_batch_minhash")) ||
+        (rc = prepare(e, &e->ins_authors,
+                      "INSERT INTO doc_authors(doc, position, name, role)"
+                      " SELECT doc, position, name, role"
+                      " FROM opine_batch_authors")) ||
         (rc = prepare(e, &e->set_surfaces,
                       "UPDATE stems SET surface = v.surface FROM opine_surfaces"
                       " v WHERE stems.id = v.id"
@@ -238,11 +263,13 @@ int opine__sql_init(engine *e)
 void opine__sql_release(engine *e)
 {
     sqlite3_stmt *all[] = {
-        e->ins_docs,        e->find_doc,      e->ins_dup,    e->ins_metas,
-        e->ins_type,        e->set_type_stem, e->ins_stem,   e->ins_streams,
-        e->ins_terms,       e->ins_done,      e->add_terms,  e->add_type_cf,
-        e->ins_score,       e->ins_evidence,  e->ins_length, e->set_surfaces,
-        e->ins_contribution};
+        e->ins_docs,     e->find_doc,         e->ins_dup,
+        e->ins_metas,    e->ins_type,         e->set_type_stem,
+        e->ins_stem,     e->ins_streams,      e->ins_terms,
+        e->ins_done,     e->add_terms,        e->add_type_cf,
+        e->ins_score,    e->ins_evidence,     e->ins_length,
+        e->set_surfaces, e->ins_contribution, e->ins_authors,
+        e->ins_minhash,  e->ins_lines,        e->ins_bp};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
@@ -368,16 +395,21 @@ static int blobs_fit(engine *e, size_t n)
  * SELECT each, from the documents' own fields and buffers. */
 static int insert_documents(engine *e, batch *bt)
 {
-    size_t n = 0, nmeta = 0;
+    size_t n = 0, nmeta = 0, nauthors = 0;
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             n++;
             nmeta += bt->jobs[i].doc.nmeta;
+            nauthors += bt->jobs[i].nauthors;
         }
     if (n == 0)
         return 0;
-    if (opine__engine_rowbuf_fit(e, 14 * n > 3 * nmeta ? 14 * n : 3 * nmeta) ||
-        blobs_fit(e, 2 * n))
+    size_t values = 14 * n;
+    if (values < 3 * nmeta)
+        values = 3 * nmeta;
+    if (values < 4 * nauthors)
+        values = 4 * nauthors;
+    if (opine__engine_rowbuf_fit(e, values) || blobs_fit(e, 2 * n))
         return OPINE_ENOMEM;
     int64_t *p = e->rowbuf;
     opine_rows_blob *b = e->blobs;
@@ -420,6 +452,38 @@ static int insert_documents(engine *e, batch *bt)
     if (rc == 0)
         rc = opine__engine_step_rows(e, e->ins_metas, e->meta_rows, nmeta,
                                      "storing metadata");
+    p = e->rowbuf;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        for (size_t k = 0; k < j->nauthors; k++) {
+            *p++ = j->id;
+            *p++ = (int64_t)k + 1;
+            *p++ = opine__rows_text(j->authors[k].name);
+            *p++ = opine__rows_text(j->authors[k].role);
+        }
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_authors, e->author_rows,
+                                     nauthors, "storing authors");
+    /* their lines (pipeline/boilerplate.c) */
+    size_t nl = 0;
+    p = e->rowbuf;
+    opine_rows_blob *lb = e->blobs;
+    for (size_t i = 0; rc == 0 && i < bt->njobs; i++) {
+        job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW || j->lines_data == NULL)
+            continue;
+        *lb = (opine_rows_blob){j->lines_data, j->lines_data_len};
+        *p++ = j->id;
+        *p++ = (int64_t)j->nlines;
+        *p++ = opine__rows_blob(lb++);
+        nl++;
+    }
+    if (rc == 0)
+        rc = opine__engine_step_rows(e, e->ins_lines, e->lines_rows, nl,
+                                     "storing lines");
     for (size_t i = 0; i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW) {
             free(bt->jobs[i].body); /* stored: not needed again */
@@ -583,6 +647,28 @@ static int store_marks(engine *e, const batch *bt)
     return rc;
 }
 
+/* The lines the batch's new documents left out: a doc_boilerplate row
+ * for each that left out any (the documents counted again in place are
+ * all JOB_NEW too). */
+static int store_bp_counts(engine *e, const batch *bt)
+{
+    rows_out o;
+    opine__rows_out_begin(&o, e, e->ins_bp, e->bp_rows, 4,
+                          "storing boilerplate counts");
+    for (size_t i = 0; i < bt->njobs && o.rc == 0; i++) {
+        const job *j = &bt->jobs[i];
+        int64_t *v;
+        if (j->state != JOB_NEW || !j->bp_lines ||
+            (v = opine__rows_out_next(&o)) == NULL)
+            continue;
+        v[0] = j->id;
+        v[1] = (int64_t)j->bp_lines;
+        v[2] = (int64_t)j->bp_tokens;
+        v[3] = (int64_t)j->bp_sum;
+    }
+    return opine__rows_out_end(&o);
+}
+
 /* The batch's (doc, stem, tf) rows: one INSERT ... SELECT a slice. They
  * come in primary-key order (documents in id order, stems sorted within
  * each), so every row lands at the end of the b-tree. */
@@ -602,6 +688,31 @@ static int insert_terms(engine *e, const batch *bt)
             v[1] = j->terms[2 * k];
             v[2] = j->terms[2 * k + 1];
         }
+    }
+    int rc = opine__rows_out_end(&o);
+    /* the boilerplate lines they left out (pipeline/boilerplate.c) */
+    if (rc == 0)
+        rc = store_bp_counts(e, bt);
+    /* and their MinHash signatures (pipeline/neardup.c) */
+    size_t ns = 0;
+    for (size_t i = 0; i < bt->njobs; i++)
+        ns += bt->jobs[i].state == JOB_NEW && bt->jobs[i].has_sig;
+    if (rc || ns == 0)
+        return rc;
+    if (blobs_fit(e, ns))
+        return OPINE_ENOMEM;
+    opine_rows_blob *b = e->blobs;
+    opine__rows_out_begin(&o, e, e->ins_minhash, e->minhash_rows, 2,
+                          "storing signatures");
+    for (size_t i = 0; i < bt->njobs && o.rc == 0; i++) {
+        const job *j = &bt->jobs[i];
+        int64_t *v;
+        if (j->state != JOB_NEW || !j->has_sig ||
+            (v = opine__rows_out_next(&o)) == NULL)
+            continue;
+        *b = (opine_rows_blob){j->sig, OPINE_SIG_BYTES};
+        v[0] = j->id;
+        v[1] = opine__rows_blob(b++);
     }
     return opine__rows_out_end(&o);
 }
@@ -847,5 +958,221 @@ int opine__batch_write(engine *e, batch *bt, int last)
         rc = opine__engine_commit(e, &e->counts);
     if (rc && e->in_txn)
         opine__engine_rollback(e);
+    return rc;
+}
+
+/* ---- documents counted again in place (boilerplate) -------------------- */
+
+/* Growing arrays of (doc, stem, tf) rows, and what the changes add to
+ * terms, by stem. */
+typedef struct rewrite {
+    int64_t *del, *upd, *ins;
+    size_t ndel, nupd, nins, cap_del, cap_upd, cap_ins;
+    int64_t *df, *cf;
+    unsigned char *seen; /* by stem: in touched */
+    int64_t *touched;
+    size_t ntouched;
+} rewrite;
+
+static int row3(int64_t **v, size_t *n, size_t *cap, int64_t a, int64_t b,
+                int64_t c)
+{
+    if (opine__grow((void **)v, cap, 3 * (*n + 1), sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    (*v)[3 * *n] = a;
+    (*v)[3 * *n + 1] = b;
+    (*v)[3 * *n + 2] = c;
+    (*n)++;
+    return 0;
+}
+
+static void touch(rewrite *w, int64_t stem, int64_t df, int64_t cf)
+{
+    if (!w->seen[stem]) {
+        w->seen[stem] = 1;
+        w->touched[w->ntouched++] = stem;
+    }
+    w->df[stem] += df;
+    w->cf[stem] += cf;
+}
+
+/* The changes from a document's old doc_terms rows (old[0..n), stem and
+ * tf, by stem) to j->terms. */
+static int diff_terms(rewrite *w, const job *j, const int64_t *old, size_t n)
+{
+    size_t a = 0, b = 0;
+    int rc = 0;
+    while (rc == 0 && (a < n || b < j->nterms)) {
+        int64_t so = a < n ? old[2 * a] : INT64_MAX;
+        int64_t sn = b < j->nterms ? (int64_t)j->terms[2 * b] : INT64_MAX;
+        if (so == sn) {
+            int64_t to = old[2 * a + 1], tn = j->terms[2 * b + 1];
+            if (to != tn) {
+                rc = row3(&w->upd, &w->nupd, &w->cap_upd, j->id, so, tn);
+                touch(w, so, 0, tn - to);
+            }
+            a++;
+            b++;
+        } else if (so < sn) {
+            rc = row3(&w->del, &w->ndel, &w->cap_del, j->id, so, 0);
+            touch(w, so, -1, -old[2 * a + 1]);
+            a++;
+        } else {
+            rc = row3(&w->ins, &w->nins, &w->cap_ins, j->id, sn,
+                      j->terms[2 * b + 1]);
+            touch(w, sn, 1, j->terms[2 * b + 1]);
+            b++;
+        }
+    }
+    return rc;
+}
+
+/* Run sql over rows[0..n) as table r, with ?1 (if it has one) bind1. */
+static int exec_rows(engine *e, const char *sql, opine_rows *r,
+                     const int64_t *rows, size_t n, int64_t bind1)
+{
+    sqlite3_stmt *q;
+    if (n == 0)
+        return 0;
+    if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return opine__engine_db_fail(e, "counting again");
+    if (sqlite3_bind_parameter_count(q) >= 1)
+        sqlite3_bind_int64(q, 1, bind1);
+    opine__rows_set(r, rows, n);
+    int step = sqlite3_step(q);
+    opine__rows_set(r, NULL, 0);
+    sqlite3_finalize(q);
+    return step == SQLITE_DONE ? 0 : opine__engine_db_fail(e, "counting again");
+}
+
+int opine__batch_rewrite(engine *e, batch *bt)
+{
+    rewrite w = {0};
+    int rc = 0, score = (e->flags & DO_SCORE) != 0;
+    size_t ns = (size_t)e->nstems + 1, nd = bt->njobs;
+    int64_t *docs = malloc((3 * nd + 1) * sizeof(int64_t)), *old = NULL;
+    size_t nold = 0, cap_old = 0;
+    if (docs == NULL || (w.df = calloc(ns, sizeof(int64_t))) == NULL ||
+        (w.cf = calloc(ns, sizeof(int64_t))) == NULL ||
+        (w.seen = calloc(ns, 1)) == NULL ||
+        (w.touched = malloc(ns * sizeof(int64_t))) == NULL)
+        rc = OPINE_ENOMEM;
+    /* the batch's documents (in id order) as opine_batch_docs: id, the
+     * tokens now counted, the terms */
+    for (size_t i = 0; rc == 0 && i < nd; i++) {
+        docs[3 * i] = bt->jobs[i].id;
+        docs[3 * i + 1] = (int64_t)bt->jobs[i].counted;
+        docs[3 * i + 2] = (int64_t)bt->jobs[i].nterms;
+    }
+    /* their doc_terms rows as they are, merged with the new counts */
+    sqlite3_stmt *q = NULL;
+    if (rc == 0 &&
+        sqlite3_prepare_v2(e->db,
+                           "SELECT doc, stem, tf FROM doc_terms WHERE doc IN"
+                           " (SELECT doc FROM opine_batch_docs)"
+                           " ORDER BY doc, stem",
+                           -1, &q, NULL) != SQLITE_OK)
+        rc = opine__engine_db_fail(e, "reading term counts");
+    if (rc == 0) {
+        opine__rows_set(e->doc_rows, docs, nd);
+        size_t k = 0;
+        int step = sqlite3_step(q);
+        for (; rc == 0 && k < nd; k++) {
+            const job *j = &bt->jobs[k];
+            nold = 0;
+            while (step == SQLITE_ROW && sqlite3_column_int64(q, 0) == j->id) {
+                if (opine__grow((void **)&old, &cap_old, 2 * (nold + 1),
+                                sizeof(int64_t))) {
+                    rc = OPINE_ENOMEM;
+                    break;
+                }
+                old[2 * nold] = sqlite3_column_int64(q, 1);
+                old[2 * nold + 1] = sqlite3_column_int64(q, 2);
+                nold++;
+                step = sqlite3_step(q);
+            }
+            if (rc == 0)
+                rc = diff_terms(&w, j, old, nold);
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = opine__engine_db_fail(e, "reading term counts");
+        sqlite3_finalize(q);
+        opine__rows_set(e->doc_rows, NULL, 0);
+    }
+    /* the changes, one statement each */
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "DELETE FROM doc_terms WHERE (doc, stem) IN"
+                       " (SELECT doc, stem FROM " OPINE__BATCH_TERMS ")",
+                       e->terms_rows, w.del, w.ndel, 0);
+    if (rc == 0)
+        rc = exec_rows(e,
+                       "UPDATE doc_terms SET tf = b.tf FROM " OPINE__BATCH_TERMS
+                       " b WHERE doc_terms.doc = b.doc"
+                       " AND doc_terms.stem = b.stem",
+                       e->terms_rows, w.upd, w.nupd, 0);
+    if (rc == 0)
+        rc = exec_rows(e, OPINE__INSERT_DOC_TERMS, e->terms_rows, w.ins, w.nins,
+                       0);
+    /* Lengths anew; scores and evidence go: this model's are stored again
+     * below, any other model's (all, without a model) wait with their
+     * marks gone for opine score. ?1 is this engine's model (0: none). */
+    static const char *const over_docs[] = {
+        "UPDATE doc_lengths SET tokens = b.tokens, terms = b.terms"
+        " FROM opine_batch_docs b WHERE doc_lengths.doc = b.doc",
+        "DELETE FROM doc_boilerplate WHERE doc IN"
+        " (SELECT doc FROM opine_batch_docs)",
+        "DELETE FROM doc_scores WHERE doc IN (SELECT doc FROM"
+        " opine_batch_docs)",
+        "DELETE FROM evidence WHERE doc IN (SELECT doc FROM opine_batch_docs)",
+        "DELETE FROM contributions WHERE doc IN (SELECT doc FROM"
+        " opine_batch_docs)",
+        "DELETE FROM stage_done WHERE stage IN (SELECT 'score:' || id FROM"
+        " models WHERE id IS NOT ?1) AND doc IN (SELECT doc FROM"
+        " opine_batch_docs)"};
+    for (size_t i = 0; rc == 0 && i < sizeof over_docs / sizeof *over_docs; i++)
+        rc = exec_rows(e, over_docs[i], e->doc_rows, docs, nd,
+                       score ? e->model_id : 0);
+    for (size_t i = 0; rc == 0 && score && i < nd; i++)
+        rc = store_evidence(e, &bt->jobs[i]);
+    if (rc == 0 && score)
+        rc = store_batch_scores(e, bt);
+    /* the lines each left out, as a stem stage stores them */
+    if (rc == 0)
+        rc = store_bp_counts(e, bt);
+    /* and their postings anew (opine__simindex_forget() took the old) */
+    for (size_t i = 0; rc == 0 && e->similar && i < nd; i++) {
+        const job *j = &bt->jobs[i];
+        if ((rc = opine__simindex_add(e->similar, j->id, j->terms,
+                                      j->nterms)) == OPINE_EDB)
+            rc = opine__engine_db_fail(e, "writing the similarity index");
+    }
+    /* terms by the differences; a stem no document has any more goes */
+    if (rc == 0 && w.ntouched) {
+        if (opine__engine_rowbuf_fit(e, 3 * w.ntouched))
+            rc = OPINE_ENOMEM;
+        qsort(w.touched, w.ntouched, sizeof(int64_t), cmp_i64);
+        for (size_t i = 0; rc == 0 && i < w.ntouched; i++) {
+            int64_t st = w.touched[i];
+            e->rowbuf[3 * i] = st;
+            e->rowbuf[3 * i + 1] = w.df[st];
+            e->rowbuf[3 * i + 2] = w.cf[st];
+        }
+        if (rc == 0)
+            rc = opine__engine_step_rows(e, e->add_terms, e->stem_rows,
+                                         w.ntouched, "updating terms");
+        if (rc == 0 &&
+            opine_store_exec(e->st, "DELETE FROM terms WHERE df = 0"))
+            rc = opine__engine_db_fail(e, "updating terms");
+    }
+    free(docs);
+    free(old);
+    free(w.del);
+    free(w.upd);
+    free(w.ins);
+    free(w.df);
+    free(w.cf);
+    free(w.seen);
+    free(w.touched);
     return rc;
 }

@@ -222,8 +222,9 @@ int opine__load_vocab(engine *e)
                              : 0;
         e->tv[id].stem_hash = e->tv[id].stem ? e->sv[stem].hash : 0;
         e->tv[id].stop = (uint8_t)(sqlite3_column_int(q, 3) != 0);
-        if (e->tv[id].stem)
+        if (e->tv[id].stem) {
             rc = type_patterns(e, id);
+        }
         if (id > e->ntypes)
             e->ntypes = id;
     }

@@ -19,8 +19,8 @@ static atomic_long hits;
 /* The points of fault.h, and the actions, each with the signal it sends:
  * the message below lists both from here, so it cannot drift from them. */
 static const char *const points[] = {
-    "schema",    "run",      "batch",   "terms",  "commit",
-    "committed", "surfaces", "similar", "finish", "finished"};
+    "schema",      "run",      "batch",     "terms",   "commit", "committed",
+    "boilerplate", "surfaces", "near_dups", "similar", "finish", "finished"};
 static const struct {
     const char *name;
     int sig;

@@ -28,7 +28,11 @@
  *              terms and types not yet (they go in the same transaction)
  *   commit     everything of the transaction written, COMMIT not yet
  *   committed  just after a COMMIT, before the next batch or step
+ *   boilerplate  lines recurring in an outlet counted, the documents that
+ *              counted them being taken up again; not committed
  *   surfaces   every batch committed; stems' surface forms not yet chosen
+ *   near_dups  near-duplicate pairs of the new documents stored, the
+ *              documents not yet marked compared; not committed
  *   similar    the similarity index brought up to date (postings of
  *              documents stemmed without them, merged generations, norms),
  *              COMMIT not yet: at the end of a stem or run stage, or in

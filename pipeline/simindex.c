@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/rows.h"
+#include "base/sort.h"
 #include "pipeline/fault.h"
 #include "pipeline/store.h"
 
@@ -1119,6 +1120,159 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
         opine__simindex_discard(x);
     }
     opine__simindex_free(own);
+    return rc;
+}
+
+/* ---- forget ----------------------------------------------------------- */
+
+#define I64_LESS(a, b) (*(a) < *(b))
+OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
+
+/* A chunk's postings less those of docs[0..n), re-encoded after *out
+ * (grown as needed, *len bytes used). *removed: how many went (0: the
+ * chunk stays as it is and nothing is appended). */
+static int chunk_without(const unsigned char *p, const unsigned char *end,
+                         const int64_t *docs, size_t n, unsigned char **out,
+                         size_t *cap, size_t *len, int64_t *removed)
+{
+    uint64_t doc = 0, prev = 0, gap, tf;
+    size_t k = 0, start = *len;
+    *removed = 0;
+    while (p < end) {
+        p = opine__posting_get(p, end, &gap, &tf);
+        if (p == NULL)
+            return OPINE_ECORRUPT;
+        doc += gap;
+        if (k < n && docs[k] < (int64_t)doc)
+            k = lower_bound(docs, k, n, &(int64_t){(int64_t)doc});
+        if (k < n && docs[k] == (int64_t)doc) {
+            ++*removed;
+            continue;
+        }
+        if (opine__grow((void **)out, cap, *len + OPINE_POSTING_MAX, 1))
+            return OPINE_ENOMEM;
+        *len = (size_t)(opine__posting_put(*out + *len, doc - prev, tf) - *out);
+        prev = doc;
+    }
+    if (*removed == 0)
+        *len = start;
+    return 0;
+}
+
+/* A rewritten chunk of a slice: its id, where its bytes are, how many
+ * postings it lost. */
+typedef struct forget_row {
+    int64_t id;
+    size_t off, len;
+    int64_t removed;
+} forget_row;
+
+int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
+                           int *forgot)
+{
+    if (forgot)
+        *forgot = 0;
+    int rc = n ? opine__simindex_exists(db) : 0;
+    if (rc <= 0)
+        return rc; /* nothing to take out, no index, or an error */
+    rc = 0;
+    int64_t held = 0;
+    sqlite3_stmt *get = NULL, *put = NULL, *del = NULL, *gen = NULL,
+                 *doc = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, postings FROM similar_postings"
+                           " WHERE id > ? ORDER BY id",
+                           -1, &get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "UPDATE similar_postings SET postings = ?"
+                           " WHERE id = ?",
+                           -1, &put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "DELETE FROM similar_postings WHERE id = ?", -1,
+                           &del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "UPDATE similar_generations"
+                           " SET postings = postings - ? WHERE gen = ?",
+                           -1, &gen, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "DELETE FROM similar_docs WHERE doc = ?", -1,
+                           &doc, NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    /* the documents: which of them the index holds */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_int64(doc, 1, docs[i]);
+        if (sqlite3_step(doc) != SQLITE_DONE)
+            rc = OPINE_EDB;
+        held += sqlite3_changes(db);
+        sqlite3_reset(doc);
+    }
+    /* their postings, a slice of chunks at a time: read until about a
+     * buffer's worth is rewritten, then write (not while reading) */
+    unsigned char *buf = NULL;
+    forget_row *rows = NULL;
+    size_t cap = 0, cap_rows = 0;
+    int64_t after = -1;
+    for (int more = held > 0; rc == 0 && more;) {
+        size_t used = 0, nrows = 0;
+        int step;
+        more = 0;
+        sqlite3_bind_int64(get, 1, after);
+        while (rc == 0 && (step = sqlite3_step(get)) == SQLITE_ROW) {
+            const unsigned char *p = sqlite3_column_blob(get, 1);
+            int64_t removed;
+            size_t off = used;
+            after = sqlite3_column_int64(get, 0);
+            if (p == NULL) {
+                rc = OPINE_ECORRUPT;
+                break;
+            }
+            rc = chunk_without(p, p + sqlite3_column_bytes(get, 1), docs, n,
+                               &buf, &cap, &used, &removed);
+            if (rc == 0 && removed &&
+                opine__grow((void **)&rows, &cap_rows, nrows + 1,
+                            sizeof(forget_row)))
+                rc = OPINE_ENOMEM;
+            if (rc == 0 && removed)
+                rows[nrows++] = (forget_row){after, off, used - off, removed};
+            if (used >= OPINE_SIMINDEX_BUFFER) {
+                more = 1;
+                break;
+            }
+        }
+        if (rc == 0 && !more && step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(get);
+        for (size_t i = 0; rc == 0 && i < nrows; i++) {
+            const forget_row *r = &rows[i];
+            sqlite3_stmt *q = r->len ? put : del;
+            if (r->len) {
+                sqlite3_bind_blob(put, 1, buf + r->off, (int)r->len,
+                                  SQLITE_STATIC);
+                sqlite3_bind_int64(put, 2, r->id);
+            } else {
+                sqlite3_bind_int64(del, 1, r->id);
+            }
+            sqlite3_bind_int64(gen, 1, r->removed);
+            sqlite3_bind_int64(gen, 2, r->id >> 32);
+            if (sqlite3_step(q) != SQLITE_DONE ||
+                sqlite3_step(gen) != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(q);
+            sqlite3_reset(gen);
+        }
+    }
+    free(buf);
+    free(rows);
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    sqlite3_finalize(gen);
+    sqlite3_finalize(doc);
+    /* generations left with nothing, and the norms */
+    if (rc == 0 && held &&
+        exec(db, "DELETE FROM similar_generations WHERE postings <= 0;"
+                 "DELETE FROM similar_norms;"))
+        rc = OPINE_EDB;
+    if (rc == 0 && forgot)
+        *forgot = held > 0;
     return rc;
 }
 

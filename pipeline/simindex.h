@@ -189,6 +189,20 @@ int opine__simindex_compute_norms(sqlite3 *db, opine_simnorms *out);
  * malloc'd message. */
 int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg);
 
+/* Take documents docs[0..n) (ascending ids) out of the index, in the
+ * caller's open transaction, before or after their doc_terms rows change
+ * in place (boilerplate lines flagged after they were stemmed,
+ * pipeline/boilerplate.c): their postings leave every chunk (a chunk left
+ * empty goes, and so does a generation left empty), their similar_docs
+ * rows go, and so do the stored norms, which depend on every df. The next
+ * refresh indexes them again from doc_terms and sums the norms anew. One
+ * pass over the postings, in slices of about OPINE_SIMINDEX_BUFFER bytes
+ * of rewritten chunks. *forgot (may be NULL) says whether the index held
+ * any of them. 0 when there is no index, or OPINE_EDB / OPINE_ENOMEM /
+ * OPINE_ECORRUPT (a chunk that does not decode). */
+int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
+                           int *forgot);
+
 /* Verify the invariants above against doc_terms, doc_lengths and terms,
  * reading everything (seconds on ABP): each chunk decodes, in ascending
  * order; per stem, the postings are the doc_terms rows of the indexed

@@ -155,6 +155,63 @@ static const char MIGRATE_V3[] =
     "INSERT OR IGNORE INTO meta(key, value) SELECT 'stopwords', 'none'"
     " WHERE EXISTS (SELECT 1 FROM stage_done WHERE stage = 'stem');\n";
 
+/* Tables added within schema version 4: every read-write open creates
+ * what is missing (IF NOT EXISTS), so older version-4 files gain them and
+ * an older opine, which does not know them, still opens the file.
+ *   doc_authors(doc, position, name, role)  the people of documents.author
+ *                                 (corpus/authors.h), in the order written
+ *   doc_minhash(doc, sig)         MinHash signatures of stemmed documents
+ *   near_duplicates(doc_a, doc_b, estimate, jaccard, run)  pairs of
+ *                                 documents whose word shingles overlap at
+ *                                 least meta near_dup_threshold (Jaccard),
+ *                                 doc_a < doc_b (pipeline/neardup.c)
+ *   v_near_dup_later(doc)         the later document of every such pair:
+ *                                 what a query leaves out, with one join,
+ *                                 to count each near-duplicate once
+ *   v_near_duplicates             the pairs with ext_id, title, outlet
+ *   doc_lines(doc, lines, data)   each document's lines: normalised hash
+ *                                 and span (stages/lines.h)
+ *   boilerplate_lines(hash, outlet, docs, occurrences, doc, line)  lines
+ *                                 that at least meta boilerplate_min_docs
+ *                                 documents of their outlet hold, with the
+ *                                 text of the first occurrence
+ *   doc_boilerplate(doc, lines, tokens, fingerprint)  per stemmed document,
+ *                                 the flagged lines left out of its terms
+ *                                 and scores, and the tokens they held that
+ *                                 would have counted (pipeline/boilerplate.c)
+ *   v_boilerplate_outlets         per outlet: flagged lines, occurrences,
+ *                                 documents holding them
+ */
+static const char SCHEMA_ADDED[] =
+    "CREATE TABLE IF NOT EXISTS doc_authors(doc INTEGER NOT NULL,"
+    " position INTEGER NOT NULL, name TEXT NOT NULL, role TEXT,"
+    " PRIMARY KEY(doc, position)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS doc_authors_name ON doc_authors(name);\n"
+    "CREATE TABLE IF NOT EXISTS doc_minhash(doc INTEGER PRIMARY KEY,"
+    " sig BLOB NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS near_duplicates(doc_a INTEGER NOT NULL,"
+    " doc_b INTEGER NOT NULL, estimate REAL NOT NULL, jaccard REAL NOT NULL,"
+    " run INTEGER NOT NULL, PRIMARY KEY(doc_a, doc_b)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS near_duplicates_b ON near_duplicates(doc_b);\n"
+    "CREATE VIEW IF NOT EXISTS v_near_dup_later AS"
+    " SELECT DISTINCT doc_b AS doc FROM near_duplicates;\n"
+    "CREATE VIEW IF NOT EXISTS v_near_duplicates AS SELECT n.doc_a, n.doc_b,"
+    " a.ext_id AS ext_a, b.ext_id AS ext_b, a.outlet AS outlet_a,"
+    " b.outlet AS outlet_b, a.title AS title_a, b.title AS title_b,"
+    " n.estimate, n.jaccard FROM near_duplicates n"
+    " JOIN documents a ON a.id = n.doc_a JOIN documents b ON b.id = n.doc_b;\n"
+    "CREATE TABLE IF NOT EXISTS doc_lines(doc INTEGER PRIMARY KEY,"
+    " lines INTEGER NOT NULL, data BLOB NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS boilerplate_lines(hash INTEGER PRIMARY KEY,"
+    " outlet TEXT, docs INTEGER NOT NULL, occurrences INTEGER NOT NULL,"
+    " doc INTEGER NOT NULL, line TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS doc_boilerplate(doc INTEGER PRIMARY KEY,"
+    " lines INTEGER NOT NULL, tokens INTEGER NOT NULL,"
+    " fingerprint INTEGER NOT NULL);\n"
+    "CREATE VIEW IF NOT EXISTS v_boilerplate_outlets AS SELECT outlet,"
+    " count(*) AS lines, sum(occurrences) AS occurrences,"
+    " max(docs) AS most_docs FROM boilerplate_lines GROUP BY outlet;\n";
+
 sqlite3 *opine_store_db(opine_store *st)
 {
     return st->db;
@@ -665,7 +722,9 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * deletes nothing and rewrites frequency rows all the time. Off: 1.6%
      * fewer instructions for a run (callgrind, 3,000 ABP articles). */
     opine_store_exec(st, "PRAGMA secure_delete = OFF;");
-    if (version == 0 && create_schema(st) != 0) {
+    if ((version == 0 && create_schema(st) != 0) ||
+        (!(flags & OPINE_STORE_READONLY) &&
+         opine_store_exec(st, SCHEMA_ADDED) != 0)) {
         if (errmsg)
             *errmsg = opine_store_failure(st, "creating its tables");
         opine_store_close(st);

@@ -32,6 +32,9 @@
  * the upgrade changes nothing but the version, and an older opine, which
  * could not read format 2, says "unsupported schema" instead of "corrupt".
  * An older file is upgraded in place when opened for writing.
+ * Tables added since, without a new version (created when missing by
+ * every read-write open; store.c, SCHEMA_ADDED):
+ *   doc_authors(doc, position, name, role)  documents.author as people
  *
  * A stage writes whole batches per transaction, so a database is always
  * consistent: a killed run loses at most what it wrote since its last

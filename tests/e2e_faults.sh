@@ -100,7 +100,8 @@ rerun_same() {
 # every document.
 for case in "schema empty" "run 0" "batch 0" "batch@3 some" "terms 0" \
     "terms@2 some" "commit 0" "commit@3 some" "committed some" \
-    "committed@2 some" "surfaces all" "similar all" "finish all"; do
+    "committed@2 some" "surfaces all" "near_dups all" "similar all" \
+    "finish all"; do
     set -- $case
     db="$WORK/f-${1/@/-}.db"
     fault_run "$1" "$db"
@@ -116,7 +117,7 @@ done
 # A misspelt setting stops nothing: opine says so, listing the points
 # fault.h documents and every action, and runs on.
 points=$(sed -n '/The points, in the order/,/Unset,/p' "$OPINE_SRC/pipeline/fault.h" |
-    sed -n 's/^ \*   \([a-z][a-z]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
+    sed -n 's/^ \*   \([a-z][a-z_]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
 for spec in comit commit@0 commit:pause; do
     rc=0
     OPINE_FAULT=$spec "$OPINE" run "$WORK/typo.db" "$WORK/corpus.jsonl.gz" -q \

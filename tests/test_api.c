@@ -72,6 +72,19 @@ static void test03_options(void **state)
     assert_string_equal(err, "unknown option 'colour'");
     free(err);
     assert_int_equal(opine_options_set(o, "fold", "maybe", NULL), OPINE_EUSAGE);
+    assert_int_equal(opine_options_set(o, "near-dup-threshold", "0.9", NULL),
+                     0);
+    assert_int_equal(opine_options_set(o, "near-dup-threshold", "none", NULL),
+                     0);
+    assert_int_equal(opine_options_set(o, "near-dup-threshold", "1.5", NULL),
+                     OPINE_EUSAGE);
+    assert_int_equal(opine_options_set(o, "boilerplate", "count", NULL), 0);
+    assert_int_equal(opine_options_set(o, "boilerplate", "some", NULL),
+                     OPINE_EUSAGE);
+    assert_int_equal(opine_options_set(o, "boilerplate-min-docs", "7", NULL),
+                     0);
+    assert_int_equal(opine_options_set(o, "boilerplate-min-docs", "1", NULL),
+                     OPINE_EUSAGE);
     opine_options_free(o);
     opine_options_free(NULL);
 }
