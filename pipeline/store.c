@@ -363,10 +363,45 @@ static int create_schema(opine_store *st)
     if (opine_store_exec(st, SCHEMA_V1) != 0 ||
         opine_store_exec(st, SCHEMA_V2) != 0 ||
         opine_store_exec(st, SCHEMA_V3) != 0 ||
+        opine_store_exec(st, SCHEMA_ADDED) != 0 ||
         opine_store_meta_set(st, "schema_version", version) != 0 ||
         opine_store_meta_set(st, "opine_version", OPINE_VERSION) != 0 ||
         opine_store_meta_set(st, "created", now) != 0 ||
         (opine__fault("schema"), opine_store_exec(st, "COMMIT") != 0)) {
+        opine_store_rollback(st);
+        return OPINE_EDB;
+    }
+    return 0;
+}
+
+/* What SCHEMA_ADDED makes (its 11 tables, indexes and views), for a file
+ * that lacks some (made by an older opine): all in one transaction, so
+ * that a file has all or none (a new file gets them with the rest of the
+ * schema, in create_schema's); nothing when all are there (the usual
+ * open). */
+static int add_tables(opine_store *st)
+{
+    sqlite3_stmt *q;
+    int have = 0;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT count(*) = 11 FROM sqlite_schema WHERE name"
+                           " IN ('doc_authors', 'doc_authors_name',"
+                           " 'doc_minhash', 'near_duplicates',"
+                           " 'near_duplicates_b', 'v_near_dup_later',"
+                           " 'v_near_duplicates', 'doc_lines',"
+                           " 'boilerplate_lines', 'doc_boilerplate',"
+                           " 'v_boilerplate_outlets')",
+                           -1, &q, NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        have = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (have)
+        return 0;
+    if (opine_store_exec(st, "BEGIN IMMEDIATE") != 0)
+        return OPINE_EDB;
+    if (opine_store_exec(st, SCHEMA_ADDED) != 0 ||
+        opine_store_exec(st, "COMMIT") != 0) {
         opine_store_rollback(st);
         return OPINE_EDB;
     }
@@ -723,8 +758,8 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * fewer instructions for a run (callgrind, 3,000 ABP articles). */
     opine_store_exec(st, "PRAGMA secure_delete = OFF;");
     if ((version == 0 && create_schema(st) != 0) ||
-        (!(flags & OPINE_STORE_READONLY) &&
-         opine_store_exec(st, SCHEMA_ADDED) != 0)) {
+        (version != 0 && !(flags & OPINE_STORE_READONLY) &&
+         add_tables(st) != 0)) {
         if (errmsg)
             *errmsg = opine_store_failure(st, "creating its tables");
         opine_store_close(st);
