@@ -54,9 +54,11 @@
  * With "count", lines are still counted and flagged but nothing is left
  * out; with "off", lines are not even hashed.
  *
- * COST, on ABP (37,547 documents, 920,637 lines; opine run, CPU seconds,
- * the median of 5 runs each, interleaved, on a busy 2-core machine):
- *   off 13.15 s, count 13.32 s (+1%), exclude 14.93 s (+14%).
+ * COST, on ABP (37,547 documents, 920,637 lines; opine run into a new
+ * file, the median of 3 runs each, interleaved, on a quiet 2-core
+ * machine): off 12.70 s of CPU (7.00 s wall, 234 MB), count 13.16 s
+ * (+4%; 7.27 s, 243 MB), exclude 14.54 s (+14%; 8.68 s, 254 MB: over
+ * the 250 MB a default run must stay under).
  * Hashing, storing (9.9 MB of doc_lines) and counting every line is the
  * "count" share; "exclude" adds the documents counted again in step 3:
  * 3,411 of them, each stemmed before the 5th document of its outlet

@@ -38,11 +38,12 @@
  * v_near_dup_later lists each pair's later document, which a query leaves
  * out with one join.
  *
- * COST, on ABP (opine run, CPU seconds, the median of 5 interleaved runs
- * on a busy 2-core machine): 13.15 s with near-duplicates, 12.42 s with
- * --near-dup-threshold none, about 5%: the signatures in phase C (about
- * 14 instructions a token), 9.6 MB of doc_minhash, and the pass at the
- * end (0.25 s: two partitions of band entries, 17 pairs confirmed).
+ * COST, on ABP (opine run into a new file, the median of 3 interleaved
+ * runs on a quiet 2-core machine): 12.70 s of CPU with near-duplicates,
+ * 12.22 s with --near-dup-threshold none (4%; main before them: 12.23 s):
+ * the signatures in phase C (about 14 instructions a token), 9.6 MB of
+ * doc_minhash, and the pass at the end (0.25 s: two partitions of band
+ * entries, 17 pairs confirmed).
  */
 #include "pipeline/engine_internal.h"
 
