@@ -1,8 +1,9 @@
 -- Per document and theme: the stance in [-1, 1], its 90% interval, the
 -- number of evidence rows, and the strongest of them that agrees with the
 -- stance (highest weight, then first in the text): + toward the theme's
--- positive pole, - toward the negative one. Themes without evidence in a
--- document are left out.
+-- positive pole, - toward the negative one. Every theme a document
+-- mentions has a row; a trained model shows evidence only where a window
+-- is sure enough of its side, so many rows have none (models/README.md).
 SELECT d.ext_id AS doc,
        t.theme,
        printf('%+.2f', s.stance) AS stance,
@@ -22,6 +23,6 @@ FROM doc_scores s
 JOIN documents d ON d.id = s.doc
 JOIN themes t ON t.id = s.theme
 JOIN models m ON m.id = t.model
-WHERE s.evidence > 0
+WHERE s.stance IS NOT NULL
   AND m.id = (SELECT max(id) FROM models)
 ORDER BY d.ext_id, t.theme;
