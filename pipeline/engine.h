@@ -55,9 +55,9 @@ typedef struct opine_engine_opts {
     double near_dup_threshold;
     /* Boilerplate lines (pipeline/boilerplate.c): "exclude" (left out of
      * terms and scoring), "count" (flagged, but counted) or "off"; NULL:
-     * the database's, or "off" (looking costs CPU: boilerplate.c). A line is boilerplate when at least
-     * boilerplate_min_docs documents of its outlet hold it (0: the
-     * database's, or OPINE_BOILERPLATE_MIN_DOCS). */
+     * the database's, or "off" (looking costs CPU: boilerplate.c). A line is
+     * boilerplate when at least boilerplate_min_docs documents of its outlet
+     * hold it (0: the database's, or OPINE_BOILERPLATE_MIN_DOCS). */
     const char *boilerplate;
     int boilerplate_min_docs;
     opine_reader_opts reader;
