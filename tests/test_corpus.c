@@ -744,71 +744,7 @@ static void test16_missing(void **state)
     opine_reader_free(r);
 }
 
-/* 17: date normalisation. */
-static void test17_dates(void **state)
-{
-    static const struct {
-        const char *raw, *iso; /* iso NULL: refused */
-    } cases[] = {
-        {"2016-09-20", "2016-09-20"},
-        {"2016-09-20T10:00:00Z", "2016-09-20"},
-        {"2016-09-20T10:00:00+02:00", "2016-09-20"},
-        {"2016-09-20 10:00", "2016-09-20"},
-        {"2016/9/20", "2016-09-20"},
-        {"9/20/16", "2016-09-20"},
-        {"9/20/2016", "2016-09-20"},
-        {"09/20/2016", "2016-09-20"},
-        {"9/20/16 10:00 AM", "2016-09-20"},
-        {"1/2/99", "1999-01-02"},
-        {"1/2/69", "2069-01-02"},
-        {"1/2/70", "1970-01-02"},
-        {"1/2/00", "2000-01-02"},
-        {"September 20, 2016", "2016-09-20"},
-        {"Sept. 20, 2016", "2016-09-20"},
-        {"Sep 20 2016", "2016-09-20"},
-        {"sep 20th, 2016", "2016-09-20"},
-        {"Tuesday, September 20, 2016", "2016-09-20"},
-        {"September 20, 2016 10:00 AM", "2016-09-20"},
-        {"20 September 2016", "2016-09-20"},
-        {"20 Sep. 2016", "2016-09-20"},
-        {"20-Sep-2016", "2016-09-20"},
-        {"  2016-09-20  ", "2016-09-20"},
-        {"February 29, 2016", "2016-02-29"},
-        {"2000-02-29", "2000-02-29"},
-        {"0001", NULL},
-        {"", NULL},
-        {"   ", NULL},
-        {"2016", NULL},
-        {"2016-13-01", NULL},
-        {"2016-00-10", NULL},
-        {"2016-04-31", NULL},
-        {"2015-02-29", NULL},
-        {"1900-02-29", NULL},
-        {"0000-00-00", NULL},
-        {"13/20/2016", NULL},
-        {"September 31, 2016", NULL},
-        {"Smarch 20, 2016", NULL},
-        {"yesterday", NULL},
-        {"20160920", NULL},
-        {"2016-09-20 junk", NULL},
-        {"9/20", NULL},
-    };
-    size_t i;
-    (void)state;
-
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char out[11] = "";
-        int rc = opine_date_normalize(cases[i].raw, out);
-
-        if (cases[i].iso) {
-            if (rc != 0 || strcmp(out, cases[i].iso) != 0)
-                fail_msg("'%s': got %d '%s', want '%s'", cases[i].raw, rc, out,
-                         cases[i].iso);
-        } else if (rc != OPINE_EFORMAT) {
-            fail_msg("'%s': got %d '%s', want EFORMAT", cases[i].raw, rc, out);
-        }
-    }
-}
+/* 17: dates: tests/test_date.c. */
 
 /* 18: record-level rules: blank lines, CRLF, BOM, non-string and empty
  * text, missing text field. */
@@ -1455,7 +1391,6 @@ int main(void)
         cmocka_unit_test(test14_empty),
         cmocka_unit_test(test15_binary),
         cmocka_unit_test(test16_missing),
-        cmocka_unit_test(test17_dates),
         cmocka_unit_test(test18_records),
         cmocka_unit_test(test19_progress),
         cmocka_unit_test(test20_formats),

@@ -1,6 +1,5 @@
 /* tests/test_date.c — dates as scraped corpora write them, normalised to
- * YYYY-MM-DD by opine_date_normalize() (corpus/date.c); the common forms
- * of test_corpus case 17 are not repeated here. */
+ * YYYY-MM-DD by opine_date_normalize() (corpus/date.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +32,56 @@ static void check(const date_case *cases, size_t n)
 #define CHECK(cases) check(cases, sizeof(cases) / sizeof(cases[0]))
 
 /* 1: day, month name, year. */
+static void test00_common(void **state)
+{
+    static const date_case cases[] = {
+        {"2016-09-20", "2016-09-20"},
+        {"2016-09-20T10:00:00Z", "2016-09-20"},
+        {"2016-09-20T10:00:00+02:00", "2016-09-20"},
+        {"2016-09-20 10:00", "2016-09-20"},
+        {"2016/9/20", "2016-09-20"},
+        {"9/20/16", "2016-09-20"},
+        {"9/20/2016", "2016-09-20"},
+        {"09/20/2016", "2016-09-20"},
+        {"9/20/16 10:00 AM", "2016-09-20"},
+        {"1/2/99", "1999-01-02"},
+        {"1/2/69", "2069-01-02"},
+        {"1/2/70", "1970-01-02"},
+        {"1/2/00", "2000-01-02"},
+        {"September 20, 2016", "2016-09-20"},
+        {"Sept. 20, 2016", "2016-09-20"},
+        {"Sep 20 2016", "2016-09-20"},
+        {"sep 20th, 2016", "2016-09-20"},
+        {"Tuesday, September 20, 2016", "2016-09-20"},
+        {"September 20, 2016 10:00 AM", "2016-09-20"},
+        {"20 September 2016", "2016-09-20"},
+        {"20 Sep. 2016", "2016-09-20"},
+        {"20-Sep-2016", "2016-09-20"},
+        {"  2016-09-20  ", "2016-09-20"},
+        {"February 29, 2016", "2016-02-29"},
+        {"2000-02-29", "2000-02-29"},
+        {"0001", NULL},
+        {"", NULL},
+        {"   ", NULL},
+        {"2016", NULL},
+        {"2016-13-01", NULL},
+        {"2016-00-10", NULL},
+        {"2016-04-31", NULL},
+        {"2015-02-29", NULL},
+        {"1900-02-29", NULL},
+        {"0000-00-00", NULL},
+        {"13/20/2016", NULL},
+        {"September 31, 2016", NULL},
+        {"Smarch 20, 2016", NULL},
+        {"yesterday", NULL},
+        {"20160920", NULL},
+        {"2016-09-20 junk", NULL},
+        {"9/20", NULL},
+    };
+    (void)state;
+    CHECK(cases);
+}
+
 static void test01_day_month_name(void **state)
 {
     static const date_case cases[] = {
@@ -151,6 +200,7 @@ static void test05_labels_and_times(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test00_common),
         cmocka_unit_test(test01_day_month_name),
         cmocka_unit_test(test02_us_numeric),
         cmocka_unit_test(test03_rfc2822),
