@@ -327,9 +327,6 @@ void opine__model_release_compiled(opine_model *m)
     free(m->prefix_lens);
     m->prefix_lens = NULL;
     m->nprefix_lens = 0;
-    free(m->prefix_by);
-    m->prefix_by = NULL;
-    m->prefix_by_cap = 0;
     free(m->starting_off);
     free(m->starting);
     free(m->starting_multi);
@@ -527,38 +524,6 @@ static int index_patterns(opine_model *m)
         if (m->nprefix_lens == 0 ||
             m->prefix_lens[m->nprefix_lens - 1] != m->prefix_lens[i])
             m->prefix_lens[m->nprefix_lens++] = m->prefix_lens[i];
-    /* Bucketed by first byte: matching a type scans only its bucket, not
-     * every prefix (ABP's 196,000 types against v3's 214 prefixes). A
-     * counting sort, so that a model of a million prefixes compiles in
-     * one pass; each bucket stays ascending; an empty prefix is in all. */
-    size_t nempty = 0, nby = 0;
-    uint32_t cnt[256] = {0};
-    for (size_t i = 0; i < m->nprefix; i++) {
-        const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
-        if (p->len == 0)
-            nempty++;
-        else
-            cnt[(unsigned char)p->key[0]]++;
-    }
-    for (int b = 0; b < 256; b++) {
-        m->prefix_off[b] = (uint32_t)nby;
-        nby += cnt[b] + nempty;
-    }
-    m->prefix_off[256] = (uint32_t)nby;
-    if (opine__grow((void **)&m->prefix_by, &m->prefix_by_cap, nby ? nby : 1,
-                    sizeof(uint32_t)))
-        return OPINE_ENOMEM;
-    uint32_t at[256];
-    for (int b = 0; b < 256; b++)
-        at[b] = m->prefix_off[b];
-    for (size_t i = 0; i < m->nprefix; i++) {
-        const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
-        if (p->len == 0)
-            for (int b = 0; b < 256; b++)
-                m->prefix_by[at[b]++] = m->prefix_ids[i];
-        else
-            m->prefix_by[at[(unsigned char)p->key[0]]++] = m->prefix_ids[i];
-    }
 
     /* Counting sort of the terms by first pattern; a stable one, so each
      * pattern's list stays in term order. */
@@ -692,26 +657,18 @@ size_t opine_model_match_type(const opine_model *m, const char *type,
                 }
         return n;
     }
-    /* A type's bucket (compile.c), or every prefix for an empty type */
-    const uint32_t *ids = m->prefix_ids;
-    size_t nids = m->nprefix;
-    if (type_len > 0) {
-        unsigned char b = (unsigned char)type[0];
-        nids = m->prefix_off[b + 1] - m->prefix_off[b];
-        ids = nids ? m->prefix_by + m->prefix_off[b] : NULL;
-    }
-    for (size_t i = 0; i < nids; i++) {
-        const opine__pattern *p = &m->patterns[ids[i]];
+    for (size_t i = 0; i < m->nprefix; i++) {
+        const opine__pattern *p = &m->patterns[m->prefix_ids[i]];
         if (p->len > type_len || memcmp(p->key, type, p->len) != 0)
             continue;
-        if (exact < ids[i]) {
+        if (exact < m->prefix_ids[i]) {
             if (n < max)
                 pats[n] = exact;
             n++;
             exact = UINT32_MAX;
         }
         if (n < max)
-            pats[n] = ids[i];
+            pats[n] = m->prefix_ids[i];
         n++;
     }
     if (exact != UINT32_MAX) {

@@ -91,12 +91,6 @@ struct opine_model {
     size_t nprefix;
     size_t *prefix_lens; /* the distinct lengths of prefixes, ascending */
     size_t nprefix_lens;
-    /* the prefix patterns a type starting with byte b can match (first
-     * byte b, or empty), ascending: prefix_by[prefix_off[b] ..
-     * prefix_off[b + 1]) */
-    uint32_t prefix_off[257];
-    uint32_t *prefix_by;
-    size_t prefix_by_cap;
     uint32_t *starting_off; /* npatterns + 1 offsets into starting */
     uint32_t *starting;
     /* per pattern: 1 when every term it starts has two patterns or more
