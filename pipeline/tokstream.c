@@ -4,7 +4,8 @@
  * document's stream cost about a sixth of a run's CPU, while a byte-aligned
  * layout with a one-byte shape per token is nearly as small (2.80 against
  * 2.58 bytes a token on ABP); see the FORMAT comment in tokstream.h.
- * Format 1 is still decoded for older databases.
+ * Format 1 is still decoded for older databases. Format 3 is format 2
+ * with each token's quote flag (stages/tokenize.h).
  */
 #include "pipeline/tokstream.h"
 
@@ -14,13 +15,14 @@
 #include "pipeline/zblob.h"
 
 #define FORMAT2 0x02
+#define FORMAT3 0x03
 
 #define SHAPE_NEWSENT 0x80
 #define SHAPE_LONG 0x40
 #define SHAPE_ESC 7 /* K or G: a varint follows */
 
 /* Bytes a format 2 token takes at most: type (5), shape (1), gap (5), len
- * (5) and kind (2, as it is below 256). */
+ * (5) and kind (2, as it is below 512). */
 #define TOKEN_MAX 18
 /* Bytes a format 2 token takes at least: type and shape. */
 #define TOKEN_MIN 2
@@ -94,7 +96,7 @@ int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
     unsigned char *buf = malloc(6 + n * TOKEN_MAX), *p = buf;
     if (buf == NULL)
         return OPINE_ENOMEM;
-    *p++ = FORMAT2;
+    *p++ = FORMAT3;
     p = put_varint(p, n);
     uint32_t end = 0, sentence = 0;
     for (size_t i = 0; i < n; i++) {
@@ -108,18 +110,19 @@ int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
         sentence = t->sentence;
         end = t->start + len;
         p = put_varint(p, types[i]);
-        if (t->kind == OPINE_TOKEN_WORD && gap <= 3 && len - 1 < 16) {
+        if (t->kind == OPINE_TOKEN_WORD && !t->quote && gap <= 3 &&
+            len - 1 < 16) {
             *p++ = (unsigned char)(s | gap << 4 | (len - 1));
             continue;
         }
-        unsigned k = t->kind < SHAPE_ESC ? t->kind : SHAPE_ESC;
+        unsigned k = t->kind < SHAPE_ESC && !t->quote ? t->kind : SHAPE_ESC;
         unsigned g = gap < SHAPE_ESC ? gap : SHAPE_ESC;
         *p++ = (unsigned char)(s | SHAPE_LONG | k << 3 | g);
         if (g == SHAPE_ESC)
             p = put_varint(p, gap);
         p = put_varint(p, len);
         if (k == SHAPE_ESC)
-            p = put_varint(p, t->kind);
+            p = put_varint(p, t->kind | (unsigned)(t->quote != 0) << 8);
     }
     size_t len = (size_t)(p - buf);
     /* Give back the slack of the worst-case bound (a token takes about 3
@@ -131,8 +134,9 @@ int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
     return 0;
 }
 
+/* Formats 2 and 3 (quote marks: format3 set). */
 static int decode_v2(const unsigned char *p, const unsigned char *end,
-                     opine_stream_token **out, size_t *n)
+                     int format3, opine_stream_token **out, size_t *n)
 {
     uint32_t count;
     if (get_varint32(&p, end, &count) || count > (size_t)(end - p) / TOKEN_MIN)
@@ -157,7 +161,7 @@ static int decode_v2(const unsigned char *p, const unsigned char *end,
             if ((gap == SHAPE_ESC && get_varint32(&p, end, &gap)) ||
                 get_varint32(&p, end, &len) ||
                 (kind == SHAPE_ESC && get_varint32(&p, end, &kind)) ||
-                kind > UINT8_MAX)
+                kind > (format3 ? 2u * UINT8_MAX + 1 : UINT8_MAX))
                 goto corrupt;
         }
         if (s & SHAPE_NEWSENT)
@@ -173,6 +177,7 @@ static int decode_v2(const unsigned char *p, const unsigned char *end,
         v[i].len = len;
         v[i].sentence = sentence;
         v[i].kind = (uint8_t)kind;
+        v[i].quote = (uint8_t)(kind >> 8);
     }
     if (p != end)
         goto corrupt;
@@ -221,6 +226,7 @@ static int decode_v1(const void *blob, size_t blob_len,
         v[i].len = (uint32_t)tlen;
         v[i].sentence = sentence;
         v[i].kind = (uint8_t)(ks >> 1);
+        v[i].quote = 0;
         pos = pos + gap + tlen;
     }
     free(raw);
@@ -235,7 +241,7 @@ int opine_tokstream_decode(const void *blob, size_t blob_len,
     *out = NULL;
     *n = 0;
     const unsigned char *b = blob;
-    if (blob_len > 0 && b[0] == FORMAT2)
-        return decode_v2(b + 1, b + blob_len, out, n);
+    if (blob_len > 0 && (b[0] == FORMAT2 || b[0] == FORMAT3))
+        return decode_v2(b + 1, b + blob_len, b[0] == FORMAT3, out, n);
     return decode_v1(blob, blob_len, out, n);
 }

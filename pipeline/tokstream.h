@@ -3,8 +3,8 @@
  * Offsets are bytes into the document's text (documents.body inflated), so
  * evidence can point at the text without tokenizing again. Sentence numbers
  * are dense from 0: a token either starts a new sentence (the next number)
- * or continues the previous token's. Two formats exist; the first byte tells
- * them apart. opine writes format 2 and reads both.
+ * or continues the previous token's. Three formats exist; the first byte
+ * tells them apart. opine writes format 3 and reads all three.
  *
  * VARINT: unsigned LEB128, seven bits a byte, least significant group first,
  * the high bit set on every byte but the last. In format 2 a varint holds a
@@ -47,6 +47,13 @@
  * type), against 2.58 in format 1, but format 2 encodes about 14 times
  * and decodes about 3 times faster.
  *
+ * FORMAT 3 (written since December 2026): format 2 with the tag 0x03 and
+ * each token's quote flag (opine_token.quote: a double quotation mark
+ * before it). A token with the flag always takes the long form with K = 7,
+ * and its kind varint holds kind | 1 << 8; so the varint is below 512, and
+ * the flag is bit 8. Without the flag a token is written exactly as in
+ * format 2. Format 2 streams (older databases) are read with every flag 0.
+ *
  * FORMAT 1 (older databases; read, never written): zlib (RFC 1950) of
  *     n                          varint: number of tokens
  *     n times, each a varint:
@@ -70,6 +77,7 @@
 typedef struct opine_stream_token {
     uint32_t type, start, len, sentence;
     uint8_t kind;
+    uint8_t quote; /* opine_token.quote (format 3; 0 in older formats) */
 } opine_stream_token;
 
 /* Encode tokens with their type ids (types[i] for toks->v[i]; types may be

@@ -589,6 +589,8 @@ int opine_tokenize_uax29(opine_segmenter *words, opine_segmenter *sentences,
         out->n = 0;
         out->norm_len = 0;
         out->nsentences = 0;
+    } else {
+        opine__tokens_mark_quotes(text, len, out);
     }
     return rc;
 }

@@ -1025,7 +1025,50 @@ int opine_tokenize(const char *text, size_t len, opine_tokens *out)
         return rc;
     }
     out->nsentences = tk.sentence + (size_t)tk.used;
+    opine__tokens_mark_quotes(text, len, out);
     return 0;
+}
+
+/* Whether t[p..) starts a double quotation mark (opine__tokens_mark_quotes);
+ * its length into *n. */
+static int quote_at(const unsigned char *t, size_t len, size_t p, size_t *n)
+{
+    unsigned char c = t[p];
+    *n = 1;
+    if (c == '"')
+        return 1;
+    if (c == 0xC2 && p + 1 < len && (t[p + 1] == 0xAB || t[p + 1] == 0xBB)) {
+        *n = 2; /* U+00AB U+00BB */
+        return 1;
+    }
+    if (p + 2 >= len)
+        return 0;
+    *n = 3;
+    if (c == 0xE2 && t[p + 1] == 0x80 && t[p + 2] >= 0x9C && t[p + 2] <= 0x9F)
+        return 1; /* U+201C-U+201F */
+    if (c == 0xE3 && t[p + 1] == 0x80 && t[p + 2] >= 0x8C && t[p + 2] <= 0x8F)
+        return 1; /* U+300C-U+300F */
+    if (c == 0xEF && t[p + 1] == 0xBC && t[p + 2] == 0x82)
+        return 1; /* U+FF02 */
+    *n = 1;
+    return 0;
+}
+
+void opine__tokens_mark_quotes(const char *text, size_t len, opine_tokens *toks)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t from = 0;
+    for (size_t i = 0; i < toks->n; i++) {
+        opine_token *tok = &toks->v[i];
+        size_t to = tok->start < len ? tok->start : len, n;
+        tok->quote = 0;
+        for (size_t p = from; p < to; p += n)
+            if (quote_at(t, to, p, &n)) {
+                tok->quote = 1;
+                break;
+            }
+        from = (size_t)tok->start + tok->len;
+    }
 }
 
 void opine_tokens_release(opine_tokens *t)

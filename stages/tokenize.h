@@ -100,6 +100,9 @@ typedef struct opine_token {
     uint32_t norm_len; /* byte length of the normalised form */
     uint32_t sentence; /* 0-based index of its sentence */
     uint8_t kind;      /* opine_token_kind */
+    uint8_t quote;     /* 1: a double quotation mark stands between the
+                        * previous token (or the text's start) and this one
+                        * (opine__tokens_mark_quotes) */
 } opine_token;
 
 /* Result of opine_tokenize(). norm holds the normalised forms, each
@@ -123,6 +126,14 @@ typedef struct opine_tokens {
  * separators) into *out, replacing what it held and reusing its memory.
  * Returns 0, OPINE_ENOMEM, or OPINE_ETOOBIG when len >= 4 GiB. */
 int opine_tokenize(const char *text, size_t len, opine_tokens *out);
+
+/* Set each token's quote: whether text[end of the previous token .. its
+ * start) holds a double quotation mark: " U+00AB U+00BB U+201C U+201D
+ * U+201E U+201F U+300C-U+300F U+FF02 (single ones are left out: U+2019
+ * is also the apostrophe). opine_tokenize() and opine_tokenize_uax29()
+ * call it; a stance model may read quoting as a sign of reporting. */
+void opine__tokens_mark_quotes(const char *text, size_t len,
+                               opine_tokens *toks);
 
 /* Internal, shared with stages/segment.c so both tokenizers grow
  * opine_tokens alike: make room for `more` bytes of normalised forms, or

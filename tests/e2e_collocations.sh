@@ -83,8 +83,8 @@ def varint(b, i):
         if not x & 0x80:
             return v, i
 
-def decode(b):  # doc_tokens.stream, format 2 (pipeline/tokstream.h)
-    assert b[0] == 2
+def decode(b):  # doc_tokens.stream, format 2 or 3 (pipeline/tokstream.h)
+    assert b[0] in (2, 3)
     n, i = varint(b, 1)
     out, end, sentence = [], 0, -1
     for _ in range(n):

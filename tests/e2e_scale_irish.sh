@@ -127,7 +127,7 @@ def varint(b, i):
         if not x & 0x80:
             return v, i
 for d, blob in con.execute("SELECT doc, stream FROM doc_tokens ORDER BY doc"):
-    assert blob[0] == 2
+    assert blob[0] in (2, 3)  # tokstream formats 2 and 3
     n, i = varint(blob, 1)
     for _ in range(n):
         t, i = varint(blob, i)

@@ -56,7 +56,7 @@ static int same_tokens(const opine_stream_token *a, const opine_stream_token *b,
     for (size_t i = 0; i < n; i++)
         if (a[i].type != b[i].type || a[i].start != b[i].start ||
             a[i].len != b[i].len || a[i].sentence != b[i].sentence ||
-            a[i].kind != b[i].kind)
+            a[i].kind != b[i].kind || a[i].quote != b[i].quote)
             return 0;
     return 1;
 }
@@ -132,9 +132,11 @@ static unsigned char *legacy_blob(const opine_tokens *t, const uint32_t *types,
     return z;
 }
 
-/* Decode blob and compare every field with the tokens it was made from. */
+/* Decode blob and compare every field with the tokens it was made from
+ * (quote flags only where the format has them: quotes). */
 static void assert_decodes_to(const unsigned char *blob, size_t blob_len,
-                              const opine_tokens *t, const uint32_t *types)
+                              const opine_tokens *t, const uint32_t *types,
+                              int quotes)
 {
     opine_stream_token *d = NULL;
     size_t n = (size_t)-1;
@@ -146,6 +148,7 @@ static void assert_decodes_to(const unsigned char *blob, size_t blob_len,
         assert_int_equal(d[i].len, t->v[i].len);
         assert_int_equal(d[i].kind, t->v[i].kind);
         assert_int_equal(d[i].sentence, t->v[i].sentence);
+        assert_int_equal(d[i].quote, quotes ? t->v[i].quote : 0);
     }
     free(d);
 }
@@ -159,12 +162,20 @@ static void round_trip_tokens(const opine_tokens *t, const uint32_t *types)
     assert_int_equal(opine_tokstream_encode(t, types, &blob, &blob_len), 0);
     assert_non_null(blob);
     assert_true(blob_len >= 2 + 2 * t->n);
-    assert_int_equal(blob[0], 0x02);
-    assert_decodes_to(blob, blob_len, t, types);
+    assert_int_equal(blob[0], 0x03);
+    assert_decodes_to(blob, blob_len, t, types, 1);
+    /* Without quote flags, format 3 is format 2 but for the tag. */
+    int flags = 0;
+    for (size_t i = 0; i < t->n; i++)
+        flags |= t->v[i].quote;
+    if (!flags) {
+        blob[0] = 0x02;
+        assert_decodes_to(blob, blob_len, t, types, 0);
+    }
     free(blob);
 
     blob = legacy_blob(t, types, &blob_len);
-    assert_decodes_to(blob, blob_len, t, types);
+    assert_decodes_to(blob, blob_len, t, types, 0);
     free(blob);
 }
 
@@ -265,7 +276,7 @@ static void test04_round_trip_empty(void **state)
     opine_stream_token *d = NULL;
     assert_int_equal(opine_tokstream_encode(&t, NULL, &blob, &blob_len), 0);
     assert_int_equal(blob_len, 2);
-    assert_int_equal(blob[0], 0x02);
+    assert_int_equal(blob[0], 0x03);
     assert_int_equal(blob[1], 0x00);
     assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
     assert_int_equal(n, 0);
@@ -323,6 +334,81 @@ static void test05_round_trip_escapes(void **state)
     free(types);
 }
 
+/* Quote flags (format 3): the tokenizer's, after each kind of double
+ * quotation mark and not after single ones, survive the round trip; by
+ * hand, a flagged token is long form with K 7 and kind | 1 << 8. */
+static void test18_quote_flags(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "He said \"no deal\" and \xe2\x80\x9cnever\xe2\x80\x9d, "
+        "\xc2\xabjamais\xc2\xbb; the allies\xe2\x80\x99 view "
+        "\xe3\x80\x8cok\xe3\x80\x8d then 'single' \xe2\x80\x98too\xe2\x80\x99 "
+        "end";
+    /* tokens:  He said no deal and never jamais the allies view ok
+     *          then single too end */
+    static const uint8_t want[] = {0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0};
+    opine_tokens t = OPINE_TOKENS_INIT;
+    assert_int_equal(opine_tokenize(text, sizeof text - 1, &t), 0);
+    assert_int_equal(t.n, sizeof want);
+    for (size_t i = 0; i < t.n; i++)
+        if (t.v[i].quote != want[i])
+            fail_msg("token %zu (%.*s): quote %d, want %d", i, (int)t.v[i].len,
+                     text + t.v[i].start, t.v[i].quote, want[i]);
+    uint32_t *types = malloc(t.n * sizeof(*types));
+    assert_non_null(types);
+    for (size_t i = 0; i < t.n; i++)
+        types[i] = some_type(i);
+    round_trip_tokens(&t, types);
+    free(types);
+    opine_tokens_release(&t);
+
+    /* "a "b": b flagged, a word of 1 byte after a gap of 2. */
+    static const unsigned char bytes[] = {
+        0x03, 0x02,             /* tag, n = 2 */
+        0x05, 0x80,             /* type 5; S, short: gap 0, len 1 */
+        0x06, 0x7a, 0x01, 0x81, /* type 6; long, K 7, G 2; len 1; */
+        0x02,                   /* kind 1 | 1 << 8 */
+    };
+    static const opine_stream_token flagged[] = {
+        {5, 0, 1, 0, OPINE_TOKEN_WORD, 0},
+        {6, 3, 1, 0, OPINE_TOKEN_WORD, 1},
+    };
+    spec sp[] = {{0, 1, OPINE_TOKEN_WORD, 0, 5},
+                 {3, 1, OPINE_TOKEN_WORD, 0, 6}};
+    uint32_t *ty;
+    opine_tokens ft = from_specs(sp, 2, &ty);
+    ft.v[1].quote = 1;
+    unsigned char *blob;
+    size_t blob_len, n;
+    assert_int_equal(opine_tokstream_encode(&ft, ty, &blob, &blob_len), 0);
+    assert_int_equal(blob_len, sizeof bytes);
+    assert_memory_equal(blob, bytes, sizeof bytes);
+    free(blob);
+    free(ft.v);
+    free(ty);
+    opine_stream_token *d;
+    assert_int_equal(decode_copy(bytes, sizeof bytes, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(same_tokens(d, flagged, 2));
+    free(d);
+    /* The same bytes as format 2: kind 257 is beyond its 255. */
+    unsigned char v2[sizeof bytes];
+    memcpy(v2, bytes, sizeof bytes);
+    v2[0] = 0x02;
+    assert_int_equal(decode_copy(v2, sizeof v2, &d, &n), OPINE_ECORRUPT);
+    /* Format 3's kind varint stops at 511. */
+    static const unsigned char k511[] = {0x03, 0x01, 0x01, 0xf8,
+                                         0x01, 0xff, 0x03};
+    static const unsigned char k512[] = {0x03, 0x01, 0x01, 0xf8,
+                                         0x01, 0x80, 0x04};
+    assert_int_equal(decode_copy(k511, sizeof k511, &d, &n), 0);
+    assert_int_equal(d[0].kind, 255);
+    assert_int_equal(d[0].quote, 1);
+    free(d);
+    assert_int_equal(decode_copy(k512, sizeof k512, &d, &n), OPINE_ECORRUPT);
+}
+
 /* ---- the documented format ------------------------------------------ */
 
 /* The tokens that the bytes in test06 and test07 describe. */
@@ -340,7 +426,7 @@ static const spec format_tokens[] = {
 
 /* The same tokens as written from the FORMAT comment, byte by byte. */
 static const unsigned char format_bytes[] = {
-    0x02,             /* tag */
+    0x03,             /* tag */
     0x08,             /* n = 8 */
     0xf4, 0x03,       /* type 500 */
     0xcc, 0x05,       /* S, long, K 1, G 4: gap 4 is too wide; len 5 */
@@ -390,7 +476,7 @@ static void test07_format_decoder_bytes(void **state)
     size_t n = sizeof format_tokens / sizeof *format_tokens;
     uint32_t *types;
     opine_tokens t = from_specs(format_tokens, n, &types);
-    assert_decodes_to(format_bytes, sizeof format_bytes, &t, types);
+    assert_decodes_to(format_bytes, sizeof format_bytes, &t, types, 1);
     free(t.v);
     free(types);
 
@@ -411,10 +497,10 @@ static void test07_format_decoder_bytes(void **state)
     assert_int_equal(decode_copy(loose, sizeof loose, &d, &dn), 0);
     assert_int_equal(dn, 4);
     static const opine_stream_token want[] = {
-        {5, 1, 3, 0, OPINE_TOKEN_WORD},
-        {6, 6, 2, 0, OPINE_TOKEN_WORD},
-        {(1u << 28) + 7, 8, 4, 1, 0},
-        {7, 13, 1, 1, OPINE_TOKEN_URL},
+        {5, 1, 3, 0, OPINE_TOKEN_WORD, 0},
+        {6, 6, 2, 0, OPINE_TOKEN_WORD, 0},
+        {(1u << 28) + 7, 8, 4, 1, 0, 0},
+        {7, 13, 1, 1, OPINE_TOKEN_URL, 0},
     };
     assert_true(same_tokens(d, want, 4));
     free(d);
@@ -598,7 +684,9 @@ static void test12_flipped_bytes(void **state)
             int rc = decode_copy(blob, blob_len, &d, &n);
             if (rc == OPINE_ECORRUPT) {
                 caught++;
-            } else if (rc != 0 || i == 0) {
+            } else if (rc != 0 ||
+                       (i == 0 && blob[0] != 0x02 && blob[0] != 0x03)) {
+                /* the tag may only turn into format 2's: same tokens */
                 fail_msg("byte %zu ^ 0x%02x: rc %d", i, masks[k], rc);
             } else {
                 assert_well_formed(d, n);
@@ -632,14 +720,14 @@ static void test13_random_bytes(void **state)
                 buf[i] &= 0x8f;
         }
         if (round % 2 && len > 0)
-            buf[0] = 0x02;
+            buf[0] = round % 4 == 1 ? 0x02 : 0x03;
         opine_stream_token *d = NULL;
         size_t n;
         int rc = opine_tokstream_decode(buf, len, &d, &n);
         if (rc == 0) {
             /* Random bytes are never a whole zlib stream with its check
              * value; after the tag they may be a token list. */
-            assert_int_equal(buf[0], 0x02);
+            assert_true(buf[0] == 0x02 || buf[0] == 0x03);
             assert_well_formed(d, n);
         } else if (rc != OPINE_ECORRUPT) {
             fail_msg("round %d (%zu bytes): rc %d", round, len, rc);
@@ -669,9 +757,9 @@ static void test14_legacy_by_hand(void **state)
     assert_int_equal(decode_copy(blob, blob_len, &d, &n), 0);
     assert_int_equal(n, 3);
     static const opine_stream_token want[] = {
-        {500, 4, 5, 0, OPINE_TOKEN_WORD},
-        {1, 10, 3, 0, OPINE_TOKEN_NUMBER},
-        {1u << 31, 213, 2, 1, OPINE_TOKEN_WORD},
+        {500, 4, 5, 0, OPINE_TOKEN_WORD, 0},
+        {1, 10, 3, 0, OPINE_TOKEN_NUMBER, 0},
+        {1u << 31, 213, 2, 1, OPINE_TOKEN_WORD, 0},
     };
     assert_true(same_tokens(d, want, 3));
     free(d);
@@ -796,6 +884,7 @@ int main(void)
         cmocka_unit_test(test15_legacy_violations),
         cmocka_unit_test(test16_legacy_flipped_bytes),
         cmocka_unit_test(test17_legacy_trailing_junk),
+        cmocka_unit_test(test18_quote_flags),
     };
     return cmocka_run_group_tests_name("tokstream", tests, NULL, NULL);
 }

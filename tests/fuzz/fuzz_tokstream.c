@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_tokstream.c — opine_tokstream_decode() on any bytes,
- * either format. A stream it accepts holds tokens that do not overlap,
- * with dense sentence numbers from 0, and encodes (format 2) and decodes
- * again to the same tokens. */
+ * any format. A stream it accepts holds tokens that do not overlap,
+ * with dense sentence numbers from 0, and encodes (format 3) and decodes
+ * again to the same tokens, quote flags included. */
 #include "fuzz.h"
 
 #include <string.h>
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(v != NULL);
     check_tokens(v, n);
-    if (size > 0 && data[0] == 0x02)
+    if (size > 0 && (data[0] == 0x02 || data[0] == 0x03))
         FUZZ_CHECK(n <= size / 2);
 
     /* Round trip through the encoder. */
@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         toks.v[i] = (opine_token){.start = v[i].start,
                                   .len = v[i].len,
                                   .sentence = v[i].sentence,
-                                  .kind = v[i].kind};
+                                  .kind = v[i].kind,
+                                  .quote = v[i].quote};
     }
     unsigned char *blob;
     size_t blob_len;
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++)
         FUZZ_CHECK(w[i].type == v[i].type && w[i].start == v[i].start &&
                    w[i].len == v[i].len && w[i].sentence == v[i].sentence &&
-                   w[i].kind == v[i].kind);
+                   w[i].kind == v[i].kind && w[i].quote == v[i].quote);
     free(w);
     free(blob);
     free(types);

@@ -25,7 +25,7 @@ static void check_roundtrip(const opine_tokens *t)
         FUZZ_CHECK(v[i].type == types[i] && v[i].start == t->v[i].start &&
                    v[i].len == t->v[i].len &&
                    v[i].sentence == t->v[i].sentence &&
-                   v[i].kind == t->v[i].kind);
+                   v[i].kind == t->v[i].kind && v[i].quote == t->v[i].quote);
     free(v);
     free(blob);
     free(types);
@@ -63,7 +63,7 @@ void fuzz_check_same_tokens(const opine_tokens *a, const opine_tokens *b)
         const opine_token *x = &a->v[i], *y = &b->v[i];
         FUZZ_CHECK(x->start == y->start && x->len == y->len &&
                    x->sentence == y->sentence && x->kind == y->kind &&
-                   x->norm_len == y->norm_len &&
+                   x->quote == y->quote && x->norm_len == y->norm_len &&
                    memcmp(a->norm + x->norm, b->norm + y->norm, x->norm_len) ==
                        0);
     }
