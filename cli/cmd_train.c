@@ -48,6 +48,9 @@ static const char train_usage[] =
     "  --costs LIST         candidate C (default 1,3,10)\n"
     "  --min-count N        features in fewer texts are left out (2)\n"
     "  --prune W            weights below W are left out (0.45)\n"
+    "  --no-quotes          no feature for a double quotation mark before\n"
+    "                       a token in the window (w:\"), as models before\n"
+    "                       v4 were trained\n"
     "  --evidence-probability P  a window gives evidence rows only when\n"
     "                       its side's probability is at least P (0.6)\n"
     "  --labels-name TEXT   how the model file names LABELS (its path)\n"
@@ -90,6 +93,7 @@ int cmd_train(int argc, char **argv)
         OPT_COSTS,
         OPT_MIN,
         OPT_PRUNE,
+        OPT_NO_QUOTES,
         OPT_EVIDENCE,
         OPT_LABELS_NAME,
     };
@@ -103,6 +107,7 @@ int cmd_train(int argc, char **argv)
         {"costs", required_argument, NULL, OPT_COSTS},
         {"min-count", required_argument, NULL, OPT_MIN},
         {"prune", required_argument, NULL, OPT_PRUNE},
+        {"no-quotes", no_argument, NULL, OPT_NO_QUOTES},
         {"evidence-probability", required_argument, NULL, OPT_EVIDENCE},
         {"labels-name", required_argument, NULL, OPT_LABELS_NAME},
         {"quiet", no_argument, NULL, 'q'},
@@ -138,6 +143,9 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_MIN:
             to.min_count = atoi(optarg);
+            break;
+        case OPT_NO_QUOTES:
+            to.no_quotes = 1;
             break;
         case OPT_PRUNE:
             to.prune = atof(optarg);

@@ -86,8 +86,10 @@ int opine_applier_score(opine_applier *a, const char *text, size_t len,
             }
         }
         nstems += slen + 1;
-        a->st[i] = (opine_score_token){
-            .start = t->start, .len = t->len, .sentence = t->sentence};
+        a->st[i] = (opine_score_token){.start = t->start,
+                                       .len = t->len,
+                                       .sentence = t->sentence,
+                                       .quote = t->quote};
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         size_t end = i + 1 < n ? pat_off[i + 1] : npats;

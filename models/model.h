@@ -139,6 +139,9 @@ typedef struct opine_linear_theme {
     int window;      /* 0: the sentence, else +-N tokens */
     double neutral;  /* weight on P(0) when choosing a label (1) */
     double evidence; /* the least P(side) of a window with evidence (0.5) */
+    int quotes;      /* whether a window has the feature w:" where one of its
+                      * tokens follows a double quotation mark (0: models
+                      * trained before it existed) */
     double bias[4];  /* classes +1, 0, -1 and off the theme */
     int off;         /* whether the fourth class (off the theme) was learnt */
     size_t nfeatures;

@@ -41,6 +41,8 @@ typedef struct opine_score_token {
     uint64_t stem_hash; /* opine_score_stem_hash() of stem, when stem is
                          * not empty: made once per stem by a caller that
                          * has many documents; 0: the scorer makes it */
+    uint8_t quote;      /* opine_token.quote: a double quotation mark before
+                         * it (trained themes with quotes: the feature w:") */
 } opine_score_token;
 
 /* The hash of stem[0..len) that trained models' features are found by
@@ -156,11 +158,13 @@ int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
                         uint32_t **ranges, size_t *nranges);
 
 /* The features of theme over the token ranges [r[2i], r[2i+1]), i <
- * nranges, together, into *fs (replacing what it held). Returns 0 or
- * OPINE_ENOMEM. */
+ * nranges, together, into *fs (replacing what it held); with quotes, the
+ * feature w:" where a token follows a double quotation mark
+ * (opine_score_token.quote). Returns 0 or OPINE_ENOMEM. */
 int opine_score_features(const opine_model *m, const opine_scores *sc,
                          uint32_t theme, const opine_score_token *toks,
-                         const uint32_t *r, size_t nranges, opine_features *fs);
+                         const uint32_t *r, size_t nranges, int quotes,
+                         opine_features *fs);
 
 void opine_features_release(opine_features *fs);
 

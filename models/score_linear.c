@@ -47,6 +47,10 @@ void opine_features_release(opine_features *fs)
 }
 
 /* Append the feature PREFIX S1 [" " S2]. */
+/* The feature of a token after a double quotation mark is w:QUOTE_STEM: no
+ * stem is a quotation mark, so it is no word's. */
+#define QUOTE_STEM "\""
+
 static int add(opine_features *fs, const char *prefix, const char *s1,
                const char *s2, double value, uint32_t tok, uint32_t ntok)
 {
@@ -175,7 +179,8 @@ int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
 
 int opine_score_features(const opine_model *m, const opine_scores *sc,
                          uint32_t theme, const opine_score_token *toks,
-                         const uint32_t *r, size_t nranges, opine_features *fs)
+                         const uint32_t *r, size_t nranges, int quotes,
+                         opine_features *fs)
 {
     fs->n = 0;
     fs->names_len = 0;
@@ -184,6 +189,9 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
     uint32_t cue_tok[2] = {0, 0}, cue_ntok[2] = {1, 1};
     for (size_t k = 0; rc == 0 && k < nranges; k++) {
         for (uint32_t i = r[2 * k]; rc == 0 && i < r[2 * k + 1]; i++) {
+            if (quotes && toks[i].quote &&
+                (rc = add(fs, "w:", QUOTE_STEM, NULL, 1, i, 1)) != 0)
+                break;
             const char *s = toks[i].stem;
             if (s == NULL || *s == '\0')
                 continue;
@@ -253,6 +261,7 @@ typedef struct tokfeat {
     uint64_t h; /* the stem's hash (TF_HASHED) */
     uint32_t w; /* "w:STEM" or, negated, "n:STEM": feature number + 1 */
     uint32_t b; /* "b:STEM NEXT": feature number + 1; 0: none (TF_DONE) */
+    uint32_t q; /* 'w:"' after a quotation mark: feature number + 1 */
 } tokfeat;
 
 typedef struct docfeat {
@@ -281,7 +290,7 @@ typedef struct lin_scratch {
     size_t ndf;
     uint32_t window;              /* windows classified so far */
     const uint8_t *stop_patterns; /* opine_model_stop_patterns() */
-    hfeat *hf;                    /* a window's features, at most 2 per token */
+    hfeat *hf;                    /* a window's features, at most 3 per token */
     /* a window's features new to the document, to look up in one batch */
     uint64_t *new_keys;
     const int32_t **new_rows;
@@ -320,11 +329,11 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
     ls->stop_patterns = opine_model_stop_patterns(m);
     if ((ls->state = calloc(n + 1, 1)) == NULL ||
         (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
-        (ls->df = malloc((2 * n + 1) * sizeof(docfeat))) == NULL ||
-        (ls->hf = malloc((2 * n + 1) * sizeof(hfeat))) == NULL ||
-        (ls->new_keys = malloc((2 * n + 1) * sizeof(uint64_t))) == NULL ||
-        (ls->new_rows = malloc((2 * n + 1) * sizeof(int32_t *))) == NULL ||
-        (ls->new_ids = malloc((2 * n + 1) * sizeof(uint32_t))) == NULL ||
+        (ls->df = malloc((3 * n + 1) * sizeof(docfeat))) == NULL ||
+        (ls->hf = malloc((3 * n + 1) * sizeof(hfeat))) == NULL ||
+        (ls->new_keys = malloc((3 * n + 1) * sizeof(uint64_t))) == NULL ||
+        (ls->new_rows = malloc((3 * n + 1) * sizeof(int32_t *))) == NULL ||
+        (ls->new_ids = malloc((3 * n + 1) * sizeof(uint32_t))) == NULL ||
         doc_slots(ls, n / 4))
         return OPINE_ENOMEM;
     /* Negation, as negated() says it, marked once for the document. */
@@ -423,7 +432,13 @@ static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
     if (ls->state[i] & TF_DONE)
         return t;
     ls->state[i] |= TF_DONE;
-    t->w = t->b = 0;
+    t->w = t->b = t->q = 0;
+    if (toks[i].quote) {
+        uint64_t key = opine__feature_key(OPINE__KEY_W,
+                                          opine__stem_hash(QUOTE_STEM, 1), 0);
+        if ((t->q = doc_feature(ls, key)) == 0)
+            return NULL;
+    }
     if (!has_stem(toks, i))
         return t;
     int stop = is_stop(toks, ls, i);
@@ -458,6 +473,10 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         const tokfeat *t = token_feat(toks, n, ls, i);
         if (t == NULL)
             return OPINE_ENOMEM;
+        if (lt->quotes && t->q && ls->df[t->q - 1].window != win) {
+            ls->df[t->q - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->q - 1, i, 1, -1};
+        }
         if (t->w && ls->df[t->w - 1].window != win) {
             ls->df[t->w - 1].window = win;
             ls->hf[kept++] = (hfeat){t->w - 1, i, 1, -1};

@@ -148,7 +148,7 @@ static int featurize(trainer *t)
             sp->mentioned = nr > 0;
             if (nr)
                 rc = opine_score_features(t->base, &sc, u->theme, toks, r, nr,
-                                          &fs);
+                                          !t->o->no_quotes, &fs);
             free(r);
             for (size_t f = 0; rc == 0 && sp->mentioned && f < fs.n; f++) {
                 const char *name = fs.names + fs.f[f].off;
@@ -644,6 +644,8 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
         sb_printf(&b, "    neutral_weight: %g\n", r->neutral_weight);
         sb_printf(&b, "    evidence_probability: %g\n",
                   o->evidence_p > 0 ? o->evidence_p : 0.6);
+        if (!o->no_quotes)
+            sb_printf(&b, "    quotes: true\n");
         write_metrics(&b, "metrics", &r->cv);
         write_metrics(&b, "fit", &r->fit);
         r->features = write_weights(&b, &t, &p, final, th);

@@ -44,6 +44,8 @@ typedef struct opine_train_opts {
     int min_count;           /* features in fewer texts are left out (2) */
     double prune;            /* weights below this are left out (0.45) */
     double evidence_p;       /* a window's least P(side) for evidence (0.6) */
+    int no_quotes;           /* leave out the feature w:" (a token after a
+                              * double quotation mark), as before it existed */
     const char *labels_name; /* what it learnt from, for the file */
     const char *labels_hash;
     void (*on_theme)(void *ctx, const char *line); /* progress, or NULL */

@@ -254,10 +254,12 @@ static inline void score_token(const engine *e, const job *j,
         st->start = j->stoks[i].start;
         st->len = j->stoks[i].len;
         st->sentence = j->stoks[i].sentence;
+        st->quote = j->stoks[i].quote;
     } else {
         st->start = j->toks.v[i].start;
         st->len = j->toks.v[i].len;
         st->sentence = j->toks.v[i].sentence;
+        st->quote = j->toks.v[i].quote;
     }
     st->npats = t->pat_n;
     st->pats = e->pat_pool + t->pat_off;
@@ -374,13 +376,18 @@ static void work_finish(engine *e, worker *w, job *j)
             return;
         }
         size_t k = 0;
+        uint8_t quote = 0; /* a left-out token's, for the next one kept */
         for (size_t i = 0; i < j->ntokens; i++) {
             if (i + FETCH_AHEAD < j->ntokens) /* as when counting, above */
                 __builtin_prefetch(&e->tv[j->types[i + FETCH_AHEAD]]);
             uint32_t t = j->types[i];
-            if (out && out[i])
+            if (out && out[i]) {
+                quote |= j->stoks ? j->stoks[i].quote : j->toks.v[i].quote;
                 continue;
+            }
             score_token(e, j, &e->tv[t], i, &st[k]);
+            st[k].quote |= quote;
+            quote = 0;
             k++;
         }
         j->err = opine_score_doc(e->model, st, k, &j->scores);

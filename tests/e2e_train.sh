@@ -129,6 +129,69 @@ grep -q "112 labels, 1 themes trained" "$WORK/err" ||
 expect_eq "without x labels, three weights a line" 0 \
     "$(sed -n '/^    weights:/,$p' "$WORK/m3.yaml" | sed 1d | awk -F'\t' 'NF != 4' | wc -l)"
 
+# Quoting (models/README.md, "Trained models"): the same words in the
+# writer's voice take a side, inside quotation marks they are a report.
+# Only the feature w:" (a token after a double quotation mark) tells the
+# two apart, so a model with it fits them and one without cannot.
+awk 'BEGIN {
+    split("wonderful|healthy|good for you|a joy|worth every cup|refreshing", pro, "|")
+    for (i = 1; i <= 30; i++) {
+        t = sprintf("Tea is %s and %s.", pro[1 + i % 6], pro[1 + (i + 1 + int(i / 6)) % 6])
+        printf "{\"id\": \"w%d\", \"theme\": \"tea\", \"label\": \"+1\", \"text\": \"%s\"}\n", i, t
+        if (i % 3 == 0)
+            q = "\\u201c" t "\\u201d"
+        else
+            q = "\\\"" t "\\\""
+        printf "{\"id\": \"r%d\", \"theme\": \"tea\", \"label\": \"0\", \"text\": \"%s\"}\n", i, q
+    }
+}' >"$WORK/quotes.jsonl"
+grep -q '"text": "\\"Tea is' "$WORK/quotes.jsonl" &&
+    grep -q '"text": "\\u201cTea is' "$WORK/quotes.jsonl" ||
+    fail "the quoted texts were not written: $(head -4 "$WORK/quotes.jsonl")"
+run_opine 0 train "$WORK/quotes.jsonl" --base "$base" --folds 3 -o "$WORK/q.yaml"
+grep -q '^    quotes: true$' "$WORK/q.yaml" || fail "no 'quotes: true' in the model"
+grep -q '^      w:"	' "$WORK/q.yaml" || fail "no weights for the feature w:\""
+ok "a model trained with quotes says so and weighs w:\""
+run_opine 0 train "$WORK/quotes.jsonl" --base "$base" --folds 3 --no-quotes \
+    -o "$WORK/noq.yaml"
+if grep -q '^    quotes:\|^      w:"' "$WORK/noq.yaml"; then
+    fail "--no-quotes still has the feature"
+fi
+ok "--no-quotes leaves the feature out"
+fitq=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/q.yaml")
+fitn=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/noq.yaml")
+echo "# accuracy on its own texts: $fitq with quotes, $fitn without"
+[ "$(echo "$fitq == 1 && $fitn <= 0.75" | bc -l)" = 1 ] ||
+    fail "with quotes $fitq (want 1), without $fitn (want <= 0.75)"
+ok "only quotes tell the writer's voice from a quotation"
+# The scorer agrees with the trainer, through opine run (tokens in memory)
+# and through the stages (tokens read back from doc_tokens.stream).
+run_opine 0 eval "$WORK/qe.db" --labels "$WORK/quotes.jsonl" --model "$WORK/q.yaml"
+expect_eq "the loaded quotes model predicts what the trainer's classifier did" \
+    "$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$WORK/q.yaml" | tr -d ' ')" \
+    "$(q "$WORK/qe.db" "SELECT confusion FROM evaluations WHERE method = 'model'
+                       AND theme = 'tea'")"
+sed 's/"theme": "tea", "label": "[^"]*", //' "$WORK/quotes.jsonl" >"$WORK/qdocs.jsonl"
+run_opine 0 run "$WORK/qrun.db" "$WORK/qdocs.jsonl" --model "$WORK/q.yaml" -q
+run_opine 0 ingest "$WORK/qst.db" "$WORK/qdocs.jsonl" -q
+run_opine 0 tokenize "$WORK/qst.db" -q
+run_opine 0 stem "$WORK/qst.db" -q
+run_opine 0 score "$WORK/qst.db" --model "$WORK/q.yaml" -q
+scores="SELECT d.ext_id, round(s.stance, 9), s.evidence FROM doc_scores s
+    JOIN documents d ON d.id = s.doc ORDER BY d.ext_id"
+expect_eq "staged scores (quote flags from doc_tokens.stream) equal opine run's" \
+    "$(q "$WORK/qrun.db" "$scores")" "$(q "$WORK/qst.db" "$scores")"
+run_opine 0 run "$WORK/quax.db" "$WORK/qdocs.jsonl" --model "$WORK/q.yaml" -q \
+    --tokenizer uax29
+expect_eq "the uax29 tokenizer marks quotes as the default one does" \
+    "$(q "$WORK/qrun.db" "$scores")" "$(q "$WORK/quax.db" "$scores")"
+expect_eq "the writer's voice: P(+) > 0.5 and a higher stance than any quotation's (P(+) < 0.3)" 1 \
+    "$(q "$WORK/qrun.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'w*')
+        > 0.5 AND max(s.positive) FILTER (WHERE d.ext_id GLOB 'r*') < 0.3
+        AND min(s.stance) FILTER (WHERE d.ext_id GLOB 'w*')
+        > max(s.stance) FILTER (WHERE d.ext_id GLOB 'r*')
+        FROM doc_scores s JOIN documents d ON d.id = s.doc")"
+
 # Mistakes are explained.
 printf '{"text": "tea", "theme": "coffee", "label": "1"}\n' >"$WORK/bad.jsonl"
 run_opine 2 train "$WORK/bad.jsonl" --base "$base" -o "$WORK/bad.yaml"

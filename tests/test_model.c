@@ -844,7 +844,30 @@ static void test20_trained(void **state)
     lt = opine_model_linear(m, 0);
     assert_true(lt->off && lt->bias[3] == -3 && lt->evidence == 0.75);
     assert_true(lt->w[3] == -2 && lt->w[4 + 3] == 4);
+    assert_int_equal(lt->quotes, 0); /* models from before the feature */
     opine_model_free(m);
+
+    /* quotes: the feature w:" (a token after a double quotation mark),
+     * whose key is a word's with '"' for the stem. */
+    m = load_compiled("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                      "  tea:\n    poles: {positive: for, negative: against}\n"
+                      "    targets: [tea]\n    bias: [0, 0, 0]\n"
+                      "    quotes: true\n"
+                      "    weights: |\n      w:\"\t-2\t3\t-1\n",
+                      "t.yaml", NULL);
+    lt = opine_model_linear(m, 0);
+    assert_int_equal(lt->quotes, 1);
+    assert_int_equal(
+        opine_model_feature_hash(
+            m, 0,
+            opine__feature_key(OPINE__KEY_W, opine__stem_hash("\"", 1), 0)),
+        0);
+    opine_model_free(m);
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    quotes: yes\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:8:13: theme 'tea': quotes must be true or false");
     expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
                  "  tea:\n    poles: {positive: for, negative: against}\n"
                  "    targets: [tea]\n    bias: [0, 0, 0]\n"

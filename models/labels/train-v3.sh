@@ -4,7 +4,8 @@
 # texts read from ../shared. The base is v2's (models/train/
 # us-rok-alliance-v2-base.yaml) with the cue phrases of models/train/
 # cues.tsv added. v2 was the same without cues.tsv (git log for its
-# script). Usage: models/labels/train-v3.sh [OPINE]
+# script). v3 predates the quotation-mark feature: --no-quotes. Usage:
+# models/labels/train-v3.sh [OPINE]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 opine=${1:-build/opine}
@@ -17,4 +18,4 @@ python3 "$here/../train/merge-cues.py" \
 "$opine" train "$tmp/labels.jsonl" --split train,dev \
     --labels-name models/labels/labels.tsv \
     --base "$tmp/base.yaml" \
-    --name us-rok-alliance --version 3 -o "$here/../us-rok-alliance-v3.yaml"
+    --name us-rok-alliance --version 3 --no-quotes -o "$here/../us-rok-alliance-v3.yaml"
