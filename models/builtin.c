@@ -21,7 +21,7 @@ int opine_model_load_spec(opine_model **out, const char *spec, char **errmsg)
     if (spec == NULL)
         return opine_model_load_buffer(out, opine_default_model,
                                        opine_default_model_len,
-                                       OPINE_DEFAULT_MODEL_NAME, errmsg);
+                                       opine_default_model_file, errmsg);
     /* NAME or NAME@VERSION among the built-in models: the version asked
      * for, or the newest. */
     const char *at = strchr(spec, '@');

@@ -12,7 +12,8 @@
 
 extern const char *const opine_default_model;
 extern const size_t opine_default_model_len;
-#define OPINE_DEFAULT_MODEL_NAME "us-rok-alliance-v2.yaml (built in)"
+/* How messages name it: "NAME.yaml (built in)". */
+extern const char *const opine_default_model_file;
 
 /* Every shipped model (models/NAME.yaml), by file name without .yaml; the
  * list ends with a NULL name. */

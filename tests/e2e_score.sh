@@ -1,28 +1,28 @@
 # tests/e2e_score.sh — opine score and opine run with the shipped models on
-# the sample corpus: the default is the trained v3; the lexicon v1 gives
+# the sample corpus: the default is the trained v4; the lexicon v1 gives
 # one row per document and theme, stances recomputable from the evidence
 # rows alone, model versions, dictionaries.
 . "$(dirname "$0")/lib.sh"
 SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 
-# The default: the trained model, version 2, scoring every document.
+# The default: the trained model, version 4, scoring every document.
 run_opine 0 run "$WORK/default.db" "$SAMPLES" -q
-expect_eq "the default model is the trained us-rok-alliance v3" \
-    "us-rok-alliance|3|1" \
+expect_eq "the default model is the trained us-rok-alliance v4" \
+    "us-rok-alliance|4|1" \
     "$(q "$WORK/default.db" "SELECT name, version, text LIKE '%kind: linear%' FROM models")"
-expect_eq "v3: one doc_scores row per document and theme, stances in [-1, 1]" \
+expect_eq "v4: one doc_scores row per document and theme, stances in [-1, 1]" \
     "84|0" "$(q "$WORK/default.db" "SELECT count(*), count(*) FILTER (WHERE
         stance IS NOT NULL AND NOT (lo <= stance AND stance <= hi
         AND lo >= -1 AND hi <= 1)) FROM doc_scores")"
-expect_eq "v3: evidence rows are lexicon cues, never classifier features" 0 \
+expect_eq "v4: evidence rows are lexicon cues, never classifier features" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM evidence
         WHERE cue GLOB '[wbn]:*' OR cue GLOB 'cue:*'")"
-expect_eq "v3: contributions are classifier features (w:, b:, n:)" 0 \
+expect_eq "v4: contributions are classifier features (w:, b:, n:)" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM contributions
         WHERE feature NOT GLOB '[wbn]:*'")"
 n=$(q "$WORK/default.db" "SELECT (SELECT count(*) FROM evidence) > 0
     AND (SELECT count(*) FROM contributions) > 0")
-expect_eq "v3: the samples have both evidence and contributions" 1 "$n"
+expect_eq "v4: the samples have both evidence and contributions" 1 "$n"
 
 run_opine 0 run "$WORK/run.db" "$SAMPLES" -q --model us-rok-alliance@1
 themes=$(q "$WORK/run.db" "SELECT count(*) FROM themes")
@@ -127,26 +127,26 @@ if [ -f "$SEED" ]; then
     expect_eq "seed op-ed, v1: china < 0 with at least 2 evidence rows" 1 \
         "$(q "$WORK/seed.db" "SELECT stance < 0 AND evidence >= 2 FROM v_stance WHERE theme = 'china'")"
     q "$WORK/seed.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v1: /'
-    # v3, the default: the side of every theme (the op-ed scores + on all
+    # v4, the default: the side of every theme (the op-ed scores + on all
     # but china); evidence only where a window is sure of its side, and
     # then pointing the theme's way.
     run_opine 0 run "$WORK/seed2.db" "$SEED" -q
     for th in alliance north_korea denuclearization rules_order global_cooperation nationalism; do
-        expect_eq "seed op-ed, v3: $th > 0" 1 \
+        expect_eq "seed op-ed, v4: $th > 0" 1 \
             "$(q "$WORK/seed2.db" "SELECT stance > 0 FROM v_stance WHERE theme = '$th'")"
     done
-    expect_eq "seed op-ed, v3: china < 0" 1 \
+    expect_eq "seed op-ed, v4: china < 0" 1 \
         "$(q "$WORK/seed2.db" "SELECT stance < 0 FROM v_stance WHERE theme = 'china'")"
-    expect_eq "seed op-ed, v3: evidence for at least three themes" 1 \
+    expect_eq "seed op-ed, v4: evidence for at least three themes" 1 \
         "$(q "$WORK/seed2.db" "SELECT count(*) >= 3 FROM doc_scores WHERE evidence > 0")"
-    expect_eq "seed op-ed, v3: contributions point the way of their theme's stance" 0 \
+    expect_eq "seed op-ed, v4: contributions point the way of their theme's stance" 0 \
         "$(q "$WORK/seed2.db" "SELECT count(*) FROM contributions c JOIN doc_scores s
             ON s.doc = c.doc AND s.theme = c.theme WHERE c.polarity * s.stance < 0")"
     # Cues are what the text says, each way: most, not all, agree.
-    expect_eq "seed op-ed, v3: 80% of evidence rows point the way of their theme's stance" 1 \
+    expect_eq "seed op-ed, v4: 80% of evidence rows point the way of their theme's stance" 1 \
         "$(q "$WORK/seed2.db" "SELECT 5 * sum(e.polarity * s.stance > 0) >= 4 * count(*)
             FROM evidence e JOIN doc_scores s ON s.doc = e.doc AND s.theme = e.theme")"
-    q "$WORK/seed2.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v3: /'
+    q "$WORK/seed2.db" "SELECT theme, round(stance, 3), evidence FROM v_stance ORDER BY theme" | sed 's/^/# seed v4: /'
 else
     echo "# (no $SEED: the founding op-ed checks are skipped)"
 fi
