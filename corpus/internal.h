@@ -141,7 +141,8 @@ int opine__reader_stream_error(opine_reader *r, uint64_t line);
 int opine__reader_utf8(opine_reader *r, const char **text, size_t *len,
                        uint64_t *repairs, size_t *bad);
 
-/* Add "utf8_repairs" = n to doc's meta and count the record as repaired.
+/* Count the record as repaired (n repairs) and add "utf8_repairs" = n to
+ * doc's meta, unless the record has a field of that name, which it keeps.
  * Returns 0 or OPINE_ENOMEM. */
 int opine__reader_note_repairs(opine_reader *r, opine_doc *doc, uint64_t n);
 

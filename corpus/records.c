@@ -182,6 +182,14 @@ int opine__reader_note_repairs(opine_reader *r, opine_doc *doc, uint64_t n)
 
     if (n == 0)
         return 0;
+    r->counts.utf8_repairs += n;
+    r->counts.repaired_records++;
+    /* A record with a field of that name keeps it (as with date_raw): the
+     * run's counts still have the repairs, and no two meta entries share a
+     * key. */
+    for (size_t i = 0; i < doc->nmeta; i++)
+        if (strcmp(doc->meta[i].key, "utf8_repairs") == 0)
+            return 0;
     kv = realloc(doc->meta, (doc->nmeta + 1) * sizeof(*kv));
     if (!kv)
         return OPINE_ENOMEM;
@@ -195,8 +203,6 @@ int opine__reader_note_repairs(opine_reader *r, opine_doc *doc, uint64_t n)
         return OPINE_ENOMEM;
     }
     doc->nmeta++;
-    r->counts.utf8_repairs += n;
-    r->counts.repaired_records++;
     return 0;
 }
 
