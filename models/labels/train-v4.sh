@@ -3,7 +3,8 @@
 # the labels (train and dev splits; the test split stays unseen), with the
 # texts read from ../shared. The base is v2's (models/train/
 # us-rok-alliance-v2-base.yaml) with the cue phrases of models/train/
-# cues.tsv added, and the quotation-mark feature (w:"). v3 is the same
+# cues.tsv added, the three of cues-dropped.tsv left out, and the
+# quotation-mark feature (w:"). v3 is the same with those cues and
 # without that feature (train-v3.sh, --no-quotes); v2 was v3 without
 # cues.tsv (git log for its script). Usage: models/labels/train-v4.sh [OPINE]
 set -eu
@@ -14,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 python3 "$here/labels.py" text "$here/labels.tsv" >"$tmp/labels.jsonl"
 python3 "$here/../train/merge-cues.py" \
     "$here/../train/us-rok-alliance-v2-base.yaml" \
-    "$here/../train/cues.tsv" >"$tmp/base.yaml"
+    "$here/../train/cues.tsv" "$here/../train/cues-dropped.tsv" >"$tmp/base.yaml"
 "$opine" train "$tmp/labels.jsonl" --split train,dev \
     --labels-name models/labels/labels.tsv \
     --base "$tmp/base.yaml" \

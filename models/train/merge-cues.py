@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""models/train/merge-cues.py BASE.yaml CUES.tsv > MERGED.yaml
+"""models/train/merge-cues.py BASE.yaml CUES.tsv [DROP.tsv] > MERGED.yaml
 
 Adds the cue phrases of CUES.tsv (theme<TAB>side<TAB>phrase<TAB>weight
 [<TAB>note], side '+' or '-', '#' lines are comments) to the `positive:` or
 `negative:` list of their theme in BASE, as text, so that BASE's comments
 stay. A phrase already on that side is skipped; a phrase on the other side
 of its theme, or a theme BASE does not have, is an error (exit 2).
+
+DROP.tsv (theme<TAB>side<TAB>phrase[<TAB>note]) names cues to leave out,
+whether BASE or CUES.tsv has them; one that neither has is an error.
 """
 import json
 import re
@@ -13,9 +16,21 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.strip().splitlines()[0])
     base = open(sys.argv[1], encoding="utf-8").read().split("\n")
+    drop = set()
+    if len(sys.argv) == 4:
+        for n, line in enumerate(open(sys.argv[3], encoding="utf-8"), 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            f = line.split("\t")
+            if len(f) < 3 or f[1] not in ("+", "-"):
+                sys.stderr.write(f"{sys.argv[3]}: line {n}: want theme, side, phrase\n")
+                sys.exit(2)
+            drop.add((f[0], f[1], f[2].strip().lower()))
+    dropped = set()
     add = {}
     for n, line in enumerate(open(sys.argv[2], encoding="utf-8"), 1):
         line = line.rstrip("\n")
@@ -26,6 +41,9 @@ def main():
             sys.stderr.write(f"{sys.argv[2]}: line {n}: want theme, side, phrase, weight\n")
             sys.exit(2)
         theme, side, phrase, weight = f[0], f[1], f[2].strip().lower(), float(f[3])
+        if (theme, side, phrase) in drop:
+            dropped.add((theme, side, phrase))
+            continue
         add.setdefault(theme, {"+": {}, "-": {}})[side][phrase] = weight
     # Where each theme's lists are, and which phrases they already hold.
     theme = None
@@ -47,6 +65,29 @@ def main():
         if both:
             sys.stderr.write(f"{sys.argv[2]}: {th}: on both sides: {sorted(both)}\n")
             sys.exit(2)
+    # Drops from BASE's lists: the item, bare or quoted, with its weight.
+    for (th, side, phrase) in sorted(drop):
+        if (th, side) not in where:
+            continue
+        i = where[(th, side)]
+        j = i
+        while "]" not in re.sub(r'"[^"]*"', "", base[j]):
+            j += 1
+        item = r'(?:"' + re.escape(phrase) + r'"|' + re.escape(phrase) + r')(?::\s*[0-9.]+)?'
+        for k in range(i, j + 1):
+            line = base[k]
+            new = re.sub(r'(?<=[\[ ])' + item + r',\s*', "", line)
+            if new == line:
+                new = re.sub(r',\s*' + item + r'(?=\])', "", line)
+            if new == line:
+                new = re.sub(r'(?<=\[)' + item + r'(?=\])', "", line)
+            if new != line:
+                base[k] = new
+                dropped.add((th, side, phrase))
+    missing = drop - dropped
+    if missing:
+        sys.stderr.write(f"{sys.argv[3]}: not in the base or the cues: {sorted(missing)}\n")
+        sys.exit(2)
     out = list(base)
     # Insert from the bottom up so that the line numbers stay right.
     for (th, side), i in sorted(where.items(), key=lambda kv: -kv[1]):
