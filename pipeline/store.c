@@ -750,7 +750,10 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
                                               "PRAGMA synchronous = NORMAL;"
                                             : "PRAGMA journal_mode = WAL;"
                                               "PRAGMA synchronous = NORMAL;");
-    opine_store_exec(st, "PRAGMA cache_size = -32768;"
+    /* 16 MiB of page cache: a run writes in key order and reads little
+     * back. 32 MiB cost 20 MB of peak memory on ABP and measured no faster
+     * (3 runs each, 7.1-7.5 s either way). */
+    opine_store_exec(st, "PRAGMA cache_size = -16384;"
                          "PRAGMA temp_store = MEMORY;");
     /* Debian builds SQLite with SECURE_DELETE, which zeroes every byte a
      * delete or an update frees. That is for hiding deleted data; opine
