@@ -555,6 +555,16 @@ static char *params_json(const stage_args *a)
 static void summary(const char *stage, const opine_run_counts *c,
                     const cli_report *r)
 {
+    /* a warning, even with -q */
+    if (c->unquoted_streams)
+        fprintf(stderr,
+                "%s: warning: %lld documents were tokenized by an older opine,"
+                " whose token streams keep no quotation marks: the model's"
+                " quotation feature (w:\") cannot fire for them, so their"
+                " stances can differ from a fresh run's (run_counters"
+                " 'unquoted_streams'); load the corpus into a new database"
+                " to score them as opine run does\n",
+                stage, (long long)c->unquoted_streams);
     if (r->quiet)
         return;
     double secs = cli_now() - r->started;

@@ -417,6 +417,14 @@ int opine_model_is_linear(const opine_model *m)
     return m->linear;
 }
 
+int opine_model_reads_quotes(const opine_model *m)
+{
+    for (size_t i = 0; m->linear && i < m->nlin; i++)
+        if (m->lin[i].set && m->lin[i].pub.quotes)
+            return 1;
+    return 0;
+}
+
 void opine_model_forget_training(opine_model *m)
 {
     m->linear = 0;

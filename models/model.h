@@ -151,6 +151,8 @@ typedef struct opine_linear_theme {
 
 /* Whether the model is a trained one (kind: linear). */
 int opine_model_is_linear(const opine_model *m);
+/* Whether a trained theme reads quotation marks (quotes: true). */
+int opine_model_reads_quotes(const opine_model *m);
 /* Score with the lexicon only from now on: the terms stay, the trained
  * classifiers are ignored (to train again from a trained model's terms). */
 void opine_model_forget_training(opine_model *m);

@@ -218,6 +218,9 @@ static void work_prepare(engine *e, worker *w, job *j)
         if (j->err == 0)
             j->err = opine__lookup_types(e, w, j);
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
+        j->unquoted = (e->flags & DO_SCORE) && e->model &&
+                      opine_model_reads_quotes(e->model) &&
+                      !opine_tokstream_has_quotes(j->blob_in, j->blob_in_len);
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
         if (j->err == 0)

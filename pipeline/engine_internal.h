@@ -75,6 +75,8 @@ typedef struct job {
     char *inflated; /* tokenize alone: the stored body, inflated */
     void *blob_in;  /* from the database: body or token stream */
     size_t blob_in_len;
+    int unquoted; /* score: blob_in is a stream without quotation marks
+                   * (format 1 or 2) and the model reads them */
     opine_tokens toks;
     opine_stream_token *stoks; /* stem alone: decoded stream */
     uint32_t *types;           /* type id of each token */

@@ -907,6 +907,7 @@ int opine__batch_write(engine *e, batch *bt, int last)
         /* text (ingest, tokenize) or token streams (stem, score) */
         const job *j = &bt->jobs[i];
         e->txn_bytes += j->text_len ? j->text_len : j->blob_in_len;
+        e->counts.unquoted_streams += j->unquoted && j->state == JOB_NEW;
     }
     if (e->flags & DO_INGEST) {
         rc = find_twins(e, bt);

@@ -882,7 +882,8 @@ static int store_counters(opine_store *st, int64_t run_id,
     } v[] = {{"utf8_repairs", c->utf8_repairs},
              {"repaired_records", c->repaired_records},
              {"archive_members", c->members},
-             {"skipped_records", c->skipped_records}};
+             {"skipped_records", c->skipped_records},
+             {"unquoted_streams", c->unquoted_streams}};
     sqlite3_stmt *q;
     size_t i;
     int rc = 0;

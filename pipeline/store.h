@@ -145,6 +145,11 @@ typedef struct opine_run_counts {
     int64_t repaired_records;
     int64_t members;
     int64_t skipped_records;
+    /* score: documents whose token stream an older opine wrote (format 1
+     * or 2, no quotation marks) scored by a model that reads them
+     * (opine_model_reads_quotes): their scores can differ from a fresh
+     * run's. */
+    int64_t unquoted_streams;
 } opine_run_counts;
 
 /* Start a run: marks runs left 'running' by dead processes 'interrupted',

@@ -235,6 +235,11 @@ static int decode_v1(const void *blob, size_t blob_len,
     return 0;
 }
 
+int opine_tokstream_has_quotes(const void *blob, size_t blob_len)
+{
+    return blob_len > 0 && *(const unsigned char *)blob == FORMAT3;
+}
+
 int opine_tokstream_decode(const void *blob, size_t blob_len,
                            opine_stream_token **out, size_t *n)
 {

@@ -96,4 +96,7 @@ int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
 int opine_tokstream_decode(const void *blob, size_t blob_len,
                            opine_stream_token **out, size_t *n);
 
+/* Whether a blob is of a format that keeps quotation marks (3). */
+int opine_tokstream_has_quotes(const void *blob, size_t blob_len);
+
 #endif

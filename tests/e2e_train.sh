@@ -181,6 +181,30 @@ scores="SELECT d.ext_id, round(s.stance, 9), s.evidence FROM doc_scores s
     JOIN documents d ON d.id = s.doc ORDER BY d.ext_id"
 expect_eq "staged scores (quote flags from doc_tokens.stream) equal opine run's" \
     "$(q "$WORK/qrun.db" "$scores")" "$(q "$WORK/qst.db" "$scores")"
+# A database tokenized before format 3: its streams keep no quotation
+# marks. Streams of texts without any are format 2's bytes but for the tag,
+# so setting the tag back makes the 30 unquoted texts "old" ones; scoring
+# with the quotes model says how many it scored blind to quoting (even
+# with -q), and counts them in run_counters; the model without the
+# feature scores them without a word.
+run_opine 0 ingest "$WORK/old.db" "$WORK/qdocs.jsonl" -q
+run_opine 0 tokenize "$WORK/old.db" -q
+run_opine 0 stem "$WORK/old.db" -q
+q "$WORK/old.db" "UPDATE doc_tokens SET stream = X'02' || substr(stream, 2)
+    WHERE doc IN (SELECT id FROM documents WHERE ext_id GLOB 'w*')" >/dev/null
+q "$WORK/old.db" "VACUUM INTO '$WORK/old2.db'"
+run_opine 0 score "$WORK/old.db" --model "$WORK/q.yaml" -q
+grep -q "score: warning: 30 documents were tokenized by an older opine" "$WORK/err" ||
+    fail "no warning for old token streams: $(cat "$WORK/err")"
+expect_eq "run_counters counts the streams without quotation marks" 30 \
+    "$(q "$WORK/old.db" "SELECT value FROM run_counters WHERE name = 'unquoted_streams'")"
+expect_eq "a format 2 stream of a text without quotes scores as its format 3 twin" \
+    "$(q "$WORK/qst.db" "$scores")" "$(q "$WORK/old.db" "$scores")"
+run_opine 0 score "$WORK/old2.db" --model "$WORK/noq.yaml" -q
+if grep -q "warning" "$WORK/err"; then
+    fail "a model without the feature warned: $(cat "$WORK/err")"
+fi
+ok "a model without the quotation feature does not warn"
 run_opine 0 run "$WORK/quax.db" "$WORK/qdocs.jsonl" --model "$WORK/q.yaml" -q \
     --tokenizer uax29
 expect_eq "the uax29 tokenizer marks quotes as the default one does" \

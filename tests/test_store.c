@@ -393,7 +393,7 @@ static void test10_run_finish(void **state)
     opine_store *st = open_new("a.db");
     int64_t id;
     assert_int_equal(opine_run_begin(st, "ingest", NULL, &id), 0);
-    opine_run_counts mid = {10, 8, 1, 0, 1, 0, 0, 0, 0};
+    opine_run_counts mid = {10, 8, 1, 0, 1, 0, 0, 0, 0, 0};
     assert_int_equal(opine_run_update(st, id, &mid), 0);
     char sql[200];
     snprintf(sql, sizeof sql,
@@ -402,7 +402,7 @@ static void test10_run_finish(void **state)
              (long long)id);
     assert_int_equal(q_int(st, sql), 108101);
 
-    opine_run_counts c = {5, 4, 3, 2, 1, 7, 3, 0, 0};
+    opine_run_counts c = {5, 4, 3, 2, 1, 7, 3, 0, 0, 4};
     assert_int_equal(opine_run_finish(st, id, "rejected", &c, "1 bad line"), 0);
     assert_int_equal(q_int(st, sql), 54321);
     snprintf(sql, sizeof sql, "SELECT status FROM runs WHERE id = %lld",
@@ -421,7 +421,8 @@ static void test10_run_finish(void **state)
              " (SELECT name, value FROM run_counters WHERE run = %lld"
              " ORDER BY name)",
              (long long)id);
-    expect_text(st, sql, "repaired_records=3,utf8_repairs=7");
+    expect_text(st, sql,
+                "repaired_records=3,unquoted_streams=4,utf8_repairs=7");
 
     /* A NULL message stores NULL. */
     int64_t id2;
