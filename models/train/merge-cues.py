@@ -15,32 +15,41 @@ import re
 import sys
 
 
+def rows(path, want):
+    """The cue lines of a TSV (theme, side, phrase[, ...]): (line number,
+    fields), with '#' and blank lines skipped; exit 2 on a line with fewer
+    fields than want names or a side that is not '+' or '-'."""
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        f = line.split("\t")
+        if len(f) < len(want) or f[1] not in ("+", "-"):
+            sys.stderr.write(f"{path}: line {n}: want {', '.join(want)}\n")
+            sys.exit(2)
+        yield f[0], f[1], f[2].strip().lower(), f[3:]
+
+
+def list_end(base, i):
+    """The last line of the YAML flow list that starts on line i."""
+    j = i
+    while "]" not in re.sub(r'"[^"]*"', "", base[j]):
+        j += 1
+    return j
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.strip().splitlines()[0])
     base = open(sys.argv[1], encoding="utf-8").read().split("\n")
     drop = set()
     if len(sys.argv) == 4:
-        for n, line in enumerate(open(sys.argv[3], encoding="utf-8"), 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            f = line.split("\t")
-            if len(f) < 3 or f[1] not in ("+", "-"):
-                sys.stderr.write(f"{sys.argv[3]}: line {n}: want theme, side, phrase\n")
-                sys.exit(2)
-            drop.add((f[0], f[1], f[2].strip().lower()))
+        for theme, side, phrase, _ in rows(sys.argv[3], ("theme", "side", "phrase")):
+            drop.add((theme, side, phrase))
     dropped = set()
     add = {}
-    for n, line in enumerate(open(sys.argv[2], encoding="utf-8"), 1):
-        line = line.rstrip("\n")
-        if not line.strip() or line.startswith("#"):
-            continue
-        f = line.split("\t")
-        if len(f) < 4 or f[1] not in ("+", "-"):
-            sys.stderr.write(f"{sys.argv[2]}: line {n}: want theme, side, phrase, weight\n")
-            sys.exit(2)
-        theme, side, phrase, weight = f[0], f[1], f[2].strip().lower(), float(f[3])
+    for theme, side, phrase, rest in rows(sys.argv[2], ("theme", "side", "phrase", "weight")):
+        weight = float(rest[0])
         if (theme, side, phrase) in drop:
             dropped.add((theme, side, phrase))
             continue
@@ -70,9 +79,7 @@ def main():
         if (th, side) not in where:
             continue
         i = where[(th, side)]
-        j = i
-        while "]" not in re.sub(r'"[^"]*"', "", base[j]):
-            j += 1
+        j = list_end(base, i)
         item = r'(?:"' + re.escape(phrase) + r'"|' + re.escape(phrase) + r')(?::\s*[0-9.]+)?'
         for k in range(i, j + 1):
             line = base[k]
@@ -94,9 +101,7 @@ def main():
         if th not in add or not add[th][side]:
             continue
         # The list's existing text, to skip phrases it has already.
-        j = i
-        while "]" not in re.sub(r'"[^"]*"', "", base[j]):
-            j += 1
+        j = list_end(base, i)
         have = " ".join(base[i : j + 1]).lower()
         items = []
         for phrase, w in add[th][side].items():
