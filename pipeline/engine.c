@@ -218,8 +218,7 @@ static void work_prepare(engine *e, worker *w, job *j)
         if (j->err == 0)
             j->err = opine__lookup_types(e, w, j);
     } else if (e->flags & (DO_STEM | DO_SCORE)) {
-        j->unquoted = (e->flags & DO_SCORE) && e->model &&
-                      opine_model_reads_quotes(e->model) &&
+        j->unquoted = (e->flags & DO_SCORE) && e->model_quotes &&
                       !opine_tokstream_has_quotes(j->blob_in, j->blob_in_len);
         j->err = opine_tokstream_decode(j->blob_in, j->blob_in_len, &j->stoks,
                                         &j->ntokens);
@@ -719,6 +718,7 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     }
     if (flags & DO_SCORE) {
         e->model = o->model;
+        e->model_quotes = opine_model_reads_quotes(e->model);
         if ((rc = opine_model_compile(e->model, e->lang, &e->errmsg)) ||
             (rc = register_model(e)))
             return rc;

@@ -249,6 +249,7 @@ typedef struct engine {
     worker workers[MAX_THREADS];
     /* scoring: the model, its rows, and the patterns each type matches */
     opine_model *model;
+    int model_quotes; /* opine_model_reads_quotes(model), once */
     int64_t model_id;
     int64_t *theme_ids;
     char score_stage[32];
