@@ -119,6 +119,23 @@ int cmd_compare(int argc, char **argv);
 int cmd_collocations(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_similar(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_kwic(int argc, char **argv);
+int cmd_trend(int argc, char **argv);
+int cmd_terms(int argc, char **argv);
+
+/* cli/db_query.c. An analyzer that cuts text as the database was cut (its
+ * language, stop words, tokenizer and folding, from meta), or NULL after
+ * saying why. */
+struct opine_analyzer;
+struct opine_analyzer *cli_db_analyzer(opine_store *st);
+/* The SQL expression over documents d of a --by group (outlet, author,
+ * year, month, meta:KEY) and its column name in *name, both
+ * sqlite3_mprintf'd; NULL after saying why. */
+char *cli_group_expr(const char *by, char **name);
+/* Bring db's similarity index up to date when it is not and the file can
+ * be written now (else its readers cope). CLI_OK or CLI_FATAL. */
+int cli_update_index(struct sqlite3 *sdb, const char *db);
 
 /* Set by SIGINT, SIGTERM and SIGHUP: the engine stops after the batches
  * in flight. */

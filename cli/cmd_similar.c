@@ -123,27 +123,6 @@ static void bag_release(stem_bag *b)
     free(b->counts);
 }
 
-/* Set option key of o from the database's meta value (when it has one). */
-static int option_from_meta(opine_store *st, opine_options *o, const char *meta,
-                            const char *key)
-{
-    char *v = opine_store_meta_get(st, meta);
-    int rc = 0;
-    if (v) {
-        const char *value = v;
-        if (strcmp(key, "fold") == 0)
-            value = strcmp(v, "1") == 0 ? "yes" : "no";
-        char *msg = NULL;
-        rc = opine_options_set(o, key, value, &msg);
-        if (rc)
-            cli_error("the database's %s '%s': %s", meta, v,
-                      msg ? msg : opine_strerror(rc));
-        free(msg);
-    }
-    free(v);
-    return rc;
-}
-
 static int analyze_file(opine_store *st, const char *file, stem_bag *b)
 {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
@@ -162,58 +141,18 @@ static int analyze_file(opine_store *st, const char *file, stem_bag *b)
         free(text);
         return CLI_FATAL;
     }
-    opine_options *o = NULL;
-    opine_analyzer *a = NULL;
-    char *msg = NULL;
-    int rc = opine_options_new(&o);
-    if (rc == 0 && ((rc = option_from_meta(st, o, "language", "language")) ||
-                    (rc = option_from_meta(st, o, "stopwords", "stopwords")) ||
-                    (rc = option_from_meta(st, o, "tokenizer", "tokenizer")) ||
-                    (rc = option_from_meta(st, o, "fold_diacritics", "fold"))))
-        goto out;
-    if (rc == 0 && (rc = opine_analyzer_new(&a, o, &msg)) != 0) {
-        cli_error("cannot cut the text as the database was: %s",
-                  msg ? msg : opine_strerror(rc));
-        goto out;
-    }
-    if (rc == 0 && (rc = opine__strmap_new(&b->map)) == 0)
+    opine_analyzer *a = cli_db_analyzer(st);
+    int rc = a ? 0 : OPINE_EUSAGE;
+    if (a && (rc = opine__strmap_new(&b->map)) == 0)
         rc = opine_analyze(a, text, len, bag_token, b);
-    if (rc)
+    if (a && rc)
         cli_error("cannot read '%s': %s", file, opine_strerror(rc));
-    else if (b->n == 0)
+    else if (rc == 0 && b->n == 0)
         cli_error("'%s' has no words to compare (%s)", file,
                   b->tokens ? "only stop words" : "it is empty");
-out:
-    free(msg);
     opine_analyzer_free(a);
-    opine_options_free(o);
     free(text);
     return rc || b->n == 0 ? CLI_FATAL : CLI_OK;
-}
-
-/* The SQL expression of a --by group over documents d, or NULL (after
- * saying why); *name the column's name. sqlite3_mprintf'd. */
-static char *group_expr(const char *by, char **name)
-{
-    *name = NULL;
-    if (strcmp(by, "outlet") == 0 || strcmp(by, "author") == 0) {
-        *name = sqlite3_mprintf("%s", by);
-        return sqlite3_mprintf("d.%s", by);
-    }
-    if (strcmp(by, "year") == 0 || strcmp(by, "month") == 0) {
-        *name = sqlite3_mprintf("%s", by);
-        return sqlite3_mprintf("substr(d.published, 1, %d)",
-                               by[0] == 'y' ? 4 : 7);
-    }
-    if (strncmp(by, "meta:", 5) == 0 && by[5]) {
-        *name = sqlite3_mprintf("%s", by + 5);
-        return sqlite3_mprintf("(SELECT value FROM doc_meta m"
-                               " WHERE m.doc = d.id AND m.key = %Q)",
-                               by + 5);
-    }
-    cli_error("unknown --by '%s' (outlet, author, year, month or meta:KEY)",
-              by);
-    return NULL;
 }
 
 static int print_check(opine_store *st, const char *db)
@@ -236,47 +175,6 @@ static int print_check(opine_store *st, const char *db)
            (long long)stats.chunks, (long long)stats.postings,
            stats.norms_current ? "current" : "stale (computed when next used)");
     return CLI_OK;
-}
-
-/* When db's index is not current (a run was killed before it got to it,
- * or an older opine made the file), bring it up to date in the file,
- * unless another process is writing it or the file is read-only: then
- * opine_similar_open() computes the norms in memory. CLI_OK, or
- * CLI_FATAL after saying why. */
-static int update_index(sqlite3 *sdb, const char *db)
-{
-    int cur = opine_similar_current(sdb);
-    if (cur < 0) {
-        cli_error("'%s': %s", db, sqlite3_errmsg(sdb));
-        return CLI_FATAL;
-    }
-    if (cur == 1)
-        return CLI_OK;
-    opine_store *w = NULL;
-    opine_store_opts o = cli_store_opts(0);
-    o.wait = 0; /* a writer at work: answer from memory, not wait for it */
-    o.on_wait = NULL;
-    char *msg = NULL;
-    int rc = opine_store_open_opts(&w, db, 0, &o, &msg);
-    free(msg);
-    msg = NULL;
-    if (rc)
-        return CLI_OK; /* locked, or not writable */
-    sqlite3 *wdb = opine_store_db(w);
-    sqlite3_busy_timeout(wdb, 0);
-    rc = opine__simindex_refresh(wdb, NULL, &msg);
-    int code = sqlite3_extended_errcode(wdb) & 0xff;
-    opine_store_close(w);
-    /* Another process took SQLite's lock meanwhile, or the file cannot be
-     * written after all: from memory, as above. */
-    int elsewhere =
-        rc == OPINE_EDB && (code == SQLITE_BUSY || code == SQLITE_LOCKED ||
-                            code == SQLITE_READONLY ||
-                            code == SQLITE_CANTOPEN || code == SQLITE_PERM);
-    if (rc && !elsewhere)
-        cli_error("'%s': %s", db, msg ? msg : opine_strerror(rc));
-    free(msg);
-    return rc && !elsewhere ? CLI_FATAL : CLI_OK;
 }
 
 int cmd_similar(int argc, char **argv)
@@ -356,7 +254,7 @@ int cmd_similar(int argc, char **argv)
     if (!db)
         db = OPINE_DEFAULT_DB;
     char *gname = NULL, *gexpr = NULL;
-    if (by && (gexpr = group_expr(by, &gname)) == NULL)
+    if (by && (gexpr = cli_group_expr(by, &gname)) == NULL)
         return CLI_FATAL;
     if (top < 0)
         top = by ? 3 : 10;
@@ -379,7 +277,7 @@ int cmd_similar(int argc, char **argv)
         rc = print_check(st, db);
         goto out;
     }
-    if (update_index(sdb, db) != CLI_OK)
+    if (cli_update_index(sdb, db) != CLI_OK)
         goto out;
     int err = opine_similar_open(&s, sdb, &msg);
     if (err) {

@@ -48,6 +48,12 @@ static const char usage[] =
     "  collocations [DB]        multi-word expressions (lambda, z, G2, PMI)\n"
     "  similar  [DB] DOC | --text FILE  the nearest documents by tf-idf\n"
     "                           cosine, with the terms they share\n"
+    "  search   [DB] QUERY      documents matching words, \"phrases\", AND,\n"
+    "                           OR, NOT, prefix*; ranked by BM25, snippets\n"
+    "  kwic     [DB] TERM       every hit with its context (keyword in\n"
+    "                           context), sortable, or counted --by group\n"
+    "  trend    [DB] TERM       a term's use per month, year, outlet...\n"
+    "  terms    [DB] [filters]  the top terms of an outlet, author, year\n"
     "\n"
     "DB defaults to " OPINE_DEFAULT_DB ". 'opine <command> --help' for more.\n"
     "Exit status: 0 ok, 1 some records rejected (the rest kept), 2 error.\n";
@@ -307,6 +313,8 @@ int main(int argc, char **argv)
         {"compare", cmd_compare},   {"collocations", cmd_collocations},
         {"stance", cmd_stance},     {"scale", cmd_scale},
         {"extract", cmd_extract},   {"similar", cmd_similar},
+        {"search", cmd_search},     {"kwic", cmd_kwic},
+        {"trend", cmd_trend},       {"terms", cmd_terms},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {

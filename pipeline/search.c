@@ -1,0 +1,1383 @@
+/* pipeline/search.c — words, phrases and Boolean queries over the
+ * similarity index's postings, BM25, and hits inside documents
+ * (search.h). */
+#include "pipeline/search.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/rows.h"
+#include "pipeline/simindex.h"
+#include "pipeline/zblob.h"
+
+/* ---- the query --------------------------------------------------------- */
+
+enum { N_LEAF, N_AND, N_OR, N_NOT, N_ALL };
+enum { L_TERM, L_PREFIX, L_PHRASE };
+
+/* A sorted set of ids. */
+typedef struct idset {
+    int64_t *v;
+    size_t n;
+} idset;
+
+/* One word of a leaf: the stems it stands for (one; a prefix's many) and
+ * the types of those stems, both sorted. */
+typedef struct word {
+    idset stems, types;
+    int stop;
+} word;
+
+typedef struct leaf {
+    int kind;
+    char *text; /* as written, for messages */
+    word *w;    /* one, or a phrase's words in order */
+    size_t nw;
+    int loaded;
+    int64_t *docs; /* the documents it matches, ascending, */
+    int64_t *tf;   /* and its occurrences in each */
+    size_t n;
+} leaf;
+
+typedef struct node {
+    int op;
+    int leaf;           /* N_LEAF: index into q->leaves */
+    struct node *a, *b; /* N_AND, N_OR, N_NOT (a without b) */
+} node;
+
+struct opine_search_query {
+    node *root;
+    leaf *leaves;
+    size_t nleaves, cap;
+    unsigned char *positive; /* by leaf: not under the right of a NOT */
+};
+
+struct opine_search {
+    sqlite3 *db;
+    int in_txn;
+    opine_search_cut_fn cut;
+    void *cut_ctx;
+    char *lang;
+    int64_t *gens; /* the index's generations */
+    size_t ngens;
+    idset missing; /* stemmed documents the index lacks */
+    int64_t ndocs; /* stemmed documents (N) */
+    int64_t maxdoc;
+    uint32_t *dl; /* by document id: counted tokens (loaded to rank) */
+    double avgdl;
+    opine_rows *ids;
+    sqlite3_stmt *find_stem, *stem_types, *prefix_types, *postings,
+        *doc_term, *stream, *body, *doc_terms, *all_postings, *all_docs;
+};
+
+static void say(char **errmsg, char *msg)
+{
+    if (errmsg && *errmsg == NULL)
+        *errmsg = msg;
+    else
+        free(msg);
+}
+
+static int prepare(sqlite3 *db, sqlite3_stmt **q, const char *sql)
+{
+    return sqlite3_prepare_v2(db, sql, -1, q, NULL) == SQLITE_OK ? 0
+                                                                 : OPINE_EDB;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int in_set(const idset *s, int64_t x)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->v[lo] == x;
+}
+
+/* Append x to s (capacity *cap). */
+static int set_add(idset *s, size_t *cap, int64_t x)
+{
+    if (opine__grow((void **)&s->v, cap, s->n + 1, sizeof(int64_t)))
+        return OPINE_ENOMEM;
+    s->v[s->n++] = x;
+    return 0;
+}
+
+/* Sort s and drop repeats. */
+static void set_finish(idset *s)
+{
+    if (s->n == 0)
+        return;
+    qsort(s->v, s->n, sizeof(int64_t), cmp_i64);
+    size_t k = 1;
+    for (size_t i = 1; i < s->n; i++)
+        if (s->v[i] != s->v[k - 1])
+            s->v[k++] = s->v[i];
+    s->n = k;
+}
+
+/* The ids of q's single-integer-column rows (after its binds) into s. */
+static int collect(sqlite3_stmt *q, idset *s)
+{
+    size_t cap = s->n;
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        if ((rc = set_add(s, &cap, sqlite3_column_int64(q, 0))) != 0)
+            break;
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+void opine_search_free(opine_search *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_stmt *all[] = {s->find_stem,  s->stem_types, s->prefix_types,
+                           s->postings,   s->doc_term,   s->stream,
+                           s->body,       s->doc_terms,  s->all_postings,
+                           s->all_docs};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sqlite3_finalize(all[i]);
+    if (s->in_txn)
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    free(s->lang);
+    free(s->gens);
+    free(s->missing.v);
+    free(s->dl);
+    free(s);
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql, int *rc)
+{
+    sqlite3_stmt *q;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+        *rc = OPINE_EDB;
+        return 0;
+    }
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    else if (step != SQLITE_DONE)
+        *rc = OPINE_EDB;
+    sqlite3_finalize(q);
+    return v;
+}
+
+int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
+                      void *cut_ctx, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    *out = NULL;
+    opine_search *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return OPINE_ENOMEM;
+    s->db = db;
+    s->cut = cut;
+    s->cut_ctx = cut_ctx;
+    /* Scattered reads of 64 KiB pages: mapped, a page costs what is
+     * touched, not a copy into the page cache. */
+    sqlite3_exec(db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+    int rc = 0;
+    if (sqlite3_get_autocommit(db)) {
+        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+            rc = OPINE_EDB;
+        else
+            s->in_txn = 1;
+    }
+    int has_index = rc == 0 ? opine__simindex_exists(db) : 0;
+    if (has_index < 0)
+        rc = has_index;
+    if (rc == 0)
+        s->ndocs = one_int(db, "SELECT count(*) FROM doc_lengths", &rc);
+    if (rc == 0 && s->ndocs == 0) {
+        say(errmsg, opine__format("no document is stemmed yet (opine stem"
+                                  " or opine run makes the terms)"));
+        opine_search_free(s);
+        return OPINE_EEMPTY;
+    }
+    if (rc == 0)
+        s->maxdoc = one_int(db, "SELECT max(doc) FROM doc_lengths", &rc);
+    if (rc == 0) {
+        sqlite3_stmt *q;
+        if (prepare(db, &q, "SELECT value FROM meta WHERE key = 'language'"))
+            rc = OPINE_EDB;
+        else {
+            const unsigned char *v = sqlite3_step(q) == SQLITE_ROW
+                                         ? sqlite3_column_text(q, 0)
+                                         : NULL;
+            s->lang = strdup(v ? (const char *)v : "english");
+            sqlite3_finalize(q);
+            rc = s->lang ? 0 : OPINE_ENOMEM;
+        }
+    }
+    /* Documents only ever join doc_lengths, and the index holds a subset
+     * of them: equal counts mean it holds them all. */
+    int64_t indexed =
+        rc == 0 && has_index
+            ? one_int(db, "SELECT count(*) FROM similar_docs", &rc)
+            : 0;
+    if (rc == 0 && indexed != s->ndocs) {
+        sqlite3_stmt *q;
+        if (prepare(db, &q,
+                    has_index ? "SELECT doc FROM doc_lengths WHERE doc NOT IN"
+                                " (SELECT doc FROM similar_docs) ORDER BY doc"
+                              : "SELECT doc FROM doc_lengths ORDER BY doc"))
+            rc = OPINE_EDB;
+        else {
+            rc = collect(q, &s->missing);
+            sqlite3_finalize(q);
+        }
+    }
+    if (rc == 0 && has_index)
+        rc = opine__simindex_generations(db, &s->gens, &s->ngens);
+    if (rc == 0 &&
+        ((rc = prepare(db, &s->find_stem,
+                       "SELECT id FROM stems WHERE lang = ? AND stem = ?")) ||
+         (rc = prepare(db, &s->stem_types,
+                       "SELECT id FROM types WHERE stem = ?")) ||
+         (rc = prepare(db, &s->prefix_types,
+                       "SELECT DISTINCT t.stem FROM types t"
+                       " JOIN stems s ON s.id = t.stem"
+                       " WHERE t.type >= ?1 AND t.type < ?1 || char(1114111)"
+                       " AND t.stopword = 0 AND s.lang = ?2")) ||
+         (rc = prepare(db, &s->doc_term,
+                       "SELECT tf FROM doc_terms WHERE doc = ? AND stem = ?")) ||
+         (rc = prepare(db, &s->stream,
+                       "SELECT stream FROM doc_tokens WHERE doc = ?")) ||
+         (rc = prepare(db, &s->body,
+                       "SELECT body FROM documents WHERE id = ?")) ||
+         (rc = prepare(db, &s->doc_terms,
+                       "SELECT stem, tf FROM doc_terms WHERE doc = ?"))))
+        rc = OPINE_EDB;
+    if (rc == 0 && has_index &&
+        ((rc = opine__rows_register(db, "opine_search_ids", "id", "i",
+                                    &s->ids)) ||
+         (rc = prepare(db, &s->postings,
+                       "SELECT p.id, p.postings FROM opine_search_ids q"
+                       " CROSS JOIN similar_postings p ON p.id = q.id")) ||
+         (rc = prepare(db, &s->all_postings,
+                       "SELECT id, postings FROM similar_postings"))))
+        rc = rc == OPINE_ENOMEM ? rc : OPINE_EDB;
+    if (rc == 0 && prepare(db, &s->all_docs,
+                           "SELECT doc FROM doc_lengths ORDER BY doc"))
+        rc = OPINE_EDB;
+    if (rc) {
+        if (rc == OPINE_EDB)
+            say(errmsg, opine__format("cannot read the database: %s",
+                                      sqlite3_errmsg(db)));
+        opine_search_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+size_t opine_search_unindexed(const opine_search *s)
+{
+    return s->missing.n;
+}
+
+/* ---- postings ----------------------------------------------------------- */
+
+typedef struct pair {
+    int64_t doc, tf;
+} pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+/* The documents using any of stems (sorted), with the sum of their tfs:
+ * every generation's chunk of each stem, and doc_terms for the documents
+ * the index lacks. */
+static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
+                         int64_t **tfs, size_t *n)
+{
+    *docs = *tfs = NULL;
+    *n = 0;
+    pair *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+    if (stems->n && s->ngens) {
+        size_t nids = s->ngens * stems->n;
+        int64_t *ids = malloc(nids * sizeof(int64_t));
+        if (ids == NULL)
+            return OPINE_ENOMEM;
+        for (size_t g = 0; g < s->ngens; g++)
+            for (size_t i = 0; i < stems->n; i++)
+                ids[g * stems->n + i] = s->gens[g] << 32 | stems->v[i];
+        opine__rows_set(s->ids, ids, nids);
+        int step;
+        while (rc == 0 && (step = sqlite3_step(s->postings)) == SQLITE_ROW) {
+            const unsigned char *p = sqlite3_column_blob(s->postings, 1);
+            const unsigned char *end = p + sqlite3_column_bytes(s->postings, 1);
+            uint64_t doc = 0;
+            while (p && p < end) {
+                uint64_t gap, tf;
+                if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                    break;
+                doc += gap;
+                if (nv == cap &&
+                    opine__grow((void **)&v, &cap, nv + 1, sizeof(pair))) {
+                    rc = OPINE_ENOMEM;
+                    break;
+                }
+                v[nv++] = (pair){(int64_t)doc, (int64_t)tf};
+            }
+            if (rc == 0 && p == NULL)
+                rc = OPINE_ECORRUPT;
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(s->postings);
+        opine__rows_set(s->ids, NULL, 0);
+        free(ids);
+    }
+    for (size_t i = 0; rc == 0 && i < s->missing.n; i++)
+        for (size_t j = 0; rc == 0 && j < stems->n; j++) {
+            sqlite3_bind_int64(s->doc_term, 1, s->missing.v[i]);
+            sqlite3_bind_int64(s->doc_term, 2, stems->v[j]);
+            int step = sqlite3_step(s->doc_term);
+            if (step == SQLITE_ROW) {
+                if (opine__grow((void **)&v, &cap, nv + 1, sizeof(pair)))
+                    rc = OPINE_ENOMEM;
+                else
+                    v[nv++] = (pair){s->missing.v[i],
+                                     sqlite3_column_int64(s->doc_term, 0)};
+            } else if (step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(s->doc_term);
+        }
+    if (rc == 0 && nv) {
+        qsort(v, nv, sizeof(pair), cmp_pair);
+        *docs = malloc(nv * sizeof(int64_t));
+        *tfs = malloc(nv * sizeof(int64_t));
+        if (*docs == NULL || *tfs == NULL)
+            rc = OPINE_ENOMEM;
+        for (size_t i = 0; rc == 0 && i < nv; i++) {
+            if (*n && (*docs)[*n - 1] == v[i].doc)
+                (*tfs)[*n - 1] += v[i].tf;
+            else {
+                (*docs)[*n] = v[i].doc;
+                (*tfs)[(*n)++] = v[i].tf;
+            }
+        }
+    }
+    free(v);
+    if (rc) {
+        free(*docs);
+        free(*tfs);
+        *docs = *tfs = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* The decoded tokens of doc into *tok (malloc'd); OPINE_ENOENT when it
+ * has no stream. */
+static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
+                       size_t *ntok)
+{
+    *tok = NULL;
+    *ntok = 0;
+    sqlite3_bind_int64(s->stream, 1, doc);
+    int step = sqlite3_step(s->stream), rc;
+    if (step == SQLITE_ROW)
+        rc = opine_tokstream_decode(sqlite3_column_blob(s->stream, 0),
+                                    (size_t)sqlite3_column_bytes(s->stream, 0),
+                                    tok, ntok);
+    else
+        rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
+    sqlite3_reset(s->stream);
+    return rc;
+}
+
+/* How many tokens of the leaf start at tok[i] (0: none). */
+static size_t match_at(const leaf *l, const opine_stream_token *tok,
+                       size_t ntok, size_t i)
+{
+    if (ntok - i < l->nw)
+        return 0;
+    for (size_t j = 0; j < l->nw; j++)
+        if (!in_set(&l->w[j].types, tok[i + j].type))
+            return 0;
+    return l->nw;
+}
+
+/* The leaf's documents and counts, once. */
+static int load_leaf(opine_search *s, leaf *l)
+{
+    if (l->loaded)
+        return 0;
+    int rc = 0;
+    if (l->kind != L_PHRASE) {
+        rc = load_postings(s, &l->w[0].stems, &l->docs, &l->tf, &l->n);
+        l->loaded = rc == 0;
+        return rc;
+    }
+    /* A phrase: the documents holding every word that is not a stop word,
+     * each read to count where the words follow each other. */
+    int64_t *cand = NULL, *ctf = NULL;
+    size_t ncand = 0;
+    int first = 1;
+    for (size_t j = 0; rc == 0 && j < l->nw; j++) {
+        if (l->w[j].stop)
+            continue;
+        int64_t *d, *t;
+        size_t n;
+        if ((rc = load_postings(s, &l->w[j].stems, &d, &t, &n)) != 0)
+            break;
+        free(t);
+        if (first) {
+            cand = d;
+            ncand = n;
+            first = 0;
+            continue;
+        }
+        size_t a = 0, b = 0, k = 0;
+        while (a < ncand && b < n) {
+            if (cand[a] < d[b])
+                a++;
+            else if (cand[a] > d[b])
+                b++;
+            else {
+                cand[k++] = cand[a];
+                a++;
+                b++;
+            }
+        }
+        ncand = k;
+        free(d);
+    }
+    if (rc == 0 && ncand && (ctf = malloc(ncand * sizeof(int64_t))) == NULL)
+        rc = OPINE_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < ncand; i++) {
+        opine_stream_token *tok;
+        size_t ntok;
+        rc = read_tokens(s, cand[i], &tok, &ntok);
+        if (rc == OPINE_ENOENT) { /* stemmed, then its stream went? */
+            rc = 0;
+            continue;
+        }
+        int64_t count = 0;
+        for (size_t t = 0; rc == 0 && t < ntok; t++)
+            if (match_at(l, tok, ntok, t))
+                count++;
+        free(tok);
+        if (count) {
+            cand[k] = cand[i];
+            ctf[k++] = count;
+        }
+    }
+    if (rc) {
+        free(cand);
+        free(ctf);
+        return rc;
+    }
+    l->docs = cand;
+    l->tf = ctf;
+    l->n = k;
+    l->loaded = 1;
+    return 0;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+typedef struct parser {
+    opine_search *s;
+    opine_search_query *q;
+    const char *p;
+    char **errmsg;
+    int rc;
+} parser;
+
+static void fail(parser *ps, int rc, char *msg)
+{
+    if (ps->rc == 0) {
+        ps->rc = rc;
+        say(ps->errmsg, msg);
+    } else
+        free(msg);
+}
+
+typedef struct cut_words {
+    word *w;
+    size_t n, cap, tcap;
+    char **types; /* their normalised forms */
+    int64_t *stem_ids;
+    opine_search *s;
+    int rc;
+} cut_words;
+
+static int emit_word(void *ctx, const char *type, const char *stem, int stop)
+{
+    cut_words *c = ctx;
+    if (opine__grow((void **)&c->w, &c->cap, c->n + 1, sizeof(word)) ||
+        opine__grow((void **)&c->types, &c->tcap, c->n + 1, sizeof(char *)))
+        return OPINE_ENOMEM;
+    word *w = &c->w[c->n];
+    memset(w, 0, sizeof(*w));
+    w->stop = stop;
+    if ((c->types[c->n] = strdup(type)) == NULL)
+        return OPINE_ENOMEM;
+    c->n++;
+    /* the stem's id, when the corpus has it */
+    opine_search *s = c->s;
+    sqlite3_bind_text(s->find_stem, 1, s->lang, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->find_stem, 2, stem, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s->find_stem), rc = 0;
+    if (step == SQLITE_ROW) {
+        size_t scap = 0;
+        rc = set_add(&w->stems, &scap, sqlite3_column_int64(s->find_stem, 0));
+    } else if (step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    sqlite3_reset(s->find_stem);
+    return rc;
+}
+
+static void words_release(cut_words *c, int keep_words)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->types[i]);
+        if (!keep_words) {
+            free(c->w[i].stems.v);
+            free(c->w[i].types.v);
+        }
+    }
+    free(c->types);
+    if (!keep_words)
+        free(c->w);
+}
+
+/* The types of every stem of w. */
+static int word_types(opine_search *s, word *w)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < w->stems.n; i++) {
+        sqlite3_bind_int64(s->stem_types, 1, w->stems.v[i]);
+        rc = collect(s->stem_types, &w->types);
+    }
+    set_finish(&w->types);
+    return rc;
+}
+
+static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
+                    int prefix)
+{
+    opine_search *s = ps->s;
+    opine_search_query *q = ps->q;
+    char *shown = opine__format("%.*s", (int)len, text);
+    if (shown == NULL) {
+        fail(ps, OPINE_ENOMEM, NULL);
+        return -1;
+    }
+    cut_words c = {.s = s};
+    int rc = s->cut(s->cut_ctx, text, len, emit_word, &c);
+    if (rc) {
+        words_release(&c, 0);
+        fail(ps, rc,
+             rc == OPINE_EUTF8
+                 ? opine__format("'%s' is not valid UTF-8", shown)
+                 : NULL);
+        free(shown);
+        return -1;
+    }
+    size_t nstop = 0;
+    for (size_t i = 0; i < c.n; i++)
+        nstop += c.w[i].stop != 0;
+    char *why = NULL;
+    if (c.n == 0)
+        why = opine__format("'%s' has no word to search for", shown);
+    else if (nstop == c.n)
+        why = opine__format("'%s' is only stop words, which opine does not"
+                            " index on their own (put them in a phrase with"
+                            " other words)",
+                            shown);
+    else if (prefix && c.n != 1)
+        why = opine__format("the prefix '%s*' is more than one word", shown);
+    if (why) {
+        words_release(&c, 0);
+        free(shown);
+        fail(ps, OPINE_EUSAGE, why);
+        return -1;
+    }
+    if (prefix) { /* every stem of a word starting with the form */
+        free(c.w[0].stems.v);
+        memset(&c.w[0].stems, 0, sizeof(idset));
+        sqlite3_bind_text(s->prefix_types, 1, c.types[0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->prefix_types, 2, s->lang, -1, SQLITE_STATIC);
+        rc = collect(s->prefix_types, &c.w[0].stems);
+        set_finish(&c.w[0].stems);
+    }
+    for (size_t i = 0; rc == 0 && i < c.n; i++)
+        rc = word_types(s, &c.w[i]);
+    size_t cap = q->cap;
+    if (rc == 0 &&
+        opine__grow((void **)&q->leaves, &cap, q->nleaves + 1, sizeof(leaf)))
+        rc = OPINE_ENOMEM;
+    q->cap = cap;
+    if (rc) {
+        words_release(&c, 0);
+        free(shown);
+        fail(ps, rc, NULL);
+        return -1;
+    }
+    leaf *l = &q->leaves[q->nleaves];
+    memset(l, 0, sizeof(*l));
+    l->kind = prefix ? L_PREFIX : c.n > 1 || phrase ? L_PHRASE : L_TERM;
+    if (l->kind == L_PHRASE && c.n == 1)
+        l->kind = L_TERM;
+    l->text = shown;
+    l->w = c.w;
+    l->nw = c.n;
+    words_release(&c, 1);
+    return (int)q->nleaves++;
+}
+
+static node *new_node(parser *ps, int op, node *a, node *b, int leafno)
+{
+    node *n = calloc(1, sizeof(*n));
+    if (n == NULL) {
+        fail(ps, OPINE_ENOMEM, NULL);
+        return NULL;
+    }
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    n->leaf = leafno;
+    return n;
+}
+
+static void free_node(node *n)
+{
+    if (n == NULL)
+        return;
+    free_node(n->a);
+    free_node(n->b);
+    free(n);
+}
+
+static void skip_space(parser *ps)
+{
+    while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' ||
+           *ps->p == '\r')
+        ps->p++;
+}
+
+/* Whether the next token is the operator op (a whole word in capitals). */
+static int at_op(parser *ps, const char *op)
+{
+    skip_space(ps);
+    size_t n = strlen(op);
+    if (strncmp(ps->p, op, n) != 0)
+        return 0;
+    char c = ps->p[n];
+    return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+           c == '(' || c == ')' || c == '"';
+}
+
+static node *parse_or(parser *ps);
+
+static node *parse_primary(parser *ps)
+{
+    skip_space(ps);
+    if (ps->rc)
+        return NULL;
+    if (at_op(ps, "NOT")) {
+        ps->p += 3;
+        node *b = parse_primary(ps);
+        node *all = b ? new_node(ps, N_ALL, NULL, NULL, 0) : NULL;
+        node *n = all ? new_node(ps, N_NOT, all, b, 0) : NULL;
+        if (n == NULL) {
+            free_node(b);
+            free_node(all);
+        }
+        return n;
+    }
+    char c = *ps->p;
+    if (c == '(') {
+        ps->p++;
+        node *n = parse_or(ps);
+        skip_space(ps);
+        if (n && *ps->p != ')') {
+            fail(ps, OPINE_EUSAGE,
+                 opine__format("a '(' is not closed by a ')'"));
+            free_node(n);
+            return NULL;
+        }
+        if (n)
+            ps->p++;
+        return n;
+    }
+    if (c == 0 || c == ')') {
+        fail(ps, OPINE_EUSAGE,
+             opine__format(c ? "a ')' where a word, phrase or '(' should be"
+                             : "the query ends where a word, phrase or '('"
+                               " should be"));
+        return NULL;
+    }
+    int lf;
+    if (c == '"') {
+        const char *start = ++ps->p;
+        while (*ps->p && *ps->p != '"')
+            ps->p++;
+        if (*ps->p != '"') {
+            fail(ps, OPINE_EUSAGE,
+                 opine__format("a '\"' is not closed by another"));
+            return NULL;
+        }
+        lf = add_leaf(ps, start, (size_t)(ps->p - start), 1, 0);
+        ps->p++;
+    } else {
+        const char *start = ps->p;
+        while (*ps->p && *ps->p != ' ' && *ps->p != '\t' && *ps->p != '\n' &&
+               *ps->p != '\r' && *ps->p != '(' && *ps->p != ')' &&
+               *ps->p != '"')
+            ps->p++;
+        size_t len = (size_t)(ps->p - start);
+        int prefix = len > 1 && start[len - 1] == '*';
+        lf = add_leaf(ps, start, len - (size_t)prefix, 0, prefix);
+    }
+    return lf < 0 ? NULL : new_node(ps, N_LEAF, NULL, NULL, lf);
+}
+
+static node *parse_not(parser *ps)
+{
+    node *a = parse_primary(ps);
+    while (a && at_op(ps, "NOT")) {
+        ps->p += 3;
+        node *b = parse_primary(ps);
+        node *n = b ? new_node(ps, N_NOT, a, b, 0) : NULL;
+        if (n == NULL) {
+            free_node(a);
+            free_node(b);
+            return NULL;
+        }
+        a = n;
+    }
+    return a;
+}
+
+static node *parse_and(parser *ps)
+{
+    node *a = parse_not(ps);
+    for (;;) {
+        if (a == NULL)
+            return NULL;
+        if (at_op(ps, "AND"))
+            ps->p += 3;
+        else if (*ps->p == 0 || *ps->p == ')' || at_op(ps, "OR"))
+            return a;
+        node *b = parse_not(ps);
+        node *n = b ? new_node(ps, N_AND, a, b, 0) : NULL;
+        if (n == NULL) {
+            free_node(a);
+            free_node(b);
+            return NULL;
+        }
+        a = n;
+    }
+}
+
+static node *parse_or(parser *ps)
+{
+    node *a = parse_and(ps);
+    while (a && at_op(ps, "OR")) {
+        ps->p += 2;
+        node *b = parse_and(ps);
+        node *n = b ? new_node(ps, N_OR, a, b, 0) : NULL;
+        if (n == NULL) {
+            free_node(a);
+            free_node(b);
+            return NULL;
+        }
+        a = n;
+    }
+    return a;
+}
+
+static void mark_positive(opine_search_query *q, const node *n, int pos)
+{
+    if (n == NULL)
+        return;
+    if (n->op == N_LEAF) {
+        if (pos)
+            q->positive[n->leaf] = 1;
+        return;
+    }
+    mark_positive(q, n->a, pos);
+    mark_positive(q, n->b, n->op == N_NOT ? 0 : pos);
+}
+
+void opine_search_query_free(opine_search_query *q)
+{
+    if (q == NULL)
+        return;
+    free_node(q->root);
+    for (size_t i = 0; i < q->nleaves; i++) {
+        leaf *l = &q->leaves[i];
+        for (size_t j = 0; j < l->nw; j++) {
+            free(l->w[j].stems.v);
+            free(l->w[j].types.v);
+        }
+        free(l->w);
+        free(l->text);
+        free(l->docs);
+        free(l->tf);
+    }
+    free(q->leaves);
+    free(q->positive);
+    free(q);
+}
+
+int opine_search_parse(opine_search *s, const char *text,
+                       opine_search_query **out, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    *out = NULL;
+    opine_search_query *q = calloc(1, sizeof(*q));
+    if (q == NULL)
+        return OPINE_ENOMEM;
+    parser ps = {s, q, text, errmsg, 0};
+    q->root = parse_or(&ps);
+    skip_space(&ps);
+    if (ps.rc == 0 && *ps.p)
+        fail(&ps, OPINE_EUSAGE,
+             opine__format(*ps.p == ')' ? "a ')' that no '(' opened"
+                                        : "unexpected '%s'",
+                           ps.p));
+    if (ps.rc == 0 &&
+        (q->positive = calloc(q->nleaves + 1, 1)) == NULL)
+        ps.rc = OPINE_ENOMEM;
+    if (ps.rc) {
+        if (ps.rc == OPINE_EDB)
+            say(errmsg, opine__format("cannot read the database: %s",
+                                      sqlite3_errmsg(s->db)));
+        opine_search_query_free(q);
+        return ps.rc;
+    }
+    mark_positive(q, q->root, 1);
+    *out = q;
+    return 0;
+}
+
+int opine_search_query_is_single(const opine_search_query *q)
+{
+    return q->root && q->root->op == N_LEAF;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+static int eval(opine_search *s, opine_search_query *q, const node *n,
+                idset *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc;
+    if (n->op == N_LEAF) {
+        leaf *l = &q->leaves[n->leaf];
+        if ((rc = load_leaf(s, l)) != 0)
+            return rc;
+        if (l->n == 0)
+            return 0;
+        if ((out->v = malloc(l->n * sizeof(int64_t))) == NULL)
+            return OPINE_ENOMEM;
+        memcpy(out->v, l->docs, l->n * sizeof(int64_t));
+        out->n = l->n;
+        return 0;
+    }
+    if (n->op == N_ALL)
+        return collect(s->all_docs, out);
+    idset a, b;
+    if ((rc = eval(s, q, n->a, &a)) != 0)
+        return rc;
+    if ((rc = eval(s, q, n->b, &b)) != 0) {
+        free(a.v);
+        return rc;
+    }
+    int64_t *v = malloc((a.n + b.n + 1) * sizeof(int64_t));
+    if (v == NULL) {
+        free(a.v);
+        free(b.v);
+        return OPINE_ENOMEM;
+    }
+    size_t i = 0, j = 0, k = 0;
+    while (i < a.n || j < b.n) {
+        int take_a = j == b.n || (i < a.n && a.v[i] < b.v[j]);
+        int take_b = i == a.n || (j < b.n && b.v[j] < a.v[i]);
+        if (take_a) { /* in a only */
+            if (n->op != N_AND)
+                v[k++] = a.v[i];
+            i++;
+        } else if (take_b) { /* in b only */
+            if (n->op == N_OR)
+                v[k++] = b.v[j];
+            j++;
+        } else { /* in both */
+            if (n->op != N_NOT)
+                v[k++] = a.v[i];
+            i++;
+            j++;
+        }
+    }
+    free(a.v);
+    free(b.v);
+    out->v = v;
+    out->n = k;
+    return 0;
+}
+
+int opine_search_match(opine_search *s, opine_search_query *q,
+                       const int64_t *only, size_t nonly, int64_t **docs,
+                       size_t *n)
+{
+    *docs = NULL;
+    *n = 0;
+    idset r;
+    int rc = eval(s, q, q->root, &r);
+    if (rc)
+        return rc;
+    if (only) {
+        size_t i = 0, j = 0, k = 0;
+        while (i < r.n && j < nonly) {
+            if (r.v[i] < only[j])
+                i++;
+            else if (r.v[i] > only[j])
+                j++;
+            else {
+                r.v[k++] = r.v[i];
+                i++;
+                j++;
+            }
+        }
+        r.n = k;
+    }
+    *docs = r.v;
+    *n = r.n;
+    return 0;
+}
+
+/* The leaf's tf in doc (0 when it does not match it). */
+static int64_t leaf_tf(const leaf *l, int64_t doc)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->docs[mid] < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->n && l->docs[lo] == doc ? l->tf[lo] : 0;
+}
+
+int opine_search_counts(opine_search *s, opine_search_query *q,
+                        const int64_t *docs, size_t n, int64_t **tf)
+{
+    *tf = calloc(n + 1, sizeof(int64_t));
+    if (*tf == NULL)
+        return OPINE_ENOMEM;
+    for (size_t l = 0; l < q->nleaves; l++) {
+        if (!q->positive[l])
+            continue;
+        int rc = load_leaf(s, &q->leaves[l]);
+        if (rc) {
+            free(*tf);
+            *tf = NULL;
+            return rc;
+        }
+        for (size_t i = 0; i < n; i++)
+            (*tf)[i] += leaf_tf(&q->leaves[l], docs[i]);
+    }
+    return 0;
+}
+
+/* ---- ranking ------------------------------------------------------------ */
+
+static int load_lengths(opine_search *s)
+{
+    if (s->dl)
+        return 0;
+    if ((s->dl = calloc((size_t)s->maxdoc + 1, sizeof(uint32_t))) == NULL)
+        return OPINE_ENOMEM;
+    sqlite3_stmt *q;
+    if (prepare(s->db, &q, "SELECT doc, tokens FROM doc_lengths"))
+        return OPINE_EDB;
+    int step;
+    double sum = 0;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(q, 0), t = sqlite3_column_int64(q, 1);
+        if (d >= 0 && d <= s->maxdoc)
+            s->dl[d] = (uint32_t)(t > UINT32_MAX ? UINT32_MAX : t);
+        sum += (double)t;
+    }
+    sqlite3_finalize(q);
+    s->avgdl = s->ndocs ? sum / (double)s->ndocs : 0;
+    return step == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const opine_search_hit *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+int opine_search_rank(opine_search *s, opine_search_query *q,
+                      const int64_t *docs, size_t n, size_t top,
+                      opine_search_hit **hits, size_t *nhits)
+{
+    *hits = NULL;
+    *nhits = 0;
+    int rc = load_lengths(s);
+    if (rc)
+        return rc;
+    opine_search_hit *h = calloc(n + 1, sizeof(*h));
+    double *idf = calloc(q->nleaves + 1, sizeof(double));
+    if (h == NULL || idf == NULL) {
+        free(h);
+        free(idf);
+        return OPINE_ENOMEM;
+    }
+    const double k1 = 1.2, b = 0.75, N = (double)s->ndocs;
+    for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
+        if (!q->positive[l])
+            continue;
+        if ((rc = load_leaf(s, &q->leaves[l])) != 0)
+            break;
+        double df = (double)q->leaves[l].n;
+        idf[l] = log((N - df + 0.5) / (df + 0.5));
+        if (idf[l] <= 0)
+            idf[l] = 1e-6;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t d = docs[i];
+        double dl = d >= 0 && d <= s->maxdoc ? s->dl[d] : 0, score = 0;
+        for (size_t l = 0; l < q->nleaves; l++) {
+            if (!q->positive[l])
+                continue;
+            double tf = (double)leaf_tf(&q->leaves[l], d);
+            if (tf > 0)
+                score += idf[l] * tf * (k1 + 1) /
+                         (tf + k1 * (1 - b + b * dl / s->avgdl));
+        }
+        h[i] = (opine_search_hit){d, score};
+    }
+    free(idf);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    qsort(h, n, sizeof(*h), cmp_hit);
+    *hits = h;
+    *nhits = top && top < n ? top : n;
+    return 0;
+}
+
+/* ---- hits in a document ------------------------------------------------- */
+
+void opine_search_view_release(opine_search_view *v)
+{
+    free(v->text);
+    free(v->tok);
+    free(v->hit_first);
+    free(v->hit_len);
+    memset(v, 0, sizeof(*v));
+}
+
+int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
+                          opine_search_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    int rc = read_tokens(s, doc, &v->tok, &v->ntok);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s->body, 1, doc);
+    int step = sqlite3_step(s->body);
+    if (step == SQLITE_ROW)
+        rc = opine_zblob_inflate(sqlite3_column_blob(s->body, 0),
+                                 (size_t)sqlite3_column_bytes(s->body, 0),
+                                 &v->text, &v->len);
+    else
+        rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
+    sqlite3_reset(s->body);
+    size_t cap = 0, cap2 = 0;
+    for (size_t i = 0; rc == 0 && i < v->ntok;) {
+        size_t len = 0;
+        for (size_t l = 0; len == 0 && l < q->nleaves; l++)
+            if (q->positive[l])
+                len = match_at(&q->leaves[l], v->tok, v->ntok, i);
+        if (len == 0) {
+            i++;
+            continue;
+        }
+        if (opine__grow((void **)&v->hit_first, &cap, v->nhits + 1,
+                        sizeof(uint32_t)) ||
+            opine__grow((void **)&v->hit_len, &cap2, v->nhits + 1,
+                        sizeof(uint32_t))) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        v->hit_first[v->nhits] = (uint32_t)i;
+        v->hit_len[v->nhits++] = (uint32_t)len;
+        i += len;
+    }
+    /* a token beyond the text would be a corrupt stream */
+    for (size_t i = 0; rc == 0 && i < v->ntok; i++)
+        if ((size_t)v->tok[i].start + v->tok[i].len > v->len)
+            rc = OPINE_ECORRUPT;
+    if (rc)
+        opine_search_view_release(v);
+    return rc;
+}
+
+/* Append text[a, b) to *buf with white space runs as one space. */
+static int put_text(char **buf, size_t *n, size_t *cap, const unsigned char *t,
+                    size_t a, size_t b)
+{
+    if (opine__grow((void **)buf, cap, *n + (b - a) + 1, 1))
+        return OPINE_ENOMEM;
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = t[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+            c == '\v') {
+            if (*n && (*buf)[*n - 1] == ' ')
+                continue;
+            c = ' ';
+        }
+        (*buf)[(*n)++] = (char)c;
+    }
+    (*buf)[*n] = 0;
+    return 0;
+}
+
+static int put_str(char **buf, size_t *n, size_t *cap, const char *s)
+{
+    size_t k = strlen(s);
+    if (opine__grow((void **)buf, cap, *n + k + 1, 1))
+        return OPINE_ENOMEM;
+    memcpy(*buf + *n, s, k + 1);
+    *n += k;
+    return 0;
+}
+
+char *opine_search_span_text(const opine_search_view *v, size_t first,
+                             size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (opine__grow((void **)&buf, &cap, 1, 1))
+        return NULL;
+    buf[0] = 0;
+    if (n == 0 || first >= v->ntok)
+        return buf;
+    if (first + n > v->ntok)
+        n = v->ntok - first;
+    size_t a = v->tok[first].start,
+           b = (size_t)v->tok[first + n - 1].start + v->tok[first + n - 1].len;
+    if (put_text(&buf, &len, &cap, v->text, a, b)) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+char *opine_search_snippet(const opine_search_view *v, size_t tokens,
+                           const char *open, const char *close)
+{
+    if (tokens == 0)
+        tokens = 1;
+    size_t from = 0, to = v->ntok < tokens ? v->ntok : tokens;
+    if (v->nhits) {
+        /* the window of `tokens` tokens starting at a hit with the most
+         * hits inside; the first such */
+        size_t best = 0, best_count = 0;
+        for (size_t h = 0; h < v->nhits; h++) {
+            size_t count = 0;
+            for (size_t k = h; k < v->nhits &&
+                               v->hit_first[k] + v->hit_len[k] <=
+                                   v->hit_first[h] + tokens;
+                 k++)
+                count++;
+            if (count > best_count) {
+                best_count = count;
+                best = h;
+            }
+        }
+        /* a few tokens of context before it */
+        size_t lead = tokens / 4, start = v->hit_first[best];
+        from = start > lead ? start - lead : 0;
+        to = from + tokens < v->ntok ? from + tokens : v->ntok;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int rc = put_str(&buf, &n, &cap, from > 0 ? "..." : "");
+    size_t h = 0;
+    while (h < v->nhits && v->hit_first[h] < from)
+        h++;
+    for (size_t i = from; rc == 0 && i < to; i++) {
+        if (i > from)
+            rc = put_text(&buf, &n, &cap, v->text,
+                          (size_t)v->tok[i - 1].start + v->tok[i - 1].len,
+                          v->tok[i].start);
+        if (rc == 0 && h < v->nhits && v->hit_first[h] == i) {
+            size_t last = i + v->hit_len[h] - 1;
+            if (last >= to)
+                last = to - 1;
+            if ((rc = put_str(&buf, &n, &cap, open)) == 0 &&
+                (rc = put_text(&buf, &n, &cap, v->text, v->tok[i].start,
+                               (size_t)v->tok[last].start +
+                                   v->tok[last].len)) == 0)
+                rc = put_str(&buf, &n, &cap, close);
+            i = last;
+            h++;
+            continue;
+        }
+        if (rc == 0)
+            rc = put_text(&buf, &n, &cap, v->text, v->tok[i].start,
+                          (size_t)v->tok[i].start + v->tok[i].len);
+    }
+    if (rc == 0 && to < v->ntok)
+        rc = put_str(&buf, &n, &cap, "...");
+    if (rc == 0 && buf == NULL)
+        rc = put_str(&buf, &n, &cap, "");
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---- top terms ---------------------------------------------------------- */
+
+static int cmp_term(const void *a, const void *b)
+{
+    const opine_search_term *x = a, *y = b;
+    if (x->tf != y->tf)
+        return x->tf > y->tf ? -1 : 1;
+    if (x->df != y->df)
+        return x->df > y->df ? -1 : 1;
+    return (x->stem > y->stem) - (x->stem < y->stem);
+}
+
+int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
+                           size_t top, opine_search_term **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    int rc = 0;
+    int64_t maxstem = one_int(s->db, "SELECT max(id) FROM stems", &rc);
+    if (rc)
+        return rc;
+    unsigned char *in = NULL;
+    if (only) {
+        if ((in = calloc((size_t)s->maxdoc + 1, 1)) == NULL)
+            return OPINE_ENOMEM;
+        for (size_t i = 0; i < nonly; i++)
+            if (only[i] >= 0 && only[i] <= s->maxdoc)
+                in[only[i]] = 1;
+    }
+    int64_t *tf = calloc((size_t)maxstem + 1, sizeof(int64_t));
+    int64_t *df = calloc((size_t)maxstem + 1, sizeof(int64_t));
+    if (tf == NULL || df == NULL)
+        rc = OPINE_ENOMEM;
+    int step = SQLITE_DONE;
+    while (rc == 0 && s->all_postings &&
+           (step = sqlite3_step(s->all_postings)) == SQLITE_ROW) {
+        int64_t stem = sqlite3_column_int64(s->all_postings, 0) & 0xffffffff;
+        if (stem > maxstem) {
+            rc = OPINE_ECORRUPT;
+            break;
+        }
+        const unsigned char *p = sqlite3_column_blob(s->all_postings, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(s->all_postings, 1);
+        uint64_t doc = 0;
+        int64_t t = 0, d = 0;
+        while (p && p < end) {
+            uint64_t gap, f;
+            if ((p = opine__posting_get(p, end, &gap, &f)) == NULL)
+                break;
+            doc += gap;
+            if (in && (doc > (uint64_t)s->maxdoc || !in[doc]))
+                continue;
+            t += (int64_t)f;
+            d++;
+        }
+        if (p == NULL)
+            rc = OPINE_ECORRUPT;
+        tf[stem] += t;
+        df[stem] += d;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    if (s->all_postings)
+        sqlite3_reset(s->all_postings);
+    for (size_t i = 0; rc == 0 && i < s->missing.n; i++) {
+        int64_t doc = s->missing.v[i];
+        if (in && (doc > s->maxdoc || !in[doc]))
+            continue;
+        sqlite3_bind_int64(s->doc_terms, 1, doc);
+        while ((step = sqlite3_step(s->doc_terms)) == SQLITE_ROW) {
+            int64_t stem = sqlite3_column_int64(s->doc_terms, 0);
+            if (stem < 0 || stem > maxstem)
+                continue;
+            tf[stem] += sqlite3_column_int64(s->doc_terms, 1);
+            df[stem]++;
+        }
+        if (step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(s->doc_terms);
+    }
+    free(in);
+    /* the top ones: a bounded selection, then sorted */
+    opine_search_term *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int64_t st = 0; rc == 0 && st <= maxstem; st++) {
+        if (tf[st] == 0)
+            continue;
+        opine_search_term x = {st, tf[st], df[st]};
+        if (opine__grow((void **)&v, &cap, n + 1, sizeof(*v))) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        v[n++] = x;
+        if (top && n >= 4 * top + 1024) { /* keep the memory bounded */
+            qsort(v, n, sizeof(*v), cmp_term);
+            n = top;
+        }
+    }
+    free(tf);
+    free(df);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_term);
+    *out = v;
+    *nout = top && top < n ? top : n;
+    return 0;
+}
