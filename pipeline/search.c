@@ -70,7 +70,7 @@ struct opine_search {
     uint32_t *dl; /* by document id: counted tokens (loaded to rank) */
     double avgdl;
     opine_rows *ids;
-    sqlite3_stmt *find_stem, *stem_types, *prefix_types, *postings,
+    sqlite3_stmt *find_stem, *stem_types, *stem_terms, *prefix_types, *postings,
         *doc_term, *stream, *body, *doc_terms, *all_postings, *all_docs;
 };
 
@@ -149,7 +149,8 @@ void opine_search_free(opine_search *s)
 {
     if (s == NULL)
         return;
-    sqlite3_stmt *all[] = {s->find_stem,  s->stem_types, s->prefix_types,
+    sqlite3_stmt *all[] = {s->find_stem,  s->stem_types, s->stem_terms,
+                           s->prefix_types,
                            s->postings,   s->doc_term,   s->stream,
                            s->body,       s->doc_terms,  s->all_postings,
                            s->all_docs};
@@ -254,6 +255,9 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
                        "SELECT id FROM stems WHERE lang = ? AND stem = ?")) ||
          (rc = prepare(db, &s->stem_types,
                        "SELECT id FROM types WHERE stem = ?")) ||
+         (rc = prepare(db, &s->stem_terms,
+                       "SELECT id FROM types WHERE stem = ?"
+                       " AND stopword = 0")) ||
          (rc = prepare(db, &s->prefix_types,
                        "SELECT DISTINCT t.stem FROM types t"
                        " JOIN stems s ON s.id = t.stem"
@@ -571,13 +575,16 @@ static void words_release(cut_words *c, int keep_words)
         free(c->w);
 }
 
-/* The types of every stem of w. */
+/* The types of every stem of w: only those that are not stop words when
+ * w is not one (they are what its postings count), all of them when it
+ * is (in a phrase). */
 static int word_types(opine_search *s, word *w)
 {
     int rc = 0;
+    sqlite3_stmt *q = w->stop ? s->stem_types : s->stem_terms;
     for (size_t i = 0; rc == 0 && i < w->stems.n; i++) {
-        sqlite3_bind_int64(s->stem_types, 1, w->stems.v[i]);
-        rc = collect(s->stem_types, &w->types);
+        sqlite3_bind_int64(q, 1, w->stems.v[i]);
+        rc = collect(q, &w->types);
     }
     set_finish(&w->types);
     return rc;
@@ -610,7 +617,7 @@ static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
     char *why = NULL;
     if (c.n == 0)
         why = opine__format("'%s' has no word to search for", shown);
-    else if (nstop == c.n)
+    else if (nstop == c.n && !prefix)
         why = opine__format("'%s' is only stop words, which opine does not"
                             " index on their own (put them in a phrase with"
                             " other words)",
@@ -630,6 +637,7 @@ static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
         sqlite3_bind_text(s->prefix_types, 2, s->lang, -1, SQLITE_STATIC);
         rc = collect(s->prefix_types, &c.w[0].stems);
         set_finish(&c.w[0].stems);
+        c.w[0].stop = 0;
     }
     for (size_t i = 0; rc == 0 && i < c.n; i++)
         rc = word_types(s, &c.w[i]);

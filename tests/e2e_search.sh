@@ -1,0 +1,180 @@
+# tests/e2e_search.sh — opine search and opine kwic against brute force
+# (tests/search_brute.py, plain Python reading every token stream): random
+# queries drawn from each corpus's own words (words, phrases, prefixes,
+# AND / OR / NOT), on the sample corpus and a generated one. Every query's
+# documents, hits and BM25 scores (to 1e-9), its order, its count, and
+# every keyword-in-context row (document, token, left, hit, right) must be
+# brute force's. Then trend and terms against SQL over doc_terms, the
+# filters, a database whose index lacks documents, and bad queries.
+# SEARCH_QUERIES sets how many queries per corpus (50; the valgrind run
+# takes fewer).
+. "$(dirname "$0")/lib.sh"
+BRUTE=(python3 "$(dirname "$0")/search_brute.py")
+S=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
+NQ=${SEARCH_QUERIES:-50}
+[ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-5}
+
+run_opine 0 run "$WORK/s.db" "$S" -q
+bash "$OPINE_SRC/tests/gen_corpus.sh" 300 11 >"$WORK/gen.jsonl"
+run_opine 0 run "$WORK/g.db" "$WORK/gen.jsonl" -q
+
+# against_brute WHAT DB SEED: NQ random queries, each through opine search
+# (all results), search --count and kwic --window 3, compared with brute
+# force's answers.
+against_brute() {
+    local what=$1 db=$2 seed=$3 i=0 text
+    "${BRUTE[@]}" gen "$db" "$NQ" "$seed" >"$WORK/q.jsonl"
+    "${BRUTE[@]}" run "$db" "$WORK/q.jsonl" 3 >"$WORK/want.jsonl"
+    rm -rf "$WORK/got" && mkdir "$WORK/got"
+    while IFS= read -r text; do
+        i=$((i + 1))
+        "$OPINE" search "$db" "$text" --limit 0 --snippet 0 \
+            >"$WORK/got/$i.search" 2>"$WORK/err" ||
+            fail "$what: opine search '$text': $(cat "$WORK/err")"
+        "$OPINE" search "$db" "$text" --count >"$WORK/got/$i.count" \
+            2>"$WORK/err" || fail "$what: --count '$text': $(cat "$WORK/err")"
+        "$OPINE" kwic "$db" "$text" --window 3 --tsv >"$WORK/got/$i.kwic" \
+            2>"$WORK/err" || fail "$what: opine kwic '$text': $(cat "$WORK/err")"
+    done < <(python3 -c 'import json, sys
+for l in open(sys.argv[1]): print(json.loads(l)["text"])' "$WORK/q.jsonl")
+    python3 - "$WORK/want.jsonl" "$WORK/got" "$what" <<'EOF' || fail "$what: opine differs from brute force"
+import csv, json, sys
+want = [json.loads(l) for l in open(sys.argv[1])]
+got, what = sys.argv[2], sys.argv[3]
+hits = rows = empty = 0
+for i, w in enumerate(want, 1):
+    q = w["text"]
+    lines = open(f"{got}/{i}.search").read().splitlines()
+    head = lines[0].split("\t")
+    assert head[:5] == ["rank", "doc", "ext_id", "score", "hits"], head
+    res = [l.split("\t") for l in lines[1:]]
+    docs = {int(r[1]): (int(r[4]), float(r[3])) for r in res}
+    wd = {int(d): v for d, v in w["docs"].items()}
+    if set(docs) != set(wd):
+        sys.exit(f"{q}: documents {sorted(set(docs) ^ set(wd))[:10]} differ"
+                 f" ({len(docs)} vs brute force's {len(wd)})")
+    for d, (h, s) in docs.items():
+        if h != wd[d][0] or abs(s - wd[d][1]) > 1e-9 * max(1, abs(s)):
+            sys.exit(f"{q}: doc {d}: hits {h}, score {s!r}; brute force"
+                     f" {wd[d][0]}, {wd[d][1]!r}")
+    order = [(-float(r[3]), int(r[1])) for r in res]
+    if order != sorted(order) or [int(r[0]) for r in res] != list(
+            range(1, len(res) + 1)):
+        sys.exit(f"{q}: not ranked by score, then id")
+    n = int(open(f"{got}/{i}.count").read())
+    if n != len(wd):
+        sys.exit(f"{q}: --count {n}, brute force {len(wd)}")
+    with open(f"{got}/{i}.kwic", newline="") as f:
+        k = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert k[0] == ["doc", "ext_id", "outlet", "published", "token", "left",
+                    "hit", "right"], k[0]
+    kg = [[int(r[0]), int(r[4]), r[5], r[6], r[7]] for r in k[1:]]
+    if kg != w["kwic"]:
+        bad = next(j for j in range(max(len(kg), len(w["kwic"])))
+                   if j >= len(kg) or j >= len(w["kwic"])
+                   or kg[j] != w["kwic"][j])
+        sys.exit(f"{q}: kwic row {bad}: {kg[bad] if bad < len(kg) else None}"
+                 f" != {w['kwic'][bad] if bad < len(w['kwic']) else None}")
+    hits += len(wd)
+    rows += len(kg)
+    empty += not wd
+print(f"{len(want)} queries, {hits} matching documents, {rows} kwic rows,"
+      f" {empty} queries matching nothing")
+EOF
+    ok "$what: $NQ queries equal brute force's documents, hits, scores, order, counts and kwic rows"
+}
+
+against_brute "sample corpus" "$WORK/s.db" 3
+against_brute "generated corpus" "$WORK/g.db" 5
+
+# trend: per outlet, the documents and hits of a word equal SQL over
+# doc_terms (the postings are its rows).
+stem=$(q "$WORK/g.db" "SELECT s.stem FROM terms t JOIN stems s ON s.id = t.stem
+    ORDER BY t.df DESC LIMIT 1 OFFSET 7")
+word=$(q "$WORK/g.db" "SELECT type FROM types WHERE stem =
+    (SELECT id FROM stems WHERE stem = '$stem') AND stopword = 0 LIMIT 1")
+run_opine 0 trend "$WORK/g.db" "$word" --by outlet --csv
+sort <(tail -n +2 "$WORK/out" | cut -d, -f1-3) >"$WORK/trend.got"
+q -separator , "$WORK/g.db" "SELECT d.outlet, count(*), sum(dt.tf) FROM doc_terms dt
+    JOIN documents d ON d.id = dt.doc JOIN stems s ON s.id = dt.stem
+    WHERE s.stem = '$stem' GROUP BY 1" | sort >"$WORK/trend.want"
+cmp -s "$WORK/trend.got" "$WORK/trend.want" ||
+    fail "trend '$word' by outlet: $(diff "$WORK/trend.got" "$WORK/trend.want" | head -5)"
+ok "trend by outlet equals doc_terms ($(wc -l <"$WORK/trend.want") outlets)"
+run_opine 0 trend "$WORK/g.db" "$word" --by month
+months=$(q "$WORK/g.db" "SELECT count(DISTINCT substr(published, 1, 7)) FROM
+    documents d JOIN doc_lengths l ON l.doc = d.id WHERE published IS NOT NULL")
+expect_eq "trend lists every month with documents" "$months" \
+    "$(($(wc -l <"$WORK/out") - 1))"
+
+# terms: the top terms of an outlet equal doc_terms summed.
+outlet=$(q "$WORK/g.db" "SELECT outlet FROM documents GROUP BY 1 ORDER BY 1 LIMIT 1")
+run_opine 0 terms "$WORK/g.db" --outlet "$outlet" --top 15 --csv
+tail -n +2 "$WORK/out" | cut -d, -f1,3-5 >"$WORK/terms.got"
+q -separator , "$WORK/g.db" "SELECT row_number() OVER (ORDER BY sum(dt.tf) DESC,
+    count(*) DESC, dt.stem), s.stem, sum(dt.tf), count(*) FROM doc_terms dt
+    JOIN documents d ON d.id = dt.doc JOIN stems s ON s.id = dt.stem
+    WHERE d.outlet = '$outlet' GROUP BY dt.stem
+    ORDER BY sum(dt.tf) DESC, count(*) DESC, dt.stem LIMIT 15" >"$WORK/terms.want"
+cmp -s "$WORK/terms.got" "$WORK/terms.want" ||
+    fail "terms of '$outlet': $(diff "$WORK/terms.got" "$WORK/terms.want" | head -5)"
+ok "the top terms of '$outlet' equal doc_terms summed"
+
+# filters: --outlet, --from/--to and --meta keep what SQL keeps.
+run_opine 0 search "$WORK/g.db" "$word" --outlet "$outlet" --from 2019 \
+    --to 2020 --limit 0 --snippet 0
+got=$(tail -n +2 "$WORK/out" | cut -f2 | sort -n | tr '\n' ' ')
+want=$(q "$WORK/g.db" "SELECT dt.doc FROM doc_terms dt JOIN documents d
+    ON d.id = dt.doc JOIN stems s ON s.id = dt.stem WHERE s.stem = '$stem'
+    AND d.outlet = '$outlet' AND d.published >= '2019'
+    AND substr(d.published, 1, 4) <= '2020' ORDER BY 1" | tr '\n' ' ')
+expect_eq "search with --outlet, --from and --to" "$want" "$got"
+run_opine 0 search "$WORK/g.db" "$word" --where "d.id % 2 = 0" --count
+want=$(q "$WORK/g.db" "SELECT count(*) FROM doc_terms dt JOIN stems s
+    ON s.id = dt.stem WHERE s.stem = '$stem' AND dt.doc % 2 = 0")
+expect_eq "search with --where" "$want" "$(cat "$WORK/out")"
+
+# snippets mark the hits of the best part of a document
+run_opine 0 search "$WORK/s.db" alliance --limit 3 --mark '<<,>>'
+grep -q '<<[Aa]llian' "$WORK/out" || fail "no marked hit in the snippets: $(cat "$WORK/out")"
+ok "snippets mark hits"
+
+# A database without the index (an older opine made it) answers the same:
+# from doc_terms while another program writes it (the index cannot be
+# made then, and nothing is written), and after building the index when
+# it can be written (which then checks out).
+cp "$WORK/g.db" "$WORK/old.db"
+q "$WORK/old.db" "DROP TABLE similar_postings; DROP TABLE similar_docs;
+    DROP TABLE similar_generations; DROP TABLE similar_norms"
+run_opine 0 search "$WORK/g.db" "$word OR ka*" --limit 0 --snippet 0
+cut -f2,4,5 "$WORK/out" >"$WORK/a"
+sqlite3 "$WORK/old.db" "BEGIN IMMEDIATE;" "INSERT INTO meta VALUES('held', 1);" \
+    '.shell kill -STOP $PPID' "ROLLBACK;" 2>/dev/null &
+h=$!
+trap 'kill -KILL $h 2>/dev/null || true; rm -rf "$WORK"' EXIT
+wait_stopped "$h" "sqlite3 in a write transaction"
+run_opine 0 search "$WORK/old.db" "$word OR ka*" --limit 0 --snippet 0
+cut -f2,4,5 "$WORK/out" >"$WORK/b"
+kill -CONT "$h"
+wait "$h" || fail "sqlite3 did not finish"
+cmp -s "$WORK/a" "$WORK/b" || fail "no index, another program writing: the answers differ"
+expect_eq "no index, another program writing: nothing written" 0 \
+    "$(q "$WORK/old.db" "SELECT count(*) FROM sqlite_master WHERE name = 'similar_docs'")"
+run_opine 0 search "$WORK/old.db" "$word OR ka*" --limit 0 --snippet 0
+cut -f2,4,5 "$WORK/out" >"$WORK/c"
+cmp -s "$WORK/a" "$WORK/c" || fail "no index, nobody writing: the answers differ"
+run_opine 0 similar "$WORK/old.db" --check
+grep -q "^ok: 300 documents indexed" "$WORK/out" || fail "index not built: $(cat "$WORK/out")"
+ok "without an index: the same answers from doc_terms, and after building it ($(wc -l <"$WORK/a") rows)"
+
+# Bad queries: a message naming the problem, exit 2, no crash.
+for bad in '' '"unclosed' '(a OR' 'a )' 'AND' 'the' '"the of"' 'NOT'; do
+    run_opine 2 search "$WORK/s.db" "$bad"
+    grep -q "opine: the query" "$WORK/err" || fail "query '$bad': $(cat "$WORK/err")"
+done
+ok "bad queries are refused with a message"
+run_opine 0 search "$WORK/s.db" '"the alliance"' --count
+[ "$(cat "$WORK/out")" -gt 0 ] || fail "a phrase with a stop word matches nothing"
+ok "a phrase with a stop word matches"
+
+done_testing
