@@ -56,6 +56,41 @@ struct opine_search_query {
     unsigned char *positive; /* by leaf: not under the right of a NOT */
 };
 
+/* The statements a searcher may run, prepared when first needed: a query
+ * prepares a few of them, in a fraction of a millisecond each. */
+enum {
+    Q_FIND_STEM,
+    Q_STEM_TYPES,
+    Q_STEM_TERMS,
+    Q_PREFIX_TYPES,
+    Q_POSTINGS,
+    Q_DOC_TERM,
+    Q_STREAM,
+    Q_BODY,
+    Q_DOC_TERMS,
+    Q_ALL_POSTINGS,
+    Q_ALL_DOCS,
+    Q_END
+};
+static const char *const SQL[Q_END] = {
+    [Q_FIND_STEM] = "SELECT id FROM stems WHERE lang = ? AND stem = ?",
+    [Q_STEM_TYPES] = "SELECT id FROM types WHERE stem = ?",
+    [Q_STEM_TERMS] = "SELECT id FROM types WHERE stem = ? AND stopword = 0",
+    /* types first: a range of its unique index on type */
+    [Q_PREFIX_TYPES] = "SELECT DISTINCT t.stem FROM types t"
+                       " CROSS JOIN stems s ON s.id = t.stem"
+                       " WHERE t.type >= ?1 AND t.type < ?1 || char(1114111)"
+                       " AND t.stopword = 0 AND s.lang = ?2",
+    [Q_POSTINGS] = "SELECT p.id, p.postings FROM opine_search_ids q"
+                   " CROSS JOIN similar_postings p ON p.id = q.id",
+    [Q_DOC_TERM] = "SELECT tf FROM doc_terms WHERE doc = ? AND stem = ?",
+    [Q_STREAM] = "SELECT stream FROM doc_tokens WHERE doc = ?",
+    [Q_BODY] = "SELECT body FROM documents WHERE id = ?",
+    [Q_DOC_TERMS] = "SELECT stem, tf FROM doc_terms WHERE doc = ?",
+    [Q_ALL_POSTINGS] = "SELECT id, postings FROM similar_postings",
+    [Q_ALL_DOCS] = "SELECT doc FROM doc_lengths ORDER BY doc",
+};
+
 struct opine_search {
     sqlite3 *db;
     int in_txn;
@@ -69,9 +104,10 @@ struct opine_search {
     int64_t maxdoc;
     uint32_t *dl; /* by document id: counted tokens (loaded to rank) */
     double avgdl;
-    opine_rows *ids;
-    sqlite3_stmt *find_stem, *stem_types, *stem_terms, *prefix_types, *postings,
-        *doc_term, *stream, *body, *doc_terms, *all_postings, *all_docs;
+    opine_rows *ids;        /* the chunks a query reads */
+    uint32_t *tbuf;         /* a stream's types, when phrases are read */
+    size_t tcap;
+    sqlite3_stmt *q[Q_END]; /* prepared when first used */
 };
 
 static void say(char **errmsg, char *msg)
@@ -88,6 +124,19 @@ static int prepare(sqlite3 *db, sqlite3_stmt **q, const char *sql)
                                                                  : OPINE_EDB;
 }
 
+/* Statement k of s, prepared now if it was not; NULL when it cannot be
+ * (the postings' statement registers its table of chunk ids first). */
+static sqlite3_stmt *stmt(opine_search *s, int k)
+{
+    if (s->q[k])
+        return s->q[k];
+    if (k == Q_POSTINGS && s->ids == NULL &&
+        opine__rows_register(s->db, "opine_search_ids", "id", "i", &s->ids))
+        return NULL;
+    sqlite3_prepare_v2(s->db, SQL[k], -1, &s->q[k], NULL);
+    return s->q[k];
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -96,6 +145,12 @@ static int cmp_i64(const void *a, const void *b)
 
 static int in_set(const idset *s, int64_t x)
 {
+    if (s->n <= 8) {
+        for (size_t i = 0; i < s->n; i++)
+            if (s->v[i] == x)
+                return 1;
+        return 0;
+    }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -149,19 +204,15 @@ void opine_search_free(opine_search *s)
 {
     if (s == NULL)
         return;
-    sqlite3_stmt *all[] = {s->find_stem,  s->stem_types, s->stem_terms,
-                           s->prefix_types,
-                           s->postings,   s->doc_term,   s->stream,
-                           s->body,       s->doc_terms,  s->all_postings,
-                           s->all_docs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        sqlite3_finalize(all[i]);
+    for (int i = 0; i < Q_END; i++)
+        sqlite3_finalize(s->q[i]);
     if (s->in_txn)
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     free(s->lang);
     free(s->gens);
     free(s->missing.v);
     free(s->dl);
+    free(s->tbuf);
     free(s);
 }
 
@@ -250,40 +301,6 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
     }
     if (rc == 0 && has_index)
         rc = opine__simindex_generations(db, &s->gens, &s->ngens);
-    if (rc == 0 &&
-        ((rc = prepare(db, &s->find_stem,
-                       "SELECT id FROM stems WHERE lang = ? AND stem = ?")) ||
-         (rc = prepare(db, &s->stem_types,
-                       "SELECT id FROM types WHERE stem = ?")) ||
-         (rc = prepare(db, &s->stem_terms,
-                       "SELECT id FROM types WHERE stem = ?"
-                       " AND stopword = 0")) ||
-         (rc = prepare(db, &s->prefix_types,
-                       "SELECT DISTINCT t.stem FROM types t"
-                       " JOIN stems s ON s.id = t.stem"
-                       " WHERE t.type >= ?1 AND t.type < ?1 || char(1114111)"
-                       " AND t.stopword = 0 AND s.lang = ?2")) ||
-         (rc = prepare(db, &s->doc_term,
-                       "SELECT tf FROM doc_terms WHERE doc = ? AND stem = ?")) ||
-         (rc = prepare(db, &s->stream,
-                       "SELECT stream FROM doc_tokens WHERE doc = ?")) ||
-         (rc = prepare(db, &s->body,
-                       "SELECT body FROM documents WHERE id = ?")) ||
-         (rc = prepare(db, &s->doc_terms,
-                       "SELECT stem, tf FROM doc_terms WHERE doc = ?"))))
-        rc = OPINE_EDB;
-    if (rc == 0 && has_index &&
-        ((rc = opine__rows_register(db, "opine_search_ids", "id", "i",
-                                    &s->ids)) ||
-         (rc = prepare(db, &s->postings,
-                       "SELECT p.id, p.postings FROM opine_search_ids q"
-                       " CROSS JOIN similar_postings p ON p.id = q.id")) ||
-         (rc = prepare(db, &s->all_postings,
-                       "SELECT id, postings FROM similar_postings"))))
-        rc = rc == OPINE_ENOMEM ? rc : OPINE_EDB;
-    if (rc == 0 && prepare(db, &s->all_docs,
-                           "SELECT doc FROM doc_lengths ORDER BY doc"))
-        rc = OPINE_EDB;
     if (rc) {
         if (rc == OPINE_EDB)
             say(errmsg, opine__format("cannot read the database: %s",
@@ -331,11 +348,16 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
         for (size_t g = 0; g < s->ngens; g++)
             for (size_t i = 0; i < stems->n; i++)
                 ids[g * stems->n + i] = s->gens[g] << 32 | stems->v[i];
+        sqlite3_stmt *q = stmt(s, Q_POSTINGS);
+        if (q == NULL) {
+            free(ids);
+            return OPINE_EDB;
+        }
         opine__rows_set(s->ids, ids, nids);
         int step;
-        while (rc == 0 && (step = sqlite3_step(s->postings)) == SQLITE_ROW) {
-            const unsigned char *p = sqlite3_column_blob(s->postings, 1);
-            const unsigned char *end = p + sqlite3_column_bytes(s->postings, 1);
+        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+            const unsigned char *p = sqlite3_column_blob(q, 1);
+            const unsigned char *end = p + sqlite3_column_bytes(q, 1);
             uint64_t doc = 0;
             while (p && p < end) {
                 uint64_t gap, tf;
@@ -354,27 +376,36 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
         }
         if (rc == 0 && step != SQLITE_DONE)
             rc = OPINE_EDB;
-        sqlite3_reset(s->postings);
+        sqlite3_reset(q);
         opine__rows_set(s->ids, NULL, 0);
         free(ids);
     }
+    sqlite3_stmt *dt = s->missing.n ? stmt(s, Q_DOC_TERM) : NULL;
+    if (s->missing.n && dt == NULL)
+        rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < s->missing.n; i++)
         for (size_t j = 0; rc == 0 && j < stems->n; j++) {
-            sqlite3_bind_int64(s->doc_term, 1, s->missing.v[i]);
-            sqlite3_bind_int64(s->doc_term, 2, stems->v[j]);
-            int step = sqlite3_step(s->doc_term);
+            sqlite3_bind_int64(dt, 1, s->missing.v[i]);
+            sqlite3_bind_int64(dt, 2, stems->v[j]);
+            int step = sqlite3_step(dt);
             if (step == SQLITE_ROW) {
                 if (opine__grow((void **)&v, &cap, nv + 1, sizeof(pair)))
                     rc = OPINE_ENOMEM;
                 else
                     v[nv++] = (pair){s->missing.v[i],
-                                     sqlite3_column_int64(s->doc_term, 0)};
+                                     sqlite3_column_int64(dt, 0)};
             } else if (step != SQLITE_DONE)
                 rc = OPINE_EDB;
-            sqlite3_reset(s->doc_term);
+            sqlite3_reset(dt);
         }
     if (rc == 0 && nv) {
-        qsort(v, nv, sizeof(pair), cmp_pair);
+        /* generations mostly hold ascending ranges of documents: sort only
+         * when they do not */
+        size_t i = 1;
+        while (i < nv && v[i - 1].doc <= v[i].doc)
+            i++;
+        if (i < nv)
+            qsort(v, nv, sizeof(pair), cmp_pair);
         *docs = malloc(nv * sizeof(int64_t));
         *tfs = malloc(nv * sizeof(int64_t));
         if (*docs == NULL || *tfs == NULL)
@@ -405,15 +436,18 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
 {
     *tok = NULL;
     *ntok = 0;
-    sqlite3_bind_int64(s->stream, 1, doc);
-    int step = sqlite3_step(s->stream), rc;
+    sqlite3_stmt *q = stmt(s, Q_STREAM);
+    if (q == NULL)
+        return OPINE_EDB;
+    sqlite3_bind_int64(q, 1, doc);
+    int step = sqlite3_step(q), rc;
     if (step == SQLITE_ROW)
-        rc = opine_tokstream_decode(sqlite3_column_blob(s->stream, 0),
-                                    (size_t)sqlite3_column_bytes(s->stream, 0),
+        rc = opine_tokstream_decode(sqlite3_column_blob(q, 0),
+                                    (size_t)sqlite3_column_bytes(q, 0),
                                     tok, ntok);
     else
         rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
-    sqlite3_reset(s->stream);
+    sqlite3_reset(q);
     return rc;
 }
 
@@ -477,19 +511,28 @@ static int load_leaf(opine_search *s, leaf *l)
     if (rc == 0 && ncand && (ctf = malloc(ncand * sizeof(int64_t))) == NULL)
         rc = OPINE_ENOMEM;
     size_t k = 0;
+    sqlite3_stmt *q = ncand ? stmt(s, Q_STREAM) : NULL;
+    if (ncand && q == NULL)
+        rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
-        opine_stream_token *tok;
-        size_t ntok;
-        rc = read_tokens(s, cand[i], &tok, &ntok);
-        if (rc == OPINE_ENOENT) { /* stemmed, then its stream went? */
-            rc = 0;
-            continue;
-        }
+        size_t nt = 0;
+        sqlite3_bind_int64(q, 1, cand[i]);
+        int step = sqlite3_step(q);
+        if (step == SQLITE_ROW)
+            rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
+                                       (size_t)sqlite3_column_bytes(q, 0),
+                                       &s->tbuf, &s->tcap, &nt);
+        else if (step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(q);
         int64_t count = 0;
-        for (size_t t = 0; rc == 0 && t < ntok; t++)
-            if (match_at(l, tok, ntok, t))
-                count++;
-        free(tok);
+        for (size_t t = 0; rc == 0 && t + l->nw <= nt; t++)
+            if (in_set(&l->w[0].types, s->tbuf[t])) {
+                size_t j = 1;
+                while (j < l->nw && in_set(&l->w[j].types, s->tbuf[t + j]))
+                    j++;
+                count += j == l->nw;
+            }
         if (count) {
             cand[k] = cand[i];
             ctf[k++] = count;
@@ -549,15 +592,18 @@ static int emit_word(void *ctx, const char *type, const char *stem, int stop)
     c->n++;
     /* the stem's id, when the corpus has it */
     opine_search *s = c->s;
-    sqlite3_bind_text(s->find_stem, 1, s->lang, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->find_stem, 2, stem, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s->find_stem), rc = 0;
+    sqlite3_stmt *q = stmt(s, Q_FIND_STEM);
+    if (q == NULL)
+        return OPINE_EDB;
+    sqlite3_bind_text(q, 1, s->lang, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, stem, -1, SQLITE_STATIC);
+    int step = sqlite3_step(q), rc = 0;
     if (step == SQLITE_ROW) {
         size_t scap = 0;
-        rc = set_add(&w->stems, &scap, sqlite3_column_int64(s->find_stem, 0));
+        rc = set_add(&w->stems, &scap, sqlite3_column_int64(q, 0));
     } else if (step != SQLITE_DONE)
         rc = OPINE_EDB;
-    sqlite3_reset(s->find_stem);
+    sqlite3_reset(q);
     return rc;
 }
 
@@ -581,7 +627,9 @@ static void words_release(cut_words *c, int keep_words)
 static int word_types(opine_search *s, word *w)
 {
     int rc = 0;
-    sqlite3_stmt *q = w->stop ? s->stem_types : s->stem_terms;
+    sqlite3_stmt *q = stmt(s, w->stop ? Q_STEM_TYPES : Q_STEM_TERMS);
+    if (q == NULL)
+        return OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < w->stems.n; i++) {
         sqlite3_bind_int64(q, 1, w->stems.v[i]);
         rc = collect(q, &w->types);
@@ -633,9 +681,14 @@ static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
     if (prefix) { /* every stem of a word starting with the form */
         free(c.w[0].stems.v);
         memset(&c.w[0].stems, 0, sizeof(idset));
-        sqlite3_bind_text(s->prefix_types, 1, c.types[0], -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->prefix_types, 2, s->lang, -1, SQLITE_STATIC);
-        rc = collect(s->prefix_types, &c.w[0].stems);
+        sqlite3_stmt *pq = stmt(s, Q_PREFIX_TYPES);
+        if (pq == NULL)
+            rc = OPINE_EDB;
+        else {
+            sqlite3_bind_text(pq, 1, c.types[0], -1, SQLITE_STATIC);
+            sqlite3_bind_text(pq, 2, s->lang, -1, SQLITE_STATIC);
+            rc = collect(pq, &c.w[0].stems);
+        }
         set_finish(&c.w[0].stems);
         c.w[0].stop = 0;
     }
@@ -917,7 +970,8 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
         return 0;
     }
     if (n->op == N_ALL)
-        return collect(s->all_docs, out);
+        return stmt(s, Q_ALL_DOCS) ? collect(s->q[Q_ALL_DOCS], out)
+                                   : OPINE_EDB;
     idset a, b;
     if ((rc = eval(s, q, n->a, &a)) != 0)
         return rc;
@@ -1123,15 +1177,20 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     int rc = read_tokens(s, doc, &v->tok, &v->ntok);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->body, 1, doc);
-    int step = sqlite3_step(s->body);
+    sqlite3_stmt *bq = stmt(s, Q_BODY);
+    if (bq == NULL) {
+        opine_search_view_release(v);
+        return OPINE_EDB;
+    }
+    sqlite3_bind_int64(bq, 1, doc);
+    int step = sqlite3_step(bq);
     if (step == SQLITE_ROW)
-        rc = opine_zblob_inflate(sqlite3_column_blob(s->body, 0),
-                                 (size_t)sqlite3_column_bytes(s->body, 0),
+        rc = opine_zblob_inflate(sqlite3_column_blob(bq, 0),
+                                 (size_t)sqlite3_column_bytes(bq, 0),
                                  &v->text, &v->len);
     else
         rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
-    sqlite3_reset(s->body);
+    sqlite3_reset(bq);
     size_t cap = 0, cap2 = 0;
     for (size_t i = 0; rc == 0 && i < v->ntok;) {
         size_t len = 0;
@@ -1313,15 +1372,18 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
     if (tf == NULL || df == NULL)
         rc = OPINE_ENOMEM;
     int step = SQLITE_DONE;
-    while (rc == 0 && s->all_postings &&
-           (step = sqlite3_step(s->all_postings)) == SQLITE_ROW) {
-        int64_t stem = sqlite3_column_int64(s->all_postings, 0) & 0xffffffff;
+    sqlite3_stmt *ap = s->ngens ? stmt(s, Q_ALL_POSTINGS) : NULL;
+    if (s->ngens && ap == NULL)
+        rc = OPINE_EDB;
+    while (rc == 0 && ap &&
+           (step = sqlite3_step(ap)) == SQLITE_ROW) {
+        int64_t stem = sqlite3_column_int64(ap, 0) & 0xffffffff;
         if (stem > maxstem) {
             rc = OPINE_ECORRUPT;
             break;
         }
-        const unsigned char *p = sqlite3_column_blob(s->all_postings, 1);
-        const unsigned char *end = p + sqlite3_column_bytes(s->all_postings, 1);
+        const unsigned char *p = sqlite3_column_blob(ap, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(ap, 1);
         uint64_t doc = 0;
         int64_t t = 0, d = 0;
         while (p && p < end) {
@@ -1341,23 +1403,26 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = OPINE_EDB;
-    if (s->all_postings)
-        sqlite3_reset(s->all_postings);
+    if (ap)
+        sqlite3_reset(ap);
+    sqlite3_stmt *dts = s->missing.n ? stmt(s, Q_DOC_TERMS) : NULL;
+    if (s->missing.n && dts == NULL)
+        rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < s->missing.n; i++) {
         int64_t doc = s->missing.v[i];
         if (in && (doc > s->maxdoc || !in[doc]))
             continue;
-        sqlite3_bind_int64(s->doc_terms, 1, doc);
-        while ((step = sqlite3_step(s->doc_terms)) == SQLITE_ROW) {
-            int64_t stem = sqlite3_column_int64(s->doc_terms, 0);
+        sqlite3_bind_int64(dts, 1, doc);
+        while ((step = sqlite3_step(dts)) == SQLITE_ROW) {
+            int64_t stem = sqlite3_column_int64(dts, 0);
             if (stem < 0 || stem > maxstem)
                 continue;
-            tf[stem] += sqlite3_column_int64(s->doc_terms, 1);
+            tf[stem] += sqlite3_column_int64(dts, 1);
             df[stem]++;
         }
         if (step != SQLITE_DONE)
             rc = OPINE_EDB;
-        sqlite3_reset(s->doc_terms);
+        sqlite3_reset(dts);
     }
     free(in);
     /* the top ones: a bounded selection, then sorted */

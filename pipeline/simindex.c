@@ -24,14 +24,19 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS similar_norms(id INTEGER PRIMARY KEY"
     " CHECK (id = 1), documents INTEGER NOT NULL, last INTEGER NOT NULL,"
     " norms BLOB NOT NULL, computed TEXT NOT NULL);\n"
-    "CREATE INDEX IF NOT EXISTS documents_ext_id ON documents(ext_id);\n";
+    "CREATE INDEX IF NOT EXISTS documents_ext_id ON documents(ext_id);\n"
+    "CREATE INDEX IF NOT EXISTS documents_outlet ON documents(outlet,"
+    " published);\n"
+    "CREATE INDEX IF NOT EXISTS documents_published ON documents(published);\n"
+    "CREATE INDEX IF NOT EXISTS documents_author ON documents(author);\n";
 
 /* What the schema makes, by name: all there means nothing to do. */
 static const char SCHEMA_NAMES[] =
     "SELECT count(*) FROM sqlite_schema WHERE name IN ('similar_postings',"
     " 'similar_generations', 'similar_docs', 'similar_norms',"
-    " 'documents_ext_id')";
-enum { SCHEMA_COUNT = 5 };
+    " 'documents_ext_id', 'documents_outlet',"
+    " 'documents_published', 'documents_author')";
+enum { SCHEMA_COUNT = 8 };
 
 enum {
     /* Rows the writer hands SQLite per statement: its scratch stays small

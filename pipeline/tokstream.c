@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "pipeline/zblob.h"
 
 #define FORMAT2 0x02
@@ -187,6 +188,48 @@ static int decode_v2(const unsigned char *p, const unsigned char *end,
 corrupt:
     free(v);
     return OPINE_ECORRUPT;
+}
+
+int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
+                          size_t *cap, size_t *n)
+{
+    *n = 0;
+    const unsigned char *p = blob, *end = p + blob_len;
+    if (blob_len == 0 || (p[0] != FORMAT2 && p[0] != FORMAT3)) {
+        opine_stream_token *t;
+        size_t nt;
+        int rc = opine_tokstream_decode(blob, blob_len, &t, &nt);
+        if (rc == 0 &&
+            opine__grow((void **)types, cap, nt + 1, sizeof(uint32_t)))
+            rc = OPINE_ENOMEM;
+        for (size_t i = 0; rc == 0 && i < nt; i++)
+            (*types)[i] = t[i].type;
+        free(t);
+        *n = rc ? 0 : nt;
+        return rc;
+    }
+    p++;
+    uint32_t count;
+    if (get_varint32(&p, end, &count) || count > (size_t)(end - p) / TOKEN_MIN)
+        return OPINE_ECORRUPT;
+    if (opine__grow((void **)types, cap, (size_t)count + 1, sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    uint32_t *v = *types, skip;
+    for (uint32_t i = 0; i < count; i++) {
+        if (get_varint32(&p, end, &v[i]) || p >= end)
+            return OPINE_ECORRUPT;
+        unsigned s = *p++;
+        if (!(s & SHAPE_LONG))
+            continue;
+        if (((s & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)) ||
+            get_varint32(&p, end, &skip) ||
+            ((s >> 3 & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)))
+            return OPINE_ECORRUPT;
+    }
+    if (p != end)
+        return OPINE_ECORRUPT;
+    *n = count;
+    return 0;
 }
 
 static int decode_v1(const void *blob, size_t blob_len,

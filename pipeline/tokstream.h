@@ -96,6 +96,15 @@ int opine_tokstream_encode(const opine_tokens *toks, const uint32_t *types,
 int opine_tokstream_decode(const void *blob, size_t blob_len,
                            opine_stream_token **out, size_t *n);
 
+/* The type ids alone of a blob's tokens, in order, into *types (grown as
+ * needed; *cap its capacity in elements), *n of them: for scanning many
+ * streams for words, without the rest of each token. The same checks as
+ * opine_tokstream_decode() for formats 2 and 3, except that a kind or
+ * an end position out of range is not looked at. 0, OPINE_ENOMEM or
+ * OPINE_ECORRUPT. */
+int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
+                          size_t *cap, size_t *n);
+
 /* Whether a blob is of a format that keeps quotation marks (3). */
 int opine_tokstream_has_quotes(const void *blob, size_t blob_len);
 
