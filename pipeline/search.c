@@ -1340,6 +1340,15 @@ char *opine_search_snippet(const opine_search_view *v, size_t tokens,
 
 /* ---- top terms ---------------------------------------------------------- */
 
+
+/* A group of fewer than 1 / TOP_SMALL_GROUP of the documents is counted
+ * from its doc_terms rows, a larger one in one pass over every posting.
+ * (Reading stems one by one in descending order of cf until no later stem
+ * can enter the top was tried: for an outlet's top 20 on ABP it reads
+ * about as many postings as one pass, the most frequent stems holding
+ * most of them.) */
+enum { TOP_SMALL_GROUP = 20 };
+
 static int cmp_term(const void *a, const void *b)
 {
     const opine_search_term *x = a, *y = b;
@@ -1372,8 +1381,26 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
     if (tf == NULL || df == NULL)
         rc = OPINE_ENOMEM;
     int step = SQLITE_DONE;
-    sqlite3_stmt *ap = s->ngens ? stmt(s, Q_ALL_POSTINGS) : NULL;
-    if (s->ngens && ap == NULL)
+    /* a small group: its documents' doc_terms rows */
+    int small = only && nonly * TOP_SMALL_GROUP <= (size_t)s->ndocs;
+    sqlite3_stmt *dts = small ? stmt(s, Q_DOC_TERMS) : NULL;
+    if (small && dts == NULL)
+        rc = OPINE_EDB;
+    for (size_t i = 0; rc == 0 && small && i < nonly; i++) {
+        sqlite3_bind_int64(dts, 1, only[i]);
+        while ((step = sqlite3_step(dts)) == SQLITE_ROW) {
+            int64_t stem = sqlite3_column_int64(dts, 0);
+            if (stem < 0 || stem > maxstem)
+                continue;
+            tf[stem] += sqlite3_column_int64(dts, 1);
+            df[stem]++;
+        }
+        if (step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(dts);
+    }
+    sqlite3_stmt *ap = s->ngens && !small ? stmt(s, Q_ALL_POSTINGS) : NULL;
+    if (s->ngens && !small && ap == NULL)
         rc = OPINE_EDB;
     while (rc == 0 && ap &&
            (step = sqlite3_step(ap)) == SQLITE_ROW) {
@@ -1405,10 +1432,9 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
         rc = OPINE_EDB;
     if (ap)
         sqlite3_reset(ap);
-    sqlite3_stmt *dts = s->missing.n ? stmt(s, Q_DOC_TERMS) : NULL;
-    if (s->missing.n && dts == NULL)
+    if (!small && s->missing.n && (dts = stmt(s, Q_DOC_TERMS)) == NULL)
         rc = OPINE_EDB;
-    for (size_t i = 0; rc == 0 && i < s->missing.n; i++) {
+    for (size_t i = 0; rc == 0 && !small && i < s->missing.n; i++) {
         int64_t doc = s->missing.v[i];
         if (in && (doc > s->maxdoc || !in[doc]))
             continue;
