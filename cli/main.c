@@ -9,6 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef OPINE_TCMALLOC
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+#endif
+
 #include "models/default_model.h"
 #include "models/model.h"
 #include "cli/cli.h"
@@ -280,6 +288,51 @@ static void on_signal(int sig)
     cli_stop = 1;
 }
 
+#ifdef OPINE_TCMALLOC
+/* THE ALLOCATOR. The stages' threads free what other threads allocated
+ * (the reader's records, the workers' bodies and streams): glibc then
+ * locks the owner's arena and gives memory back only to fault it in
+ * again, and gperftools' tcmalloc_minimal runs ABP about 3% faster with
+ * less system time (see CMakeLists.txt). But starting tcmalloc costs
+ * about 10 ms of page faults, a third of what a query command takes in
+ * all. So opine is linked with glibc's malloc, and the commands that run
+ * stages start again at once with tcmalloc preloaded (OPINE_TCMALLOC, the
+ * library's path). The second start hands its children the LD_PRELOAD
+ * it was given. Not under valgrind (whose malloc must stay), not when
+ * OPINE_MALLOC=glibc, not when the library is missing. */
+static void stage_allocator(char **argv)
+{
+    const char *was = getenv("OPINE__LD_PRELOAD");
+    if (was) { /* the second start */
+        if (*was == '=')
+            setenv("LD_PRELOAD", was + 1, 1);
+        else
+            unsetenv("LD_PRELOAD");
+        unsetenv("OPINE__LD_PRELOAD");
+        return;
+    }
+    const char *choice = getenv("OPINE_MALLOC");
+    if (RUNNING_ON_VALGRIND || (choice && strcmp(choice, "glibc") == 0) ||
+        access(OPINE_TCMALLOC, R_OK) != 0)
+        return;
+    const char *pre = getenv("LD_PRELOAD");
+    char *mark = opine__format("%s%s", pre ? "=" : "", pre ? pre : "");
+    char *both = pre && *pre ? opine__format("%s:%s", OPINE_TCMALLOC, pre)
+                             : opine__format("%s", OPINE_TCMALLOC);
+    if (mark && both && setenv("OPINE__LD_PRELOAD", mark, 1) == 0 &&
+        setenv("LD_PRELOAD", both, 1) == 0)
+        execv("/proc/self/exe", argv);
+    /* no second start: go on as we are */
+    unsetenv("OPINE__LD_PRELOAD");
+    if (pre)
+        setenv("LD_PRELOAD", pre, 1);
+    else
+        unsetenv("LD_PRELOAD");
+    free(mark);
+    free(both);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
@@ -318,6 +371,12 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {
+#ifdef OPINE_TCMALLOC
+            if (cmds[i].fn == cmd_run || cmds[i].fn == cmd_ingest ||
+                cmds[i].fn == cmd_tokenize || cmds[i].fn == cmd_stem ||
+                cmds[i].fn == cmd_score)
+                stage_allocator(argv);
+#endif
             /* how a writer names itself to others (pipeline/lock.h) */
             static char command[32];
             snprintf(command, sizeof command, "opine %s", cmds[i].name);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/error.h"
 #include "base/mem.h"
@@ -17,7 +18,9 @@
 /* ---- the query --------------------------------------------------------- */
 
 enum { N_LEAF, N_AND, N_OR, N_NOT, N_ALL };
-enum { L_TERM, L_PREFIX, L_PHRASE };
+enum { L_TERM, L_PREFIX, L_PHRASE, L_NEAR };
+/* NEAR(... , SENTENCE): in one sentence, not within a number of tokens */
+#define NEAR_SENTENCE (-1)
 
 /* A sorted set of ids. */
 typedef struct idset {
@@ -41,7 +44,15 @@ typedef struct leaf {
     int64_t *docs; /* the documents it matches, ascending, */
     int64_t *tf;   /* and its occurrences in each */
     size_t n;
+    struct leaf *sub; /* L_NEAR: its terms and phrases, */
+    size_t nsub;
+    int near; /* and how close: tokens between, or NEAR_SENTENCE */
 } leaf;
+
+/* One occurrence of a leaf in a document: tokens [start, start + len). */
+typedef struct span {
+    uint32_t start, len;
+} span;
 
 typedef struct node {
     int op;
@@ -463,12 +474,167 @@ static size_t match_at(const leaf *l, const opine_stream_token *tok,
     return l->nw;
 }
 
+/* The occurrences of a leaf in tok[0..ntok), in order, appended to *v
+ * (*n of them, capacity *cap): a term's, prefix's or phrase's where it
+ * matches; a NEAR group's, those of its terms and phrases that have an
+ * occurrence of every other one of them close enough (at most `near`
+ * tokens between the two, or in the same sentence). */
+static int leaf_spans(const leaf *l, const opine_stream_token *tok,
+                      size_t ntok, span **v, size_t *n, size_t *cap)
+{
+    size_t from = *n;
+    if (l->kind != L_NEAR) {
+        for (size_t i = 0; i < ntok; i++) {
+            size_t len = match_at(l, tok, ntok, i);
+            if (len == 0)
+                continue;
+            if (opine__grow((void **)v, cap, *n + 1, sizeof(span)))
+                return OPINE_ENOMEM;
+            (*v)[(*n)++] = (span){(uint32_t)i, (uint32_t)len};
+        }
+        return 0;
+    }
+    /* every term's and phrase's occurrences, then those that qualify */
+    span *all = NULL;
+    size_t nall = 0, acap = 0, *first = calloc(l->nsub + 1, sizeof(size_t));
+    int rc = first ? 0 : OPINE_ENOMEM;
+    for (size_t k = 0; rc == 0 && k < l->nsub; k++) {
+        first[k] = nall;
+        rc = leaf_spans(&l->sub[k], tok, ntok, &all, &nall, &acap);
+    }
+    if (rc == 0)
+        first[l->nsub] = nall;
+    for (size_t k = 0; rc == 0 && k < l->nsub; k++)
+        for (size_t i = first[k]; i < first[k + 1]; i++) {
+            span a = all[i];
+            int ok = 1;
+            for (size_t j = 0; ok && j < l->nsub; j++) {
+                if (j == k)
+                    continue;
+                int found = 0;
+                for (size_t e = first[j]; !found && e < first[j + 1]; e++) {
+                    span b = all[e];
+                    if (l->near == NEAR_SENTENCE)
+                        found = tok[b.start].sentence == tok[a.start].sentence;
+                    else {
+                        uint32_t gap = b.start >= a.start + a.len
+                                           ? b.start - (a.start + a.len)
+                                       : a.start >= b.start + b.len
+                                           ? a.start - (b.start + b.len)
+                                           : 0;
+                        found = gap <= (uint32_t)l->near;
+                    }
+                }
+                ok = found;
+            }
+            if (!ok)
+                continue;
+            if (opine__grow((void **)v, cap, *n + 1, sizeof(span))) {
+                rc = OPINE_ENOMEM;
+                break;
+            }
+            (*v)[(*n)++] = a;
+        }
+    free(all);
+    free(first);
+    if (rc)
+        return rc;
+    /* in order of position; at a position shared by several, the longest */
+    span *r = *v + from;
+    size_t m = *n - from;
+    for (size_t i = 1; i < m; i++) { /* insertion: few of them */
+        span x = r[i];
+        size_t j = i;
+        while (j > 0 && (r[j - 1].start > x.start ||
+                         (r[j - 1].start == x.start && r[j - 1].len < x.len))) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        if (k == 0 || r[i].start != r[k - 1].start)
+            r[k++] = r[i];
+    *n = from + k;
+    return 0;
+}
+
+static int load_leaf(opine_search *s, leaf *l);
+
+/* A NEAR group's documents: those of all its terms and phrases, each read
+ * to count the occurrences that qualify. */
+static int load_near(opine_search *s, leaf *l)
+{
+    int rc = 0;
+    int64_t *cand = NULL, *ctf = NULL;
+    size_t ncand = 0;
+    for (size_t k = 0; rc == 0 && k < l->nsub; k++)
+        rc = load_leaf(s, &l->sub[k]);
+    if (rc == 0 && l->sub[0].n &&
+        ((cand = malloc(l->sub[0].n * sizeof(int64_t))) == NULL ||
+         (ctf = malloc(l->sub[0].n * sizeof(int64_t))) == NULL))
+        rc = OPINE_ENOMEM;
+    if (rc == 0 && l->sub[0].n) {
+        memcpy(cand, l->sub[0].docs, l->sub[0].n * sizeof(int64_t));
+        ncand = l->sub[0].n;
+    }
+    for (size_t k = 1; rc == 0 && k < l->nsub; k++) {
+        size_t a = 0, b = 0, m = 0;
+        const leaf *x = &l->sub[k];
+        while (a < ncand && b < x->n) {
+            if (cand[a] < x->docs[b])
+                a++;
+            else if (cand[a] > x->docs[b])
+                b++;
+            else {
+                cand[m++] = cand[a];
+                a++;
+                b++;
+            }
+        }
+        ncand = m;
+    }
+    span *sp = NULL;
+    size_t nsp = 0, cap = 0, k = 0;
+    for (size_t i = 0; rc == 0 && i < ncand; i++) {
+        opine_stream_token *tok;
+        size_t ntok;
+        rc = read_tokens(s, cand[i], &tok, &ntok);
+        if (rc == OPINE_ENOENT) {
+            rc = 0;
+            continue;
+        }
+        nsp = 0;
+        if (rc == 0)
+            rc = leaf_spans(l, tok, ntok, &sp, &nsp, &cap);
+        free(tok);
+        if (rc == 0 && nsp) {
+            cand[k] = cand[i];
+            ctf[k++] = (int64_t)nsp;
+        }
+    }
+    free(sp);
+    if (rc) {
+        free(cand);
+        free(ctf);
+        return rc;
+    }
+    l->docs = cand;
+    l->tf = ctf;
+    l->n = k;
+    l->loaded = 1;
+    return 0;
+}
+
 /* The leaf's documents and counts, once. */
 static int load_leaf(opine_search *s, leaf *l)
 {
     if (l->loaded)
         return 0;
     int rc = 0;
+    if (l->kind == L_NEAR)
+        return load_near(s, l);
     if (l->kind != L_PHRASE) {
         rc = load_postings(s, &l->w[0].stems, &l->docs, &l->tf, &l->n);
         l->loaded = rc == 0;
@@ -760,6 +926,8 @@ static int at_op(parser *ps, const char *op)
 }
 
 static node *parse_or(parser *ps);
+static int parse_leaf(parser *ps, int in_near);
+static int parse_near(parser *ps);
 
 static node *parse_primary(parser *ps)
 {
@@ -799,15 +967,27 @@ static node *parse_primary(parser *ps)
                                " should be"));
         return NULL;
     }
+    if (strncmp(ps->p, "NEAR(", 5) == 0) {
+        int lf = parse_near(ps);
+        return lf < 0 ? NULL : new_node(ps, N_LEAF, NULL, NULL, lf);
+    }
+    int lf = parse_leaf(ps, 0);
+    return lf < 0 ? NULL : new_node(ps, N_LEAF, NULL, NULL, lf);
+}
+
+/* A word, prefix* or "phrase" at ps->p, as a new leaf: its index, or -1.
+ * In a NEAR group (in_near) a comma ends a word too. */
+static int parse_leaf(parser *ps, int in_near)
+{
     int lf;
-    if (c == '"') {
+    if (*ps->p == '"') {
         const char *start = ++ps->p;
         while (*ps->p && *ps->p != '"')
             ps->p++;
         if (*ps->p != '"') {
             fail(ps, OPINE_EUSAGE,
                  opine__format("a '\"' is not closed by another"));
-            return NULL;
+            return -1;
         }
         lf = add_leaf(ps, start, (size_t)(ps->p - start), 1, 0);
         ps->p++;
@@ -815,13 +995,87 @@ static node *parse_primary(parser *ps)
         const char *start = ps->p;
         while (*ps->p && *ps->p != ' ' && *ps->p != '\t' && *ps->p != '\n' &&
                *ps->p != '\r' && *ps->p != '(' && *ps->p != ')' &&
-               *ps->p != '"')
+               *ps->p != '"' && !(in_near && *ps->p == ','))
             ps->p++;
         size_t len = (size_t)(ps->p - start);
         int prefix = len > 1 && start[len - 1] == '*';
         lf = add_leaf(ps, start, len - (size_t)prefix, 0, prefix);
     }
-    return lf < 0 ? NULL : new_node(ps, N_LEAF, NULL, NULL, lf);
+    return lf;
+}
+
+/* NEAR(a "b c" d*, N) or NEAR(..., SENTENCE) at ps->p: one leaf holding
+ * its terms and phrases (moved out of the query's list), its index or -1. */
+static int parse_near(parser *ps)
+{
+    const char *at = ps->p;
+    ps->p += 5;
+    opine_search_query *q = ps->q;
+    size_t first = q->nleaves;
+    int near = 10;
+    for (;;) {
+        skip_space(ps);
+        if (*ps->p == ')' || *ps->p == 0)
+            break;
+        if (*ps->p == ',') {
+            ps->p++;
+            skip_space(ps);
+            if (strncasecmp(ps->p, "sentence", 8) == 0) {
+                near = NEAR_SENTENCE;
+                ps->p += 8;
+            } else {
+                char *end;
+                long v = strtol(ps->p, &end, 10);
+                if (end == ps->p || v < 0 || v > 1000000) {
+                    fail(ps, OPINE_EUSAGE,
+                         opine__format("NEAR(...) ends with ', N' (tokens"
+                                       " between, 0 or more) or ', SENTENCE'"));
+                    return -1;
+                }
+                near = (int)v;
+                ps->p = end;
+            }
+            skip_space(ps);
+            break;
+        }
+        if (*ps->p == '(') {
+            fail(ps, OPINE_EUSAGE,
+                 opine__format("NEAR(...) holds words and phrases, not"
+                               " groups"));
+            return -1;
+        }
+        if (parse_leaf(ps, 1) < 0)
+            return -1;
+    }
+    if (*ps->p != ')') {
+        fail(ps, OPINE_EUSAGE, opine__format("a 'NEAR(' is not closed"));
+        return -1;
+    }
+    ps->p++;
+    size_t nsub = q->nleaves - first;
+    if (nsub < 2) {
+        fail(ps, OPINE_EUSAGE,
+             opine__format("NEAR(...) needs two words or phrases or more"));
+        return -1;
+    }
+    leaf *sub = malloc(nsub * sizeof(leaf));
+    char *text = opine__format("%.*s", (int)(ps->p - at), at);
+    if (sub == NULL || text == NULL) {
+        free(sub);
+        free(text);
+        fail(ps, OPINE_ENOMEM, NULL);
+        return -1;
+    }
+    memcpy(sub, q->leaves + first, nsub * sizeof(leaf));
+    q->nleaves = first; /* room for the group itself */
+    leaf *l = &q->leaves[q->nleaves];
+    memset(l, 0, sizeof(*l));
+    l->kind = L_NEAR;
+    l->text = text;
+    l->sub = sub;
+    l->nsub = nsub;
+    l->near = near;
+    return (int)q->nleaves++;
 }
 
 static node *parse_not(parser *ps)
@@ -892,22 +1146,28 @@ static void mark_positive(opine_search_query *q, const node *n, int pos)
     mark_positive(q, n->b, n->op == N_NOT ? 0 : pos);
 }
 
+static void free_leaf(leaf *l)
+{
+    for (size_t j = 0; j < l->nw; j++) {
+        free(l->w[j].stems.v);
+        free(l->w[j].types.v);
+    }
+    for (size_t j = 0; j < l->nsub; j++)
+        free_leaf(&l->sub[j]);
+    free(l->sub);
+    free(l->w);
+    free(l->text);
+    free(l->docs);
+    free(l->tf);
+}
+
 void opine_search_query_free(opine_search_query *q)
 {
     if (q == NULL)
         return;
     free_node(q->root);
-    for (size_t i = 0; i < q->nleaves; i++) {
-        leaf *l = &q->leaves[i];
-        for (size_t j = 0; j < l->nw; j++) {
-            free(l->w[j].stems.v);
-            free(l->w[j].types.v);
-        }
-        free(l->w);
-        free(l->text);
-        free(l->docs);
-        free(l->tf);
-    }
+    for (size_t i = 0; i < q->nleaves; i++)
+        free_leaf(&q->leaves[i]);
     free(q->leaves);
     free(q->positive);
     free(q);
@@ -1191,12 +1451,30 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     else
         rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
     sqlite3_reset(bq);
-    size_t cap = 0, cap2 = 0;
+    /* each leaf's occurrences; then, token by token, the first leaf that
+     * has one starting there */
+    span *sp = NULL;
+    size_t nsp = 0, scap = 0, cap = 0, cap2 = 0;
+    size_t *from = calloc(2 * q->nleaves + 2, sizeof(size_t));
+    if (rc == 0 && from == NULL)
+        rc = OPINE_ENOMEM;
+    size_t *cur = from ? from + q->nleaves + 1 : NULL;
+    for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
+        from[l] = nsp;
+        if (q->positive[l])
+            rc = leaf_spans(&q->leaves[l], v->tok, v->ntok, &sp, &nsp, &scap);
+    }
+    if (rc == 0)
+        from[q->nleaves] = nsp;
     for (size_t i = 0; rc == 0 && i < v->ntok;) {
         size_t len = 0;
-        for (size_t l = 0; len == 0 && l < q->nleaves; l++)
-            if (q->positive[l])
-                len = match_at(&q->leaves[l], v->tok, v->ntok, i);
+        for (size_t l = 0; len == 0 && l < q->nleaves; l++) {
+            size_t e = from[l] + cur[l];
+            while (e < from[l + 1] && sp[e].start < i)
+                e++, cur[l]++;
+            if (e < from[l + 1] && sp[e].start == i)
+                len = sp[e].len;
+        }
         if (len == 0) {
             i++;
             continue;
@@ -1212,6 +1490,8 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
         v->hit_len[v->nhits++] = (uint32_t)len;
         i += len;
     }
+    free(sp);
+    free(from);
     /* a token beyond the text would be a corrupt stream */
     for (size_t i = 0; rc == 0 && i < v->ntok; i++)
         if ((size_t)v->tok[i].start + v->tok[i].len > v->len)

@@ -23,6 +23,12 @@
  *     a OR b              either
  *     a NOT b             a without b; NOT b alone: every document but b's
  *     ( ... )             grouping
+ *     NEAR(a "b c", N)    terms and phrases with at most N tokens between
+ *                         an occurrence of each and one of every other
+ *                         (N 10 when left out; FTS5's NEAR for two)
+ *     NEAR(a b, SENTENCE) the same within one sentence
+ * A NEAR group counts as one term: its occurrences (for BM25 and hits) are
+ * those of its terms and phrases that have every other one close enough.
  * NOT binds tighter than AND, AND tighter than OR (FTS5's order). A word
  * that is a stop word matches nothing on its own (stop words have no
  * postings), and says so; the same word in a phrase matches.

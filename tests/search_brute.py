@@ -41,8 +41,10 @@ def varint(b, i):
 
 
 def decode(blob):
-    """[(type, start, len)] of a doc_tokens.stream (formats 1, 2 and 3)."""
+    """[(type, start, len, sentence)] of a doc_tokens.stream (formats 1, 2
+    and 3)."""
     out = []
+    sent = -1
     if blob[0] in (2, 3):
         n, i = varint(blob, 1)
         end = 0
@@ -50,6 +52,8 @@ def decode(blob):
             t, i = varint(blob, i)
             shape = blob[i]
             i += 1
+            if shape & 0x80 or not out:
+                sent += 1
             if not shape & 0x40:
                 gap, ln = (shape >> 4) & 3, (shape & 15) + 1
             else:
@@ -62,7 +66,7 @@ def decode(blob):
                     _, i = varint(blob, i)
             start = end + gap
             end = start + ln
-            out.append((t, start, ln))
+            out.append((t, start, ln, sent))
         return out
     raw = zlib.decompress(blob)
     n, i = varint(raw, 0)
@@ -71,10 +75,12 @@ def decode(blob):
         t, i = varint(raw, i)
         gap, i = varint(raw, i)
         ln, i = varint(raw, i)
-        _, i = varint(raw, i)
+        k, i = varint(raw, i)
+        if k & 1 or not out:
+            sent += 1
         start = end + gap
         end = start + ln
-        out.append((t, start, ln))
+        out.append((t, start, ln, sent))
     return out
 
 
@@ -112,7 +118,7 @@ def gen(path, n, seed):
     def word():
         if rnd.random() < 0.7:  # a word of a document, so it matches
             d = rnd.choice(docs)
-            cands = [t for t, _, _ in c.tokens[d]
+            cands = [t for t, _, _, _ in c.tokens[d]
                      if not c.types[t][2] and WORD.match(c.types[t][0])]
             if cands:
                 t = rnd.choice(cands)
@@ -141,9 +147,18 @@ def gen(path, n, seed):
         p = s[:rnd.randint(2, min(4, len(s)))] if len(s) >= 2 else s
         return p + "*", ["prefix", p]
 
-    def leaf():
+    def simple():
         r = rnd.random()
-        return word() if r < 0.55 else phrase() if r < 0.8 else prefix()
+        return word() if r < 0.6 else phrase() if r < 0.85 else prefix()
+
+    def near():
+        subs = [simple() for _ in range(rnd.choice([2, 2, 2, 3]))]
+        n = rnd.choice([0, 1, 3, 10, "SENTENCE"])
+        return (f"NEAR({' '.join(t for t, _ in subs)}, {n})",
+                ["near", [a for _, a in subs], n])
+
+    def leaf():
+        return near() if rnd.random() < 0.15 else simple()
 
     def expr(depth):
         if depth == 0 or rnd.random() < 0.35:
@@ -164,6 +179,8 @@ def gen(path, n, seed):
         elif r < 0.6:
             t, a = leaf()
             text, ast = "NOT " + t, ["NOT", ["ALL"], a]
+        elif r < 0.7:
+            text, ast = near()
         else:
             text, ast = expr(2)
         print(json.dumps({"text": text, "ast": ast}))
@@ -174,6 +191,33 @@ def run(path, queries, window):
     N = len(c.stemmed)
     avgdl = sum(c.dl.values()) / N
     stemmed = set(c.stemmed)
+
+    def spans(ast, toks):
+        """The leaf's occurrences in toks as sorted (start, len)."""
+        if ast[0] != "near":
+            pos = leaf_stems(ast)
+            return [(i, len(pos)) for i in range(len(toks))
+                    if matches_at(pos, toks, i)]
+        subs = [spans(a, toks) for a in ast[1]]
+        n = ast[2]
+
+        def close(a, b):
+            if n == "SENTENCE":
+                return toks[a[0]][3] == toks[b[0]][3]
+            if b[0] >= a[0] + a[1]:
+                gap = b[0] - (a[0] + a[1])
+            elif a[0] >= b[0] + b[1]:
+                gap = a[0] - (b[0] + b[1])
+            else:
+                gap = 0
+            return gap <= n
+        out = {}
+        for k, sk in enumerate(subs):
+            for a in sk:
+                if all(any(close(a, b) for b in sj)
+                       for j, sj in enumerate(subs) if j != k):
+                    out[a[0]] = max(out.get(a[0], 0), a[1])
+        return sorted(out.items())
 
     def leaf_stems(ast):
         """[(stems, stop)] a position of the leaf: the stems it matches and
@@ -200,8 +244,8 @@ def run(path, queries, window):
         leaves = []  # (pos, positive) in the order of the text
 
         def walk(ast, positive):
-            if ast[0] in ("word", "prefix", "phrase"):
-                leaves.append((leaf_stems(ast), positive))
+            if ast[0] in ("word", "prefix", "phrase", "near"):
+                leaves.append((ast, positive))
                 return len(leaves) - 1
             if ast[0] == "ALL":
                 return None
@@ -211,14 +255,16 @@ def run(path, queries, window):
 
         tree = walk(q["ast"], True)
         tf = []  # per leaf: {doc: count}
-        for pos, _ in leaves:
-            counts = {}
+        sp = []  # per leaf: {doc: spans}
+        for ast, _ in leaves:
+            counts, where = {}, {}
             for d in c.stemmed:
-                toks = c.tokens.get(d, [])
-                k = sum(1 for i in range(len(toks)) if matches_at(pos, toks, i))
-                if k:
-                    counts[d] = k
+                found = spans(ast, c.tokens.get(d, []))
+                if found:
+                    counts[d] = len(found)
+                    where[d] = dict(found)
             tf.append(counts)
+            sp.append(where)
 
         def ev(t):
             if t is None:
@@ -255,9 +301,9 @@ def run(path, queries, window):
             i = 0
             while i < len(toks):
                 k = 0
-                for pos, positive in leaves:
-                    if positive and matches_at(pos, toks, i):
-                        k = len(pos)
+                for li, (_, positive) in enumerate(leaves):
+                    if positive and i in sp[li].get(d, {}):
+                        k = sp[li][d][i]
                         break
                 if not k:
                     i += 1
