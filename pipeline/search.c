@@ -4,6 +4,7 @@
 #include "pipeline/search.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1618,6 +1619,157 @@ char *opine_search_snippet(const opine_search_view *v, size_t tokens,
     return buf;
 }
 
+/* ---- one pass over every posting ---------------------------------------- */
+
+/* The postings of chunks [lo, hi) of similar_postings (ids), counted per
+ * stem into tf and df for the documents marked in `in` (all when NULL).
+ * ap is the statement over the chunks of a range (?1, ?2). */
+typedef struct pass {
+    sqlite3_stmt *ap;
+    int64_t lo, hi, maxdoc, maxstem;
+    const unsigned char *in;
+    int64_t *tf, *df;
+    int rc;
+} pass;
+
+static void count_range(pass *x)
+{
+    int step;
+    sqlite3_bind_int64(x->ap, 1, x->lo);
+    sqlite3_bind_int64(x->ap, 2, x->hi);
+    x->rc = 0;
+    while ((step = sqlite3_step(x->ap)) == SQLITE_ROW) {
+        int64_t stem = sqlite3_column_int64(x->ap, 0) & 0xffffffff;
+        if (stem > x->maxstem) {
+            x->rc = OPINE_ECORRUPT;
+            break;
+        }
+        const unsigned char *p = sqlite3_column_blob(x->ap, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(x->ap, 1);
+        uint64_t doc = 0;
+        int64_t t = 0, d = 0;
+        while (p && p < end) {
+            uint64_t gap, f;
+            if ((p = opine__posting_get(p, end, &gap, &f)) == NULL)
+                break;
+            doc += gap;
+            if (x->in && (doc > (uint64_t)x->maxdoc || !x->in[doc]))
+                continue;
+            t += (int64_t)f;
+            d++;
+        }
+        if (p == NULL) {
+            x->rc = OPINE_ECORRUPT;
+            break;
+        }
+        x->tf[stem] += t;
+        x->df[stem] += d;
+    }
+    if (x->rc == 0 && step != SQLITE_DONE)
+        x->rc = OPINE_EDB;
+    sqlite3_reset(x->ap);
+}
+
+/* What the index holds, as a number that changes when it does: the
+ * generations and their postings (every write adds a generation or
+ * rewrites one's postings). */
+static int64_t index_stamp(sqlite3 *db, int *rc)
+{
+    return one_int(db,
+                   "SELECT count(*) * 1000003 + coalesce(sum(gen * 7919 +"
+                   " postings * 31), 0) FROM similar_generations",
+                   rc);
+}
+
+static void *count_thread(void *arg)
+{
+    count_range(arg);
+    return NULL;
+}
+
+#define RANGE_SQL "SELECT id, postings FROM similar_postings WHERE id >= ?1 AND id < ?2"
+
+/* Every posting counted (count_range over all chunks): on two threads
+ * when the file can be opened a second time and reads the same index,
+ * the second taking the later generations (half the postings), since a
+ * pass is mostly SQLite stepping through half a million rows; else on
+ * this one. */
+static int count_all(opine_search *s, const unsigned char *in,
+                     int64_t maxstem, int64_t *tf, int64_t *df)
+{
+    int rc = 0;
+    sqlite3_stmt *ap = NULL;
+    if (prepare(s->db, &ap, RANGE_SQL))
+        return OPINE_EDB;
+    pass main_part = {ap, 0, INT64_MAX, s->maxdoc, maxstem, in, tf, df, 0};
+    /* the split: the first generation from which the rest hold half the
+     * postings */
+    int64_t split = 0, total = 0, acc = 0;
+    sqlite3_stmt *g = NULL;
+    if (s->ngens >= 2 &&
+        !prepare(s->db, &g, "SELECT gen, postings FROM similar_generations"
+                            " ORDER BY gen")) {
+        int64_t *gp = calloc(s->ngens, sizeof(int64_t)), *gg = calloc(s->ngens, sizeof(int64_t));
+        size_t n = 0;
+        while (gp && gg && n < s->ngens && sqlite3_step(g) == SQLITE_ROW) {
+            gg[n] = sqlite3_column_int64(g, 0);
+            total += gp[n++] = sqlite3_column_int64(g, 1);
+        }
+        for (size_t i = 0; i < n && !split; i++) {
+            acc += gp[i];
+            if (2 * acc >= total && i + 1 < n)
+                split = gg[i + 1];
+        }
+        free(gp);
+        free(gg);
+        sqlite3_finalize(g);
+    }
+    const char *path = sqlite3_db_filename(s->db, "main");
+    sqlite3 *db2 = NULL;
+    sqlite3_stmt *ap2 = NULL;
+    int64_t *tf2 = NULL, *df2 = NULL;
+    int two = split > 0 && path && *path;
+    if (two &&
+        (sqlite3_open_v2(path, &db2, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+         sqlite3_exec(db2, "PRAGMA mmap_size = 1099511627776; BEGIN", NULL,
+                      NULL, NULL) != SQLITE_OK ||
+         prepare(db2, &ap2, RANGE_SQL) ||
+         (tf2 = calloc((size_t)maxstem + 1, sizeof(int64_t))) == NULL ||
+         (df2 = calloc((size_t)maxstem + 1, sizeof(int64_t))) == NULL))
+        two = 0;
+    /* the second connection must see the index this one does */
+    int rc2 = 0;
+    if (two && (index_stamp(db2, &rc2) != index_stamp(s->db, &rc2) || rc2))
+        two = 0;
+    pthread_t th;
+    pass second = {ap2, split << 32, INT64_MAX, s->maxdoc, maxstem, in,
+                   tf2, df2, 0};
+    if (two && pthread_create(&th, NULL, count_thread, &second) != 0)
+        two = 0;
+    if (two)
+        main_part.hi = split << 32;
+    count_range(&main_part);
+    rc = main_part.rc;
+    if (two) {
+        pthread_join(th, NULL);
+        if (rc == 0)
+            rc = second.rc;
+        for (int64_t i = 0; rc == 0 && i <= maxstem; i++) {
+            tf[i] += tf2[i];
+            df[i] += df2[i];
+        }
+    }
+    sqlite3_finalize(ap);
+    sqlite3_finalize(ap2);
+    if (db2) {
+        sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db2);
+    }
+    free(tf2);
+    free(df2);
+    return rc;
+}
+
 /* ---- top terms ---------------------------------------------------------- */
 
 
@@ -1679,39 +1831,8 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
             rc = OPINE_EDB;
         sqlite3_reset(dts);
     }
-    sqlite3_stmt *ap = s->ngens && !small ? stmt(s, Q_ALL_POSTINGS) : NULL;
-    if (s->ngens && !small && ap == NULL)
-        rc = OPINE_EDB;
-    while (rc == 0 && ap &&
-           (step = sqlite3_step(ap)) == SQLITE_ROW) {
-        int64_t stem = sqlite3_column_int64(ap, 0) & 0xffffffff;
-        if (stem > maxstem) {
-            rc = OPINE_ECORRUPT;
-            break;
-        }
-        const unsigned char *p = sqlite3_column_blob(ap, 1);
-        const unsigned char *end = p + sqlite3_column_bytes(ap, 1);
-        uint64_t doc = 0;
-        int64_t t = 0, d = 0;
-        while (p && p < end) {
-            uint64_t gap, f;
-            if ((p = opine__posting_get(p, end, &gap, &f)) == NULL)
-                break;
-            doc += gap;
-            if (in && (doc > (uint64_t)s->maxdoc || !in[doc]))
-                continue;
-            t += (int64_t)f;
-            d++;
-        }
-        if (p == NULL)
-            rc = OPINE_ECORRUPT;
-        tf[stem] += t;
-        df[stem] += d;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = OPINE_EDB;
-    if (ap)
-        sqlite3_reset(ap);
+    if (rc == 0 && !small && s->ngens)
+        rc = count_all(s, in, maxstem, tf, df);
     if (!small && s->missing.n && (dts = stmt(s, Q_DOC_TERMS)) == NULL)
         rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && !small && i < s->missing.n; i++) {

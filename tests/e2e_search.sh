@@ -15,8 +15,16 @@ NQ=${SEARCH_QUERIES:-50}
 [ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-5}
 
 run_opine 0 run "$WORK/s.db" "$S" -q
+# the generated corpus in three runs: the index then holds three
+# generations, which queries and a pass over every posting (on two
+# threads) must put together
 bash "$OPINE_SRC/tests/gen_corpus.sh" 300 11 >"$WORK/gen.jsonl"
-run_opine 0 run "$WORK/g.db" "$WORK/gen.jsonl" -q
+for part in 1 2 3; do
+    sed -n "$((part * 100 - 99)),$((part * 100))p" "$WORK/gen.jsonl" >"$WORK/gen$part.jsonl"
+    run_opine 0 run "$WORK/g.db" "$WORK/gen$part.jsonl" -q
+done
+expect_eq "the generated corpus's index has three generations" 3 \
+    "$(q "$WORK/g.db" "SELECT count(*) FROM similar_generations")"
 
 # against_brute WHAT DB SEED: NQ random queries, each through opine search
 # (all results), search --count and kwic --window 3, compared with brute
