@@ -12,7 +12,6 @@
 
 #include "base/error.h"
 #include "base/mem.h"
-#include "base/rows.h"
 #include "pipeline/simindex.h"
 #include "pipeline/zblob.h"
 
@@ -93,8 +92,7 @@ static const char *const SQL[Q_END] = {
                        " CROSS JOIN stems s ON s.id = t.stem"
                        " WHERE t.type >= ?1 AND t.type < ?1 || char(1114111)"
                        " AND t.stopword = 0 AND s.lang = ?2",
-    [Q_POSTINGS] = "SELECT p.id, p.postings FROM opine_search_ids q"
-                   " CROSS JOIN similar_postings p ON p.id = q.id",
+    [Q_POSTINGS] = "SELECT postings FROM similar_postings WHERE id = ?",
     [Q_DOC_TERM] = "SELECT tf FROM doc_terms WHERE doc = ? AND stem = ?",
     [Q_STREAM] = "SELECT stream FROM doc_tokens WHERE doc = ?",
     [Q_BODY] = "SELECT body FROM documents WHERE id = ?",
@@ -116,7 +114,6 @@ struct opine_search {
     int64_t maxdoc;
     uint32_t *dl; /* by document id: counted tokens (loaded to rank) */
     double avgdl;
-    opine_rows *ids;        /* the chunks a query reads */
     uint32_t *tbuf;         /* a stream's types, when phrases are read */
     size_t tcap;
     sqlite3_stmt *q[Q_END]; /* prepared when first used */
@@ -136,15 +133,11 @@ static int prepare(sqlite3 *db, sqlite3_stmt **q, const char *sql)
                                                                  : OPINE_EDB;
 }
 
-/* Statement k of s, prepared now if it was not; NULL when it cannot be
- * (the postings' statement registers its table of chunk ids first). */
+/* Statement k of s, prepared now if it was not; NULL when it cannot be. */
 static sqlite3_stmt *stmt(opine_search *s, int k)
 {
     if (s->q[k])
         return s->q[k];
-    if (k == Q_POSTINGS && s->ids == NULL &&
-        opine__rows_register(s->db, "opine_search_ids", "id", "i", &s->ids))
-        return NULL;
     sqlite3_prepare_v2(s->db, SQL[k], -1, &s->q[k], NULL);
     return s->q[k];
 }
@@ -352,46 +345,38 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
     pair *v = NULL;
     size_t nv = 0, cap = 0;
     int rc = 0;
-    if (stems->n && s->ngens) {
-        size_t nids = s->ngens * stems->n;
-        int64_t *ids = malloc(nids * sizeof(int64_t));
-        if (ids == NULL)
-            return OPINE_ENOMEM;
-        for (size_t g = 0; g < s->ngens; g++)
-            for (size_t i = 0; i < stems->n; i++)
-                ids[g * stems->n + i] = s->gens[g] << 32 | stems->v[i];
-        sqlite3_stmt *q = stmt(s, Q_POSTINGS);
-        if (q == NULL) {
-            free(ids);
-            return OPINE_EDB;
-        }
-        opine__rows_set(s->ids, ids, nids);
-        int step;
-        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
-            const unsigned char *p = sqlite3_column_blob(q, 1);
-            const unsigned char *end = p + sqlite3_column_bytes(q, 1);
-            uint64_t doc = 0;
-            while (p && p < end) {
-                uint64_t gap, tf;
-                if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
-                    break;
-                doc += gap;
-                if (nv == cap &&
-                    opine__grow((void **)&v, &cap, nv + 1, sizeof(pair))) {
-                    rc = OPINE_ENOMEM;
-                    break;
+    /* a statement per chunk: not a table of ids in memory (base/rows.h),
+     * whose module a second searcher on the same connection would
+     * replace while SQLite still holds the first's */
+    sqlite3_stmt *q = stems->n && s->ngens ? stmt(s, Q_POSTINGS) : NULL;
+    if (stems->n && s->ngens && q == NULL)
+        return OPINE_EDB;
+    for (size_t g = 0; q && rc == 0 && g < s->ngens; g++)
+        for (size_t i = 0; rc == 0 && i < stems->n; i++) {
+            sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
+            int step = sqlite3_step(q);
+            if (step == SQLITE_ROW) {
+                const unsigned char *p = sqlite3_column_blob(q, 0);
+                const unsigned char *end = p + sqlite3_column_bytes(q, 0);
+                uint64_t doc = 0;
+                while (p && p < end) {
+                    uint64_t gap, tf;
+                    if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                        break;
+                    doc += gap;
+                    if (nv == cap &&
+                        opine__grow((void **)&v, &cap, nv + 1, sizeof(pair))) {
+                        rc = OPINE_ENOMEM;
+                        break;
+                    }
+                    v[nv++] = (pair){(int64_t)doc, (int64_t)tf};
                 }
-                v[nv++] = (pair){(int64_t)doc, (int64_t)tf};
-            }
-            if (rc == 0 && p == NULL)
-                rc = OPINE_ECORRUPT;
+                if (rc == 0 && p == NULL)
+                    rc = OPINE_ECORRUPT;
+            } else if (step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(q);
         }
-        if (rc == 0 && step != SQLITE_DONE)
-            rc = OPINE_EDB;
-        sqlite3_reset(q);
-        opine__rows_set(s->ids, NULL, 0);
-        free(ids);
-    }
     sqlite3_stmt *dt = s->missing.n ? stmt(s, Q_DOC_TERM) : NULL;
     if (s->missing.n && dt == NULL)
         rc = OPINE_EDB;
