@@ -217,4 +217,26 @@ grep -q "has no stemmed documents: run 'opine run" "$WORK/err" || fail "no docum
 ok "an empty database: a message and exit 2"
 expect_eq "and no run is recorded for a refused comparison" 0 \
     "$(q "$WORK/none.db" "SELECT count(*) FROM runs WHERE stage = 'compare'")"
+# Two ways to the same counts: the similarity index's postings (what a
+# database has since the index came) and doc_terms (an older file, or an
+# index that lacks documents): every group, every row the same.
+cp "$DB" "$WORK/noindex.db"
+q "$WORK/noindex.db" "DROP TABLE similar_postings; DROP TABLE similar_docs;
+    DROP TABLE similar_generations; DROP TABLE similar_norms"
+for by in outlet year "meta:topic"; do
+    run_opine 0 compare "$DB" --by "$by" --no-store --top 0 --min-count 1 -q
+    mv "$WORK/out" "$WORK/with-index"
+    run_opine 0 compare "$WORK/noindex.db" --by "$by" --no-store --top 0 \
+        --min-count 1 -q
+    cmp -s "$WORK/with-index" "$WORK/out" ||
+        fail "--by $by: the index and doc_terms give other rows"
+done
+run_opine 0 compare "$DB" --by outlet --where "id % 2 = 0" --no-store -q
+mv "$WORK/out" "$WORK/with-index"
+run_opine 0 compare "$WORK/noindex.db" --by outlet --where "id % 2 = 0" \
+    --no-store -q
+cmp -s "$WORK/with-index" "$WORK/out" ||
+    fail "--where: the index and doc_terms give other rows"
+ok "the index's postings and doc_terms give the same rows (outlet, year, meta, --where; $(wc -l <"$WORK/out") rows)"
+
 done_testing
