@@ -191,6 +191,35 @@ for bad in '' '"unclosed' '(a OR' 'a )' 'AND' 'the' '"the of"' 'NOT'; do
     grep -q "opine: the query" "$WORK/err" || fail "query '$bad': $(cat "$WORK/err")"
 done
 ok "bad queries are refused with a message"
+# Hostile queries: random pieces of the syntax (unbalanced quotes and
+# parentheses, stray operators, NEAR with odd arguments, stars, invalid
+# UTF-8, long words): every one ends with 0 or 2, and 2 with a message.
+NH=200
+[ -n "${OPINE_VALGRIND:-}" ] && NH=10
+python3 - "$NH" >"$WORK/hostile.txt" <<'EOF2'
+import random, sys
+rnd = random.Random(7)
+bits = [b'alliance', b'korea', b'the', b'"', b'(', b')', b'AND', b'OR', b'NOT',
+        b'*', b'NEAR(', b',', b' 3', b' SENTENCE', b' -1', b'NEAR', b'x' * 300,
+        b'\xff', b'\xc3', 'é'.encode(), b'  ', b'sanctions*', b'"moon jae-in"',
+        b',,', b')(', b'NEAR()']
+for _ in range(int(sys.argv[1])):
+    q = b''.join(rnd.choice(bits) + rnd.choice([b'', b' '])
+                 for _ in range(rnd.randint(1, 8)))
+    sys.stdout.buffer.write(q + b'\n')
+EOF2
+n=0
+while IFS= read -r hq; do
+    got=0
+    "$OPINE" search "$WORK/s.db" "$hq" --limit 3 >"$WORK/out" 2>"$WORK/err" || got=$?
+    case $got in
+    0) ;;
+    2) grep -q "^opine: " "$WORK/err" || fail "query '$hq': exit 2 without a message" ;;
+    *) cat "$WORK/err" >&2; fail "query '$hq': exit $got" ;;
+    esac
+    n=$((n + 1))
+done <"$WORK/hostile.txt"
+ok "$n hostile queries: each answered or refused with a message"
 run_opine 0 search "$WORK/s.db" '"the alliance"' --count
 [ "$(cat "$WORK/out")" -gt 0 ] || fail "a phrase with a stop word matches nothing"
 ok "a phrase with a stop word matches"
