@@ -38,8 +38,8 @@
  *       the 2.1 M postings of a long ABP article decode and add up in
  *       2.7 ms instead of 6.5 (one core, warm), for 36 MB of postings on
  *       ABP instead of 26 (3 bytes a posting).
- *   similar_generations(gen INTEGER PRIMARY KEY, documents INTEGER NOT
- *                       NULL, postings INTEGER NOT NULL)
+ *   similar_generations(gen INTEGER PRIMARY KEY, postings INTEGER NOT
+ *                       NULL)
  *       What each generation holds, written with it: the list a query
  *       reads its generations from, and the sizes merges go by.
  *   similar_docs(doc INTEGER PRIMARY KEY)
