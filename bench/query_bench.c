@@ -132,7 +132,8 @@ int main(int argc, char **argv)
     }
     double *to = malloc((size_t)runs * sizeof(double)),
            *tf = malloc((size_t)runs * sizeof(double));
-    long orows = opine_once(odb, &c, argv[5], top10), frows = fts5_once(fdb, argv[6]);
+    long orows = opine_once(odb, &c, argv[5], top10),
+         frows = fts5_once(fdb, argv[6]);
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
         opine_once(odb, &c, argv[5], top10);

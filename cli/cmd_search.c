@@ -18,17 +18,18 @@
 #include "pipeline/search.h"
 
 #define FILTER_HELP                                                            \
-    "  --outlet NAME   only documents of this outlet\n"                         \
-    "  --author NAME   only documents by this author (documents.author or\n"    \
-    "                  one of its people, doc_authors.name)\n"                  \
-    "  --from DATE     only documents published on or after DATE (a prefix\n"   \
-    "                  of YYYY-MM-DD: 2019, 2019-06, 2019-06-12)\n"             \
-    "  --to DATE       only documents published up to DATE (2019: all of\n"     \
-    "                  2019)\n"                                                 \
-    "  --meta KEY=VALUE  only documents whose doc_meta KEY is VALUE (may be\n"  \
-    "                  given more than once: all must hold)\n"                  \
-    "  --where EXPR    only documents for which the SQL expression EXPR over\n" \
-    "                  the columns of documents d is true\n"                    \
+    "  --outlet NAME   only documents of this outlet\n"                        \
+    "  --author NAME   only documents by this author (documents.author or\n"   \
+    "                  one of its people, doc_authors.name)\n"                 \
+    "  --from DATE     only documents published on or after DATE (a prefix\n"  \
+    "                  of YYYY-MM-DD: 2019, 2019-06, 2019-06-12)\n"            \
+    "  --to DATE       only documents published up to DATE (2019: all of\n"    \
+    "                  2019)\n"                                                \
+    "  --meta KEY=VALUE  only documents whose doc_meta KEY is VALUE (may be\n" \
+    "                  given more than once: all must hold)\n"                 \
+    "  --where EXPR    only documents for which the SQL expression EXPR "      \
+    "over\n"                                                                   \
+    "                  the columns of documents d is true\n"                   \
     "  --db FILE       the database (instead of the first argument)\n"
 
 static const char search_usage[] =
@@ -76,7 +77,8 @@ static const char kwic_usage[] =
     "  --by G          count hits and documents per outlet, author, year,\n"
     "                  month or meta:KEY instead of listing them\n"
     "  --limit N       at most N hits (0: all, the default)\n"
-    "  --width N       characters of each context when aligned (40)\n" FILTER_HELP
+    "  --width N       characters of each context when aligned "
+    "(40)\n" FILTER_HELP
     "  --tsv, --csv, --json, --table   the output format (as opine sql)\n"
     "\n"
     "Columns: doc, ext_id, outlet, published, token (the hit's position in\n"
@@ -149,7 +151,9 @@ typedef struct common {
         {"to", required_argument, NULL, OPT_TO},                               \
         {"meta", required_argument, NULL, OPT_META},                           \
         {"where", required_argument, NULL, OPT_WHERE},                         \
-        {"help", no_argument, NULL, 'h'}
+    {                                                                          \
+        "help", no_argument, NULL, 'h'                                         \
+    }
 
 /* Take option c when it is a common one: 1 taken, 0 not, -1 wrong. */
 static int common_option(common *c, int opt, const char *arg)
@@ -225,8 +229,7 @@ static char *filter_sql(const common *c, int *fail)
     if (c->from)
         AND_COND("d.published >= %Q", c->from);
     if (c->to)
-        AND_COND("substr(d.published, 1, %d) <= %Q", (int)strlen(c->to),
-                 c->to);
+        AND_COND("substr(d.published, 1, %d) <= %Q", (int)strlen(c->to), c->to);
     for (size_t i = 0; i < c->nmeta; i++) {
         const char *eq = strchr(c->meta[i], '=');
         AND_COND("d.id IN (SELECT doc FROM doc_meta WHERE key = %.*Q AND"
@@ -241,8 +244,7 @@ static char *filter_sql(const common *c, int *fail)
 
 /* The ids of the documents the filters keep, ascending, into *docs;
  * *docs stays NULL when there is no filter. CLI_OK or CLI_FATAL. */
-static int filter_docs(sqlite3 *db, const char *cond, int64_t **docs,
-                       size_t *n)
+static int filter_docs(sqlite3 *db, const char *cond, int64_t **docs, size_t *n)
 {
     *docs = NULL;
     *n = 0;
@@ -274,9 +276,8 @@ static int filter_docs(sqlite3 *db, const char *cond, int64_t **docs,
         }
     sqlite3_finalize(q);
     if (step != SQLITE_DONE) {
-        cli_error("cannot apply the filters: %s", step == SQLITE_NOMEM
-                                                      ? "out of memory"
-                                                      : sqlite3_errmsg(db));
+        cli_error("cannot apply the filters: %s",
+                  step == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         free(*docs);
         *docs = NULL;
         *n = 0;
@@ -470,8 +471,8 @@ int cmd_search(int argc, char **argv)
     common c = {.format = FMT_TSV};
     search_opts o = {.limit = 20, .snippet = 24};
     const char *query = NULL;
-    int rc = getopt_common(argc, argv, opts, &c, search_usage, search_option,
-                           &o);
+    int rc =
+        getopt_common(argc, argv, opts, &c, search_usage, search_option, &o);
     if (rc == 0)
         rc = positional(&c, argv + optind, argc - optind, 1, &query, "search");
     if (rc) {
@@ -521,11 +522,11 @@ int cmd_search(int argc, char **argv)
         }
     }
     opine_rows *rows;
-    if (err == 0 && ((flat = malloc((5 * nhits + 1) * sizeof(int64_t))) ==
-                         NULL ||
-                     opine__rows_register(x.db, "opine_search_hits",
-                                          "rank, doc, score, hits, snippet",
-                                          "iirit", &rows)))
+    if (err == 0 &&
+        ((flat = malloc((5 * nhits + 1) * sizeof(int64_t))) == NULL ||
+         opine__rows_register(x.db, "opine_search_hits",
+                              "rank, doc, score, hits, snippet", "iirit",
+                              &rows)))
         err = OPINE_ENOMEM;
     if (err) {
         cli_error("'%s': %s", c.db, opine_strerror(err));
@@ -742,8 +743,8 @@ int cmd_kwic(int argc, char **argv)
             e->token = (int64_t)first;
             e->left = opine_search_span_text(&v, lfrom, first - lfrom);
             e->hit = opine_search_span_text(&v, first, len);
-            e->right = opine_search_span_text(&v, first + len,
-                                              rto - first - len);
+            e->right =
+                opine_search_span_text(&v, first + len, rto - first - len);
             if (o.sort == 1)
                 e->key = sort_key(&v, lfrom, first, 1);
             else if (o.sort == 2)
@@ -761,7 +762,7 @@ int cmd_kwic(int argc, char **argv)
     if (o.sort)
         qsort(h, nh, sizeof(*h), cmp_kwic);
     if (o.limit && nh > (size_t)o.limit)
-        nh = (size_t)o.limit; /* the rest are freed below all the same */
+        nh = (size_t)o.limit;    /* the rest are freed below all the same */
     if (c.format < 0 && !o.by) { /* aligned for reading */
         size_t wd = (size_t)o.width;
         for (size_t i = 0; i < nh; i++) {
@@ -957,7 +958,8 @@ static int by_option(void *ctx, int opt, const char *arg)
 int cmd_trend(int argc, char **argv)
 {
     static const struct option opts[] = {
-        COMMON_OPTIONS, {"by", required_argument, NULL, OPT_BY},
+        COMMON_OPTIONS,
+        {"by", required_argument, NULL, OPT_BY},
         {NULL, 0, NULL, 0}};
     common c = {.format = FMT_TSV};
     const char *by = "month", *query = NULL;
@@ -1009,7 +1011,8 @@ static int top_option(void *ctx, int opt, const char *arg)
 int cmd_terms(int argc, char **argv)
 {
     static const struct option opts[] = {
-        COMMON_OPTIONS, {"top", required_argument, NULL, OPT_TOP},
+        COMMON_OPTIONS,
+        {"top", required_argument, NULL, OPT_TOP},
         {NULL, 0, NULL, 0}};
     common c = {.format = FMT_TSV};
     long long top = 20;
@@ -1032,8 +1035,7 @@ int cmd_terms(int argc, char **argv)
     opine_rows *rows;
     if (err == 0 && ((flat = malloc((4 * n + 1) * sizeof(int64_t))) == NULL ||
                      opine__rows_register(x.db, "opine_top_terms",
-                                          "rank, stem, tf, df", "iiii",
-                                          &rows)))
+                                          "rank, stem, tf, df", "iiii", &rows)))
         err = OPINE_ENOMEM;
     if (err) {
         cli_error("'%s': %s", c.db, opine_strerror(err));

@@ -37,10 +37,11 @@ opine_analyzer *cli_db_analyzer(opine_store *st)
     opine_analyzer *a = NULL;
     char *msg = NULL;
     int rc = opine_options_new(&o);
-    if (rc == 0 && ((rc = option_from_meta(st, o, "language", "language")) ||
-                    (rc = option_from_meta(st, o, "stopwords", "stopwords")) ||
-                    (rc = option_from_meta(st, o, "tokenizer", "tokenizer")) ||
-                    (rc = option_from_meta(st, o, "fold_diacritics", "fold")))) {
+    if (rc == 0 &&
+        ((rc = option_from_meta(st, o, "language", "language")) ||
+         (rc = option_from_meta(st, o, "stopwords", "stopwords")) ||
+         (rc = option_from_meta(st, o, "tokenizer", "tokenizer")) ||
+         (rc = option_from_meta(st, o, "fold_diacritics", "fold")))) {
         opine_options_free(o);
         return NULL;
     }
@@ -119,4 +120,3 @@ int cli_update_index(sqlite3 *sdb, const char *db)
     free(msg);
     return rc && !elsewhere ? CLI_FATAL : CLI_OK;
 }
-

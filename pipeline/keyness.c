@@ -96,7 +96,7 @@ typedef struct pair {
 typedef struct pairs {
     pair *v;
     size_t cap, n; /* cap a power of two, n used */
-    size_t *slot;  /* a document's first probes (see pairs_add_doc) */
+    size_t *slot;  /* a batch's first probes (see pairs_add) */
     size_t slot_cap;
 } pairs;
 
@@ -130,13 +130,14 @@ static int pairs_grow(pairs *t)
     return 0;
 }
 
-/* Add one document's terms (n distinct stems with their tf) to group's
- * pairs. The table is far bigger than the caches and a document's terms
- * land all over it, so every first probe is prefetched before the first
- * is read: the misses overlap instead of following one another (on ABP
- * by outlet this halved the time of the pass). */
-static int pairs_add_doc(pairs *t, uint32_t group, const uint32_t *stem,
-                         const int64_t *tf, size_t n)
+/* Add n (group, term) counts: key[i] = group << 32 | stem, each pair
+ * met once (a document's terms in one group, or a term's documents in
+ * several), with its tf; the pair's documents go up by one. The table is
+ * far bigger than the caches and the keys land all over it, so every
+ * first probe is prefetched before the first is read: the misses overlap
+ * instead of following one another (on ABP by outlet this halved the time
+ * of the pass). */
+static int pairs_add(pairs *t, const uint64_t *key, const int64_t *tf, size_t n)
 {
     while ((t->n + n) * 10 > t->cap * 7)
         if (pairs_grow(t) != 0)
@@ -144,16 +145,15 @@ static int pairs_add_doc(pairs *t, uint32_t group, const uint32_t *stem,
     if (opine__grow((void **)&t->slot, &t->slot_cap, n, sizeof(size_t)))
         return OPINE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        t->slot[i] = pair_slot((uint64_t)group << 32 | stem[i], t->cap);
+        t->slot[i] = pair_slot(key[i], t->cap);
         __builtin_prefetch(&t->v[t->slot[i]], 1);
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = (uint64_t)group << 32 | stem[i];
         size_t j = t->slot[i];
-        while (t->v[j].key != EMPTY && t->v[j].key != key)
+        while (t->v[j].key != EMPTY && t->v[j].key != key[i])
             j = (j + 1) & (t->cap - 1);
         if (t->v[j].key == EMPTY) {
-            t->v[j] = (pair){key, 0, 0};
+            t->v[j] = (pair){key[i], 0, 0};
             t->n++;
         }
         if (tf[i] > (int64_t)(UINT32_MAX - t->v[j].count))
@@ -202,7 +202,7 @@ typedef struct kn {
     group *g;
     size_t ng, gcap;
     pairs pairs;
-    uint32_t *bstem; /* the document at hand's terms */
+    uint64_t *bkey; /* the pairs at hand: a document's, or a stem's */
     int64_t *btf;
     size_t bcap, btf_cap;
     /* rows of the comparison at hand */
@@ -348,8 +348,8 @@ static int scan(kn *k, opine_keyness_summary *sum)
         int64_t stem = sqlite3_column_int64(q, 2);
         int64_t tf = sqlite3_column_int64(q, 3);
         if (doc != last_doc) {
-            if (nbuf && (arc = pairs_add_doc(&k->pairs, (uint32_t)gi, k->bstem,
-                                             k->btf, nbuf)) != 0)
+            if (nbuf &&
+                (arc = pairs_add(&k->pairs, k->bkey, k->btf, nbuf)) != 0)
                 break;
             nbuf = 0;
             last_doc = doc;
@@ -381,18 +381,18 @@ static int scan(kn *k, opine_keyness_summary *sum)
         v->col += tf;
         v->coldocs++;
         k->grouped_total += tf;
-        if (opine__grow((void **)&k->bstem, &k->bcap, nbuf + 1,
-                        sizeof(uint32_t)) ||
+        if (opine__grow((void **)&k->bkey, &k->bcap, nbuf + 1,
+                        sizeof(uint64_t)) ||
             opine__grow((void **)&k->btf, &k->btf_cap, nbuf + 1,
                         sizeof(int64_t))) {
             arc = OPINE_ENOMEM;
             break;
         }
-        k->bstem[nbuf] = (uint32_t)stem;
+        k->bkey[nbuf] = (uint64_t)gi << 32 | (uint64_t)stem;
         k->btf[nbuf++] = tf;
     }
     if (arc == 0 && rc == SQLITE_DONE && nbuf)
-        arc = pairs_add_doc(&k->pairs, (uint32_t)gi, k->bstem, k->btf, nbuf);
+        arc = pairs_add(&k->pairs, k->bkey, k->btf, nbuf);
     sqlite3_finalize(q);
     if (arc == OPINE_ETOOBIG)
         return fail(k, arc, "a term occurs 2^32 times or more in one group");
@@ -400,38 +400,6 @@ static int scan(kn *k, opine_keyness_summary *sum)
         return fail(k, arc, "out of memory");
     if (rc != SQLITE_DONE)
         return db_fail(k, "cannot read doc_terms");
-    return 0;
-}
-
-/* One stem's postings in the selection, as a document of a group adds
- * them: the pairs of (group, stem), every first probe prefetched as
- * pairs_add_doc() does. */
-static int pairs_add_stem(pairs *t, uint32_t stem, const uint32_t *group,
-                          const int64_t *tf, size_t n)
-{
-    while ((t->n + n) * 10 > t->cap * 7)
-        if (pairs_grow(t) != 0)
-            return OPINE_ENOMEM;
-    if (opine__grow((void **)&t->slot, &t->slot_cap, n, sizeof(size_t)))
-        return OPINE_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        t->slot[i] = pair_slot((uint64_t)group[i] << 32 | stem, t->cap);
-        __builtin_prefetch(&t->v[t->slot[i]], 1);
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t key = (uint64_t)group[i] << 32 | stem;
-        size_t j = t->slot[i];
-        while (t->v[j].key != EMPTY && t->v[j].key != key)
-            j = (j + 1) & (t->cap - 1);
-        if (t->v[j].key == EMPTY) {
-            t->v[j] = (pair){key, 0, 0};
-            t->n++;
-        }
-        if (tf[i] > (int64_t)(UINT32_MAX - t->v[j].count))
-            return OPINE_ETOOBIG;
-        t->v[j].count += (uint32_t)tf[i];
-        t->v[j].docs++;
-    }
     return 0;
 }
 
@@ -520,9 +488,6 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
         free(mark);
         return db_fail(k, "cannot read the similarity index");
     }
-    uint32_t *grp = NULL;
-    int64_t *tfs = NULL;
-    size_t cap = 0, cap2 = 0;
     int arc = 0, n = 0;
     while (arc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         if ((++n & 0xfff) == 0 && o->stop && *o->stop) {
@@ -555,28 +520,29 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
             v->col += (int64_t)tf;
             v->coldocs++;
             k->grouped_total += (int64_t)tf;
-            if (opine__grow((void **)&grp, &cap, m + 1, sizeof(uint32_t)) ||
-                opine__grow((void **)&tfs, &cap2, m + 1, sizeof(int64_t))) {
+            if (opine__grow((void **)&k->bkey, &k->bcap, m + 1,
+                            sizeof(uint64_t)) ||
+                opine__grow((void **)&k->btf, &k->btf_cap, m + 1,
+                            sizeof(int64_t))) {
                 arc = OPINE_ENOMEM;
                 break;
             }
-            grp[m] = mk - 2;
-            tfs[m++] = (int64_t)tf;
+            k->bkey[m] = (uint64_t)(mk - 2) << 32 | (uint64_t)stem;
+            k->btf[m++] = (int64_t)tf;
         }
         if (arc == 0 && p == NULL)
             arc = OPINE_ECORRUPT;
         if (arc == 0 && m)
-            arc = pairs_add_stem(&k->pairs, (uint32_t)stem, grp, tfs, m);
+            arc = pairs_add(&k->pairs, k->bkey, k->btf, m);
     }
     sqlite3_finalize(q);
     free(mark);
-    free(grp);
-    free(tfs);
     if (arc == OPINE_EINTERRUPTED)
         return fail(k, arc, "interrupted");
     if (arc == OPINE_ECORRUPT)
-        return fail(k, arc, "the similarity index does not decode (opine"
-                            " similar --check says more)");
+        return fail(k, arc,
+                    "the similarity index does not decode (opine"
+                    " similar --check says more)");
     if (arc == OPINE_ETOOBIG)
         return fail(k, arc, "a term occurs 2^32 times or more in one group");
     if (arc != 0)
@@ -1040,7 +1006,7 @@ int opine_keyness_compare(opine_store *st, const opine_keyness_opts *o,
     free(k.g);
     free(k.pairs.v);
     free(k.pairs.slot);
-    free(k.bstem);
+    free(k.bkey);
     free(k.btf);
     free(k.rows);
     opine__strmap_free(k.names);

@@ -114,7 +114,7 @@ struct opine_search {
     int64_t maxdoc;
     uint32_t *dl; /* by document id: counted tokens (loaded to rank) */
     double avgdl;
-    uint32_t *tbuf;         /* a stream's types, when phrases are read */
+    uint32_t *tbuf; /* a stream's types, when phrases are read */
     size_t tcap;
     sqlite3_stmt *q[Q_END]; /* prepared when first used */
 };
@@ -389,8 +389,8 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                 if (opine__grow((void **)&v, &cap, nv + 1, sizeof(pair)))
                     rc = OPINE_ENOMEM;
                 else
-                    v[nv++] = (pair){s->missing.v[i],
-                                     sqlite3_column_int64(dt, 0)};
+                    v[nv++] =
+                        (pair){s->missing.v[i], sqlite3_column_int64(dt, 0)};
             } else if (step != SQLITE_DONE)
                 rc = OPINE_EDB;
             sqlite3_reset(dt);
@@ -440,8 +440,8 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     int step = sqlite3_step(q), rc;
     if (step == SQLITE_ROW)
         rc = opine_tokstream_decode(sqlite3_column_blob(q, 0),
-                                    (size_t)sqlite3_column_bytes(q, 0),
-                                    tok, ntok);
+                                    (size_t)sqlite3_column_bytes(q, 0), tok,
+                                    ntok);
     else
         rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
     sqlite3_reset(q);
@@ -465,8 +465,8 @@ static size_t match_at(const leaf *l, const opine_stream_token *tok,
  * matches; a NEAR group's, those of its terms and phrases that have an
  * occurrence of every other one of them close enough (at most `near`
  * tokens between the two, or in the same sentence). */
-static int leaf_spans(const leaf *l, const opine_stream_token *tok,
-                      size_t ntok, span **v, size_t *n, size_t *cap)
+static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
+                      span **v, size_t *n, size_t *cap)
 {
     size_t from = *n;
     if (l->kind != L_NEAR) {
@@ -805,9 +805,8 @@ static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
     if (rc) {
         words_release(&c, 0);
         fail(ps, rc,
-             rc == OPINE_EUTF8
-                 ? opine__format("'%s' is not valid UTF-8", shown)
-                 : NULL);
+             rc == OPINE_EUTF8 ? opine__format("'%s' is not valid UTF-8", shown)
+                               : NULL);
         free(shown);
         return -1;
     }
@@ -894,8 +893,7 @@ static void free_node(node *n)
 
 static void skip_space(parser *ps)
 {
-    while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' ||
-           *ps->p == '\r')
+    while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')
         ps->p++;
 }
 
@@ -912,6 +910,7 @@ static int at_op(parser *ps, const char *op)
 }
 
 static node *parse_or(parser *ps);
+static node *join(parser *ps, int op, node *a, node *b);
 static int parse_leaf(parser *ps, int in_near);
 static int parse_near(parser *ps);
 
@@ -920,16 +919,11 @@ static node *parse_primary(parser *ps)
     skip_space(ps);
     if (ps->rc)
         return NULL;
-    if (at_op(ps, "NOT")) {
+    if (at_op(ps, "NOT")) { /* every document but */
         ps->p += 3;
         node *b = parse_primary(ps);
-        node *all = b ? new_node(ps, N_ALL, NULL, NULL, 0) : NULL;
-        node *n = all ? new_node(ps, N_NOT, all, b, 0) : NULL;
-        if (n == NULL) {
-            free_node(b);
-            free_node(all);
-        }
-        return n;
+        return join(ps, N_NOT, b ? new_node(ps, N_ALL, NULL, NULL, 0) : NULL,
+                    b);
     }
     char c = *ps->p;
     if (c == '(') {
@@ -1064,19 +1058,24 @@ static int parse_near(parser *ps)
     return (int)q->nleaves++;
 }
 
+/* The node a op b; NULL (and a and b freed) when either is NULL or
+ * memory runs out. */
+static node *join(parser *ps, int op, node *a, node *b)
+{
+    node *n = a && b ? new_node(ps, op, a, b, 0) : NULL;
+    if (n == NULL) {
+        free_node(a);
+        free_node(b);
+    }
+    return n;
+}
+
 static node *parse_not(parser *ps)
 {
     node *a = parse_primary(ps);
     while (a && at_op(ps, "NOT")) {
         ps->p += 3;
-        node *b = parse_primary(ps);
-        node *n = b ? new_node(ps, N_NOT, a, b, 0) : NULL;
-        if (n == NULL) {
-            free_node(a);
-            free_node(b);
-            return NULL;
-        }
-        a = n;
+        a = join(ps, N_NOT, a, parse_primary(ps));
     }
     return a;
 }
@@ -1084,22 +1083,14 @@ static node *parse_not(parser *ps)
 static node *parse_and(parser *ps)
 {
     node *a = parse_not(ps);
-    for (;;) {
-        if (a == NULL)
-            return NULL;
+    while (a) {
         if (at_op(ps, "AND"))
             ps->p += 3;
         else if (*ps->p == 0 || *ps->p == ')' || at_op(ps, "OR"))
-            return a;
-        node *b = parse_not(ps);
-        node *n = b ? new_node(ps, N_AND, a, b, 0) : NULL;
-        if (n == NULL) {
-            free_node(a);
-            free_node(b);
-            return NULL;
-        }
-        a = n;
+            break;
+        a = join(ps, N_AND, a, parse_not(ps));
     }
+    return a;
 }
 
 static node *parse_or(parser *ps)
@@ -1107,14 +1098,7 @@ static node *parse_or(parser *ps)
     node *a = parse_and(ps);
     while (a && at_op(ps, "OR")) {
         ps->p += 2;
-        node *b = parse_and(ps);
-        node *n = b ? new_node(ps, N_OR, a, b, 0) : NULL;
-        if (n == NULL) {
-            free_node(a);
-            free_node(b);
-            return NULL;
-        }
-        a = n;
+        a = join(ps, N_OR, a, parse_and(ps));
     }
     return a;
 }
@@ -1176,8 +1160,7 @@ int opine_search_parse(opine_search *s, const char *text,
              opine__format(*ps.p == ')' ? "a ')' that no '(' opened"
                                         : "unexpected '%s'",
                            ps.p));
-    if (ps.rc == 0 &&
-        (q->positive = calloc(q->nleaves + 1, 1)) == NULL)
+    if (ps.rc == 0 && (q->positive = calloc(q->nleaves + 1, 1)) == NULL)
         ps.rc = OPINE_ENOMEM;
     if (ps.rc) {
         if (ps.rc == OPINE_EDB)
@@ -1216,8 +1199,7 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
         return 0;
     }
     if (n->op == N_ALL)
-        return stmt(s, Q_ALL_DOCS) ? collect(s->q[Q_ALL_DOCS], out)
-                                   : OPINE_EDB;
+        return stmt(s, Q_ALL_DOCS) ? collect(s->q[Q_ALL_DOCS], out) : OPINE_EDB;
     idset a, b;
     if ((rc = eval(s, q, n->a, &a)) != 0)
         return rc;
@@ -1432,8 +1414,8 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     int step = sqlite3_step(bq);
     if (step == SQLITE_ROW)
         rc = opine_zblob_inflate(sqlite3_column_blob(bq, 0),
-                                 (size_t)sqlite3_column_bytes(bq, 0),
-                                 &v->text, &v->len);
+                                 (size_t)sqlite3_column_bytes(bq, 0), &v->text,
+                                 &v->len);
     else
         rc = step == SQLITE_DONE ? OPINE_ENOENT : OPINE_EDB;
     sqlite3_reset(bq);
@@ -1517,8 +1499,7 @@ static int put_str(char **buf, size_t *n, size_t *cap, const char *s)
     return 0;
 }
 
-char *opine_search_span_text(const opine_search_view *v, size_t first,
-                             size_t n)
+char *opine_search_span_text(const opine_search_view *v, size_t first, size_t n)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -1550,9 +1531,9 @@ char *opine_search_snippet(const opine_search_view *v, size_t tokens,
         size_t best = 0, best_count = 0;
         for (size_t h = 0; h < v->nhits; h++) {
             size_t count = 0;
-            for (size_t k = h; k < v->nhits &&
-                               v->hit_first[k] + v->hit_len[k] <=
-                                   v->hit_first[h] + tokens;
+            for (size_t k = h;
+                 k < v->nhits &&
+                 v->hit_first[k] + v->hit_len[k] <= v->hit_first[h] + tokens;
                  k++)
                 count++;
             if (count > best_count) {
@@ -1672,15 +1653,16 @@ static void *count_thread(void *arg)
     return NULL;
 }
 
-#define RANGE_SQL "SELECT id, postings FROM similar_postings WHERE id >= ?1 AND id < ?2"
+#define RANGE_SQL                                                              \
+    "SELECT id, postings FROM similar_postings WHERE id >= ?1 AND id < ?2"
 
 /* Every posting counted (count_range over all chunks): on two threads
  * when the file can be opened a second time and reads the same index,
  * the second taking the later generations (half the postings), since a
  * pass is mostly SQLite stepping through half a million rows; else on
  * this one. */
-static int count_all(opine_search *s, const unsigned char *in,
-                     int64_t maxstem, int64_t *tf, int64_t *df)
+static int count_all(opine_search *s, const unsigned char *in, int64_t maxstem,
+                     int64_t *tf, int64_t *df)
 {
     int rc = 0;
     sqlite3_stmt *ap = NULL;
@@ -1692,9 +1674,11 @@ static int count_all(opine_search *s, const unsigned char *in,
     int64_t split = 0, total = 0, acc = 0;
     sqlite3_stmt *g = NULL;
     if (s->ngens >= 2 &&
-        !prepare(s->db, &g, "SELECT gen, postings FROM similar_generations"
-                            " ORDER BY gen")) {
-        int64_t *gp = calloc(s->ngens, sizeof(int64_t)), *gg = calloc(s->ngens, sizeof(int64_t));
+        !prepare(s->db, &g,
+                 "SELECT gen, postings FROM similar_generations"
+                 " ORDER BY gen")) {
+        int64_t *gp = calloc(s->ngens, sizeof(int64_t)),
+                *gg = calloc(s->ngens, sizeof(int64_t));
         size_t n = 0;
         while (gp && gg && n < s->ngens && sqlite3_step(g) == SQLITE_ROW) {
             gg[n] = sqlite3_column_int64(g, 0);
@@ -1727,8 +1711,8 @@ static int count_all(opine_search *s, const unsigned char *in,
     if (two && (index_stamp(db2, &rc2) != index_stamp(s->db, &rc2) || rc2))
         two = 0;
     pthread_t th;
-    pass second = {ap2, split << 32, INT64_MAX, s->maxdoc, maxstem, in,
-                   tf2, df2, 0};
+    pass second = {ap2, split << 32, INT64_MAX, s->maxdoc, maxstem,
+                   in,  tf2,         df2,       0};
     if (two && pthread_create(&th, NULL, count_thread, &second) != 0)
         two = 0;
     if (two)
@@ -1756,7 +1740,6 @@ static int count_all(opine_search *s, const unsigned char *in,
 }
 
 /* ---- top terms ---------------------------------------------------------- */
-
 
 /* A group of fewer than 1 / TOP_SMALL_GROUP of the documents is counted
  * from its doc_terms rows, a larger one in one pass over every posting.
