@@ -299,30 +299,48 @@ static int64_t group_of(kn *k, const char *name, int len)
     return (int64_t)k->ng++;
 }
 
+/* The statement over the selected documents: fmt with the group
+ * expression, the doc_meta join --by meta:KEY needs and the --where
+ * condition put in (%s, %s, %s), the key bound. SQLITE_OK, or another
+ * code with *trailing set when --where has text after its expression. */
+static int select_documents(kn *k, const char *fmt, sqlite3_stmt **q,
+                            int *trailing)
+{
+    const opine_keyness_opts *o = k->o;
+    int meta = strncmp(o->by, "meta:", 5) == 0;
+    char *sql = sqlite3_mprintf(
+        fmt, group_expr(o->by),
+        meta ? " LEFT JOIN doc_meta m ON m.doc = d.id AND m.key = ?1" : "",
+        o->where ? o->where : "1");
+    if (sql == NULL)
+        return SQLITE_NOMEM;
+    const char *tail = NULL;
+    int prc = sqlite3_prepare_v2(k->db, sql, -1, q, &tail);
+    *trailing = prc == SQLITE_OK && tail && tail[strspn(tail, " \t\r\n")];
+    sqlite3_free(sql);
+    if (*trailing) {
+        sqlite3_finalize(*q);
+        prc = SQLITE_ERROR;
+    }
+    if (prc == SQLITE_OK && meta)
+        sqlite3_bind_text(*q, 1, o->by + 5, -1, SQLITE_STATIC);
+    return prc;
+}
+
 /* The one pass over doc_terms of the selected documents. */
 static int scan(kn *k, opine_keyness_summary *sum)
 {
     const opine_keyness_opts *o = k->o;
-    const char *expr = group_expr(o->by);
-    char *sql = sqlite3_mprintf(
-        "SELECT dt.doc, g.grp, dt.stem, dt.tf FROM (SELECT d.id AS doc,"
-        " %s AS grp FROM documents d%s WHERE (%s)) g"
-        " CROSS JOIN doc_terms dt ON dt.doc = g.doc",
-        expr,
-        strncmp(o->by, "meta:", 5) == 0
-            ? " LEFT JOIN doc_meta m ON m.doc = d.id AND m.key = ?1"
-            : "",
-        o->where ? o->where : "1");
-    if (sql == NULL)
-        return fail(k, OPINE_ENOMEM, "out of memory");
     sqlite3_stmt *q;
-    const char *tail = NULL;
-    int prc = sqlite3_prepare_v2(k->db, sql, -1, &q, &tail);
-    int trailing = prc == SQLITE_OK && tail && tail[strspn(tail, " \t\r\n")];
-    sqlite3_free(sql);
-    if (prc != SQLITE_OK || trailing) {
-        if (prc == SQLITE_OK)
-            sqlite3_finalize(q);
+    int trailing, prc = select_documents(
+                      k,
+                      "SELECT dt.doc, g.grp, dt.stem, dt.tf FROM (SELECT d.id"
+                      " AS doc, %s AS grp FROM documents d%s WHERE (%s)) g"
+                      " CROSS JOIN doc_terms dt ON dt.doc = g.doc",
+                      &q, &trailing);
+    if (prc == SQLITE_NOMEM)
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    if (prc != SQLITE_OK) {
         if (o->where)
             return fail(k, OPINE_EUSAGE,
                         "--where '%s' is not an SQL expression over the"
@@ -331,8 +349,6 @@ static int scan(kn *k, opine_keyness_summary *sum)
                         trailing ? "text after it" : sqlite3_errmsg(k->db));
         return db_fail(k, "cannot read doc_terms");
     }
-    if (strncmp(o->by, "meta:", 5) == 0)
-        sqlite3_bind_text(q, 1, o->by + 5, -1, SQLITE_STATIC);
     /* Rows come document by document (documents is the outer loop): a
      * document's group is looked up once, and its terms go to the pairs
      * together. */
@@ -430,28 +446,13 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
     sqlite3_finalize(q);
     if (indexed != stemmed || maxdoc < 0 || maxdoc >= INT32_MAX)
         return 1;
-    const char *expr = group_expr(o->by);
-    char *sql = sqlite3_mprintf(
-        "SELECT d.id, %s FROM documents d JOIN doc_lengths l ON l.doc = d.id%s"
-        " WHERE (%s) AND l.terms > 0 ORDER BY d.id",
-        expr,
-        strncmp(o->by, "meta:", 5) == 0
-            ? " LEFT JOIN doc_meta m ON m.doc = d.id AND m.key = ?1"
-            : "",
-        o->where ? o->where : "1");
-    if (sql == NULL)
-        return fail(k, OPINE_ENOMEM, "out of memory");
-    const char *tail = NULL;
-    int prc = sqlite3_prepare_v2(k->db, sql, -1, &q, &tail);
-    int trailing = prc == SQLITE_OK && tail && tail[strspn(tail, " \t\r\n")];
-    sqlite3_free(sql);
-    if (prc != SQLITE_OK || trailing) {
-        if (prc == SQLITE_OK)
-            sqlite3_finalize(q);
+    int trailing;
+    if (select_documents(k,
+                         "SELECT d.id, %s FROM documents d JOIN doc_lengths l"
+                         " ON l.doc = d.id%s WHERE (%s) AND l.terms > 0"
+                         " ORDER BY d.id",
+                         &q, &trailing) != SQLITE_OK)
         return 1; /* scan() says what is wrong */
-    }
-    if (strncmp(o->by, "meta:", 5) == 0)
-        sqlite3_bind_text(q, 1, o->by + 5, -1, SQLITE_STATIC);
     /* by document id: 0 not selected, 1 selected in no group, 2 + g in
      * group g */
     uint32_t *mark = calloc((size_t)maxdoc + 1, sizeof(uint32_t));
