@@ -79,7 +79,6 @@ enum {
     Q_STREAM,
     Q_BODY,
     Q_DOC_TERMS,
-    Q_ALL_POSTINGS,
     Q_ALL_DOCS,
     Q_END
 };
@@ -97,7 +96,6 @@ static const char *const SQL[Q_END] = {
     [Q_STREAM] = "SELECT stream FROM doc_tokens WHERE doc = ?",
     [Q_BODY] = "SELECT body FROM documents WHERE id = ?",
     [Q_DOC_TERMS] = "SELECT stem, tf FROM doc_terms WHERE doc = ?",
-    [Q_ALL_POSTINGS] = "SELECT id, postings FROM similar_postings",
     [Q_ALL_DOCS] = "SELECT doc FROM doc_lengths ORDER BY doc",
 };
 
