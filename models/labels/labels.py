@@ -178,6 +178,16 @@ ARGUMENT = re.compile(r"\b(?:should|shouldn't|must|ought|need to|needs to|"
 ROUND3_THEMES = {"north_korea": 400, "alliance": 350, "denuclearization": 300,
                  "rules_order": 300, "china": 150, "global_cooperation": 150,
                  "nationalism": 150}
+# Round 4: for training only. The test split's units stay those of
+# rounds 1-3 (random, stratified); round 4 draws from train and dev
+# articles only, where the shipped model (v4) thinks a paragraph most
+# likely takes the side that is scarce in the labels (active learning:
+# the labels then correct its confident mistakes and teach its misses).
+# theme -> (sides to look for, units).
+ROUND4_THEMES = {"alliance": ("-", 220), "north_korea": ("+-", 240),
+                 "china": ("+", 200), "denuclearization": ("-", 200),
+                 "rules_order": ("-", 220), "global_cooperation": ("-", 200),
+                 "nationalism": ("-", 200)}
 ROUND2_QUOTA = {"abp-opinion": 0.55, "abp-news": 0.20, "editorials": 0.10,
                 "sotu": 0.15}
 OPINION_URL = re.compile(r"/(?:opinions?|commentary|editorials?|op-ed|oped|"
@@ -311,6 +321,97 @@ def cmd_sample(a):
                    len(keys)), file=sys.stderr)
 
 
+def cmd_sample4(a):
+    """Round 4: candidates from train and dev articles (FOCUSED mentions,
+    15-300 words, not drawn before), each scored by opine as a document
+    of its own; per theme, the pool is the 3N paragraphs with the largest
+    probability mass on the scarce side (half of it, for a theme with
+    two scarce sides, on each), visited round robin over (outlet, year)
+    strata in a seeded random order as in the other rounds."""
+    import subprocess
+    import sqlite3
+    import tempfile
+    rng = random.Random("%s-round4" % SEED)
+    drawn = set()
+    for path in a.exclude:
+        for r in read_tsv(path):
+            drawn.add((r["corpus"], r["record_id"], r["paragraph"], r["theme"]))
+    units = []  # (corpus, rid, i, sha1, theme, outlet, year, text)
+    seen = {t: set() for t in THEMES}
+    for corpus in CORPORA:
+        for rid, outlet, year, text, url in records(a.shared, corpus):
+            if corpus == "sotu" and (not year or int(year) < 1950):
+                continue
+            if split_of(corpus, rid) == "test":
+                continue
+            for i, p in enumerate(paragraphs(text)):
+                nw = len(p.split())
+                if nw < MIN_WORDS or nw > MAX_WORDS:
+                    continue
+                for t in ROUND4_THEMES:
+                    if (corpus, rid, str(i), t) in drawn or \
+                            not FOCUSED_RE[t].search(p):
+                        continue
+                    h = sha1(p)
+                    if h in seen[t]:
+                        continue
+                    seen[t].add(h)
+                    units.append((corpus, rid, i, h, t, outlet, year, p))
+    tmp = tempfile.mkdtemp()
+    texts = {}
+    with open(os.path.join(tmp, "p.jsonl"), "w", encoding="utf-8") as f:
+        for u in units:
+            key = "%s/%s/%d" % (u[0], u[1], u[2])
+            if key not in texts:
+                texts[key] = u[7]
+                f.write(json.dumps({"id": key, "text": u[7]}) + "\n")
+    db = os.path.join(tmp, "p.db")
+    subprocess.run([a.opine, "run", db, os.path.join(tmp, "p.jsonl"), "-q",
+                    "--model", a.model], check=True)
+    con = sqlite3.connect(db)
+    score = {}
+    for key, theme, pos, neg in con.execute(
+            "SELECT d.ext_id, t.theme, s.positive, s.negative FROM doc_scores"
+            " s JOIN themes t ON t.id = s.theme JOIN documents d ON d.id ="
+            " s.doc"):
+        score[(key, theme)] = (pos, neg)
+    out = sys.stdout
+    out.write("corpus\trecord_id\tparagraph\tsha1\ttheme\toutlet\tyear\n")
+    taken = set()
+    for t, (sides, n) in ROUND4_THEMES.items():
+        mine = [u for u in units if u[4] == t]
+        for side in sides:
+            want = n // len(sides)
+            col = 0 if side == "+" else 1
+            ranked = sorted(
+                (u for u in mine
+                 if score.get(("%s/%s/%d" % u[:3], t), (0, 0))[col] > 0),
+                key=lambda u: -score[("%s/%s/%d" % u[:3], t)][col])
+            pool = ranked[:3 * want]
+            strata = collections.defaultdict(list)
+            for u in pool:
+                strata[(u[5], u[6])].append(u)
+            keys = sorted(strata)
+            rng.shuffle(keys)
+            for k in keys:
+                rng.shuffle(strata[k])
+            got, depth = 0, 0
+            while got < want and any(len(strata[k]) > depth for k in keys):
+                for k in keys:
+                    if got >= want:
+                        break
+                    if len(strata[k]) > depth:
+                        u = strata[k][depth]
+                        if (u[0], u[1], u[2], t) in taken:
+                            continue  # north_korea: in both sides' pools
+                        taken.add((u[0], u[1], u[2], t))
+                        out.write("\t".join(map(str, u[:7])) + "\n")
+                        got += 1
+                depth += 1
+            print("%s %s: %d drawn of %d scored on that side, %d mentioning"
+                  % (t, side, got, len(ranked), len(mine)), file=sys.stderr)
+
+
 def read_tsv(path):
     with open(path, encoding="utf-8") as f:
         head = f.readline().rstrip("\n").split("\t")
@@ -360,7 +461,11 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
     s.add_argument("--per-theme", type=int, default=500)
-    s.add_argument("--round", type=int, default=1, choices=(1, 2, 3))
+    s.add_argument("--round", type=int, default=1, choices=(1, 2, 3, 4))
+    s.add_argument("--opine", default="build/opine",
+                   help="round 4: the opine that scores the candidates")
+    s.add_argument("--model", default="us-rok-alliance@4",
+                   help="round 4: the model that scores them")
     s.add_argument("--exclude", action="append", default=[],
                    help="a TSV of units drawn before, not to draw again")
     t = sub.add_parser("text")
@@ -369,7 +474,9 @@ def main():
     p.add_argument("corpus")
     p.add_argument("record_id")
     a = ap.parse_args()
-    if a.cmd == "sample":
+    if a.cmd == "sample" and a.round == 4:
+        cmd_sample4(a)
+    elif a.cmd == "sample":
         cmd_sample(a)
     elif a.cmd == "text":
         cmd_text(a)
