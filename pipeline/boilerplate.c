@@ -71,7 +71,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libdeflate.h>
 
 #include "base/error.h"
 #include "base/mem.h"
@@ -536,19 +535,18 @@ static char *group_name(const char *outlet, const char *url)
 /* A stored document's text and group from the columns body, bytes,
  * outlet, url of q, from column col on: *text (NUL-terminated, *n bytes)
  * and *group, both malloc'd (*group may be NULL). */
-static int body_text(struct libdeflate_decompressor *z, sqlite3_stmt *q,
-                     int col, char **text, size_t *n, char **group)
+static int body_text(opine_zcodec *z, sqlite3_stmt *q, int col, char **text,
+                     size_t *n, char **group)
 {
-    size_t got = 0;
     *n = (size_t)sqlite3_column_int64(q, col + 1);
     *group = NULL;
     if ((*text = malloc(*n + 1)) == NULL)
         return OPINE_ENOMEM;
-    if (libdeflate_zlib_decompress(z, sqlite3_column_blob(q, col),
-                                   (size_t)sqlite3_column_bytes(q, col), *text,
-                                   *n, &got) != LIBDEFLATE_SUCCESS ||
-        got != *n)
-        return OPINE_ECORRUPT;
+    int rc =
+        opine_zcodec_inflate(z, sqlite3_column_blob(q, col),
+                             (size_t)sqlite3_column_bytes(q, col), *text, *n);
+    if (rc)
+        return rc;
     (*text)[*n] = '\0';
     *group = group_name((const char *)sqlite3_column_text(q, col + 2),
                         (const char *)sqlite3_column_text(q, col + 3));
@@ -580,7 +578,7 @@ static int store_flagged(counter *c)
         rc = opine__engine_db_fail(e, "storing boilerplate lines");
     if (c->nf)
         qsort(c->f, c->nf, sizeof(flagged), cmp_by_doc);
-    struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
+    opine_zcodec *z = opine_zcodec_new();
     char *text = NULL, *group = NULL;
     int64_t have = 0;
     if (z == NULL)
@@ -616,7 +614,7 @@ static int store_flagged(counter *c)
     }
     free(text);
     free(group);
-    libdeflate_free_decompressor(z);
+    opine_zcodec_free(z);
     sqlite3_finalize(body);
     sqlite3_finalize(ins);
     if (rc == OPINE_ECORRUPT)
@@ -706,7 +704,7 @@ static int missing_lines(engine *e)
         sqlite3_finalize(q);
         return opine__engine_db_fail(e, "storing lines");
     }
-    struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
+    opine_zcodec *z = opine_zcodec_new();
     int rc = z ? 0 : OPINE_ENOMEM;
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
         size_t n, nl = 0, len;
@@ -729,7 +727,7 @@ static int missing_lines(engine *e)
         free(data);
         free(group);
     }
-    libdeflate_free_decompressor(z);
+    opine_zcodec_free(z);
     sqlite3_finalize(q);
     sqlite3_finalize(ins);
     return rc;

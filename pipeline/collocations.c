@@ -28,7 +28,6 @@
  */
 #include "pipeline/collocations.h"
 
-#include <libdeflate.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -210,7 +209,7 @@ typedef struct cl {
     window *win; /* the document at hand's windows */
     size_t nwin, win_cap;
     /* reading */
-    struct libdeflate_decompressor *inflater;
+    opine_zcodec *inflater;
     unsigned char *text;
     size_t text_cap;
     int64_t docs_total, docs_done, tokens;
@@ -427,15 +426,16 @@ static int read_document(cl *c, int64_t doc, const void *stream,
         c->text = b;
         c->text_cap = text_len + 1;
     }
-    size_t got = 0;
-    if (libdeflate_zlib_decompress(c->inflater, body, body_len, c->text,
-                                   text_len, &got) != LIBDEFLATE_SUCCESS ||
-        got != text_len) {
+    int zrc =
+        opine_zcodec_inflate(c->inflater, body, body_len, c->text, text_len);
+    if (zrc) {
         free(t);
-        return fail(c, OPINE_ECORRUPT,
-                    "the body of document %lld does not inflate to its %zu"
-                    " bytes",
-                    (long long)doc, text_len);
+        return zrc == OPINE_ENOMEM
+                   ? fail(c, OPINE_ENOMEM, "out of memory")
+                   : fail(c, OPINE_ECORRUPT,
+                          "the body of document %lld does not inflate to its"
+                          " %zu bytes",
+                          (long long)doc, text_len);
     }
     if (opine__grow((void **)&c->win, &c->win_cap, n + 1, sizeof(window))) {
         free(t);
@@ -904,7 +904,7 @@ int opine_collocations(opine_store *st, const opine_colloc_opts *o,
         rc = fail(&c, OPINE_EUSAGE, "--smoothing must be 0 or more");
     else if (o->memory && o->memory < ((size_t)1 << 20))
         rc = fail(&c, OPINE_EUSAGE, "--memory must be at least 1 MiB");
-    else if ((c.inflater = libdeflate_alloc_decompressor()) == NULL)
+    else if ((c.inflater = opine_zcodec_new()) == NULL)
         rc = fail(&c, OPINE_ENOMEM, "out of memory");
     if (rc == 0) {
         sqlite3_stmt *q;
@@ -930,7 +930,7 @@ int opine_collocations(opine_store *st, const opine_colloc_opts *o,
     sum->documents = c.docs_total;
     sum->tokens = c.tokens;
     sum->passes = c.passes;
-    libdeflate_free_decompressor(c.inflater);
+    opine_zcodec_free(c.inflater);
     free(c.text);
     free(c.win);
     free(c.term_of);

@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <libdeflate.h>
 #include <xxhash.h>
 
 #include "base/error.h"
@@ -50,6 +49,7 @@
 #include "pipeline/engine_internal.h"
 #include "pipeline/fault.h"
 #include "pipeline/tokstream.h"
+#include "pipeline/zblob.h"
 #include "stages/fold.h"
 #include "stages/segment.h"
 #include "stages/stem.h"
@@ -162,38 +162,25 @@ static void work_prepare(engine *e, worker *w, job *j)
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits(j->text, j->text_len));
         memcpy(j->hash, c.digest, 16);
-        if (w->deflater == NULL &&
-            (w->deflater = libdeflate_alloc_compressor(1)) == NULL) {
+        if ((w->zcodec == NULL && (w->zcodec = opine_zcodec_new()) == NULL) ||
+            opine_zcodec_compress(w->zcodec, j->text, j->text_len, &j->body,
+                                  &j->body_len)) {
             j->err = OPINE_ENOMEM;
             return;
         }
-        size_t zlen = libdeflate_zlib_compress_bound(w->deflater, j->text_len);
-        j->body = malloc(zlen);
-        if (j->body == NULL ||
-            (zlen = libdeflate_zlib_compress(w->deflater, j->text, j->text_len,
-                                             j->body, zlen)) == 0) {
-            j->err = OPINE_ENOMEM;
-            return;
-        }
-        j->body_len = zlen;
     } else if (e->flags & DO_TOKENIZE) {
         /* text_len was read from documents.bytes */
-        size_t n = 0;
         j->inflated = malloc(j->text_len + 1);
         if (j->inflated == NULL ||
-            (w->inflater == NULL &&
-             (w->inflater = libdeflate_alloc_decompressor()) == NULL)) {
+            (w->zcodec == NULL && (w->zcodec = opine_zcodec_new()) == NULL)) {
             j->err = OPINE_ENOMEM;
             return;
         }
-        if (libdeflate_zlib_decompress(w->inflater, j->blob_in, j->blob_in_len,
-                                       j->inflated, j->text_len,
-                                       &n) != LIBDEFLATE_SUCCESS ||
-            n != j->text_len) {
-            j->err = OPINE_ECORRUPT;
+        if ((j->err =
+                 opine_zcodec_inflate(w->zcodec, j->blob_in, j->blob_in_len,
+                                      j->inflated, j->text_len)))
             return;
-        }
-        j->inflated[n] = '\0';
+        j->inflated[j->text_len] = '\0';
         j->text = j->inflated;
         if ((j->err = opine__bp_prepare(e, j)))
             return;
@@ -770,9 +757,8 @@ static void engine_release(engine *e)
         opine_segmenter_free(e->workers[i].words);
         opine_segmenter_free(e->workers[i].sentences);
         free(e->workers[i].count);
-        libdeflate_free_compressor(e->workers[i].deflater);
+        opine_zcodec_free(e->workers[i].zcodec);
         opine__strmap_cache_free(e->workers[i].types_cache);
-        libdeflate_free_decompressor(e->workers[i].inflater);
     }
 }
 

@@ -23,7 +23,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <libdeflate.h>
 #include <sqlite3.h>
 
 #include "base/rows.h"
@@ -36,6 +35,7 @@
 #include "pipeline/simindex.h"
 #include "pipeline/store.h"
 #include "pipeline/tokstream.h"
+#include "pipeline/zblob.h"
 #include "stages/lines.h"
 #include "stages/minhash.h"
 #include "stages/segment.h"
@@ -68,7 +68,7 @@ typedef struct job {
                     * in this batch, or -1 */
     int err;       /* a worker's error, checked on the calling thread */
     unsigned char hash[16];
-    unsigned char *body; /* ingest: zlib(text) */
+    unsigned char *body; /* ingest: the text as a zstd frame */
     size_t body_len;
     const char *text; /* the text to tokenize */
     size_t text_len;
@@ -156,10 +156,9 @@ typedef struct stem_info {
  * thread-safe, so strict tokenizing keeps a pair per thread. */
 typedef struct worker {
     opine_segmenter *words, *sentences;
-    /* Bodies are zlib streams (RFC 1950) made by libdeflate: the same
-     * format zlib reads, at about 3.5 times zlib's speed at level 1. */
-    struct libdeflate_compressor *deflater;
-    struct libdeflate_decompressor *inflater;
+    /* Bodies are zstd frames (pipeline/zblob.h); the codec also reads
+     * the zlib bodies of older databases. */
+    opine_zcodec *zcodec;
     uint32_t *count; /* per stem id: this document's tf, zero between */
     size_t cap_count;
     opine__strmap_cache *types_cache; /* frequent types, before e->types */

@@ -1,16 +1,134 @@
-/* pipeline/zblob.c — inflate a zlib blob of unknown inflated size. */
+/* pipeline/zblob.c — compress and inflate the blobs opine stores: zstd
+ * frames, and the zlib streams of older databases. */
 #include "pipeline/zblob.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "base/error.h"
+
+struct opine_zcodec {
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+    struct libdeflate_decompressor *zlib;
+};
+
+/* Bodies are one frame of a whole text: level 1 is zstd's fastest level
+ * that still compresses prose as well as zlib does. */
+enum { BODY_LEVEL = 1 };
+
+static int is_zstd(const unsigned char *b, size_t n)
+{
+    return n >= 4 && b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F &&
+           b[3] == 0xFD;
+}
+
+opine_zcodec *opine_zcodec_new(void)
+{
+    return calloc(1, sizeof(opine_zcodec));
+}
+
+void opine_zcodec_free(opine_zcodec *z)
+{
+    if (z == NULL)
+        return;
+    ZSTD_freeCCtx(z->cctx);
+    ZSTD_freeDCtx(z->dctx);
+    libdeflate_free_decompressor(z->zlib);
+    free(z);
+}
+
+int opine_zcodec_compress(opine_zcodec *z, const void *text, size_t len,
+                          unsigned char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (z->cctx == NULL) {
+        if ((z->cctx = ZSTD_createCCtx()) == NULL)
+            return OPINE_ENOMEM;
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(
+                z->cctx, ZSTD_c_compressionLevel, BODY_LEVEL)))
+            return OPINE_ENOMEM;
+    }
+    size_t cap = ZSTD_compressBound(len);
+    unsigned char *buf = malloc(cap);
+    if (buf == NULL)
+        return OPINE_ENOMEM;
+    /* compress2 writes the text's size into the frame header, which
+     * opine_zblob_inflate reads. */
+    size_t n = ZSTD_compress2(z->cctx, buf, cap, text, len);
+    if (ZSTD_isError(n)) {
+        free(buf);
+        return OPINE_ENOMEM;
+    }
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
+int opine_zcodec_inflate(opine_zcodec *z, const void *blob, size_t blob_len,
+                         void *out, size_t len)
+{
+    if (blob == NULL)
+        return OPINE_ECORRUPT;
+    if (is_zstd(blob, blob_len)) {
+        if (z->dctx == NULL && (z->dctx = ZSTD_createDCtx()) == NULL)
+            return OPINE_ENOMEM;
+        /* One whole frame of exactly len bytes: a frame that says another
+         * size, or bytes after it, are refused. */
+        if (ZSTD_findFrameCompressedSize(blob, blob_len) != blob_len ||
+            ZSTD_getFrameContentSize(blob, blob_len) != (unsigned long long)len)
+            return OPINE_ECORRUPT;
+        size_t n = ZSTD_decompressDCtx(z->dctx, out, len, blob, blob_len);
+        return ZSTD_isError(n) || n != len ? OPINE_ECORRUPT : 0;
+    }
+    if (z->zlib == NULL && (z->zlib = libdeflate_alloc_decompressor()) == NULL)
+        return OPINE_ENOMEM;
+    size_t got = 0;
+    if (libdeflate_zlib_decompress(z->zlib, blob, blob_len, out, len, &got) !=
+            LIBDEFLATE_SUCCESS ||
+        got != len)
+        return OPINE_ECORRUPT;
+    return 0;
+}
+
+static int zstd_inflate(const void *blob, size_t blob_len, unsigned char **out,
+                        size_t *out_len)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(blob, blob_len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        ZSTD_findFrameCompressedSize(blob, blob_len) != blob_len)
+        return OPINE_ECORRUPT;
+    /* A frame may claim any size: refuse more than zstd can make of the
+     * blob (one block of at most 128 KiB per 4 bytes, an RLE block) and
+     * more than SQLite takes as one text. */
+    if (size > (unsigned long long)blob_len * 32768 || size >= INT32_MAX)
+        return OPINE_ECORRUPT;
+    unsigned char *buf = malloc((size_t)size + 1);
+    if (buf == NULL)
+        return OPINE_ENOMEM;
+    size_t n = ZSTD_decompress(buf, (size_t)size, blob, blob_len);
+    if (ZSTD_isError(n) || n != size) {
+        free(buf);
+        return OPINE_ECORRUPT;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
 
 int opine_zblob_inflate(const void *blob, size_t blob_len, unsigned char **out,
                         size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
+    if (blob != NULL && is_zstd(blob, blob_len))
+        return zstd_inflate(blob, blob_len, out, out_len);
     z_stream zs = {0};
     /* Text and token streams inflate to a few times their size. */
     size_t cap = blob_len * 4 + 64, len = 0;

@@ -57,8 +57,9 @@ check_all() {
     shift
     run_opine 0 collocations "$DB" -q "$@"
     run=$(q "$DB" "SELECT max(id) FROM runs WHERE stage = 'collocations'")
-    "$PY" - "$DB" "$run" "$@" >"$WORK/py.out" <<'PYEOF' || fail "$what: $(cat "$WORK/py.out")"
-import math, sqlite3, sys, zlib
+    PYTHONPATH="$TESTS" "$PY" - "$DB" "$run" "$@" >"$WORK/py.out" <<'PYEOF' || fail "$what: $(cat "$WORK/py.out")"
+import math, sqlite3, sys
+import body as stored
 from collections import Counter
 db, run, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 opt = lambda name, default: args[args.index(name) + 1] if name in args else default
@@ -111,7 +112,7 @@ WHITE = set("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
 runs = []  # token runs: no sentence boundary, only white space between
 for stream, body in con.execute(
         "SELECT t.stream, d.body FROM doc_tokens t JOIN documents d ON d.id = t.doc"):
-    raw = zlib.decompress(body)
+    raw = stored.raw(body)
     seg, prev = [], None
     for t, start, end, sentence in decode(stream):
         if prev and (sentence != prev[1] or

@@ -9,7 +9,7 @@
 # SEARCH_QUERIES sets how many queries per corpus (50; the valgrind run
 # takes fewer).
 . "$(dirname "$0")/lib.sh"
-BRUTE=(python3 "$(dirname "$0")/search_brute.py")
+BRUTE=(/usr/bin/python3 "$(dirname "$0")/search_brute.py")
 S=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 NQ=${SEARCH_QUERIES:-50}
 [ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-5}

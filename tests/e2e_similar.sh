@@ -124,9 +124,9 @@ cmp -s "$WORK/o.tsv" "$WORK/o2.tsv" || fail "--text - differs from the file"
 ok "--text - reads standard input"
 # A stored document's own text finds that document first, with score 1
 # (to the last digit printed), then what the document itself finds.
-python3 -c "import sqlite3, sys, zlib
+PYTHONPATH="$TESTS" /usr/bin/python3 -c "import sqlite3, sys, body
 c = sqlite3.connect(sys.argv[1])
-sys.stdout.write(zlib.decompress(c.execute(\"SELECT body FROM documents WHERE ext_id = 'sample-07'\").fetchone()[0]).decode())" \
+sys.stdout.write(body.text(c.execute(\"SELECT body FROM documents WHERE ext_id = 'sample-07'\").fetchone()[0]))" \
     "$WORK/s.db" >"$WORK/d7.txt"
 "$OPINE" similar "$WORK/s.db" --text "$WORK/d7.txt" --top 12 >"$WORK/t7.tsv"
 expect_eq "a document's text: the document first, score 1" "sample-07|1.0" \

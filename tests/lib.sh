@@ -5,6 +5,8 @@ set -euo pipefail
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/opine-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0
+# The tests directory, for the Python helpers the tests import (body.py).
+TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # OPINE_VALGRIND=SUPPRESSIONS (the vg_ tests, tests/CMakeLists.txt): every
 # opine the test runs runs under valgrind's memcheck, through a wrapper

@@ -28,6 +28,8 @@ import sqlite3
 import sys
 import zlib
 
+import body as stored
+
 
 def varint(b, i):
     v = shift = 0
@@ -100,7 +102,7 @@ class Corpus:
                 "SELECT t.doc, t.stream, d.body FROM doc_tokens t"
                 " JOIN documents d ON d.id = t.doc"):
             self.tokens[d] = decode(blob)
-            self.text[d] = zlib.decompress(body).decode("utf-8")
+            self.text[d] = stored.text(body)
         # byte offsets: the text as bytes
         self.bytes = {d: t.encode("utf-8") for d, t in self.text.items()}
 
