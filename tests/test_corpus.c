@@ -550,6 +550,25 @@ static void test11_corrupt_gzip(void **state)
     expect_end(r);
     opine_reader_free(r);
 
+    /* Restore the CRC and flip the stored length (ISIZE) instead: the
+     * inflater checks both halves of the trailer. */
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, size - 8, SEEK_SET);
+    fputc(b, f);
+    fseek(f, size - 1, SEEK_SET);
+    b = (unsigned char)fgetc(f);
+    fseek(f, size - 1, SEEK_SET);
+    fputc(b ^ 0x01, f);
+    fclose(f);
+    r = open1(path, NULL);
+    while ((rc = opine_reader_next(r, &doc)) == 1)
+        opine_doc_release(&doc);
+    assert_int_equal(rc, OPINE_ECORRUPT);
+    assert_non_null(strstr(opine_reader_error(r), "incorrect data check"));
+    expect_end(r);
+    opine_reader_free(r);
+
     /* A truncated gzip of plain text: the one document is lost. */
     {
         char text[20000];
