@@ -251,6 +251,25 @@ def kind(corpus, outlet, url):
     return "abp-news"
 
 
+def round_robin(strata, want, rng, take):
+    """Visit the strata (outlet, year) in a seeded random order, one unit
+    from each in turn, so that no outlet or year dominates, until want
+    units are taken (take(u) says whether it took u). Returns how many."""
+    keys = sorted(strata)
+    rng.shuffle(keys)
+    for k in keys:
+        rng.shuffle(strata[k])
+    got = depth = 0
+    while got < want and any(len(strata[k]) > depth for k in keys):
+        for k in keys:
+            if got >= want:
+                break
+            if len(strata[k]) > depth and take(strata[k][depth]):
+                got += 1
+        depth += 1
+    return got
+
+
 def cmd_sample(a):
     rng = random.Random(SEED if a.round == 1 else "%s-round%d" % (SEED, a.round))
     mention = MENTION_RE if a.round == 1 else FOCUSED_RE
@@ -300,22 +319,11 @@ def cmd_sample(a):
                           ROUND3_THEMES[t]) * share)
             strata = cand[t][group]
             keys = sorted(strata)
-            rng.shuffle(keys)
-            for k in keys:
-                rng.shuffle(strata[k])
-            # Round robin over the strata in random order: one unit from
-            # each outlet-year in turn, so no outlet or year dominates.
-            got = 0
-            depth = 0
-            while got < want and any(len(strata[k]) > depth for k in keys):
-                for k in keys:
-                    if got >= want:
-                        break
-                    if len(strata[k]) > depth:
-                        u = strata[k][depth]
-                        out.write("\t".join(map(str, u)) + "\n")
-                        got += 1
-                depth += 1
+
+            def take(u):
+                out.write("\t".join(map(str, u)) + "\n")
+                return True
+            got = round_robin(strata, want, rng, take)
             print("%s %s: %d drawn of %d candidates in %d strata" %
                   (t, group, got, sum(len(v) for v in strata.values()),
                    len(keys)), file=sys.stderr)
@@ -391,23 +399,14 @@ def cmd_sample4(a):
             strata = collections.defaultdict(list)
             for u in pool:
                 strata[(u[5], u[6])].append(u)
-            keys = sorted(strata)
-            rng.shuffle(keys)
-            for k in keys:
-                rng.shuffle(strata[k])
-            got, depth = 0, 0
-            while got < want and any(len(strata[k]) > depth for k in keys):
-                for k in keys:
-                    if got >= want:
-                        break
-                    if len(strata[k]) > depth:
-                        u = strata[k][depth]
-                        if (u[0], u[1], u[2], t) in taken:
-                            continue  # north_korea: in both sides' pools
-                        taken.add((u[0], u[1], u[2], t))
-                        out.write("\t".join(map(str, u[:7])) + "\n")
-                        got += 1
-                depth += 1
+
+            def take(u, t=t):
+                if (u[0], u[1], u[2], t) in taken:
+                    return False  # north_korea: in both sides' pools
+                taken.add((u[0], u[1], u[2], t))
+                out.write("\t".join(map(str, u[:7])) + "\n")
+                return True
+            got = round_robin(strata, want, rng, take)
             print("%s %s: %d drawn of %d scored on that side, %d mentioning"
                   % (t, side, got, len(ranked), len(mine)), file=sys.stderr)
 
