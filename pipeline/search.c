@@ -546,6 +546,22 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
 
 static int load_leaf(opine_search *s, leaf *l);
 
+/* A leaf's documents and counts, made by a loader, kept (or freed when
+ * rc says the loader failed). */
+static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n, int rc)
+{
+    if (rc) {
+        free(docs);
+        free(tf);
+        return rc;
+    }
+    l->docs = docs;
+    l->tf = tf;
+    l->n = n;
+    l->loaded = 1;
+    return 0;
+}
+
 /* A NEAR group's documents: those of all its terms and phrases, each read
  * to count the occurrences that qualify. */
 static int load_near(opine_search *s, leaf *l)
@@ -599,16 +615,7 @@ static int load_near(opine_search *s, leaf *l)
         }
     }
     free(sp);
-    if (rc) {
-        free(cand);
-        free(ctf);
-        return rc;
-    }
-    l->docs = cand;
-    l->tf = ctf;
-    l->n = k;
-    l->loaded = 1;
-    return 0;
+    return leaf_keep(l, cand, ctf, k, rc);
 }
 
 /* The leaf's documents and counts, once. */
@@ -688,16 +695,7 @@ static int load_leaf(opine_search *s, leaf *l)
             ctf[k++] = count;
         }
     }
-    if (rc) {
-        free(cand);
-        free(ctf);
-        return rc;
-    }
-    l->docs = cand;
-    l->tf = ctf;
-    l->n = k;
-    l->loaded = 1;
-    return 0;
+    return leaf_keep(l, cand, ctf, k, rc);
 }
 
 /* ---- parsing ------------------------------------------------------------ */
