@@ -522,52 +522,52 @@ static void test10_truncated_gzip(void **state)
     opine_reader_free(r);
 }
 
+/* XOR the byte of path at offset with mask (twice restores it). */
+static void flip_byte(const char *path, long offset, unsigned char mask)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, offset, SEEK_SET);
+    int b = fgetc(f);
+    assert_true(b != EOF);
+    fseek(f, offset, SEEK_SET);
+    fputc((unsigned char)b ^ mask, f);
+    fclose(f);
+}
+
+/* Every line of path is read, then the reader ends with ECORRUPT and a
+ * message holding what. */
+static void expect_corrupt_gz(const char *path, const char *what)
+{
+    opine_doc doc = OPINE_DOC_INIT;
+    opine_reader *r = open1(path, NULL);
+    int rc;
+    while ((rc = opine_reader_next(r, &doc)) == 1)
+        opine_doc_release(&doc);
+    assert_int_equal(rc, OPINE_ECORRUPT);
+    assert_non_null(strstr(opine_reader_error(r), what));
+    expect_end(r);
+    opine_reader_free(r);
+}
+
 /* 11: damaged deflate data (and a bad CRC) are ECORRUPT too. */
 static void test11_corrupt_gzip(void **state)
 {
     opine_doc doc = OPINE_DOC_INIT;
     const char *path = write_numbered_gz("t11.jsonl.gz", 500);
     long size = file_size(path);
-    unsigned char b;
     opine_reader *r;
     FILE *f;
-    int rc;
     (void)state;
 
     /* Flip the stored CRC: every line inflates, the trailer is wrong. */
-    f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, size - 8, SEEK_SET);
-    b = (unsigned char)fgetc(f);
-    fseek(f, size - 8, SEEK_SET);
-    fputc(b ^ 0xff, f);
-    fclose(f);
-    r = open1(path, NULL);
-    while ((rc = opine_reader_next(r, &doc)) == 1)
-        opine_doc_release(&doc);
-    assert_int_equal(rc, OPINE_ECORRUPT);
-    assert_non_null(strstr(opine_reader_error(r), "corrupt gzip stream"));
-    expect_end(r);
-    opine_reader_free(r);
-
+    flip_byte(path, size - 8, 0xff);
+    expect_corrupt_gz(path, "corrupt gzip stream");
     /* Restore the CRC and flip the stored length (ISIZE) instead: the
      * inflater checks both halves of the trailer. */
-    f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, size - 8, SEEK_SET);
-    fputc(b, f);
-    fseek(f, size - 1, SEEK_SET);
-    b = (unsigned char)fgetc(f);
-    fseek(f, size - 1, SEEK_SET);
-    fputc(b ^ 0x01, f);
-    fclose(f);
-    r = open1(path, NULL);
-    while ((rc = opine_reader_next(r, &doc)) == 1)
-        opine_doc_release(&doc);
-    assert_int_equal(rc, OPINE_ECORRUPT);
-    assert_non_null(strstr(opine_reader_error(r), "incorrect data check"));
-    expect_end(r);
-    opine_reader_free(r);
+    flip_byte(path, size - 8, 0xff);
+    flip_byte(path, size - 1, 0x01);
+    expect_corrupt_gz(path, "incorrect data check");
 
     /* A truncated gzip of plain text: the one document is lost. */
     {
