@@ -4,7 +4,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -21,10 +20,12 @@ struct opine_zcodec {
  * that still compresses prose as well as zlib does. */
 enum { BODY_LEVEL = 1 };
 
+/* A zstd frame starts with ZSTD_MAGICNUMBER, little-endian. */
 static int is_zstd(const unsigned char *b, size_t n)
 {
-    return n >= 4 && b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F &&
-           b[3] == 0xFD;
+    return n >= 4 &&
+           ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+            (uint32_t)b[3] << 24) == ZSTD_MAGICNUMBER;
 }
 
 opine_zcodec *opine_zcodec_new(void)
@@ -47,20 +48,15 @@ int opine_zcodec_compress(opine_zcodec *z, const void *text, size_t len,
 {
     *out = NULL;
     *out_len = 0;
-    if (z->cctx == NULL) {
-        if ((z->cctx = ZSTD_createCCtx()) == NULL)
-            return OPINE_ENOMEM;
-        if (ZSTD_isError(ZSTD_CCtx_setParameter(
-                z->cctx, ZSTD_c_compressionLevel, BODY_LEVEL)))
-            return OPINE_ENOMEM;
-    }
+    if (z->cctx == NULL && (z->cctx = ZSTD_createCCtx()) == NULL)
+        return OPINE_ENOMEM;
     size_t cap = ZSTD_compressBound(len);
     unsigned char *buf = malloc(cap);
     if (buf == NULL)
         return OPINE_ENOMEM;
-    /* compress2 writes the text's size into the frame header, which
+    /* The frame header holds the text's size (zstd's default), which
      * opine_zblob_inflate reads. */
-    size_t n = ZSTD_compress2(z->cctx, buf, cap, text, len);
+    size_t n = ZSTD_compressCCtx(z->cctx, buf, cap, text, len, BODY_LEVEL);
     if (ZSTD_isError(n)) {
         free(buf);
         return OPINE_ENOMEM;
