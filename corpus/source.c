@@ -3,10 +3,10 @@
  * FORMAT
  *   gzip (RFC 1952): one or more members back to back, each starting with
  *   the magic bytes 1f 8b and ending with a CRC-32 and length trailer that
- *   the inflater checks for us. Between members
- *   and after the last one, zero bytes are tolerated (tape-style padding, as
- *   gzip(1) does); any other trailing byte is damage. Anything that does not
- *   start with the magic bytes is passed through untouched.
+ *   the inflater checks for us. Between members and after the last one,
+ *   zero bytes are tolerated (tape-style padding, as gzip(1) does); any
+ *   other trailing byte is damage. Anything that does not start with the
+ *   magic bytes is passed through untouched.
  *
  * HOW IT WORKS
  *   One raw buffer of SOURCE_CHUNK bytes is refilled from the descriptor
