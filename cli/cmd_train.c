@@ -51,6 +51,11 @@ static const char train_usage[] =
     "  --no-quotes          no feature for a double quotation mark before\n"
     "                       a token in the window (w:\"), as models before\n"
     "                       v4 were trained\n"
+    "  --no-speaker         no speaker features (s:we, s:we\", s:said, s:\":\n"
+    "                       first person outside and inside quotation\n"
+    "                       marks, a reporting verb, a window opening\n"
+    "                       with a quotation mark; English models only),\n"
+    "                       as models before v5 were trained\n"
     "  --evidence-probability P  a window gives evidence rows only when\n"
     "                       its side's probability is at least P (0.6)\n"
     "  --labels-name TEXT   how the model file names LABELS (its path)\n"
@@ -94,6 +99,7 @@ int cmd_train(int argc, char **argv)
         OPT_MIN,
         OPT_PRUNE,
         OPT_NO_QUOTES,
+        OPT_NO_SPEAKER,
         OPT_EVIDENCE,
         OPT_LABELS_NAME,
     };
@@ -108,6 +114,7 @@ int cmd_train(int argc, char **argv)
         {"min-count", required_argument, NULL, OPT_MIN},
         {"prune", required_argument, NULL, OPT_PRUNE},
         {"no-quotes", no_argument, NULL, OPT_NO_QUOTES},
+        {"no-speaker", no_argument, NULL, OPT_NO_SPEAKER},
         {"evidence-probability", required_argument, NULL, OPT_EVIDENCE},
         {"labels-name", required_argument, NULL, OPT_LABELS_NAME},
         {"quiet", no_argument, NULL, 'q'},
@@ -146,6 +153,9 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_NO_QUOTES:
             to.no_quotes = 1;
+            break;
+        case OPT_NO_SPEAKER:
+            to.no_speaker = 1;
             break;
         case OPT_PRUNE:
             to.prune = atof(optarg);

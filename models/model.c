@@ -420,7 +420,7 @@ int opine_model_is_linear(const opine_model *m)
 int opine_model_reads_quotes(const opine_model *m)
 {
     for (size_t i = 0; m->linear && i < m->nlin; i++)
-        if (m->lin[i].set && m->lin[i].pub.quotes)
+        if (m->lin[i].set && (m->lin[i].pub.quotes || m->lin[i].pub.speaker))
             return 1;
     return 0;
 }

@@ -142,6 +142,8 @@ typedef struct opine_linear_theme {
     int quotes;      /* whether a window has the feature w:" where one of its
                       * tokens follows a double quotation mark (0: models
                       * trained before it existed) */
+    int speaker;     /* whether a window has the speaker features s:...
+                      * (models/score_linear.c; 0: models before them) */
     double bias[4];  /* classes +1, 0, -1 and off the theme */
     int off;         /* whether the fourth class (off the theme) was learnt */
     size_t nfeatures;
@@ -151,7 +153,8 @@ typedef struct opine_linear_theme {
 
 /* Whether the model is a trained one (kind: linear). */
 int opine_model_is_linear(const opine_model *m);
-/* Whether a trained theme reads quotation marks (quotes: true). */
+/* Whether a trained theme reads quotation marks (quotes: true, or
+ * speaker: true, which tells quoted words from the writer's). */
 int opine_model_reads_quotes(const opine_model *m);
 /* Score with the lexicon only from now on: the terms stay, the trained
  * classifiers are ignored (to train again from a trained model's terms). */

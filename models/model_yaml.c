@@ -506,17 +506,21 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                           "must be a number 0..1",
                                           id);
             lin->pub.evidence = d;
-        } else if (strcmp(key, "quotes") == 0) {
+        } else if (strcmp(key, "quotes") == 0 || strcmp(key, "speaker") == 0) {
             opine__linear *lin = opine__model_linear_theme(m, ti);
             if (lin == NULL)
                 return OPINE_ENOMEM;
             if (!is_scalar(tv) ||
                 (strcmp(str(tv), "true") != 0 && strcmp(str(tv), "false") != 0))
                 return opine__model_error(c->errmsg, m->errname, AT(tv),
-                                          "theme '%s': quotes must be true "
+                                          "theme '%s': %s must be true "
                                           "or false",
-                                          id);
-            lin->pub.quotes = strcmp(str(tv), "true") == 0;
+                                          id, key);
+            int on = strcmp(str(tv), "true") == 0;
+            if (key[0] == 'q')
+                lin->pub.quotes = on;
+            else
+                lin->pub.speaker = on;
         } else if (strcmp(key, "metrics") == 0 || strcmp(key, "fit") == 0) {
             /* for people: what cross-validation measured, and what the
              * classifier says of its own training texts */
@@ -534,11 +538,12 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                       "(expected label, poles, targets, "
                                       "positive, negative%s)",
                                       id, key,
-                                      m->linear ? ", window, neutral_weight, "
-                                                  "evidence_probability, "
-                                                  "quotes, bias, weights, "
-                                                  "metrics, fit"
-                                                : "");
+                                      m->linear
+                                          ? ", window, neutral_weight, "
+                                            "evidence_probability, "
+                                            "quotes, speaker, bias, weights, "
+                                            "metrics, fit"
+                                          : "");
         }
         if (rc != 0)
             return rc;

@@ -42,7 +42,8 @@ typedef struct opine_score_token {
                          * not empty: made once per stem by a caller that
                          * has many documents; 0: the scorer makes it */
     uint8_t quote;      /* opine_token.quote: a double quotation mark before
-                         * it (trained themes with quotes: the feature w:") */
+                         * it (trained themes with quotes: the feature w:";
+                         * with speaker: what is quoted) */
 } opine_score_token;
 
 /* The hash of stem[0..len) that trained models' features are found by
@@ -157,13 +158,18 @@ int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
                         const opine_score_token *toks, size_t n,
                         uint32_t **ranges, size_t *nranges);
 
+/* What a trained theme's windows have besides words, word pairs and cues
+ * (flags of opine_score_features). QUOTES: the feature w:" where a token
+ * follows a double quotation mark (opine_score_token.quote). SPEAKER: who
+ * talks in the window (models/score_linear.c, SPEAKER FEATURES). */
+enum { OPINE_FEATURES_QUOTES = 1, OPINE_FEATURES_SPEAKER = 2 };
+
 /* The features of theme over the token ranges [r[2i], r[2i+1]), i <
- * nranges, together, into *fs (replacing what it held); with quotes, the
- * feature w:" where a token follows a double quotation mark
- * (opine_score_token.quote). Returns 0 or OPINE_ENOMEM. */
+ * nranges, together, into *fs (replacing what it held), with the
+ * OPINE_FEATURES_* of flags. Returns 0 or OPINE_ENOMEM. */
 int opine_score_features(const opine_model *m, const opine_scores *sc,
                          uint32_t theme, const opine_score_token *toks,
-                         const uint32_t *r, size_t nranges, int quotes,
+                         const uint32_t *r, size_t nranges, unsigned flags,
                          opine_features *fs);
 
 void opine_features_release(opine_features *fs);

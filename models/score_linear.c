@@ -177,17 +177,68 @@ int opine_score_windows(const opine_scores *sc, uint32_t theme, int window,
     return 0;
 }
 
+/* SPEAKER FEATURES: who talks in a window. Commentary argues in its own
+ * voice ("we must", "I doubt"); a report gives others' words (quotation
+ * marks, "said", "told"), and a quoted side is not the writer's (the
+ * codebook's 0). Words alone miss this: first-person pronouns are stop
+ * words, and each reporting verb is its own rare feature. So a window of
+ * a theme with speaker: true also has, each once:
+ *   s:we    a first-person word (I, we, my, our, me, myself, ourselves)
+ *           outside quotation marks; s:we" the same inside them;
+ *   s:said  a reporting verb (said, say(s), told, warn(ed), wrote,
+ *           argue(d)); not "according" or "stated", whose stems are also
+ *           the nouns accord and state, nor "us", which is also U.S.;
+ *   s:"     the window opens right after a quotation mark.
+ * A token is inside quotation marks when an odd number of them stand
+ * between the start of its sentence and it: counted per sentence, so an
+ * unbalanced mark (a quotation running over paragraphs, as news writes
+ * them) misleads one sentence, not the rest of the document. On the dev
+ * split, in a Python model on the same labels, features like these
+ * raised mean macro-F1 from 0.501 to 0.538. The stems are English
+ * Snowball's; opine train gives other languages none of these. */
+static const char *const first_person[] = {"i",  "we",     "my",     "our",
+                                           "me", "myself", "ourselv"};
+static const char *const reporting[] = {"said", "say",   "told",
+                                        "warn", "wrote", "argu"};
+#define NFIRST (sizeof(first_person) / sizeof(first_person[0]))
+#define NREPORT (sizeof(reporting) / sizeof(reporting[0]))
+enum { SPK_NONE = 0, SPK_WE, SPK_WE_QUOTED, SPK_SAID, SPK_OPEN, SPK_N };
+static const char *const spk_names[SPK_N] = {"", "s:we", "s:we\"", "s:said",
+                                             "s:\""};
+
+static int in_list(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether token i stands inside quotation marks (SPEAKER FEATURES). */
+static int inside_quotes(const opine_score_token *toks, uint32_t i)
+{
+    int odd = 0;
+    for (uint32_t j = i + 1; j-- > 0 && toks[j].sentence == toks[i].sentence;)
+        odd ^= toks[j].quote != 0;
+    return odd;
+}
+
 int opine_score_features(const opine_model *m, const opine_scores *sc,
                          uint32_t theme, const opine_score_token *toks,
-                         const uint32_t *r, size_t nranges, int quotes,
+                         const uint32_t *r, size_t nranges, unsigned flags,
                          opine_features *fs)
 {
+    int quotes = (flags & OPINE_FEATURES_QUOTES) != 0,
+        speaker = (flags & OPINE_FEATURES_SPEAKER) != 0;
     fs->n = 0;
     fs->names_len = 0;
     int rc = 0;
     double cues[2] = {0, 0};
     uint32_t cue_tok[2] = {0, 0}, cue_ntok[2] = {1, 1};
     for (size_t k = 0; rc == 0 && k < nranges; k++) {
+        if (speaker && toks[r[2 * k]].quote &&
+            (rc = add(fs, spk_names[SPK_OPEN], "", NULL, 1, r[2 * k], 1)) != 0)
+            break;
         for (uint32_t i = r[2 * k]; rc == 0 && i < r[2 * k + 1]; i++) {
             if (quotes && toks[i].quote &&
                 (rc = add(fs, "w:", QUOTE_STEM, NULL, 1, i, 1)) != 0)
@@ -195,6 +246,14 @@ int opine_score_features(const opine_model *m, const opine_scores *sc,
             const char *s = toks[i].stem;
             if (s == NULL || *s == '\0')
                 continue;
+            int spk = !speaker                           ? SPK_NONE
+                      : in_list(first_person, NFIRST, s) ? SPK_WE
+                      : in_list(reporting, NREPORT, s)   ? SPK_SAID
+                                                         : SPK_NONE;
+            if (spk == SPK_WE && inside_quotes(toks, i))
+                spk = SPK_WE_QUOTED;
+            if (spk && (rc = add(fs, spk_names[spk], "", NULL, 1, i, 1)) != 0)
+                break;
             int stop = opine_model_stop_stem(m, s, strlen(s));
             if (!stop)
                 rc = add(fs, negated(m, sc, toks, i) ? "n:" : "w:", s, NULL, 1,
@@ -253,7 +312,8 @@ enum {
     TF_STOP = 2,
     TF_STOP_KNOWN = 4,
     TF_HASHED = 8,
-    TF_NEG = 16 /* within negation scope after a negator */
+    TF_NEG = 16, /* within negation scope after a negator */
+    TF_INQ = 32  /* inside quotation marks (inside_quotes) */
 };
 
 /* A token's features; each field is set when the state says so. */
@@ -262,6 +322,7 @@ typedef struct tokfeat {
     uint32_t w; /* "w:STEM" or, negated, "n:STEM": feature number + 1 */
     uint32_t b; /* "b:STEM NEXT": feature number + 1; 0: none (TF_DONE) */
     uint32_t q; /* 'w:"' after a quotation mark: feature number + 1 */
+    uint32_t s; /* its speaker feature (s:we, s:we", s:said): number + 1 */
 } tokfeat;
 
 typedef struct docfeat {
@@ -290,11 +351,16 @@ typedef struct lin_scratch {
     size_t ndf;
     uint32_t window;              /* windows classified so far */
     const uint8_t *stop_patterns; /* opine_model_stop_patterns() */
-    hfeat *hf;                    /* a window's features, at most 3 per token */
+    hfeat *hf;                    /* a window's features, at most 4 per token */
     /* a window's features new to the document, to look up in one batch */
     uint64_t *new_keys;
     const int32_t **new_rows;
     uint32_t *new_ids;
+    /* SPEAKER FEATURES, when a theme of the model has them: their keys,
+     * and the hashes of the stems that make them */
+    int speaker;
+    uint64_t spk_key[SPK_N];
+    uint64_t first_h[NFIRST], report_h[NREPORT];
 } lin_scratch;
 
 /* The table of features for at least need of them, at most half full. */
@@ -329,13 +395,38 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
     ls->stop_patterns = opine_model_stop_patterns(m);
     if ((ls->state = calloc(n + 1, 1)) == NULL ||
         (ls->tf = malloc((n + 1) * sizeof(tokfeat))) == NULL ||
-        (ls->df = malloc((3 * n + 1) * sizeof(docfeat))) == NULL ||
-        (ls->hf = malloc((3 * n + 1) * sizeof(hfeat))) == NULL ||
-        (ls->new_keys = malloc((3 * n + 1) * sizeof(uint64_t))) == NULL ||
-        (ls->new_rows = malloc((3 * n + 1) * sizeof(int32_t *))) == NULL ||
-        (ls->new_ids = malloc((3 * n + 1) * sizeof(uint32_t))) == NULL ||
+        (ls->df = malloc((4 * n + SPK_N) * sizeof(docfeat))) == NULL ||
+        (ls->hf = malloc((4 * n + SPK_N) * sizeof(hfeat))) == NULL ||
+        (ls->new_keys = malloc((4 * n + SPK_N) * sizeof(uint64_t))) == NULL ||
+        (ls->new_rows = malloc((4 * n + SPK_N) * sizeof(int32_t *))) == NULL ||
+        (ls->new_ids = malloc((4 * n + SPK_N) * sizeof(uint32_t))) == NULL ||
         doc_slots(ls, n / 4))
         return OPINE_ENOMEM;
+    ls->speaker = 0;
+    for (uint32_t t = 0; t < sc->nthemes; t++) {
+        const opine_linear_theme *lt = opine_model_linear(m, t);
+        ls->speaker |= lt && lt->speaker;
+    }
+    if (ls->speaker) {
+        for (int k = 1; k < SPK_N; k++)
+            ls->spk_key[k] =
+                opine_model_feature_key(spk_names[k], strlen(spk_names[k]));
+        for (size_t k = 0; k < NFIRST; k++)
+            ls->first_h[k] =
+                opine__stem_hash(first_person[k], strlen(first_person[k]));
+        for (size_t k = 0; k < NREPORT; k++)
+            ls->report_h[k] =
+                opine__stem_hash(reporting[k], strlen(reporting[k]));
+        /* inside_quotes(), for every token in one pass */
+        int odd = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && toks[i].sentence != toks[i - 1].sentence)
+                odd = 0;
+            odd ^= toks[i].quote != 0;
+            if (odd)
+                ls->state[i] |= TF_INQ;
+        }
+    }
     /* Negation, as negated() says it, marked once for the document. */
     uint32_t scope = (uint32_t)opine_model_negation_scope(m);
     for (size_t k = 0; k < sc->nnegators; k++) {
@@ -432,7 +523,7 @@ static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
     if (ls->state[i] & TF_DONE)
         return t;
     ls->state[i] |= TF_DONE;
-    t->w = t->b = t->q = 0;
+    t->w = t->b = t->q = t->s = 0;
     if (toks[i].quote) {
         uint64_t key = opine__feature_key(OPINE__KEY_W,
                                           opine__stem_hash(QUOTE_STEM, 1), 0);
@@ -441,6 +532,18 @@ static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
     }
     if (!has_stem(toks, i))
         return t;
+    if (ls->speaker) {
+        uint64_t h = stem_hash(toks, ls, i);
+        int spk = SPK_NONE;
+        for (size_t k = 0; k < NFIRST && !spk; k++)
+            if (h == ls->first_h[k])
+                spk = (ls->state[i] & TF_INQ) ? SPK_WE_QUOTED : SPK_WE;
+        for (size_t k = 0; k < NREPORT && !spk; k++)
+            if (h == ls->report_h[k])
+                spk = SPK_SAID;
+        if (spk && (t->s = doc_feature(ls, ls->spk_key[spk])) == 0)
+            return NULL;
+    }
     int stop = is_stop(toks, ls, i);
     if (!stop) {
         int kind = (ls->state[i] & TF_NEG) ? OPINE__KEY_N : OPINE__KEY_W;
@@ -469,6 +572,13 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
     /* Each feature once, where it first fired (in token order). */
     uint32_t win = ++ls->window;
     size_t kept = 0;
+    if (lt->speaker && from < to && toks[from].quote) {
+        uint32_t id = doc_feature(ls, ls->spk_key[SPK_OPEN]);
+        if (id == 0)
+            return OPINE_ENOMEM;
+        ls->df[id - 1].window = win;
+        ls->hf[kept++] = (hfeat){id - 1, from, 1, -1};
+    }
     for (uint32_t i = from; i < to; i++) {
         const tokfeat *t = token_feat(toks, n, ls, i);
         if (t == NULL)
@@ -476,6 +586,10 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         if (lt->quotes && t->q && ls->df[t->q - 1].window != win) {
             ls->df[t->q - 1].window = win;
             ls->hf[kept++] = (hfeat){t->q - 1, i, 1, -1};
+        }
+        if (lt->speaker && t->s && ls->df[t->s - 1].window != win) {
+            ls->df[t->s - 1].window = win;
+            ls->hf[kept++] = (hfeat){t->s - 1, i, 1, -1};
         }
         if (t->w && ls->df[t->w - 1].window != win) {
             ls->df[t->w - 1].window = win;

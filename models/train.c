@@ -119,6 +119,17 @@ typedef struct trainer {
     size_t npairs, pairs_cap;
 } trainer;
 
+/* The OPINE_FEATURES_* this training gives its themes. The speaker
+ * features' words are English stems (models/score_linear.c). */
+static unsigned feature_flags(const trainer *t)
+{
+    return (t->o->no_quotes ? 0u : OPINE_FEATURES_QUOTES) |
+           (t->o->no_speaker ||
+                    strcmp(opine_model_language(t->base), "english") != 0
+                ? 0u
+                : OPINE_FEATURES_SPEAKER);
+}
+
 static int featurize(trainer *t)
 {
     opine_applier *a;
@@ -148,7 +159,7 @@ static int featurize(trainer *t)
             sp->mentioned = nr > 0;
             if (nr)
                 rc = opine_score_features(t->base, &sc, u->theme, toks, r, nr,
-                                          !t->o->no_quotes, &fs);
+                                          feature_flags(t), &fs);
             free(r);
             for (size_t f = 0; rc == 0 && sp->mentioned && f < fs.n; f++) {
                 const char *name = fs.names + fs.f[f].off;
@@ -646,6 +657,8 @@ int opine_train(const opine_model *base, const opine_train_unit *u, size_t n,
                   o->evidence_p > 0 ? o->evidence_p : 0.6);
         if (!o->no_quotes)
             sb_printf(&b, "    quotes: true\n");
+        if (feature_flags(&t) & OPINE_FEATURES_SPEAKER)
+            sb_printf(&b, "    speaker: true\n");
         write_metrics(&b, "metrics", &r->cv);
         write_metrics(&b, "fit", &r->fit);
         r->features = write_weights(&b, &t, &p, final, th);

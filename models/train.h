@@ -46,6 +46,7 @@ typedef struct opine_train_opts {
     double evidence_p;       /* a window's least P(side) for evidence (0.6) */
     int no_quotes;           /* leave out the feature w:" (a token after a
                               * double quotation mark), as before it existed */
+    int no_speaker;          /* leave out the speaker features s:... */
     const char *labels_name; /* what it learnt from, for the file */
     const char *labels_hash;
     void (*on_theme)(void *ctx, const char *line); /* progress, or NULL */

@@ -131,8 +131,9 @@ expect_eq "without x labels, three weights a line" 0 \
 
 # Quoting (models/README.md, "Trained models"): the same words in the
 # writer's voice take a side, inside quotation marks they are a report.
-# Only the feature w:" (a token after a double quotation mark) tells the
-# two apart, so a model with it fits them and one without cannot.
+# Only the feature w:" (a token after a double quotation mark) and the
+# speaker features (s:we", s:") tell the two apart, so a model with them
+# fits them and one without cannot.
 awk 'BEGIN {
     split("wonderful|healthy|good for you|a joy|worth every cup|refreshing", pro, "|")
     for (i = 1; i <= 30; i++) {
@@ -153,11 +154,11 @@ grep -q '^    quotes: true$' "$WORK/q.yaml" || fail "no 'quotes: true' in the mo
 grep -q '^      w:"	' "$WORK/q.yaml" || fail "no weights for the feature w:\""
 ok "a model trained with quotes says so and weighs w:\""
 run_opine 0 train "$WORK/quotes.jsonl" --base "$base" --folds 3 --no-quotes \
-    -o "$WORK/noq.yaml"
-if grep -q '^    quotes:\|^      w:"' "$WORK/noq.yaml"; then
-    fail "--no-quotes still has the feature"
+    --no-speaker -o "$WORK/noq.yaml"
+if grep -q '^    quotes:\|^    speaker:\|^      w:"\|^      s:' "$WORK/noq.yaml"; then
+    fail "--no-quotes --no-speaker still has the features"
 fi
-ok "--no-quotes leaves the feature out"
+ok "--no-quotes and --no-speaker leave the features out"
 fitq=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/q.yaml")
 fitn=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/noq.yaml")
 echo "# accuracy on its own texts: $fitq with quotes, $fitn without"
@@ -214,6 +215,57 @@ expect_eq "the writer's voice: P(+) > 0.5 and a higher stance than any quotation
         > 0.5 AND max(s.positive) FILTER (WHERE d.ext_id GLOB 'r*') < 0.3
         AND min(s.stance) FILTER (WHERE d.ext_id GLOB 'w*')
         > max(s.stance) FILTER (WHERE d.ext_id GLOB 'r*')
+        FROM doc_scores s JOIN documents d ON d.id = s.doc")"
+
+# Speakers (models/score_linear.c, SPEAKER FEATURES): the writer's "we"
+# takes a side, their "they" reports one. Both are stop words between
+# stop words ("as we all know"), so no word or word pair tells them apart:
+# only s:we does, and a model without it cannot fit them. The quoted "we"
+# of a reporting sentence (s:we", s:said, s:") is a report too.
+awk 'BEGIN {
+    split("wonderful|healthy|good for you|a joy|worth every cup|refreshing", pro, "|")
+    for (i = 1; i <= 30; i++) {
+        a = pro[1 + i % 6]; b = pro[1 + (i + 1 + int(i / 6)) % 6]
+        printf "{\"id\": \"we%d\", \"theme\": \"tea\", \"label\": \"+1\", \"text\": \"Tea, as we all know, is %s and %s.\"}\n", i, a, b
+        printf "{\"id\": \"they%d\", \"theme\": \"tea\", \"label\": \"0\", \"text\": \"Tea, as they all know, is %s and %s.\"}\n", i, a, b
+        if (i % 4 == 2)
+            printf "{\"id\": \"said%d\", \"theme\": \"tea\", \"label\": \"0\", \"text\": \"She said: \\\"Tea, as we all know, is %s.\\\" And so it is %s.\"}\n", i, a, b
+        else if (i % 4 == 0)
+            printf "{\"id\": \"said%d\", \"theme\": \"tea\", \"label\": \"0\", \"text\": \"\\\"Tea, as we all know, is %s,\\\" they wrote.\"}\n", i, a
+    }
+}' >"$WORK/speaker.jsonl"
+grep -q '"text": "She said: \\"Tea, as we' "$WORK/speaker.jsonl" ||
+    fail "the speaker texts were not written: $(sed -n 3p "$WORK/speaker.jsonl")"
+run_opine 0 train "$WORK/speaker.jsonl" --base "$base" --folds 3 -o "$WORK/s.yaml"
+grep -q '^    speaker: true$' "$WORK/s.yaml" || fail "no 'speaker: true' in the model"
+for f in 's:we' 's:we"' 's:said' 's:"'; do
+    grep -q "^      $f	" "$WORK/s.yaml" || fail "no weights for the feature $f"
+done
+ok "a model trained with speakers says so and weighs s:we, s:we\", s:said and s:\""
+run_opine 0 train "$WORK/speaker.jsonl" --base "$base" --folds 3 --no-speaker \
+    -o "$WORK/nos.yaml"
+fits=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/s.yaml")
+fitn=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/nos.yaml")
+echo "# accuracy on its own texts: $fits with speakers, $fitn without"
+[ "$(echo "$fits == 1 && $fitn <= 0.75" | bc -l)" = 1 ] ||
+    fail "with speakers $fits (want 1), without $fitn (want <= 0.75)"
+ok "only the speaker features tell the writer's \"we\" from \"they\""
+run_opine 0 eval "$WORK/se.db" --labels "$WORK/speaker.jsonl" --model "$WORK/s.yaml"
+expect_eq "the loaded speaker model predicts what the trainer's classifier did" \
+    "$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$WORK/s.yaml" | tr -d ' ')" \
+    "$(q "$WORK/se.db" "SELECT confusion FROM evaluations WHERE method = 'model'
+                       AND theme = 'tea'")"
+sed 's/"theme": "tea", "label": "[^"]*", //' "$WORK/speaker.jsonl" >"$WORK/sdocs.jsonl"
+run_opine 0 run "$WORK/srun.db" "$WORK/sdocs.jsonl" --model "$WORK/s.yaml" -q
+run_opine 0 ingest "$WORK/sst.db" "$WORK/sdocs.jsonl" -q
+run_opine 0 tokenize "$WORK/sst.db" -q
+run_opine 0 stem "$WORK/sst.db" -q
+run_opine 0 score "$WORK/sst.db" --model "$WORK/s.yaml" -q
+expect_eq "staged speaker scores equal opine run's" \
+    "$(q "$WORK/srun.db" "$scores")" "$(q "$WORK/sst.db" "$scores")"
+expect_eq "the writer's \"we\" is on the + side (P(+) > 0.5), no \"they\" or quotation is" 1 \
+    "$(q "$WORK/srun.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'we*')
+        > 0.5 AND max(s.positive) FILTER (WHERE d.ext_id NOT GLOB 'we*') < 0.5
         FROM doc_scores s JOIN documents d ON d.id = s.doc")"
 
 # Mistakes are explained.

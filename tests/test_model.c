@@ -845,7 +845,26 @@ static void test20_trained(void **state)
     assert_true(lt->off && lt->bias[3] == -3 && lt->evidence == 0.75);
     assert_true(lt->w[3] == -2 && lt->w[4 + 3] == 4);
     assert_int_equal(lt->quotes, 0); /* models from before the feature */
+    assert_int_equal(lt->speaker, 0);
+    assert_false(opine_model_reads_quotes(m));
     opine_model_free(m);
+
+    /* speaker: the features s:... (models/score_linear.c), which read
+     * quotation marks too. */
+    m = load("name: t\nversion: 2\nkind: linear\nthemes:\n"
+             "  tea:\n    poles: {positive: for, negative: against}\n"
+             "    targets: [tea]\n    bias: [0, 0, 0]\n"
+             "    speaker: true\n"
+             "    weights: |\n      s:we\t2\t-1\t0\n",
+             "t.yaml");
+    lt = opine_model_linear(m, 0);
+    assert_true(lt->speaker && !lt->quotes && opine_model_reads_quotes(m));
+    opine_model_free(m);
+    expect_error("name: t\nversion: 2\nkind: linear\nthemes:\n"
+                 "  tea:\n    poles: {positive: for, negative: against}\n"
+                 "    targets: [tea]\n    speaker: 1\n",
+                 "t.yaml", OPINE_EFORMAT,
+                 "t.yaml:8:14: theme 'tea': speaker must be true or false");
 
     /* quotes: the feature w:" (a token after a double quotation mark),
      * whose key is a word's with '"' for the stem. */
