@@ -361,6 +361,7 @@ typedef struct lin_scratch {
     int speaker;
     uint64_t spk_key[SPK_N];
     uint64_t first_h[NFIRST], report_h[NREPORT];
+    uint64_t spk_bloom; /* bit h % 64 of each of those hashes h */
 } lin_scratch;
 
 /* The table of features for at least need of them, at most half full. */
@@ -411,12 +412,17 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
         for (int k = 1; k < SPK_N; k++)
             ls->spk_key[k] =
                 opine_model_feature_key(spk_names[k], strlen(spk_names[k]));
-        for (size_t k = 0; k < NFIRST; k++)
+        ls->spk_bloom = 0;
+        for (size_t k = 0; k < NFIRST; k++) {
             ls->first_h[k] =
                 opine__stem_hash(first_person[k], strlen(first_person[k]));
-        for (size_t k = 0; k < NREPORT; k++)
+            ls->spk_bloom |= 1ull << (ls->first_h[k] % 64);
+        }
+        for (size_t k = 0; k < NREPORT; k++) {
             ls->report_h[k] =
                 opine__stem_hash(reporting[k], strlen(reporting[k]));
+            ls->spk_bloom |= 1ull << (ls->report_h[k] % 64);
+        }
         /* inside_quotes(), for every token in one pass */
         int odd = 0;
         for (size_t i = 0; i < n; i++) {
@@ -532,7 +538,7 @@ static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
     }
     if (!has_stem(toks, i))
         return t;
-    if (ls->speaker) {
+    if (ls->speaker && (ls->spk_bloom >> (stem_hash(toks, ls, i) % 64) & 1)) {
         uint64_t h = stem_hash(toks, ls, i);
         int spk = SPK_NONE;
         for (size_t k = 0; k < NFIRST && !spk; k++)

@@ -1,28 +1,28 @@
 # tests/e2e_score.sh — opine score and opine run with the shipped models on
-# the sample corpus: the default is the trained v4; the lexicon v1 gives
+# the sample corpus: the default is the trained v5; the lexicon v1 gives
 # one row per document and theme, stances recomputable from the evidence
 # rows alone, model versions, dictionaries.
 . "$(dirname "$0")/lib.sh"
 SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 
-# The default: the trained model, version 4, scoring every document.
+# The default: the trained model, version 5, scoring every document.
 run_opine 0 run "$WORK/default.db" "$SAMPLES" -q
-expect_eq "the default model is the trained us-rok-alliance v4" \
-    "us-rok-alliance|4|1" \
+expect_eq "the default model is the trained us-rok-alliance v5" \
+    "us-rok-alliance|5|1" \
     "$(q "$WORK/default.db" "SELECT name, version, text LIKE '%kind: linear%' FROM models")"
-expect_eq "v4: one doc_scores row per document and theme, stances in [-1, 1]" \
+expect_eq "v5: one doc_scores row per document and theme, stances in [-1, 1]" \
     "84|0" "$(q "$WORK/default.db" "SELECT count(*), count(*) FILTER (WHERE
         stance IS NOT NULL AND NOT (lo <= stance AND stance <= hi
         AND lo >= -1 AND hi <= 1)) FROM doc_scores")"
-expect_eq "v4: evidence rows are lexicon cues, never classifier features" 0 \
+expect_eq "v5: evidence rows are lexicon cues, never classifier features" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM evidence
-        WHERE cue GLOB '[wbn]:*' OR cue GLOB 'cue:*'")"
-expect_eq "v4: contributions are classifier features (w:, b:, n:)" 0 \
+        WHERE cue GLOB '[wbns]:*' OR cue GLOB 'cue:*'")"
+expect_eq "v5: contributions are classifier features (w:, b:, n:, s:)" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM contributions
-        WHERE feature NOT GLOB '[wbn]:*'")"
+        WHERE feature NOT GLOB '[wbns]:*'")"
 n=$(q "$WORK/default.db" "SELECT (SELECT count(*) FROM evidence) > 0
     AND (SELECT count(*) FROM contributions) > 0")
-expect_eq "v4: the samples have both evidence and contributions" 1 "$n"
+expect_eq "v5: the samples have both evidence and contributions" 1 "$n"
 
 run_opine 0 run "$WORK/run.db" "$SAMPLES" -q --model us-rok-alliance@1
 themes=$(q "$WORK/run.db" "SELECT count(*) FROM themes")
