@@ -129,6 +129,42 @@ grep -q "112 labels, 1 themes trained" "$WORK/err" ||
 expect_eq "without x labels, three weights a line" 0 \
     "$(sed -n '/^    weights:/,$p' "$WORK/m3.yaml" | sed 1d | awk -F'\t' 'NF != 4' | wc -l)"
 
+# fits_only_with WHAT WITH WITHOUT: the model WITH the features fits its
+# own texts (the accuracy its file records is 1), the one WITHOUT them
+# cannot (at most 0.75).
+fits_only_with() {
+    local with without
+    with=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$2")
+    without=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$3")
+    echo "# accuracy on its own texts: $with with $1, $without without"
+    [ "$(echo "$with == 1 && $without <= 0.75" | bc -l)" = 1 ] ||
+        fail "with $1 $with (want 1), without $without (want <= 0.75)"
+}
+
+# scorer_agrees WHAT LABELS MODEL P: the scorer agrees with the trainer
+# on LABELS (theme tea): eval of the loaded MODEL gives the confusion its
+# file records for its own texts, and the texts score alike through opine
+# run ($WORK/P-run.db: tokens in memory) and through the stages
+# ($WORK/P-st.db: tokens and their quote flags read back from
+# doc_tokens.stream); the texts without labels are $WORK/P-docs.jsonl.
+scores="SELECT d.ext_id, round(s.stance, 9), s.evidence FROM doc_scores s
+    JOIN documents d ON d.id = s.doc ORDER BY d.ext_id"
+scorer_agrees() {
+    run_opine 0 eval "$WORK/$4-e.db" --labels "$2" --model "$3"
+    expect_eq "the loaded $1 model predicts what the trainer's classifier did" \
+        "$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$3" | tr -d ' ')" \
+        "$(q "$WORK/$4-e.db" "SELECT confusion FROM evaluations
+            WHERE method = 'model' AND theme = 'tea'")"
+    sed 's/"theme": "tea", "label": "[^"]*", //' "$2" >"$WORK/$4-docs.jsonl"
+    run_opine 0 run "$WORK/$4-run.db" "$WORK/$4-docs.jsonl" --model "$3" -q
+    run_opine 0 ingest "$WORK/$4-st.db" "$WORK/$4-docs.jsonl" -q
+    run_opine 0 tokenize "$WORK/$4-st.db" -q
+    run_opine 0 stem "$WORK/$4-st.db" -q
+    run_opine 0 score "$WORK/$4-st.db" --model "$3" -q
+    expect_eq "$1: staged scores equal opine run's" \
+        "$(q "$WORK/$4-run.db" "$scores")" "$(q "$WORK/$4-st.db" "$scores")"
+}
+
 # Quoting (models/README.md, "Trained models"): the same words in the
 # writer's voice take a side, inside quotation marks they are a report.
 # Only the feature w:" (a token after a double quotation mark) and the
@@ -159,36 +195,16 @@ if grep -q '^    quotes:\|^    speaker:\|^      w:"\|^      s:' "$WORK/noq.yaml"
     fail "--no-quotes --no-speaker still has the features"
 fi
 ok "--no-quotes and --no-speaker leave the features out"
-fitq=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/q.yaml")
-fitn=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/noq.yaml")
-echo "# accuracy on its own texts: $fitq with quotes, $fitn without"
-[ "$(echo "$fitq == 1 && $fitn <= 0.75" | bc -l)" = 1 ] ||
-    fail "with quotes $fitq (want 1), without $fitn (want <= 0.75)"
+fits_only_with quotes "$WORK/q.yaml" "$WORK/noq.yaml"
 ok "only quotes tell the writer's voice from a quotation"
-# The scorer agrees with the trainer, through opine run (tokens in memory)
-# and through the stages (tokens read back from doc_tokens.stream).
-run_opine 0 eval "$WORK/qe.db" --labels "$WORK/quotes.jsonl" --model "$WORK/q.yaml"
-expect_eq "the loaded quotes model predicts what the trainer's classifier did" \
-    "$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$WORK/q.yaml" | tr -d ' ')" \
-    "$(q "$WORK/qe.db" "SELECT confusion FROM evaluations WHERE method = 'model'
-                       AND theme = 'tea'")"
-sed 's/"theme": "tea", "label": "[^"]*", //' "$WORK/quotes.jsonl" >"$WORK/qdocs.jsonl"
-run_opine 0 run "$WORK/qrun.db" "$WORK/qdocs.jsonl" --model "$WORK/q.yaml" -q
-run_opine 0 ingest "$WORK/qst.db" "$WORK/qdocs.jsonl" -q
-run_opine 0 tokenize "$WORK/qst.db" -q
-run_opine 0 stem "$WORK/qst.db" -q
-run_opine 0 score "$WORK/qst.db" --model "$WORK/q.yaml" -q
-scores="SELECT d.ext_id, round(s.stance, 9), s.evidence FROM doc_scores s
-    JOIN documents d ON d.id = s.doc ORDER BY d.ext_id"
-expect_eq "staged scores (quote flags from doc_tokens.stream) equal opine run's" \
-    "$(q "$WORK/qrun.db" "$scores")" "$(q "$WORK/qst.db" "$scores")"
+scorer_agrees quotes "$WORK/quotes.jsonl" "$WORK/q.yaml" q
 # A database tokenized before format 3: its streams keep no quotation
 # marks. Streams of texts without any are format 2's bytes but for the tag,
 # so setting the tag back makes the 30 unquoted texts "old" ones; scoring
 # with the quotes model says how many it scored blind to quoting (even
 # with -q), and counts them in run_counters; the model without the
 # feature scores them without a word.
-run_opine 0 ingest "$WORK/old.db" "$WORK/qdocs.jsonl" -q
+run_opine 0 ingest "$WORK/old.db" "$WORK/q-docs.jsonl" -q
 run_opine 0 tokenize "$WORK/old.db" -q
 run_opine 0 stem "$WORK/old.db" -q
 q "$WORK/old.db" "UPDATE doc_tokens SET stream = X'02' || substr(stream, 2)
@@ -200,18 +216,18 @@ grep -q "score: warning: 30 documents were tokenized by an older opine" "$WORK/e
 expect_eq "run_counters counts the streams without quotation marks" 30 \
     "$(q "$WORK/old.db" "SELECT value FROM run_counters WHERE name = 'unquoted_streams'")"
 expect_eq "a format 2 stream of a text without quotes scores as its format 3 twin" \
-    "$(q "$WORK/qst.db" "$scores")" "$(q "$WORK/old.db" "$scores")"
+    "$(q "$WORK/q-st.db" "$scores")" "$(q "$WORK/old.db" "$scores")"
 run_opine 0 score "$WORK/old2.db" --model "$WORK/noq.yaml" -q
 if grep -q "warning" "$WORK/err"; then
     fail "a model without the feature warned: $(cat "$WORK/err")"
 fi
 ok "a model without the quotation feature does not warn"
-run_opine 0 run "$WORK/quax.db" "$WORK/qdocs.jsonl" --model "$WORK/q.yaml" -q \
+run_opine 0 run "$WORK/quax.db" "$WORK/q-docs.jsonl" --model "$WORK/q.yaml" -q \
     --tokenizer uax29
 expect_eq "the uax29 tokenizer marks quotes as the default one does" \
-    "$(q "$WORK/qrun.db" "$scores")" "$(q "$WORK/quax.db" "$scores")"
+    "$(q "$WORK/q-run.db" "$scores")" "$(q "$WORK/quax.db" "$scores")"
 expect_eq "the writer's voice: P(+) > 0.5 and a higher stance than any quotation's (P(+) < 0.3)" 1 \
-    "$(q "$WORK/qrun.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'w*')
+    "$(q "$WORK/q-run.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'w*')
         > 0.5 AND max(s.positive) FILTER (WHERE d.ext_id GLOB 'r*') < 0.3
         AND min(s.stance) FILTER (WHERE d.ext_id GLOB 'w*')
         > max(s.stance) FILTER (WHERE d.ext_id GLOB 'r*')
@@ -244,27 +260,11 @@ done
 ok "a model trained with speakers says so and weighs s:we, s:we\", s:said and s:\""
 run_opine 0 train "$WORK/speaker.jsonl" --base "$base" --folds 3 --no-speaker \
     -o "$WORK/nos.yaml"
-fits=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/s.yaml")
-fitn=$(sed -n 's/^    fit: .*accuracy: \([0-9.]*\), sign.*/\1/p' "$WORK/nos.yaml")
-echo "# accuracy on its own texts: $fits with speakers, $fitn without"
-[ "$(echo "$fits == 1 && $fitn <= 0.75" | bc -l)" = 1 ] ||
-    fail "with speakers $fits (want 1), without $fitn (want <= 0.75)"
+fits_only_with speakers "$WORK/s.yaml" "$WORK/nos.yaml"
 ok "only the speaker features tell the writer's \"we\" from \"they\""
-run_opine 0 eval "$WORK/se.db" --labels "$WORK/speaker.jsonl" --model "$WORK/s.yaml"
-expect_eq "the loaded speaker model predicts what the trainer's classifier did" \
-    "$(sed -n 's/^    fit: .*confusion: \(.*\)}$/\1/p' "$WORK/s.yaml" | tr -d ' ')" \
-    "$(q "$WORK/se.db" "SELECT confusion FROM evaluations WHERE method = 'model'
-                       AND theme = 'tea'")"
-sed 's/"theme": "tea", "label": "[^"]*", //' "$WORK/speaker.jsonl" >"$WORK/sdocs.jsonl"
-run_opine 0 run "$WORK/srun.db" "$WORK/sdocs.jsonl" --model "$WORK/s.yaml" -q
-run_opine 0 ingest "$WORK/sst.db" "$WORK/sdocs.jsonl" -q
-run_opine 0 tokenize "$WORK/sst.db" -q
-run_opine 0 stem "$WORK/sst.db" -q
-run_opine 0 score "$WORK/sst.db" --model "$WORK/s.yaml" -q
-expect_eq "staged speaker scores equal opine run's" \
-    "$(q "$WORK/srun.db" "$scores")" "$(q "$WORK/sst.db" "$scores")"
+scorer_agrees speaker "$WORK/speaker.jsonl" "$WORK/s.yaml" s
 expect_eq "the writer's \"we\" is on the + side (P(+) > 0.5), no \"they\" or quotation is" 1 \
-    "$(q "$WORK/srun.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'we*')
+    "$(q "$WORK/s-run.db" "SELECT min(s.positive) FILTER (WHERE d.ext_id GLOB 'we*')
         > 0.5 AND max(s.positive) FILTER (WHERE d.ext_id NOT GLOB 'we*') < 0.5
         FROM doc_scores s JOIN documents d ON d.id = s.doc")"
 
