@@ -18,11 +18,13 @@
 
 #include <linear.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "models/apply.h"
 #include "models/internal.h"
@@ -408,8 +410,41 @@ static double tune_neutral(const trainer *t, const problem_set *p,
     return best_nw;
 }
 
+/* One thread's share of a cross-validation: folds first, first + step,
+ * ... Each fold's model is its own, and writes only its held-out rows of
+ * prob, so the threads share nothing they write and the result is the
+ * same with any number of them. */
+typedef struct cv_job {
+    const problem_set *p;
+    const int *fold_of;
+    int folds, first, step, balanced;
+    double cost;
+    double *prob;
+} cv_job;
+
+static void *cv_folds(void *arg)
+{
+    const cv_job *j = arg;
+    const problem_set *p = j->p;
+    for (int f = j->first; f < j->folds; f += j->step) {
+        struct model *m = fit(p, j->fold_of, f, j->cost, j->balanced);
+        for (size_t r = 0; r < p->nunits; r++)
+            if (j->fold_of[r] == f) {
+                if (m)
+                    predict_probs(m, p->x[r], j->prob + NCLASS * r);
+                else
+                    for (int c = 0; c < NCLASS; c++)
+                        j->prob[NCLASS * r + c] = c == 1;
+            }
+        free_and_destroy_model(&m);
+    }
+    return NULL;
+}
+
 /* Cross-validate one (window, cost, balanced): every row's held-out
- * probabilities into prob (NCLASS per row). */
+ * probabilities into prob (NCLASS per row). The folds are fitted on as
+ * many threads as there are processors (at most 4 and the folds): the
+ * grid's 60 fits are most of a training's time. */
 static int cross_validate(const trainer *t, const problem_set *p, double cost,
                           int balanced, double *prob)
 {
@@ -418,18 +453,26 @@ static int cross_validate(const trainer *t, const problem_set *p, double cost,
         return OPINE_ENOMEM;
     for (size_t r = 0; r < p->nunits; r++)
         fold_of[r] = (int)(t->u[p->units[r]].group % (uint64_t)t->folds);
-    for (int f = 0; f < t->folds; f++) {
-        struct model *m = fit(p, fold_of, f, cost, balanced);
-        for (size_t r = 0; r < p->nunits; r++)
-            if (fold_of[r] == f) {
-                if (m)
-                    predict_probs(m, p->x[r], prob + NCLASS * r);
-                else
-                    for (int c = 0; c < NCLASS; c++)
-                        prob[NCLASS * r + c] = c == 1;
-            }
-        free_and_destroy_model(&m);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nthreads = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    if (nthreads > t->folds)
+        nthreads = t->folds;
+    cv_job jobs[4];
+    pthread_t tid[4];
+    int started = 0;
+    for (int k = 0; k < nthreads; k++) {
+        jobs[k] =
+            (cv_job){p, fold_of, t->folds, k, nthreads, balanced, cost, prob};
+        /* the last share, or every share when a thread cannot start, on
+         * this thread */
+        if (k + 1 < nthreads &&
+            pthread_create(&tid[started], NULL, cv_folds, &jobs[k]) == 0)
+            started++;
+        else
+            cv_folds(&jobs[k]);
     }
+    for (int k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
     free(fold_of);
     return 0;
 }
