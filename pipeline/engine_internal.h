@@ -150,6 +150,9 @@ typedef struct stem_info {
     uint64_t hash; /* opine_score_stem_hash(text), 0 when text is empty:
                     * made once here, not per token by the scorer */
     uint8_t lang;  /* index into engine.langs of the stem's language */
+    /* the first type stemmed to it this run (in a map's arena): stored as
+     * the stem's surface form until opine__update_surfaces chooses */
+    const char *surface;
 } stem_info;
 
 /* What one thread needs of its own: ICU break iterators are not

@@ -145,8 +145,9 @@ int opine__sql_init(engine *e)
         (rc = opine__rows_register(e->db, "opine_new_types",
                                    "id, type, stem, stopword, lang", "itnit",
                                    &e->new_type_rows)) ||
-        (rc = opine__rows_register(e->db, "opine_new_stems", "id, stem, lang",
-                                   "itt", &e->new_stem_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_new_stems",
+                                   "id, stem, lang, surface", "ittt",
+                                   &e->new_stem_rows)) ||
         (rc = opine__rows_register(e->db, "opine_surfaces", "id, surface", "it",
                                    &e->surface_rows)) ||
         (rc = opine__rows_register(
@@ -218,9 +219,10 @@ int opine__sql_init(engine *e)
         (rc =
              prepare(e, &e->set_type_stem,
                      "UPDATE types SET stem = ?, stopword = ? WHERE id = ?")) ||
-        (rc = prepare(e, &e->ins_stem,
-                      "INSERT INTO stems(id, stem, lang)"
-                      " SELECT id, stem, lang FROM opine_new_stems")) ||
+        (rc =
+             prepare(e, &e->ins_stem,
+                     "INSERT INTO stems(id, stem, lang, surface)"
+                     " SELECT id, stem, lang, surface FROM opine_new_stems")) ||
         (rc = prepare(e, &e->ins_streams,
                       "INSERT INTO doc_tokens(doc, tokens, sentences,"
                       " stream) SELECT doc, tokens, sentences, stream"
@@ -528,7 +530,7 @@ int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
     size_t ns = (size_t)(stems_to - stems_from),
            nt = (size_t)(types_to - types_from);
     rows_out o;
-    opine__rows_out_begin(&o, e, e->ins_stem, e->new_stem_rows, 3,
+    opine__rows_out_begin(&o, e, e->ins_stem, e->new_stem_rows, 4,
                           "adding stems");
     int64_t *v;
     for (size_t i = 0; i < ns && (v = opine__rows_out_next(&o)); i++) {
@@ -536,6 +538,7 @@ int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
         v[1] = opine__rows_text(sv[i].text);
         v[2] =
             opine__rows_text(sv[i].lang ? e->langs[sv[i].lang].name : e->lang);
+        v[3] = opine__rows_text(sv[i].surface);
     }
     int rc = opine__rows_out_end(&o);
     if (rc)

@@ -314,6 +314,7 @@ static int stem_type(engine *e, int64_t type_id, const char *t, size_t len)
         e->sv[sid].hash =
             slen ? opine_score_stem_hash(e->sv[sid].text, slen) : 0;
         e->sv[sid].lang = (uint8_t)stem_lang(e, idx);
+        e->sv[sid].surface = e->tv[type_id].text;
     }
     e->tv[type_id].stem = (uint32_t)sid;
     e->tv[type_id].stem_hash = e->sv[sid].hash;
@@ -402,7 +403,13 @@ int opine__stem_pending_types(engine *e)
  * committed cf) and written with one UPDATE ... FROM of the stems whose
  * surface changes. That subquery per stem took 0.17 s of ABP's one-thread
  * tail; this takes about 0.05 s. (check_exact in tests/lib.sh runs the
- * subquery on every end-to-end database and compares.) */
+ * subquery on every end-to-end database and compares.) A new stem is
+ * stored with the first type stemmed to it as its surface form
+ * (opine__write_vocab), which is the choice for all but 5,783 of ABP's
+ * 157,451 stems, so that the UPDATE rewrites few rows rather than all of
+ * them (the UPDATE alone, in the sqlite3 shell: 0.095 s of CPU when every
+ * row changes, 0.024 s when none does; the step, on a machine loaded 8
+ * times over, 0.7-0.9 s before and 0.23-0.29 s after). */
 int opine__update_surfaces(engine *e)
 {
     opine__fault("surfaces");
