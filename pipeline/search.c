@@ -1175,6 +1175,14 @@ int opine_search_query_is_single(const opine_search_query *q)
     return q->root && q->root->op == N_LEAF;
 }
 
+int opine_search_query_reads_streams(const opine_search_query *q)
+{
+    for (size_t i = 0; i < q->nleaves; i++)
+        if (q->leaves[i].kind == L_PHRASE || q->leaves[i].kind == L_NEAR)
+            return 1;
+    return 0;
+}
+
 /* ---- matching ----------------------------------------------------------- */
 
 static int eval(opine_search *s, opine_search_query *q, const node *n,
