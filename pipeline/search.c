@@ -22,10 +22,12 @@ enum { L_TERM, L_PREFIX, L_PHRASE, L_NEAR };
 /* NEAR(... , SENTENCE): in one sentence, not within a number of tokens */
 #define NEAR_SENTENCE (-1)
 
-/* A sorted set of ids. */
+/* A sorted set of ids; v is not the set's own when borrowed (a leaf's
+ * documents, read by eval()). */
 typedef struct idset {
     int64_t *v;
     size_t n;
+    int borrowed;
 } idset;
 
 /* One word of a leaf: the stems it stands for (one; a prefix's many) and
@@ -80,6 +82,7 @@ enum {
     Q_BODY,
     Q_DOC_TERMS,
     Q_ALL_DOCS,
+    Q_DF,
     Q_END
 };
 static const char *const SQL[Q_END] = {
@@ -97,6 +100,7 @@ static const char *const SQL[Q_END] = {
     [Q_BODY] = "SELECT body FROM documents WHERE id = ?",
     [Q_DOC_TERMS] = "SELECT stem, tf FROM doc_terms WHERE doc = ?",
     [Q_ALL_DOCS] = "SELECT doc FROM doc_lengths ORDER BY doc",
+    [Q_DF] = "SELECT df FROM terms WHERE stem = ?",
 };
 
 struct opine_search {
@@ -163,6 +167,13 @@ static int in_set(const idset *s, int64_t x)
             hi = mid;
     }
     return lo < s->n && s->v[lo] == x;
+}
+
+static void set_release(idset *s)
+{
+    if (!s->borrowed)
+        free(s->v);
+    memset(s, 0, sizeof(*s));
 }
 
 /* Append x to s (capacity *cap). */
@@ -332,23 +343,61 @@ static int cmp_pair(const void *a, const void *b)
     return (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+/* Room for `need` more postings in *docs and *tfs (capacity *cap): a
+ * plain realloc(), no zeroing, so that only the pages written are ever
+ * touched (each first touch is a page fault). */
+static int reserve(int64_t **docs, int64_t **tfs, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 256;
+    if (n < need)
+        n = need;
+    int64_t *d = realloc(*docs, n * sizeof(int64_t));
+    if (d == NULL)
+        return OPINE_ENOMEM;
+    *docs = d;
+    int64_t *t = realloc(*tfs, n * sizeof(int64_t));
+    if (t == NULL)
+        return OPINE_ENOMEM;
+    *tfs = t;
+    *cap = n;
+    return 0;
+}
+
 /* The documents using any of stems (sorted), with the sum of their tfs:
  * every generation's chunk of each stem, and doc_terms for the documents
- * the index lacks. */
+ * the index lacks. Decoded straight into the two arrays: a posting takes
+ * 3 bytes or more, so a chunk of b bytes holds at most b / 3. Generations
+ * mostly hold ascending ranges of documents and a document's postings are
+ * in one of them, so one stem's come out ascending; several stems' (a
+ * prefix) or a generation out of order are sorted and summed after. */
 static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                          int64_t **tfs, size_t *n)
 {
     *docs = *tfs = NULL;
     *n = 0;
-    pair *v = NULL;
+    int64_t *d = NULL, *t = NULL;
     size_t nv = 0, cap = 0;
-    int rc = 0;
+    int rc = 0, ascending = 1;
     /* a statement per chunk: not a table of ids in memory (base/rows.h),
      * whose module a second searcher on the same connection would
      * replace while SQLite still holds the first's */
     sqlite3_stmt *q = stems->n && s->ngens ? stmt(s, Q_POSTINGS) : NULL;
     if (stems->n && s->ngens && q == NULL)
         return OPINE_EDB;
+    /* the stems' documents, when terms has them: room for all at once,
+     * where growing would copy (and touch) them again and again */
+    sqlite3_stmt *df = stmt(s, Q_DF);
+    size_t hint = 0;
+    for (size_t i = 0; df && i < stems->n; i++) {
+        sqlite3_bind_int64(df, 1, stems->v[i]);
+        if (sqlite3_step(df) == SQLITE_ROW && sqlite3_column_int64(df, 0) > 0)
+            hint += (size_t)sqlite3_column_int64(df, 0);
+        sqlite3_reset(df);
+    }
+    if (hint && (rc = reserve(&d, &t, &cap, hint)) != 0)
+        return rc;
     for (size_t g = 0; q && rc == 0 && g < s->ngens; g++)
         for (size_t i = 0; rc == 0 && i < stems->n; i++) {
             sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
@@ -357,17 +406,18 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                 const unsigned char *p = sqlite3_column_blob(q, 0);
                 const unsigned char *end = p + sqlite3_column_bytes(q, 0);
                 uint64_t doc = 0;
+                size_t most = nv + (size_t)(end - p) / 3;
+                if (p && most > cap && (rc = reserve(&d, &t, &cap, most)) != 0)
+                    p = end;
                 while (p && p < end) {
                     uint64_t gap, tf;
                     if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
                         break;
                     doc += gap;
-                    if (nv == cap &&
-                        opine__grow((void **)&v, &cap, nv + 1, sizeof(pair))) {
-                        rc = OPINE_ENOMEM;
-                        break;
-                    }
-                    v[nv++] = (pair){(int64_t)doc, (int64_t)tf};
+                    if (nv && (int64_t)doc <= d[nv - 1])
+                        ascending = 0;
+                    d[nv] = (int64_t)doc;
+                    t[nv++] = (int64_t)tf;
                 }
                 if (rc == 0 && p == NULL)
                     rc = OPINE_ECORRUPT;
@@ -384,44 +434,46 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
             sqlite3_bind_int64(dt, 2, stems->v[j]);
             int step = sqlite3_step(dt);
             if (step == SQLITE_ROW) {
-                if (opine__grow((void **)&v, &cap, nv + 1, sizeof(pair)))
-                    rc = OPINE_ENOMEM;
-                else
-                    v[nv++] =
-                        (pair){s->missing.v[i], sqlite3_column_int64(dt, 0)};
+                if ((rc = reserve(&d, &t, &cap, nv + 1)) == 0) {
+                    if (nv && s->missing.v[i] <= d[nv - 1])
+                        ascending = 0;
+                    d[nv] = s->missing.v[i];
+                    t[nv++] = sqlite3_column_int64(dt, 0);
+                }
             } else if (step != SQLITE_DONE)
                 rc = OPINE_EDB;
             sqlite3_reset(dt);
         }
-    if (rc == 0 && nv) {
-        /* generations mostly hold ascending ranges of documents: sort only
-         * when they do not */
-        size_t i = 1;
-        while (i < nv && v[i - 1].doc <= v[i].doc)
-            i++;
-        if (i < nv)
-            qsort(v, nv, sizeof(pair), cmp_pair);
-        *docs = malloc(nv * sizeof(int64_t));
-        *tfs = malloc(nv * sizeof(int64_t));
-        if (*docs == NULL || *tfs == NULL)
+    if (rc == 0 && nv && !ascending) {
+        pair *v = malloc(nv * sizeof(pair));
+        if (v == NULL)
             rc = OPINE_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < nv; i++) {
-            if (*n && (*docs)[*n - 1] == v[i].doc)
-                (*tfs)[*n - 1] += v[i].tf;
-            else {
-                (*docs)[*n] = v[i].doc;
-                (*tfs)[(*n)++] = v[i].tf;
+        for (size_t i = 0; rc == 0 && i < nv; i++)
+            v[i] = (pair){d[i], t[i]};
+        if (rc == 0) {
+            qsort(v, nv, sizeof(pair), cmp_pair);
+            size_t k = 0;
+            for (size_t i = 0; i < nv; i++) {
+                if (k && d[k - 1] == v[i].doc)
+                    t[k - 1] += v[i].tf;
+                else {
+                    d[k] = v[i].doc;
+                    t[k++] = v[i].tf;
+                }
             }
+            nv = k;
         }
+        free(v);
     }
-    free(v);
-    if (rc) {
-        free(*docs);
-        free(*tfs);
-        *docs = *tfs = NULL;
-        *n = 0;
+    if (rc || nv == 0) {
+        free(d);
+        free(t);
+        return rc;
     }
-    return rc;
+    *docs = d;
+    *tfs = t;
+    *n = nv;
+    return 0;
 }
 
 /* The decoded tokens of doc into *tok (malloc'd); OPINE_ENOENT when it
@@ -1194,12 +1246,9 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
         leaf *l = &q->leaves[n->leaf];
         if ((rc = load_leaf(s, l)) != 0)
             return rc;
-        if (l->n == 0)
-            return 0;
-        if ((out->v = malloc(l->n * sizeof(int64_t))) == NULL)
-            return OPINE_ENOMEM;
-        memcpy(out->v, l->docs, l->n * sizeof(int64_t));
+        out->v = l->docs;
         out->n = l->n;
+        out->borrowed = 1;
         return 0;
     }
     if (n->op == N_ALL)
@@ -1208,13 +1257,15 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
     if ((rc = eval(s, q, n->a, &a)) != 0)
         return rc;
     if ((rc = eval(s, q, n->b, &b)) != 0) {
-        free(a.v);
+        set_release(&a);
         return rc;
     }
-    int64_t *v = malloc((a.n + b.n + 1) * sizeof(int64_t));
+    /* at most a's for AND and NOT: only the pages written are touched */
+    int64_t *v = malloc((n->op == N_OR ? a.n + b.n : a.n) * sizeof(int64_t) +
+                        sizeof(int64_t));
     if (v == NULL) {
-        free(a.v);
-        free(b.v);
+        set_release(&a);
+        set_release(&b);
         return OPINE_ENOMEM;
     }
     size_t i = 0, j = 0, k = 0;
@@ -1236,8 +1287,8 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
             j++;
         }
     }
-    free(a.v);
-    free(b.v);
+    set_release(&a);
+    set_release(&b);
     out->v = v;
     out->n = k;
     return 0;
@@ -1253,6 +1304,15 @@ int opine_search_match(opine_search *s, opine_search_query *q,
     int rc = eval(s, q, q->root, &r);
     if (rc)
         return rc;
+    if (r.borrowed) { /* the caller's own copy */
+        int64_t *v = malloc((r.n + 1) * sizeof(int64_t));
+        if (v == NULL)
+            return OPINE_ENOMEM;
+        if (r.n)
+            memcpy(v, r.v, r.n * sizeof(int64_t));
+        r.v = v;
+        r.borrowed = 0;
+    }
     if (only) {
         size_t i = 0, j = 0, k = 0;
         while (i < r.n && j < nonly) {
