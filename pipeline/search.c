@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/sort.h"
 #include "pipeline/simindex.h"
 #include "pipeline/zblob.h"
 
@@ -46,6 +47,8 @@ typedef struct leaf {
     int64_t *docs; /* the documents it matches, ascending, */
     int64_t *tf;   /* and its occurrences in each */
     size_t n;
+    int partial;      /* docs: only those in the filter it was loaded under */
+    int64_t df;       /* the documents it matches in all; -1: not known */
     struct leaf *sub; /* L_NEAR: its terms and phrases, */
     size_t nsub;
     int near; /* and how close: tokens between, or NEAR_SENTENCE */
@@ -67,6 +70,7 @@ struct opine_search_query {
     leaf *leaves;
     size_t nleaves, cap;
     unsigned char *positive; /* by leaf: not under the right of a NOT */
+    idset result;            /* the last match's, when a leaf is partial */
 };
 
 /* The statements a searcher may run, prepared when first needed: a query
@@ -343,6 +347,9 @@ static int cmp_pair(const void *a, const void *b)
     return (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+#define I64_LESS(a, b) (*(a) < *(b))
+OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
+
 /* Room for `need` more postings in *docs and *tfs (capacity *cap): a
  * plain realloc(), no zeroing, so that only the pages written are ever
  * touched (each first touch is a page fault). */
@@ -372,11 +379,13 @@ static int reserve(int64_t **docs, int64_t **tfs, size_t *cap, size_t need)
  * mostly hold ascending ranges of documents and a document's postings are
  * in one of them, so one stem's come out ascending; several stems' (a
  * prefix) or a generation out of order are sorted and summed after. */
-static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
-                         int64_t **tfs, size_t *n)
+static int load_postings(opine_search *s, const idset *stems, const idset *f,
+                         int64_t **docs, int64_t **tfs, size_t *n,
+                         int64_t *total)
 {
     *docs = *tfs = NULL;
     *n = 0;
+    *total = 0;
     int64_t *d = NULL, *t = NULL;
     size_t nv = 0, cap = 0;
     int rc = 0, ascending = 1;
@@ -396,8 +405,14 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
             hint += (size_t)sqlite3_column_int64(df, 0);
         sqlite3_reset(df);
     }
+    if (f && hint > f->n)
+        hint = f->n;
     if (hint && (rc = reserve(&d, &t, &cap, hint)) != 0)
         return rc;
+    /* with a filter: its next document not below the one decoded, found
+     * by stepping along (postings come in ascending runs) */
+    size_t fj = 0;
+    int64_t prev = -1, all = 0;
     for (size_t g = 0; q && rc == 0 && g < s->ngens; g++)
         for (size_t i = 0; rc == 0 && i < stems->n; i++) {
             sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
@@ -407,6 +422,8 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                 const unsigned char *end = p + sqlite3_column_bytes(q, 0);
                 uint64_t doc = 0;
                 size_t most = nv + (size_t)(end - p) / 3;
+                if (f && most > nv + f->n)
+                    most = nv + f->n;
                 if (p && most > cap && (rc = reserve(&d, &t, &cap, most)) != 0)
                     p = end;
                 while (p && p < end) {
@@ -414,6 +431,20 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                     if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
                         break;
                     doc += gap;
+                    all++;
+                    if (f) {
+                        if ((int64_t)doc < prev) {
+                            int64_t x = (int64_t)doc;
+                            fj = lower_bound(f->v, 0, f->n, &x);
+                        }
+                        prev = (int64_t)doc;
+                        while (fj < f->n && f->v[fj] < (int64_t)doc)
+                            fj++;
+                        if (fj == f->n || f->v[fj] != (int64_t)doc)
+                            continue;
+                    }
+                    if (nv == cap && (rc = reserve(&d, &t, &cap, nv + 1)) != 0)
+                        break;
                     if (nv && (int64_t)doc <= d[nv - 1])
                         ascending = 0;
                     d[nv] = (int64_t)doc;
@@ -433,7 +464,9 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
             sqlite3_bind_int64(dt, 1, s->missing.v[i]);
             sqlite3_bind_int64(dt, 2, stems->v[j]);
             int step = sqlite3_step(dt);
-            if (step == SQLITE_ROW) {
+            if (step == SQLITE_ROW && (all++, f && !in_set(f, s->missing.v[i])))
+                ; /* counted, not kept */
+            else if (step == SQLITE_ROW) {
                 if ((rc = reserve(&d, &t, &cap, nv + 1)) == 0) {
                     if (nv && s->missing.v[i] <= d[nv - 1])
                         ascending = 0;
@@ -468,11 +501,13 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
     if (rc || nv == 0) {
         free(d);
         free(t);
+        *total = rc ? 0 : all;
         return rc;
     }
     *docs = d;
     *tfs = t;
     *n = nv;
+    *total = all;
     return 0;
 }
 
@@ -596,11 +631,12 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
     return 0;
 }
 
-static int load_leaf(opine_search *s, leaf *l);
+static int load_leaf(opine_search *s, leaf *l, const idset *f);
 
-/* A leaf's documents and counts, made by a loader, kept (or freed when
- * rc says the loader failed). */
-static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n, int rc)
+/* A leaf's documents and counts, made by a loader under filter f (NULL:
+ * none), kept (or freed when rc says the loader failed). */
+static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n,
+                     const idset *f, int rc)
 {
     if (rc) {
         free(docs);
@@ -611,18 +647,32 @@ static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n, int rc)
     l->tf = tf;
     l->n = n;
     l->loaded = 1;
+    l->partial = f != NULL;
+    l->df = f ? -1 : (int64_t)n;
     return 0;
+}
+
+/* Forget what a leaf (and its NEAR group's terms) loaded. */
+static void leaf_unload(leaf *l)
+{
+    free(l->docs);
+    free(l->tf);
+    l->docs = l->tf = NULL;
+    l->n = 0;
+    l->loaded = l->partial = 0;
+    for (size_t k = 0; k < l->nsub; k++)
+        leaf_unload(&l->sub[k]);
 }
 
 /* A NEAR group's documents: those of all its terms and phrases, each read
  * to count the occurrences that qualify. */
-static int load_near(opine_search *s, leaf *l)
+static int load_near(opine_search *s, leaf *l, const idset *f)
 {
     int rc = 0;
     int64_t *cand = NULL, *ctf = NULL;
     size_t ncand = 0;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++)
-        rc = load_leaf(s, &l->sub[k]);
+        rc = load_leaf(s, &l->sub[k], f);
     if (rc == 0 && l->sub[0].n &&
         ((cand = malloc(l->sub[0].n * sizeof(int64_t))) == NULL ||
          (ctf = malloc(l->sub[0].n * sizeof(int64_t))) == NULL))
@@ -667,20 +717,26 @@ static int load_near(opine_search *s, leaf *l)
         }
     }
     free(sp);
-    return leaf_keep(l, cand, ctf, k, rc);
+    return leaf_keep(l, cand, ctf, k, f, rc);
 }
 
-/* The leaf's documents and counts, once. */
-static int load_leaf(opine_search *s, leaf *l)
+/* The leaf's documents and counts, once: those in f (when not NULL),
+ * or all. */
+static int load_leaf(opine_search *s, leaf *l, const idset *f)
 {
     if (l->loaded)
         return 0;
     int rc = 0;
     if (l->kind == L_NEAR)
-        return load_near(s, l);
+        return load_near(s, l, f);
     if (l->kind != L_PHRASE) {
-        rc = load_postings(s, &l->w[0].stems, &l->docs, &l->tf, &l->n);
-        l->loaded = rc == 0;
+        int64_t *d, *t, total;
+        size_t n;
+        rc = load_postings(s, &l->w[0].stems, f, &d, &t, &n, &total);
+        rc = leaf_keep(l, d, t, n, f, rc);
+        /* one stem: each document has one posting */
+        if (rc == 0 && f && l->w[0].stems.n == 1)
+            l->df = total;
         return rc;
     }
     /* A phrase: the documents holding every word that is not a stop word,
@@ -691,9 +747,9 @@ static int load_leaf(opine_search *s, leaf *l)
     for (size_t j = 0; rc == 0 && j < l->nw; j++) {
         if (l->w[j].stop)
             continue;
-        int64_t *d, *t;
+        int64_t *d, *t, total;
         size_t n;
-        if ((rc = load_postings(s, &l->w[j].stems, &d, &t, &n)) != 0)
+        if ((rc = load_postings(s, &l->w[j].stems, f, &d, &t, &n, &total)) != 0)
             break;
         free(t);
         if (first) {
@@ -747,7 +803,7 @@ static int load_leaf(opine_search *s, leaf *l)
             ctf[k++] = count;
         }
     }
-    return leaf_keep(l, cand, ctf, k, rc);
+    return leaf_keep(l, cand, ctf, k, f, rc);
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -1188,6 +1244,7 @@ void opine_search_query_free(opine_search_query *q)
         free_leaf(&q->leaves[i]);
     free(q->leaves);
     free(q->positive);
+    set_release(&q->result);
     free(q);
 }
 
@@ -1237,14 +1294,24 @@ int opine_search_query_reads_streams(const opine_search_query *q)
 
 /* ---- matching ----------------------------------------------------------- */
 
+/* HOW IT WORKS: the documents of node n that are in f (NULL: all of
+ * them) into *out. Only documents in f can be in the answer, so a leaf
+ * keeps only those (a partial leaf: the postings of the rest are decoded,
+ * not stored; a phrase reads no stream outside f), and the right of an
+ * AND or NOT is read only within the documents of its left. Ranking and
+ * counting need a leaf's occurrences in every document of the answer:
+ * that holds as long as f contains the answer, which the left of an AND
+ * does only when no OR is above it (narrow), where an OR's other side
+ * may add documents. So below an OR an AND's right gets the OR's filter,
+ * and a NOT's right (which is not ranked) always gets the left's. */
 static int eval(opine_search *s, opine_search_query *q, const node *n,
-                idset *out)
+                const idset *f, int narrow, idset *out)
 {
     memset(out, 0, sizeof(*out));
     int rc;
     if (n->op == N_LEAF) {
         leaf *l = &q->leaves[n->leaf];
-        if ((rc = load_leaf(s, l)) != 0)
+        if ((rc = load_leaf(s, l, f)) != 0)
             return rc;
         out->v = l->docs;
         out->n = l->n;
@@ -1254,9 +1321,15 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
     if (n->op == N_ALL)
         return stmt(s, Q_ALL_DOCS) ? collect(s->q[Q_ALL_DOCS], out) : OPINE_EDB;
     idset a, b;
-    if ((rc = eval(s, q, n->a, &a)) != 0)
+    memset(&b, 0, sizeof(b));
+    if ((rc = eval(s, q, n->a, f, narrow && n->op != N_OR, &a)) != 0)
         return rc;
-    if ((rc = eval(s, q, n->b, &b)) != 0) {
+    if (n->op == N_OR)
+        rc = eval(s, q, n->b, f, 0, &b);
+    else if (a.n) /* nothing of b matters outside a */
+        rc = eval(s, q, n->b, n->op == N_NOT || narrow ? &a : f,
+                  n->op == N_AND && narrow, &b);
+    if (rc) {
         set_release(&a);
         return rc;
     }
@@ -1300,8 +1373,8 @@ int opine_search_match(opine_search *s, opine_search_query *q,
 {
     *docs = NULL;
     *n = 0;
-    idset r;
-    int rc = eval(s, q, q->root, &r);
+    idset r, f = {(int64_t *)only, nonly, 1};
+    int rc = eval(s, q, q->root, only ? &f : NULL, 1, &r);
     if (rc)
         return rc;
     if (r.borrowed) { /* the caller's own copy */
@@ -1328,9 +1401,39 @@ int opine_search_match(opine_search *s, opine_search_query *q,
         }
         r.n = k;
     }
+    /* kept while a leaf is partial: what it can answer for */
+    set_release(&q->result);
+    int partial = 0;
+    for (size_t l = 0; l < q->nleaves; l++)
+        partial |= q->leaves[l].partial;
+    if (partial &&
+        (q->result.v = malloc((r.n + 1) * sizeof(int64_t))) == NULL) {
+        free(r.v);
+        return OPINE_ENOMEM;
+    }
+    if (partial) {
+        memcpy(q->result.v, r.v, r.n * sizeof(int64_t));
+        q->result.n = r.n;
+    }
     *docs = r.v;
     *n = r.n;
     return 0;
+}
+
+/* Leaf l loaded for docs[0..n) (and its df known when want_df): a
+ * partial leaf does when docs are all in the last match's answer. */
+static int load_for(opine_search *s, opine_search_query *q, leaf *l,
+                    const int64_t *docs, size_t n, int want_df)
+{
+    if (l->loaded && l->partial) {
+        int ok = !(want_df && l->df < 0);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = in_set(&q->result, docs[i]);
+        if (ok)
+            return 0;
+        leaf_unload(l);
+    }
+    return load_leaf(s, l, NULL);
 }
 
 /* The leaf's tf in doc (0 when it does not match it). */
@@ -1356,7 +1459,7 @@ int opine_search_counts(opine_search *s, opine_search_query *q,
     for (size_t l = 0; l < q->nleaves; l++) {
         if (!q->positive[l])
             continue;
-        int rc = load_leaf(s, &q->leaves[l]);
+        int rc = load_for(s, q, &q->leaves[l], docs, n, 0);
         if (rc) {
             free(*tf);
             *tf = NULL;
@@ -1420,9 +1523,9 @@ int opine_search_rank(opine_search *s, opine_search_query *q,
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         if (!q->positive[l])
             continue;
-        if ((rc = load_leaf(s, &q->leaves[l])) != 0)
+        if ((rc = load_for(s, q, &q->leaves[l], docs, n, 1)) != 0)
             break;
-        double df = (double)q->leaves[l].n;
+        double df = (double)q->leaves[l].df;
         idf[l] = log((N - df + 0.5) / (df + 0.5));
         if (idf[l] <= 0)
             idf[l] = 1e-6;
