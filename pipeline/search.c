@@ -380,6 +380,68 @@ static int reserve(int64_t **docs, int64_t **tfs, size_t *cap, size_t need)
     return 0;
 }
 
+/* Merge the runs of (*d, *t) into one, ascending, the tfs of a document
+ * that is in several (or twice in one) summed: run r is [at[r],
+ * at[r + 1]), each ascending, at[nruns] = *n. In rounds of pairs of runs,
+ * through a second pair of arrays: n log(runs), where a sort of all
+ * would cost n log n (a quarter of a prefix's search). */
+static int merge_runs(int64_t **d, int64_t **t, size_t *at, size_t nruns,
+                      size_t *n)
+{
+    int64_t *sd = *d, *st = *t, *dd = malloc(*n * sizeof(int64_t)),
+            *tt = malloc(*n * sizeof(int64_t));
+    if (dd == NULL || tt == NULL) {
+        free(dd);
+        free(tt);
+        return OPINE_ENOMEM;
+    }
+    size_t len = *n; /* less, as documents in two runs become one */
+    while (nruns > 1) {
+        size_t k = 0, m = 0;
+        for (size_t r = 0; r < nruns; r += 2) {
+            size_t a = at[r], ae = at[r + 1];
+            size_t b = ae, be = r + 1 < nruns ? at[r + 2] : ae;
+            at[m++] = k; /* m <= r: read already */
+            while (a < ae || b < be) {
+                if (b == be || (a < ae && sd[a] < sd[b])) {
+                    dd[k] = sd[a];
+                    tt[k++] = st[a++];
+                } else if (a == ae || sd[b] < sd[a]) {
+                    dd[k] = sd[b];
+                    tt[k++] = st[b++];
+                } else {
+                    dd[k] = sd[a];
+                    tt[k++] = st[a++] + st[b++];
+                }
+            }
+        }
+        at[m] = len = k;
+        nruns = m;
+        int64_t *x = sd;
+        sd = dd;
+        dd = x;
+        x = st;
+        st = tt;
+        tt = x;
+    }
+    free(dd);
+    free(tt);
+    /* a document twice in a run (doc_terms rows of two stems) */
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (k && sd[k - 1] == sd[i])
+            st[k - 1] += st[i];
+        else {
+            sd[k] = sd[i];
+            st[k++] = st[i];
+        }
+    }
+    *n = k;
+    *d = sd;
+    *t = st;
+    return 0;
+}
+
 /* The documents using any of stems (sorted), with the sum of their tfs:
  * every generation's chunk of each stem, and doc_terms for the documents
  * the index lacks. Decoded straight into the two arrays: a posting takes
@@ -421,8 +483,15 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
      * by stepping along (postings come in ascending runs) */
     size_t fj = 0;
     int64_t prev = -1, all = 0;
-    for (size_t g = 0; q && rc == 0 && g < s->ngens; g++)
-        for (size_t i = 0; rc == 0 && i < stems->n; i++) {
+    /* where each stem's postings start, and the doc_terms rows: runs
+     * that are each ascending when the generations are in order */
+    size_t *at = malloc((stems->n + 2) * sizeof(size_t)), nruns = 0;
+    int runs_sorted = 1;
+    if (at == NULL)
+        rc = OPINE_ENOMEM;
+    for (size_t i = 0; q && rc == 0 && i < stems->n; i++) {
+        at[nruns++] = nv;
+        for (size_t g = 0; rc == 0 && g < s->ngens; g++) {
             sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
             int step = sqlite3_step(q);
             if (step == SQLITE_ROW) {
@@ -453,8 +522,11 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
                     }
                     if (nv == cap && (rc = reserve(&d, &t, &cap, nv + 1)) != 0)
                         break;
-                    if (nv && (int64_t)doc <= d[nv - 1])
+                    if (nv && (int64_t)doc <= d[nv - 1]) {
                         ascending = 0;
+                        if (nv > at[nruns - 1] && (int64_t)doc < d[nv - 1])
+                            runs_sorted = 0;
+                    }
                     d[nv] = (int64_t)doc;
                     t[nv++] = (int64_t)tf;
                 }
@@ -464,6 +536,9 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
                 rc = OPINE_EDB;
             sqlite3_reset(q);
         }
+    }
+    if (rc == 0)
+        at[nruns++] = nv;
     sqlite3_stmt *dt = s->missing.n ? stmt(s, Q_DOC_TERM) : NULL;
     if (s->missing.n && dt == NULL)
         rc = OPINE_EDB;
@@ -476,8 +551,11 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
                 ; /* counted, not kept */
             else if (step == SQLITE_ROW) {
                 if ((rc = reserve(&d, &t, &cap, nv + 1)) == 0) {
-                    if (nv && s->missing.v[i] <= d[nv - 1])
+                    if (nv && s->missing.v[i] <= d[nv - 1]) {
                         ascending = 0;
+                        if (nv > at[nruns - 1] && s->missing.v[i] < d[nv - 1])
+                            runs_sorted = 0;
+                    }
                     d[nv] = s->missing.v[i];
                     t[nv++] = sqlite3_column_int64(dt, 0);
                 }
@@ -485,7 +563,10 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
                 rc = OPINE_EDB;
             sqlite3_reset(dt);
         }
-    if (rc == 0 && nv && !ascending) {
+    if (rc == 0 && nv && !ascending && runs_sorted) {
+        at[nruns] = nv;
+        rc = merge_runs(&d, &t, at, nruns, &nv);
+    } else if (rc == 0 && nv && !ascending) {
         pair *v = malloc(nv * sizeof(pair));
         if (v == NULL)
             rc = OPINE_ENOMEM;
@@ -506,6 +587,7 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
         }
         free(v);
     }
+    free(at);
     if (rc || nv == 0) {
         free(d);
         free(t);
