@@ -35,6 +35,7 @@ typedef struct idset {
  * the types of those stems, both sorted. */
 typedef struct word {
     idset stems, types;
+    uint64_t mask; /* bit t & 63 set for every type t: a first test */
     int stop;
 } word;
 
@@ -178,6 +179,13 @@ static void set_release(idset *s)
     if (!s->borrowed)
         free(s->v);
     memset(s, 0, sizeof(*s));
+}
+
+/* Whether type is one of w's: most tokens of a text are not, and fail
+ * the mask (a word has a few types, so few of the 64 bits are set). */
+static inline int word_has(const word *w, int64_t type)
+{
+    return (w->mask >> (type & 63) & 1) && in_set(&w->types, type);
 }
 
 /* Append x to s (capacity *cap). */
@@ -623,16 +631,48 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     return rc;
 }
 
-/* How many tokens of the leaf start at tok[i] (0: none). */
-static size_t match_at(const leaf *l, const opine_stream_token *tok,
-                       size_t ntok, size_t i)
+/* The tokens of a text as leaf_spans() reads them: their types and,
+ * for NEAR(..., SENTENCE) only, their sentences (else NULL). */
+typedef struct tokens {
+    const uint32_t *type, *sentence;
+    size_t n;
+} tokens;
+
+/* How many tokens of the leaf start at token i (0: none). */
+static size_t match_at(const leaf *l, const tokens *t, size_t i)
 {
-    if (ntok - i < l->nw)
+    if (t->n - i < l->nw)
         return 0;
     for (size_t j = 0; j < l->nw; j++)
-        if (!in_set(&l->w[j].types, tok[i + j].type))
+        if (!word_has(&l->w[j], t->type[i + j]))
             return 0;
     return l->nw;
+}
+
+/* Whether some leaf of q is a NEAR(..., SENTENCE) group. */
+static int needs_sentences(const opine_search_query *q)
+{
+    for (size_t i = 0; i < q->nleaves; i++)
+        if (q->leaves[i].kind == L_NEAR && q->leaves[i].near == NEAR_SENTENCE)
+            return 1;
+    return 0;
+}
+
+/* The types (and sentences, when sent) of tok[0..n) in *buf (malloc'd,
+ * capacity *cap), as *t. */
+static int tokens_of(const opine_stream_token *tok, size_t n, int sent,
+                     uint32_t **buf, size_t *cap, tokens *t)
+{
+    if (opine__grow((void **)buf, cap, (sent ? 2 : 1) * n + 1,
+                    sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    uint32_t *ty = *buf, *se = *buf + n;
+    for (size_t i = 0; i < n; i++)
+        ty[i] = tok[i].type;
+    for (size_t i = 0; sent && i < n; i++)
+        se[i] = tok[i].sentence;
+    *t = (tokens){ty, sent ? se : NULL, n};
+    return 0;
 }
 
 /* The occurrences of a leaf in tok[0..ntok), in order, appended to *v
@@ -640,13 +680,15 @@ static size_t match_at(const leaf *l, const opine_stream_token *tok,
  * matches; a NEAR group's, those of its terms and phrases that have an
  * occurrence of every other one of them close enough (at most `near`
  * tokens between the two, or in the same sentence). */
-static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
-                      span **v, size_t *n, size_t *cap)
+static int leaf_spans(const leaf *l, const tokens *t, span **v, size_t *n,
+                      size_t *cap)
 {
     size_t from = *n;
     if (l->kind != L_NEAR) {
-        for (size_t i = 0; i < ntok; i++) {
-            size_t len = match_at(l, tok, ntok, i);
+        for (size_t i = 0; i < t->n; i++) {
+            if (!word_has(&l->w[0], t->type[i]))
+                continue;
+            size_t len = match_at(l, t, i);
             if (len == 0)
                 continue;
             if (opine__grow((void **)v, cap, *n + 1, sizeof(span)))
@@ -661,7 +703,7 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
     int rc = first ? 0 : OPINE_ENOMEM;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++) {
         first[k] = nall;
-        rc = leaf_spans(&l->sub[k], tok, ntok, &all, &nall, &acap);
+        rc = leaf_spans(&l->sub[k], t, &all, &nall, &acap);
     }
     if (rc == 0)
         first[l->nsub] = nall;
@@ -676,7 +718,7 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
                 for (size_t e = first[j]; !found && e < first[j + 1]; e++) {
                     span b = all[e];
                     if (l->near == NEAR_SENTENCE)
-                        found = tok[b.start].sentence == tok[a.start].sentence;
+                        found = t->sentence[b.start] == t->sentence[a.start];
                     else {
                         uint32_t gap = b.start >= a.start + a.len
                                            ? b.start - (a.start + a.len)
@@ -787,20 +829,42 @@ static int load_near(opine_search *s, leaf *l, const idset *f)
         }
         ncand = m;
     }
+    /* a distance in tokens needs only their types (decoded without the
+     * rest: a third of the work); a sentence, the full decoding */
     span *sp = NULL;
     size_t nsp = 0, cap = 0, k = 0;
+    sqlite3_stmt *q = ncand ? stmt(s, Q_STREAM) : NULL;
+    if (ncand && q == NULL)
+        rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
-        opine_stream_token *tok;
-        size_t ntok;
-        rc = read_tokens(s, cand[i], &tok, &ntok);
-        if (rc == OPINE_ENOENT) {
-            rc = 0;
-            continue;
+        tokens t = {NULL, NULL, 0};
+        if (l->near == NEAR_SENTENCE) {
+            opine_stream_token *tok;
+            size_t ntok;
+            rc = read_tokens(s, cand[i], &tok, &ntok);
+            if (rc == OPINE_ENOENT) {
+                rc = 0;
+                continue;
+            }
+            if (rc == 0)
+                rc = tokens_of(tok, ntok, 1, &s->tbuf, &s->tcap, &t);
+            free(tok);
+        } else {
+            sqlite3_bind_int64(q, 1, cand[i]);
+            int step = sqlite3_step(q);
+            size_t nt = 0;
+            if (step == SQLITE_ROW)
+                rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
+                                           (size_t)sqlite3_column_bytes(q, 0),
+                                           &s->tbuf, &s->tcap, &nt);
+            else if (step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(q);
+            t = (tokens){s->tbuf, NULL, nt};
         }
         nsp = 0;
         if (rc == 0)
-            rc = leaf_spans(l, tok, ntok, &sp, &nsp, &cap);
-        free(tok);
+            rc = leaf_spans(l, &t, &sp, &nsp, &cap);
         if (rc == 0 && nsp) {
             cand[k] = cand[i];
             ctf[k++] = (int64_t)nsp;
@@ -882,9 +946,9 @@ static int load_leaf(opine_search *s, leaf *l, const idset *f)
         sqlite3_reset(q);
         int64_t count = 0;
         for (size_t t = 0; rc == 0 && t + l->nw <= nt; t++)
-            if (in_set(&l->w[0].types, s->tbuf[t])) {
+            if (word_has(&l->w[0], s->tbuf[t])) {
                 size_t j = 1;
-                while (j < l->nw && in_set(&l->w[j].types, s->tbuf[t + j]))
+                while (j < l->nw && word_has(&l->w[j], s->tbuf[t + j]))
                     j++;
                 count += j == l->nw;
             }
@@ -981,6 +1045,9 @@ static int word_types(opine_search *s, word *w)
         rc = collect(q, &w->types);
     }
     set_finish(&w->types);
+    w->mask = 0;
+    for (size_t i = 0; i < w->types.n; i++)
+        w->mask |= (uint64_t)1 << (w->types.v[i] & 63);
     return rc;
 }
 
@@ -1684,10 +1751,14 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     if (rc == 0 && from == NULL)
         rc = OPINE_ENOMEM;
     size_t *cur = from ? from + q->nleaves + 1 : NULL;
+    tokens t;
+    if (rc == 0)
+        rc = tokens_of(v->tok, v->ntok, needs_sentences(q), &s->tbuf, &s->tcap,
+                       &t);
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         from[l] = nsp;
         if (q->positive[l])
-            rc = leaf_spans(&q->leaves[l], v->tok, v->ntok, &sp, &nsp, &scap);
+            rc = leaf_spans(&q->leaves[l], &t, &sp, &nsp, &scap);
     }
     if (rc == 0)
         from[q->nleaves] = nsp;
