@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/sort.h"
 #include "pipeline/simindex.h"
 #include "pipeline/zblob.h"
 
@@ -22,16 +23,19 @@ enum { L_TERM, L_PREFIX, L_PHRASE, L_NEAR };
 /* NEAR(... , SENTENCE): in one sentence, not within a number of tokens */
 #define NEAR_SENTENCE (-1)
 
-/* A sorted set of ids. */
+/* A sorted set of ids; v is not the set's own when borrowed (a leaf's
+ * documents, read by eval()). */
 typedef struct idset {
     int64_t *v;
     size_t n;
+    int borrowed;
 } idset;
 
 /* One word of a leaf: the stems it stands for (one; a prefix's many) and
  * the types of those stems, both sorted. */
 typedef struct word {
     idset stems, types;
+    uint64_t mask; /* bit t & 63 set for every type t: a first test */
     int stop;
 } word;
 
@@ -44,6 +48,8 @@ typedef struct leaf {
     int64_t *docs; /* the documents it matches, ascending, */
     int64_t *tf;   /* and its occurrences in each */
     size_t n;
+    int partial;      /* docs: only those in the filter it was loaded under */
+    int64_t df;       /* the documents it matches in all; -1: not known */
     struct leaf *sub; /* L_NEAR: its terms and phrases, */
     size_t nsub;
     int near; /* and how close: tokens between, or NEAR_SENTENCE */
@@ -65,6 +71,7 @@ struct opine_search_query {
     leaf *leaves;
     size_t nleaves, cap;
     unsigned char *positive; /* by leaf: not under the right of a NOT */
+    idset result;            /* the last match's, when a leaf is partial */
 };
 
 /* The statements a searcher may run, prepared when first needed: a query
@@ -80,6 +87,7 @@ enum {
     Q_BODY,
     Q_DOC_TERMS,
     Q_ALL_DOCS,
+    Q_DF,
     Q_END
 };
 static const char *const SQL[Q_END] = {
@@ -97,6 +105,7 @@ static const char *const SQL[Q_END] = {
     [Q_BODY] = "SELECT body FROM documents WHERE id = ?",
     [Q_DOC_TERMS] = "SELECT stem, tf FROM doc_terms WHERE doc = ?",
     [Q_ALL_DOCS] = "SELECT doc FROM doc_lengths ORDER BY doc",
+    [Q_DF] = "SELECT df FROM terms WHERE stem = ?",
 };
 
 struct opine_search {
@@ -163,6 +172,20 @@ static int in_set(const idset *s, int64_t x)
             hi = mid;
     }
     return lo < s->n && s->v[lo] == x;
+}
+
+static void set_release(idset *s)
+{
+    if (!s->borrowed)
+        free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Whether type is one of w's: most tokens of a text are not, and fail
+ * the mask (a word has a few types, so few of the 64 bits are set). */
+static inline int word_has(const word *w, int64_t type)
+{
+    return (w->mask >> (type & 63) & 1) && in_set(&w->types, type);
 }
 
 /* Append x to s (capacity *cap). */
@@ -258,11 +281,19 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
         else
             s->in_txn = 1;
     }
-    int has_index = rc == 0 ? opine__simindex_exists(db) : 0;
-    if (has_index < 0)
-        rc = has_index;
+    /* the first statement starts the read transaction, and with it
+     * brings the schema up to date for the look-ups below */
     if (rc == 0)
         s->ndocs = one_int(db, "SELECT count(*) FROM doc_lengths", &rc);
+    /* the index's tables, looked up in the schema SQLite holds (a query
+     * of sqlite_schema costs a sixth of a term's search) */
+    int has_index = 1;
+    static const char *const tables[] = {"similar_postings",
+                                         "similar_generations", "similar_docs"};
+    for (size_t i = 0; rc == 0 && i < sizeof tables / sizeof *tables; i++)
+        has_index &=
+            sqlite3_table_column_metadata(db, "main", tables[i], NULL, NULL,
+                                          NULL, NULL, NULL, NULL) == SQLITE_OK;
     if (rc == 0 && s->ndocs == 0) {
         say(errmsg, opine__format("no document is stemmed yet (opine stem"
                                   " or opine run makes the terms)"));
@@ -332,42 +363,180 @@ static int cmp_pair(const void *a, const void *b)
     return (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+#define I64_LESS(a, b) (*(a) < *(b))
+OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
+
+/* Room for `need` more postings in *docs and *tfs (capacity *cap): a
+ * plain realloc(), no zeroing, so that only the pages written are ever
+ * touched (each first touch is a page fault). */
+static int reserve(int64_t **docs, int64_t **tfs, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 256;
+    if (n < need)
+        n = need;
+    int64_t *d = realloc(*docs, n * sizeof(int64_t));
+    if (d == NULL)
+        return OPINE_ENOMEM;
+    *docs = d;
+    int64_t *t = realloc(*tfs, n * sizeof(int64_t));
+    if (t == NULL)
+        return OPINE_ENOMEM;
+    *tfs = t;
+    *cap = n;
+    return 0;
+}
+
+/* Merge the runs of (*d, *t) into one, ascending, the tfs of a document
+ * that is in several (or twice in one) summed: run r is [at[r],
+ * at[r + 1]), each ascending, at[nruns] = *n. In rounds of pairs of runs,
+ * through a second pair of arrays: n log(runs), where a sort of all
+ * would cost n log n (a quarter of a prefix's search). */
+static int merge_runs(int64_t **d, int64_t **t, size_t *at, size_t nruns,
+                      size_t *n)
+{
+    int64_t *sd = *d, *st = *t, *dd = malloc(*n * sizeof(int64_t)),
+            *tt = malloc(*n * sizeof(int64_t));
+    if (dd == NULL || tt == NULL) {
+        free(dd);
+        free(tt);
+        return OPINE_ENOMEM;
+    }
+    size_t len = *n; /* less, as documents in two runs become one */
+    while (nruns > 1) {
+        size_t k = 0, m = 0;
+        for (size_t r = 0; r < nruns; r += 2) {
+            size_t a = at[r], ae = at[r + 1];
+            size_t b = ae, be = r + 1 < nruns ? at[r + 2] : ae;
+            at[m++] = k; /* m <= r: read already */
+            while (a < ae || b < be) {
+                if (b == be || (a < ae && sd[a] < sd[b])) {
+                    dd[k] = sd[a];
+                    tt[k++] = st[a++];
+                } else if (a == ae || sd[b] < sd[a]) {
+                    dd[k] = sd[b];
+                    tt[k++] = st[b++];
+                } else {
+                    dd[k] = sd[a];
+                    tt[k++] = st[a++] + st[b++];
+                }
+            }
+        }
+        at[m] = len = k;
+        nruns = m;
+        int64_t *x = sd;
+        sd = dd;
+        dd = x;
+        x = st;
+        st = tt;
+        tt = x;
+    }
+    free(dd);
+    free(tt);
+    /* a document twice in a run (doc_terms rows of two stems) */
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (k && sd[k - 1] == sd[i])
+            st[k - 1] += st[i];
+        else {
+            sd[k] = sd[i];
+            st[k++] = st[i];
+        }
+    }
+    *n = k;
+    *d = sd;
+    *t = st;
+    return 0;
+}
+
 /* The documents using any of stems (sorted), with the sum of their tfs:
  * every generation's chunk of each stem, and doc_terms for the documents
- * the index lacks. */
-static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
-                         int64_t **tfs, size_t *n)
+ * the index lacks. Decoded straight into the two arrays: a posting takes
+ * 3 bytes or more, so a chunk of b bytes holds at most b / 3. Generations
+ * mostly hold ascending ranges of documents and a document's postings are
+ * in one of them, so one stem's come out ascending; several stems' (a
+ * prefix) or a generation out of order are sorted and summed after. */
+static int load_postings(opine_search *s, const idset *stems, const idset *f,
+                         int64_t **docs, int64_t **tfs, size_t *n,
+                         int64_t *total)
 {
     *docs = *tfs = NULL;
     *n = 0;
-    pair *v = NULL;
+    *total = 0;
+    int64_t *d = NULL, *t = NULL;
     size_t nv = 0, cap = 0;
-    int rc = 0;
+    int rc = 0, ascending = 1;
     /* a statement per chunk: not a table of ids in memory (base/rows.h),
      * whose module a second searcher on the same connection would
      * replace while SQLite still holds the first's */
     sqlite3_stmt *q = stems->n && s->ngens ? stmt(s, Q_POSTINGS) : NULL;
     if (stems->n && s->ngens && q == NULL)
         return OPINE_EDB;
-    for (size_t g = 0; q && rc == 0 && g < s->ngens; g++)
-        for (size_t i = 0; rc == 0 && i < stems->n; i++) {
+    /* the stems' documents, when terms has them: room for all at once,
+     * where growing would copy (and touch) them again and again */
+    sqlite3_stmt *df = stmt(s, Q_DF);
+    size_t hint = 0;
+    for (size_t i = 0; df && i < stems->n; i++) {
+        sqlite3_bind_int64(df, 1, stems->v[i]);
+        if (sqlite3_step(df) == SQLITE_ROW && sqlite3_column_int64(df, 0) > 0)
+            hint += (size_t)sqlite3_column_int64(df, 0);
+        sqlite3_reset(df);
+    }
+    if (f && hint > f->n)
+        hint = f->n;
+    if (hint && (rc = reserve(&d, &t, &cap, hint)) != 0)
+        return rc;
+    /* with a filter: its next document not below the one decoded, found
+     * by stepping along (postings come in ascending runs) */
+    size_t fj = 0;
+    int64_t prev = -1, all = 0;
+    /* where each stem's postings start, and the doc_terms rows: runs
+     * that are each ascending when the generations are in order */
+    size_t *at = malloc((stems->n + 2) * sizeof(size_t)), nruns = 0;
+    int runs_sorted = 1;
+    if (at == NULL)
+        rc = OPINE_ENOMEM;
+    for (size_t i = 0; q && rc == 0 && i < stems->n; i++) {
+        at[nruns++] = nv;
+        for (size_t g = 0; rc == 0 && g < s->ngens; g++) {
             sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
             int step = sqlite3_step(q);
             if (step == SQLITE_ROW) {
                 const unsigned char *p = sqlite3_column_blob(q, 0);
                 const unsigned char *end = p + sqlite3_column_bytes(q, 0);
                 uint64_t doc = 0;
+                size_t most = nv + (size_t)(end - p) / 3;
+                if (f && most > nv + f->n)
+                    most = nv + f->n;
+                if (p && most > cap && (rc = reserve(&d, &t, &cap, most)) != 0)
+                    p = end;
                 while (p && p < end) {
                     uint64_t gap, tf;
                     if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
                         break;
                     doc += gap;
-                    if (nv == cap &&
-                        opine__grow((void **)&v, &cap, nv + 1, sizeof(pair))) {
-                        rc = OPINE_ENOMEM;
-                        break;
+                    all++;
+                    if (f) {
+                        if ((int64_t)doc < prev) {
+                            int64_t x = (int64_t)doc;
+                            fj = lower_bound(f->v, 0, f->n, &x);
+                        }
+                        prev = (int64_t)doc;
+                        while (fj < f->n && f->v[fj] < (int64_t)doc)
+                            fj++;
+                        if (fj == f->n || f->v[fj] != (int64_t)doc)
+                            continue;
                     }
-                    v[nv++] = (pair){(int64_t)doc, (int64_t)tf};
+                    if (nv == cap && (rc = reserve(&d, &t, &cap, nv + 1)) != 0)
+                        break;
+                    if (nv && (int64_t)doc <= d[nv - 1]) {
+                        ascending = 0;
+                        if (nv > at[nruns - 1] && (int64_t)doc < d[nv - 1])
+                            runs_sorted = 0;
+                    }
+                    d[nv] = (int64_t)doc;
+                    t[nv++] = (int64_t)tf;
                 }
                 if (rc == 0 && p == NULL)
                     rc = OPINE_ECORRUPT;
@@ -375,6 +544,9 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
                 rc = OPINE_EDB;
             sqlite3_reset(q);
         }
+    }
+    if (rc == 0)
+        at[nruns++] = nv;
     sqlite3_stmt *dt = s->missing.n ? stmt(s, Q_DOC_TERM) : NULL;
     if (s->missing.n && dt == NULL)
         rc = OPINE_EDB;
@@ -383,45 +555,58 @@ static int load_postings(opine_search *s, const idset *stems, int64_t **docs,
             sqlite3_bind_int64(dt, 1, s->missing.v[i]);
             sqlite3_bind_int64(dt, 2, stems->v[j]);
             int step = sqlite3_step(dt);
-            if (step == SQLITE_ROW) {
-                if (opine__grow((void **)&v, &cap, nv + 1, sizeof(pair)))
-                    rc = OPINE_ENOMEM;
-                else
-                    v[nv++] =
-                        (pair){s->missing.v[i], sqlite3_column_int64(dt, 0)};
+            if (step == SQLITE_ROW && (all++, f && !in_set(f, s->missing.v[i])))
+                ; /* counted, not kept */
+            else if (step == SQLITE_ROW) {
+                if ((rc = reserve(&d, &t, &cap, nv + 1)) == 0) {
+                    if (nv && s->missing.v[i] <= d[nv - 1]) {
+                        ascending = 0;
+                        if (nv > at[nruns - 1] && s->missing.v[i] < d[nv - 1])
+                            runs_sorted = 0;
+                    }
+                    d[nv] = s->missing.v[i];
+                    t[nv++] = sqlite3_column_int64(dt, 0);
+                }
             } else if (step != SQLITE_DONE)
                 rc = OPINE_EDB;
             sqlite3_reset(dt);
         }
-    if (rc == 0 && nv) {
-        /* generations mostly hold ascending ranges of documents: sort only
-         * when they do not */
-        size_t i = 1;
-        while (i < nv && v[i - 1].doc <= v[i].doc)
-            i++;
-        if (i < nv)
-            qsort(v, nv, sizeof(pair), cmp_pair);
-        *docs = malloc(nv * sizeof(int64_t));
-        *tfs = malloc(nv * sizeof(int64_t));
-        if (*docs == NULL || *tfs == NULL)
+    if (rc == 0 && nv && !ascending && runs_sorted) {
+        at[nruns] = nv;
+        rc = merge_runs(&d, &t, at, nruns, &nv);
+    } else if (rc == 0 && nv && !ascending) {
+        pair *v = malloc(nv * sizeof(pair));
+        if (v == NULL)
             rc = OPINE_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < nv; i++) {
-            if (*n && (*docs)[*n - 1] == v[i].doc)
-                (*tfs)[*n - 1] += v[i].tf;
-            else {
-                (*docs)[*n] = v[i].doc;
-                (*tfs)[(*n)++] = v[i].tf;
+        for (size_t i = 0; rc == 0 && i < nv; i++)
+            v[i] = (pair){d[i], t[i]};
+        if (rc == 0) {
+            qsort(v, nv, sizeof(pair), cmp_pair);
+            size_t k = 0;
+            for (size_t i = 0; i < nv; i++) {
+                if (k && d[k - 1] == v[i].doc)
+                    t[k - 1] += v[i].tf;
+                else {
+                    d[k] = v[i].doc;
+                    t[k++] = v[i].tf;
+                }
             }
+            nv = k;
         }
+        free(v);
     }
-    free(v);
-    if (rc) {
-        free(*docs);
-        free(*tfs);
-        *docs = *tfs = NULL;
-        *n = 0;
+    free(at);
+    if (rc || nv == 0) {
+        free(d);
+        free(t);
+        *total = rc ? 0 : all;
+        return rc;
     }
-    return rc;
+    *docs = d;
+    *tfs = t;
+    *n = nv;
+    *total = all;
+    return 0;
 }
 
 /* The decoded tokens of doc into *tok (malloc'd); OPINE_ENOENT when it
@@ -446,16 +631,48 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     return rc;
 }
 
-/* How many tokens of the leaf start at tok[i] (0: none). */
-static size_t match_at(const leaf *l, const opine_stream_token *tok,
-                       size_t ntok, size_t i)
+/* The tokens of a text as leaf_spans() reads them: their types and,
+ * for NEAR(..., SENTENCE) only, their sentences (else NULL). */
+typedef struct tokens {
+    const uint32_t *type, *sentence;
+    size_t n;
+} tokens;
+
+/* How many tokens of the leaf start at token i (0: none). */
+static size_t match_at(const leaf *l, const tokens *t, size_t i)
 {
-    if (ntok - i < l->nw)
+    if (t->n - i < l->nw)
         return 0;
     for (size_t j = 0; j < l->nw; j++)
-        if (!in_set(&l->w[j].types, tok[i + j].type))
+        if (!word_has(&l->w[j], t->type[i + j]))
             return 0;
     return l->nw;
+}
+
+/* Whether some leaf of q is a NEAR(..., SENTENCE) group. */
+static int needs_sentences(const opine_search_query *q)
+{
+    for (size_t i = 0; i < q->nleaves; i++)
+        if (q->leaves[i].kind == L_NEAR && q->leaves[i].near == NEAR_SENTENCE)
+            return 1;
+    return 0;
+}
+
+/* The types (and sentences, when sent) of tok[0..n) in *buf (malloc'd,
+ * capacity *cap), as *t. */
+static int tokens_of(const opine_stream_token *tok, size_t n, int sent,
+                     uint32_t **buf, size_t *cap, tokens *t)
+{
+    if (opine__grow((void **)buf, cap, (sent ? 2 : 1) * n + 1,
+                    sizeof(uint32_t)))
+        return OPINE_ENOMEM;
+    uint32_t *ty = *buf, *se = *buf + n;
+    for (size_t i = 0; i < n; i++)
+        ty[i] = tok[i].type;
+    for (size_t i = 0; sent && i < n; i++)
+        se[i] = tok[i].sentence;
+    *t = (tokens){ty, sent ? se : NULL, n};
+    return 0;
 }
 
 /* The occurrences of a leaf in tok[0..ntok), in order, appended to *v
@@ -463,13 +680,15 @@ static size_t match_at(const leaf *l, const opine_stream_token *tok,
  * matches; a NEAR group's, those of its terms and phrases that have an
  * occurrence of every other one of them close enough (at most `near`
  * tokens between the two, or in the same sentence). */
-static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
-                      span **v, size_t *n, size_t *cap)
+static int leaf_spans(const leaf *l, const tokens *t, span **v, size_t *n,
+                      size_t *cap)
 {
     size_t from = *n;
     if (l->kind != L_NEAR) {
-        for (size_t i = 0; i < ntok; i++) {
-            size_t len = match_at(l, tok, ntok, i);
+        for (size_t i = 0; i < t->n; i++) {
+            if (!word_has(&l->w[0], t->type[i]))
+                continue;
+            size_t len = match_at(l, t, i);
             if (len == 0)
                 continue;
             if (opine__grow((void **)v, cap, *n + 1, sizeof(span)))
@@ -484,7 +703,7 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
     int rc = first ? 0 : OPINE_ENOMEM;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++) {
         first[k] = nall;
-        rc = leaf_spans(&l->sub[k], tok, ntok, &all, &nall, &acap);
+        rc = leaf_spans(&l->sub[k], t, &all, &nall, &acap);
     }
     if (rc == 0)
         first[l->nsub] = nall;
@@ -499,7 +718,7 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
                 for (size_t e = first[j]; !found && e < first[j + 1]; e++) {
                     span b = all[e];
                     if (l->near == NEAR_SENTENCE)
-                        found = tok[b.start].sentence == tok[a.start].sentence;
+                        found = t->sentence[b.start] == t->sentence[a.start];
                     else {
                         uint32_t gap = b.start >= a.start + a.len
                                            ? b.start - (a.start + a.len)
@@ -544,11 +763,12 @@ static int leaf_spans(const leaf *l, const opine_stream_token *tok, size_t ntok,
     return 0;
 }
 
-static int load_leaf(opine_search *s, leaf *l);
+static int load_leaf(opine_search *s, leaf *l, const idset *f);
 
-/* A leaf's documents and counts, made by a loader, kept (or freed when
- * rc says the loader failed). */
-static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n, int rc)
+/* A leaf's documents and counts, made by a loader under filter f (NULL:
+ * none), kept (or freed when rc says the loader failed). */
+static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n,
+                     const idset *f, int rc)
 {
     if (rc) {
         free(docs);
@@ -559,18 +779,32 @@ static int leaf_keep(leaf *l, int64_t *docs, int64_t *tf, size_t n, int rc)
     l->tf = tf;
     l->n = n;
     l->loaded = 1;
+    l->partial = f != NULL;
+    l->df = f ? -1 : (int64_t)n;
     return 0;
+}
+
+/* Forget what a leaf (and its NEAR group's terms) loaded. */
+static void leaf_unload(leaf *l)
+{
+    free(l->docs);
+    free(l->tf);
+    l->docs = l->tf = NULL;
+    l->n = 0;
+    l->loaded = l->partial = 0;
+    for (size_t k = 0; k < l->nsub; k++)
+        leaf_unload(&l->sub[k]);
 }
 
 /* A NEAR group's documents: those of all its terms and phrases, each read
  * to count the occurrences that qualify. */
-static int load_near(opine_search *s, leaf *l)
+static int load_near(opine_search *s, leaf *l, const idset *f)
 {
     int rc = 0;
     int64_t *cand = NULL, *ctf = NULL;
     size_t ncand = 0;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++)
-        rc = load_leaf(s, &l->sub[k]);
+        rc = load_leaf(s, &l->sub[k], f);
     if (rc == 0 && l->sub[0].n &&
         ((cand = malloc(l->sub[0].n * sizeof(int64_t))) == NULL ||
          (ctf = malloc(l->sub[0].n * sizeof(int64_t))) == NULL))
@@ -595,40 +829,68 @@ static int load_near(opine_search *s, leaf *l)
         }
         ncand = m;
     }
+    /* a distance in tokens needs only their types (decoded without the
+     * rest: a third of the work); a sentence, the full decoding */
     span *sp = NULL;
     size_t nsp = 0, cap = 0, k = 0;
+    sqlite3_stmt *q = ncand ? stmt(s, Q_STREAM) : NULL;
+    if (ncand && q == NULL)
+        rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
-        opine_stream_token *tok;
-        size_t ntok;
-        rc = read_tokens(s, cand[i], &tok, &ntok);
-        if (rc == OPINE_ENOENT) {
-            rc = 0;
-            continue;
+        tokens t = {NULL, NULL, 0};
+        if (l->near == NEAR_SENTENCE) {
+            opine_stream_token *tok;
+            size_t ntok;
+            rc = read_tokens(s, cand[i], &tok, &ntok);
+            if (rc == OPINE_ENOENT) {
+                rc = 0;
+                continue;
+            }
+            if (rc == 0)
+                rc = tokens_of(tok, ntok, 1, &s->tbuf, &s->tcap, &t);
+            free(tok);
+        } else {
+            sqlite3_bind_int64(q, 1, cand[i]);
+            int step = sqlite3_step(q);
+            size_t nt = 0;
+            if (step == SQLITE_ROW)
+                rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
+                                           (size_t)sqlite3_column_bytes(q, 0),
+                                           &s->tbuf, &s->tcap, &nt);
+            else if (step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(q);
+            t = (tokens){s->tbuf, NULL, nt};
         }
         nsp = 0;
         if (rc == 0)
-            rc = leaf_spans(l, tok, ntok, &sp, &nsp, &cap);
-        free(tok);
+            rc = leaf_spans(l, &t, &sp, &nsp, &cap);
         if (rc == 0 && nsp) {
             cand[k] = cand[i];
             ctf[k++] = (int64_t)nsp;
         }
     }
     free(sp);
-    return leaf_keep(l, cand, ctf, k, rc);
+    return leaf_keep(l, cand, ctf, k, f, rc);
 }
 
-/* The leaf's documents and counts, once. */
-static int load_leaf(opine_search *s, leaf *l)
+/* The leaf's documents and counts, once: those in f (when not NULL),
+ * or all. */
+static int load_leaf(opine_search *s, leaf *l, const idset *f)
 {
     if (l->loaded)
         return 0;
     int rc = 0;
     if (l->kind == L_NEAR)
-        return load_near(s, l);
+        return load_near(s, l, f);
     if (l->kind != L_PHRASE) {
-        rc = load_postings(s, &l->w[0].stems, &l->docs, &l->tf, &l->n);
-        l->loaded = rc == 0;
+        int64_t *d, *t, total;
+        size_t n;
+        rc = load_postings(s, &l->w[0].stems, f, &d, &t, &n, &total);
+        rc = leaf_keep(l, d, t, n, f, rc);
+        /* one stem: each document has one posting */
+        if (rc == 0 && f && l->w[0].stems.n == 1)
+            l->df = total;
         return rc;
     }
     /* A phrase: the documents holding every word that is not a stop word,
@@ -639,9 +901,9 @@ static int load_leaf(opine_search *s, leaf *l)
     for (size_t j = 0; rc == 0 && j < l->nw; j++) {
         if (l->w[j].stop)
             continue;
-        int64_t *d, *t;
+        int64_t *d, *t, total;
         size_t n;
-        if ((rc = load_postings(s, &l->w[j].stems, &d, &t, &n)) != 0)
+        if ((rc = load_postings(s, &l->w[j].stems, f, &d, &t, &n, &total)) != 0)
             break;
         free(t);
         if (first) {
@@ -684,9 +946,9 @@ static int load_leaf(opine_search *s, leaf *l)
         sqlite3_reset(q);
         int64_t count = 0;
         for (size_t t = 0; rc == 0 && t + l->nw <= nt; t++)
-            if (in_set(&l->w[0].types, s->tbuf[t])) {
+            if (word_has(&l->w[0], s->tbuf[t])) {
                 size_t j = 1;
-                while (j < l->nw && in_set(&l->w[j].types, s->tbuf[t + j]))
+                while (j < l->nw && word_has(&l->w[j], s->tbuf[t + j]))
                     j++;
                 count += j == l->nw;
             }
@@ -695,7 +957,7 @@ static int load_leaf(opine_search *s, leaf *l)
             ctf[k++] = count;
         }
     }
-    return leaf_keep(l, cand, ctf, k, rc);
+    return leaf_keep(l, cand, ctf, k, f, rc);
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -783,6 +1045,9 @@ static int word_types(opine_search *s, word *w)
         rc = collect(q, &w->types);
     }
     set_finish(&w->types);
+    w->mask = 0;
+    for (size_t i = 0; i < w->types.n; i++)
+        w->mask |= (uint64_t)1 << (w->types.v[i] & 63);
     return rc;
 }
 
@@ -1136,6 +1401,7 @@ void opine_search_query_free(opine_search_query *q)
         free_leaf(&q->leaves[i]);
     free(q->leaves);
     free(q->positive);
+    set_release(&q->result);
     free(q);
 }
 
@@ -1175,38 +1441,61 @@ int opine_search_query_is_single(const opine_search_query *q)
     return q->root && q->root->op == N_LEAF;
 }
 
+int opine_search_query_reads_streams(const opine_search_query *q)
+{
+    for (size_t i = 0; i < q->nleaves; i++)
+        if (q->leaves[i].kind == L_PHRASE || q->leaves[i].kind == L_NEAR)
+            return 1;
+    return 0;
+}
+
 /* ---- matching ----------------------------------------------------------- */
 
+/* HOW IT WORKS: the documents of node n that are in f (NULL: all of
+ * them) into *out. Only documents in f can be in the answer, so a leaf
+ * keeps only those (a partial leaf: the postings of the rest are decoded,
+ * not stored; a phrase reads no stream outside f), and the right of an
+ * AND or NOT is read only within the documents of its left. Ranking and
+ * counting need a leaf's occurrences in every document of the answer:
+ * that holds as long as f contains the answer, which the left of an AND
+ * does only when no OR is above it (narrow), where an OR's other side
+ * may add documents. So below an OR an AND's right gets the OR's filter,
+ * and a NOT's right (which is not ranked) always gets the left's. */
 static int eval(opine_search *s, opine_search_query *q, const node *n,
-                idset *out)
+                const idset *f, int narrow, idset *out)
 {
     memset(out, 0, sizeof(*out));
     int rc;
     if (n->op == N_LEAF) {
         leaf *l = &q->leaves[n->leaf];
-        if ((rc = load_leaf(s, l)) != 0)
+        if ((rc = load_leaf(s, l, f)) != 0)
             return rc;
-        if (l->n == 0)
-            return 0;
-        if ((out->v = malloc(l->n * sizeof(int64_t))) == NULL)
-            return OPINE_ENOMEM;
-        memcpy(out->v, l->docs, l->n * sizeof(int64_t));
+        out->v = l->docs;
         out->n = l->n;
+        out->borrowed = 1;
         return 0;
     }
     if (n->op == N_ALL)
         return stmt(s, Q_ALL_DOCS) ? collect(s->q[Q_ALL_DOCS], out) : OPINE_EDB;
     idset a, b;
-    if ((rc = eval(s, q, n->a, &a)) != 0)
+    memset(&b, 0, sizeof(b));
+    if ((rc = eval(s, q, n->a, f, narrow && n->op != N_OR, &a)) != 0)
         return rc;
-    if ((rc = eval(s, q, n->b, &b)) != 0) {
-        free(a.v);
+    if (n->op == N_OR)
+        rc = eval(s, q, n->b, f, 0, &b);
+    else if (a.n) /* nothing of b matters outside a */
+        rc = eval(s, q, n->b, n->op == N_NOT || narrow ? &a : f,
+                  n->op == N_AND && narrow, &b);
+    if (rc) {
+        set_release(&a);
         return rc;
     }
-    int64_t *v = malloc((a.n + b.n + 1) * sizeof(int64_t));
+    /* at most a's for AND and NOT: only the pages written are touched */
+    int64_t *v = malloc((n->op == N_OR ? a.n + b.n : a.n) * sizeof(int64_t) +
+                        sizeof(int64_t));
     if (v == NULL) {
-        free(a.v);
-        free(b.v);
+        set_release(&a);
+        set_release(&b);
         return OPINE_ENOMEM;
     }
     size_t i = 0, j = 0, k = 0;
@@ -1228,8 +1517,8 @@ static int eval(opine_search *s, opine_search_query *q, const node *n,
             j++;
         }
     }
-    free(a.v);
-    free(b.v);
+    set_release(&a);
+    set_release(&b);
     out->v = v;
     out->n = k;
     return 0;
@@ -1241,10 +1530,19 @@ int opine_search_match(opine_search *s, opine_search_query *q,
 {
     *docs = NULL;
     *n = 0;
-    idset r;
-    int rc = eval(s, q, q->root, &r);
+    idset r, f = {(int64_t *)only, nonly, 1};
+    int rc = eval(s, q, q->root, only ? &f : NULL, 1, &r);
     if (rc)
         return rc;
+    if (r.borrowed) { /* the caller's own copy */
+        int64_t *v = malloc((r.n + 1) * sizeof(int64_t));
+        if (v == NULL)
+            return OPINE_ENOMEM;
+        if (r.n)
+            memcpy(v, r.v, r.n * sizeof(int64_t));
+        r.v = v;
+        r.borrowed = 0;
+    }
     if (only) {
         size_t i = 0, j = 0, k = 0;
         while (i < r.n && j < nonly) {
@@ -1260,9 +1558,39 @@ int opine_search_match(opine_search *s, opine_search_query *q,
         }
         r.n = k;
     }
+    /* kept while a leaf is partial: what it can answer for */
+    set_release(&q->result);
+    int partial = 0;
+    for (size_t l = 0; l < q->nleaves; l++)
+        partial |= q->leaves[l].partial;
+    if (partial &&
+        (q->result.v = malloc((r.n + 1) * sizeof(int64_t))) == NULL) {
+        free(r.v);
+        return OPINE_ENOMEM;
+    }
+    if (partial) {
+        memcpy(q->result.v, r.v, r.n * sizeof(int64_t));
+        q->result.n = r.n;
+    }
     *docs = r.v;
     *n = r.n;
     return 0;
+}
+
+/* Leaf l loaded for docs[0..n) (and its df known when want_df): a
+ * partial leaf does when docs are all in the last match's answer. */
+static int load_for(opine_search *s, opine_search_query *q, leaf *l,
+                    const int64_t *docs, size_t n, int want_df)
+{
+    if (l->loaded && l->partial) {
+        int ok = !(want_df && l->df < 0);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = in_set(&q->result, docs[i]);
+        if (ok)
+            return 0;
+        leaf_unload(l);
+    }
+    return load_leaf(s, l, NULL);
 }
 
 /* The leaf's tf in doc (0 when it does not match it). */
@@ -1288,7 +1616,7 @@ int opine_search_counts(opine_search *s, opine_search_query *q,
     for (size_t l = 0; l < q->nleaves; l++) {
         if (!q->positive[l])
             continue;
-        int rc = load_leaf(s, &q->leaves[l]);
+        int rc = load_for(s, q, &q->leaves[l], docs, n, 0);
         if (rc) {
             free(*tf);
             *tf = NULL;
@@ -1352,9 +1680,9 @@ int opine_search_rank(opine_search *s, opine_search_query *q,
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         if (!q->positive[l])
             continue;
-        if ((rc = load_leaf(s, &q->leaves[l])) != 0)
+        if ((rc = load_for(s, q, &q->leaves[l], docs, n, 1)) != 0)
             break;
-        double df = (double)q->leaves[l].n;
+        double df = (double)q->leaves[l].df;
         idf[l] = log((N - df + 0.5) / (df + 0.5));
         if (idf[l] <= 0)
             idf[l] = 1e-6;
@@ -1423,10 +1751,14 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     if (rc == 0 && from == NULL)
         rc = OPINE_ENOMEM;
     size_t *cur = from ? from + q->nleaves + 1 : NULL;
+    tokens t;
+    if (rc == 0)
+        rc = tokens_of(v->tok, v->ntok, needs_sentences(q), &s->tbuf, &s->tcap,
+                       &t);
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         from[l] = nsp;
         if (q->positive[l])
-            rc = leaf_spans(&q->leaves[l], v->tok, v->ntok, &sp, &nsp, &scap);
+            rc = leaf_spans(&q->leaves[l], &t, &sp, &nsp, &scap);
     }
     if (rc == 0)
         from[q->nleaves] = nsp;

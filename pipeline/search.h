@@ -87,6 +87,10 @@ void opine_search_query_free(opine_search_query *q); /* accepts NULL */
 /* Whether q is one term, prefix or phrase (what kwic and trend take). */
 int opine_search_query_is_single(const opine_search_query *q);
 
+/* Whether matching q reads token streams, one for each document that
+ * holds all the words of a phrase or NEAR group. */
+int opine_search_query_reads_streams(const opine_search_query *q);
+
 /* The documents matching q, in ascending id order, into *docs (malloc'd,
  * *n of them); when only is not NULL, just those among only[0..nonly)
  * (ascending ids). 0 or an error. */
