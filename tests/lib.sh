@@ -8,6 +8,15 @@ PASSED=0
 # The tests directory, for the Python helpers the tests import (body.py).
 TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# python3 is Debian's, which make installs with the modules the tests use
+# (python3-scipy, python3-zstandard): the python3 first in PATH may be
+# another build without them, or a version manager's shim (pyenv's costs
+# half a second of CPU a call, seconds on a loaded machine, and
+# e2e_similar alone calls it some thirty times).
+if [ -x /usr/bin/python3 ]; then
+    python3() { /usr/bin/python3 "$@"; }
+fi
+
 # OPINE_VALGRIND=SUPPRESSIONS (the vg_ tests, tests/CMakeLists.txt): every
 # opine the test runs runs under valgrind's memcheck, through a wrapper
 # that keeps opine's exit status and output unless memcheck finds an
@@ -132,7 +141,7 @@ terms_by_text() {
 }
 doc_terms_by_text() {
     local s=$1
-    echo "SELECT hex(d.hash), st.stem, dt.tf FROM $s.doc_terms dt
+    echo "SELECT d.hash, st.stem, dt.tf FROM $s.doc_terms dt
           JOIN $s.documents d ON d.id = dt.doc
           JOIN $s.stems st ON st.id = dt.stem"
 }
