@@ -145,6 +145,7 @@ sample() {
 sweep() {
     local sc=$1 kind=$2 stride=$(($3 * STEP)) what="$1: $4" n d spec
     local db=$DB_DIR/f.db failed=0 absorbed=0 runs=0 total base=$2 off
+    local ends=""
     scenario "$sc"
     case $kind in full | kill) base=write ;; esac
     total=${calls[$sc-$base]}
@@ -152,6 +153,8 @@ sweep() {
     off=$(($(echo "$SEED $sc $kind" | cksum | cut -d' ' -f1) % stride))
     for n in $(sample "$WORK/trace-$sc" $base $stride $off); do
         runs=$((runs + 1))
+        [ "$n" = 1 ] && ends="1"
+        [ "$n" = "$total" ] && ends="$ends $n"
         spec=$kind@$n
         run_fault "$spec" "$db"
         grep -q "opine: I/O fault: $kind $n " "$WORK/err" ||
@@ -187,6 +190,9 @@ sweep() {
         d=$(result_diff "$S_REF" "$db")
         [ -z "$d" ] || fail "$what, $spec: the rerun's results differ: $d"
     done
+    # (a sample that lost its ends, or came out empty, fails)
+    [ "$ends" = "1 $total" ] ||
+        fail "$what: the sample lacks the first or the last of $total calls"
     local how="exit 2 naming the database"
     [ "$kind" = kill ] && how="killed"
     echo "# $what: $failed $how, $absorbed finished all the same"
