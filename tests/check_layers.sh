@@ -12,39 +12,52 @@
 # that runs upward as FILE:LINE: and exits 1 when there is one.
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$src" || exit 2
-rank() {
-    case $1 in
-    base) echo 1 ;;
-    corpus | stages) echo 2 ;;
-    models) echo 3 ;;
-    pipeline) echo 4 ;;
-    api) echo 5 ;;
-    cli | ext) echo 6 ;;
-    *) echo 0 ;;
-    esac
-}
-bad=0
+# Every layer's files, .c then .h, in the order above; then one grep for
+# their #include "DIR/NAME.h" lines and one awk to rank them (a shell
+# loop with a subshell per include took seconds a call).
+set --
 for dir in base corpus stages models pipeline api cli ext; do
     [ -d "$dir" ] || continue
-    mine=$(rank "$dir")
     for f in "$dir"/*.c "$dir"/*.h; do
-        [ -f "$f" ] || continue
-        # #include "DIR/NAME.h" lines, with their line numbers
-        grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
-            sed 's/^\([0-9]*\):[^"]*"\([^"]*\)".*/\1 \2/' >"${TMPDIR:-/tmp}/layers.$$"
-        while read -r line inc; do
-            case $inc in
-            */*) top=${inc%%/*} ;;
-            *) continue ;; # a header beside the file
-            esac
-            theirs=$(rank "$top")
-            [ "$theirs" = 0 ] && continue # not a layer (a system or generated header)
-            if [ "$top" != "$dir" ] && [ "$theirs" -ge "$mine" ]; then
-                echo "$f:$line: includes \"$inc\": $dir/ (layer $mine) may include only lower layers, not $top/ (layer $theirs)" >&2
-                bad=1
-            fi
-        done <"${TMPDIR:-/tmp}/layers.$$"
+        [ -f "$f" ] && set -- "$@" "$f"
     done
 done
-rm -f "${TMPDIR:-/tmp}/layers.$$"
-exit $bad
+[ $# -gt 0 ] || exit 0
+grep -H -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$@" |
+    awk '
+    function rank(d) {
+        if (d == "base") return 1
+        if (d == "corpus" || d == "stages") return 2
+        if (d == "models") return 3
+        if (d == "pipeline") return 4
+        if (d == "api") return 5
+        if (d == "cli" || d == "ext") return 6
+        return 0
+    }
+    { # FILE:LINE:#include "INC"...
+        i = index($0, ":")
+        f = substr($0, 1, i - 1)
+        rest = substr($0, i + 1)
+        i = index(rest, ":")
+        line = substr(rest, 1, i - 1)
+        rest = substr(rest, i + 1)
+        rest = substr(rest, index(rest, "\"") + 1)
+        i = index(rest, "\"")
+        if (i == 0)
+            next
+        inc = substr(rest, 1, i - 1)
+        i = index(inc, "/")
+        if (i == 0)
+            next # a header beside the file
+        top = substr(inc, 1, i - 1)
+        dir = substr(f, 1, index(f, "/") - 1)
+        mine = rank(dir)
+        theirs = rank(top)
+        if (theirs == 0)
+            next # not a layer (a system or generated header)
+        if (top != dir && theirs >= mine) {
+            printf "%s:%s: includes \"%s\": %s/ (layer %d) may include only lower layers, not %s/ (layer %d)\n", f, line, inc, dir, mine, top, theirs > "/dev/stderr"
+            bad = 1
+        }
+    }
+    END { exit bad }'

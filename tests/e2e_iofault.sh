@@ -1,22 +1,36 @@
-# tests/e2e_iofault.sh — opine meeting an I/O error at every write, sync
-# and read, as SQLite's own I/O-error tests do: the command line built
+# tests/e2e_iofault.sh — opine meeting an I/O error at its writes, syncs
+# and reads, as SQLite's own I/O-error tests do: the command line built
 # over a VFS that fails the N-th call (opine_iofault, tests/vfs_fault.c),
-# for N over every call a small command makes. Each time opine exits 2
-# with a message that names the database (or, where the failed call was
-# one SQLite may do without, finishes with every result), the file passes
-# PRAGMA integrity_check, and a rerun of the command without the fault
-# ends with every result table row for row as an uninterrupted run's.
-# Writes also find the disk full from the N-th on, and the process is
-# killed in place of its N-th write (mid-COMMIT, mid-checkpoint, as the
-# run's end is recorded: wherever a write falls). Three commands: a first
-# run (a new file, a rollback journal), a second run into it (WAL), and
-# opine score applying a new model version to every document.
+# for N over a sample of the calls a small command makes (below). Each
+# time opine exits 2 with a message that names the database (or, where
+# the failed call was one SQLite may do without, finishes with every
+# result), the file passes PRAGMA integrity_check, and a rerun of the
+# command without the fault ends with every result table row for row as
+# an uninterrupted run's. Writes also find the disk full from the N-th
+# on, and the process is killed in place of its N-th write (mid-COMMIT,
+# mid-checkpoint, as the run's end is recorded: wherever a write falls).
+# Three commands: a first run (a new file, a rollback journal), a second
+# run into it (WAL), and opine score applying a new model version to
+# every document.
 #
-# About 1,100 commands: the runs score with the lexicon model (v1 loads in
-# a fraction of v2's time; the database work is the same), and the files
-# live in /dev/shm when there is one (the faults are made above the file
-# system, and a disk's syncs would cost the test minutes). The sanitizer
-# build takes every STEP-th N of each sweep, to stay near two minutes.
+# Which N: a deterministic sample of each sweep, chosen from a trace of
+# the command's calls without a fault (OPINE_IOFAULT_TRACE): the first and
+# the last call; the first call of each kind of fault point the VFS can
+# tell apart (its file, and the calls just before and after it: the first
+# journal write of a transaction, the journal header before its sync, the
+# first database write after it, the last before the database's sync, a
+# WAL frame, a checkpoint's write between WAL reads, ...); and every
+# STRIDE-th call from an offset drawn from IOFAULT_SEED (fixed, so every
+# run of the test makes the same calls fail; another seed samples other
+# calls). Every sync is taken (each is a commit of some stage), but in
+# the sanitizer builds, which stretch each stride STEP times
+# (IOFAULT_STEP, 4). IOFAULT_ALL=1 makes every N fail, as the test once
+# did (some 1,600 commands; the sample is about 900).
+#
+# The runs score with the lexicon model (v1 loads in a fraction of v2's
+# time; the database work is the same), and the files live in /dev/shm
+# when there is one (the faults are made above the file system, and a
+# disk's syncs would cost the test minutes).
 . "$(dirname "$0")/lib.sh"
 F=${OPINE_IOFAULT_BIN:-}
 [ -x "$F" ] || skip "no opine_iofault binary (OPINE_IOFAULT_BIN)"
@@ -27,6 +41,8 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 STEP=1
 [ "${OPINE_SANITIZE:-OFF}" = ON ] && STEP=${IOFAULT_STEP:-4}
+SEED=${IOFAULT_SEED:-1}
+ALL=${IOFAULT_ALL:-0}
 MODEL=(--model us-rok-alliance@1)
 
 # Input a: made-up text and op-eds the model finds sides in; input b: more
@@ -65,24 +81,26 @@ scenario() { # scenario NAME: sets S_BASE, S_REF and the command S_CMD
     esac
 }
 
-# run_fault SPEC DB: opine_iofault runs the scenario's command on DB (a
-# copy of its base, or a new file) with OPINE_IOFAULT=SPEC; exit in $rc,
-# its calls counted in $WORK/count.
+# run_fault SPEC DB [TRACE]: opine_iofault runs the scenario's command on
+# DB (a copy of its base, or a new file) with OPINE_IOFAULT=SPEC; exit in
+# $rc, its calls counted in $WORK/count (and each traced to TRACE).
 run_fault() {
     rm -f "$2" "$2-journal" "$2-wal" "$2-shm"
     [ -z "$S_BASE" ] || cp "$S_BASE" "$2"
     rc=0
     OPINE_IOFAULT=$1 OPINE_IOFAULT_COUNT=$WORK/count \
+        OPINE_IOFAULT_TRACE=${3:-} \
         "$F" "${S_CMD[0]}" "$2" "${S_CMD[@]:1}" >/dev/null 2>"$WORK/err" ||
         rc=$?
 }
 
 # Without a fault, opine_iofault is opine: the same results. Count the
-# calls each scenario makes.
+# calls each scenario makes, and trace them (one line each, counted).
 declare -A calls
 for sc in first second score; do
     scenario $sc
-    run_fault "" "$DB_DIR/plain.db"
+    rm -f "$WORK/trace-$sc"
+    run_fault "" "$DB_DIR/plain.db" "$WORK/trace-$sc"
     expect_eq "$sc: opine_iofault without a fault exits 0" 0 "$rc"
     same_results "$S_REF" "$DB_DIR/plain.db" "$sc: opine_iofault without a fault"
     read -r _ w _ s _ r <"$WORK/count"
@@ -90,23 +108,53 @@ for sc in first second score; do
     echo "# $sc: $w writes, $s syncs, $r reads"
     [ "$w" -gt 5 ] && [ "$s" -gt 0 ] && [ "$r" -gt 2 ] ||
         fail "$sc: the wrapper counted too few calls to test"
+    expect_eq "$sc: the trace has every call, numbered 1 to the count" \
+        "$w $s $r" "$(for k in write sync read; do
+            awk -v k=$k '$2 == k { if ($3 != ++n) bad = 1 }
+                END { print bad ? "gap" : n + 0 }' "$WORK/trace-$sc"
+        done | paste -sd' ')"
 done
 ok "the wrapper sees the commands' writes, syncs and reads"
 
-# sweep SCENARIO KIND STRIDE WHAT: for N = 1, 1 + STRIDE, ... up to the
-# calls of KIND (writes for full and kill) the scenario makes, its command
-# with the N-th call failing (or, for kill, killed in place of the N-th
-# write); then the checks above, and a rerun of the same command.
+# sample TRACE KIND STRIDE OFFSET: the N to fail of the calls of KIND
+# (write, sync or read) in TRACE, one a line: the first and the last, the
+# first of each kind of fault point (its file and the calls either side of
+# it), and every N with N - 1 = OFFSET modulo STRIDE.
+sample() {
+    sort -n "$1" | awk -v k="$2" -v stride="$3" -v off="$4" '
+    { kind[NR] = $2; n[NR] = $3; file[NR] = $4; if ($2 == k) last = $3 }
+    END {
+        for (i = 1; i <= NR; i++) {
+            if (kind[i] != k)
+                continue
+            point = file[i] " after " \
+                (i > 1 ? kind[i - 1] " " file[i - 1] : "start") " before " \
+                (i < NR ? kind[i + 1] " " file[i + 1] : "end")
+            if (n[i] == 1 || n[i] == last || !(point in seen) ||
+                (n[i] - 1) % stride == off)
+                print n[i]
+            seen[point] = 1
+        }
+    }'
+}
+
+# sweep SCENARIO KIND STRIDE WHAT: for the sample of the calls of KIND
+# (writes for full and kill) the scenario makes, with STRIDE (times STEP),
+# its command with the N-th call failing (or, for kill, killed in place of
+# the N-th write); then the checks above, and a rerun of the same command.
 sweep() {
     local sc=$1 kind=$2 stride=$(($3 * STEP)) what="$1: $4" n d spec
-    local db=$DB_DIR/f.db failed=0 absorbed=0 runs=0 total
+    local db=$DB_DIR/f.db failed=0 absorbed=0 runs=0 total base=$2 off
+    local ends=""
     scenario "$sc"
-    case $kind in
-    full | kill) total=${calls[$sc-write]} ;;
-    *) total=${calls[$sc-$kind]} ;;
-    esac
-    for ((n = 1; n <= total; n += stride)); do
+    case $kind in full | kill) base=write ;; esac
+    total=${calls[$sc-$base]}
+    [ "$ALL" = 1 ] && stride=1
+    off=$(($(echo "$SEED $sc $kind" | cksum | cut -d' ' -f1) % stride))
+    for n in $(sample "$WORK/trace-$sc" $base $stride $off); do
         runs=$((runs + 1))
+        [ "$n" = 1 ] && ends="1"
+        [ "$n" = "$total" ] && ends="$ends $n"
         spec=$kind@$n
         run_fault "$spec" "$db"
         grep -q "opine: I/O fault: $kind $n " "$WORK/err" ||
@@ -142,17 +190,22 @@ sweep() {
         d=$(result_diff "$S_REF" "$db")
         [ -z "$d" ] || fail "$what, $spec: the rerun's results differ: $d"
     done
+    # (a sample that lost its ends, or came out empty, fails)
+    [ "$ends" = "1 $total" ] ||
+        fail "$what: the sample lacks the first or the last of $total calls"
     local how="exit 2 naming the database"
     [ "$kind" = kill ] && how="killed"
     echo "# $what: $failed $how, $absorbed finished all the same"
-    ok "$what: $runs runs (N = 1 to $total, every $stride): $how or all" \
-        "done; a sound file; a rerun = uninterrupted"
+    ok "$what: $runs runs (N = 1 to $total: each kind of point, every" \
+        "$stride from $((off + 1))): $how or all done; a sound file; a" \
+        "rerun = uninterrupted"
 }
 
-# Every write and sync of the first run fails once, every second read;
-# the disk is full from every sixth write on; the process is killed in
-# place of every fourth write. The other two commands go through the same
-# code with fewer new paths: every second or third call of each kind.
+# Every sync fails once (each is a commit); one in four writes of the
+# first run, one in three reads; the disk is full from one in twelve
+# writes on; the process is killed in place of one in eight. The other
+# two commands go through the same code with fewer new paths: sparser
+# strides. Each sweep also takes every kind of fault point it meets.
 sweeps() { # sweeps SCENARIO WRITE SYNC READ FULL KILL: the strides
     sweep "$1" write "$2" "the N-th write fails"
     sweep "$1" sync "$3" "the N-th sync fails"
@@ -160,7 +213,7 @@ sweeps() { # sweeps SCENARIO WRITE SYNC READ FULL KILL: the strides
     sweep "$1" full "$5" "the disk full from the N-th write on"
     sweep "$1" kill "$6" "killed in place of the N-th write"
 }
-sweeps first 1 1 2 6 4
-sweeps second 2 1 3 6 4
-sweeps score 3 1 3 8 6
+sweeps first 4 1 3 12 8
+sweeps second 6 1 4 12 8
+sweeps score 6 1 4 12 10
 done_testing

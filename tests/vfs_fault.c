@@ -24,7 +24,16 @@
  * writes "writes W syncs S reads R" to FILE when the process exits, so
  * that a test knows how many faults a run can meet.
  *
+ *     OPINE_IOFAULT_TRACE=FILE
+ *
+ * appends a line per call, "SEQ KIND N FILE", to FILE: SEQ numbers every
+ * call of any kind, N the calls of its kind, and FILE is the class of file
+ * SQLite opened it as (db, journal, wal or temp), so that a test can tell
+ * where a fault at N would land (the first write to the WAL, the last to
+ * the journal, the write before a sync) and choose its sample with that.
+ *
  * Unset, the wrapper is not registered and the program is opine. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,19 +51,40 @@ static int want = K_NONE; /* the kind that fails */
 static long fire_at;      /* the call of that kind that fails first */
 static int persist;       /* and every later one */
 static atomic_long counts[3];
+static atomic_long seq; /* calls of every kind, for the trace */
 static atomic_int told;
 static const char *count_file;
+static int trace_fd = -1;
+
+enum { C_DB, C_JOURNAL, C_WAL, C_TEMP };
+static const char *const classes[] = {"db", "journal", "wal", "temp"};
 
 typedef struct {
     sqlite3_file base;
     const char *name; /* SQLite's, valid until xClose */
+    int class;        /* C_DB, ..., from the flags it was opened with */
     sqlite3_file *real;
 } ffile;
+
+/* One line per call; a single write(2) to a file opened O_APPEND, so
+ * that lines from several threads never mix (their order may: SEQ and N
+ * say it). */
+static void trace(int k, long n, const ffile *f)
+{
+    char line[96];
+    int len =
+        snprintf(line, sizeof line, "%ld %s %ld %s\n",
+                 atomic_fetch_add(&seq, 1) + 1, kinds[k], n, classes[f->class]);
+    if (len > 0 && write(trace_fd, line, (size_t)len) < 0)
+        len = 0; /* a trace with a line missing fails the test that reads it */
+}
 
 /* The call of kind k (K_WRITE, K_SYNC or K_READ) on f: does it fail? */
 static int fails(int k, ffile *f)
 {
     long n = atomic_fetch_add(&counts[k], 1) + 1;
+    if (trace_fd >= 0)
+        trace(k, n, f);
     int kind = want == K_FULL || want == K_KILL ? K_WRITE : want;
     if (k != kind || n < fire_at || (n > fire_at && !persist))
         return 0;
@@ -188,6 +218,10 @@ static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
     (void)vfs;
     ffile *f = (ffile *)p;
     f->name = name;
+    f->class = flags & SQLITE_OPEN_MAIN_DB        ? C_DB
+               : flags & SQLITE_OPEN_MAIN_JOURNAL ? C_JOURNAL
+               : flags & SQLITE_OPEN_WAL          ? C_WAL
+                                                  : C_TEMP;
     f->real = (sqlite3_file *)(f + 1);
     int rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
     f->base.pMethods = f->real->pMethods ? &methods : NULL;
@@ -280,7 +314,11 @@ static void bad_setting(const char *v)
 __attribute__((constructor)) static void vfs_fault_init(void)
 {
     const char *v = getenv("OPINE_IOFAULT");
+    const char *trace_file = getenv("OPINE_IOFAULT_TRACE");
     count_file = getenv("OPINE_IOFAULT_COUNT");
+    if (trace_file && *trace_file)
+        trace_fd =
+            open(trace_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (v && *v) {
         size_t n = strcspn(v, "@");
         for (int k = 0; k < K_NONE; k++)
@@ -299,7 +337,8 @@ __attribute__((constructor)) static void vfs_fault_init(void)
         }
         persist |= want == K_FULL;
     }
-    if (want == K_NONE && (count_file == NULL || *count_file == '\0'))
+    if (want == K_NONE && (count_file == NULL || *count_file == '\0') &&
+        trace_fd < 0)
         return;
     real_vfs = sqlite3_vfs_find(NULL);
     if (real_vfs == NULL)
