@@ -631,6 +631,24 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     return rc;
 }
 
+/* The types of doc's tokens into s->tbuf (*nt of them; none when it has
+ * no stream), read with q (stmt(s, Q_STREAM)). */
+static int read_types(opine_search *s, sqlite3_stmt *q, int64_t doc, size_t *nt)
+{
+    int rc = 0;
+    *nt = 0;
+    sqlite3_bind_int64(q, 1, doc);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
+                                   (size_t)sqlite3_column_bytes(q, 0), &s->tbuf,
+                                   &s->tcap, nt);
+    else if (step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    sqlite3_reset(q);
+    return rc;
+}
+
 /* The tokens of a text as leaf_spans() reads them: their types and,
  * for NEAR(..., SENTENCE) only, their sentences (else NULL). */
 typedef struct tokens {
@@ -850,16 +868,8 @@ static int load_near(opine_search *s, leaf *l, const idset *f)
                 rc = tokens_of(tok, ntok, 1, &s->tbuf, &s->tcap, &t);
             free(tok);
         } else {
-            sqlite3_bind_int64(q, 1, cand[i]);
-            int step = sqlite3_step(q);
-            size_t nt = 0;
-            if (step == SQLITE_ROW)
-                rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
-                                           (size_t)sqlite3_column_bytes(q, 0),
-                                           &s->tbuf, &s->tcap, &nt);
-            else if (step != SQLITE_DONE)
-                rc = OPINE_EDB;
-            sqlite3_reset(q);
+            size_t nt;
+            rc = read_types(s, q, cand[i], &nt);
             t = (tokens){s->tbuf, NULL, nt};
         }
         nsp = 0;
@@ -934,16 +944,8 @@ static int load_leaf(opine_search *s, leaf *l, const idset *f)
     if (ncand && q == NULL)
         rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
-        size_t nt = 0;
-        sqlite3_bind_int64(q, 1, cand[i]);
-        int step = sqlite3_step(q);
-        if (step == SQLITE_ROW)
-            rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
-                                       (size_t)sqlite3_column_bytes(q, 0),
-                                       &s->tbuf, &s->tcap, &nt);
-        else if (step != SQLITE_DONE)
-            rc = OPINE_EDB;
-        sqlite3_reset(q);
+        size_t nt;
+        rc = read_types(s, q, cand[i], &nt);
         int64_t count = 0;
         for (size_t t = 0; rc == 0 && t + l->nw <= nt; t++)
             if (word_has(&l->w[0], s->tbuf[t])) {
