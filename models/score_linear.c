@@ -356,9 +356,9 @@ typedef struct lin_scratch {
     uint64_t *new_keys;
     const int32_t **new_rows;
     uint32_t *new_ids;
-    /* SPEAKER FEATURES, when a theme of the model has them: their keys,
-     * and the hashes of the stems that make them */
-    int speaker;
+    /* SPEAKER FEATURES, when a theme of the model has them; their keys
+     * and the hashes of the stems that make them, made once (spk_made) */
+    int speaker, spk_made;
     uint64_t spk_key[SPK_N];
     uint64_t first_h[NFIRST], report_h[NREPORT];
     uint64_t spk_bloom; /* bit h % 64 of each of those hashes h */
@@ -408,7 +408,8 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
         const opine_linear_theme *lt = opine_model_linear(m, t);
         ls->speaker |= lt && lt->speaker;
     }
-    if (ls->speaker) {
+    if (ls->speaker && !ls->spk_made) {
+        ls->spk_made = 1;
         for (int k = 1; k < SPK_N; k++)
             ls->spk_key[k] =
                 opine_model_feature_key(spk_names[k], strlen(spk_names[k]));
@@ -423,6 +424,8 @@ static int doc_begin(const opine_model *m, const opine_scores *sc,
                 opine__stem_hash(reporting[k], strlen(reporting[k]));
             ls->spk_bloom |= 1ull << (ls->report_h[k] % 64);
         }
+    }
+    if (ls->speaker) {
         /* inside_quotes(), for every token in one pass */
         int odd = 0;
         for (size_t i = 0; i < n; i++) {
@@ -538,8 +541,8 @@ static const tokfeat *token_feat(const opine_score_token *toks, size_t n,
     }
     if (!has_stem(toks, i))
         return t;
-    if (ls->speaker && (ls->spk_bloom >> (stem_hash(toks, ls, i) % 64) & 1)) {
-        uint64_t h = stem_hash(toks, ls, i);
+    uint64_t h = ls->speaker ? stem_hash(toks, ls, i) : 0;
+    if (ls->speaker && (ls->spk_bloom >> (h % 64) & 1)) {
         int spk = SPK_NONE;
         for (size_t k = 0; k < NFIRST && !spk; k++)
             if (h == ls->first_h[k])

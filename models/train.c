@@ -140,6 +140,7 @@ static int featurize(trainer *t)
         return rc;
     opine_scores sc = OPINE_SCORES_INIT;
     opine_features fs = OPINE_FEATURES_INIT;
+    unsigned flags = feature_flags(t);
     t->spans = calloc(t->n * t->nwindows, sizeof(span));
     if (t->spans == NULL || opine__strmap_new(&t->names))
         rc = OPINE_ENOMEM;
@@ -161,7 +162,7 @@ static int featurize(trainer *t)
             sp->mentioned = nr > 0;
             if (nr)
                 rc = opine_score_features(t->base, &sc, u->theme, toks, r, nr,
-                                          feature_flags(t), &fs);
+                                          flags, &fs);
             free(r);
             for (size_t f = 0; rc == 0 && sp->mentioned && f < fs.n; f++) {
                 const char *name = fs.names + fs.f[f].off;
