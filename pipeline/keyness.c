@@ -175,6 +175,7 @@ typedef struct vocab {
 typedef struct group {
     const char *name; /* the strmap's copy */
     int64_t docs, tokens;
+    int paired;      /* its (group, term) pairs are kept: it is compared */
     size_t first, n; /* its pairs, once laid out (see layout()) */
 } group;
 
@@ -295,7 +296,17 @@ static int64_t group_of(kn *k, const char *name, int len)
     if (opine__strmap_intern(k->names, name, (size_t)len, (int64_t)k->ng + 1,
                              &copy) != 0)
         return -2;
-    k->g[k->ng] = (group){.name = copy};
+    /* With a named target, only it and a named reference are compared:
+     * the other groups count (tokens, the rest's totals) but keep no
+     * pairs, so the pair table holds two groups' terms, not every
+     * group's (ABP, two outlets of 42: 1.0 s -> see bench/queries). */
+    const opine_keyness_opts *o = k->o;
+    int paired = o->target == NULL ||
+                 ((size_t)len == strlen(o->target) &&
+                  memcmp(name, o->target, (size_t)len) == 0) ||
+                 (o->reference && (size_t)len == strlen(o->reference) &&
+                  memcmp(name, o->reference, (size_t)len) == 0);
+    k->g[k->ng] = (group){.name = copy, .paired = paired};
     return (int64_t)k->ng++;
 }
 
@@ -397,6 +408,8 @@ static int scan(kn *k, opine_keyness_summary *sum)
         v->col += tf;
         v->coldocs++;
         k->grouped_total += tf;
+        if (!k->g[gi].paired)
+            continue;
         if (opine__grow((void **)&k->bkey, &k->bcap, nbuf + 1,
                         sizeof(uint64_t)) ||
             opine__grow((void **)&k->btf, &k->btf_cap, nbuf + 1,
@@ -521,6 +534,8 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
             v->col += (int64_t)tf;
             v->coldocs++;
             k->grouped_total += (int64_t)tf;
+            if (!k->g[mk - 2].paired)
+                continue;
             if (opine__grow((void **)&k->bkey, &k->bcap, m + 1,
                             sizeof(uint64_t)) ||
                 opine__grow((void **)&k->btf, &k->btf_cap, m + 1,

@@ -119,6 +119,20 @@ expect_eq "a rerun replaces the rows of the same comparison" \
     "$(q "$DB" "SELECT count(*) FROM keyness")|$((run + 1))" \
     "$(q "$DB" "SELECT count(*), min(run) FROM keyness")"
 before=$(q "$DB" "SELECT count(*) FROM keyness")
+every=$((run + 1))
+
+# One outlet against the rest: the rows the every-outlet comparison gave
+# it (the other outlets keep no pairs then, only their totals).
+run_opine 0 compare "$DB" --by outlet --target "Harbor Review" --min-count 1 -q
+one=$(q "$DB" "SELECT max(id) FROM runs WHERE stage = 'compare'")
+cols="stem, rank, n_target, n_reference, docs_target, docs_reference, total_target, total_reference, prior, prior_total, z, chi2, g2"
+n=$(q "$DB" "SELECT count(*) FROM keyness WHERE run = $every AND target = 'Harbor Review'")
+[ "$n" -gt 10 ] || fail "the every-outlet comparison gave Harbor Review $n rows"
+expect_eq "one target against the rest = its $n rows among every outlet's" "$n|0" \
+    "$(q "$DB" "SELECT (SELECT count(*) FROM keyness WHERE run = $one),
+        (SELECT count(*) FROM (SELECT $cols FROM keyness WHERE run = $one
+         EXCEPT SELECT $cols FROM keyness WHERE run = $every AND target = 'Harbor Review'))")"
+q "$DB" "DELETE FROM keyness WHERE run = $one" >/dev/null
 
 # One outlet against another: every term either uses, ranked by chi2.
 run_opine 0 compare "$DB" --by outlet --target "Harbor Review" \
