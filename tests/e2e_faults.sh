@@ -118,9 +118,10 @@ done
 # fault.h documents and every action, and runs on.
 points=$(sed -n '/The points, in the order/,/Unset,/p' "$OPINE_SRC/pipeline/fault.h" |
     sed -n 's/^ \*   \([a-z][a-z_]*\)  .*/\1/p' | paste -sd, | sed 's/,/, /g')
+bash "$(dirname "$0")/gen_corpus.sh" 30 12 >"$WORK/small.jsonl"
 for spec in comit commit@0 commit:pause; do
     rc=0
-    OPINE_FAULT=$spec "$OPINE" run "$WORK/typo.db" "$WORK/corpus.jsonl.gz" -q \
+    OPINE_FAULT=$spec "$OPINE" run "$WORK/typo.db" "$WORK/small.jsonl" -q \
         2>"$WORK/err" || rc=$?
     expect_eq "OPINE_FAULT=$spec: ignored, the run finishes" 0 "$rc"
     expect_eq "OPINE_FAULT=$spec: the message lists fault.h's points and the actions" \
