@@ -24,7 +24,7 @@
 # run of the test makes the same calls fail; another seed samples other
 # calls). Every sync is taken (each is a commit of some stage), but in
 # the sanitizer builds, which stretch each stride STEP times
-# (IOFAULT_STEP, 4). IOFAULT_ALL=1 makes every N fail, as the test once
+# (IOFAULT_STEP, 8). IOFAULT_ALL=1 makes every N fail, as the test once
 # did (some 1,600 commands; the sample is about 900).
 #
 # The runs score with the lexicon model (v1 loads in a fraction of v2's
@@ -40,7 +40,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     trap 'rm -rf "$WORK" "$DB_DIR"' EXIT
 fi
 STEP=1
-[ "${OPINE_SANITIZE:-OFF}" = ON ] && STEP=${IOFAULT_STEP:-4}
+[ "${OPINE_SANITIZE:-OFF}" = ON ] && STEP=${IOFAULT_STEP:-8}
 SEED=${IOFAULT_SEED:-1}
 ALL=${IOFAULT_ALL:-0}
 MODEL=(--model us-rok-alliance@1)

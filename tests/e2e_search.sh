@@ -12,7 +12,7 @@
 BRUTE=(/usr/bin/python3 "$(dirname "$0")/search_brute.py")
 S=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 NQ=${SEARCH_QUERIES:-50}
-[ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-5}
+[ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-3}
 # the sanitizer builds: the same code paths with fewer calls, each of
 # which costs them about 0.1 s more (tests/e2e_similar.sh)
 if [ "${OPINE_SANITIZE:-OFF}" = ON ] || [ "${OPINE_TSAN:-OFF}" = ON ]; then
