@@ -320,7 +320,7 @@ static int64_t group_of(kn *k, const char *name, int len)
     /* With a named target, only it and a named reference are compared:
      * the other groups count (tokens, the rest's totals) but keep no
      * pairs, so the pair table holds two groups' terms, not every
-     * group's (ABP, two outlets of 42: 1.0 s -> see bench/queries). */
+     * group's (ABP, two outlets of 491: 1.0 s -> see bench/queries). */
     const opine_keyness_opts *o = k->o;
     int paired = o->target == NULL ||
                  ((size_t)len == strlen(o->target) &&
