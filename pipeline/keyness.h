@@ -82,6 +82,11 @@ typedef struct opine_keyness_opts {
                             * row (stage 'compare'); rows of an earlier
                             * run of the same definition are replaced.
                             * 0: temp.keyness, no run (read-only use) */
+    int64_t keep;          /* with store 0: when above 0, only the top
+                            * keep and the bottom keep rows of each
+                            * comparison go to temp.keyness (their ranks
+                            * still counted over all its rows), for a
+                            * caller that reads no others; 0: all */
     volatile int *stop;    /* when set non-zero: OPINE_EINTERRUPTED */
 } opine_keyness_opts;
 

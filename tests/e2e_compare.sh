@@ -137,7 +137,20 @@ q "$DB" "DELETE FROM keyness WHERE run = $one" >/dev/null
 # One outlet against another: every term either uses, ranked by chi2.
 run_opine 0 compare "$DB" --by outlet --target "Harbor Review" \
     --reference "Pacific Ledger" --measure chi2 --min-count 1 --top 3 --csv
+cp "$WORK/out" "$WORK/stored.csv"
 run=$(q "$DB" "SELECT max(id) FROM runs WHERE stage = 'compare'")
+# Not stored, only the printed rows are written: the same print.
+run_opine 0 compare "$DB" --by outlet --target "Harbor Review" \
+    --reference "Pacific Ledger" --measure chi2 --min-count 1 --top 3 --csv \
+    --no-store
+n=$(wc -l <"$WORK/out")
+[ "$n" -eq 7 ] || fail "--top 3 against a reference printed $n lines, not 1 + 2 x 3"
+cmp -s "$WORK/out" "$WORK/stored.csv" ||
+    fail "--no-store prints other rows: $(diff "$WORK/stored.csv" "$WORK/out" | head -5)"
+ok "--no-store, which writes only the printed rows, prints the stored comparison's"
+grep -q " 6 rows in temp.keyness" "$WORK/err" ||
+    fail "--no-store --top 3 wrote other than 6 rows: $(cat "$WORK/err")"
+ok "--no-store --top 3 against a reference writes 6 rows"
 expect_eq "another comparison adds its rows beside the first" \
     "$before|1|1|Harbor Review|Pacific Ledger|chi2" \
     "$(q "$DB" "SELECT (SELECT count(*) FROM keyness WHERE run < $run),
