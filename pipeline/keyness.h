@@ -60,9 +60,11 @@
  * rows are the terms it uses at least min_count times; against a named
  * reference, the terms either side uses at least min_count times.
  *
- * MEMORY: the counts of every (group, term) pair that occurs, plus a few
- * arrays over the vocabulary: bounded by vocabulary x groups, whatever
- * the number of documents. doc_terms is read once, in one pass.
+ * MEMORY: the counts of every (group, term) pair that occurs in a group
+ * compared (with a named target, only its and a named reference's), plus
+ * a few arrays over the vocabulary: bounded by vocabulary x groups,
+ * whatever the number of documents. The terms are read once, in one pass
+ * (over the similarity index's postings, or doc_terms without it).
  */
 #ifndef OPINE_PIPELINE_KEYNESS_H
 #define OPINE_PIPELINE_KEYNESS_H
