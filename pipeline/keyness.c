@@ -268,7 +268,8 @@ static int load_vocabulary(kn *k)
     if (!k->stem_text || !k->v)
         return fail(k, OPINE_ENOMEM, "out of memory");
     /* The texts go into one buffer, as offsets until it stops moving: one
-     * allocation instead of 157,000 on ABP (40 ms -> see bench/queries). */
+     * allocation instead of 157,000 on ABP, and one free (two outlets
+     * compared: 201 -> 190 ms). */
     size_t *at = calloc(k->nstems, sizeof(size_t)), used = 0, cap = 0;
     if (at == NULL)
         return fail(k, OPINE_ENOMEM, "out of memory");

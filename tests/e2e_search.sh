@@ -13,11 +13,7 @@ BRUTE=(/usr/bin/python3 "$(dirname "$0")/search_brute.py")
 S=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 NQ=${SEARCH_QUERIES:-50}
 [ -n "${OPINE_VALGRIND:-}" ] && NQ=${SEARCH_QUERIES:-3}
-# the sanitizer builds: the same code paths with fewer calls, each of
-# which costs them about 0.1 s more (tests/e2e_similar.sh)
-if [ "${OPINE_SANITIZE:-OFF}" = ON ] || [ "${OPINE_TSAN:-OFF}" = ON ]; then
-    NQ=${SEARCH_QUERIES:-15}
-fi
+sanitized && NQ=${SEARCH_QUERIES:-15}
 
 run_opine 0 run "$WORK/s.db" "$S" -q
 # the generated corpus in three runs: the index then holds three

@@ -43,14 +43,10 @@ check_index() {
 
 # many_queries WHAT DB N SEED: N random stemmed documents as queries, the
 # top 10 of each equal to brute force's (one pass over doc_terms for all).
-# The sanitizer builds take a quarter of the queries: they look for memory
-# and thread errors, which the same code paths show with fewer calls, and
-# each opine they start costs them about 0.1 s more (the release build
-# asks them all).
+# The sanitizer builds take a quarter of the queries (lib.sh, sanitized);
+# the release build asks them all.
 QDIV=1
-if [ "${OPINE_SANITIZE:-OFF}" = ON ] || [ "${OPINE_TSAN:-OFF}" = ON ]; then
-    QDIV=4
-fi
+sanitized && QDIV=4
 many_queries() {
     local what=$1 db=$2 n=$(((${3} + QDIV - 1) / QDIV)) seed=$4 ids id
     ids=$(python3 -c "import random, sqlite3, sys

@@ -51,6 +51,14 @@ if [ "${OPINE_TSAN:-OFF}" = ON ]; then
     export TSAN_OPTIONS="log_path=$WORK/tsan exitcode=66 ${TSAN_OPTIONS:-}"
 fi
 
+# Whether opine is a sanitizer build (ASan+UBSan or TSan): those look for
+# memory and thread errors, which the same code paths show with fewer
+# calls, and each opine they start costs them about 0.1 s more, so tests
+# with many random calls make fewer there.
+sanitized() {
+    [ "${OPINE_SANITIZE:-OFF}" = ON ] || [ "${OPINE_TSAN:-OFF}" = ON ]
+}
+
 fail() {
     echo "FAIL: $*" >&2
     exit 1
