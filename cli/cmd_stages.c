@@ -43,7 +43,7 @@ static const char score_usage[] =
 
 static const char model_options[] =
     "  --model FILE       stance model or dictionary, or NAME[@VERSION] of a\n"
-    "                     built-in one (default: us-rok-alliance v5, trained;\n"
+    "                     built-in one (default: us-rok-alliance v6, trained;\n"
     "                     us-rok-alliance@1 the lexicon; 'none': do not "
     "score)\n";
 

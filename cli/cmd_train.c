@@ -27,7 +27,10 @@ static const char train_usage[] =
     "label (-1, 0, +1, or x: the text is not about the theme) per line; see\n"
     "--help of opine eval for the fields. Texts labelled x teach the model\n"
     "a fourth class, off the theme: windows that look like it count for\n"
-    "less and give no evidence.\n"
+    "less and give no evidence. Evidence rows show only the cues the labels\n"
+    "confirm: a cue met in no labelled text's window, or where at least\n"
+    "half of those texts are off the theme or take the other side, still\n"
+    "counts but is listed quiet (quiet_positive, quiet_negative).\n"
     "\n"
     "options:\n"
     "  -o, --output FILE    where to write the model (- for standard output)\n"
@@ -58,6 +61,8 @@ static const char train_usage[] =
     "                       as models before v5 were trained\n"
     "  --evidence-probability P  a window gives evidence rows only when\n"
     "                       its side's probability is at least P (0.6)\n"
+    "  --all-cues           every cue of the window's side is evidence,\n"
+    "                       confirmed or not, as models before v6\n"
     "  --labels-name TEXT   how the model file names LABELS (its path)\n"
     "  -q, --quiet          no progress lines\n";
 
@@ -100,6 +105,7 @@ int cmd_train(int argc, char **argv)
         OPT_PRUNE,
         OPT_NO_QUOTES,
         OPT_NO_SPEAKER,
+        OPT_ALL_CUES,
         OPT_EVIDENCE,
         OPT_LABELS_NAME,
     };
@@ -115,6 +121,7 @@ int cmd_train(int argc, char **argv)
         {"prune", required_argument, NULL, OPT_PRUNE},
         {"no-quotes", no_argument, NULL, OPT_NO_QUOTES},
         {"no-speaker", no_argument, NULL, OPT_NO_SPEAKER},
+        {"all-cues", no_argument, NULL, OPT_ALL_CUES},
         {"evidence-probability", required_argument, NULL, OPT_EVIDENCE},
         {"labels-name", required_argument, NULL, OPT_LABELS_NAME},
         {"quiet", no_argument, NULL, 'q'},
@@ -156,6 +163,9 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_NO_SPEAKER:
             to.no_speaker = 1;
+            break;
+        case OPT_ALL_CUES:
+            to.all_cues = 1;
             break;
         case OPT_PRUNE:
             to.prune = atof(optarg);

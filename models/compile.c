@@ -465,6 +465,7 @@ static int compile_terms(opine_model *m, opine_stemmer *st, char **errmsg)
         t->theme = r->theme;
         t->role = r->role;
         t->weight = r->weight;
+        t->quiet = r->quiet;
         t->npatterns = (uint32_t)toks.n;
         /* An offset for now: pats may still move. */
         t->patterns = (const uint32_t *)(uintptr_t)(npats - toks.n);

@@ -22,6 +22,8 @@ typedef struct opine__rawterm {
     uint8_t role;
     double weight;
     size_t line, col; /* 1-based, for messages */
+    uint8_t quiet;    /* a trained theme's cue never shown as evidence
+                       * (quiet_positive, quiet_negative) */
 } opine__rawterm;
 
 typedef struct opine__pattern {
@@ -141,6 +143,10 @@ long opine__model_find_theme(const opine_model *m, const char *id);
  * The same text twice in one theme and role is kept once; given again
  * with a different weight it is an error. Returns 0, OPINE_EFORMAT (empty
  * text, conflicting weight; message in *errmsg) or OPINE_ENOMEM. */
+/* The raw index of the term (theme, role, text as written, white space
+ * around it ignored), -1 when there is none, -2 when out of memory. */
+long opine__model_find_term(const opine_model *m, uint32_t theme,
+                            opine_role role, const char *text, size_t len);
 int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
                           const char *text, size_t len, double weight,
                           size_t line, size_t col, char **errmsg);

@@ -171,8 +171,30 @@ int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
     if (rc != 0)
         return rc;
     m->raw[m->nraw++] =
-        (opine__rawterm){copy, theme, (uint8_t)role, weight, line, col};
+        (opine__rawterm){copy, theme, (uint8_t)role, weight, line, col, 0};
     return 0;
+}
+
+long opine__model_find_term(const opine_model *m, uint32_t theme,
+                            opine_role role, const char *text, size_t len)
+{
+    while (len > 0 && is_space(*text)) {
+        text++;
+        len--;
+    }
+    while (len > 0 && is_space(text[len - 1]))
+        len--;
+    if (m->seen == NULL)
+        return -1;
+    char *key = malloc(len + 5);
+    if (key == NULL)
+        return -2;
+    memcpy(key, &theme, 4);
+    key[4] = (char)role;
+    memcpy(key + 5, text, len);
+    int64_t at = opine__strmap_get(m->seen, key, len + 5);
+    free(key);
+    return at > 0 ? (long)(at - 1) : -1;
 }
 
 const char *opine__model_basename(opine_model *m, const char *path)

@@ -78,6 +78,10 @@ typedef struct opine_term {
     double weight;            /* > 0 */
     uint32_t npatterns;       /* tokens in the term, >= 1 */
     const uint32_t *patterns; /* pattern id of each token */
+    uint8_t quiet;            /* a trained theme's cue that counts as a
+                               * feature but is never shown as evidence:
+                               * its training labels did not confirm it
+                               * (quiet_positive, quiet_negative) */
 } opine_term;
 
 typedef struct opine_model opine_model;
@@ -122,6 +126,8 @@ double opine_model_interval(const opine_model *m);
  *                                      # "sentence": the mention's sentence
  *     neutral_weight: 0.7              # P(0) is weighed by this when a
  *                                      # window's side is chosen (1)
+ *     quiet_positive: ["cue", ...]     # cues of the theme counted as
+ *     quiet_negative: ["cue", ...]     # features, never shown as evidence
  *     bias: [b+, b0, b-]               # one per class: +1, 0, -1
  *     weights: |                       # feature<TAB>w+<TAB>w0<TAB>w-
  *       w:talk	0.81	-0.12	-0.66

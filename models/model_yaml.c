@@ -418,11 +418,43 @@ static int read_poles(yctx *c, yaml_node_t *v, const char *id, uint32_t ti)
     return 0;
 }
 
+/* quiet_positive or quiet_negative (side 0 or 1): cues of that pole the
+ * theme's classifier counts but never shows as evidence (models/train.c
+ * says which). Each must be one of the theme's cues of that pole. */
+static int read_quiet(yctx *c, yaml_node_t *seq, const char *id, uint32_t ti,
+                      int side)
+{
+    const char *key = side == 0 ? "quiet_positive" : "quiet_negative";
+    opine_role role = side == 0 ? OPINE_ROLE_POSITIVE : OPINE_ROLE_NEGATIVE;
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return opine__model_error(c->errmsg, c->m->errname, AT(seq),
+                                  "theme '%s': %s must be a list of cues", id,
+                                  key);
+    for (yaml_node_item_t *it = seq->data.sequence.items.start;
+         it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *n = node(c, *it);
+        long at = is_scalar(n) ? opine__model_find_term(c->m, ti, role, str(n),
+                                                        n->data.scalar.length)
+                               : -1;
+        if (at == -2)
+            return OPINE_ENOMEM;
+        if (at < 0)
+            return opine__model_error(c->errmsg, c->m->errname, AT(n),
+                                      "theme '%s': %s: '%s' is not one of "
+                                      "its %s cues",
+                                      id, key, is_scalar(n) ? str(n) : "",
+                                      side == 0 ? "positive" : "negative");
+        c->m->raw[at].quiet = 1;
+    }
+    return 0;
+}
+
 static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
 {
     opine_model *m = c->m;
     const char *id = str(k);
     yaml_node_t *poles = NULL, *cues = NULL, *trained = NULL;
+    yaml_node_t *quiet[2] = {NULL, NULL}; /* quiet_positive, quiet_negative */
     size_t ntargets = 0, ncues = 0, n;
     uint32_t ti;
     int rc;
@@ -521,6 +553,11 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                 lin->pub.quotes = on;
             else
                 lin->pub.speaker = on;
+        } else if (strcmp(key, "quiet_positive") == 0 ||
+                   strcmp(key, "quiet_negative") == 0) {
+            /* resolved below, once the cues are read; a lexicon theme
+             * shows every cue (its stance is their sum) */
+            quiet[key[6] == 'p' ? 0 : 1] = tv;
         } else if (strcmp(key, "metrics") == 0 || strcmp(key, "fit") == 0) {
             /* for people: what cross-validation measured, and what the
              * classifier says of its own training texts */
@@ -541,13 +578,17 @@ static int read_theme(yctx *c, yaml_node_t *k, yaml_node_t *v)
                                       m->linear
                                           ? ", window, neutral_weight, "
                                             "evidence_probability, "
-                                            "quotes, speaker, bias, weights, "
+                                            "quotes, speaker, quiet_positive, "
+                                            "quiet_negative, bias, weights, "
                                             "metrics, fit"
                                           : "");
         }
         if (rc != 0)
             return rc;
     }
+    for (int side = 0; side < 2; side++)
+        if (quiet[side] && (rc = read_quiet(c, quiet[side], id, ti, side)) != 0)
+            return rc;
     if (ntargets == 0)
         return opine__model_error(c->errmsg, m->errname, AT(k),
                                   "theme '%s': expected targets (at least "

@@ -686,7 +686,8 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
      * side. One strict blind reader, the two mixed: 75 of 130 rows right
      * in sense and direction with this threshold, 51 of 140 without; the
      * misses are mostly policy words ("sanctions", "summit") in reports
-     * that take no side. */
+     * that take no side. A quiet cue (one its training labels did not
+     * confirm, models/train.c) counts in the push but is not shown. */
     int sure = side != 0 && p[side > 0 ? 0 : 2] >= lt->evidence;
     for (int c = 0; sure && c < 2; c++) {
         if (cue_f[c] < 0 || ncue[c] <= 0 || (c == 0 ? 1 : -1) != side)
@@ -699,7 +700,7 @@ static int classify_window(const opine_model *m, const opine_linear_theme *lt,
         for (size_t e = 0; e < cues->nev; e++) {
             const opine_evidence *ev = &cues->ev[e];
             if (ev->theme != theme || ev->tok < from || ev->tok >= to ||
-                ev->polarity != pol)
+                ev->polarity != pol || opine_model_term(m, ev->term)->quiet)
                 continue;
             if (opine__grow((void **)&out->ev, &out->ev_cap, out->nev + 1,
                             sizeof(opine_evidence)))

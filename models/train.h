@@ -47,6 +47,9 @@ typedef struct opine_train_opts {
     int no_quotes;           /* leave out the feature w:" (a token after a
                               * double quotation mark), as before it existed */
     int no_speaker;          /* leave out the speaker features s:... */
+    int all_cues;            /* show every cue as evidence, not only those
+                              * the labels confirm (see quiet_positive in
+                              * models/model.h) */
     const char *labels_name; /* what it learnt from, for the file */
     const char *labels_hash;
     void (*on_theme)(void *ctx, const char *line); /* progress, or NULL */

@@ -1,28 +1,44 @@
 # tests/e2e_score.sh — opine score and opine run with the shipped models on
-# the sample corpus: the default is the trained v5; the lexicon v1 gives
+# the sample corpus: the default is the trained v6; the lexicon v1 gives
 # one row per document and theme, stances recomputable from the evidence
 # rows alone, model versions, dictionaries.
 . "$(dirname "$0")/lib.sh"
 SAMPLES=$OPINE_SRC/corpus/samples/oped-samples.jsonl.gz
 
-# The default: the trained model, version 5, scoring every document.
+# The default: the trained model, version 6, scoring every document.
 run_opine 0 run "$WORK/default.db" "$SAMPLES" -q
-expect_eq "the default model is the trained us-rok-alliance v5" \
-    "us-rok-alliance|5|1" \
+expect_eq "the default model is the trained us-rok-alliance v6" \
+    "us-rok-alliance|6|1" \
     "$(q "$WORK/default.db" "SELECT name, version, text LIKE '%kind: linear%' FROM models")"
-expect_eq "v5: one doc_scores row per document and theme, stances in [-1, 1]" \
+expect_eq "v6: one doc_scores row per document and theme, stances in [-1, 1]" \
     "84|0" "$(q "$WORK/default.db" "SELECT count(*), count(*) FILTER (WHERE
         stance IS NOT NULL AND NOT (lo <= stance AND stance <= hi
         AND lo >= -1 AND hi <= 1)) FROM doc_scores")"
-expect_eq "v5: evidence rows are lexicon cues, never classifier features" 0 \
+expect_eq "v6: evidence rows are lexicon cues, never classifier features" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM evidence
         WHERE cue GLOB '[wbns]:*' OR cue GLOB 'cue:*'")"
-expect_eq "v5: contributions are classifier features (w:, b:, n:, s:)" 0 \
+expect_eq "v6: contributions are classifier features (w:, b:, n:, s:)" 0 \
     "$(q "$WORK/default.db" "SELECT count(*) FROM contributions
         WHERE feature NOT GLOB '[wbns]:*'")"
 n=$(q "$WORK/default.db" "SELECT (SELECT count(*) FROM evidence) > 0
     AND (SELECT count(*) FROM contributions) > 0")
-expect_eq "v5: the samples have both evidence and contributions" 1 "$n"
+expect_eq "v6: the samples have both evidence and contributions" 1 "$n"
+# v6 is v5's classifier with evidence from the cues its labels confirm
+# only: the same scores, and evidence rows that are some of v5's.
+run_opine 0 score "$WORK/default.db" --model us-rok-alliance@5 -q
+by="SELECT s.doc, t.theme, round(s.stance, 12), round(s.lo, 12)
+    FROM doc_scores s JOIN themes t ON t.id = s.theme
+    JOIN models m ON m.id = t.model WHERE m.version = %s ORDER BY 1, 2"
+expect_eq "v6 scores every document as v5 does" \
+    "$(q "$WORK/default.db" "$(printf "$by" 5)")" \
+    "$(q "$WORK/default.db" "$(printf "$by" 6)")"
+ev="SELECT doc, theme, span_start, cue, polarity FROM v_evidence
+    WHERE version = %s"
+only6=$(q "$WORK/default.db" "$(printf "$ev" 6) EXCEPT $(printf "$ev" 5)")
+expect_eq "v6's evidence rows are all v5's" "" "$only6"
+expect_eq "and some of v5's rows are quiet in v6" 1 \
+    "$(q "$WORK/default.db" "SELECT count(*) > 0 FROM ($(printf "$ev" 5)
+        EXCEPT $(printf "$ev" 6))")"
 
 run_opine 0 run "$WORK/run.db" "$SAMPLES" -q --model us-rok-alliance@1
 themes=$(q "$WORK/run.db" "SELECT count(*) FROM themes")

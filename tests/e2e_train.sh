@@ -110,6 +110,46 @@ expect_eq "and most of its window's mass goes to neither side (0.66 without x)" 
     "$(q "$WORK/s.db" "SELECT positive + negative < 0.4
         FROM doc_scores s JOIN documents d ON d.id = s.doc WHERE d.ext_id = 'd'")"
 
+# Cues the labels confirm, and those they do not (models/train.c,
+# unconfirmed()): "scrumptious" is in no training text, "healthy" as a cue
+# against tea is only in texts labelled for it. Both still count as
+# features; only confirmed cues become evidence rows.
+sed -e 's/^    positive: \[delicious\]$/    positive: [delicious, scrumptious]/' \
+    -e 's/^    negative: \[bitter\]$/    negative: [bitter, healthy]/' \
+    "$base" >"$WORK/base2.yaml"
+grep -q scrumptious "$WORK/base2.yaml" && grep -q healthy "$WORK/base2.yaml" ||
+    fail "the second base was not written: $(cat "$WORK/base2.yaml")"
+run_opine 0 train "$WORK/tea.jsonl" --base "$WORK/base2.yaml" --folds 3 -o "$WORK/c.yaml"
+expect_eq "an unseen cue and one its texts contradict are quiet" \
+    'quiet_positive: ["scrumptious"]|quiet_negative: ["healthy"]' \
+    "$(sed -n 's/^    \(quiet_.*\)$/\1/p' "$WORK/c.yaml" | paste -sd'|')"
+run_opine 0 train "$WORK/tea.jsonl" --base "$WORK/base2.yaml" --folds 3 \
+    --all-cues -o "$WORK/c-all.yaml"
+if grep -q '^    quiet_' "$WORK/c-all.yaml"; then
+    fail "--all-cues still lists quiet cues"
+fi
+expect_eq "quiet cues change no weight" \
+    "$(sed -n '/^    weights:/,$p' "$WORK/c.yaml" | md5sum)" \
+    "$(sed -n '/^    weights:/,$p' "$WORK/c-all.yaml" | md5sum)"
+printf '%s\n' '{"id": "s", "text": "We should all drink more tea: tea is scrumptious, delicious and healthy."}' \
+    >"$WORK/c-docs.jsonl"
+ev="SELECT group_concat(cue, ',') FROM (SELECT cue FROM evidence ORDER BY cue)"
+run_opine 0 run "$WORK/c.db" "$WORK/c-docs.jsonl" --model "$WORK/c.yaml" -q
+expect_eq "a quiet cue is no evidence row; a confirmed one is" delicious \
+    "$(q "$WORK/c.db" "$ev")"
+run_opine 0 run "$WORK/c-all.db" "$WORK/c-docs.jsonl" --model "$WORK/c-all.yaml" -q
+expect_eq "with --all-cues, every cue of the side is" delicious,scrumptious \
+    "$(q "$WORK/c-all.db" "$ev")"
+expect_eq "and the stance is the same" \
+    "$(q "$WORK/c-all.db" "SELECT stance FROM doc_scores")" \
+    "$(q "$WORK/c.db" "SELECT stance FROM doc_scores")"
+sed 's/^    quiet_positive: \["scrumptious"\]$/    quiet_positive: ["crumpets"]/' \
+    "$WORK/c.yaml" >"$WORK/c-bad.yaml"
+run_opine 2 run "$WORK/c-bad.db" "$WORK/c-docs.jsonl" --model "$WORK/c-bad.yaml" -q
+grep -q "quiet_positive: 'crumpets' is not one of its positive cues" "$WORK/err" ||
+    fail "a quiet cue that is no cue: $(cat "$WORK/err")"
+ok "a quiet cue that is not one of the theme's cues is named"
+
 # Any labels: TSV with named labels and a map learn the same weights.
 {
     printf 'id\ttheme\tstance\ttext\n'

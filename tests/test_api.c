@@ -184,7 +184,7 @@ static void test05_models(void **state)
     size_t nthemes;
     opine_model_describe(m, &name, &version, &nthemes);
     assert_string_equal(name, "us-rok-alliance");
-    assert_int_equal(version, 5);
+    assert_int_equal(version, 6);
     assert_int_equal(nthemes, 7);
     assert_null(opine_model_theme_name(m, 7));
     stances t = {0, 0, 0, m, 9};
