@@ -21,6 +21,7 @@
 #include "models/model.h"
 #include "cli/cli.h"
 #include "base/error.h"
+#include "base/stop.h"
 
 volatile int cli_stop;
 const char *cli_command = "opine";
@@ -285,7 +286,7 @@ char *cli_read_all(FILE *f, size_t *len)
 static void on_signal(int sig)
 {
     (void)sig;
-    cli_stop = 1;
+    opine__stop_set(&cli_stop);
 }
 
 #ifdef OPINE_TCMALLOC

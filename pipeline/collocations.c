@@ -36,6 +36,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/stop.h"
 #include "pipeline/tokstream.h"
 #include "pipeline/zblob.h"
 
@@ -535,7 +536,7 @@ static int run_pass(cl *c)
     double n1 = 0;
     int src;
     while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
-        if (c->o->stop && *c->o->stop) {
+        if (opine__stop_requested(c->o->stop)) {
             rc = fail(c, OPINE_EINTERRUPTED, "interrupted");
             break;
         }

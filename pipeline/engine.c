@@ -45,6 +45,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/strmap.h"
+#include "base/stop.h"
 #include "models/score.h"
 #include "pipeline/engine_internal.h"
 #include "pipeline/fault.h"
@@ -768,7 +769,7 @@ static void engine_release(engine *e)
 
 static int stopped(const engine *e)
 {
-    return e->o->stop && *e->o->stop;
+    return opine__stop_requested(e->o->stop);
 }
 
 static void progress(engine *e, const char *stage, int64_t docs,

@@ -39,6 +39,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/strmap.h"
+#include "base/stop.h"
 #include "pipeline/simindex.h"
 
 /* ---- the measures ---------------------------------------------------- */
@@ -404,7 +405,7 @@ static int scan(kn *k, opine_keyness_summary *sum)
     size_t nbuf = 0;
     int rc, n = 0, arc = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if ((++n & 0xffff) == 0 && o->stop && *o->stop) {
+        if ((++n & 0xffff) == 0 && opine__stop_requested(o->stop)) {
             sqlite3_finalize(q);
             return fail(k, OPINE_EINTERRUPTED, "interrupted");
         }
@@ -596,7 +597,7 @@ docs_done:
     }
     int n = 0;
     while (arc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if ((++n & 0xfff) == 0 && o->stop && *o->stop) {
+        if ((++n & 0xfff) == 0 && opine__stop_requested(o->stop)) {
             arc = OPINE_EINTERRUPTED;
             break;
         }
@@ -982,7 +983,7 @@ static int write_all(kn *k, int64_t run, const char *params, int measure,
     for (size_t t = 0; rc == 0 && t < k->ng; t++) {
         if ((target >= 0 && (int64_t)t != target) || (int64_t)t == reference)
             continue;
-        if (k->o->stop && *k->o->stop) {
+        if (opine__stop_requested(k->o->stop)) {
             rc = fail(k, OPINE_EINTERRUPTED, "interrupted");
             break;
         }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/stop.h"
 #include "pipeline/store.h"
 
 struct opine_lock {
@@ -150,7 +151,7 @@ int opine_lock_take(opine_lock **out, const char *db_path,
             break;
         }
         double left = o->wait - (now_seconds() - start);
-        if (o->stop && *o->stop) {
+        if (opine__stop_requested(o->stop)) {
             if (errmsg)
                 *errmsg =
                     opine__format("interrupted while waiting for another"

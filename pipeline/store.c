@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/stop.h"
 #include "pipeline/fault.h"
 #include "pipeline/lock.h"
 
@@ -460,7 +461,7 @@ static int patient_busy(void *arg, int count)
 {
     static const int naps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
     opine_store *st = arg;
-    if (st->o.stop && *st->o.stop)
+    if (opine__stop_requested(st->o.stop))
         return 0;
     double now = monotonic();
     if (count == 0)

@@ -101,6 +101,9 @@ for sig in INT HUP; do
     have=$(q "$db" "SELECT count(*) FROM documents")
     echo "# SIG$sig (exit $rc): $have documents stored"
     if [ "$rc" != 0 ]; then
+        # (another status: show what the run said, a sanitizer's report
+        # included)
+        [ "$rc" = 2 ] || cat "$WORK/sig.err" >&2
         expect_eq "SIG$sig: exit status" 2 "$rc"
         grep -q "interrupted" "$WORK/sig.err" ||
             fail "SIG$sig: no message: $(cat "$WORK/sig.err")"
