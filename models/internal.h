@@ -143,13 +143,13 @@ long opine__model_find_theme(const opine_model *m, const char *id);
  * The same text twice in one theme and role is kept once; given again
  * with a different weight it is an error. Returns 0, OPINE_EFORMAT (empty
  * text, conflicting weight; message in *errmsg) or OPINE_ENOMEM. */
+int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
+                          const char *text, size_t len, double weight,
+                          size_t line, size_t col, char **errmsg);
 /* The raw index of the term (theme, role, text as written, white space
  * around it ignored), -1 when there is none, -2 when out of memory. */
 long opine__model_find_term(const opine_model *m, uint32_t theme,
                             opine_role role, const char *text, size_t len);
-int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
-                          const char *text, size_t len, double weight,
-                          size_t line, size_t col, char **errmsg);
 
 /* Readers: fill m from m->text. Return 0, OPINE_EFORMAT or OPINE_ENOMEM. */
 int opine__model_read_yaml(opine_model *m, char **errmsg);

@@ -114,16 +114,36 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* text[0..*len) without the white space around it (*len updated). */
+static const char *trim(const char *text, size_t *len)
+{
+    while (*len > 0 && is_space(*text)) {
+        text++;
+        --*len;
+    }
+    while (*len > 0 && is_space(text[*len - 1]))
+        --*len;
+    return text;
+}
+
+/* The key of (theme, role, text) in m->seen (malloc'd, len + 5 bytes). */
+static char *seen_key(uint32_t theme, opine_role role, const char *text,
+                      size_t len)
+{
+    char *key = malloc(len + 5);
+    if (key) {
+        memcpy(key, &theme, 4);
+        key[4] = (char)role;
+        memcpy(key + 5, text, len);
+    }
+    return key;
+}
+
 int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
                           const char *text, size_t len, double weight,
                           size_t line, size_t col, char **errmsg)
 {
-    while (len > 0 && is_space(*text)) {
-        text++;
-        len--;
-    }
-    while (len > 0 && is_space(text[len - 1]))
-        len--;
+    text = trim(text, &len);
     const char *where = theme == UINT32_MAX ? "" : m->themes[theme].id;
     if (len == 0 || (len == 1 && text[0] == '*'))
         return opine__model_error(errmsg, m->errname, line, col,
@@ -135,12 +155,9 @@ int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
      * with thousands of terms per category would make a scan quadratic. */
     if (m->seen == NULL && opine__strmap_new(&m->seen) != 0)
         return OPINE_ENOMEM;
-    char *key = malloc(len + 5);
+    char *key = seen_key(theme, role, text, len);
     if (key == NULL)
         return OPINE_ENOMEM;
-    memcpy(key, &theme, 4);
-    key[4] = (char)role;
-    memcpy(key + 5, text, len);
     int64_t prev = opine__strmap_get(m->seen, key, len + 5);
     if (prev > 0) {
         free(key);
@@ -178,20 +195,12 @@ int opine__model_add_term(opine_model *m, uint32_t theme, opine_role role,
 long opine__model_find_term(const opine_model *m, uint32_t theme,
                             opine_role role, const char *text, size_t len)
 {
-    while (len > 0 && is_space(*text)) {
-        text++;
-        len--;
-    }
-    while (len > 0 && is_space(text[len - 1]))
-        len--;
+    text = trim(text, &len);
     if (m->seen == NULL)
         return -1;
-    char *key = malloc(len + 5);
+    char *key = seen_key(theme, role, text, len);
     if (key == NULL)
         return -2;
-    memcpy(key, &theme, 4);
-    key[4] = (char)role;
-    memcpy(key + 5, text, len);
     int64_t at = opine__strmap_get(m->seen, key, len + 5);
     free(key);
     return at > 0 ? (long)(at - 1) : -1;
