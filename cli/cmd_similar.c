@@ -42,8 +42,9 @@ static const char similar_usage[] =
     "                their nearest document: outlet, author, year, month\n"
     "                or meta:KEY (doc_meta)\n"
     "  --terms N     shared terms shown per document (default 5; 0: none)\n"
-    "  --check       verify the index against doc_terms and say what it\n"
-    "                holds (reads everything: seconds on a large corpus)\n"
+    "  --check       verify the index and the term vectors (doc_vectors)\n"
+    "                against doc_terms and say what they hold (reads\n"
+    "                everything: seconds on a large corpus)\n"
     "  --tsv         tab-separated with a header line (default)\n"
     "  --csv         RFC 4180 CSV with a header line\n"
     "  --json        a JSON array of objects\n"
@@ -169,11 +170,13 @@ static int print_check(opine_store *st, const char *db)
         return CLI_FATAL;
     }
     printf("ok: %lld documents indexed (%lld stemmed since, not yet), %lld"
-           " generations, %lld stems, %lld chunks, %lld postings; norms %s\n",
+           " generations, %lld stems, %lld chunks, %lld postings; norms %s;"
+           " term vectors of %lld documents (%lld terms)\n",
            (long long)stats.documents, (long long)stats.unindexed,
            (long long)stats.generations, (long long)stats.stems,
            (long long)stats.chunks, (long long)stats.postings,
-           stats.norms_current ? "current" : "stale (computed when next used)");
+           stats.norms_current ? "current" : "stale (computed when next used)",
+           (long long)stats.vectors, (long long)stats.vector_terms);
     return CLI_OK;
 }
 

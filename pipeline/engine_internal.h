@@ -270,17 +270,20 @@ typedef struct engine {
     /* the writer's rows, handed to SQLite as tables (base/rows.h) */
     opine_rows *terms_rows, *stem_rows, *type_rows, *doc_rows, *new_type_rows,
         *new_stem_rows, *score_rows, *surface_rows, *docs_rows, *meta_rows,
-        *stream_rows, *author_rows, *minhash_rows, *lines_rows, *bp_rows;
+        *stream_rows, *author_rows, *minhash_rows, *lines_rows, *bp_rows,
+        *vector_rows;
     opine_rows_blob *blobs; /* what blob columns of those rows point to */
     size_t cap_blobs;
+    unsigned char *vecbuf; /* the batch's term vectors (store_vectors) */
+    size_t cap_vecbuf;
     int64_t *rowbuf;
     size_t cap_rowbuf;
     /* statements */
     sqlite3_stmt *ins_docs, *find_doc, *ins_dup, *ins_metas, *ins_type,
         *set_type_stem, *ins_stem, *ins_streams, *ins_terms, *ins_done,
         *add_terms, *add_type_cf, *ins_score, *ins_evidence, *ins_contribution,
-        *ins_length, *set_surfaces, *ins_authors, *ins_minhash, *ins_lines,
-        *ins_bp;
+        *ins_length, *set_surfaces, *ins_authors, *ins_minhash, *ins_vectors,
+        *ins_lines, *ins_bp;
 } engine;
 
 /* One batch of input, read while the previous batch is processed. */

@@ -8,9 +8,10 @@
  * copies (find_twins, classify_document) and give the new ones ids; the
  * batch's new stems and types (opine__write_vocab, from the copies the
  * batch carries); documents, doc_meta and doc_authors; doc_tokens; evidence;
- * doc_scores; doc_terms; stage_done and doc_lengths; rejects. Each table but
- * evidence gets one INSERT ... SELECT per batch from a row table over e->rowbuf
- * (base/rows.h) rather than a statement per row.
+ * doc_scores; doc_terms and doc_vectors; stage_done and doc_lengths;
+ * rejects. Each table but evidence gets one INSERT ... SELECT per batch
+ * from a row table over e->rowbuf (base/rows.h) rather than a statement
+ * per row.
  *
  * A transaction holds several batches, up to commit_bytes of text. What
  * they add to terms (df, cf) and types (cf) is summed in memory by id
@@ -159,6 +160,8 @@ int opine__sql_init(engine *e)
                                    "itt", &e->meta_rows)) ||
         (rc = opine__rows_register(e->db, "opine_batch_minhash", "doc, sig",
                                    "ib", &e->minhash_rows)) ||
+        (rc = opine__rows_register(e->db, "opine_batch_vectors", "doc, terms",
+                                   "ib", &e->vector_rows)) ||
         (rc =
              opine__rows_register(e->db, "opine_batch_lines",
                                   "doc, lines, data", "iib", &e->lines_rows)) ||
@@ -204,6 +207,9 @@ int opine__sql_init(engine *e)
         (rc = prepare(e, &e->ins_minhash,
                       "INSERT OR REPLACE INTO doc_minhash(doc, sig)"
                       " SELECT doc, sig FROM opine_batch_minhash")) ||
+        (rc = prepare(e, &e->ins_vectors,
+                      "INSERT OR REPLACE INTO doc_vectors(doc, terms)"
+                      " SELECT doc, terms FROM opine_batch_vectors")) ||
         (rc = prepare(e, &e->ins_authors,
                       "INSERT INTO doc_authors(doc, position, name, role)"
                       " SELECT doc, position, name, role"
@@ -265,16 +271,16 @@ int opine__sql_init(engine *e)
 void opine__sql_release(engine *e)
 {
     sqlite3_stmt *all[] = {
-        e->ins_docs,     e->find_doc,         e->ins_dup,
-        e->ins_metas,    e->ins_type,         e->set_type_stem,
-        e->ins_stem,     e->ins_streams,      e->ins_terms,
-        e->ins_done,     e->add_terms,        e->add_type_cf,
-        e->ins_score,    e->ins_evidence,     e->ins_length,
-        e->set_surfaces, e->ins_contribution, e->ins_authors,
-        e->ins_minhash,  e->ins_lines,        e->ins_bp};
+        e->ins_docs,         e->find_doc,      e->ins_dup,     e->ins_metas,
+        e->ins_type,         e->set_type_stem, e->ins_stem,    e->ins_streams,
+        e->ins_terms,        e->ins_done,      e->add_terms,   e->add_type_cf,
+        e->ins_score,        e->ins_evidence,  e->ins_length,  e->set_surfaces,
+        e->ins_contribution, e->ins_authors,   e->ins_minhash, e->ins_lines,
+        e->ins_bp,           e->ins_vectors};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     free(e->rowbuf);
+    free(e->vecbuf);
     free(e->blobs);
     free(e->order);
     free(e->touched_types);
@@ -672,6 +678,53 @@ static int store_bp_counts(engine *e, const batch *bt)
     return opine__rows_out_end(&o);
 }
 
+/* The batch's documents' term vectors (doc_vectors): each its (stem,
+ * tf) pairs in stem order as postings (pipeline/simindex.h), the stem id
+ * less the previous one's for the document id. */
+static int store_vectors(engine *e, const batch *bt)
+{
+    size_t n = 0, bytes = 0;
+    for (size_t i = 0; i < bt->njobs; i++) {
+        const job *j = &bt->jobs[i];
+        if (j->state != JOB_NEW)
+            continue;
+        n++;
+        uint32_t prev = 0;
+        for (size_t k = 0; k < j->nterms; k++) {
+            bytes += opine__posting_size(j->terms[2 * k] - prev,
+                                         j->terms[2 * k + 1]);
+            prev = j->terms[2 * k];
+        }
+    }
+    if (n == 0)
+        return 0;
+    if (blobs_fit(e, n) ||
+        opine__grow((void **)&e->vecbuf, &e->cap_vecbuf, bytes + 1, 1))
+        return OPINE_ENOMEM;
+    unsigned char *at = e->vecbuf;
+    opine_rows_blob *b = e->blobs;
+    rows_out o;
+    opine__rows_out_begin(&o, e, e->ins_vectors, e->vector_rows, 2,
+                          "storing term vectors");
+    for (size_t i = 0; i < bt->njobs && o.rc == 0; i++) {
+        const job *j = &bt->jobs[i];
+        int64_t *v;
+        if (j->state != JOB_NEW || (v = opine__rows_out_next(&o)) == NULL)
+            continue;
+        unsigned char *start = at;
+        uint32_t prev = 0;
+        for (size_t k = 0; k < j->nterms; k++) {
+            at = opine__posting_put(at, j->terms[2 * k] - prev,
+                                    j->terms[2 * k + 1]);
+            prev = j->terms[2 * k];
+        }
+        *b = (opine_rows_blob){start, (size_t)(at - start)};
+        v[0] = j->id;
+        v[1] = opine__rows_blob(b++);
+    }
+    return opine__rows_out_end(&o);
+}
+
 /* The batch's (doc, stem, tf) rows: one INSERT ... SELECT a slice. They
  * come in primary-key order (documents in id order, stems sorted within
  * each), so every row lands at the end of the b-tree. */
@@ -693,6 +746,8 @@ static int insert_terms(engine *e, const batch *bt)
         }
     }
     int rc = opine__rows_out_end(&o);
+    if (rc == 0)
+        rc = store_vectors(e, bt);
     /* the boilerplate lines they left out (pipeline/boilerplate.c) */
     if (rc == 0)
         rc = store_bp_counts(e, bt);
@@ -1141,9 +1196,12 @@ int opine__batch_rewrite(engine *e, batch *bt)
         rc = store_evidence(e, &bt->jobs[i]);
     if (rc == 0 && score)
         rc = store_batch_scores(e, bt);
-    /* the lines each left out, as a stem stage stores them */
+    /* the lines each left out, as a stem stage stores them, and the term
+     * vectors anew */
     if (rc == 0)
         rc = store_bp_counts(e, bt);
+    if (rc == 0)
+        rc = store_vectors(e, bt);
     /* and their postings anew (opine__simindex_forget() took the old) */
     for (size_t i = 0; rc == 0 && e->similar && i < nd; i++) {
         const job *j = &bt->jobs[i];

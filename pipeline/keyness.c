@@ -13,20 +13,25 @@
  * grouped documents less the target's. Each comparison's rows are scored,
  * sorted by the measure and written in one transaction for the run.
  *
- * TRIED AND LEFT OUT (2026-12-05): for a target against a named reference
- * over every document, the two groups' own counts with the prior from
- * terms.cf, instead of the pass over every posting. From their doc_terms
- * rows: no gain (a row costs SQLite about 17 times a posting's decoding;
- * two outlets of ABP are 0.67 M rows of 12 M). From their token streams
- * (types mapped to stems as the stem stage does, each document checked
- * against doc_lengths), read on a second connection while this one reads
- * terms, the stems' texts and the types: byte-identical output, 0.19 ->
- * 0.14-0.16 s for Fox News against the New York Times, never near the
- * 0.1 s asked: the whole-table reads it needs (stems' texts 30 ms, types
- * 22-30, terms 10-19), the streams (50-60 ms, 64 KB pages) and mapping
- * and counting 1.9 M tokens (40 ms) add up to about 200 ms of CPU for two
- * cores. Not worth its 500 lines and second connection; a (group, stem)
- * summary kept by the run is what would answer in milliseconds.
+ * THREE WAYS TO THE SAME COUNTS, the fastest that can answer first:
+ * a target against a named reference over every document reads the two
+ * groups' term vectors (doc_vectors, scan_vectors: the prior is terms.cf);
+ * else the similarity index's postings, one pass over all of them
+ * (scan_postings); else, in a file older than both, doc_terms (scan).
+ * Each gives the same rows, byte for byte (tests/e2e_compare.sh). The
+ * stems' texts only order rows of equal score, so only the texts of
+ * those rows are read (break_ties), unless a run wants thousands.
+ *
+ * Measured on ABP (2026-12-05), Fox News against the New York Times'
+ * news, --no-store: the pass over the postings 181 ms; the vectors of the
+ * two groups' 2,772 documents, with the stems' texts read for ties only,
+ * 87 ms (bench/queries). Tried before the vectors and left out: the two
+ * groups' doc_terms rows (no gain: a row costs SQLite about 17 times a
+ * posting's decoding; they are 0.67 M rows of 12 M) and their token
+ * streams (types mapped to stems as the stem stage does, on a second
+ * connection: 0.14-0.16 s, the whole-table reads of types and stems
+ * being most of it). Writing the vectors costs a run on ABP about 1%
+ * (36 MB, 3 bytes a term), which the stem stage pays once.
  */
 #include "pipeline/keyness.h"
 
@@ -182,10 +187,10 @@ static int pairs_add(pairs *t, const uint64_t *key, const int64_t *tf, size_t n)
 
 /* ---- one run ---------------------------------------------------------- */
 
-/* A term's counts: in the whole selection (its prior), and over all
- * grouped documents (col, coldocs), side by side for one cache miss. */
+/* A term's counts over all grouped documents, for comparisons against
+ * the rest (its prior, the count in the whole selection, is kn.prior). */
 typedef struct vocab {
-    int64_t prior, col, coldocs;
+    int64_t col, coldocs;
 } vocab;
 
 typedef struct group {
@@ -211,9 +216,14 @@ typedef struct kn {
     char *msg;
     /* the vocabulary: per stem id */
     uint32_t nstems;        /* highest id + 1 */
-    const char **stem_text; /* into text, by stem id */
+    const char **stem_text; /* by stem id: into text, or fetched */
     char *text;             /* every stem's text, one after another */
-    vocab *v;
+    char **fetched;         /* texts fetched one by one (texts()) */
+    size_t nfetched, fetched_cap;
+    sqlite3_stmt *fetch;
+    int64_t *prior; /* by stem id: its count in the whole selection */
+    vocab *v;       /* by stem id (not for scan_vectors: its comparisons
+                     * never read them) */
     int64_t prior_total, grouped_total;
     /* groups */
     opine__strmap *names;
@@ -267,6 +277,9 @@ static const char *group_expr(const char *by)
     return NULL;
 }
 
+/* The vocabulary's size (stems' highest id) and its per-stem tallies.
+ * The stems' texts only break ties in a ranking, so they are read when a
+ * ranking has ties (texts()), not here. */
 static int load_vocabulary(kn *k)
 {
     sqlite3_stmt *q;
@@ -280,12 +293,26 @@ static int load_vocabulary(kn *k)
         return fail(k, OPINE_ECORRUPT, "stem ids out of range");
     k->nstems = (uint32_t)max + 1;
     k->stem_text = calloc(k->nstems, sizeof(char *));
-    k->v = calloc(k->nstems, sizeof(vocab));
-    if (!k->stem_text || !k->v)
+    k->prior = calloc(k->nstems, sizeof(int64_t));
+    if (!k->stem_text || !k->prior)
         return fail(k, OPINE_ENOMEM, "out of memory");
-    /* The texts go into one buffer, as offsets until it stops moving: one
-     * allocation instead of 157,000 on ABP, and one free (two outlets
-     * compared: 201 -> 190 ms). */
+    return 0;
+}
+
+/* The per-stem tallies the passes over every document keep. */
+static int need_col(kn *k)
+{
+    if (k->v == NULL && (k->v = calloc(k->nstems, sizeof(vocab))) == NULL)
+        return fail(k, OPINE_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Every stem's text, in one pass over stems. The texts go into one
+ * buffer, as offsets until it stops moving: one allocation instead of
+ * 157,000 on ABP, and one free (two outlets compared: 201 -> 190 ms). */
+static int load_texts(kn *k)
+{
+    sqlite3_stmt *q;
     size_t *at = calloc(k->nstems, sizeof(size_t)), used = 0, cap = 0;
     if (at == NULL)
         return fail(k, OPINE_ENOMEM, "out of memory");
@@ -317,6 +344,47 @@ static int load_vocabulary(kn *k)
     free(at);
     if (rc != SQLITE_DONE)
         return db_fail(k, "cannot read stems");
+    return 0;
+}
+
+/* Ties want the texts of n stems: fetched one at a time while that stays
+ * cheap (two outlets compared with --no-store: a handful; 190 -> see
+ * bench/queries), every stem's at once past FETCH_MAX in all (comparing
+ * every outlet reads them all anyway). */
+enum { FETCH_MAX = 4096 };
+
+static int texts(kn *k, const uint32_t *stem, size_t n)
+{
+    if (k->text)
+        return 0;
+    if (k->nfetched + n > FETCH_MAX)
+        return load_texts(k);
+    if (k->fetch == NULL &&
+        sqlite3_prepare_v2(k->db, "SELECT stem FROM stems WHERE id = ?", -1,
+                           &k->fetch, NULL) != SQLITE_OK)
+        return db_fail(k, "cannot read stems");
+    for (size_t i = 0; i < n; i++) {
+        if (k->stem_text[stem[i]])
+            continue;
+        sqlite3_bind_int64(k->fetch, 1, stem[i]);
+        int step = sqlite3_step(k->fetch);
+        const char *t = step == SQLITE_ROW
+                            ? (const char *)sqlite3_column_text(k->fetch, 0)
+                            : NULL;
+        char *copy = NULL;
+        if (step == SQLITE_ROW && t &&
+            (opine__grow((void **)&k->fetched, &k->fetched_cap, k->nfetched + 1,
+                         sizeof(char *)) ||
+             (copy = strdup(t)) == NULL)) {
+            sqlite3_reset(k->fetch);
+            return fail(k, OPINE_ENOMEM, "out of memory");
+        }
+        sqlite3_reset(k->fetch);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return db_fail(k, "cannot read stems");
+        if (copy)
+            k->stem_text[stem[i]] = k->fetched[k->nfetched++] = copy;
+    }
     return 0;
 }
 
@@ -379,6 +447,8 @@ static int select_documents(kn *k, const char *fmt, sqlite3_stmt **q,
 /* The one pass over doc_terms of the selected documents. */
 static int scan(kn *k, opine_keyness_summary *sum)
 {
+    if (need_col(k) != 0)
+        return OPINE_ENOMEM;
     const opine_keyness_opts *o = k->o;
     sqlite3_stmt *q;
     int trailing, prc = select_documents(
@@ -438,7 +508,7 @@ static int scan(kn *k, opine_keyness_summary *sum)
                         (long long)doc, (long long)stem);
         }
         vocab *v = &k->v[stem];
-        v->prior += tf;
+        k->prior[stem] += tf;
         k->prior_total += tf;
         if (gi < 0)
             continue;
@@ -470,96 +540,105 @@ static int scan(kn *k, opine_keyness_summary *sum)
     return 0;
 }
 
-/* The same tallies as scan(), from the similarity index's postings
- * (pipeline/simindex.h) when it holds every stemmed document: one pass
- * over 12 M postings in about 0.5 MB rows instead of 12 M doc_terms rows
- * (ABP by outlet: 3.3 s -> see bench/queries). The selected documents
- * and their groups are read first, in id order among those with terms
- * (doc_lengths.terms > 0), so groups are met in the order scan() meets
- * them. 1 when the index cannot answer (scan() then does), else 0 or an
- * error. */
-static int scan_postings(kn *k, opine_keyness_summary *sum)
+/* The selected documents, in two steps shared by both passes below.
+ *
+ * marks: by document id, 0 not selected, 1 selected in no group, else
+ * UNSEEN (stemmed, not selected by --where) or 2 + a temporary number t,
+ * whose text is name[t]: first the documents with terms (doc_lengths,
+ * 0.6 MB), then the selected documents' groups, with no ORDER BY and no
+ * join, so that SQLite reads a group that is a column (outlet, author,
+ * published) from its covering index instead of documents' 100 MB of rows
+ * (ABP: 80 ms -> 5 ms). Nothing of k changes: a caller that cannot go on
+ * frees them and takes another way. 1 when the statement does not
+ * prepare (scan() then says what is wrong), else 0 or an error. */
+enum { UNSEEN = UINT32_MAX };
+
+typedef struct marks {
+    uint32_t *mark; /* by document id, 0 .. maxdoc */
+    int64_t maxdoc;
+    opine__strmap *names;
+    const char **name; /* by temporary number, from 1 */
+    size_t nnames, name_cap;
+} marks;
+
+static void marks_free(marks *m)
 {
-    const opine_keyness_opts *o = k->o;
+    free(m->mark);
+    opine__strmap_free(m->names);
+    free(m->name);
+    *m = (marks){0};
+}
+
+static int read_marks(kn *k, marks *m, int64_t maxdoc)
+{
     sqlite3_stmt *q = NULL;
-    int64_t indexed = -1, stemmed = -2, maxdoc = 0;
-    if (sqlite3_prepare_v2(k->db,
-                           "SELECT (SELECT count(*) FROM similar_docs),"
-                           " (SELECT count(*) FROM doc_lengths),"
-                           " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return 1; /* no index: an older file */
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        indexed = sqlite3_column_int64(q, 0);
-        stemmed = sqlite3_column_int64(q, 1);
-        maxdoc = sqlite3_column_int64(q, 2);
-    }
-    sqlite3_finalize(q);
-    if (indexed != stemmed || maxdoc < 0 || maxdoc >= INT32_MAX)
-        return 1;
-    /* by document id: 0 not selected, 1 selected in no group, 2 + g in
-     * group g. First the documents with terms (doc_lengths, 0.6 MB), then
-     * the selected documents' groups: with no ORDER BY and no join,
-     * SQLite reads a group that is a column (outlet, author, published)
-     * from its covering index instead of documents' 100 MB of rows (ABP:
-     * 80 ms -> 5 ms). Groups are then numbered in document id order, as
-     * scan() meets them. */
-    uint32_t *mark = calloc((size_t)maxdoc + 1, sizeof(uint32_t));
-    opine__strmap *names = NULL;
-    const char **name = NULL; /* by temporary number, from 1 */
-    size_t nnames = 0, name_cap = 0;
     int rc, arc = 0, trailing;
-    enum { UNSEEN = UINT32_MAX };
-    if (mark == NULL || opine__strmap_new(&names) != 0) {
-        free(mark);
+    *m = (marks){.maxdoc = maxdoc};
+    m->mark = calloc((size_t)maxdoc + 1, sizeof(uint32_t));
+    if (m->mark == NULL || opine__strmap_new(&m->names) != 0) {
+        marks_free(m);
         return fail(k, OPINE_ENOMEM, "out of memory");
     }
     if (sqlite3_prepare_v2(k->db, "SELECT doc FROM doc_lengths WHERE terms > 0",
                            -1, &q, NULL) != SQLITE_OK) {
-        rc = SQLITE_ERROR;
-        goto docs_done;
+        marks_free(m);
+        return db_fail(k, "cannot read the documents");
     }
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t doc = sqlite3_column_int64(q, 0);
         if (doc >= 0 && doc <= maxdoc)
-            mark[doc] = UNSEEN;
+            m->mark[doc] = UNSEEN;
     }
     sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        goto docs_done;
+    if (rc != SQLITE_DONE) {
+        marks_free(m);
+        return db_fail(k, "cannot read the documents");
+    }
     if (select_documents(k, "SELECT d.id, %s FROM documents d%s WHERE (%s)", &q,
                          &trailing) != SQLITE_OK) {
-        opine__strmap_free(names);
-        free(mark);
-        return 1; /* scan() says what is wrong */
+        marks_free(m);
+        return 1;
     }
     while (arc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t doc = sqlite3_column_int64(q, 0);
-        if (doc < 0 || doc > maxdoc || mark[doc] != UNSEEN)
+        if (doc < 0 || doc > maxdoc || m->mark[doc] != UNSEEN)
             continue;
         const char *g = (const char *)sqlite3_column_text(q, 1);
         size_t len = (size_t)sqlite3_column_bytes(q, 1);
         if (g == NULL) {
-            mark[doc] = 1;
+            m->mark[doc] = 1;
             continue;
         }
-        int64_t t = opine__strmap_get(names, g, len);
+        int64_t t = opine__strmap_get(m->names, g, len);
         if (t == 0) {
             const char *copy;
-            if (opine__grow((void **)&name, &name_cap, nnames + 2,
+            if (opine__grow((void **)&m->name, &m->name_cap, m->nnames + 2,
                             sizeof(char *)) ||
-                opine__strmap_intern(names, g, len, (int64_t)nnames + 1,
+                opine__strmap_intern(m->names, g, len, (int64_t)m->nnames + 1,
                                      &copy)) {
                 arc = OPINE_ENOMEM;
                 break;
             }
-            name[t = (int64_t)++nnames] = copy;
+            m->name[t = (int64_t)++m->nnames] = copy;
         }
-        mark[doc] = (uint32_t)t + 1;
+        m->mark[doc] = (uint32_t)t + 1;
     }
     sqlite3_finalize(q);
-    for (int64_t doc = 0; arc == 0 && rc == SQLITE_DONE && doc <= maxdoc;
-         doc++) {
+    if (arc != 0 || rc != SQLITE_DONE) {
+        marks_free(m);
+        return arc ? fail(k, arc, "out of memory")
+                   : db_fail(k, "cannot read the documents");
+    }
+    return 0;
+}
+
+/* Give the groups their numbers in document id order, as scan() meets
+ * them, and count their documents: m->mark[doc] becomes 0 (not selected),
+ * 1 (no group) or 2 + the group's index. */
+static int number_groups(kn *k, marks *m, opine_keyness_summary *sum)
+{
+    uint32_t *mark = m->mark;
+    for (int64_t doc = 0; doc <= m->maxdoc; doc++) {
         if (mark[doc] == UNSEEN) { /* not selected by --where */
             mark[doc] = 0;
             continue;
@@ -569,27 +648,182 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
         sum->documents++;
         if (mark[doc] == 1)
             continue;
-        const char *g = name[mark[doc] - 1];
+        const char *g = m->name[mark[doc] - 1];
         int64_t gi = group_of(k, g, (int)strlen(g));
-        if (gi < 0) {
-            arc = OPINE_ENOMEM;
-            break;
-        }
+        if (gi < 0)
+            return fail(k, OPINE_ENOMEM, "out of memory");
         mark[doc] = (uint32_t)gi + 2;
         k->g[gi].docs++;
         sum->grouped++;
     }
-docs_done:
-    opine__strmap_free(names);
-    free(name);
+    return 0;
+}
+
+/* The stemmed documents (count, highest id) and how many the similarity
+ * index holds: -1 when a table is missing (an older file). */
+static void counts(kn *k, int64_t *indexed, int64_t *stemmed, int64_t *maxdoc)
+{
+    sqlite3_stmt *q = NULL;
+    *indexed = -1, *stemmed = -2, *maxdoc = 0;
+    if (sqlite3_prepare_v2(k->db,
+                           "SELECT (SELECT count(*) FROM similar_docs),"
+                           " (SELECT count(*) FROM doc_lengths),"
+                           " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
+                           -1, &q, NULL) != SQLITE_OK) {
+        /* the similarity index is missing: an older file */
+        if (sqlite3_prepare_v2(k->db,
+                               "SELECT coalesce(max(doc), 0) FROM doc_lengths",
+                               -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            *maxdoc = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        return;
+    }
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        *indexed = sqlite3_column_int64(q, 0);
+        *stemmed = sqlite3_column_int64(q, 1);
+        *maxdoc = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_finalize(q);
+}
+
+/* A target against a named reference over every stemmed document (no
+ * --where) needs only the two groups' own counts: the prior is terms.cf,
+ * and the other groups' terms are never read. So their documents' term
+ * vectors (doc_vectors, written beside doc_terms by the stem stage) are
+ * read instead of the pass over every posting: on ABP, Fox News against
+ * the New York Times' news reads 2,772 vectors of 37,547 (180 -> see
+ * bench/queries). The other groups keep their documents but not their
+ * tokens, which no such comparison reads. 1 when this cannot answer (the
+ * comparison is another kind, or a document of the two groups has no
+ * vector: a file stemmed by an older opine; the caller then resets what
+ * was counted), else 0 or an error. */
+static int scan_vectors(kn *k, opine_keyness_summary *sum)
+{
+    const opine_keyness_opts *o = k->o;
+    if (o->target == NULL || o->reference == NULL || o->where != NULL)
+        return 1;
+    int64_t indexed, stemmed, maxdoc;
+    counts(k, &indexed, &stemmed, &maxdoc);
+    if (maxdoc < 0 || maxdoc >= INT32_MAX)
+        return 1;
+    marks m;
+    int rc = read_marks(k, &m, maxdoc);
+    if (rc != 0)
+        return rc;
+    int arc = number_groups(k, &m, sum);
+    /* the prior: every stemmed document's counts, as terms sums them */
+    sqlite3_stmt *q = NULL;
+    if (arc == 0 && sqlite3_prepare_v2(k->db, "SELECT stem, cf FROM terms", -1,
+                                       &q, NULL) != SQLITE_OK)
+        arc = db_fail(k, "cannot read terms");
+    if (arc == 0) {
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            int64_t stem = sqlite3_column_int64(q, 0);
+            if (stem < 0 || stem >= (int64_t)k->nstems) {
+                arc = fail(k, OPINE_ECORRUPT,
+                           "terms names stem %lld, which stems lacks",
+                           (long long)stem);
+                break;
+            }
+            k->prior[stem] = sqlite3_column_int64(q, 1);
+            k->prior_total += k->prior[stem];
+        }
+        if (arc == 0 && rc != SQLITE_DONE)
+            arc = db_fail(k, "cannot read terms");
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (arc == 0 &&
+        sqlite3_prepare_v2(k->db, "SELECT terms FROM doc_vectors WHERE doc = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        arc = 1; /* no such table: an older file */
+    /* the two groups' (group, term) pairs, a document at a time */
+    for (int64_t doc = 0; arc == 0 && doc <= maxdoc; doc++) {
+        uint32_t mk = m.mark[doc];
+        if (mk < 2 || !k->g[mk - 2].paired)
+            continue;
+        uint32_t gi = mk - 2;
+        sqlite3_bind_int64(q, 1, doc);
+        int step = sqlite3_step(q);
+        if (step != SQLITE_ROW) {
+            /* none: a document stemmed by an older opine */
+            arc =
+                step == SQLITE_DONE ? 1 : db_fail(k, "cannot read doc_vectors");
+            break;
+        }
+        const unsigned char *p = sqlite3_column_blob(q, 0);
+        const unsigned char *end = p + sqlite3_column_bytes(q, 0);
+        uint64_t stem = 0;
+        size_t n = 0;
+        while (p && p < end) {
+            uint64_t gap, tf;
+            if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                break;
+            stem += gap;
+            if (stem >= k->nstems) {
+                arc = fail(k, OPINE_ECORRUPT,
+                           "the term vector of document %lld names stem %llu,"
+                           " which stems lacks",
+                           (long long)doc, (unsigned long long)stem);
+                break;
+            }
+            if (opine__grow((void **)&k->bkey, &k->bcap, n + 1,
+                            sizeof(uint64_t)) ||
+                opine__grow((void **)&k->btf, &k->btf_cap, n + 1,
+                            sizeof(int64_t))) {
+                arc = fail(k, OPINE_ENOMEM, "out of memory");
+                break;
+            }
+            k->bkey[n] = (uint64_t)gi << 32 | stem;
+            k->btf[n++] = (int64_t)tf;
+            k->g[gi].tokens += (int64_t)tf;
+        }
+        if (arc == 0 && p == NULL)
+            arc = fail(k, OPINE_ECORRUPT,
+                       "the term vector of document %lld does not decode",
+                       (long long)doc);
+        sqlite3_reset(q);
+        if (arc == 0 && n && (arc = pairs_add(&k->pairs, k->bkey, k->btf, n)))
+            arc = fail(k, arc,
+                       arc == OPINE_ETOOBIG ? "a term occurs 2^32 times or"
+                                              " more in one group"
+                                            : "out of memory");
+    }
+    sqlite3_finalize(q);
+    marks_free(&m);
+    return arc;
+}
+
+/* The same tallies as scan(), from the similarity index's postings
+ * (pipeline/simindex.h) when it holds every stemmed document: one pass
+ * over 12 M postings in about 0.5 MB rows instead of 12 M doc_terms rows
+ * (ABP by outlet: 3.3 s -> see bench/queries). The selected documents
+ * and their groups are read first (read_marks, number_groups), so groups
+ * are met in the order scan() meets them. 1 when the index cannot answer
+ * (scan() then does), else 0 or an error. */
+static int scan_postings(kn *k, opine_keyness_summary *sum)
+{
+    const opine_keyness_opts *o = k->o;
+    int64_t indexed, stemmed, maxdoc;
+    counts(k, &indexed, &stemmed, &maxdoc);
+    if (indexed != stemmed || maxdoc < 0 || maxdoc >= INT32_MAX)
+        return 1;
+    if (need_col(k) != 0)
+        return OPINE_ENOMEM;
+    marks m;
+    int rc = read_marks(k, &m, maxdoc), arc;
+    if (rc != 0)
+        return rc;
+    arc = number_groups(k, &m, sum);
+    uint32_t *mark = m.mark;
+    m.mark = NULL;
+    marks_free(&m);
     if (arc != 0) {
         free(mark);
-        return fail(k, arc, "out of memory");
+        return arc;
     }
-    if (rc != SQLITE_DONE) {
-        free(mark);
-        return db_fail(k, "cannot read the documents");
-    }
+    sqlite3_stmt *q;
     if (sqlite3_prepare_v2(k->db, "SELECT id, postings FROM similar_postings",
                            -1, &q, NULL) != SQLITE_OK) {
         free(mark);
@@ -609,6 +843,7 @@ docs_done:
             break;
         }
         vocab *v = &k->v[stem];
+        int64_t *prior = &k->prior[stem];
         uint64_t doc = 0;
         size_t m = 0;
         while (p && p < end) {
@@ -619,7 +854,7 @@ docs_done:
             uint32_t mk = doc <= (uint64_t)maxdoc ? mark[doc] : 0;
             if (mk == 0)
                 continue;
-            v->prior += (int64_t)tf;
+            *prior += (int64_t)tf;
             k->prior_total += (int64_t)tf;
             if (mk == 1)
                 continue;
@@ -729,6 +964,19 @@ static double score_of(const opine_keyness_stats *s, int measure)
     }
 }
 
+/* Highest score first, undefined ones last, ties by stem id (for now:
+ * break_ties() orders them by text). */
+static int cmp_score(const void *x, const void *y)
+{
+    const row *a = x, *b = y;
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb)
+        return na - nb;
+    if (!na && a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return (a->stem > b->stem) - (a->stem < b->stem);
+}
+
 /* Highest score first, undefined ones last, ties by the stem's text. */
 static int cmp_row(const void *x, const void *y)
 {
@@ -752,11 +1000,61 @@ static int add_row(kn *k, uint32_t stem, int64_t a, int64_t b, int64_t da,
     r->b = b;
     r->da = da;
     r->db = db;
-    opine_keyness_score(a, b, nt, nr, (double)k->v[stem].prior,
+    opine_keyness_score(a, b, nt, nr, (double)k->prior[stem],
                         (double)k->prior_total, &r->s);
     r->score = score_of(&r->s, measure);
-    r->text = k->stem_text[stem];
+    r->text = NULL; /* break_ties() */
     return 0;
+}
+
+/* How many rows at each end of a ranking are written (all when stored). */
+static size_t kept(const kn *k)
+{
+    const opine_keyness_opts *o = k->o;
+    return o->store || o->keep <= 0 ? k->nrows : (size_t)o->keep;
+}
+
+/* Rows sorted by cmp_score, put in cmp_row's order where it matters: each
+ * run of equal scores that reaches a written row is sorted by the stems'
+ * texts, read for those stems only. A run that no written row reaches
+ * keeps its places, so every written row has the rank cmp_row gives. */
+static int break_ties(kn *k)
+{
+    size_t n = k->nrows, keep = kept(k), nneed = 0, cap = 0;
+    row *v = k->rows;
+    uint32_t *need = NULL;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        for (size_t i = 0, j; i < n; i = j) {
+            for (j = i + 1; j < n; j++) {
+                int ni = isnan(v[i].score), nj = isnan(v[j].score);
+                if (ni != nj || (!ni && v[i].score != v[j].score))
+                    break;
+            }
+            if (j - i < 2 || (i >= keep && j <= n - keep))
+                continue;
+            if (pass == 0) {
+                for (size_t x = i; x < j; x++) {
+                    if (opine__grow((void **)&need, &cap, nneed + 1,
+                                    sizeof(uint32_t))) {
+                        rc = fail(k, OPINE_ENOMEM, "out of memory");
+                        break;
+                    }
+                    need[nneed++] = v[x].stem;
+                }
+                if (rc)
+                    break;
+                continue;
+            }
+            for (size_t x = i; x < j; x++)
+                v[x].text = k->stem_text[v[x].stem];
+            qsort(v + i, j - i, sizeof(row), cmp_row);
+        }
+        if (pass == 0 && rc == 0)
+            rc = texts(k, need, nneed);
+    }
+    free(need);
+    return rc;
 }
 
 /* The rows of target t against reference r (-1: the rest). */
@@ -804,8 +1102,10 @@ static int compare(kn *k, size_t t, int64_t r, int measure)
                 return OPINE_ENOMEM;
         }
     }
-    if (k->nrows > 1) /* (rows is NULL while a comparison has none) */
-        qsort(k->rows, k->nrows, sizeof(row), cmp_row);
+    if (k->nrows > 1) { /* (rows is NULL while a comparison has none) */
+        qsort(k->rows, k->nrows, sizeof(row), cmp_score);
+        return break_ties(k);
+    }
     return 0;
 }
 
@@ -837,7 +1137,7 @@ static int write_rows(kn *k, sqlite3_stmt *ins, size_t t, int64_t r,
     int64_t nt = k->g[t].tokens;
     int64_t nr = r < 0 ? k->grouped_total - nt : k->g[r].tokens;
     /* not stored: the rows the caller reads (keep at each end) */
-    size_t keep = o->store || o->keep <= 0 ? k->nrows : (size_t)o->keep;
+    size_t keep = kept(k);
     for (size_t i = 0; i < k->nrows; i++) {
         if (i >= keep && i + keep < k->nrows)
             continue;
@@ -858,7 +1158,7 @@ static int write_rows(kn *k, sqlite3_stmt *ins, size_t t, int64_t r,
         sqlite3_bind_int64(ins, 11, w->db);
         sqlite3_bind_int64(ins, 12, nt);
         sqlite3_bind_int64(ins, 13, nr);
-        sqlite3_bind_double(ins, 14, (double)k->v[w->stem].prior);
+        sqlite3_bind_double(ins, 14, (double)k->prior[w->stem]);
         sqlite3_bind_double(ins, 15, (double)k->prior_total);
         bind_real(ins, 16, w->s.delta);
         bind_real(ins, 17, w->s.z);
@@ -1005,6 +1305,22 @@ out:
     return rc;
 }
 
+/* Forget what a pass counted, keeping the groups it found (their names
+ * and whether they are compared): the next pass numbers them again. */
+static void reset(kn *k, opine_keyness_summary *sum)
+{
+    for (size_t i = 0; i < k->ng; i++)
+        k->g[i] = (group){.name = k->g[i].name, .paired = k->g[i].paired};
+    memset(sum, 0, sizeof *sum);
+    memset(k->prior, 0, k->nstems * sizeof(int64_t));
+    if (k->v)
+        memset(k->v, 0, k->nstems * sizeof(vocab));
+    k->prior_total = k->grouped_total = 0;
+    for (size_t i = 0; i < k->pairs.cap; i++)
+        k->pairs.v[i].key = EMPTY;
+    k->pairs.n = 0;
+}
+
 static int check(kn *k, int64_t *target, int64_t *reference)
 {
     const opine_keyness_opts *o = k->o;
@@ -1073,11 +1389,14 @@ int opine_keyness_compare(opine_store *st, const opine_keyness_opts *o,
     /* one snapshot for both reads of the index's way */
     int txn = rc == 0 && sqlite3_get_autocommit(k.db) &&
               sqlite3_exec(k.db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-    if (rc == 0 && (rc = scan_postings(&k, sum)) == 1) {
-        /* the index lacks documents: doc_terms, from scratch */
-        for (size_t i = 0; i < k.ng; i++)
-            k.g[i] = (group){.name = k.g[i].name};
-        memset(sum, 0, sizeof *sum);
+    /* the fastest way that can answer; each that cannot leaves its counts,
+     * which go before the next */
+    if (rc == 0 && (rc = scan_vectors(&k, sum)) == 1) {
+        reset(&k, sum);
+        rc = scan_postings(&k, sum);
+    }
+    if (rc == 1) { /* the index lacks documents: doc_terms, from scratch */
+        reset(&k, sum);
         rc = scan(&k, sum);
     }
     if (txn)
@@ -1117,7 +1436,12 @@ int opine_keyness_compare(opine_store *st, const opine_keyness_opts *o,
     free(params);
     free(k.stem_text);
     free(k.text);
+    for (size_t i = 0; i < k.nfetched; i++)
+        free(k.fetched[i]);
+    free(k.fetched);
+    sqlite3_finalize(k.fetch);
     free(k.v);
+    free(k.prior);
     free(k.g);
     free(k.pairs.v);
     free(k.pairs.slot);

@@ -1299,9 +1299,11 @@ typedef struct stem_sum {
     uint64_t n, hash;
 } stem_sum;
 
-/* Sum the doc_terms rows of the indexed documents (in[doc]) per stem. */
+/* Sum the doc_terms rows per stem: those of the indexed documents (bit 1
+ * of in[doc]) into want, of the documents with a term vector (bit 2)
+ * into vwant. */
 static int sum_doc_terms(sqlite3 *db, const unsigned char *in, int64_t maxdoc,
-                         stem_sum *want, int64_t maxstem)
+                         stem_sum *want, stem_sum *vwant, int64_t maxstem)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db, "SELECT doc, stem, tf FROM doc_terms", -1, &q,
@@ -1316,12 +1318,56 @@ static int sum_doc_terms(sqlite3 *db, const unsigned char *in, int64_t maxdoc,
             rc = OPINE_ECORRUPT;
             break;
         }
-        want[s].n++;
-        want[s].hash += row_hash((uint64_t)d, (uint64_t)s,
-                                 (uint64_t)sqlite3_column_int64(q, 2));
+        uint64_t h = row_hash((uint64_t)d, (uint64_t)s,
+                              (uint64_t)sqlite3_column_int64(q, 2));
+        if (in[d] & 1) {
+            want[s].n++;
+            want[s].hash += h;
+        }
+        if (in[d] & 2) {
+            vwant[s].n++;
+            vwant[s].hash += h;
+        }
     }
     sqlite3_finalize(q);
     return rc ? rc : step == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
+/* Decode every term vector (doc_vectors, see keyness.c) and sum its
+ * terms per stem into have; *bad says what is wrong first. */
+static int sum_vectors(sqlite3 *db, stem_sum *have, int64_t maxstem,
+                       opine_simindex_stats *st, char **bad)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT doc, terms FROM doc_vectors", -1, &q,
+                           NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    int step;
+    while (*bad == NULL && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        uint64_t doc = (uint64_t)sqlite3_column_int64(q, 0);
+        const unsigned char *p = sqlite3_column_blob(q, 1);
+        const unsigned char *end = p + sqlite3_column_bytes(q, 1);
+        uint64_t stem = 0, gap, tf;
+        int ok = 1;
+        for (int64_t k = 0; ok && p && p < end; k++) {
+            p = opine__posting_get(p, end, &gap, &tf);
+            stem += gap;
+            ok = p != NULL && tf > 0 && (k == 0 || gap > 0) &&
+                 stem <= (uint64_t)maxstem;
+            if (ok) {
+                have[stem].n++;
+                have[stem].hash += row_hash(doc, stem, tf);
+                st->vector_terms++;
+            }
+        }
+        st->vectors++;
+        if (!ok)
+            *bad = opine__format("the term vector of document %lld does not"
+                                 " decode",
+                                 (long long)doc);
+    }
+    sqlite3_finalize(q);
+    return *bad || step == SQLITE_DONE ? 0 : OPINE_EDB;
 }
 
 /* Decode every chunk and sum its postings per stem into have; compare
@@ -1427,6 +1473,28 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
         query_int(db, "SELECT coalesce(max(stem), 0) FROM terms", &maxstem))
         return OPINE_EDB;
     st->unindexed = missing;
+    /* term vectors: doc_vectors, in files written since it came */
+    int64_t vectors = 0, vextra = 0, vmax = 0;
+    if (query_int(db,
+                  "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                  " AND name = 'doc_vectors'",
+                  &vectors) ||
+        (vectors &&
+         (query_int(db,
+                    "SELECT count(*) FROM doc_vectors v WHERE NOT EXISTS"
+                    " (SELECT 1 FROM doc_lengths l WHERE l.doc = v.doc)",
+                    &vextra) ||
+          query_int(db, "SELECT coalesce(max(doc), 0) FROM doc_vectors",
+                    &vmax))))
+        return OPINE_EDB;
+    if (vextra) {
+        set_msg(errmsg, opine__format("%lld documents have a term vector but"
+                                      " are not stemmed",
+                                      (long long)vextra));
+        return OPINE_ECORRUPT;
+    }
+    if (vmax > maxdoc)
+        maxdoc = vmax;
     if (extra) {
         set_msg(errmsg, opine__format("%lld documents have postings but are"
                                       " not stemmed",
@@ -1438,9 +1506,11 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
     unsigned char *in = calloc((size_t)maxdoc + 1, 1);
     stem_sum *want = calloc((size_t)maxstem + 1, sizeof(stem_sum));
     stem_sum *have = calloc((size_t)maxstem + 1, sizeof(stem_sum));
+    stem_sum *vwant = calloc((size_t)maxstem + 1, sizeof(stem_sum));
+    stem_sum *vhave = calloc((size_t)maxstem + 1, sizeof(stem_sum));
     char *bad = NULL;
     sqlite3_stmt *q = NULL;
-    rc = in && want && have ? 0 : OPINE_ENOMEM;
+    rc = in && want && have && vwant && vhave ? 0 : OPINE_ENOMEM;
     if (rc == 0 && sqlite3_prepare_v2(db, "SELECT doc FROM similar_docs", -1,
                                       &q, NULL) != SQLITE_OK)
         rc = OPINE_EDB;
@@ -1450,10 +1520,30 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
             in[d] = 1;
     }
     sqlite3_finalize(q);
+    q = NULL;
+    if (rc == 0 && vectors &&
+        sqlite3_prepare_v2(db, "SELECT doc FROM doc_vectors", -1, &q, NULL) !=
+            SQLITE_OK)
+        rc = OPINE_EDB;
+    while (rc == 0 && q && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(q, 0);
+        if (d >= 0 && d <= maxdoc)
+            in[d] |= 2;
+    }
+    sqlite3_finalize(q);
     if (rc == 0)
-        rc = sum_doc_terms(db, in, maxdoc, want, maxstem);
+        rc = sum_doc_terms(db, in, maxdoc, want, vwant, maxstem);
     if (rc == 0)
         rc = sum_postings(db, have, maxstem, st, &bad);
+    if (rc == 0 && bad == NULL && vectors)
+        rc = sum_vectors(db, vhave, maxstem, st, &bad);
+    for (int64_t s = 0; rc == 0 && bad == NULL && s <= maxstem; s++)
+        if (vwant[s].n != vhave[s].n || vwant[s].hash != vhave[s].hash)
+            bad = opine__format("the term vectors' counts of stem %lld are"
+                                " not its doc_terms rows (%llu terms, %llu"
+                                " rows)",
+                                (long long)s, (unsigned long long)vhave[s].n,
+                                (unsigned long long)vwant[s].n);
     for (int64_t s = 0; rc == 0 && bad == NULL && s <= maxstem; s++) {
         st->stems += have[s].n > 0;
         if (want[s].n != have[s].n || want[s].hash != have[s].hash)
@@ -1465,6 +1555,8 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
     free(in);
     free(want);
     free(have);
+    free(vwant);
+    free(vhave);
     if (rc == 0 && bad == NULL) {
         /* Stored norms, when current, are what they would be now, bit for
          * bit. */

@@ -225,6 +225,7 @@ typedef struct opine_simindex_stats {
     int64_t unindexed; /* stemmed, not indexed yet */
     int64_t generations, stems, chunks, postings;
     int norms_current; /* the stored norms' stamp is the database's */
+    int64_t vectors, vector_terms; /* doc_vectors: documents, terms */
 } opine_simindex_stats;
 int opine__simindex_check(sqlite3 *db, opine_simindex_stats *stats,
                           char **errmsg);

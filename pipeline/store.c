@@ -161,6 +161,11 @@ static const char MIGRATE_V3[] =
  * an older opine, which does not know them, still opens the file.
  *   doc_authors(doc, position, name, role)  the people of documents.author
  *                                 (corpus/authors.h), in the order written
+ *   doc_vectors(doc, terms)       each stemmed document's doc_terms rows as
+ *                                 one blob of postings (stem gap, tf; the
+ *                                 format of pipeline/simindex.h), written
+ *                                 and rewritten with them: what keyness of
+ *                                 two groups reads (pipeline/keyness.c)
  *   doc_minhash(doc, sig)         MinHash signatures of stemmed documents
  *   near_duplicates(doc_a, doc_b, estimate, jaccard, run)  pairs of
  *                                 documents whose word shingles overlap at
@@ -188,6 +193,8 @@ static const char SCHEMA_ADDED[] =
     " position INTEGER NOT NULL, name TEXT NOT NULL, role TEXT,"
     " PRIMARY KEY(doc, position)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS doc_authors_name ON doc_authors(name);\n"
+    "CREATE TABLE IF NOT EXISTS doc_vectors(doc INTEGER PRIMARY KEY,"
+    " terms BLOB NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS doc_minhash(doc INTEGER PRIMARY KEY,"
     " sig BLOB NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS near_duplicates(doc_a INTEGER NOT NULL,"

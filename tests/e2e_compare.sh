@@ -250,20 +250,63 @@ expect_eq "and no run is recorded for a refused comparison" 0 \
 cp "$DB" "$WORK/noindex.db"
 q "$WORK/noindex.db" "DROP TABLE similar_postings; DROP TABLE similar_docs;
     DROP TABLE similar_generations; DROP TABLE similar_norms"
+# (--top 1000000 prints every row: --top 0 would print none)
 for by in outlet year "meta:topic"; do
-    run_opine 0 compare "$DB" --by "$by" --no-store --top 0 --min-count 1 -q
+    run_opine 0 compare "$DB" --by "$by" --no-store --top 1000000 --min-count 1 -q
     mv "$WORK/out" "$WORK/with-index"
-    run_opine 0 compare "$WORK/noindex.db" --by "$by" --no-store --top 0 \
+    run_opine 0 compare "$WORK/noindex.db" --by "$by" --no-store --top 1000000 \
         --min-count 1 -q
     cmp -s "$WORK/with-index" "$WORK/out" ||
         fail "--by $by: the index and doc_terms give other rows"
 done
-run_opine 0 compare "$DB" --by outlet --where "id % 2 = 0" --no-store -q
+run_opine 0 compare "$DB" --by outlet --where "id % 2 = 0" --no-store \
+    --top 1000000 --min-count 1 -q
 mv "$WORK/out" "$WORK/with-index"
 run_opine 0 compare "$WORK/noindex.db" --by outlet --where "id % 2 = 0" \
-    --no-store -q
+    --no-store --top 1000000 --min-count 1 -q
 cmp -s "$WORK/with-index" "$WORK/out" ||
     fail "--where: the index and doc_terms give other rows"
 ok "the index's postings and doc_terms give the same rows (outlet, year, meta, --where; $(wc -l <"$WORK/out") rows)"
+
+# A target against a named reference reads only the two groups' term
+# vectors (doc_vectors); without them (an older file) the postings, and
+# without those doc_terms: the same rows all three ways.
+expect_eq "every stemmed document has a term vector" \
+    "$(q "$DB" "SELECT count(*) FROM doc_lengths")" \
+    "$(q "$DB" "SELECT count(*) FROM doc_vectors")"
+cp "$DB" "$WORK/novectors.db"
+q "$WORK/novectors.db" "DELETE FROM doc_vectors WHERE doc % 3 = 1" >/dev/null
+q "$WORK/noindex.db" "DELETE FROM doc_vectors" >/dev/null
+while IFS='|' read -r by target reference; do
+    for db in "$DB" "$WORK/novectors.db" "$WORK/noindex.db"; do
+        run_opine 0 compare "$db" --by "$by" --target "$target" \
+            --reference "$reference" --no-store --top 1000000 --min-count 1 -q
+        cp "$WORK/out" "$WORK/way-$(basename "$db")"
+    done
+    [ "$(wc -l <"$WORK/out")" -gt 20 ] || fail "--by $by: only $(wc -l <"$WORK/out") rows"
+    cmp -s "$WORK/way-s.db" "$WORK/way-novectors.db" &&
+        cmp -s "$WORK/way-s.db" "$WORK/way-noindex.db" ||
+        fail "--by $by $target against $reference: vectors, postings and doc_terms differ"
+done <<EOF2
+$(q "$DB" "SELECT 'outlet', min(outlet), max(outlet) FROM documents")
+$(q "$DB" "SELECT 'year', min(substr(published, 1, 4)), max(substr(published, 1, 4)) FROM documents")
+$(q "$DB" "SELECT 'meta:topic', min(value), max(value) FROM doc_meta WHERE key = 'topic'")
+EOF2
+ok "term vectors, postings and doc_terms give the same rows for a target against a reference (outlet, year, meta)"
+# Ties rank by the stems' texts, which only the rows printed need.
+# (strings compared as strings, bytewise: C's strcmp)
+LC_ALL=C awk -F'\t' 'NR > 2 && $10 == z && ($5 "") < stem { bad = 1 }
+    { z = $10; stem = $5 "" } END { exit bad }' "$WORK/way-s.db" ||
+    fail "rows of equal z are not in the order of their stems"
+LC_ALL=C awk -F'\t' 'NR > 1 { print $10 }' "$WORK/way-s.db" | sort | uniq -d |
+    grep -q . || fail "no ties to check in $WORK/way-s.db"
+IFS='|' read -r target reference <<EOF2
+$(q "$DB" "SELECT min(value), max(value) FROM doc_meta WHERE key = 'topic'")
+EOF2
+run_opine 0 compare "$DB" --by meta:topic --target "$target" \
+    --reference "$reference" --no-store --top 2 --min-count 1 -q
+expect_eq "--top 2 prints the first and last 2 of the whole ranking" \
+    "$( (sed -n '2,3p' "$WORK/way-s.db"; tail -n 2 "$WORK/way-s.db") | cut -f 4- | sort)" \
+    "$(tail -n +2 "$WORK/out" | cut -f 4- | sort)"
 
 done_testing
