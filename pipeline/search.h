@@ -146,7 +146,8 @@ char *opine_search_span_text(const opine_search_view *v, size_t first,
                              size_t n);
 
 /* The top terms of the documents only[0..nonly) (ascending ids; NULL:
- * every document): one pass over all postings. Each term's stem id, its
+ * every document): their term vectors, or one pass over all postings for
+ * half the documents or more. Each term's stem id, its
  * occurrences in them (tf) and the documents among them using it (df),
  * the `top` with the most occurrences (ties: fewer documents last, then
  * the smaller stem id), into *out (malloc'd). */
