@@ -193,6 +193,11 @@ typedef struct vocab {
     int64_t col, coldocs;
 } vocab;
 
+/* A (group, term) count kept by term id (scan_vectors). */
+typedef struct tally {
+    uint32_t count, docs;
+} tally;
+
 typedef struct group {
     const char *name; /* the strmap's copy */
     int64_t docs, tokens;
@@ -230,6 +235,7 @@ typedef struct kn {
     group *g;
     size_t ng, gcap;
     pairs pairs;
+    int laid_out;   /* pairs are by group, each group's by stem (layout()) */
     uint64_t *bkey; /* the pairs at hand: a document's, or a stem's */
     int64_t *btf;
     size_t bcap, btf_cap;
@@ -698,6 +704,8 @@ static void counts(kn *k, int64_t *indexed, int64_t *stemmed, int64_t *maxdoc)
  * comparison is another kind, or a document of the two groups has no
  * vector: a file stemmed by an older opine; the caller then resets what
  * was counted), else 0 or an error. */
+static int64_t find_group(const kn *k, const char *name);
+
 static int scan_vectors(kn *k, opine_keyness_summary *sum)
 {
     const opine_keyness_opts *o = k->o;
@@ -738,12 +746,21 @@ static int scan_vectors(kn *k, opine_keyness_summary *sum)
         sqlite3_prepare_v2(k->db, "SELECT terms FROM doc_vectors WHERE doc = ?",
                            -1, &q, NULL) != SQLITE_OK)
         arc = 1; /* no such table: an older file */
-    /* the two groups' (group, term) pairs, a document at a time */
+    /* The two groups' counts, a document at a time, in an array by stem
+     * each (no hashing: 1.3 MB a group on ABP); then their pairs, laid
+     * out as layout() would, in stem order. */
+    int64_t named[2] = {find_group(k, o->target), find_group(k, o->reference)};
+    tally *acc[2] = {NULL, NULL};
+    for (int i = 0; arc == 0 && i < 2; i++)
+        if (named[i] >= 0 &&
+            (acc[i] = calloc(k->nstems, sizeof(tally))) == NULL)
+            arc = fail(k, OPINE_ENOMEM, "out of memory");
     for (int64_t doc = 0; arc == 0 && doc <= maxdoc; doc++) {
         uint32_t mk = m.mark[doc];
         if (mk < 2 || !k->g[mk - 2].paired)
             continue;
         uint32_t gi = mk - 2;
+        tally *a = acc[(int64_t)gi == named[0] ? 0 : 1];
         sqlite3_bind_int64(q, 1, doc);
         int step = sqlite3_step(q);
         if (step != SQLITE_ROW) {
@@ -754,8 +771,7 @@ static int scan_vectors(kn *k, opine_keyness_summary *sum)
         }
         const unsigned char *p = sqlite3_column_blob(q, 0);
         const unsigned char *end = p + sqlite3_column_bytes(q, 0);
-        uint64_t stem = 0;
-        size_t n = 0;
+        uint64_t stem = 0, tokens = 0;
         while (p && p < end) {
             uint64_t gap, tf;
             if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
@@ -768,30 +784,46 @@ static int scan_vectors(kn *k, opine_keyness_summary *sum)
                            (long long)doc, (unsigned long long)stem);
                 break;
             }
-            if (opine__grow((void **)&k->bkey, &k->bcap, n + 1,
-                            sizeof(uint64_t)) ||
-                opine__grow((void **)&k->btf, &k->btf_cap, n + 1,
-                            sizeof(int64_t))) {
-                arc = fail(k, OPINE_ENOMEM, "out of memory");
+            if (tf > UINT32_MAX - a[stem].count) {
+                arc = fail(k, OPINE_ETOOBIG,
+                           "a term occurs 2^32 times or more in one group");
                 break;
             }
-            k->bkey[n] = (uint64_t)gi << 32 | stem;
-            k->btf[n++] = (int64_t)tf;
-            k->g[gi].tokens += (int64_t)tf;
+            a[stem].count += (uint32_t)tf;
+            a[stem].docs++;
+            tokens += tf;
         }
+        k->g[gi].tokens += (int64_t)tokens;
         if (arc == 0 && p == NULL)
             arc = fail(k, OPINE_ECORRUPT,
                        "the term vector of document %lld does not decode",
                        (long long)doc);
         sqlite3_reset(q);
-        if (arc == 0 && n && (arc = pairs_add(&k->pairs, k->bkey, k->btf, n)))
-            arc = fail(k, arc,
-                       arc == OPINE_ETOOBIG ? "a term occurs 2^32 times or"
-                                              " more in one group"
-                                            : "out of memory");
     }
     sqlite3_finalize(q);
     marks_free(&m);
+    size_t n[2] = {0, 0};
+    for (int i = 0; arc == 0 && i < 2; i++)
+        for (uint32_t st = 0; acc[i] && st < k->nstems; st++)
+            n[i] += acc[i][st].count > 0;
+    if (arc == 0 && n[0] + n[1] > 0 &&
+        (k->pairs.v = malloc((n[0] + n[1]) * sizeof(pair))) == NULL)
+        arc = fail(k, OPINE_ENOMEM, "out of memory");
+    size_t at = 0;
+    for (int i = 0; arc == 0 && i < 2; i++) {
+        if (named[i] < 0)
+            continue;
+        k->g[named[i]].first = at;
+        k->g[named[i]].n = n[i];
+        for (uint32_t st = 0; st < k->nstems; st++)
+            if (acc[i][st].count)
+                k->pairs.v[at++] = (pair){(uint64_t)named[i] << 32 | st,
+                                          acc[i][st].count, acc[i][st].docs};
+    }
+    k->pairs.n = k->pairs.cap = at;
+    k->laid_out = arc == 0;
+    free(acc[0]);
+    free(acc[1]);
     return arc;
 }
 
@@ -1412,7 +1444,7 @@ int opine_keyness_compare(opine_store *st, const opine_keyness_opts *o,
                         opine_store_path(st), opine_store_path(st));
     if (rc == 0)
         rc = check(&k, &target, &reference);
-    if (rc == 0)
+    if (rc == 0 && !k.laid_out)
         rc = layout(&k);
     if (rc == 0 && o->store) {
         params = definition(&k);
