@@ -1342,7 +1342,7 @@ static int sum_vectors(sqlite3 *db, stem_sum *have, int64_t maxstem,
     if (sqlite3_prepare_v2(db, "SELECT doc, terms FROM doc_vectors", -1, &q,
                            NULL) != SQLITE_OK)
         return OPINE_EDB;
-    int step;
+    int step = SQLITE_DONE;
     while (*bad == NULL && (step = sqlite3_step(q)) == SQLITE_ROW) {
         uint64_t doc = (uint64_t)sqlite3_column_int64(q, 0);
         const unsigned char *p = sqlite3_column_blob(q, 1);
