@@ -143,6 +143,15 @@ check_exact() {
     expect_eq "every stem's surface is its most frequent type" 0 "$bad"
     bad=$(q "$db" "SELECT count(*) FROM types WHERE cf > 0 AND stem IS NULL")
     expect_eq "every counted type has a stem" 0 "$bad"
+    # The term vectors (doc_vectors) and the similarity index hold what
+    # doc_terms holds: opine similar --check decodes every blob (a file
+    # whose documents were never stemmed has neither).
+    if [ "$(q "$db" "SELECT count(*) FROM sqlite_schema
+                     WHERE name = 'similar_docs'")" = 1 ]; then
+        "$OPINE" similar "$db" --check >"$WORK/check_exact.out" 2>&1 ||
+            fail "opine similar --check $(basename "$db"): $(cat "$WORK/check_exact.out")"
+        ok "term vectors and postings equal doc_terms in $(basename "$db")"
+    fi
 }
 
 # A statement that gives one database's term statistics by text, so that
