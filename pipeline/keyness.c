@@ -996,29 +996,31 @@ static double score_of(const opine_keyness_stats *s, int measure)
     }
 }
 
-/* Highest score first, undefined ones last, ties by stem id (for now:
- * break_ties() orders them by text). */
+/* Highest score first, undefined ones last; 0 for a tie. */
+static int by_score(const row *a, const row *b)
+{
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb)
+        return na - nb;
+    if (!na && a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return 0;
+}
+
+/* By score, ties by stem id (for now: break_ties() orders them by text). */
 static int cmp_score(const void *x, const void *y)
 {
     const row *a = x, *b = y;
-    int na = isnan(a->score), nb = isnan(b->score);
-    if (na != nb)
-        return na - nb;
-    if (!na && a->score != b->score)
-        return a->score > b->score ? -1 : 1;
-    return (a->stem > b->stem) - (a->stem < b->stem);
+    int c = by_score(a, b);
+    return c ? c : (a->stem > b->stem) - (a->stem < b->stem);
 }
 
-/* Highest score first, undefined ones last, ties by the stem's text. */
+/* By score, ties by the stem's text. */
 static int cmp_row(const void *x, const void *y)
 {
     const row *a = x, *b = y;
-    int na = isnan(a->score), nb = isnan(b->score);
-    if (na != nb)
-        return na - nb;
-    if (!na && a->score != b->score)
-        return a->score > b->score ? -1 : 1;
-    return strcmp(a->text ? a->text : "", b->text ? b->text : "");
+    int c = by_score(a, b);
+    return c ? c : strcmp(a->text ? a->text : "", b->text ? b->text : "");
 }
 
 static int add_row(kn *k, uint32_t stem, int64_t a, int64_t b, int64_t da,
@@ -1058,11 +1060,8 @@ static int break_ties(kn *k)
     int rc = 0;
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
         for (size_t i = 0, j; i < n; i = j) {
-            for (j = i + 1; j < n; j++) {
-                int ni = isnan(v[i].score), nj = isnan(v[j].score);
-                if (ni != nj || (!ni && v[i].score != v[j].score))
-                    break;
-            }
+            for (j = i + 1; j < n && by_score(&v[i], &v[j]) == 0;)
+                j++;
             if (j - i < 2 || (i >= keep && j <= n - keep))
                 continue;
             if (pass == 0) {

@@ -2084,6 +2084,26 @@ static int count_all(opine_search *s, const unsigned char *in, int64_t maxstem,
  * most of them.) */
 enum { TOP_SMALL_GROUP = 2 };
 
+/* Add document doc's doc_terms rows to tf and df. */
+static int count_doc_terms(opine_search *s, int64_t doc, int64_t maxstem,
+                           int64_t *tf, int64_t *df)
+{
+    sqlite3_stmt *dts = stmt(s, Q_DOC_TERMS);
+    if (dts == NULL)
+        return OPINE_EDB;
+    sqlite3_bind_int64(dts, 1, doc);
+    int step;
+    while ((step = sqlite3_step(dts)) == SQLITE_ROW) {
+        int64_t stem = sqlite3_column_int64(dts, 0);
+        if (stem < 0 || stem > maxstem)
+            continue;
+        tf[stem] += sqlite3_column_int64(dts, 1);
+        df[stem]++;
+    }
+    sqlite3_reset(dts);
+    return step == SQLITE_DONE ? 0 : OPINE_EDB;
+}
+
 /* Add document doc's terms to tf and df: its vector, or its doc_terms
  * rows. */
 static int count_doc(opine_search *s, int64_t doc, int64_t maxstem, int64_t *tf,
@@ -2117,19 +2137,7 @@ static int count_doc(opine_search *s, int64_t doc, int64_t maxstem, int64_t *tf,
         sqlite3_reset(v);
     if (step != SQLITE_DONE)
         return OPINE_EDB;
-    sqlite3_stmt *dts = stmt(s, Q_DOC_TERMS);
-    if (dts == NULL)
-        return OPINE_EDB;
-    sqlite3_bind_int64(dts, 1, doc);
-    while ((step = sqlite3_step(dts)) == SQLITE_ROW) {
-        int64_t stem = sqlite3_column_int64(dts, 0);
-        if (stem < 0 || stem > maxstem)
-            continue;
-        tf[stem] += sqlite3_column_int64(dts, 1);
-        df[stem]++;
-    }
-    sqlite3_reset(dts);
-    return step == SQLITE_DONE ? 0 : OPINE_EDB;
+    return count_doc_terms(s, doc, maxstem, tf, df);
 }
 
 static int cmp_term(const void *a, const void *b)
@@ -2163,31 +2171,17 @@ int opine_search_top_terms(opine_search *s, const int64_t *only, size_t nonly,
     int64_t *df = calloc((size_t)maxstem + 1, sizeof(int64_t));
     if (tf == NULL || df == NULL)
         rc = OPINE_ENOMEM;
-    int step = SQLITE_DONE;
     /* a small group: its documents' vectors */
     int small = only && nonly * TOP_SMALL_GROUP <= (size_t)s->ndocs;
     for (size_t i = 0; rc == 0 && small && i < nonly; i++)
         rc = count_doc(s, only[i], maxstem, tf, df);
     if (rc == 0 && !small && s->ngens)
         rc = count_all(s, in, maxstem, tf, df);
-    sqlite3_stmt *dts = NULL;
-    if (!small && s->missing.n && (dts = stmt(s, Q_DOC_TERMS)) == NULL)
-        rc = OPINE_EDB;
+    /* and the documents the index lacks, from doc_terms */
     for (size_t i = 0; rc == 0 && !small && i < s->missing.n; i++) {
         int64_t doc = s->missing.v[i];
-        if (in && (doc > s->maxdoc || !in[doc]))
-            continue;
-        sqlite3_bind_int64(dts, 1, doc);
-        while ((step = sqlite3_step(dts)) == SQLITE_ROW) {
-            int64_t stem = sqlite3_column_int64(dts, 0);
-            if (stem < 0 || stem > maxstem)
-                continue;
-            tf[stem] += sqlite3_column_int64(dts, 1);
-            df[stem]++;
-        }
-        if (step != SQLITE_DONE)
-            rc = OPINE_EDB;
-        sqlite3_reset(dts);
+        if (!in || (doc <= s->maxdoc && in[doc]))
+            rc = count_doc_terms(s, doc, maxstem, tf, df);
     }
     free(in);
     /* the top ones: a bounded selection, then sorted */
