@@ -2116,8 +2116,10 @@ static int count_doc(opine_search *s, int64_t doc, int64_t maxstem, int64_t *tf,
         step = sqlite3_step(v);
     }
     if (step == SQLITE_ROW) {
+        /* (a document of stop words alone has an empty vector: no blob) */
+        int len = sqlite3_column_bytes(v, 0);
         const unsigned char *p = sqlite3_column_blob(v, 0);
-        const unsigned char *end = p + sqlite3_column_bytes(v, 0);
+        const unsigned char *end = len ? p + len : p;
         uint64_t stem = 0, gap, f;
         while (p && p < end) {
             if ((p = opine__posting_get(p, end, &gap, &f)) == NULL)
@@ -2131,7 +2133,7 @@ static int count_doc(opine_search *s, int64_t doc, int64_t maxstem, int64_t *tf,
             df[stem]++;
         }
         sqlite3_reset(v);
-        return p == NULL ? OPINE_ECORRUPT : 0;
+        return p == NULL && len ? OPINE_ECORRUPT : 0;
     }
     if (v)
         sqlite3_reset(v);

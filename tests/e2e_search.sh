@@ -159,6 +159,16 @@ for db in g.db halfvec.db; do
     done
 done
 ok "the top terms of a third (vectors, doc_terms where a file lacks them) and of three quarters (postings) equal doc_terms summed"
+# A document of stop words alone has no terms, and an empty vector
+# (X is half the documents: counted from vectors).
+printf '%s\n' '{"id": "a", "outlet": "X", "text": "the of and"}' \
+    '{"id": "b", "outlet": "X", "text": "Korea alliance talks matter."}' \
+    '{"id": "c", "outlet": "Y", "text": "China trade war tariffs."}' \
+    '{"id": "d", "outlet": "Y", "text": "Alliance with Japan."}' >"$WORK/stop.jsonl"
+"$OPINE" run "$WORK/stop.db" "$WORK/stop.jsonl" -q 2>"$WORK/err" || fail "$(cat "$WORK/err")"
+run_opine 0 terms "$WORK/stop.db" --outlet X --top 10 --csv
+expect_eq "an outlet with a document of stop words alone: its other document's terms" \
+    "allianc korea matter talk" "$(tail -n +2 "$WORK/out" | cut -d, -f3 | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # filters: --outlet, --from/--to and --meta keep what SQL keeps.
 run_opine 0 search "$WORK/g.db" "$word" --outlet "$outlet" --from 2019 \
