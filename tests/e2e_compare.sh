@@ -277,6 +277,14 @@ expect_eq "every stemmed document has a term vector" \
 cp "$DB" "$WORK/novectors.db"
 q "$WORK/novectors.db" "DELETE FROM doc_vectors WHERE doc % 3 = 1" >/dev/null
 q "$WORK/noindex.db" "DELETE FROM doc_vectors" >/dev/null
+ways="$(q "$DB" "SELECT 'outlet', min(outlet), max(outlet) FROM documents")
+$(q "$DB" "SELECT 'year', min(substr(published, 1, 4)), max(substr(published, 1, 4)) FROM documents")
+$(q "$DB" "SELECT 'meta:topic', min(value), max(value) FROM doc_meta WHERE key = 'topic'")"
+# (valgrind and the sanitizers look for memory errors: one grouping runs
+# the same code)
+if [ -n "${OPINE_VALGRIND:-}" ] || sanitized; then
+    ways=$(echo "$ways" | head -n 1)
+fi
 while IFS='|' read -r by target reference; do
     for db in "$DB" "$WORK/novectors.db" "$WORK/noindex.db"; do
         run_opine 0 compare "$db" --by "$by" --target "$target" \
@@ -288,11 +296,9 @@ while IFS='|' read -r by target reference; do
         cmp -s "$WORK/way-s.db" "$WORK/way-noindex.db" ||
         fail "--by $by $target against $reference: vectors, postings and doc_terms differ"
 done <<EOF2
-$(q "$DB" "SELECT 'outlet', min(outlet), max(outlet) FROM documents")
-$(q "$DB" "SELECT 'year', min(substr(published, 1, 4)), max(substr(published, 1, 4)) FROM documents")
-$(q "$DB" "SELECT 'meta:topic', min(value), max(value) FROM doc_meta WHERE key = 'topic'")
+$ways
 EOF2
-ok "term vectors, postings and doc_terms give the same rows for a target against a reference (outlet, year, meta)"
+ok "term vectors, postings and doc_terms give the same rows for a target against a reference ($(echo "$ways" | cut -d'|' -f1 | tr '\n' ' ' | sed 's/ $//'))"
 # Ties rank by the stems' texts, which only the rows printed need.
 # (strings compared as strings, bytewise: C's strcmp)
 LC_ALL=C awk -F'\t' 'NR > 2 && $10 == z && ($5 "") < stem { bad = 1 }

@@ -149,7 +149,10 @@ terms_want() {
 }
 cp "$WORK/g.db" "$WORK/halfvec.db"
 q "$WORK/halfvec.db" "DELETE FROM doc_vectors WHERE doc % 2 = 0" >/dev/null
-for db in g.db halfvec.db; do
+dbs="g.db halfvec.db"
+# (under valgrind the file with half its vectors alone: every way is in it)
+[ -n "${OPINE_VALGRIND:-}" ] && dbs=halfvec.db
+for db in $dbs; do
     for where in "d.id % 3 = 0" "d.id % 4 != 0"; do
         run_opine 0 terms "$WORK/$db" --where "$where" --top 25 --csv
         tail -n +2 "$WORK/out" | cut -d, -f1,3-5 >"$WORK/terms.got"
