@@ -25,8 +25,8 @@
  * Measured on ABP (2026-12-05), Fox News against the New York Times'
  * news, --no-store: the pass over the postings 181 ms; the vectors of the
  * two groups' 2,772 documents, with the stems' texts read for ties only,
- * 87 ms (bench/queries). Tried before the vectors and left out: the two
- * groups' doc_terms rows (no gain: a row costs SQLite about 17 times a
+ * 77-90 ms (bench/queries: 82 ms). Tried before the vectors and left out: the
+ * two groups' doc_terms rows (no gain: a row costs SQLite about 17 times a
  * posting's decoding; they are 0.67 M rows of 12 M) and their token
  * streams (types mapped to stems as the stem stage does, on a second
  * connection: 0.14-0.16 s, the whole-table reads of types and stems
@@ -665,32 +665,18 @@ static int number_groups(kn *k, marks *m, opine_keyness_summary *sum)
     return 0;
 }
 
-/* The stemmed documents (count, highest id) and how many the similarity
- * index holds: -1 when a table is missing (an older file). */
-static void counts(kn *k, int64_t *indexed, int64_t *stemmed, int64_t *maxdoc)
+/* The highest stemmed document id (-1 when it cannot be read). */
+static int64_t max_doc(kn *k)
 {
     sqlite3_stmt *q = NULL;
-    *indexed = -1, *stemmed = -2, *maxdoc = 0;
+    int64_t max = -1;
     if (sqlite3_prepare_v2(k->db,
-                           "SELECT (SELECT count(*) FROM similar_docs),"
-                           " (SELECT count(*) FROM doc_lengths),"
-                           " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-                           -1, &q, NULL) != SQLITE_OK) {
-        /* the similarity index is missing: an older file */
-        if (sqlite3_prepare_v2(k->db,
-                               "SELECT coalesce(max(doc), 0) FROM doc_lengths",
-                               -1, &q, NULL) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            *maxdoc = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-        return;
-    }
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        *indexed = sqlite3_column_int64(q, 0);
-        *stemmed = sqlite3_column_int64(q, 1);
-        *maxdoc = sqlite3_column_int64(q, 2);
-    }
+                           "SELECT coalesce(max(doc), 0) FROM doc_lengths", -1,
+                           &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        max = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
+    return max;
 }
 
 /* A target against a named reference over every stemmed document (no
@@ -711,41 +697,39 @@ static int scan_vectors(kn *k, opine_keyness_summary *sum)
     const opine_keyness_opts *o = k->o;
     if (o->target == NULL || o->reference == NULL || o->where != NULL)
         return 1;
-    int64_t indexed, stemmed, maxdoc;
-    counts(k, &indexed, &stemmed, &maxdoc);
-    if (maxdoc < 0 || maxdoc >= INT32_MAX)
-        return 1;
+    int64_t maxdoc = max_doc(k);
+    sqlite3_stmt *q = NULL, *t = NULL;
+    if (maxdoc < 0 || maxdoc >= INT32_MAX ||
+        sqlite3_prepare_v2(k->db, "SELECT terms FROM doc_vectors WHERE doc = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return 1; /* no such table: an older file */
     marks m;
     int rc = read_marks(k, &m, maxdoc);
-    if (rc != 0)
+    if (rc != 0) {
+        sqlite3_finalize(q);
         return rc;
+    }
     int arc = number_groups(k, &m, sum);
     /* the prior: every stemmed document's counts, as terms sums them */
-    sqlite3_stmt *q = NULL;
     if (arc == 0 && sqlite3_prepare_v2(k->db, "SELECT stem, cf FROM terms", -1,
-                                       &q, NULL) != SQLITE_OK)
+                                       &t, NULL) != SQLITE_OK)
         arc = db_fail(k, "cannot read terms");
     if (arc == 0) {
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            int64_t stem = sqlite3_column_int64(q, 0);
+        while ((rc = sqlite3_step(t)) == SQLITE_ROW) {
+            int64_t stem = sqlite3_column_int64(t, 0);
             if (stem < 0 || stem >= (int64_t)k->nstems) {
                 arc = fail(k, OPINE_ECORRUPT,
                            "terms names stem %lld, which stems lacks",
                            (long long)stem);
                 break;
             }
-            k->prior[stem] = sqlite3_column_int64(q, 1);
+            k->prior[stem] = sqlite3_column_int64(t, 1);
             k->prior_total += k->prior[stem];
         }
         if (arc == 0 && rc != SQLITE_DONE)
             arc = db_fail(k, "cannot read terms");
     }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (arc == 0 &&
-        sqlite3_prepare_v2(k->db, "SELECT terms FROM doc_vectors WHERE doc = ?",
-                           -1, &q, NULL) != SQLITE_OK)
-        arc = 1; /* no such table: an older file */
+    sqlite3_finalize(t);
     /* The two groups' counts, a document at a time, in an array by stem
      * each (no hashing: 1.3 MB a group on ABP); then their pairs, laid
      * out as layout() would, in stem order. */
@@ -837,8 +821,19 @@ static int scan_vectors(kn *k, opine_keyness_summary *sum)
 static int scan_postings(kn *k, opine_keyness_summary *sum)
 {
     const opine_keyness_opts *o = k->o;
-    int64_t indexed, stemmed, maxdoc;
-    counts(k, &indexed, &stemmed, &maxdoc);
+    /* the index holds every stemmed document? (a table missing: an older
+     * file) */
+    sqlite3_stmt *c = NULL;
+    int64_t indexed = -1, stemmed = -2, maxdoc = max_doc(k);
+    if (sqlite3_prepare_v2(k->db,
+                           "SELECT (SELECT count(*) FROM similar_docs),"
+                           " (SELECT count(*) FROM doc_lengths)",
+                           -1, &c, NULL) == SQLITE_OK &&
+        sqlite3_step(c) == SQLITE_ROW) {
+        indexed = sqlite3_column_int64(c, 0);
+        stemmed = sqlite3_column_int64(c, 1);
+    }
+    sqlite3_finalize(c);
     if (indexed != stemmed || maxdoc < 0 || maxdoc >= INT32_MAX)
         return 1;
     if (need_col(k) != 0)
