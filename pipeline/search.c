@@ -33,9 +33,14 @@ typedef struct idset {
 
 /* One word of a leaf: the stems it stands for (one; a prefix's many) and
  * the types of those stems, both sorted. */
+/* Bits of a word's first test: few of them are set (a word has a few
+ * types), so nearly every other token fails it without a look-up. */
+enum { WORD_MASK = 1024 };
+
 typedef struct word {
     idset stems, types;
-    uint64_t mask; /* bit t & 63 set for every type t: a first test */
+    /* bit t % WORD_MASK set for every type t: a first test */
+    uint64_t mask[WORD_MASK / 64];
     int stop;
 } word;
 
@@ -184,10 +189,11 @@ static void set_release(idset *s)
 }
 
 /* Whether type is one of w's: most tokens of a text are not, and fail
- * the mask (a word has a few types, so few of the 64 bits are set). */
+ * the mask. */
 static inline int word_has(const word *w, int64_t type)
 {
-    return (w->mask >> (type & 63) & 1) && in_set(&w->types, type);
+    uint64_t t = (uint64_t)type % WORD_MASK;
+    return (w->mask[t / 64] >> (t % 64) & 1) && in_set(&w->types, type);
 }
 
 /* Append x to s (capacity *cap). */
@@ -634,17 +640,20 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
 }
 
 /* The types of doc's tokens into s->tbuf (*nt of them; none when it has
- * no stream), read with q (stmt(s, Q_STREAM)). */
-static int read_types(opine_search *s, sqlite3_stmt *q, int64_t doc, size_t *nt)
+ * no stream), with sentences their sentence numbers after them, read
+ * with q (stmt(s, Q_STREAM)). */
+static int read_types(opine_search *s, sqlite3_stmt *q, int64_t doc,
+                      int sentences, size_t *nt)
 {
     int rc = 0;
     *nt = 0;
     sqlite3_bind_int64(q, 1, doc);
     int step = sqlite3_step(q);
     if (step == SQLITE_ROW)
-        rc = opine_tokstream_types(sqlite3_column_blob(q, 0),
-                                   (size_t)sqlite3_column_bytes(q, 0), &s->tbuf,
-                                   &s->tcap, nt);
+        rc = (sentences ? opine_tokstream_types_sentences
+                        : opine_tokstream_types)(
+            sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+            &s->tbuf, &s->tcap, nt);
     else if (step != SQLITE_DONE)
         rc = OPINE_EDB;
     sqlite3_reset(q);
@@ -850,30 +859,17 @@ static int load_near(opine_search *s, leaf *l, const idset *f)
         ncand = m;
     }
     /* a distance in tokens needs only their types (decoded without the
-     * rest: a third of the work); a sentence, the full decoding */
+     * rest: a third of the work); a sentence, their sentences too */
     span *sp = NULL;
     size_t nsp = 0, cap = 0, k = 0;
     sqlite3_stmt *q = ncand ? stmt(s, Q_STREAM) : NULL;
     if (ncand && q == NULL)
         rc = OPINE_EDB;
+    int sent = l->near == NEAR_SENTENCE;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
-        tokens t = {NULL, NULL, 0};
-        if (l->near == NEAR_SENTENCE) {
-            opine_stream_token *tok;
-            size_t ntok;
-            rc = read_tokens(s, cand[i], &tok, &ntok);
-            if (rc == OPINE_ENOENT) {
-                rc = 0;
-                continue;
-            }
-            if (rc == 0)
-                rc = tokens_of(tok, ntok, 1, &s->tbuf, &s->tcap, &t);
-            free(tok);
-        } else {
-            size_t nt;
-            rc = read_types(s, q, cand[i], &nt);
-            t = (tokens){s->tbuf, NULL, nt};
-        }
+        size_t nt;
+        rc = read_types(s, q, cand[i], sent, &nt);
+        tokens t = {s->tbuf, sent ? s->tbuf + nt : NULL, nt};
         nsp = 0;
         if (rc == 0)
             rc = leaf_spans(l, &t, &sp, &nsp, &cap);
@@ -947,7 +943,7 @@ static int load_leaf(opine_search *s, leaf *l, const idset *f)
         rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < ncand; i++) {
         size_t nt;
-        rc = read_types(s, q, cand[i], &nt);
+        rc = read_types(s, q, cand[i], 0, &nt);
         int64_t count = 0;
         for (size_t t = 0; rc == 0 && t + l->nw <= nt; t++)
             if (word_has(&l->w[0], s->tbuf[t])) {
@@ -1049,9 +1045,11 @@ static int word_types(opine_search *s, word *w)
         rc = collect(q, &w->types);
     }
     set_finish(&w->types);
-    w->mask = 0;
-    for (size_t i = 0; i < w->types.n; i++)
-        w->mask |= (uint64_t)1 << (w->types.v[i] & 63);
+    memset(w->mask, 0, sizeof w->mask);
+    for (size_t i = 0; i < w->types.n; i++) {
+        uint64_t t = (uint64_t)w->types.v[i] % WORD_MASK;
+        w->mask[t / 64] |= (uint64_t)1 << (t % 64);
+    }
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "pipeline/tokstream.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "base/mem.h"
@@ -190,20 +191,81 @@ corrupt:
     return OPINE_ECORRUPT;
 }
 
-int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
-                          size_t *cap, size_t *n)
+/* The types of count tokens from p (just past the count) into v, and
+ * with sent their sentence numbers into sent (from 0, one more at every
+ * token that starts a sentence but the first). */
+static int types_of(const unsigned char *p, const unsigned char *end,
+                    uint32_t count, uint32_t *v, uint32_t *sent)
+{
+    uint32_t skip, i = 0, sentence = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* While 8 bytes are left: a type of up to 4 varint bytes and its
+     * shape byte from one load, without a branch on the type's length
+     * (one byte for the commonest words, two or three for the rest: a
+     * branch on it is mispredicted about every other token). Types and
+     * the buffer's tokens as the loop below reads them; 5.7 -> 3.7 ns a
+     * token on ABP's streams. */
+    while (i < count && end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        uint64_t last = ~w & 0x80808080u; /* bytes that end a varint */
+        if (last == 0)
+            break; /* a type of 5 bytes: the loop below */
+        unsigned more = (unsigned)__builtin_ctzll(last) >> 3;
+        uint32_t x = (uint32_t)((w & 0x7f) | (w >> 1 & 0x3f80) |
+                                (w >> 2 & 0x1fc000) | (w >> 3 & 0xfe00000));
+        unsigned s = (unsigned)(w >> (8 * (more + 1))) & 0xff;
+        if (sent) {
+            sentence += (s >> 7) & (i > 0);
+            sent[i] = sentence;
+        }
+        v[i++] = x & (uint32_t)((UINT64_C(1) << (7 * (more + 1))) - 1);
+        p += more + 2;
+        if ((s & SHAPE_LONG) &&
+            (((s & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)) ||
+             get_varint32(&p, end, &skip) ||
+             ((s >> 3 & 7) == SHAPE_ESC && get_varint32(&p, end, &skip))))
+            return OPINE_ECORRUPT;
+    }
+#endif
+    for (; i < count; i++) {
+        if (get_varint32(&p, end, &v[i]) || p >= end)
+            return OPINE_ECORRUPT;
+        unsigned s = *p++;
+        if (sent) {
+            sentence += (s >> 7) & (i > 0);
+            sent[i] = sentence;
+        }
+        if (!(s & SHAPE_LONG))
+            continue;
+        if (((s & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)) ||
+            get_varint32(&p, end, &skip) ||
+            ((s >> 3 & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)))
+            return OPINE_ECORRUPT;
+    }
+    return p == end ? 0 : OPINE_ECORRUPT;
+}
+
+/* opine_tokstream_types(), and with sentences the sentence numbers after
+ * the types in the same buffer. */
+static int types_sentences(const void *blob, size_t blob_len, int sentences,
+                           uint32_t **buf, size_t *cap, size_t *n)
 {
     *n = 0;
     const unsigned char *p = blob, *end = p + blob_len;
+    size_t per = sentences ? 2 : 1;
     if (blob_len == 0 || (p[0] != FORMAT2 && p[0] != FORMAT3)) {
         opine_stream_token *t;
         size_t nt;
         int rc = opine_tokstream_decode(blob, blob_len, &t, &nt);
         if (rc == 0 &&
-            opine__grow((void **)types, cap, nt + 1, sizeof(uint32_t)))
+            opine__grow((void **)buf, cap, per * nt + 1, sizeof(uint32_t)))
             rc = OPINE_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < nt; i++)
-            (*types)[i] = t[i].type;
+        for (size_t i = 0; rc == 0 && i < nt; i++) {
+            (*buf)[i] = t[i].type;
+            if (sentences)
+                (*buf)[nt + i] = t[i].sentence;
+        }
         free(t);
         *n = rc ? 0 : nt;
         return rc;
@@ -212,24 +274,23 @@ int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
     uint32_t count;
     if (get_varint32(&p, end, &count) || count > (size_t)(end - p) / TOKEN_MIN)
         return OPINE_ECORRUPT;
-    if (opine__grow((void **)types, cap, (size_t)count + 1, sizeof(uint32_t)))
+    if (opine__grow((void **)buf, cap, per * count + 1, sizeof(uint32_t)))
         return OPINE_ENOMEM;
-    uint32_t *v = *types, skip;
-    for (uint32_t i = 0; i < count; i++) {
-        if (get_varint32(&p, end, &v[i]) || p >= end)
-            return OPINE_ECORRUPT;
-        unsigned s = *p++;
-        if (!(s & SHAPE_LONG))
-            continue;
-        if (((s & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)) ||
-            get_varint32(&p, end, &skip) ||
-            ((s >> 3 & 7) == SHAPE_ESC && get_varint32(&p, end, &skip)))
-            return OPINE_ECORRUPT;
-    }
-    if (p != end)
-        return OPINE_ECORRUPT;
-    *n = count;
-    return 0;
+    int rc = types_of(p, end, count, *buf, sentences ? *buf + count : NULL);
+    *n = rc ? 0 : count;
+    return rc;
+}
+
+int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
+                          size_t *cap, size_t *n)
+{
+    return types_sentences(blob, blob_len, 0, types, cap, n);
+}
+
+int opine_tokstream_types_sentences(const void *blob, size_t blob_len,
+                                    uint32_t **buf, size_t *cap, size_t *n)
+{
+    return types_sentences(blob, blob_len, 1, buf, cap, n);
 }
 
 static int decode_v1(const void *blob, size_t blob_len,

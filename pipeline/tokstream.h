@@ -105,6 +105,12 @@ int opine_tokstream_decode(const void *blob, size_t blob_len,
 int opine_tokstream_types(const void *blob, size_t blob_len, uint32_t **types,
                           size_t *cap, size_t *n);
 
+/* opine_tokstream_types(), and each token's sentence number (as
+ * opine_tokstream_decode() gives it) after the *n types: (*buf)[*n + i]
+ * is token i's. */
+int opine_tokstream_types_sentences(const void *blob, size_t blob_len,
+                                    uint32_t **buf, size_t *cap, size_t *n);
+
 /* Whether a blob is of a format that keeps quotation marks (3). */
 int opine_tokstream_has_quotes(const void *blob, size_t blob_len);
 

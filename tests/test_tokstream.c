@@ -859,6 +859,118 @@ static void test17_legacy_trailing_junk(void **state)
     free(blob);
 }
 
+/* ---- types alone (what search reads) ---------------------------------- */
+
+/* opine_tokstream_types() and _types_sentences() of an exact-size copy:
+ * when the full decoder accepts the blob, the same types and sentences;
+ * otherwise a failure or any types, but no read past the end (ASan).
+ * Returns the decoder's rc. */
+static int types_agree(const unsigned char *blob, size_t len)
+{
+    opine_stream_token *d = NULL;
+    size_t n = 0, nt = 0, cap = 0;
+    int rc = decode_copy(blob, len, &d, &n);
+    unsigned char *exact = malloc(len ? len : 1);
+    assert_non_null(exact);
+    memcpy(exact, blob, len);
+    uint32_t *t = NULL, *ts = NULL;
+    size_t scap = 0, ns = 0;
+    int trc = opine_tokstream_types(exact, len, &t, &cap, &nt);
+    int src = opine_tokstream_types_sentences(exact, len, &ts, &scap, &ns);
+    free(exact);
+    if (rc == 0) {
+        assert_int_equal(trc, 0);
+        assert_int_equal(src, 0);
+        assert_int_equal(nt, n);
+        assert_int_equal(ns, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(t[i], d[i].type);
+            assert_int_equal(ts[i], d[i].type);
+            assert_int_equal(ts[n + i], d[i].sentence);
+        }
+    } else {
+        assert_true(trc == 0 || trc == OPINE_ECORRUPT);
+        assert_true(src == trc);
+    }
+    free(t);
+    free(ts);
+    free(d);
+    return rc;
+}
+
+/* Long lists of type ids of every varint length (1 to 5 bytes), in
+ * short and long forms with quote flags, so the fast path (8 bytes
+ * left) and the byte-by-byte tail both run; then every truncation, and
+ * flipped bytes, of a shorter one. */
+static void test19_types_alone(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    spec *s = malloc(N * sizeof *s);
+    assert_non_null(s);
+    static const uint32_t gaps[] = {0, 1, 1, 1, 2, 3, 4, 9, 200};
+    static const uint32_t lens[] = {3, 5, 1, 16, 17, 300, 8};
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (size_t round = 0; round < 3; round++) {
+        uint32_t pos = 0, sentence = 0;
+        for (size_t i = 0; i < N; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (i > 0 && x % 11 == 0)
+                sentence++;
+            uint32_t gap = gaps[(x >> 8) % (sizeof gaps / sizeof *gaps)];
+            uint32_t len = lens[(x >> 16) % (sizeof lens / sizeof *lens)];
+            uint8_t kind =
+                (x >> 24) % 5 ? OPINE_TOKEN_WORD : (uint8_t)((x >> 28) % 256);
+            uint32_t type = round == 0 ? (uint32_t)(x >> 32) % 128
+                                       : some_type((size_t)(x >> 40));
+            s[i] = (spec){pos + gap, len, kind, sentence, type};
+            pos += gap + len;
+        }
+        size_t n = round == 2 ? 40 : N;
+        uint32_t *types;
+        opine_tokens t = from_specs(s, n, &types);
+        for (size_t i = 0; i < n; i++)
+            t.v[i].quote = (uint8_t)(i % 7 == 3);
+        unsigned char *blob;
+        size_t blob_len;
+        assert_int_equal(opine_tokstream_encode(&t, types, &blob, &blob_len),
+                         0);
+        assert_int_equal(types_agree(blob, blob_len), 0);
+        if (round == 2) {
+            for (size_t cut = 0; cut < blob_len; cut++)
+                assert_int_equal(types_agree(blob, cut), OPINE_ECORRUPT);
+            static const unsigned char masks[] = {0x01, 0x40, 0x80, 0xff};
+            for (size_t i = 0; i < blob_len; i++)
+                for (size_t k = 0; k < sizeof masks; k++) {
+                    blob[i] ^= masks[k];
+                    types_agree(blob, blob_len);
+                    blob[i] ^= masks[k];
+                }
+        }
+        free(blob);
+        free(types);
+        free(t.v);
+    }
+    free(s);
+    /* random bytes after each tag */
+    for (int round = 0; round < 2000; round++) {
+        size_t len = 1 + (size_t)(round % 120);
+        unsigned char *buf = malloc(len);
+        assert_non_null(buf);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (unsigned char)(x >> 32) & (round % 3 ? 0xff : 0x8f);
+        }
+        buf[0] = round % 2 ? 0x02 : 0x03;
+        types_agree(buf, len);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +992,7 @@ int main(void)
         cmocka_unit_test(test16_legacy_flipped_bytes),
         cmocka_unit_test(test17_legacy_trailing_junk),
         cmocka_unit_test(test18_quote_flags),
+        cmocka_unit_test(test19_types_alone),
     };
     return cmocka_run_group_tests_name("tokstream", tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* tests/fuzz/fuzz_tokstream.c — opine_tokstream_decode() on any bytes,
  * any format. A stream it accepts holds tokens that do not overlap,
  * with dense sentence numbers from 0, and encodes (format 3) and decodes
- * again to the same tokens, quote flags included. */
+ * again to the same tokens, quote flags included; opine_tokstream_types()
+ * and _types_sentences() read the same types and sentences from it (and
+ * any bytes without a fault). */
 #include "fuzz.h"
 
 #include <string.h>
@@ -30,6 +32,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 99;
     int rc = opine_tokstream_decode(data, size, &v, &n);
     FUZZ_CHECK(rc == 0 || rc == OPINE_ECORRUPT);
+    uint32_t *ty = NULL;
+    size_t tcap = 0, nty = 0;
+    int trc = opine_tokstream_types(data, size, &ty, &tcap, &nty);
+    FUZZ_CHECK(trc == 0 || trc == OPINE_ECORRUPT);
+    uint32_t *ts = NULL;
+    size_t scap = 0, nts = 0;
+    int src = opine_tokstream_types_sentences(data, size, &ts, &scap, &nts);
+    FUZZ_CHECK(src == trc);
+    if (rc == 0) {
+        FUZZ_CHECK(trc == 0 && nty == n && nts == n);
+        for (size_t i = 0; i < n; i++)
+            FUZZ_CHECK(ty[i] == v[i].type && ts[i] == v[i].type &&
+                       ts[n + i] == v[i].sentence);
+    }
+    free(ty);
+    free(ts);
     if (rc != 0) {
         FUZZ_CHECK(v == NULL && n == 0);
         return 0;
