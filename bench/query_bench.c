@@ -119,8 +119,7 @@ int main(int argc, char **argv)
      * (SQLite's default, serialized, locks one at every call: a quarter
      * of a ranking's time went to it) */
     int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-    if (runs < 1 ||
-        sqlite3_open_v2(argv[1], &odb, flags, NULL) != SQLITE_OK ||
+    if (runs < 1 || sqlite3_open_v2(argv[1], &odb, flags, NULL) != SQLITE_OK ||
         sqlite3_open_v2(argv[2], &fdb, flags, NULL) != SQLITE_OK) {
         fprintf(stderr, "query_bench: cannot open the databases\n");
         return 2;

@@ -1632,26 +1632,58 @@ int opine_search_counts(opine_search *s, opine_search_query *q,
 
 /* ---- ranking ------------------------------------------------------------ */
 
+/* Each row of doc_lengths into s->dl, and its tokens into *sum, called
+ * by SQLite as an aggregate's step: one statement over the table without
+ * a round trip through sqlite3_step() and two column calls a row (on ABP
+ * 37,547 rows, about 2 ms that way, half of a ranking's time). */
+typedef struct lengths_ctx {
+    opine_search *s;
+    double sum;
+} lengths_ctx;
+
+static void lengths_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    lengths_ctx *c = sqlite3_user_data(ctx);
+    int64_t d = sqlite3_value_int64(argv[0]), t = sqlite3_value_int64(argv[1]);
+    if (d >= 0 && d <= c->s->maxdoc)
+        c->s->dl[d] = (uint32_t)(t > UINT32_MAX ? UINT32_MAX : t < 0 ? 0 : t);
+    c->sum += (double)t;
+}
+
+static void lengths_final(sqlite3_context *ctx)
+{
+    sqlite3_result_null(ctx);
+}
+
 static int load_lengths(opine_search *s)
 {
     if (s->dl)
         return 0;
     if ((s->dl = calloc((size_t)s->maxdoc + 1, sizeof(uint32_t))) == NULL)
         return OPINE_ENOMEM;
-    sqlite3_stmt *q;
-    if (prepare(s->db, &q, "SELECT doc, tokens FROM doc_lengths"))
-        return OPINE_EDB;
-    int step;
-    double sum = 0;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t d = sqlite3_column_int64(q, 0), t = sqlite3_column_int64(q, 1);
-        if (d >= 0 && d <= s->maxdoc)
-            s->dl[d] = (uint32_t)(t > UINT32_MAX ? UINT32_MAX : t);
-        sum += (double)t;
+    /* registered for this one statement: its context lives on this stack */
+    static const char name[] = "opine_search_lengths";
+    lengths_ctx c = {s, 0};
+    int rc = sqlite3_create_function_v2(
+                 s->db, name, 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, &c, NULL,
+                 lengths_step, lengths_final, NULL) == SQLITE_OK
+                 ? 0
+                 : OPINE_EDB;
+    if (rc == 0 &&
+        sqlite3_exec(
+            s->db, "SELECT opine_search_lengths(doc, tokens) FROM doc_lengths",
+            NULL, NULL, NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    sqlite3_create_function_v2(s->db, name, 2, SQLITE_UTF8, NULL, NULL, NULL,
+                               NULL, NULL);
+    if (rc) {
+        free(s->dl);
+        s->dl = NULL;
+        return rc;
     }
-    sqlite3_finalize(q);
-    s->avgdl = s->ndocs ? sum / (double)s->ndocs : 0;
-    return step == SQLITE_DONE ? 0 : OPINE_EDB;
+    s->avgdl = s->ndocs ? c.sum / (double)s->ndocs : 0;
+    return 0;
 }
 
 static int cmp_hit(const void *a, const void *b)
