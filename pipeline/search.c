@@ -31,12 +31,12 @@ typedef struct idset {
     int borrowed;
 } idset;
 
-/* One word of a leaf: the stems it stands for (one; a prefix's many) and
- * the types of those stems, both sorted. */
 /* Bits of a word's first test: few of them are set (a word has a few
  * types), so nearly every other token fails it without a look-up. */
 enum { WORD_MASK = 1024 };
 
+/* One word of a leaf: the stems it stands for (one; a prefix's many) and
+ * the types of those stems, both sorted. */
 typedef struct word {
     idset stems, types;
     /* bit t % WORD_MASK set for every type t: a first test */
@@ -1632,10 +1632,10 @@ int opine_search_counts(opine_search *s, opine_search_query *q,
 
 /* ---- ranking ------------------------------------------------------------ */
 
-/* Each row of doc_lengths into s->dl, and its tokens into *sum, called
- * by SQLite as an aggregate's step: one statement over the table without
- * a round trip through sqlite3_step() and two column calls a row (on ABP
- * 37,547 rows, about 2 ms that way, half of a ranking's time). */
+/* Each row of doc_lengths into s->dl, and its tokens added to sum,
+ * called by SQLite as an aggregate's step: one statement over the table
+ * without a round trip through sqlite3_step() and two column calls a row
+ * (on ABP 37,547 rows, about 2 ms that way, half of a ranking's time). */
 typedef struct lengths_ctx {
     opine_search *s;
     double sum;
