@@ -764,10 +764,12 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
                                               "PRAGMA synchronous = NORMAL;"
                                             : "PRAGMA journal_mode = WAL;"
                                               "PRAGMA synchronous = NORMAL;");
-    /* 16 MiB of page cache: a run writes in key order and reads little
-     * back. 32 MiB cost 20 MB of peak memory on ABP and measured no faster
-     * (3 runs each, 7.1-7.5 s either way). */
-    opine_store_exec(st, "PRAGMA cache_size = -16384;"
+    /* 8 MiB of page cache: a run writes in key order and reads little
+     * back. On ABP, 16 MiB measured no faster (8 alternating pairs of
+     * runs: medians 7.66 and 7.75 s, each side's runs spread over 2 s)
+     * and cost 6-9 MB of peak memory (242-246 against 234-237 MB); 32 MiB
+     * cost 20 MB more and was no faster either. */
+    opine_store_exec(st, "PRAGMA cache_size = -8192;"
                          "PRAGMA temp_store = MEMORY;");
     /* Debian builds SQLite with SECURE_DELETE, which zeroes every byte a
      * delete or an update frees. That is for hiding deleted data; opine
