@@ -1,9 +1,12 @@
 /* base/strmap.c — open-addressing string map with an append-only arena.
  *
- * HOW IT WORKS: slots hold (hash, key pointer, key length, value); lookups
- * probe linearly from hash & mask and compare the full 64-bit hash before
- * the bytes. The table doubles at 50% load. Keys live in arena blocks of at
- * least 1 MiB that are never reallocated, so a key pointer is stable.
+ * HOW IT WORKS: slots hold (key pointer, value, hash, key length); lookups
+ * probe linearly from hash & mask and compare the hash's low 32 bits and
+ * the length before the bytes. The table doubles at 50% load. Keys live in
+ * arena blocks of at least 1 MiB that are never reallocated, so a key
+ * pointer is stable. A slot is 24 bytes (32 with the full 64-bit hash): a
+ * run's vocabulary is two maps of 512 Ki slots on ABP (196,071 types,
+ * 157,451 stems), 8 MB less at the run's peak.
  */
 #include "base/strmap.h"
 
@@ -14,11 +17,14 @@
 #include "base/error.h"
 
 typedef struct slot {
-    uint64_t hash;
     const char *key;
-    uint32_t len;
     int64_t value;
+    uint32_t hash; /* the low bits of the key's XXH3: its home is hash & mask */
+    uint32_t len;
 } slot;
+
+/* Slots at most: a home is a 32-bit hash's low bits. */
+#define MAX_SLOTS ((size_t)1 << 32)
 
 typedef struct block {
     struct block *next;
@@ -68,7 +74,8 @@ static slot *find(const opine__strmap *m, uint64_t h, const char *key,
         slot *s = &m->slots[i];
         if (s->key == NULL)
             return s;
-        if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+        if (s->hash == (uint32_t)h && s->len == len &&
+            memcmp(s->key, key, len) == 0)
             return s;
     }
 }
@@ -199,6 +206,8 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
 static int grow(opine__strmap *m)
 {
     size_t nmask = m->mask * 2 + 1;
+    if (nmask >= MAX_SLOTS)
+        return OPINE_ENOMEM;
     slot *ns = calloc(nmask + 1, sizeof(slot));
     if (ns == NULL)
         return OPINE_ENOMEM;
@@ -264,7 +273,7 @@ int opine__strmap_intern(opine__strmap *m, const char *key, size_t len,
     const char *copy = arena_copy(m, key, len);
     if (copy == NULL)
         return OPINE_ENOMEM;
-    s->hash = h;
+    s->hash = (uint32_t)h;
     s->key = copy;
     s->len = (uint32_t)len;
     s->value = value;

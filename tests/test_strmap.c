@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "base/error.h"
 #include "base/strmap.h"
 
@@ -257,6 +259,58 @@ static void test10_cache(void **state)
     opine__strmap_cache_free(NULL);
 }
 
+/* Slots compare the low 32 bits of a key's hash before its bytes: two
+ * keys that share those bits (found here among short keys, by sorting
+ * their hashes) must each keep their own value, through growth too. */
+typedef struct hashed {
+    uint32_t h;
+    uint32_t i;
+} hashed;
+
+static int cmp_hashed(const void *a, const void *b)
+{
+    const hashed *x = a, *y = b;
+    return x->h != y->h ? (x->h > y->h) - (x->h < y->h)
+                        : (x->i > y->i) - (x->i < y->i);
+}
+
+static void test11_hash_bits_shared(void **state)
+{
+    opine__strmap *m = *state;
+    enum { NKEYS = 300000 };
+    hashed *v = malloc(NKEYS * sizeof(*v));
+    assert_non_null(v);
+    char a[32], b[32];
+    for (uint32_t i = 0; i < NKEYS; i++) {
+        int len = snprintf(a, sizeof a, "c%u", i);
+        v[i] = (hashed){(uint32_t)XXH3_64bits(a, (size_t)len), i};
+    }
+    qsort(v, NKEYS, sizeof(*v), cmp_hashed);
+    size_t k = 1;
+    while (k < NKEYS && v[k].h != v[k - 1].h)
+        k++;
+    assert_true(k < NKEYS); /* about ten such pairs are expected */
+    int la = snprintf(a, sizeof a, "c%u", v[k - 1].i);
+    int lb = snprintf(b, sizeof b, "c%u", v[k].i);
+    free(v);
+    assert_int_equal(opine__strmap_put(m, a, (size_t)la, 1), 0);
+    assert_int_equal(opine__strmap_put(m, b, (size_t)lb, 2), 0);
+    assert_int_equal(opine__strmap_count(m), 2);
+    assert_int_equal(opine__strmap_get(m, a, (size_t)la), 1);
+    assert_int_equal(opine__strmap_get(m, b, (size_t)lb), 2);
+    char buf[64];
+    for (size_t i = 0; i < 5000; i++) { /* the table doubles a few times */
+        size_t len = big_key(buf, i);
+        assert_int_equal(opine__strmap_put(m, buf, len, (int64_t)i + 3), 0);
+    }
+    assert_int_equal(opine__strmap_get(m, a, (size_t)la), 1);
+    assert_int_equal(opine__strmap_get(m, b, (size_t)lb), 2);
+    assert_int_equal(opine__strmap_put(m, b, (size_t)lb, 4), 0);
+    assert_int_equal(opine__strmap_get(m, a, (size_t)la), 1);
+    assert_int_equal(opine__strmap_get(m, b, (size_t)lb), 4);
+    assert_int_equal(opine__strmap_count(m), 5002);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +325,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test08_keys_copied, setup, teardown),
         cmocka_unit_test(test09_free_null),
         cmocka_unit_test_setup_teardown(test10_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test11_hash_bits_shared, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("strmap", tests, NULL, NULL);
 }
