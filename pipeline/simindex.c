@@ -47,6 +47,9 @@ enum {
     MAX_DOCS = 1 << 16,
 };
 
+/* A forget rewrites chunks in slices of about this many bytes. */
+#define FORGET_SLICE ((size_t)4 << 20)
+
 /* A backfill commits after this many postings. */
 #define BACKFILL_POSTINGS ((int64_t)4 << 20)
 
@@ -1237,7 +1240,7 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
                 rc = OPINE_ENOMEM;
             if (rc == 0 && removed)
                 rows[nrows++] = (forget_row){after, off, used - off, removed};
-            if (used >= OPINE_SIMINDEX_BUFFER) {
+            if (used >= FORGET_SLICE) {
                 more = 1;
                 break;
             }

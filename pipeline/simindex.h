@@ -87,14 +87,15 @@
  *
  * MEMORY, in a run: the writer's postings (an arena of
  * OPINE_SIMINDEX_BUFFER bytes, more only within one long document), a
- * quarter of that to hand a slice of chunks to SQLite, an index by stem id
+ * buffer of at least 256 KiB (or the longest chunk) to hand a slice of
+ * chunks to SQLite, an index by stem id
  * (4 bytes a stem) and one entry for each stem it holds (24 bytes); the
  * refresh, a window of norms, the idf of every stem (8 bytes a stem) and
  * what a merge holds of one stem. The postings are read through SQLite's
  * page cache, not mapped, because mapped pages count in a run's resident
  * memory. On ABP (37,547 documents, 12 M postings, 157,451 stems) the
- * writer writes 14 generations of up to 41,318 chunks and holds about
- * 7 MB.
+ * writer writes 4 generations of up to 82,818 chunks and holds about
+ * 19 MB.
  */
 #ifndef OPINE_PIPELINE_SIMINDEX_H
 #define OPINE_PIPELINE_SIMINDEX_H
@@ -104,8 +105,17 @@
 #include <stdint.h>
 
 /* The writer's postings in memory, in bytes of buffers: when it holds this
- * much it writes them as a generation. */
-#define OPINE_SIMINDEX_BUFFER (4u << 20)
+ * much it writes them as a generation. A query reads one chunk of each
+ * generation, and a command that starts cold pays a page fault for each
+ * (60-150 us on this VM for a mapped 64 KiB page): with 16 MiB ABP has 4
+ * generations instead of 14 (at 4 MiB), and `opine search ... --count`
+ * took 1.6-2.6 ms less for a term, a prefix, a Boolean query, a phrase
+ * and NEAR (8.7-14.3 ms against 10.7-16.0, interleaved), with the same
+ * answers. A run writes 295,000 chunk rows instead of 554,000: no slower
+ * (four alternating pairs on ABP, each pair faster by 0.1-0.9 s), and its
+ * peak RSS the same, because the vocabulary's maps shrank by as much
+ * (base/strmap.c, pipeline/zblob.c). */
+#define OPINE_SIMINDEX_BUFFER (16u << 20)
 
 /* The norms are computed for this many document ids at a time. */
 #define OPINE_SIMINDEX_WINDOW (1u << 19)
@@ -204,7 +214,7 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg);
  * empty goes, and so does a generation left empty), their similar_docs
  * rows go, and so do the stored norms, which depend on every df. The next
  * refresh indexes them again from doc_terms and sums the norms anew. One
- * pass over the postings, in slices of about OPINE_SIMINDEX_BUFFER bytes
+ * pass over the postings, in slices of about 4 MiB
  * of rewritten chunks. *forgot (may be NULL) says whether the index held
  * any of them. 0 when there is no index, or OPINE_EDB / OPINE_ENOMEM /
  * OPINE_ECORRUPT (a chunk that does not decode). */
