@@ -823,17 +823,20 @@ static int scan_postings(kn *k, opine_keyness_summary *sum)
     const opine_keyness_opts *o = k->o;
     /* the index holds every stemmed document? (a table missing: an older
      * file) */
-    sqlite3_stmt *c = NULL;
-    int64_t indexed = -1, stemmed = -2, maxdoc = max_doc(k);
-    if (sqlite3_prepare_v2(k->db,
-                           "SELECT (SELECT count(*) FROM similar_docs),"
-                           " (SELECT count(*) FROM doc_lengths)",
-                           -1, &c, NULL) == SQLITE_OK &&
-        sqlite3_step(c) == SQLITE_ROW) {
-        indexed = sqlite3_column_int64(c, 0);
-        stemmed = sqlite3_column_int64(c, 1);
-    }
-    sqlite3_finalize(c);
+    int64_t indexed = -1, stemmed = -2, maxdoc = -1;
+    if (opine__simindex_stamp(k->db, &stemmed, &maxdoc) == 0) {
+        int match = opine__simindex_norms_match(k->db, stemmed, maxdoc);
+        sqlite3_stmt *c = NULL;
+        if (match == 1)
+            indexed = stemmed; /* current norms: the index holds them all */
+        else if (match == 0 &&
+                 sqlite3_prepare_v2(k->db, "SELECT count(*) FROM similar_docs",
+                                    -1, &c, NULL) == SQLITE_OK &&
+                 sqlite3_step(c) == SQLITE_ROW)
+            indexed = sqlite3_column_int64(c, 0);
+        sqlite3_finalize(c);
+    } else
+        maxdoc = -1;
     if (indexed != stemmed || maxdoc < 0 || maxdoc >= INT32_MAX)
         return 1;
     if (need_col(k) != 0)

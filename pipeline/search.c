@@ -291,8 +291,8 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
     }
     /* the first statement starts the read transaction, and with it
      * brings the schema up to date for the look-ups below */
-    if (rc == 0)
-        s->ndocs = one_int(db, "SELECT count(*) FROM doc_lengths", &rc);
+    if (rc == 0 && opine__simindex_stamp(db, &s->ndocs, &s->maxdoc))
+        rc = OPINE_EDB;
     /* the index's tables, looked up in the schema SQLite holds (a query
      * of sqlite_schema costs a sixth of a term's search) */
     int has_index = 1;
@@ -308,8 +308,6 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
         opine_search_free(s);
         return OPINE_EEMPTY;
     }
-    if (rc == 0)
-        s->maxdoc = one_int(db, "SELECT max(doc) FROM doc_lengths", &rc);
     if (rc == 0) {
         sqlite3_stmt *q;
         if (prepare(db, &q, "SELECT value FROM meta WHERE key = 'language'"))
@@ -324,11 +322,17 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
         }
     }
     /* Documents only ever join doc_lengths, and the index holds a subset
-     * of them: equal counts mean it holds them all. */
-    int64_t indexed =
-        rc == 0 && has_index
-            ? one_int(db, "SELECT count(*) FROM similar_docs", &rc)
-            : 0;
+     * of them: equal counts mean it holds them all, and so do current
+     * norms (which spare the count: a cold page fault for each of its
+     * pages). */
+    int64_t indexed = 0;
+    if (rc == 0 && has_index) {
+        int match = opine__simindex_norms_match(db, s->ndocs, s->maxdoc);
+        indexed = match == 1 ? s->ndocs
+                  : match == 0
+                      ? one_int(db, "SELECT count(*) FROM similar_docs", &rc)
+                      : (rc = match);
+    }
     if (rc == 0 && indexed != s->ndocs) {
         sqlite3_stmt *q;
         if (prepare(db, &q,

@@ -446,24 +446,38 @@ void opine__simnorms_release(opine_simnorms *n)
     memset(n, 0, sizeof(*n));
 }
 
-int opine__simindex_stamp(sqlite3 *db, int64_t *documents, int64_t *last)
+/* The count and the largest id: one row of doc_lengths_count and one
+ * descent (pipeline/store.c), or, in a file without the counter (an older
+ * one opened read-only), count(*), which reads every page of the table
+ * (on ABP, cold, a millisecond of a command's page faults). */
+static int stamp(sqlite3 *db, const char *sql, int64_t *documents,
+                 int64_t *last)
 {
     sqlite3_stmt *q;
     *documents = *last = 0;
-    /* two statements' worth of work, each the cheap form SQLite has for
-     * it: count(*) counts cells page by page, max(doc) descends once */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM doc_lengths),"
-                           " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
         return OPINE_EDB;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         *documents = sqlite3_column_int64(q, 0);
         *last = sqlite3_column_int64(q, 1);
+        rc = sqlite3_column_type(q, 0) == SQLITE_NULL ? SQLITE_DONE : rc;
     }
     sqlite3_finalize(q);
     return rc == SQLITE_ROW ? 0 : OPINE_EDB;
+}
+
+int opine__simindex_stamp(sqlite3 *db, int64_t *documents, int64_t *last)
+{
+    if (stamp(db,
+              "SELECT (SELECT documents FROM doc_lengths_count WHERE id = 1),"
+              " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
+              documents, last) == 0)
+        return 0;
+    return stamp(db,
+                 "SELECT (SELECT count(*) FROM doc_lengths),"
+                 " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
+                 documents, last);
 }
 
 /* Doubles as little-endian IEEE 754 bytes, in place, and back: a file
@@ -1052,12 +1066,8 @@ static int merge_young(sqlite3 *db)
 }
 
 /* Whether the stored norms' stamp is the database's: 1, 0 or an error. */
-static int norms_fresh(sqlite3 *db)
+int opine__simindex_norms_match(sqlite3 *db, int64_t docs, int64_t last)
 {
-    int64_t docs, last;
-    int rc = opine__simindex_stamp(db, &docs, &last);
-    if (rc)
-        return rc;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
                            "SELECT documents, last FROM similar_norms"
@@ -1070,6 +1080,13 @@ static int norms_fresh(sqlite3 *db)
                 sqlite3_column_int64(q, 1) == last;
     sqlite3_finalize(q);
     return fresh;
+}
+
+static int norms_fresh(sqlite3 *db)
+{
+    int64_t docs, last;
+    int rc = opine__simindex_stamp(db, &docs, &last);
+    return rc ? rc : opine__simindex_norms_match(db, docs, last);
 }
 
 int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
@@ -1560,6 +1577,24 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
     free(have);
     free(vwant);
     free(vhave);
+    if (rc == 0 && bad == NULL) {
+        /* The counter the stamp reads, when the file has one, is the
+         * table's count. */
+        int64_t counted, kept, last;
+        if (stamp(db,
+                  "SELECT (SELECT count(*) FROM doc_lengths),"
+                  " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
+                  &counted, &last) != 0)
+            rc = OPINE_EDB;
+        else if (stamp(db,
+                       "SELECT (SELECT documents FROM doc_lengths_count"
+                       " WHERE id = 1), 0",
+                       &kept, &last) == 0 &&
+                 kept != counted)
+            bad = opine__format("doc_lengths_count says %lld documents,"
+                                " doc_lengths holds %lld",
+                                (long long)kept, (long long)counted);
+    }
     if (rc == 0 && bad == NULL) {
         /* Stored norms, when current, are what they would be now, bit for
          * bit. */

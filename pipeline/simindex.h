@@ -53,8 +53,9 @@
  *       when doc_lengths held `documents` rows, the last of them document
  *       `last`: that pair is the stamp that says whether they still hold.
  *       Documents are only ever added to doc_lengths, and each addition
- *       changes the count; the pair costs a count of a small table and
- *       one b-tree descent, a fraction of a millisecond on ABP.
+ *       changes the count; the pair costs one row of doc_lengths_count
+ *       (kept by triggers, pipeline/store.c; a count(*) of doc_lengths
+ *       in a file without it) and one b-tree descent.
  *   INDEX documents_ext_id ON documents(ext_id)
  *       To find a document by its id without reading the table.
  *   INDEX documents_outlet ON documents(outlet, published),
@@ -182,6 +183,11 @@ void opine__simnorms_release(opine_simnorms *n); /* the array; NULL ok */
 
 /* The stamp the database has now (in the caller's read transaction). */
 int opine__simindex_stamp(sqlite3 *db, int64_t *documents, int64_t *last);
+
+/* Whether the stored norms carry the stamp (documents, last): 1 or 0 (no
+ * norms, another stamp, no index). When 1, every stemmed document is in
+ * the index (the invariants above): no count of similar_docs needed. */
+int opine__simindex_norms_match(sqlite3 *db, int64_t documents, int64_t last);
 
 /* Read the stored norms into *out when their stamp is (documents, last),
  * the database's stamp: returns 1 then, 0 when they are missing or stale

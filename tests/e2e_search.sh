@@ -220,6 +220,41 @@ run_opine 0 similar "$WORK/old.db" --check
 grep -q "^ok: 300 documents indexed" "$WORK/out" || fail "index not built: $(cat "$WORK/out")"
 ok "without an index: the same answers from doc_terms, and after building it ($(wc -l <"$WORK/a") rows)"
 
+# N, the stemmed documents, is doc_lengths_count, which two triggers keep:
+# equal to count(*) after one run and after three; a file without the
+# counter (an older opine's) answers the same from count(*), and its next
+# writer adds the counter with the right count; documents stemmed after
+# they were tokenized are counted; and a counter that is off makes opine
+# similar --check fail.
+for db in s g; do
+    expect_eq "$db.db: doc_lengths_count is doc_lengths' rows" \
+        "$(q "$WORK/$db.db" "SELECT count(*) FROM doc_lengths")" \
+        "$(q "$WORK/$db.db" "SELECT documents FROM doc_lengths_count")"
+done
+cp "$WORK/g.db" "$WORK/nocount.db"
+q "$WORK/nocount.db" "DROP TRIGGER doc_lengths_added;
+    DROP TRIGGER doc_lengths_removed; DROP TABLE doc_lengths_count"
+run_opine 0 search "$WORK/nocount.db" "$word OR ka*" --limit 0 --snippet 0
+cut -f2,4,5 "$WORK/out" >"$WORK/d"
+cmp -s "$WORK/a" "$WORK/d" || fail "without the counter: the answers differ"
+run_opine 0 stem "$WORK/nocount.db" -q
+expect_eq "the next writer adds the counter" 300 \
+    "$(q "$WORK/nocount.db" "SELECT documents FROM doc_lengths_count")"
+run_opine 0 ingest "$WORK/staged.db" "$WORK/gen1.jsonl" -q
+run_opine 0 tokenize "$WORK/staged.db" -q
+expect_eq "tokenized, not stemmed: none counted" 0 \
+    "$(q "$WORK/staged.db" "SELECT documents FROM doc_lengths_count")"
+run_opine 0 stem "$WORK/staged.db" -q
+run_opine 0 run "$WORK/staged.db" "$WORK/gen2.jsonl" -q
+expect_eq "stemmed later, then a run: all counted" 200 \
+    "$(q "$WORK/staged.db" "SELECT documents FROM doc_lengths_count")"
+run_opine 0 similar "$WORK/staged.db" --check
+q "$WORK/staged.db" "UPDATE doc_lengths_count SET documents = documents + 1"
+run_opine 2 similar "$WORK/staged.db" --check
+grep -q "doc_lengths_count says 201 documents, doc_lengths holds 200" \
+    "$WORK/err" "$WORK/out" || fail "a wrong counter passes the check: $(cat "$WORK/err")"
+ok "doc_lengths_count follows doc_lengths (runs, stages, an older file) and is checked"
+
 # Bad queries: a message naming the problem, exit 2, no crash.
 for bad in '' '"unclosed' '(a OR' 'a )' 'AND' 'the' '"the of"' 'NOT'; do
     run_opine 2 search "$WORK/s.db" "$bad"
