@@ -23,9 +23,6 @@ typedef struct slot {
     uint32_t len;
 } slot;
 
-/* Slots at most: a home is a 32-bit hash's low bits. */
-#define MAX_SLOTS ((size_t)1 << 32)
-
 typedef struct block {
     struct block *next;
     size_t used, size;
@@ -206,7 +203,7 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
 static int grow(opine__strmap *m)
 {
     size_t nmask = m->mask * 2 + 1;
-    if (nmask >= MAX_SLOTS)
+    if ((uint64_t)nmask > UINT32_MAX) /* a home is a 32-bit hash's bits */
         return OPINE_ENOMEM;
     slot *ns = calloc(nmask + 1, sizeof(slot));
     if (ns == NULL)
