@@ -327,11 +327,9 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
      * pages). */
     int64_t indexed = 0;
     if (rc == 0 && has_index) {
-        int match = opine__simindex_norms_match(db, s->ndocs, s->maxdoc);
-        indexed = match == 1 ? s->ndocs
-                  : match == 0
-                      ? one_int(db, "SELECT count(*) FROM similar_docs", &rc)
-                      : (rc = match);
+        indexed = opine__simindex_norms_match(db, s->ndocs, s->maxdoc) == 1
+                      ? s->ndocs
+                      : one_int(db, "SELECT count(*) FROM similar_docs", &rc);
     }
     if (rc == 0 && indexed != s->ndocs) {
         sqlite3_stmt *q;
