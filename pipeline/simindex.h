@@ -109,10 +109,12 @@
  * much it writes them as a generation. A query reads one chunk of each
  * generation, and a command that starts cold pays a page fault for each
  * (60-150 us on this VM for a mapped 64 KiB page): with 16 MiB ABP has 4
- * generations instead of 14 (at 4 MiB), and `opine search ... --count`
- * took 1.6-2.6 ms less for a term, a prefix, a Boolean query, a phrase
- * and NEAR (8.7-14.3 ms against 10.7-16.0, interleaved), with the same
- * answers. A run writes 295,000 chunk rows instead of 554,000: no slower
+ * generations instead of 14 (at 4 MiB). In bench/queries, whose runs of
+ * opine and of FTS5 alternate, the same opine build's commands went from
+ * 1.22-1.28 to 1.19 times FTS5's for a term, 1.08-1.10 to 1.02 for the
+ * Boolean question, 1.44-1.46 to 1.39 for a prefix (phrase and NEAR
+ * within noise), with the same answers. A run writes 295,000 chunk rows
+ * instead of 554,000: no slower
  * (four alternating pairs on ABP, each pair faster by 0.1-0.9 s), and its
  * peak RSS the same, because the vocabulary's maps shrank by as much
  * (base/strmap.c, pipeline/zblob.c). */

@@ -193,9 +193,9 @@ static const char MIGRATE_V3[] =
  *                                 whoever writes them, an older opine
  *                                 included. What a query needs for N (the
  *                                 stemmed documents) without counting a
- *                                 table's pages: on ABP, cold, a count(*)
- *                                 of doc_lengths costs a command about a
- *                                 millisecond of page faults
+ *                                 table's pages (a count(*) reads every
+ *                                 page of doc_lengths, each a page fault
+ *                                 for a command that starts cold)
  */
 static const char SCHEMA_ADDED[] =
     "CREATE TABLE IF NOT EXISTS doc_authors(doc INTEGER NOT NULL,"
