@@ -446,10 +446,17 @@ void opine__simnorms_release(opine_simnorms *n)
     memset(n, 0, sizeof(*n));
 }
 
-/* The count and the largest id: one row of doc_lengths_count and one
- * descent (pipeline/store.c), or, in a file without the counter (an older
- * one opened read-only), count(*), which reads every page of the table
- * (on ABP, cold, a millisecond of a command's page faults). */
+/* The stamp two ways: the count kept by doc_lengths_count's triggers
+ * (pipeline/store.c) and a count(*), which reads every page of the table;
+ * each with the largest id, one descent. */
+static const char KEPT_STAMP[] =
+    "SELECT (SELECT documents FROM doc_lengths_count WHERE id = 1),"
+    " (SELECT coalesce(max(doc), 0) FROM doc_lengths)";
+static const char COUNTED_STAMP[] =
+    "SELECT (SELECT count(*) FROM doc_lengths),"
+    " (SELECT coalesce(max(doc), 0) FROM doc_lengths)";
+
+/* Run one of them: 0, or OPINE_EDB (also when the counter is missing). */
 static int stamp(sqlite3 *db, const char *sql, int64_t *documents,
                  int64_t *last)
 {
@@ -467,17 +474,12 @@ static int stamp(sqlite3 *db, const char *sql, int64_t *documents,
     return rc == SQLITE_ROW ? 0 : OPINE_EDB;
 }
 
+/* The counter, or a count in a file without it (an older one, read-only). */
 int opine__simindex_stamp(sqlite3 *db, int64_t *documents, int64_t *last)
 {
-    if (stamp(db,
-              "SELECT (SELECT documents FROM doc_lengths_count WHERE id = 1),"
-              " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-              documents, last) == 0)
+    if (stamp(db, KEPT_STAMP, documents, last) == 0)
         return 0;
-    return stamp(db,
-                 "SELECT (SELECT count(*) FROM doc_lengths),"
-                 " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-                 documents, last);
+    return stamp(db, COUNTED_STAMP, documents, last);
 }
 
 /* Doubles as little-endian IEEE 754 bytes, in place, and back: a file
@@ -1065,7 +1067,7 @@ static int merge_young(sqlite3 *db)
     return rc;
 }
 
-/* Whether the stored norms' stamp is the database's: 1, 0 or an error. */
+/* Whether the stored norms carry the stamp (docs, last): 1 or 0. */
 int opine__simindex_norms_match(sqlite3 *db, int64_t docs, int64_t last)
 {
     sqlite3_stmt *q;
@@ -1082,6 +1084,7 @@ int opine__simindex_norms_match(sqlite3 *db, int64_t docs, int64_t last)
     return fresh;
 }
 
+/* Whether the stored norms' stamp is the database's: 1, 0 or an error. */
 static int norms_fresh(sqlite3 *db)
 {
     int64_t docs, last;
@@ -1581,16 +1584,9 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
         /* The counter the stamp reads, when the file has one, is the
          * table's count. */
         int64_t counted, kept, last;
-        if (stamp(db,
-                  "SELECT (SELECT count(*) FROM doc_lengths),"
-                  " (SELECT coalesce(max(doc), 0) FROM doc_lengths)",
-                  &counted, &last) != 0)
+        if (stamp(db, COUNTED_STAMP, &counted, &last) != 0)
             rc = OPINE_EDB;
-        else if (stamp(db,
-                       "SELECT (SELECT documents FROM doc_lengths_count"
-                       " WHERE id = 1), 0",
-                       &kept, &last) == 0 &&
-                 kept != counted)
+        else if (stamp(db, KEPT_STAMP, &kept, &last) == 0 && kept != counted)
             bad = opine__format("doc_lengths_count says %lld documents,"
                                 " doc_lengths holds %lld",
                                 (long long)kept, (long long)counted);
