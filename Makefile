@@ -13,7 +13,7 @@
 # what is missing) and otherwise prints the command to run.
 DEPS := cmake make gcc binutils pkg-config gzip sqlite3 bc time python3 python3-scipy python3-zstandard zlib1g-dev libsqlite3-dev \
 	libstemmer-dev libutf8proc-dev libjson-c-dev libarchive-dev \
-	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev libzstd-dev libisal-dev libacl1-dev \
+	libyaml-dev libcmocka-dev libxxhash-dev libicu-dev libdeflate-dev libzstd-dev liblz4-dev libisal-dev libacl1-dev \
 	libgoogle-perftools-dev liblinear-dev libcsv-dev unicode-data libxml2-dev \
 	valgrind clang libclang-rt-dev
 
