@@ -39,8 +39,8 @@
  *              opine similar (pipeline/simindex.h)
  *   finish     all work committed; the run not yet marked finished
  *   finished   the run marked finished and committed; the database not yet
- *              closed (a new file is still in rollback-journal mode, to
- *              become WAL as it closes)
+ *              closed (a later run's file still in WAL mode, to become
+ *              a rollback journal again as it closes)
  *
  * Unset, every point costs one load of a flag.
  */

@@ -68,12 +68,16 @@ void opine_store_close(opine_store *st);
 /* How a store waits for other processes, for opine_store_open_opts().
  *
  * Two waits: for the writer lock (read-write opens, see lock.h), and for
- * SQLite's locks on the file. In WAL a reader meets the latter only for a
- * moment (a closing writer's checkpoint, a recovery). While opine creates
- * a database its first load keeps a rollback journal instead (store.c
- * says why), and a reader is locked out while the load
- * commits, and from the moment a transaction's pages outgrow the cache
- * until it commits: seconds, for a large --commit-every even longer. */
+ * SQLite's locks on the file. A writer that adds to a database writes in
+ * WAL, where a reader meets the latter only for a moment (a closing
+ * writer's checkpoint, a recovery). While opine creates a database its
+ * first load keeps a rollback journal instead (store.c says why), and a
+ * reader is locked out while the load commits, and from the moment a
+ * transaction's pages outgrow the cache until it commits: seconds, for a
+ * large --commit-every even longer. Between writers the file rests in
+ * rollback-journal mode (opine_store_close): a writer that opens it while
+ * another program holds a read transaction waits for that to end (as for
+ * a commit) before it can switch to WAL. */
 typedef struct opine_store_opts {
     /* Read-write: the writer lock is taken as this writer ("opine run";
      * NULL: "a program using libopine"), waiting up to wait seconds for

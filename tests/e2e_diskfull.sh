@@ -78,8 +78,13 @@ rc=0
 full_stop "later run, disk full" "$db"
 echo "# later run: $(q "$db" "SELECT count(*) FROM documents") documents" \
     "committed ($total before it)"
-expect_eq "later run, disk full: the file is in WAL mode" wal \
-    "$(q "$db" "PRAGMA journal_mode")"
+# It wrote in WAL; closing, it turned the file back to a rollback
+# journal, or, where the checkpoint that needs found no room, left it WAL:
+# either way every committed batch reads back (checked below).
+mode=$(q "$db" "PRAGMA journal_mode")
+[ "$mode" = delete ] || [ "$mode" = wal ] ||
+    fail "later run, disk full: journal mode '$mode'"
+ok "later run, disk full: the file is WAL or a rollback journal ($mode)"
 rm "$MNT/filler"
 run_opine 0 run "$db" "$WORK/b.jsonl.gz" -q --commit-every 1
 same_results "$WORK/ref-ab.db" "$db" "later run, rerun with room"

@@ -633,10 +633,12 @@ static void make_hot_journal(const char *name)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* 16: the first load into a new file uses a rollback journal; the file is
- * WAL once closed. A first load that dies mid-transaction, with pages
- * already spilled into the file, leaves a hot journal that the next open
- * rolls back: nothing of the transaction, everything committed before. */
+/* 16: the first load into a new file uses a rollback journal, later
+ * writers WAL, and every writer leaves the file a rollback journal again
+ * as it closes (not while another connection has it open). A first load that
+ * dies mid-transaction, with pages already spilled into the file, leaves a hot
+ * journal that the next open rolls back: nothing of the transaction, everything
+ * committed before. */
 static void test16_first_load_journal(void **state)
 {
     (void)state;
@@ -646,8 +648,36 @@ static void test16_first_load_journal(void **state)
     char *msg = NULL;
     assert_int_equal(
         opine_store_open(&st, tpath("j.db"), OPINE_STORE_READONLY, &msg), 0);
+    expect_text(st, "PRAGMA journal_mode", "delete");
+    opine_store_close(st);
+    /* a later writer: WAL while open, a rollback journal once closed */
+    assert_int_equal(opine_store_open(&st, tpath("j.db"), 0, &msg), 0);
     expect_text(st, "PRAGMA journal_mode", "wal");
     opine_store_close(st);
+    struct stat sb;
+    char side[PATH_MAX];
+    snprintf(side, sizeof side, "%s-wal", tpath("j.db"));
+    assert_true(stat(side, &sb) != 0);
+    /* closed while a reader has the file open: it stays WAL, nothing is
+     * lost, and the next writer's close switches it */
+    opine_store *rd = NULL;
+    assert_int_equal(opine_store_open(&st, tpath("j.db"), 0, &msg), 0);
+    assert_int_equal(opine_store_exec(st, "INSERT INTO meta VALUES('w', '1')"),
+                     0);
+    assert_int_equal(
+        opine_store_open(&rd, tpath("j.db"), OPINE_STORE_READONLY, &msg), 0);
+    expect_text(rd, "SELECT value FROM meta WHERE key = 'w'", "1");
+    opine_store_close(st);
+    expect_text(rd, "PRAGMA journal_mode", "wal");
+    expect_text(rd, "SELECT value FROM meta WHERE key = 'w'", "1");
+    opine_store_close(rd);
+    assert_int_equal(opine_store_open(&st, tpath("j.db"), 0, &msg), 0);
+    opine_store_close(st);
+    assert_int_equal(
+        opine_store_open(&rd, tpath("j.db"), OPINE_STORE_READONLY, &msg), 0);
+    expect_text(rd, "PRAGMA journal_mode", "delete");
+    expect_text(rd, "SELECT value FROM meta WHERE key = 'w'", "1");
+    opine_store_close(rd);
 
     make_hot_journal("k.db");
     assert_int_equal(opine_store_open(&st, tpath("k.db"), 0, &msg), 0);
