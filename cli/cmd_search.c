@@ -326,6 +326,8 @@ typedef struct session {
 
 static void session_close(session *x)
 {
+    if (x->db)
+        sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
     opine_search_query_free(x->q);
     opine_search_free(x->s);
     opine_analyzer_free(x->cut.a);
@@ -359,6 +361,11 @@ static int session_open(session *x, const common *c, const char *query)
     if ((x->st = cli_open_store(c->db, OPINE_STORE_READONLY)) == NULL)
         return CLI_FATAL;
     x->db = opine_store_db(x->st);
+    /* One read transaction for the whole command: every statement reads
+     * the same snapshot while a run commits, and the file is locked and
+     * checked once instead of once a statement (about 60 system calls
+     * fewer for a term lookup). */
+    sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL);
     if ((x->cut.a = cli_db_analyzer(x->st)) == NULL)
         return CLI_FATAL;
     char *msg = NULL;
@@ -368,8 +375,12 @@ static int session_open(session *x, const common *c, const char *query)
     if (rc == 0 && opine_search_unindexed(x->s) > UNINDEXED_MAX) {
         opine_search_free(x->s);
         x->s = NULL;
+        /* the writer that updates the index must not wait for this
+         * connection's read lock; read what it wrote after it */
+        sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
         if (cli_update_index(x->db, c->db) != CLI_OK)
             return CLI_FATAL;
+        sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL);
         rc = opine_search_open(&x->s, x->db, cut_text, &x->cut, &msg);
     }
     if (rc) {
