@@ -20,7 +20,9 @@
  *   stream (zip then reads entry by entry from the local headers; 7z needs
  *   a seekable file). Member data is pulled in libarchive's own blocks by
  *   opine__archive_pull(), on which the reader builds a source of its own,
- *   so a member is read exactly as a file would be.
+ *   so a member is read exactly as a file would be. A zip file whose
+ *   member cannot be inflated is read again past that member (resume()):
+ *   libarchive gives up on the whole archive there.
  */
 #include "corpus/archive.h"
 #include "base/error.h"
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #define ARCHIVE_BLOCK ((size_t)256 * 1024)
+#define RESUMES 100 /* see resume() */
 
 struct opine__archive {
     struct archive *ar;
@@ -44,6 +47,9 @@ struct opine__archive {
     struct archive_entry *first; /* read by open, not yet handed out */
     int stream;                  /* a lone compressed stream */
     int fatal;                   /* ended: damaged, or read to the end */
+    int seekable;                /* read through seek_cb (a regular file) */
+    uint64_t headers;            /* headers read so far (the first one too) */
+    int resumes;                 /* times read again past a damaged member */
     uint64_t unpacked;
     char kind[64];
     char detail[256];
@@ -156,34 +162,13 @@ static void describe(opine__archive *a)
         snprintf(a->kind, sizeof(a->kind), "%s", archive_format_name(a->ar));
 }
 
-int opine__archive_open(opine__archive **out, opine__source *below,
-                        const unsigned char *prefix, size_t nprefix,
-                        const char **detail)
+/* Make a->ar read a->below from where it stands (the start, when it can
+ * seek): every filter and format opine reads, through the callbacks
+ * above. ARCHIVE_OK, or libarchive's error. */
+static int start(opine__archive *a)
 {
-    struct archive_entry *entry;
-    opine__archive *a;
-    int rc;
-
-    *out = NULL;
-    *detail = "out of memory";
-    a = calloc(1, sizeof(*a));
-    if (!a)
-        return OPINE_ENOMEM;
-    a->below = below;
-    a->block = malloc(ARCHIVE_BLOCK);
-    a->ar = archive_read_new();
-    if (!a->block || !a->ar)
-        goto nomem;
-    if (opine__source_can_seek(below) &&
-        opine__source_seek(below, 0, SEEK_SET) == 0) {
+    if (a->seekable)
         archive_read_set_seek_callback(a->ar, seek_cb);
-    } else if (nprefix > 0) {
-        a->prefix = malloc(nprefix);
-        if (!a->prefix)
-            goto nomem;
-        memcpy(a->prefix, prefix, nprefix);
-        a->nprefix = nprefix;
-    }
     archive_read_support_filter_bzip2(a->ar);
     archive_read_support_filter_compress(a->ar);
     archive_read_support_filter_gzip(a->ar);
@@ -205,7 +190,38 @@ int opine__archive_open(opine__archive **out, opine__source *below,
     archive_read_set_read_callback(a->ar, read_cb);
     archive_read_set_skip_callback(a->ar, skip_cb);
     archive_read_set_callback_data(a->ar, a);
-    if (archive_read_open1(a->ar) != ARCHIVE_OK) {
+    return archive_read_open1(a->ar);
+}
+
+int opine__archive_open(opine__archive **out, opine__source *below,
+                        const unsigned char *prefix, size_t nprefix,
+                        const char **detail)
+{
+    struct archive_entry *entry;
+    opine__archive *a;
+    int rc;
+
+    *out = NULL;
+    *detail = "out of memory";
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return OPINE_ENOMEM;
+    a->below = below;
+    a->block = malloc(ARCHIVE_BLOCK);
+    a->ar = archive_read_new();
+    if (!a->block || !a->ar)
+        goto nomem;
+    if (opine__source_can_seek(below) &&
+        opine__source_seek(below, 0, SEEK_SET) == 0) {
+        a->seekable = 1;
+    } else if (nprefix > 0) {
+        a->prefix = malloc(nprefix);
+        if (!a->prefix)
+            goto nomem;
+        memcpy(a->prefix, prefix, nprefix);
+        a->nprefix = nprefix;
+    }
+    if (start(a) != ARCHIVE_OK) {
         set_detail(a, "cannot read the archive");
         rc = OPINE_ECORRUPT;
         goto fail;
@@ -221,6 +237,7 @@ int opine__archive_open(opine__archive **out, opine__source *below,
         goto fail;
     } else {
         a->first = entry; /* opine__archive_next() hands it out first */
+        a->headers = 1;
     }
     if (archive_format(a->ar) == ARCHIVE_FORMAT_RAW) {
         if (archive_filter_count(a->ar) < 2 ||
@@ -286,6 +303,8 @@ int opine__archive_next(opine__archive *a, const char **name)
                 a->fatal = 1;
                 return 0;
             }
+            if (rc >= ARCHIVE_WARN)
+                a->headers++;
             if (rc < ARCHIVE_WARN) {
                 a->fatal = 1;
                 set_detail(a, "damaged archive");
@@ -306,6 +325,36 @@ int opine__archive_next(opine__archive *a, const char **name)
     }
 }
 
+/* After a member's data failed for good (its deflate stream broken, say):
+ * a zip file can still give the members after it, found through its
+ * central directory. Read it again from the start and past the headers
+ * already handed out, so that opine__archive_next() goes on with the next
+ * member. 1 when that worked. Other formats keep no such index (a tar's
+ * next header is found only by reading the data before it) and end. Each
+ * time reads every header before the member again, so a zip damaged in
+ * many members is read again at most RESUMES times, then ends, as any
+ * archive does. */
+static int resume(opine__archive *a)
+{
+    struct archive_entry *entry;
+    uint64_t i;
+
+    if (!a->seekable || a->stream || a->resumes >= RESUMES ||
+        (archive_format(a->ar) & ARCHIVE_FORMAT_BASE_MASK) !=
+            ARCHIVE_FORMAT_ZIP)
+        return 0;
+    a->resumes++;
+    archive_read_free(a->ar);
+    a->ar = archive_read_new();
+    if (!a->ar || opine__source_seek(a->below, 0, SEEK_SET) != 0 ||
+        start(a) != ARCHIVE_OK)
+        return 0;
+    for (i = 0; i < a->headers; i++)
+        if (archive_read_next_header(a->ar, &entry) < ARCHIVE_WARN)
+            return 0;
+    return 1;
+}
+
 int opine__archive_pull(void *ctx, unsigned char *dst, size_t cap, size_t *n,
                         const char **detail)
 {
@@ -316,10 +365,12 @@ int opine__archive_pull(void *ctx, unsigned char *dst, size_t cap, size_t *n,
     got = archive_read_data(a->ar, dst, cap);
     if (got < 0) {
         /* ARCHIVE_WARN or RETRY: this member is bad (a CRC mismatch), the
-         * next header may still be read; FATAL ends the archive. */
-        if (got < ARCHIVE_WARN)
-            a->fatal = 1;
+         * next header may still be read; FATAL ends the archive, but for a
+         * zip file, whose central directory says where every member
+         * starts, reading resumes after this member (resume()). */
         set_detail(a, "damaged member");
+        if (got < ARCHIVE_WARN && !resume(a))
+            a->fatal = 1;
         *detail = a->detail;
         return archive_errno(a->ar) == ENOMEM ? OPINE_ENOMEM : OPINE_ECORRUPT;
     }

@@ -229,6 +229,28 @@ ok "Windows-1252 under --encoding utf-8: the repairs reported"
 expect_eq "the rejects are recorded" 5 "$(q "$WORK/bad.db" "SELECT count(*) FROM rejects")"
 check_exact "$WORK/bad.db"
 
+# A zip member whose deflate data is broken (its first block of the
+# reserved type 3): inflating fails for good, and libarchive ends the
+# archive; opine reads the zip again through its central directory, past
+# that member, and keeps the other (before: "the rest of the archive is
+# lost", and with it every document of part2).
+cp "$WORK/c.zip" "$WORK/inflate.zip"
+python3 - "$WORK/inflate.zip" <<'EOF'
+import struct, sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+n, e = struct.unpack_from("<HH", b, 26)   # part1's name and extra lengths
+b[30 + n + e] = 0x07                      # BFINAL, BTYPE 3 (reserved)
+open(p, "wb").write(bytes(b))
+EOF
+run_opine 1 run "$WORK/inflate.db" "$WORK/inflate.zip"
+grep -q "inflate.zip:part1.jsonl: damaged member: ZIP decompression failed.*skipped" \
+    "$WORK/err" || fail "broken deflate data: $(cat "$WORK/err")"
+ok "broken deflate data: the member named, skipped"
+expect_eq "broken deflate data: the other member kept" 14 \
+    "$(q "$WORK/inflate.db" "SELECT count(*) FROM documents WHERE source LIKE '%inflate.zip:part2.jsonl'")"
+check_exact "$WORK/inflate.db"
+
 # The same bytes: refused by line under --invalid-utf8 reject, decoded
 # under --encoding windows-1252.
 run_opine 1 run "$WORK/strict.db" "$WORK/cp1252.jsonl" --invalid-utf8 reject
