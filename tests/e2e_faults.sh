@@ -197,11 +197,13 @@ done
 # A closed terminal (SIGHUP), Ctrl-C (SIGINT) and kill (SIGTERM) at a
 # chosen point: the run stops after the batches in flight, keeps what they
 # wrote, says so, exits 2, and a rerun finishes with the same result. At
-# the first commit at most the next three batches are in flight (queued,
-# being prepared, being read), so the input must hold more than four, or
-# whether any is left to stop before depends on the machine's speed (the
-# corpus above has about four): about nine here.
-bash "$(dirname "$0")/gen_corpus.sh" 9000 13 | gzip -1 >"$WORK/sig.jsonl.gz"
+# the first commit the next batches can be in flight (queued, being
+# prepared, being read), so the input must hold more than those, or
+# whether any is left to stop before depends on the corpus (the one above
+# has three or four 1 MiB batches of text, with gawk or mawk making it):
+# six here. The rerun is checked once: what it resumes does not depend on
+# the signal.
+bash "$(dirname "$0")/gen_corpus.sh" 5000 13 | gzip -1 >"$WORK/sig.jsonl.gz"
 run_opine 0 run "$WORK/sig-ref.db" "$WORK/sig.jsonl.gz" -q
 for sig in hup int term; do
     db="$WORK/sig-$sig.db"
@@ -220,7 +222,8 @@ for sig in hup int term; do
     [ ! -s "$db-journal" ] || fail "$sig: a hot journal was left behind"
     ok "$sig: no hot journal left"
     check_exact "$db"
-    rerun_same "$db" "$sig" "$WORK/sig.jsonl.gz" "$WORK/sig-ref.db"
+    [ "$sig" != hup ] ||
+        rerun_same "$db" "$sig" "$WORK/sig.jsonl.gz" "$WORK/sig-ref.db"
 done
 
 # A first load keeps a rollback journal. Killed in a transaction that
