@@ -22,8 +22,9 @@
 # WAL frame, a checkpoint's write between WAL reads, ...); and every
 # STRIDE-th call from an offset drawn from IOFAULT_SEED (fixed, so every
 # run of the test makes the same calls fail; another seed samples other
-# calls). Every sync is taken (each is a commit of some stage), but in
-# the sanitizer builds, which stretch each stride STEP times
+# calls). Every sync of the first run is taken (each is a commit of some
+# stage), one in two of the others', but in the sanitizer builds, which
+# stretch each stride STEP times
 # (IOFAULT_STEP, 8). IOFAULT_ALL=1 makes every N fail, as the test once
 # did (some 1,600 commands; the sample is about 900).
 #
@@ -201,11 +202,12 @@ sweep() {
         "rerun = uninterrupted"
 }
 
-# Every sync fails once (each is a commit); one in four writes of the
-# first run, one in three reads; the disk is full from one in twelve
-# writes on; the process is killed in place of one in eight. The other
-# two commands go through the same code with fewer new paths: sparser
-# strides. Each sweep also takes every kind of fault point it meets.
+# Every sync of the first run fails once (each is a commit), one in two
+# of the other two commands'; one in four writes of the first run, one in
+# three reads; the disk is full from one in twelve writes on; the process
+# is killed in place of one in eight. The other two commands go through
+# the same code with fewer new paths: sparser strides. Each sweep also
+# takes every kind of fault point it meets.
 sweeps() { # sweeps SCENARIO WRITE SYNC READ FULL KILL: the strides
     sweep "$1" write "$2" "the N-th write fails"
     sweep "$1" sync "$3" "the N-th sync fails"
@@ -214,6 +216,6 @@ sweeps() { # sweeps SCENARIO WRITE SYNC READ FULL KILL: the strides
     sweep "$1" kill "$6" "killed in place of the N-th write"
 }
 sweeps first 4 1 3 12 8
-sweeps second 6 1 4 12 8
-sweeps score 6 1 4 12 10
+sweeps second 6 2 4 12 8
+sweeps score 6 2 4 12 10
 done_testing
