@@ -303,14 +303,13 @@ int opine__archive_next(opine__archive *a, const char **name)
                 a->fatal = 1;
                 return 0;
             }
-            if (rc >= ARCHIVE_WARN)
-                a->headers++;
             if (rc < ARCHIVE_WARN) {
                 a->fatal = 1;
                 set_detail(a, "damaged archive");
                 return archive_errno(a->ar) == ENOMEM ? OPINE_ENOMEM
                                                       : OPINE_ECORRUPT;
             }
+            a->headers++;
         }
         if (a->stream) {
             *name = "";

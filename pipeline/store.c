@@ -792,9 +792,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * open). The price: while opine creates a database, readers wait for
      * each commit, a long read transaction stalls the load, and a commit
      * that waits longer than the busy timeout stops it with "database is
-     * locked" (a rerun resumes). Later writers open it in WAL; every
-     * writer's close turns the file back to a rollback journal
-     * (opine_store_close). */
+     * locked" (a rerun resumes). */
     st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
     /* A later writer switches the file (at rest in rollback-journal mode,
      * opine_store_close) to WAL. The switch needs the file to itself for
