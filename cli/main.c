@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #ifdef OPINE_TCMALLOC
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -397,12 +399,22 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {
+            int stage = cmds[i].fn == cmd_run || cmds[i].fn == cmd_ingest ||
+                        cmds[i].fn == cmd_tokenize || cmds[i].fn == cmd_stem ||
+                        cmds[i].fn == cmd_score;
 #ifdef OPINE_TCMALLOC
-            if (cmds[i].fn == cmd_run || cmds[i].fn == cmd_ingest ||
-                cmds[i].fn == cmd_tokenize || cmds[i].fn == cmd_stem ||
-                cmds[i].fn == cmd_score)
+            if (stage)
                 stage_allocator(argv);
 #endif
+            /* SQLite's page cache starts with 20 slots of a page each,
+             * allocated at once and each written as it is put on the
+             * free list: with 64 KiB pages that is 20 page faults of a
+             * fresh 1.3 MB block, 0.2 ms of a lookup that then uses two
+             * or three of them (it reads pages mapped). Without: one
+             * allocation per page as it is needed. A run fills its cache
+             * anyway and keeps the block. */
+            if (!stage)
+                sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
             /* how a writer names itself to others (pipeline/lock.h) */
             static char command[32];
             snprintf(command, sizeof command, "opine %s", cmds[i].name);
