@@ -42,6 +42,7 @@ typedef struct word {
     /* bit t % WORD_MASK set for every type t: a first test */
     uint64_t mask[WORD_MASK / 64];
     int stop;
+    int typed; /* types and mask are read (leaf_types) */
 } word;
 
 typedef struct leaf {
@@ -827,11 +828,29 @@ static void leaf_unload(leaf *l)
         leaf_unload(&l->sub[k]);
 }
 
+static int word_types(opine_search *s, word *w);
+
+/* The types of l's words (and of its NEAR group's terms and phrases),
+ * read when first needed: only what reads token streams (phrases, NEAR,
+ * snippets, KWIC) compares types; a term or a prefix is counted from its
+ * stems' postings, and reading its types, index pages that nothing else
+ * touches, cost a term lookup on ABP a tenth of its time. */
+static int leaf_types(opine_search *s, leaf *l)
+{
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < l->nw; j++)
+        if (!l->w[j].typed)
+            rc = word_types(s, &l->w[j]);
+    for (size_t k = 0; rc == 0 && k < l->nsub; k++)
+        rc = leaf_types(s, &l->sub[k]);
+    return rc;
+}
+
 /* A NEAR group's documents: those of all its terms and phrases, each read
  * to count the occurrences that qualify. */
 static int load_near(opine_search *s, leaf *l, const idset *f)
 {
-    int rc = 0;
+    int rc = leaf_types(s, l);
     int64_t *cand = NULL, *ctf = NULL;
     size_t ncand = 0;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++)
@@ -905,6 +924,7 @@ static int load_leaf(opine_search *s, leaf *l, const idset *f)
     }
     /* A phrase: the documents holding every word that is not a stop word,
      * each read to count where the words follow each other. */
+    rc = leaf_types(s, l);
     int64_t *cand = NULL, *ctf = NULL;
     size_t ncand = 0;
     int first = 1;
@@ -1052,6 +1072,7 @@ static int word_types(opine_search *s, word *w)
         uint64_t t = (uint64_t)w->types.v[i] % WORD_MASK;
         w->mask[t / 64] |= (uint64_t)1 << (t % 64);
     }
+    w->typed = rc == 0;
     return rc;
 }
 
@@ -1108,8 +1129,6 @@ static int add_leaf(parser *ps, const char *text, size_t len, int phrase,
         set_finish(&c.w[0].stems);
         c.w[0].stop = 0;
     }
-    for (size_t i = 0; rc == 0 && i < c.n; i++)
-        rc = word_types(s, &c.w[i]);
     size_t cap = q->cap;
     if (rc == 0 &&
         opine__grow((void **)&q->leaves, &cap, q->nleaves + 1, sizeof(leaf)))
@@ -1793,7 +1812,7 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
                        &t);
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         from[l] = nsp;
-        if (q->positive[l])
+        if (q->positive[l] && (rc = leaf_types(s, &q->leaves[l])) == 0)
             rc = leaf_spans(&q->leaves[l], &t, &sp, &nsp, &scap);
     }
     if (rc == 0)
