@@ -87,8 +87,9 @@ static const char common_options[] =
     "  --db FILE          the database (instead of the first argument)\n"
     "  -j, --threads N    worker threads (default: number of cores); with\n"
     "                     -j 1 one thread reads, works and writes in turn\n"
-    "  --commit-every N   commit after N MiB of text (default 64): a run\n"
-    "                     killed midway loses at most that much work\n"
+    "  --commit-every N   commit after N MiB of text (default 64; 0.25 is\n"
+    "                     256 KiB): a run killed midway loses at most that\n"
+    "                     much work\n"
     "  --wait SECONDS     when another opine process is writing DB, wait\n"
     "                     up to SECONDS for it to finish (default 0: refuse\n"
     "                     at once, naming it)\n"
@@ -365,13 +366,15 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
             break;
         }
         case OPT_COMMIT: {
-            long mib = strtol(optarg, &end, 10);
-            if (*end || mib < 1 || mib > 4095) {
-                cli_error("--commit-every wants MiB from 1 to 4095, not '%s'",
+            /* a fraction too (0.25: every 256 KiB), down to 64 KiB */
+            double mib = strtod(optarg, &end);
+            if (end == optarg || *end || !(mib >= 1.0 / 16) || mib > 4095) {
+                cli_error("--commit-every wants MiB from 0.0625 to 4095, not"
+                          " '%s'",
                           optarg);
                 return CLI_FATAL;
             }
-            a->commit_bytes = (size_t)mib << 20;
+            a->commit_bytes = (size_t)(mib * (1 << 20));
             break;
         }
         case OPT_LANG:

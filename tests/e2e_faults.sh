@@ -6,10 +6,12 @@
 # they are told to, so every case is checked every time. (e2e_iofault
 # kills runs in place of every second write, mid-COMMIT included.)
 . "$(dirname "$0")/lib.sh"
-bash "$(dirname "$0")/gen_corpus.sh" 3000 11 | gzip -1 >"$WORK/corpus.jsonl.gz"
+bash "$(dirname "$0")/gen_corpus.sh" 800 11 | gzip -1 >"$WORK/corpus.jsonl.gz"
 run_opine 0 run "$WORK/ref.db" "$WORK/corpus.jsonl.gz" -q
 total=$(q "$WORK/ref.db" "SELECT count(*) FROM documents")
-# --commit-every 1: 1 MiB batches and commits, about four in this corpus.
+# --commit-every 0.25: 256 KiB batches and commits, four in this corpus
+# (0.82 MiB of text with mawk; 3,000 documents and 1 MiB batches, the
+# same shape, took 80 s of make test's release pass and 164 s of ASan's).
 
 # fault_run SPEC DB [COMMAND [OPTION...]]: opine COMMAND (default run) on
 # the corpus must die at the fault point SPEC, and say that it reached it.
@@ -17,7 +19,7 @@ fault_run() {
     local spec=$1 db=$2 cmd=${3:-run} rc=0 input=()
     shift $(($# < 3 ? $# : 3))
     case $cmd in run | ingest) input=("$WORK/corpus.jsonl.gz") ;; esac
-    OPINE_FAULT=$spec "$OPINE" "$cmd" "$db" "${input[@]}" --commit-every 1 \
+    OPINE_FAULT=$spec "$OPINE" "$cmd" "$db" "${input[@]}" --commit-every 0.25 \
         -q "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
     expect_eq "$cmd killed at $spec: exit status of SIGKILL" 137 "$rc"
     grep -q "fault point '${spec%%[@:]*}'" "$WORK/err" ||
@@ -200,15 +202,16 @@ done
 # the first commit the next batches can be in flight (queued, being
 # prepared, being read), so the input must hold more than those, or
 # whether any is left to stop before depends on the corpus (the one above
-# has three or four 1 MiB batches of text, with gawk or mawk making it):
-# five here (4.8 MB of JSON lines with mawk). The rerun is checked once:
+# has three or four batches of text, with gawk or mawk making it): five
+# here (1.05 MiB of text with mawk, in 256 KiB batches). The rerun is
+# checked once:
 # what it resumes does not depend on the signal.
-bash "$(dirname "$0")/gen_corpus.sh" 4300 13 | gzip -1 >"$WORK/sig.jsonl.gz"
+bash "$(dirname "$0")/gen_corpus.sh" 1100 13 | gzip -1 >"$WORK/sig.jsonl.gz"
 run_opine 0 run "$WORK/sig-ref.db" "$WORK/sig.jsonl.gz" -q
 for sig in hup int term; do
     db="$WORK/sig-$sig.db"
     rc=0
-    OPINE_FAULT=committed@1:$sig "$OPINE" run "$db" --commit-every 1 \
+    OPINE_FAULT=committed@1:$sig "$OPINE" run "$db" --commit-every 0.25 \
         "$WORK/sig.jsonl.gz" -q 2>"$WORK/err" || rc=$?
     grep -q "fault point 'committed' hit 1: $sig" "$WORK/err" ||
         fail "$sig: the point was not reached: $(cat "$WORK/err")"
