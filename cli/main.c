@@ -409,8 +409,8 @@ int main(int argc, char **argv)
             /* SQLite's page cache starts with 20 slots of a page each,
              * allocated at once and each written as it is put on the
              * free list: with 64 KiB pages that is 20 page faults of a
-             * fresh 1.3 MB block, 0.2 ms of a lookup that then uses two
-             * or three of them (it reads pages mapped). Without: one
+             * fresh 1.3 MB block, 0.3-0.4 ms of a lookup that then uses
+             * two or three of them (it reads pages mapped). Without: one
              * allocation per page as it is needed. A run fills its cache
              * anyway and keeps the block. */
             if (!stage)
