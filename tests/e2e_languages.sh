@@ -22,6 +22,11 @@ expect_eq "English is the default language" "citi/english" \
     "$(q "$WORK/multi.db" "SELECT s.stem || '/' || s.lang FROM types t JOIN stems s ON s.id = t.stem WHERE t.type = 'cities' AND t.lang = ''")"
 expect_eq "a document naming the default language stems alike" 1 \
     "$(q "$WORK/multi.db" "SELECT count(DISTINCT t.stem) FROM types t WHERE t.type = 'alliance'")"
+# a prefix expands to the database language's words, those of a document
+# that names it (en1's "stronger") too, not French "alliances" (fr1)
+prefix_docs() { "$OPINE" search "$WORK/multi.db" "$1" --tsv 2>&1 | awk -F'\t' 'NR > 1 { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//'; }
+expect_eq "a prefix: a document naming the database's language" "en1" "$(prefix_docs 'strong*')"
+expect_eq "a prefix: not another language's words" "en1 xx1" "$(prefix_docs 'allian*')"
 expect_eq "stop words by each document's language" "und|german|1
 und||0" "$(printf '%s\n' "$(q "$WORK/multi.db" "SELECT type, lang, stopword FROM types WHERE type = 'und'")"; printf '{"id": "en2", "text": "Und so on."}\n' >"$WORK/und.jsonl"; "$OPINE" run "$WORK/multi.db" "$WORK/und.jsonl" -q; q "$WORK/multi.db" "SELECT type, lang, stopword FROM types WHERE type = 'und' AND lang = ''")"
 expect_eq "Russian stop words" "в|1" \
