@@ -359,11 +359,44 @@ int opine__intern_types(engine *e, job *j)
 
 /* ---- before and after the passes -------------------------------------- */
 
-/* Give every type without a stem (left by a tokenize-only run) its stem. */
+/* How many types have no stem, and whether types_text (store.c) is there:
+ * -1 when SQLite fails. */
+static int64_t pending_types(engine *e, int *has_text)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    *has_text = 0;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT (SELECT count(*) FROM types"
+                           " WHERE stem IS NULL), EXISTS (SELECT 1 FROM"
+                           " sqlite_schema WHERE name = 'types_text')",
+                           -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        n = sqlite3_column_int64(q, 0);
+        *has_text = sqlite3_column_int(q, 1);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* Give every type without a stem (left by a tokenize-only run) its stem.
+ * Each UPDATE moves the type's entry in types_text, which holds its stem
+ * and stop flag: when a quarter of the types or more wait (after a
+ * tokenize of a whole corpus), the index is dropped and made again by one
+ * sort in the same transaction. ABP's 196,071 types, as one UPDATE in the
+ * sqlite3 shell: 1.64 s with the index kept, 0.80 s dropped and made
+ * again, 0.65 s in a file without it (made before types_text). */
 int opine__stem_pending_types(engine *e)
 {
     sqlite3_stmt *q;
-    int rc = 0;
+    int rc = 0, has_text;
+    int64_t pending = pending_types(e, &has_text);
+    if (pending < 0)
+        return opine__engine_db_fail(e, "reading types");
+    if (pending == 0)
+        return 0;
+    int rebuild = has_text && pending >= 4096 && pending * 4 >= e->ntypes;
     if (sqlite3_prepare_v2(e->db,
                            "SELECT id, type FROM types WHERE stem IS NULL"
                            " ORDER BY id",
@@ -372,6 +405,11 @@ int opine__stem_pending_types(engine *e)
     if (opine_store_exec(e->st, "BEGIN IMMEDIATE")) {
         sqlite3_finalize(q);
         return opine__engine_db_fail(e, "starting a transaction");
+    }
+    if (rebuild && opine_store_exec(e->st, "DROP INDEX types_text")) {
+        sqlite3_finalize(q);
+        opine_store_rollback(e->st);
+        return opine__engine_db_fail(e, "stemming types");
     }
     int64_t stems_from = e->nstems;
     while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
@@ -389,6 +427,10 @@ int opine__stem_pending_types(engine *e)
     if (rc == 0)
         rc = opine__write_vocab(e, NULL, 0, 0, e->sv + stems_from + 1,
                                 stems_from, e->nstems);
+    if (rc == 0 && rebuild &&
+        opine_store_exec(e->st, "CREATE INDEX types_text"
+                                " ON types(type, lang, stopword, stem)"))
+        rc = opine__engine_db_fail(e, "indexing types");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
     if (rc)
