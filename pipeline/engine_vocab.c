@@ -427,9 +427,7 @@ int opine__stem_pending_types(engine *e)
     if (rc == 0)
         rc = opine__write_vocab(e, NULL, 0, 0, e->sv + stems_from + 1,
                                 stems_from, e->nstems);
-    if (rc == 0 && rebuild &&
-        opine_store_exec(e->st, "CREATE INDEX types_text"
-                                " ON types(type, lang, stopword, stem)"))
+    if (rc == 0 && rebuild && opine_store_exec(e->st, OPINE__TYPES_TEXT_INDEX))
         rc = opine__engine_db_fail(e, "indexing types");
     if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");

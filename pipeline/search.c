@@ -101,11 +101,13 @@ static const char *const SQL[Q_END] = {
     [Q_FIND_STEM] = "SELECT id FROM stems WHERE lang = ? AND stem = ?",
     [Q_STEM_TYPES] = "SELECT id FROM types WHERE stem = ?",
     [Q_STEM_TERMS] = "SELECT id FROM types WHERE stem = ? AND stopword = 0",
-    /* A range of types' unique index on (type, lang). A type's lang is ''
-     * in the database's language ?2, or the name a document gave (?2 itself
-     * when it named the database's), and its stem is in the same language
-     * (engine_vocab.c): so no stems row is read. set_finish() drops the
-     * repeats; a NULL stem (a URL, an address) is no word's. */
+    /* A range of types' index on (type, lang): types_text, which answers
+     * it alone, or in older files the unique index and the types rows. A
+     * type's lang is '' in the database's language ?2, or the name a
+     * document gave (?2 itself when it named the database's), and its
+     * stem is in the same language (engine_vocab.c): so no stems row is
+     * read. set_finish() drops the repeats; a NULL stem (a URL, an
+     * address) is no word's. */
     [Q_PREFIX_TYPES] = "SELECT stem FROM types"
                        " WHERE type >= ?1 AND type < ?1 || char(1114111)"
                        " AND lang IN ('', ?2) AND stopword = 0"

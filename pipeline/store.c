@@ -147,7 +147,7 @@ static const char SCHEMA_V3[] =
     "ALTER TABLE documents ADD COLUMN lang TEXT;\n"
     /* A type is unique by (type, lang): opine's vocabulary gives each one
      * id (pipeline/engine_vocab.c; tests/lib.sh check_exact checks the
-     * table). Files made before December 2026 say so with UNIQUE(type,
+     * table). Files made before 2026-12-06 say so with UNIQUE(type,
      * lang); since then the index on (type, lang) also holds stopword and
      * stem, so that a search's prefix is answered from the index alone
      * (search.c): through the unique index each type a prefix expands to
@@ -162,8 +162,7 @@ static const char SCHEMA_V3[] =
     " SELECT id, type, stem, stopword, cf FROM types;\n"
     "DROP TABLE types;\n"
     "ALTER TABLE types_v3 RENAME TO types;\n"
-    "CREATE INDEX types_stem ON types(stem);\n"
-    "CREATE INDEX types_text ON types(type, lang, stopword, stem);\n";
+    "CREATE INDEX types_stem ON types(stem);\n" OPINE__TYPES_TEXT_INDEX ";\n";
 
 static const char MIGRATE_V3[] =
     "INSERT INTO doc_lengths(doc, tokens, terms)"

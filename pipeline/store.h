@@ -48,6 +48,12 @@
 
 #define OPINE_SCHEMA_VERSION 4
 
+/* The index of types by (type, lang) that also holds each type's stop
+ * flag and stem (files made since 2026-12-06; store.c says why), as the
+ * schema makes it and as the stem stage makes it again (engine_vocab.c). */
+#define OPINE__TYPES_TEXT_INDEX                                                \
+    "CREATE INDEX types_text ON types(type, lang, stopword, stem)"
+
 /* A store may be used from any thread, but by one thread at a time. */
 typedef struct opine_store opine_store;
 

@@ -38,8 +38,9 @@ run_opine 0 tokenize "$WORK/staged.db" -q
 pending=$(q "$WORK/staged.db" "SELECT count(*) FROM types WHERE stem IS NULL")
 run_opine 0 stem "$WORK/staged.db" -q
 check_exact "$WORK/staged.db"
-# opine stem made types_text again after stemming the $pending types the
-# tokenize left (all of them: a quarter or more is what it drops it for)
+# opine stem made types_text again after stemming the types the tokenize
+# left (all of them: it drops the index when a quarter or more wait, and
+# at least 4,096)
 expect_eq "the stem stage leaves types_text" "1|1" "$(q "$WORK/staged.db" \
     "SELECT count(*), $pending >= 4096 FROM sqlite_schema WHERE name = 'types_text'")"
 expect_eq "staged: a prefix answers as in the run" \
