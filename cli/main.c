@@ -1,7 +1,10 @@
 /* cli/main.c — the opine command line: dispatch and shared helpers. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <malloc.h>
 #include <sqlite3.h>
-#include <stdint.h>
-#include <sys/mman.h>
 
 #ifdef OPINE_TCMALLOC
 #if __has_include(<valgrind/valgrind.h>)

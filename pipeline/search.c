@@ -467,6 +467,10 @@ static int merge_runs(int64_t **d, int64_t **t, size_t *at, size_t nruns,
     return 0;
 }
 
+/* From this many stems on, a word's postings are counted from terms
+ * first (load_postings). */
+#define HINT_STEMS 1024
+
 /* The documents using any of stems (sorted), with the sum of their tfs:
  * every generation's chunk of each stem, and doc_terms for the documents
  * the index lacks. Decoded straight into the two arrays: a posting takes
@@ -474,10 +478,6 @@ static int merge_runs(int64_t **d, int64_t **t, size_t *at, size_t nruns,
  * mostly hold ascending ranges of documents and a document's postings are
  * in one of them, so one stem's come out ascending; several stems' (a
  * prefix) or a generation out of order are sorted and summed after. */
-/* From this many stems on, a word's postings are counted from terms
- * first (load_postings). */
-#define HINT_STEMS 1024
-
 static int load_postings(opine_search *s, const idset *stems, const idset *f,
                          int64_t **docs, int64_t **tfs, size_t *n,
                          int64_t *total)
