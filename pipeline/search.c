@@ -522,59 +522,64 @@ static int load_postings(opine_search *s, const idset *stems, const idset *f,
      * by stepping along (postings come in ascending runs) */
     size_t fj = 0;
     int64_t prev = -1, all = 0;
-    /* where each stem's postings start, and the doc_terms rows: runs
-     * that are each ascending when the generations are in order */
-    size_t *at = malloc((stems->n + 2) * sizeof(size_t)), nruns = 0;
+    /* where each chunk's postings start, and the doc_terms rows: runs
+     * that are each ascending. The chunks are read generation by
+     * generation, each in stem order, which is the table's: the look-ups
+     * of a prefix's stems that fall on one page follow each other (nucl*,
+     * 36 stems in 4 generations: 64 pages read instead of 151 when read
+     * stem by stem). One stem's chunks still come out ascending when the
+     * generations are in document order. */
+    size_t nchunks = stems->n * s->ngens;
+    size_t *at = malloc((nchunks + 2) * sizeof(size_t)), nruns = 0;
     int runs_sorted = 1;
     if (at == NULL)
         rc = OPINE_ENOMEM;
-    for (size_t i = 0; q && rc == 0 && i < stems->n; i++) {
+    for (size_t c = 0; q && rc == 0 && c < nchunks; c++) {
         at[nruns++] = nv;
-        for (size_t g = 0; rc == 0 && g < s->ngens; g++) {
-            sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[i]);
-            int step = sqlite3_step(q);
-            if (step == SQLITE_ROW) {
-                const unsigned char *p = sqlite3_column_blob(q, 0);
-                const unsigned char *end = p + sqlite3_column_bytes(q, 0);
-                uint64_t doc = 0;
-                size_t most = nv + (size_t)(end - p) / 3;
-                if (f && most > nv + f->n)
-                    most = nv + f->n;
-                if (p && most > cap && (rc = reserve(&d, &t, &cap, most)) != 0)
-                    p = end;
-                while (p && p < end) {
-                    uint64_t gap, tf;
-                    if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
-                        break;
-                    doc += gap;
-                    all++;
-                    if (f) {
-                        if ((int64_t)doc < prev) {
-                            int64_t x = (int64_t)doc;
-                            fj = lower_bound(f->v, 0, f->n, &x);
-                        }
-                        prev = (int64_t)doc;
-                        while (fj < f->n && f->v[fj] < (int64_t)doc)
-                            fj++;
-                        if (fj == f->n || f->v[fj] != (int64_t)doc)
-                            continue;
+        size_t g = c / stems->n;
+        sqlite3_bind_int64(q, 1, s->gens[g] << 32 | stems->v[c % stems->n]);
+        int step = sqlite3_step(q);
+        if (step == SQLITE_ROW) {
+            const unsigned char *p = sqlite3_column_blob(q, 0);
+            const unsigned char *end = p + sqlite3_column_bytes(q, 0);
+            uint64_t doc = 0;
+            size_t most = nv + (size_t)(end - p) / 3;
+            if (f && most > nv + f->n)
+                most = nv + f->n;
+            if (p && most > cap && (rc = reserve(&d, &t, &cap, most)) != 0)
+                p = end;
+            while (p && p < end) {
+                uint64_t gap, tf;
+                if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                    break;
+                doc += gap;
+                all++;
+                if (f) {
+                    if ((int64_t)doc < prev) {
+                        int64_t x = (int64_t)doc;
+                        fj = lower_bound(f->v, 0, f->n, &x);
                     }
-                    if (nv == cap && (rc = reserve(&d, &t, &cap, nv + 1)) != 0)
-                        break;
-                    if (nv && (int64_t)doc <= d[nv - 1]) {
-                        ascending = 0;
-                        if (nv > at[nruns - 1] && (int64_t)doc < d[nv - 1])
-                            runs_sorted = 0;
-                    }
-                    d[nv] = (int64_t)doc;
-                    t[nv++] = (int64_t)tf;
+                    prev = (int64_t)doc;
+                    while (fj < f->n && f->v[fj] < (int64_t)doc)
+                        fj++;
+                    if (fj == f->n || f->v[fj] != (int64_t)doc)
+                        continue;
                 }
-                if (rc == 0 && p == NULL)
-                    rc = OPINE_ECORRUPT;
-            } else if (step != SQLITE_DONE)
-                rc = OPINE_EDB;
-            sqlite3_reset(q);
-        }
+                if (nv == cap && (rc = reserve(&d, &t, &cap, nv + 1)) != 0)
+                    break;
+                if (nv && (int64_t)doc <= d[nv - 1]) {
+                    ascending = 0;
+                    if (nv > at[nruns - 1] && (int64_t)doc < d[nv - 1])
+                        runs_sorted = 0;
+                }
+                d[nv] = (int64_t)doc;
+                t[nv++] = (int64_t)tf;
+            }
+            if (rc == 0 && p == NULL)
+                rc = OPINE_ECORRUPT;
+        } else if (step != SQLITE_DONE)
+            rc = OPINE_EDB;
+        sqlite3_reset(q);
     }
     if (rc == 0)
         at[nruns++] = nv;
@@ -1490,6 +1495,25 @@ int opine_search_query_reads_streams(const opine_search_query *q)
         if (q->leaves[i].kind == L_PHRASE || q->leaves[i].kind == L_NEAR)
             return 1;
     return 0;
+}
+
+static size_t leaf_lookups(const leaf *l)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < l->nw; j++)
+        n += l->w[j].stems.n;
+    for (size_t k = 0; k < l->nsub; k++)
+        n += leaf_lookups(&l->sub[k]);
+    return n;
+}
+
+size_t opine_search_query_lookups(const opine_search *s,
+                                  const opine_search_query *q)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->nleaves; i++)
+        n += leaf_lookups(&q->leaves[i]);
+    return n * s->ngens;
 }
 
 /* ---- matching ----------------------------------------------------------- */

@@ -91,6 +91,13 @@ int opine_search_query_is_single(const opine_search_query *q);
  * holds all the words of a phrase or NEAR group. */
 int opine_search_query_reads_streams(const opine_search_query *q);
 
+/* How many chunks of the index matching q looks up at most: a chunk per
+ * stem of each word (a prefix's many) in each generation. Each is a
+ * look-up in similar_postings, scattered over its pages for the stems
+ * of a prefix. */
+size_t opine_search_query_lookups(const opine_search *s,
+                                  const opine_search_query *q);
+
 /* The documents matching q, in ascending id order, into *docs (malloc'd,
  * *n of them); when only is not NULL, just those among only[0..nonly)
  * (ascending ids). 0 or an error. */
