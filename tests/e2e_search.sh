@@ -185,6 +185,20 @@ want=$(q "$WORK/g.db" "SELECT dt.doc FROM doc_terms dt JOIN documents d
     AND d.outlet = '$outlet' AND d.published >= '2019'
     AND substr(d.published, 1, 4) <= '2020' ORDER BY 1" | tr '\n' ' ')
 expect_eq "search with --outlet, --from and --to" "$want" "$got"
+# a prefix of many stems under a filter: its chunks come generation by
+# generation, each in stem order, so the documents it decodes go down and
+# up again many times (and the command reads them with pread())
+pre=$(printf %s "$word" | cut -c1-2)
+run_opine 0 search "$WORK/g.db" "$pre*" --outlet "$outlet" --limit 0 --snippet 0
+got=$(tail -n +2 "$WORK/out" | cut -f2 | sort -n | tr '\n' ' ')
+want=$(q "$WORK/g.db" "SELECT DISTINCT dt.doc FROM doc_terms dt JOIN documents d
+    ON d.id = dt.doc WHERE d.outlet = '$outlet' AND dt.stem IN (SELECT stem
+    FROM types WHERE type >= '$pre' AND type < '$pre' || char(1114111)
+    AND stopword = 0 AND stem IS NOT NULL) ORDER BY 1" | tr '\n' ' ')
+nstems=$(q "$WORK/g.db" "SELECT count(DISTINCT stem) FROM types WHERE
+    type >= '$pre' AND type < '$pre' || char(1114111) AND stopword = 0")
+[ "$nstems" -gt 11 ] || fail "'$pre*' has $nstems stems, too few for this check"
+expect_eq "search '$pre*' ($nstems stems) with --outlet" "$want" "$got"
 run_opine 0 search "$WORK/g.db" "$word" --where "d.id % 2 = 0" --count
 want=$(q "$WORK/g.db" "SELECT count(*) FROM doc_terms dt JOIN stems s
     ON s.id = dt.stem WHERE s.stem = '$stem' AND dt.doc % 2 = 0")
