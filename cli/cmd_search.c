@@ -336,13 +336,6 @@ static void session_close(session *x)
     opine_store_close(x->st);
 }
 
-/* For a command that reads many pages once (token streams, one per
- * document; the postings of a prefix's many stems) and exits: read them
- * with pread() into a few recycled buffers instead of mapping the file.
- * On ABP (64 KiB pages) a copied page costs 12-16 us and a mapped one a
- * 40 us fault; a buffer costs 16 faults when first used, so it pays from
- * some 50 pages on. A long-lived reader (the API) keeps the mapping,
- * warm after its first query. */
 /* From this many look-ups in the index on (a word's stems times the
  * index's generations), a query reads with read_once(): on ABP, with 4
  * generations, a prefix of 8 stems (32) takes as long either way, one
@@ -350,6 +343,13 @@ static void session_close(session *x)
  * stem 6% more. */
 #define READ_ONCE_LOOKUPS 32
 
+/* For a command that reads many pages once (token streams, one per
+ * document; the postings of a prefix's many stems) and exits: read them
+ * with pread() into a few recycled buffers instead of mapping the file.
+ * On ABP (64 KiB pages) a copied page costs 12-16 us and a mapped one a
+ * 40 us fault; a buffer costs 16 faults when first used, so it pays from
+ * some 50 pages on. A long-lived reader (the API) keeps the mapping,
+ * warm after its first query. */
 static void read_once(sqlite3 *db)
 {
     sqlite3_exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = 4", NULL, NULL,
