@@ -63,7 +63,9 @@ static void isal_sym(void *h, const char *name, void *fn)
 static void isal_load(void)
 {
     void *h = dlopen(ISAL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    const char *why = h ? NULL : dlerror();
+    const char *why = NULL;
+    if (h == NULL && (why = dlerror()) == NULL)
+        why = "it cannot be loaded";
     if (h) {
         isal_sym(h, "isal_inflate_init", &isal.inflate_init);
         isal_sym(h, "isal_inflate_reset", &isal.inflate_reset);

@@ -101,6 +101,19 @@ ok "binary file named"
 grep -q "1 invalid UTF-8 sequences replaced by U+FFFD in 1 records" "$WORK/err" ||
     fail "no summary of the UTF-8 repair: $(cat "$WORK/err")"
 ok "the repair of invalid UTF-8 is reported"
+# A gzip input when ISA-L cannot be loaded (opine loads it at the first
+# gzip input; tests/hide_isal.c hides it): that input is rejected with a
+# message naming it and the library, and the other input is read. Not
+# under memcheck or a sanitizer, which preload their own runtimes first.
+if [ -n "${HIDE_ISAL:-}" ] && [ -z "${OPINE_VALGRIND:-}" ] && ! sanitized; then
+    LD_PRELOAD=$HIDE_ISAL run_opine 1 run "$WORK/noisal.db" \
+        "$WORK/batch1.jsonl.gz" "$D/batch2.jsonl"
+    grep -q "batch1.jsonl.gz: .*gzip needs ISA-L (libisal.so.2" "$WORK/err" ||
+        fail "no message naming the gzip input and ISA-L: $(cat "$WORK/err")"
+    expect_eq "without ISA-L, the gzip input is rejected and the other read" \
+        "rejected|1|$(grep -c . "$D/batch2.jsonl")" \
+        "$(q "$WORK/noisal.db" "SELECT status, rejected, documents FROM runs")"
+fi
 expect_eq "run recorded its rejects" "rejected|4" \
     "$(q "$WORK/bad.db" "SELECT status, rejected FROM runs")"
 expect_eq "rejects table names them" 4 \
