@@ -47,6 +47,18 @@ opine_store *cli_open_store(const char *path, int flags);
 opine_store_opts cli_store_opts(int flags);
 void cli_store_error(int rc, const char *msg);
 
+/* For a command that reads many pages once (token streams, one per
+ * document; the postings of a prefix's many stems; the term vectors of
+ * two groups) and exits: read them with pread() into a few recycled page
+ * buffers instead of mapping the file (which cli_open_store() does for a
+ * reader). On ABP (64 KiB pages) a copied page costs 12-16 us and a
+ * mapped one a 40 us fault; a buffer costs 16 faults when first used, so
+ * it pays from some 50 pages on, and only while the pages a statement
+ * goes back to fit in the buffers. A long-lived reader (the API) keeps
+ * the mapping, warm after its first query. */
+struct sqlite3;
+void cli_read_once(struct sqlite3 *db);
+
 /* "opine COMMAND", as a writer names itself to others. */
 extern const char *cli_command;
 /* --wait SECONDS: how long a writer waits for another to finish; 0 (the
@@ -99,7 +111,6 @@ enum { FMT_TSV, FMT_CSV, FMT_JSON, FMT_TABLE };
 int cli_format_option(int c);
 /* Run every statement of sql on db and print the rows of those that
  * return rows in format f; CLI_OK, or CLI_FATAL after saying why. */
-struct sqlite3;
 int cli_print_query(struct sqlite3 *db, const char *sql, int f);
 
 /* Stage commands and the rest: each gets argv from the subcommand on. */

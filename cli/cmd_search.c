@@ -337,24 +337,11 @@ static void session_close(session *x)
 }
 
 /* From this many look-ups in the index on (a word's stems times the
- * index's generations), a query reads with read_once(): on ABP, with 4
+ * index's generations), a query reads with cli_read_once(): on ABP, with 4
  * generations, a prefix of 8 stems (32) takes as long either way, one
  * of 15 (60) 7% less with it, of 36 (nucl*) 8-10% less; a word of one
  * stem 6% more. */
 #define READ_ONCE_LOOKUPS 32
-
-/* For a command that reads many pages once (token streams, one per
- * document; the postings of a prefix's many stems) and exits: read them
- * with pread() into a few recycled buffers instead of mapping the file.
- * On ABP (64 KiB pages) a copied page costs 12-16 us and a mapped one a
- * 40 us fault; a buffer costs 16 faults when first used, so it pays from
- * some 50 pages on. A long-lived reader (the API) keeps the mapping,
- * warm after its first query. */
-static void read_once(sqlite3 *db)
-{
-    sqlite3_exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = 4", NULL, NULL,
-                 NULL);
-}
 
 static int session_open(session *x, const common *c, const char *query)
 {
@@ -405,7 +392,7 @@ static int session_open(session *x, const common *c, const char *query)
         }
         if (opine_search_query_reads_streams(x->q) ||
             opine_search_query_lookups(x->s, x->q) > READ_ONCE_LOOKUPS)
-            read_once(x->db);
+            cli_read_once(x->db);
     }
     return filter_docs(x->db, x->cond, &x->only, &x->nonly);
 }
@@ -757,7 +744,7 @@ int cmd_kwic(int argc, char **argv)
         goto out;
     int err = opine_search_match(x.s, x.q, x.only, x.nonly, &docs, &n);
     if (err == 0 && n > 32) /* a stream and a body for each */
-        read_once(x.db);
+        cli_read_once(x.db);
     for (size_t i = 0; err == 0 && i < n; i++) {
         if (o.limit && !o.sort && nh >= (size_t)o.limit)
             break;

@@ -179,6 +179,12 @@ opine_store *cli_open_store(const char *path, int flags)
     return st;
 }
 
+void cli_read_once(sqlite3 *db)
+{
+    sqlite3_exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = 4", NULL, NULL,
+                 NULL);
+}
+
 int cli_parse_wait(const char *arg)
 {
     char *end;
