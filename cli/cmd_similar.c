@@ -171,12 +171,13 @@ static int print_check(opine_store *st, const char *db)
     }
     printf("ok: %lld documents indexed (%lld stemmed since, not yet), %lld"
            " generations, %lld stems, %lld chunks, %lld postings; norms %s;"
-           " term vectors of %lld documents (%lld terms)\n",
+           " term vectors of %lld documents (%lld terms); %lld positions\n",
            (long long)stats.documents, (long long)stats.unindexed,
            (long long)stats.generations, (long long)stats.stems,
            (long long)stats.chunks, (long long)stats.postings,
            stats.norms_current ? "current" : "stale (computed when next used)",
-           (long long)stats.vectors, (long long)stats.vector_terms);
+           (long long)stats.vectors, (long long)stats.vector_terms,
+           (long long)stats.positions);
     return CLI_OK;
 }
 

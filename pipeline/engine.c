@@ -108,6 +108,8 @@ static void job_release(job *j)
     free(j->types);
     free(j->stream);
     free(j->terms);
+    free(j->pos);
+    free(j->pos_end);
     opine_scores_release(&j->scores);
     free(j->lang);
     opine_authors_free(j->authors, j->nauthors);
@@ -267,7 +269,8 @@ static inline void score_token(const engine *e, const job *j,
  * (a store to count[] could otherwise be a store to anything). */
 static inline __attribute__((always_inline)) size_t
 count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
-            size_t *nd, const unsigned char *out, opine_minhash *sig)
+            size_t *nd, const unsigned char *out, opine_minhash *sig,
+            uint32_t *ts)
 {
     const uint32_t *types = j->types;
     size_t n = j->ntokens, m = 0, k = *nd, left_out = 0;
@@ -283,12 +286,16 @@ count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
         const type_info *t = &tv[types[i]];
         if (sig)
             opine_minhash_add(sig, opine__type_token_hash(t));
-        if (t->stop)
+        if (t->stop) {
+            ts[i] = UINT32_MAX;
             continue;
+        }
         if (out && out[i]) {
+            ts[i] = UINT32_MAX;
             left_out++;
             continue;
         }
+        ts[i] = (uint32_t)t->stem;
         m++;
         if (count[t->stem]++ == 0)
             d[k++] = (uint32_t)t->stem;
@@ -296,6 +303,47 @@ count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
     *nd = k;
     j->bp_tokens += left_out;
     return m;
+}
+
+/* The positions of j's counted tokens (m of them), as the search index
+ * keeps them (search_positions in pipeline/simindex.h): for each of
+ * j->terms in turn, the indexes of its tokens, ascending, as varints,
+ * each less the one before; into j->pos, term i's ending at byte
+ * j->pos_end[i]. ts holds each token's stem (UINT32_MAX: not counted),
+ * term[] the index in j->terms of each stem j has; scratch room for
+ * j->nterms + m numbers. */
+static int positions(job *j, const uint32_t *term, const uint32_t *ts,
+                     uint32_t *scratch, size_t m)
+{
+    size_t nd = j->nterms;
+    uint32_t *cur = scratch, *at = scratch + nd;
+    j->pos = malloc(5 * m + 1);
+    j->pos_end = malloc((nd + 1) * sizeof(uint32_t));
+    if (j->pos == NULL || j->pos_end == NULL)
+        return OPINE_ENOMEM;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < nd; i++) {
+        cur[i] = sum;
+        sum += j->terms[2 * i + 1];
+    }
+    for (size_t i = 0; i < j->ntokens; i++)
+        if (ts[i] != UINT32_MAX)
+            at[cur[term[ts[i]]]++] = (uint32_t)i;
+    unsigned char *p = j->pos;
+    for (size_t i = 0, k = 0; i < nd; i++) {
+        uint32_t prev = 0;
+        for (uint32_t t = 0; t < j->terms[2 * i + 1]; t++, k++) {
+            uint32_t v = at[k] - prev;
+            prev = at[k];
+            while (v >= 0x80) {
+                *p++ = (unsigned char)(v | 0x80);
+                v >>= 7;
+            }
+            *p++ = (unsigned char)v;
+        }
+        j->pos_end[i] = (uint32_t)(p - j->pos);
+    }
+    return 0;
 }
 
 static void work_finish(engine *e, worker *w, job *j)
@@ -316,7 +364,8 @@ static void work_finish(engine *e, worker *w, job *j)
         /* Count per stem in the worker's array indexed by stem id (the
          * vocabulary does not change while workers run), then sort only
          * the document's distinct stems: a few hundred, not every token. */
-        uint32_t *d = malloc(2 * (j->ntokens + 1) * sizeof(uint32_t));
+        uint32_t *d = malloc(3 * (j->ntokens + 1) * sizeof(uint32_t));
+        uint32_t *ts = d ? d + 2 * (j->ntokens + 1) : NULL; /* token stems */
         if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
                                      (size_t)e->nstems + 1, sizeof(uint32_t))) {
             free(d);
@@ -332,13 +381,13 @@ static void work_finish(engine *e, worker *w, job *j)
             opine_minhash_init(sig);
         size_t nd = 0, m;
         if (sig && out)
-            m = count_stems(e->tv, j, w->count, d, &nd, out, sig);
+            m = count_stems(e->tv, j, w->count, d, &nd, out, sig, ts);
         else if (sig)
-            m = count_stems(e->tv, j, w->count, d, &nd, NULL, sig);
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, sig, ts);
         else if (out)
-            m = count_stems(e->tv, j, w->count, d, &nd, out, NULL);
+            m = count_stems(e->tv, j, w->count, d, &nd, out, NULL, ts);
         else
-            m = count_stems(e->tv, j, w->count, d, &nd, NULL, NULL);
+            m = count_stems(e->tv, j, w->count, d, &nd, NULL, NULL, ts);
         j->counted = m;
         opine__sort_u32(d, nd, d + j->ntokens + 1);
         j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
@@ -352,10 +401,16 @@ static void work_finish(engine *e, worker *w, job *j)
         for (size_t i = 0; i < nd; i++) {
             j->terms[2 * i] = d[i];
             j->terms[2 * i + 1] = w->count[d[i]];
-            w->count[d[i]] = 0; /* clean for the next document */
+            w->count[d[i]] = (uint32_t)i; /* for positions() */
         }
         j->nterms = nd;
+        if (e->similar)
+            j->err = positions(j, w->count, ts, d, m);
+        for (size_t i = 0; i < nd; i++)
+            w->count[j->terms[2 * i]] = 0; /* clean for the next document */
         free(d);
+        if (j->err)
+            return;
         if (sig)
             j->has_sig = opine__sig_final(sig, j->sig);
     }
@@ -1170,6 +1225,7 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
         rc = opine__stem_pending_types(&e);
     if (rc == 0)
         rc = pass_pending(&e, "stem");
+    opine__simindex_trim(e.similar); /* all written by now */
     if (rc == 0)
         rc = opine__update_surfaces(&e);
     if (rc == 0)
@@ -1232,6 +1288,7 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         e.flags = stage_flags[i];
         rc = pass_pending(&e, stage_names[i]);
     }
+    opine__simindex_trim(e.similar); /* all written by now */
     if (rc == 0)
         rc = opine__update_surfaces(&e);
     if (rc == 0)

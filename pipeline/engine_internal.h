@@ -84,7 +84,9 @@ typedef struct job {
     uint32_t nsentences;
     unsigned char *stream; /* encoded doc_tokens.stream */
     size_t stream_len;
-    uint32_t *terms; /* (stem, tf) pairs sorted by stem */
+    uint32_t *terms;    /* (stem, tf) pairs sorted by stem */
+    unsigned char *pos; /* their positions (see positions() in engine.c), */
+    uint32_t *pos_end;  /* term i's ending at this byte */
     size_t nterms;
     size_t counted;        /* tokens counted in terms (stop words left out) */
     char *lang;            /* the language the document names, or NULL */

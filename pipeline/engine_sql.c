@@ -997,7 +997,8 @@ int opine__batch_write(engine *e, batch *bt, int last)
             const job *j = &bt->jobs[i];
             if (j->state == JOB_NEW &&
                 (rc = opine__simindex_add(e->similar, j->id, j->terms,
-                                          j->nterms)) == OPINE_EDB)
+                                          j->nterms, j->pos, j->pos_end)) ==
+                    OPINE_EDB)
                 opine__engine_db_fail(e, "writing the similarity index");
         }
         similar = opine__engine_now() - ts;
@@ -1205,8 +1206,8 @@ int opine__batch_rewrite(engine *e, batch *bt)
     /* and their postings anew (opine__simindex_forget() took the old) */
     for (size_t i = 0; rc == 0 && e->similar && i < nd; i++) {
         const job *j = &bt->jobs[i];
-        if ((rc = opine__simindex_add(e->similar, j->id, j->terms,
-                                      j->nterms)) == OPINE_EDB)
+        if ((rc = opine__simindex_add(e->similar, j->id, j->terms, j->nterms,
+                                      j->pos, j->pos_end)) == OPINE_EDB)
             rc = opine__engine_db_fail(e, "writing the similarity index");
     }
     /* terms by the differences; a stem no document has any more goes */

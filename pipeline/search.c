@@ -95,6 +95,7 @@ enum {
     Q_ALL_DOCS,
     Q_DF,
     Q_VECTOR,
+    Q_POSITIONS,
     Q_END
 };
 static const char *const SQL[Q_END] = {
@@ -120,6 +121,9 @@ static const char *const SQL[Q_END] = {
     [Q_ALL_DOCS] = "SELECT doc FROM doc_lengths ORDER BY doc",
     [Q_DF] = "SELECT df FROM terms WHERE stem = ?",
     [Q_VECTOR] = "SELECT terms FROM doc_vectors WHERE doc = ?",
+    /* a chunk's positions, part by part (pipeline/simindex.h) */
+    [Q_POSITIONS] = "SELECT positions FROM search_positions"
+                    " WHERE id >= ?1 AND id < ?2 ORDER BY id",
 };
 
 struct opine_search {
@@ -871,11 +875,196 @@ static int leaf_types(opine_search *s, leaf *l)
     return rc;
 }
 
+/* Whether NEAR group l asks what the index's positions answer: a
+ * distance in tokens between words that are terms (not stop words,
+ * prefixes or phrases). */
+static int near_of_terms(const leaf *l)
+{
+    if (l->kind != L_NEAR || l->near == NEAR_SENTENCE)
+        return 0;
+    for (size_t k = 0; k < l->nsub; k++)
+        if (l->sub[k].kind != L_TERM || l->sub[k].nw != 1 ||
+            l->sub[k].w[0].stop || l->sub[k].w[0].stems.n > 1)
+            return 0;
+    return 1;
+}
+
+/* And whether they can: the index holds every stemmed document. */
+static int near_by_positions(const opine_search *s, const leaf *l)
+{
+    return near_of_terms(l) && s->missing.n == 0;
+}
+
+/* One term's positions in the candidates cand[0..n): (index in cand) << 32
+ * | position, into *v (*nv of them, capacity *cap), unsorted. 1 when a
+ * chunk of the stem has no positions (the caller reads token streams),
+ * else 0 or an error. */
+static int term_positions(opine_search *s, int64_t stem, const int64_t *cand,
+                          size_t n, uint64_t **v, size_t *nv, size_t *cap)
+{
+    sqlite3_stmt *qp = stmt(s, Q_POSTINGS), *qq = stmt(s, Q_POSITIONS);
+    if (qp == NULL || qq == NULL)
+        return qp == NULL ? OPINE_EDB : 1; /* no positions: an older file */
+    int rc = 0;
+    for (size_t g = 0; rc == 0 && g < s->ngens; g++) {
+        int64_t id = s->gens[g] << 32 | stem;
+        sqlite3_bind_int64(qp, 1, id);
+        int step = sqlite3_step(qp);
+        if (step == SQLITE_ROW) {
+            sqlite3_bind_int64(qq, 1, OPINE_SIMINDEX_PART(id, 0));
+            sqlite3_bind_int64(qq, 2, OPINE_SIMINDEX_PART(id + 1, 0));
+            int pstep = sqlite3_step(qq);
+            if (pstep != SQLITE_ROW)
+                rc = pstep == SQLITE_DONE ? 1 : OPINE_EDB;
+        } else if (step != SQLITE_DONE) {
+            rc = OPINE_EDB;
+        }
+        if (rc == 0 && step == SQLITE_ROW) {
+            const unsigned char *p = sqlite3_column_blob(qp, 0),
+                                *end = p + sqlite3_column_bytes(qp, 0),
+                                *pp = sqlite3_column_blob(qq, 0),
+                                *pend = pp + sqlite3_column_bytes(qq, 0);
+            uint64_t doc = 0, gap, tf;
+            size_t c = 0;
+            while (rc == 0 && p < end) {
+                if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL) {
+                    rc = OPINE_ECORRUPT;
+                    break;
+                }
+                doc += gap;
+                /* a generation's documents ascend: the candidates too */
+                if (c < n && cand[c] < (int64_t)doc)
+                    c = lower_bound(cand, c, n, &(int64_t){(int64_t)doc});
+                int want = c < n && cand[c] == (int64_t)doc;
+                uint64_t at = 0;
+                for (uint64_t t = 0; rc == 0 && t < tf; t++) {
+                    uint64_t x = 0;
+                    /* a part ends between documents: the next one */
+                    if (pp == pend && t == 0) {
+                        int pstep = sqlite3_step(qq);
+                        if (pstep != SQLITE_ROW) {
+                            rc = pstep == SQLITE_DONE ? OPINE_ECORRUPT
+                                                      : OPINE_EDB;
+                            break;
+                        }
+                        pp = sqlite3_column_blob(qq, 0);
+                        pend = pp + sqlite3_column_bytes(qq, 0);
+                    }
+                    for (int sh = 0;; sh += 7) {
+                        if (pp >= pend || sh > 28) {
+                            rc = OPINE_ECORRUPT;
+                            break;
+                        }
+                        x |= (uint64_t)(*pp & 0x7f) << sh;
+                        if (!(*pp++ & 0x80))
+                            break;
+                    }
+                    at += x;
+                    if (rc == 0 && want) {
+                        if (opine__grow((void **)v, cap, *nv + 1,
+                                        sizeof(uint64_t)))
+                            rc = OPINE_ENOMEM;
+                        else
+                            (*v)[(*nv)++] =
+                                (uint64_t)c << 32 | (at & 0xffffffff);
+                    }
+                }
+            }
+        }
+        sqlite3_reset(qp);
+        sqlite3_reset(qq);
+    }
+    return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* NEAR group l over the candidates cand[0..n) from the index's positions:
+ * those kept into cand[0..*kept), their counts of qualifying occurrences
+ * (as leaf_spans() counts them in a token stream) into ctf. 1 when some
+ * chunk has no positions, else 0 or an error. */
+static int near_positions(opine_search *s, const leaf *l, int64_t *cand,
+                          int64_t *ctf, size_t n, size_t *kept)
+{
+    size_t ns = l->nsub;
+    uint64_t **v = calloc(ns, sizeof(*v));
+    size_t *nv = calloc(ns, sizeof(size_t)), *cap = calloc(ns, sizeof(size_t)),
+           *at = calloc(ns, sizeof(size_t)), *end = calloc(ns, sizeof(size_t));
+    int rc = v && nv && cap && at && end ? 0 : OPINE_ENOMEM;
+    uint64_t *q = NULL;
+    size_t qcap = 0;
+    for (size_t k = 0; rc == 0 && k < ns; k++) {
+        rc = term_positions(s, l->sub[k].w[0].stems.v[0], cand, n, &v[k],
+                            &nv[k], &cap[k]);
+        if (rc == 0)
+            qsort(v[k], nv[k], sizeof(uint64_t), cmp_u64);
+    }
+    size_t m = 0;
+    for (size_t c = 0; rc == 0 && c < n; c++) {
+        /* each term's positions in candidate c: v[k][at[k] .. end[k]) */
+        for (size_t k = 0; k < ns; k++) {
+            at[k] = end[k];
+            while (end[k] < nv[k] && v[k][end[k]] >> 32 == c)
+                end[k]++;
+        }
+        size_t nq = 0; /* qualifying positions into q[] */
+        for (size_t k = 0; rc == 0 && k < ns; k++)
+            for (size_t i = at[k]; i < end[k]; i++) {
+                uint32_t a = (uint32_t)v[k][i];
+                int ok = 1;
+                for (size_t j = 0; ok && j < ns; j++) {
+                    if (j == k)
+                        continue;
+                    int found = 0;
+                    for (size_t e = at[j]; !found && e < end[j]; e++) {
+                        uint32_t b = (uint32_t)v[j][e];
+                        uint32_t gap = b > a   ? b - a - 1
+                                       : a > b ? a - b - 1
+                                               : 0;
+                        found = gap <= (uint32_t)l->near;
+                    }
+                    ok = found;
+                }
+                if (!ok)
+                    continue;
+                if (opine__grow((void **)&q, &qcap, nq + 1, sizeof(uint64_t))) {
+                    rc = OPINE_ENOMEM;
+                    break;
+                }
+                q[nq++] = a;
+            }
+        /* each position once, as leaf_spans() keeps one span a start */
+        qsort(q, nq, sizeof(uint64_t), cmp_u64);
+        int64_t hits = 0;
+        for (size_t i = 0; i < nq; i++)
+            hits += i == 0 || q[i] != q[i - 1];
+        if (hits) {
+            cand[m] = cand[c];
+            ctf[m++] = hits;
+        }
+    }
+    for (size_t k = 0; v && k < ns; k++)
+        free(v[k]);
+    free(q);
+    free(v);
+    free(nv);
+    free(cap);
+    free(at);
+    free(end);
+    *kept = m;
+    return rc;
+}
+
 /* A NEAR group's documents: those of all its terms and phrases, each read
  * to count the occurrences that qualify. */
 static int load_near(opine_search *s, leaf *l, const idset *f)
 {
-    int rc = leaf_types(s, l);
+    int bypos = near_by_positions(s, l);
+    int rc = bypos ? 0 : leaf_types(s, l);
     int64_t *cand = NULL, *ctf = NULL;
     size_t ncand = 0;
     for (size_t k = 0; rc == 0 && k < l->nsub; k++)
@@ -903,6 +1092,14 @@ static int load_near(opine_search *s, leaf *l, const idset *f)
             }
         }
         ncand = m;
+    }
+    /* from the index's positions when it has them */
+    if (rc == 0 && bypos && ncand) {
+        size_t kept;
+        int prc = near_positions(s, l, cand, ctf, ncand, &kept);
+        if (prc <= 0)
+            return leaf_keep(l, cand, ctf, prc ? 0 : kept, f, prc);
+        rc = leaf_types(s, l); /* a chunk without: the token streams */
     }
     /* a distance in tokens needs only their types (decoded without the
      * rest: a third of the work); a sentence, their sentences too */
@@ -1492,7 +1689,8 @@ int opine_search_query_is_single(const opine_search_query *q)
 int opine_search_query_reads_streams(const opine_search_query *q)
 {
     for (size_t i = 0; i < q->nleaves; i++)
-        if (q->leaves[i].kind == L_PHRASE || q->leaves[i].kind == L_NEAR)
+        if (q->leaves[i].kind == L_PHRASE ||
+            (q->leaves[i].kind == L_NEAR && !near_of_terms(&q->leaves[i])))
             return 1;
     return 0;
 }

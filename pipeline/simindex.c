@@ -4,6 +4,7 @@
 #include "pipeline/simindex.h"
 
 #include <math.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "base/sort.h"
 #include "pipeline/fault.h"
 #include "pipeline/store.h"
+#include "pipeline/tokstream.h"
 
 static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS similar_postings(id INTEGER PRIMARY KEY,"
@@ -21,6 +23,8 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS similar_generations(gen INTEGER PRIMARY KEY,"
     " postings INTEGER NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS similar_docs(doc INTEGER PRIMARY KEY);\n"
+    "CREATE TABLE IF NOT EXISTS search_positions(id INTEGER PRIMARY KEY,"
+    " positions BLOB NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS similar_norms(id INTEGER PRIMARY KEY"
     " CHECK (id = 1), documents INTEGER NOT NULL, last INTEGER NOT NULL,"
     " norms BLOB NOT NULL, computed TEXT NOT NULL);\n"
@@ -88,15 +92,33 @@ int opine__simindex_exists(sqlite3 *db)
     return n == SCHEMA_COUNT;
 }
 
+/* Whether the file has search_positions (newer than the index): 1, 0 or
+ * OPINE_EDB. */
+static int has_positions(sqlite3 *db)
+{
+    int64_t n;
+    if (query_int(db,
+                  "SELECT count(*) FROM sqlite_schema"
+                  " WHERE name = 'search_positions'",
+                  &n))
+        return OPINE_EDB;
+    return n > 0;
+}
+
 int opine__simindex_schema(sqlite3 *db)
 {
-    int rc = opine__simindex_exists(db);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
+    int rc = opine__simindex_exists(db), pos = has_positions(db);
+    if (rc < 0 || pos < 0)
+        return OPINE_EDB;
+    if (rc && pos)
+        return 0;
     int own = sqlite3_get_autocommit(db);
     if (own && exec(db, "BEGIN IMMEDIATE"))
         return OPINE_EDB;
-    if (exec(db, SCHEMA) || (own && exec(db, "COMMIT"))) {
+    /* positions without the index they belong to (its tables dropped)
+     * would be taken for a new index's */
+    if ((!rc && pos && exec(db, "DELETE FROM search_positions")) ||
+        exec(db, SCHEMA) || (own && exec(db, "COMMIT"))) {
         if (own)
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return OPINE_EDB;
@@ -118,14 +140,29 @@ int opine__simindex_schema(sqlite3 *db)
  * many as it had held at once, and a run's peak grew by more than the
  * postings held. */
 
-/* One stem's postings since the last write: 24 bytes; the first document
- * is the first posting's gap. */
+/* Blocks of chains, allocated in one piece (mapped, so that
+ * opine__simindex_trim() gives the pages back for sure; untouched ones
+ * cost nothing). */
+typedef struct arena {
+    unsigned char *a;
+    size_t top, cap; /* bytes used, allocated */
+} arena;
+
+/* A chain of blocks in an arena: 16 bytes. */
+typedef struct chain {
+    uint32_t head, tail; /* arena offsets of the first and last blocks */
+    uint32_t len;        /* bytes in the chain */
+    uint16_t fill, room; /* bytes used and free in the last block */
+} chain;
+
+/* One stem's postings since the last write (in the arena of postings),
+ * and their positions since the last part was written (in the arena of
+ * positions; see search_positions in simindex.h): 40 bytes; the first
+ * document is the first posting's gap. */
 typedef struct plist {
     uint32_t stem;
-    uint32_t head, tail; /* arena offsets of the first and last blocks */
-    uint32_t len;        /* bytes of postings in the chain */
-    uint32_t last;       /* the last document's id (ids are below 2^32) */
-    uint16_t fill, room; /* bytes used and free in the last block */
+    uint32_t last; /* the last document's id (ids are below 2^32) */
+    chain c, pos;
 } plist;
 
 enum {
@@ -143,18 +180,21 @@ struct opine__simindex {
     uint32_t low, high; /* the smallest and largest stem held */
     plist *lists;       /* the stems held, in the order first met */
     size_t nlists, cap_lists;
-    unsigned char *arena;
-    size_t top, cap_arena; /* bytes of the arena used, allocated */
+    arena post, pos;       /* the chains of postings, of positions */
     unsigned char *chunks; /* a slice's chunks, contiguous */
     size_t cap_chunks;
-    int64_t postings; /* postings held */
-    int64_t last_doc; /* the largest document held */
-    int64_t *docs;    /* the documents held */
+    int64_t postings;  /* postings held */
+    int64_t gen;       /* the generation held: 0 until a write needs it */
+    int part;          /* parts of positions written for it */
+    size_t part_bytes; /* positions held that make a part */
+    int nopos;         /* a document held came without positions */
+    int64_t last_doc;  /* the largest document held */
+    int64_t *docs;     /* the documents held */
     size_t ndocs, cap_docs;
     int64_t rowbuf[2 * SLICE];
     opine_rows_blob blobs[SLICE];
     opine_rows *chunk_rows, *doc_rows;
-    sqlite3_stmt *ins_chunks, *ins_docs, *ins_gen, *next_gen;
+    sqlite3_stmt *ins_chunks, *ins_pos, *ins_docs, *ins_gen, *next_gen;
 };
 
 int opine__simindex_new(opine__simindex **out, sqlite3 *db)
@@ -164,8 +204,13 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db)
     if (x == NULL)
         return OPINE_ENOMEM;
     x->db = db;
-    x->top = ARENA_START;
+    x->post.top = x->pos.top = ARENA_START;
     x->low = UINT32_MAX;
+    /* OPINE_POSITIONS_PART: bytes, for tests that need parts of small
+     * corpora */
+    const char *pb = getenv("OPINE_POSITIONS_PART");
+    x->part_bytes =
+        pb && atol(pb) > 0 ? (size_t)atol(pb) : OPINE_SIMINDEX_POS_BUFFER;
     int rc = opine__rows_register(db, "opine_similar_chunks", "id, postings",
                                   "ib", &x->chunk_rows);
     if (rc == 0)
@@ -176,6 +221,11 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db)
                             "INSERT INTO similar_postings(id, postings)"
                             " SELECT id, postings FROM opine_similar_chunks",
                             -1, SQLITE_PREPARE_PERSISTENT, &x->ins_chunks,
+                            NULL) != SQLITE_OK ||
+         sqlite3_prepare_v3(db,
+                            "INSERT INTO search_positions(id, positions)"
+                            " SELECT id, postings FROM opine_similar_chunks",
+                            -1, SQLITE_PREPARE_PERSISTENT, &x->ins_pos,
                             NULL) != SQLITE_OK ||
          sqlite3_prepare_v3(db,
                             "INSERT INTO similar_docs(doc)"
@@ -192,7 +242,8 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db)
              db,
              "SELECT max((SELECT coalesce(max(gen), 0)"
              " FROM similar_generations), (SELECT coalesce(max(id), 0) >> 32"
-             " FROM similar_postings)) + 1",
+             " FROM similar_postings), (SELECT coalesce(max(id), 0) >> 40"
+             " FROM search_positions)) + 1",
              -1, SQLITE_PREPARE_PERSISTENT, &x->next_gen, NULL) != SQLITE_OK))
         rc = OPINE_EDB;
     if (rc) {
@@ -209,10 +260,13 @@ static void reset_lists(opine__simindex *x)
     for (size_t i = 0; i < x->nlists; i++)
         x->slot[x->lists[i].stem] = 0;
     x->nlists = 0;
-    x->top = ARENA_START;
+    x->post.top = x->pos.top = ARENA_START;
     x->low = UINT32_MAX;
     x->high = 0;
     x->postings = 0;
+    x->gen = 0;
+    x->part = 0;
+    x->nopos = 0;
     x->ndocs = 0;
     x->last_doc = 0;
 }
@@ -223,14 +277,30 @@ void opine__simindex_free(opine__simindex *x)
         return;
     free(x->slot);
     free(x->lists);
-    free(x->arena);
+    opine__simindex_trim(x);
     free(x->chunks);
     free(x->docs);
     sqlite3_finalize(x->ins_chunks);
+    sqlite3_finalize(x->ins_pos);
     sqlite3_finalize(x->ins_docs);
     sqlite3_finalize(x->ins_gen);
     sqlite3_finalize(x->next_gen);
     free(x);
+}
+
+static void arena_free(arena *a)
+{
+    if (a->a)
+        munmap(a->a, a->cap);
+    *a = (arena){NULL, ARENA_START, 0};
+}
+
+void opine__simindex_trim(opine__simindex *x)
+{
+    if (x == NULL || x->nlists)
+        return;
+    arena_free(&x->post);
+    arena_free(&x->pos);
 }
 
 void opine__simindex_discard(opine__simindex *x)
@@ -265,24 +335,87 @@ static uint32_t get_u32(const unsigned char *p)
     return v;
 }
 
-/* Copy p's chain to out (room for p->len bytes). */
-static void chain_copy(const opine__simindex *x, const plist *p,
-                       unsigned char *out)
+/* Copy chain p of arena a to out (room for p->len bytes). */
+static void chain_copy(const arena *a, const chain *p, unsigned char *out)
 {
     uint32_t b = p->head, len = 0;
     while (len < p->len) {
         uint32_t n = b == p->tail ? p->fill : block_data(len);
-        memcpy(out + len, x->arena + b + BLOCK_NEXT, n);
+        memcpy(out + len, a->a + b + BLOCK_NEXT, n);
         len += n;
-        b = get_u32(x->arena + b);
+        b = get_u32(a->a + b);
     }
 }
 
-/* Write the slice's rows (its chunks are in x->chunks). */
-static int write_slice(opine__simindex *x, size_t *n, size_t *used)
+/* Write the slice's rows with q (its chunks are in x->chunks). */
+static int write_slice(opine__simindex *x, sqlite3_stmt *q, size_t *n,
+                       size_t *used)
 {
-    int rc = step_rows(x, x->ins_chunks, x->chunk_rows, *n);
+    int rc = step_rows(x, q, x->chunk_rows, *n);
     *n = *used = 0;
+    return rc;
+}
+
+/* The generation the writer holds: its id, taken when first needed. */
+static int held_gen(opine__simindex *x)
+{
+    if (x->gen)
+        return 0;
+    int rc = sqlite3_step(x->next_gen) == SQLITE_ROW ? 0 : OPINE_EDB;
+    x->gen = sqlite3_column_int64(x->next_gen, 0);
+    sqlite3_reset(x->next_gen);
+    return rc;
+}
+
+/* Write every stem's chain of postings (pos 0: into similar_postings) or
+ * of positions (1: into search_positions, as part x->part) as the held
+ * generation's rows, in stem order, so that the rows land in id order. */
+static int write_chains(opine__simindex *x, int pos)
+{
+    sqlite3_stmt *q = pos ? x->ins_pos : x->ins_chunks;
+    const arena *a = pos ? &x->pos : &x->post;
+    size_t n = 0, used = 0;
+    int rc = 0;
+    for (uint64_t s = x->low; rc == 0 && s <= x->high; s++) {
+        if (x->slot[s] == 0)
+            continue;
+        const plist *l = &x->lists[x->slot[s] - 1];
+        const chain *p = pos ? &l->pos : &l->c;
+        if (p->len == 0)
+            continue; /* no positions since the last part */
+        if (n == SLICE || used + p->len > x->cap_chunks)
+            rc = write_slice(x, q, &n, &used);
+        if (rc == 0 && p->len > x->cap_chunks &&
+            opine__grow((void **)&x->chunks, &x->cap_chunks,
+                        p->len > ASSEMBLY ? p->len : ASSEMBLY, 1))
+            rc = OPINE_ENOMEM;
+        if (rc)
+            break;
+        chain_copy(a, p, x->chunks + used);
+        x->blobs[n] = (opine_rows_blob){x->chunks + used, p->len};
+        x->rowbuf[2 * n] =
+            pos ? OPINE_SIMINDEX_PART(x->gen << 32 | l->stem, x->part)
+                : x->gen << 32 | l->stem;
+        x->rowbuf[2 * n + 1] = opine__rows_blob(&x->blobs[n]);
+        used += p->len;
+        n++;
+    }
+    if (rc == 0)
+        rc = write_slice(x, q, &n, &used);
+    return rc;
+}
+
+/* Write the positions held as the next part of the held generation's,
+ * and empty their chains. */
+static int write_part(opine__simindex *x)
+{
+    int rc = held_gen(x);
+    if (rc == 0)
+        rc = write_chains(x, 1);
+    for (size_t i = 0; i < x->nlists; i++)
+        x->lists[i].pos = (chain){0, 0, 0, 0, 0};
+    x->pos.top = ARENA_START;
+    x->part++;
     return rc;
 }
 
@@ -290,34 +423,30 @@ int opine__simindex_flush(opine__simindex *x)
 {
     int rc = 0;
     if (x->nlists) {
-        rc = sqlite3_step(x->next_gen) == SQLITE_ROW ? 0 : OPINE_EDB;
-        int64_t gen = sqlite3_column_int64(x->next_gen, 0);
-        sqlite3_reset(x->next_gen);
-        size_t n = 0, used = 0;
-        /* In stem order, so that the rows land in id order. */
-        for (uint64_t s = x->low; rc == 0 && s <= x->high; s++) {
-            if (x->slot[s] == 0)
-                continue;
-            const plist *p = &x->lists[x->slot[s] - 1];
-            if (n == SLICE || used + p->len > x->cap_chunks)
-                rc = write_slice(x, &n, &used);
-            if (rc == 0 && p->len > x->cap_chunks &&
-                opine__grow((void **)&x->chunks, &x->cap_chunks,
-                            p->len > ASSEMBLY ? p->len : ASSEMBLY, 1))
-                rc = OPINE_ENOMEM;
-            if (rc)
-                break;
-            chain_copy(x, p, x->chunks + used);
-            x->blobs[n] = (opine_rows_blob){x->chunks + used, p->len};
-            x->rowbuf[2 * n] = gen << 32 | p->stem;
-            x->rowbuf[2 * n + 1] = opine__rows_blob(&x->blobs[n]);
-            used += p->len;
-            n++;
-        }
+        rc = held_gen(x);
         if (rc == 0)
-            rc = write_slice(x, &n, &used);
+            rc = write_chains(x, 0);
+        /* positions only when every document held came with them: else
+         * none, the parts written so far neither */
+        if (rc == 0 && !x->nopos)
+            rc = write_part(x);
+        if (rc == 0 && x->nopos && x->part) {
+            sqlite3_stmt *d;
+            if (sqlite3_prepare_v2(x->db,
+                                   "DELETE FROM search_positions WHERE id >= ?"
+                                   " AND id < ?",
+                                   -1, &d, NULL) != SQLITE_OK)
+                rc = OPINE_EDB;
+            else {
+                sqlite3_bind_int64(d, 1, OPINE_SIMINDEX_PART(x->gen << 32, 0));
+                sqlite3_bind_int64(d, 2,
+                                   OPINE_SIMINDEX_PART((x->gen + 1) << 32, 0));
+                rc = sqlite3_step(d) == SQLITE_DONE ? 0 : OPINE_EDB;
+                sqlite3_finalize(d);
+            }
+        }
         if (rc == 0) {
-            sqlite3_bind_int64(x->ins_gen, 1, gen);
+            sqlite3_bind_int64(x->ins_gen, 1, x->gen);
             sqlite3_bind_int64(x->ins_gen, 2, x->postings);
             rc = sqlite3_step(x->ins_gen) == SQLITE_DONE ? 0 : OPINE_EDB;
             sqlite3_reset(x->ins_gen);
@@ -332,9 +461,8 @@ int opine__simindex_flush(opine__simindex *x)
     return rc;
 }
 
-/* Append n bytes to p's chain, in new blocks as they fill. */
-static int chain_append(opine__simindex *x, plist *p, const unsigned char *b,
-                        size_t n)
+/* Append n bytes to chain p of arena x, in new blocks as they fill. */
+static int chain_append(arena *x, chain *p, const unsigned char *b, size_t n)
 {
     while (n) {
         if (p->room == 0) {
@@ -342,29 +470,37 @@ static int chain_append(opine__simindex *x, plist *p, const unsigned char *b,
             size_t need = x->top + BLOCK_NEXT + data;
             if (need > UINT32_MAX)
                 return OPINE_ETOOBIG;
-            if (need > x->cap_arena) {
-                /* past the buffer only within one document's postings */
-                size_t cap = x->cap_arena ? 2 * x->cap_arena
-                                          : OPINE_SIMINDEX_BUFFER + (1 << 16);
-                unsigned char *a = realloc(x->arena, cap > need ? cap : need);
-                if (a == NULL)
+            if (need > x->cap) {
+                /* the buffer's size and a little (past it only within
+                 * one document's) */
+                size_t cap =
+                    x->cap ? 2 * x->cap : OPINE_SIMINDEX_BUFFER + (1 << 16);
+                if (cap < need)
+                    cap = need;
+                unsigned char *a = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (a == MAP_FAILED)
                     return OPINE_ENOMEM;
-                x->arena = a;
-                x->cap_arena = cap > need ? cap : need;
+                if (x->a) {
+                    memcpy(a, x->a, x->top);
+                    munmap(x->a, x->cap);
+                }
+                x->a = a;
+                x->cap = cap;
             }
             uint32_t off = (uint32_t)x->top;
-            memset(x->arena + off, 0, BLOCK_NEXT);
+            memset(x->a + off, 0, BLOCK_NEXT);
             if (p->head == 0)
                 p->head = off;
             else
-                memcpy(x->arena + p->tail, &off, 4);
+                memcpy(x->a + p->tail, &off, 4);
             p->tail = off;
             p->fill = 0;
             p->room = (uint16_t)data;
             x->top = need;
         }
         size_t k = n < p->room ? n : p->room;
-        memcpy(x->arena + p->tail + BLOCK_NEXT + p->fill, b, k);
+        memcpy(x->a + p->tail + BLOCK_NEXT + p->fill, b, k);
         p->fill += (uint16_t)k;
         p->room -= (uint16_t)k;
         p->len += (uint32_t)k;
@@ -375,16 +511,24 @@ static int chain_append(opine__simindex *x, plist *p, const unsigned char *b,
 }
 
 int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
-                        size_t nterms)
+                        size_t nterms, const unsigned char *pos,
+                        const uint32_t *pos_end)
 {
     if (doc <= 0 || doc >= (int64_t)1 << 32)
         return OPINE_ETOOBIG; /* ids: see similar_postings in simindex.h */
     /* Write what is held before this document when it would come out of
      * order, or there is enough: a document's postings stay in one
      * generation. */
-    if (x->ndocs && (doc <= x->last_doc || x->top >= OPINE_SIMINDEX_BUFFER ||
-                     x->ndocs >= MAX_DOCS)) {
+    if (x->ndocs &&
+        (doc <= x->last_doc || x->post.top >= OPINE_SIMINDEX_BUFFER ||
+         x->ndocs >= MAX_DOCS || x->part >= OPINE_SIMINDEX_PARTS - 1)) {
         int rc = opine__simindex_flush(x);
+        if (rc)
+            return rc;
+    }
+    /* and the positions held as a part, when there are enough */
+    if (x->ndocs && !x->nopos && x->pos.top >= x->part_bytes) {
+        int rc = write_part(x);
         if (rc)
             return rc;
     }
@@ -398,6 +542,8 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
         return OPINE_ENOMEM;
     x->docs[x->ndocs++] = doc;
     x->last_doc = doc;
+    if (pos == NULL)
+        x->nopos = 1; /* this generation is written without positions */
     for (size_t i = 0; i < nterms; i++) {
         uint32_t s = terms[2 * i], tf = terms[2 * i + 1];
         if (s >= x->cap_slot)
@@ -406,19 +552,20 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
             if (opine__grow((void **)&x->lists, &x->cap_lists, x->nlists + 1,
                             sizeof(plist)))
                 return OPINE_ENOMEM;
-            x->lists[x->nlists] = (plist){s, 0, 0, 0, 0, 0, 0};
+            x->lists[x->nlists] = (plist){s, 0, {0}, {0}};
             x->slot[s] = (uint32_t)++x->nlists;
             if (s < x->low)
                 x->low = s;
             if (s > x->high)
                 x->high = s;
         }
-        plist *p = &x->lists[x->slot[s] - 1];
-        uint64_t gap = (uint64_t)doc - p->last;
+        plist *l = &x->lists[x->slot[s] - 1];
+        chain *p = &l->c;
+        uint64_t gap = (uint64_t)doc - l->last;
         size_t n = opine__posting_size(gap, tf);
         if (n <= p->room) {
             /* the usual case: straight into the last block */
-            opine__posting_put(x->arena + p->tail + BLOCK_NEXT + p->fill, gap,
+            opine__posting_put(x->post.a + p->tail + BLOCK_NEXT + p->fill, gap,
                                tf);
             p->fill += (uint16_t)n;
             p->room -= (uint16_t)n;
@@ -426,12 +573,27 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
         } else {
             unsigned char b[OPINE_POSTING_MAX];
             opine__posting_put(b, gap, tf);
-            int rc = chain_append(x, p, b, n);
+            int rc = chain_append(&x->post, p, b, n);
             if (rc)
                 return rc;
         }
-        p->last = (uint32_t)doc;
+        l->last = (uint32_t)doc;
         x->postings++;
+        if (!x->nopos) {
+            uint32_t from = i ? pos_end[i - 1] : 0, m = pos_end[i] - from;
+            chain *c = &l->pos;
+            if (m <= c->room) { /* as the postings' usual case */
+                memcpy(x->pos.a + c->tail + BLOCK_NEXT + c->fill, pos + from,
+                       m);
+                c->fill += (uint16_t)m;
+                c->room -= (uint16_t)m;
+                c->len += m;
+                continue;
+            }
+            int rc = chain_append(&x->pos, c, pos + from, m);
+            if (rc)
+                return rc;
+        }
     }
     return 0;
 }
@@ -781,7 +943,7 @@ static int backfill(sqlite3 *db, opine__simindex *x)
                 rc = OPINE_EDB;
             sqlite3_reset(get);
             if (rc == 0)
-                rc = opine__simindex_add(x, ids[i], terms, k);
+                rc = opine__simindex_add(x, ids[i], terms, k, NULL, NULL);
             pending += (int64_t)k;
         }
         if (rc == 0 && pending >= BACKFILL_POSTINGS) {
@@ -836,8 +998,23 @@ int opine__simindex_generations(sqlite3 *db, int64_t **gens, size_t *n)
 typedef struct piece {
     const unsigned char *p, *end;
     uint64_t doc, tf;
-    int live; /* a posting is at doc, tf */
+    int live;                       /* a posting is at doc, tf */
+    const unsigned char *pp, *pend; /* its positions (search_positions) */
 } piece;
+
+/* The end of n positions' varints at p (before end), or NULL. */
+static const unsigned char *skip_positions(const unsigned char *p,
+                                           const unsigned char *end, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        while (p < end && (*p & 0x80))
+            p++;
+        if (p >= end)
+            return NULL;
+        p++;
+    }
+    return p;
+}
 
 static int piece_next(piece *c)
 {
@@ -854,13 +1031,52 @@ static int piece_next(piece *c)
     return 0;
 }
 
+/* A buffer grown as needed. */
+typedef struct growbuf {
+    unsigned char *p;
+    size_t len, cap;
+} growbuf;
+
+/* The SQL that reads a chunk's positions, part by part: ?1 and ?2 its
+ * first part's id and the next chunk's. */
+#define POSITIONS_OF_CHUNK                                                     \
+    "SELECT positions FROM search_positions WHERE id >= ?1 AND id < ?2"        \
+    " ORDER BY id"
+
+/* Chunk c's positions, its parts one after the other, into out (emptied
+ * first), read with q (POSITIONS_OF_CHUNK); *found: whether it has any. */
+static int read_positions(sqlite3_stmt *q, int64_t c, growbuf *out, int *found)
+{
+    int rc = 0, step;
+    out->len = 0;
+    *found = 0;
+    sqlite3_bind_int64(q, 1, OPINE_SIMINDEX_PART(c, 0));
+    sqlite3_bind_int64(q, 2, OPINE_SIMINDEX_PART(c + 1, 0));
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        const void *b = sqlite3_column_blob(q, 0);
+        *found = 1;
+        if (opine__grow((void **)&out->p, &out->cap, out->len + n + 1, 1)) {
+            rc = OPINE_ENOMEM;
+            break;
+        }
+        if (n)
+            memcpy(out->p + out->len, b, n);
+        out->len += n;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    sqlite3_reset(q);
+    return rc;
+}
+
 /* Merge k chunks of one stem into buf (grown as needed), in document
  * order; *len its bytes, *n its postings. HOW IT WORKS: the chunks of
  * generations that followed each other in document order (the usual
  * case) come out one after the other: the one holding the smallest
  * document gives postings until it passes the next smallest head. */
 static int merge_pieces(piece *c, size_t k, unsigned char **buf, size_t *cap,
-                        size_t *len, int64_t *n)
+                        size_t *len, int64_t *n, growbuf *pos)
 {
     uint64_t prev = 0;
     size_t out = 0;
@@ -892,6 +1108,18 @@ static int merge_pieces(piece *c, size_t k, unsigned char **buf, size_t *cap,
                 (size_t)(opine__posting_put(*buf + out, b->doc - prev, b->tf) -
                          *buf);
             prev = b->doc;
+            if (pos) {
+                /* and its positions, as they are */
+                const unsigned char *e = skip_positions(b->pp, b->pend, b->tf);
+                size_t m = e ? (size_t)(e - b->pp) : 0;
+                if (e == NULL)
+                    return OPINE_ECORRUPT;
+                if (opine__grow((void **)&pos->p, &pos->cap, pos->len + m, 1))
+                    return OPINE_ENOMEM;
+                memcpy(pos->p + pos->len, b->pp, m);
+                pos->len += m;
+                b->pp = e;
+            }
             ++*n;
             if ((rc = piece_next(b)))
                 return rc;
@@ -908,18 +1136,25 @@ static int merge_pieces(piece *c, size_t k, unsigned char **buf, size_t *cap,
 static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
 {
     sqlite3_stmt **cur = calloc(k, sizeof(*cur)), *ins = NULL, *del = NULL,
-                 *delgen = NULL, *insgen = NULL;
+                 *delgen = NULL, *insgen = NULL,
+                 **pget = calloc(k, sizeof(*cur)), *pins = NULL, *pdel = NULL;
+    growbuf pos = {NULL, 0, 0}, *pin = calloc(k, sizeof(growbuf));
     int *live = calloc(k, sizeof(int));
     piece *pc = calloc(k, sizeof(piece));
     unsigned char *buf = NULL;
     size_t cap = 0;
     int64_t gen, total = 0;
-    int rc = cur && live && pc ? 0 : OPINE_ENOMEM;
+    int rc = cur && live && pc && pget && pin ? 0 : OPINE_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < k; i++)
+        if (sqlite3_prepare_v2(db, POSITIONS_OF_CHUNK, -1, &pget[i], NULL) !=
+            SQLITE_OK)
+            rc = OPINE_EDB;
     if (rc == 0 &&
         query_int(db,
                   "SELECT max((SELECT coalesce(max(gen), 0)"
                   " FROM similar_generations), (SELECT coalesce(max(id), 0)"
-                  " >> 32 FROM similar_postings)) + 1",
+                  " >> 32 FROM similar_postings), (SELECT coalesce(max(id),"
+                  " 0) >> 40 FROM search_positions)) + 1",
                   &gen))
         rc = OPINE_EDB;
     for (size_t i = 0; rc == 0 && i < k; i++) {
@@ -949,6 +1184,14 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
          sqlite3_prepare_v2(db, "DELETE FROM similar_generations WHERE gen = ?",
                             -1, &delgen, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(db,
+                            "INSERT INTO search_positions(id, positions)"
+                            " VALUES(?, ?)",
+                            -1, &pins, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db,
+                            "DELETE FROM search_positions"
+                            " WHERE id >= ?1 AND id < ?2",
+                            -1, &pdel, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db,
                             "INSERT INTO similar_generations(gen, postings)"
                             " VALUES(?, ?)",
                             -1, &insgen, NULL) != SQLITE_OK))
@@ -963,19 +1206,30 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
         if (s < 0)
             break; /* every cursor done */
         size_t m = 0;
+        int withpos = 1; /* every chunk has its positions */
         for (size_t i = 0; i < k; i++) {
             if (!live[i] || (sqlite3_column_int64(cur[i], 0) & 0xffffffff) != s)
                 continue;
             const unsigned char *p = sqlite3_column_blob(cur[i], 1);
-            pc[m] = (piece){p, p + sqlite3_column_bytes(cur[i], 1), 0, 0, 0};
+            pc[m] = (piece){
+                p, p + sqlite3_column_bytes(cur[i], 1), 0, 0, 0, NULL, NULL};
+            int found;
+            if ((rc = read_positions(pget[i], sqlite3_column_int64(cur[i], 0),
+                                     &pin[i], &found)) != 0)
+                break;
+            withpos &= found;
+            pc[m].pp = pin[i].p;
+            pc[m].pend = pin[i].p + pin[i].len;
             if ((rc = piece_next(&pc[m])) != 0)
                 break;
             m++;
         }
         size_t len = 0;
         int64_t n = 0;
+        pos.len = 0;
         if (rc == 0)
-            rc = merge_pieces(pc, m, &buf, &cap, &len, &n);
+            rc = merge_pieces(pc, m, &buf, &cap, &len, &n,
+                              withpos ? &pos : NULL);
         if (rc == 0 && n) {
             total += n;
             sqlite3_bind_int64(ins, 1, gen << 32 | s);
@@ -983,6 +1237,13 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
             if (sqlite3_step(ins) != SQLITE_DONE)
                 rc = OPINE_EDB;
             sqlite3_reset(ins);
+        }
+        if (rc == 0 && n && withpos) {
+            sqlite3_bind_int64(pins, 1, OPINE_SIMINDEX_PART(gen << 32 | s, 0));
+            sqlite3_bind_blob(pins, 2, pos.p, (int)pos.len, SQLITE_STATIC);
+            if (sqlite3_step(pins) != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(pins);
         }
         /* the cursors at s move on (only now: pc points into their rows) */
         for (size_t i = 0; rc == 0 && i < k; i++) {
@@ -996,14 +1257,20 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
     }
     for (size_t i = 0; cur && i < k; i++)
         sqlite3_finalize(cur[i]);
+    for (size_t i = 0; pget && i < k; i++)
+        sqlite3_finalize(pget[i]);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         sqlite3_bind_int64(del, 1, g[i]);
         sqlite3_bind_int64(delgen, 1, g[i]);
+        sqlite3_bind_int64(pdel, 1, OPINE_SIMINDEX_PART(g[i] << 32, 0));
+        sqlite3_bind_int64(pdel, 2, OPINE_SIMINDEX_PART((g[i] + 1) << 32, 0));
         if (sqlite3_step(del) != SQLITE_DONE ||
-            sqlite3_step(delgen) != SQLITE_DONE)
+            sqlite3_step(delgen) != SQLITE_DONE ||
+            sqlite3_step(pdel) != SQLITE_DONE)
             rc = OPINE_EDB;
         sqlite3_reset(del);
         sqlite3_reset(delgen);
+        sqlite3_reset(pdel);
     }
     if (rc == 0 && total) {
         sqlite3_bind_int64(insgen, 1, gen);
@@ -1015,6 +1282,13 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
     sqlite3_finalize(del);
     sqlite3_finalize(delgen);
     sqlite3_finalize(insgen);
+    sqlite3_finalize(pins);
+    sqlite3_finalize(pdel);
+    free(pget);
+    for (size_t i = 0; pin && i < k; i++)
+        free(pin[i].p);
+    free(pin);
+    free(pos.p);
     free(cur);
     free(live);
     free(pc);
@@ -1161,29 +1435,45 @@ OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
  * chunk stays as it is and nothing is appended). */
 static int chunk_without(const unsigned char *p, const unsigned char *end,
                          const int64_t *docs, size_t n, unsigned char **out,
-                         size_t *cap, size_t *len, int64_t *removed)
+                         size_t *cap, size_t *len, int64_t *removed,
+                         const unsigned char *pp, const unsigned char *pend,
+                         growbuf *pos)
 {
     uint64_t doc = 0, prev = 0, gap, tf;
-    size_t k = 0, start = *len;
+    size_t k = 0, start = *len, pstart = pos->len;
     *removed = 0;
     while (p < end) {
         p = opine__posting_get(p, end, &gap, &tf);
         if (p == NULL)
             return OPINE_ECORRUPT;
         doc += gap;
+        const unsigned char *pe = NULL; /* the end of its positions */
+        if (pp && (pe = skip_positions(pp, pend, tf)) == NULL)
+            return OPINE_ECORRUPT;
         if (k < n && docs[k] < (int64_t)doc)
             k = lower_bound(docs, k, n, &(int64_t){(int64_t)doc});
         if (k < n && docs[k] == (int64_t)doc) {
             ++*removed;
+            pp = pe;
             continue;
+        }
+        if (pp) {
+            if (opine__grow((void **)&pos->p, &pos->cap,
+                            pos->len + (size_t)(pe - pp), 1))
+                return OPINE_ENOMEM;
+            memcpy(pos->p + pos->len, pp, (size_t)(pe - pp));
+            pos->len += (size_t)(pe - pp);
+            pp = pe;
         }
         if (opine__grow((void **)out, cap, *len + OPINE_POSTING_MAX, 1))
             return OPINE_ENOMEM;
         *len = (size_t)(opine__posting_put(*out + *len, doc - prev, tf) - *out);
         prev = doc;
     }
-    if (*removed == 0)
+    if (*removed == 0) {
         *len = start;
+        pos->len = pstart;
+    }
     return 0;
 }
 
@@ -1193,6 +1483,8 @@ typedef struct forget_row {
     int64_t id;
     size_t off, len;
     int64_t removed;
+    int haspos;        /* the chunk has positions, */
+    size_t poff, plen; /* rewritten here */
 } forget_row;
 
 int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
@@ -1206,7 +1498,7 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
     rc = 0;
     int64_t held = 0;
     sqlite3_stmt *get = NULL, *put = NULL, *del = NULL, *gen = NULL,
-                 *doc = NULL;
+                 *doc = NULL, *pget = NULL, *pput = NULL, *pdel = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, postings FROM similar_postings"
                            " WHERE id > ? ORDER BY id",
@@ -1224,6 +1516,22 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
         sqlite3_prepare_v2(db, "DELETE FROM similar_docs WHERE doc = ?", -1,
                            &doc, NULL) != SQLITE_OK)
         rc = OPINE_EDB;
+    /* and the chunks' positions, in a file that has them */
+    int haspos = rc ? 0 : has_positions(db);
+    if (haspos < 0)
+        rc = OPINE_EDB;
+    if (haspos > 0 &&
+        (sqlite3_prepare_v2(db, POSITIONS_OF_CHUNK, -1, &pget, NULL) !=
+             SQLITE_OK ||
+         sqlite3_prepare_v2(db,
+                            "INSERT INTO search_positions(id, positions)"
+                            " VALUES(?, ?)",
+                            -1, &pput, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db,
+                            "DELETE FROM search_positions"
+                            " WHERE id >= ?1 AND id < ?2",
+                            -1, &pdel, NULL) != SQLITE_OK))
+        rc = OPINE_EDB;
     /* the documents: which of them the index holds */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sqlite3_bind_int64(doc, 1, docs[i]);
@@ -1237,9 +1545,11 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
     unsigned char *buf = NULL;
     forget_row *rows = NULL;
     size_t cap = 0, cap_rows = 0;
+    growbuf pos = {NULL, 0, 0}, cur = {NULL, 0, 0};
     int64_t after = -1;
     for (int more = held > 0; rc == 0 && more;) {
         size_t used = 0, nrows = 0;
+        pos.len = 0;
         int step;
         more = 0;
         sqlite3_bind_int64(get, 1, after);
@@ -1252,14 +1562,23 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
                 rc = OPINE_ECORRUPT;
                 break;
             }
-            rc = chunk_without(p, p + sqlite3_column_bytes(get, 1), docs, n,
-                               &buf, &cap, &used, &removed);
+            /* its positions, rewritten alike */
+            size_t poff = pos.len;
+            int found = 0;
+            if (pget)
+                rc = read_positions(pget, after, &cur, &found);
+            if (rc == 0)
+                rc = chunk_without(p, p + sqlite3_column_bytes(get, 1), docs, n,
+                                   &buf, &cap, &used, &removed,
+                                   found ? cur.p : NULL, cur.p + cur.len, &pos);
             if (rc == 0 && removed &&
                 opine__grow((void **)&rows, &cap_rows, nrows + 1,
                             sizeof(forget_row)))
                 rc = OPINE_ENOMEM;
             if (rc == 0 && removed)
-                rows[nrows++] = (forget_row){after, off, used - off, removed};
+                rows[nrows++] =
+                    (forget_row){after, off,  used - off,    removed,
+                                 found, poff, pos.len - poff};
             if (used >= FORGET_SLICE) {
                 more = 1;
                 break;
@@ -1285,10 +1604,31 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
                 rc = OPINE_EDB;
             sqlite3_reset(q);
             sqlite3_reset(gen);
+            if (rc || !r->haspos)
+                continue;
+            /* the positions: as the postings, in one part, or none */
+            sqlite3_bind_int64(pdel, 1, OPINE_SIMINDEX_PART(r->id, 0));
+            sqlite3_bind_int64(pdel, 2, OPINE_SIMINDEX_PART(r->id + 1, 0));
+            if (sqlite3_step(pdel) != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(pdel);
+            if (rc || r->len == 0)
+                continue;
+            sqlite3_bind_int64(pput, 1, OPINE_SIMINDEX_PART(r->id, 0));
+            sqlite3_bind_blob(pput, 2, pos.p + r->poff, (int)r->plen,
+                              SQLITE_STATIC);
+            if (sqlite3_step(pput) != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(pput);
         }
     }
     free(buf);
     free(rows);
+    free(pos.p);
+    free(cur.p);
+    sqlite3_finalize(pget);
+    sqlite3_finalize(pput);
+    sqlite3_finalize(pdel);
     sqlite3_finalize(get);
     sqlite3_finalize(put);
     sqlite3_finalize(del);
@@ -1469,6 +1809,202 @@ static int sum_postings(sqlite3 *db, stem_sum *have, int64_t maxstem,
     return *bad || step == SQLITE_DONE || step == SQLITE_ROW ? 0 : OPINE_EDB;
 }
 
+/* A position of the positions check: document, token, stem. */
+typedef struct ptriple {
+    int64_t doc;
+    uint32_t pos, stem;
+} ptriple;
+
+static int cmp_triple(const void *a, const void *b)
+{
+    const ptriple *x = a, *y = b;
+    if (x->doc != y->doc)
+        return x->doc < y->doc ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Documents whose positions the check holds at once (their tokens'). */
+#define CHECK_WINDOW 4096
+
+/* The positions of one window of documents, [lo, lo + CHECK_WINDOW):
+ * every chunk's parts read alongside its postings (tf positions each,
+ * ascending, the parts used up exactly), then each document's token
+ * stream read once: each position is a token of the chunk's stem, not a
+ * stop word, and no token is two stems' (tstem and tstop by type id). */
+static int check_window(sqlite3 *db, int64_t lo, const int64_t *tstem,
+                        const unsigned char *tstop, int64_t ntypes,
+                        opine_simindex_stats *st, char **bad)
+{
+    sqlite3_stmt *q = NULL, *pq = NULL, *sq = NULL;
+    ptriple *t = NULL;
+    size_t nt = 0, cap = 0;
+    growbuf pos = {NULL, 0, 0};
+    uint32_t *types = NULL;
+    size_t tcap = 0;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(db, "SELECT id, postings FROM similar_postings", -1,
+                           &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, POSITIONS_OF_CHUNK, -1, &pq, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT stream FROM doc_tokens WHERE doc = ?",
+                           -1, &sq, NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    while (rc == 0 && *bad == NULL && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        int found;
+        if ((rc = read_positions(pq, id, &pos, &found)) != 0 || !found)
+            continue;
+        const unsigned char *p = sqlite3_column_blob(q, 1),
+                            *end = p + sqlite3_column_bytes(q, 1), *pp = pos.p,
+                            *pend = pos.p + pos.len;
+        uint64_t doc = 0, gap, tf;
+        while (rc == 0 && *bad == NULL && p && p < end) {
+            if ((p = opine__posting_get(p, end, &gap, &tf)) == NULL)
+                break; /* the postings' own check says so */
+            doc += gap;
+            int want = (int64_t)doc >= lo && (int64_t)doc < lo + CHECK_WINDOW;
+            uint64_t at = 0;
+            for (uint64_t k = 0; k < tf && *bad == NULL; k++) {
+                uint64_t x = 0;
+                int sh = 0;
+                while (pp < pend && (*pp & 0x80) && sh < 28) {
+                    x |= (uint64_t)(*pp++ & 0x7f) << sh;
+                    sh += 7;
+                }
+                if (pp >= pend || (*pp & 0x80)) {
+                    *bad = opine__format("chunk %lld's positions end before"
+                                         " its postings",
+                                         (long long)id);
+                    break;
+                }
+                x |= (uint64_t)*pp++ << sh;
+                if ((k && x == 0) || at + x > UINT32_MAX) {
+                    *bad = opine__format("document %llu's positions of stem"
+                                         " %lld do not ascend",
+                                         (unsigned long long)doc,
+                                         (long long)(id & 0xffffffff));
+                    break;
+                }
+                at += x;
+                if (!want)
+                    continue;
+                if (opine__grow((void **)&t, &cap, nt + 1, sizeof(ptriple))) {
+                    rc = OPINE_ENOMEM;
+                    break;
+                }
+                t[nt++] = (ptriple){(int64_t)doc, (uint32_t)at,
+                                    (uint32_t)(id & 0xffffffff)};
+            }
+        }
+        if (rc == 0 && *bad == NULL && pp != pend)
+            *bad = opine__format("chunk %lld's positions run past its"
+                                 " postings",
+                                 (long long)id);
+    }
+    if (rc == 0 && *bad == NULL && step != SQLITE_DONE)
+        rc = OPINE_EDB;
+    qsort(t, nt, sizeof(ptriple), cmp_triple);
+    st->positions += (int64_t)nt;
+    size_t ntypes_doc = 0;
+    for (size_t i = 0; rc == 0 && *bad == NULL && i < nt; i++) {
+        if (i == 0 || t[i].doc != t[i - 1].doc) {
+            sqlite3_bind_int64(sq, 1, t[i].doc);
+            step = sqlite3_step(sq);
+            ntypes_doc = 0;
+            if (step == SQLITE_ROW)
+                rc = opine_tokstream_types(sqlite3_column_blob(sq, 0),
+                                           (size_t)sqlite3_column_bytes(sq, 0),
+                                           &types, &tcap, &ntypes_doc);
+            else if (step != SQLITE_DONE)
+                rc = OPINE_EDB;
+            sqlite3_reset(sq);
+            if (rc)
+                break;
+        } else if (t[i].pos == t[i - 1].pos) {
+            *bad = opine__format("token %u of document %lld has positions"
+                                 " under two stems",
+                                 t[i].pos, (long long)t[i].doc);
+            break;
+        }
+        uint32_t ty = t[i].pos < ntypes_doc ? types[t[i].pos] : UINT32_MAX;
+        if (ty == UINT32_MAX || (int64_t)ty >= ntypes ||
+            tstem[ty] != (int64_t)t[i].stem || tstop[ty])
+            *bad = opine__format("position %u of stem %u in document %lld"
+                                 " is not a token of that stem",
+                                 t[i].pos, t[i].stem, (long long)t[i].doc);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(pq);
+    sqlite3_finalize(sq);
+    free(t);
+    free(pos.p);
+    free(types);
+    return rc;
+}
+
+/* search_positions: no part without its chunk; in each generation every
+ * chunk has positions or none does; and each window of documents'
+ * positions (check_window()). */
+static int check_positions(sqlite3 *db, int64_t maxdoc,
+                           opine_simindex_stats *st, char **bad)
+{
+    int have = has_positions(db);
+    if (have <= 0)
+        return have < 0 ? OPINE_EDB : 0;
+    int64_t orphans, mixed, ntypes;
+    if (query_int(db,
+                  "SELECT count(*) FROM search_positions p WHERE NOT EXISTS"
+                  " (SELECT 1 FROM similar_postings c WHERE c.id = p.id >> 8)",
+                  &orphans) ||
+        query_int(db,
+                  "SELECT count(*) FROM (SELECT p.id >> 32 AS gen,"
+                  " sum(EXISTS (SELECT 1 FROM search_positions q"
+                  " WHERE q.id >= p.id * 256 AND q.id < (p.id + 1) * 256))"
+                  " AS with, count(*) AS n FROM similar_postings p GROUP BY"
+                  " gen) WHERE with > 0 AND with < n",
+                  &mixed) ||
+        query_int(db, "SELECT coalesce(max(id), 0) + 1 FROM types", &ntypes))
+        return OPINE_EDB;
+    if (orphans) {
+        *bad = opine__format("%lld parts of positions have no chunk of"
+                             " postings",
+                             (long long)orphans);
+        return 0;
+    }
+    if (mixed) {
+        *bad = opine__format("%lld generations have positions for some of"
+                             " their chunks only",
+                             (long long)mixed);
+        return 0;
+    }
+    int64_t *tstem = malloc((size_t)ntypes * sizeof(int64_t));
+    unsigned char *tstop = calloc((size_t)ntypes, 1);
+    sqlite3_stmt *q = NULL;
+    int rc = tstem && tstop ? 0 : OPINE_ENOMEM;
+    if (rc == 0 &&
+        sqlite3_prepare_v2(db, "SELECT id, stem, stopword FROM types", -1, &q,
+                           NULL) != SQLITE_OK)
+        rc = OPINE_EDB;
+    for (int64_t i = 0; rc == 0 && i < ntypes; i++)
+        tstem[i] = -1;
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (id < 0 || id >= ntypes)
+            continue;
+        tstem[id] = sqlite3_column_type(q, 1) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_int64(q, 1);
+        tstop[id] = sqlite3_column_int64(q, 2) != 0;
+    }
+    sqlite3_finalize(q);
+    for (int64_t lo = 0; rc == 0 && *bad == NULL && lo <= maxdoc;
+         lo += CHECK_WINDOW)
+        rc = check_window(db, lo, tstem, tstop, ntypes, st, bad);
+    free(tstem);
+    free(tstop);
+    return rc;
+}
+
 int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
 {
     if (errmsg)
@@ -1580,6 +2116,8 @@ int opine__simindex_check(sqlite3 *db, opine_simindex_stats *st, char **errmsg)
     free(have);
     free(vwant);
     free(vhave);
+    if (rc == 0 && bad == NULL)
+        rc = check_positions(db, maxdoc, st, &bad);
     if (rc == 0 && bad == NULL) {
         /* The counter the stamp reads, when the file has one, is the
          * table's count. */

@@ -38,6 +38,31 @@
  *       the 2.1 M postings of a long ABP article decode and add up in
  *       2.7 ms instead of 6.5 (one core, warm), for 36 MB of postings on
  *       ABP instead of 26 (3 bytes a posting).
+ *   search_positions(id INTEGER PRIMARY KEY, positions BLOB NOT NULL)
+ *       The positions of the postings of chunk c (a similar_postings id),
+ *       for opine search's NEAR, in parts: rows OPINE_SIMINDEX_PART(c, 0)
+ *       to OPINE_SIMINDEX_PART(c, 255), those there are, one after the
+ *       other. Their bytes: for each posting, in the chunk's order, the
+ *       indexes of its tf counted tokens in the document's token stream
+ *       (doc_tokens), ascending, as LEB128 varints (pipeline/tokstream.h's),
+ *       the first as it is and each next less the one before. Counted
+ *       tokens are those doc_terms counts: not stop words, not in a
+ *       boilerplate line left out. A part ends between two postings. The
+ *       writer holds at most OPINE_SIMINDEX_POS_BUFFER bytes of positions:
+ *       when it has that much it writes them as the next part of the
+ *       generation it holds (a row for every stem that has some since the
+ *       last part), so that positions, about as many bytes as postings,
+ *       do not double what a generation holds in memory (ABP's peak RSS:
+ *       252 MB with a generation's positions held whole, 230-238 in parts
+ *       of 4 MiB, 230 without positions). A generation has positions when
+ *       every document it holds came with them (not those an index
+ *       backfill reads from doc_terms): then every chunk of it has some
+ *       part, else none has; a query that needs the positions of a chunk
+ *       without reads token streams instead. Merges and forgets rewrite a
+ *       chunk's positions as one part, in step with its postings. On ABP:
+ *       21.1 M positions, 34.5 MB (1.64 bytes a position) in 552,000
+ *       rows (FTS5 keeps every token's position in its index the same
+ *       way).
  *   similar_generations(gen INTEGER PRIMARY KEY, postings INTEGER NOT
  *                       NULL)
  *       What each generation holds, written with it: the list a query
@@ -120,6 +145,17 @@
  * (base/strmap.c, pipeline/zblob.c). */
 #define OPINE_SIMINDEX_BUFFER (16u << 20)
 
+/* The writer's positions in memory, in bytes of buffers: when it holds
+ * this much it writes them as the next part of the generation it holds
+ * (so positions, about as many bytes as postings, do not double what a
+ * generation holds in memory). At most OPINE_SIMINDEX_PARTS parts a
+ * generation: one more ends it. */
+#define OPINE_SIMINDEX_POS_BUFFER (4u << 20)
+#define OPINE_SIMINDEX_PARTS 256
+
+/* search_positions.id of part p of chunk id (similar_postings.id) c. */
+#define OPINE_SIMINDEX_PART(c, p) ((int64_t)(c) << 8 | (p))
+
 /* The norms are computed for this many document ids at a time. */
 #define OPINE_SIMINDEX_WINDOW (1u << 19)
 
@@ -161,17 +197,26 @@ int opine__simindex_new(opine__simindex **out, sqlite3 *db);
 void opine__simindex_free(opine__simindex *x); /* accepts NULL */
 
 /* Add document doc's terms: nterms (stem, tf) pairs, sorted by stem
- * (the engine's job.terms), in the caller's open transaction. Documents
- * should come in ascending id order; one that does not starts a new
- * generation. 0, or OPINE_EDB / OPINE_ENOMEM / OPINE_ETOOBIG (an id of
- * 2^32 or more). */
+ * (the engine's job.terms), in the caller's open transaction, and their
+ * positions: term i's are the bytes pos[pos_end[i - 1] .. pos_end[i])
+ * (from 0 for the first), as search_positions holds them. Without them
+ * (pos NULL) the generation that takes the document is written without
+ * positions. Documents should come in ascending id order; one that does
+ * not starts a new generation. 0, or OPINE_EDB / OPINE_ENOMEM /
+ * OPINE_ETOOBIG (an id of 2^32 or more). */
 int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
-                        size_t nterms);
+                        size_t nterms, const unsigned char *pos,
+                        const uint32_t *pos_end);
 /* Write what was added since the last write inside the caller's open
  * transaction. 0 or OPINE_EDB / OPINE_ENOMEM. */
 int opine__simindex_flush(opine__simindex *x);
 /* Forget what was added (the transaction was rolled back). */
 void opine__simindex_discard(opine__simindex *x);
+/* Give the memory of the buffers back when nothing is held (all written):
+ * before the passes at a stage's end (near-duplicates, norms), whose own
+ * memory would otherwise come on top of the buffers' at their fullest
+ * (ABP: 27 MB). Accepts NULL. */
+void opine__simindex_trim(opine__simindex *x);
 
 /* NORMS and the stamp. */
 typedef struct opine_simnorms {
@@ -244,6 +289,7 @@ typedef struct opine_simindex_stats {
     int64_t generations, stems, chunks, postings;
     int norms_current; /* the stored norms' stamp is the database's */
     int64_t vectors, vector_terms; /* doc_vectors: documents, terms */
+    int64_t positions;             /* search_positions: positions */
 } opine_simindex_stats;
 int opine__simindex_check(sqlite3 *db, opine_simindex_stats *stats,
                           char **errmsg);

@@ -30,12 +30,12 @@ done
 expect_eq "the generated corpus's index has three generations" 3 \
     "$(q "$WORK/g.db" "SELECT count(*) FROM similar_generations")"
 
-# against_brute WHAT DB SEED: NQ random queries, each through opine search
-# (all results), search --count and kwic --window 3, compared with brute
-# force's answers.
+# against_brute WHAT DB SEED [GEN]: NQ random queries (search_brute.py
+# GEN's, default gen), each through opine search (all results), search
+# --count and kwic --window 3, compared with brute force's answers.
 against_brute() {
     local what=$1 db=$2 seed=$3 i=0 text
-    "${BRUTE[@]}" gen "$db" "$NQ" "$seed" >"$WORK/q.jsonl"
+    "${BRUTE[@]}" "${4:-gen}" "$db" "$NQ" "$seed" >"$WORK/q.jsonl"
     "${BRUTE[@]}" run "$db" "$WORK/q.jsonl" 3 >"$WORK/want.jsonl"
     rm -rf "$WORK/got" && mkdir "$WORK/got"
     while IFS= read -r text; do
@@ -98,6 +98,54 @@ EOF
 
 against_brute "sample corpus" "$WORK/s.db" 3
 against_brute "generated corpus" "$WORK/g.db" 5
+
+# NEAR of words is answered from the index's positions (search_positions),
+# which a run writes in parts as they fill: here parts of 256 bytes, so
+# that a chunk's positions come in many parts. The same answers as brute
+# force; then a file without positions (an older opine's) answers from
+# token streams, and a run into it adds a generation with positions
+# beside the older ones without: the same answers again, and the check
+# (every position a token of its stem) passes. Under valgrind (each
+# command some seconds) one run of the three, and not the older file.
+parts=(1 2 3)
+[ -n "${OPINE_VALGRIND:-}" ] && parts=(1)
+for part in "${parts[@]}"; do
+    OPINE_POSITIONS_PART=256 run_opine 0 run "$WORK/gp.db" "$WORK/gen$part.jsonl" -q
+done
+expect_eq "positions come in many parts of a generation" 1 \
+    "$(q "$WORK/gp.db" "SELECT max(id & 255) > 4 FROM search_positions")"
+run_opine 0 similar "$WORK/gp.db" --check
+expect_eq "similar --check counts every counted token's position" \
+    "$(q "$WORK/gp.db" "SELECT sum(cf) FROM terms") positions" \
+    "$(grep -o '[0-9]* positions$' "$WORK/out")"
+against_brute "NEAR of words, by positions" "$WORK/gp.db" 7 gen-near
+near_answers() { # near_answers DB OUT: every NEAR query's results
+    local text
+    : >"$2"
+    while IFS= read -r text; do
+        "$OPINE" search "$1" "$text" --limit 0 --snippet 0 >>"$2" 2>&1 ||
+            fail "opine search '$text' on $1: $(cat "$2")"
+    done < <(python3 -c 'import json, sys
+for l in open(sys.argv[1]): print(json.loads(l)["text"])' "$WORK/q.jsonl")
+}
+if [ -z "${OPINE_VALGRIND:-}" ]; then
+    near_answers "$WORK/gp.db" "$WORK/near.pos"
+    cp "$WORK/gp.db" "$WORK/nopos.db"
+    q "$WORK/nopos.db" "DROP TABLE search_positions"
+    near_answers "$WORK/nopos.db" "$WORK/near.nopos"
+    cmp -s "$WORK/near.pos" "$WORK/near.nopos" ||
+        fail "NEAR without positions differs: $(diff "$WORK/near.pos" "$WORK/near.nopos" | head -5)"
+    bash "$OPINE_SRC/tests/gen_corpus.sh" 30 12 | sed 's/"id": "g/"id": "n/' \
+        >"$WORK/gen4.jsonl"
+    run_opine 0 run "$WORK/nopos.db" "$WORK/gen4.jsonl" -q
+    expect_eq "the run into it wrote positions for its generation only" \
+        "1 1" "$(q "$WORK/nopos.db" "SELECT (SELECT count(*) > 0 FROM
+            search_positions) || ' ' || (SELECT count(DISTINCT id >> 40) = 1
+            FROM search_positions)")"
+    run_opine 0 similar "$WORK/nopos.db" --check
+    against_brute "NEAR of words, generations with and without positions" \
+        "$WORK/nopos.db" 7 gen-near
+fi
 
 # trend: per outlet, the documents and hits of a word equal SQL over
 # doc_terms (the postings are its rows).

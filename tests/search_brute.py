@@ -7,6 +7,10 @@ plain Python, with no index.
       N random queries drawn from DB's own words: words, "phrases" of
       consecutive tokens (stop words too), prefixes, and AND / OR / NOT
       combinations with parentheses; each line {"text": ..., "ast": ...}.
+  search_brute.py gen-near DB N SEED >QUERIES.jsonl
+      N random NEAR groups of two or three words (no stop words, phrases
+      or prefixes: what the index's positions answer), most of them words
+      a few tokens apart in some document, at distances 0 to 30.
   search_brute.py run DB QUERIES.jsonl WINDOW >EXPECTED.jsonl
       for each query: the matching documents with their hits (occurrences
       of the words and phrases not under NOT) and BM25 scores, and every
@@ -108,6 +112,29 @@ class Corpus:
 
 
 WORD = re.compile(r"^[a-z]+(-[a-z]+)?$")
+
+
+def gen_near(path, n, seed):
+    c = Corpus(path)
+    rnd = random.Random(seed)
+    docs = [d for d in c.stemmed if c.tokens.get(d)]
+
+    def ok(t):
+        return not c.types[t][2] and WORD.match(c.types[t][0])
+    plain = [t for t in c.types if ok(t)]
+    for _ in range(n):
+        k = rnd.choice([2, 2, 3])
+        d = rnd.choice(docs)
+        toks = c.tokens[d]
+        i = rnd.randrange(len(toks))
+        near = [toks[j][0] for j in range(max(0, i - 12), min(len(toks), i + 12))
+                if ok(toks[j][0])]
+        ts = [rnd.choice(near) if near and rnd.random() < 0.8
+              else rnd.choice(plain) for _ in range(k)]
+        dist = rnd.choice([0, 1, 3, 5, 10, 30])
+        text = f"NEAR({' '.join(c.types[t][0] for t in ts)}, {dist})"
+        print(json.dumps({"text": text,
+                          "ast": ["near", [["word", t] for t in ts], dist]}))
 
 
 def gen(path, n, seed):
@@ -320,5 +347,7 @@ def run(path, queries, window):
 if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "gen-near":
+        gen_near(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
