@@ -1000,7 +1000,7 @@ static int near_positions(opine_search *s, const leaf *l, int64_t *cand,
     for (size_t k = 0; rc == 0 && k < ns; k++) {
         rc = term_positions(s, l->sub[k].w[0].stems.v[0], cand, n, &v[k],
                             &nv[k], &cap[k]);
-        if (rc == 0)
+        if (rc == 0 && nv[k])
             qsort(v[k], nv[k], sizeof(uint64_t), cmp_u64);
     }
     size_t m = 0;
@@ -1038,7 +1038,8 @@ static int near_positions(opine_search *s, const leaf *l, int64_t *cand,
                 q[nq++] = a;
             }
         /* each position once, as leaf_spans() keeps one span a start */
-        qsort(q, nq, sizeof(uint64_t), cmp_u64);
+        if (nq)
+            qsort(q, nq, sizeof(uint64_t), cmp_u64);
         int64_t hits = 0;
         for (size_t i = 0; i < nq; i++)
             hits += i == 0 || q[i] != q[i - 1];

@@ -1903,7 +1903,8 @@ static int check_window(sqlite3 *db, int64_t lo, const int64_t *tstem,
     }
     if (rc == 0 && *bad == NULL && step != SQLITE_DONE)
         rc = OPINE_EDB;
-    qsort(t, nt, sizeof(ptriple), cmp_triple);
+    if (nt)
+        qsort(t, nt, sizeof(ptriple), cmp_triple);
     st->positions += (int64_t)nt;
     size_t ntypes_doc = 0;
     for (size_t i = 0; rc == 0 && *bad == NULL && i < nt; i++) {
