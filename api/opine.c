@@ -67,6 +67,7 @@ struct opine_options {
     double near_dup; /* 0: the default, < 0: none */
     char *boilerplate;
     int boilerplate_min_docs; /* 0: the database's */
+    char *positions;          /* NULL: the database's */
 };
 
 int opine_options_new(opine_options **out)
@@ -91,6 +92,7 @@ void opine_options_free(opine_options *o)
     free(o->id_field);
     free(o->encoding);
     free(o->boilerplate);
+    free(o->positions);
     free(o);
 }
 
@@ -161,6 +163,9 @@ int opine_options_set(opine_options *o, const char *key, const char *value,
         if (strcmp(value, "exclude") == 0 || strcmp(value, "count") == 0 ||
             strcmp(value, "off") == 0)
             return set_str(&o->boilerplate, value);
+    } else if (strcmp(key, "positions") == 0) {
+        if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0)
+            return set_str(&o->positions, value);
     } else if (strcmp(key, "boilerplate-min-docs") == 0) {
         long n = strtol(value, &end, 10);
         if (*value && *end == '\0' && n >= 2 && n <= 1000000) {
@@ -256,6 +261,7 @@ int opine_db_stage(opine_db *db, opine_stage stage, const char *const *inputs,
         .near_dup_threshold = o->near_dup,
         .boilerplate = o->boilerplate,
         .boilerplate_min_docs = o->boilerplate_min_docs,
+        .positions = o->positions,
         .model = model,
         .reader = {.format = o->format,
                    .text_field = o->text_field,

@@ -110,6 +110,10 @@ OPINE_API const char *opine_error_message(int code);
  *               else off): what becomes of lines that many documents of
  *               one outlet hold
  *   boilerplate-min-docs  how many (default 5)
+ *   positions   "on" or "off" (default: the database's, else off): whether
+ *               the search index keeps each term's positions, which NEAR
+ *               of words reads instead of token streams (on: a run takes
+ *               about 8% longer, the file about 8% more)
  * opine_options_set() copies key and value; OPINE_EUSAGE for an unknown
  * key or a value it cannot take (*errmsg says which). */
 typedef struct opine_options opine_options;

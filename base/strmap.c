@@ -12,7 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "base/error.h"
@@ -38,36 +37,13 @@ struct opine__strmap {
 
 #define ARENA_BLOCK ((size_t)1 << 20)
 
-/* A table of n slots, zeroed; freed with slots_free(). Large ones are
- * mapped: when the map doubles, the old table's pages go back to the
- * system at once, where a freed block would stay with the allocator (the
- * tables of ABP's types, 1.5 + 3 + 6 + 12 MB before the last, were held
- * to the end of a run). */
-#define SLOTS_MAPPED ((size_t)1 << 20)
-static slot *slots_alloc(size_t n)
-{
-    if (n * sizeof(slot) < SLOTS_MAPPED)
-        return calloc(n, sizeof(slot));
-    void *p = mmap(NULL, n * sizeof(slot), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void slots_free(slot *p, size_t n)
-{
-    if (n * sizeof(slot) < SLOTS_MAPPED)
-        free(p);
-    else
-        munmap(p, n * sizeof(slot));
-}
-
 int opine__strmap_new(opine__strmap **out)
 {
     opine__strmap *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return OPINE_ENOMEM;
     m->mask = 1023;
-    m->slots = slots_alloc(m->mask + 1);
+    m->slots = calloc(m->mask + 1, sizeof(slot));
     if (m->slots == NULL) {
         free(m);
         return OPINE_ENOMEM;
@@ -84,7 +60,7 @@ void opine__strmap_free(opine__strmap *m)
         next = b->next;
         free(b);
     }
-    slots_free(m->slots, m->mask + 1);
+    free(m->slots);
     free(m);
 }
 
@@ -229,7 +205,7 @@ static int grow(opine__strmap *m)
     size_t nmask = m->mask * 2 + 1;
     if ((uint64_t)nmask > UINT32_MAX) /* a home is a 32-bit hash's bits */
         return OPINE_ENOMEM;
-    slot *ns = slots_alloc(nmask + 1);
+    slot *ns = calloc(nmask + 1, sizeof(slot));
     if (ns == NULL)
         return OPINE_ENOMEM;
     for (size_t i = 0; i <= m->mask; i++) {
@@ -241,7 +217,7 @@ static int grow(opine__strmap *m)
             j = (j + 1) & nmask;
         ns[j] = *s;
     }
-    slots_free(m->slots, m->mask + 1);
+    free(m->slots);
     m->slots = ns;
     m->mask = nmask;
     return 0;

@@ -127,7 +127,12 @@ static const char stem_options[] =
     "  --boilerplate-min-docs N\n"
     "                     documents of an outlet a line must be in to be\n"
     "                     boilerplate (default 5); another B or N than the\n"
-    "                     database's stems the documents it changes again\n";
+    "                     database's stems the documents it changes again\n"
+    "  --positions on|off keep each term's positions in the search index,\n"
+    "                     which NEAR(...) of words reads instead of token\n"
+    "                     streams (on ABP: as fast as FTS5 against twice\n"
+    "                     as long; the run takes about 8% longer and the\n"
+    "                     file 8% more); default: the database's, else off\n";
 
 static const char tokenize_usage[] =
     "usage: opine tokenize [DB] [options]\n"
@@ -166,6 +171,7 @@ enum {
     OPT_MAX_UNPACKED,
     OPT_NEAR_DUP,
     OPT_BOILERPLATE,
+    OPT_POSITIONS,
     OPT_BOILERPLATE_MIN
 };
 
@@ -184,6 +190,7 @@ typedef struct stage_args {
     double near_dup; /* 0: default, < 0: none */
     const char *boilerplate;
     int boilerplate_min;
+    const char *positions;
     int words, list_languages;
     opine_reader_opts reader;
     opine_meta_map *meta;
@@ -235,6 +242,7 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         {"max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED},
         {"near-dup-threshold", required_argument, NULL, OPT_NEAR_DUP},
         {"boilerplate", required_argument, NULL, OPT_BOILERPLATE},
+        {"positions", required_argument, NULL, OPT_POSITIONS},
         {"boilerplate-min-docs", required_argument, NULL, OPT_BOILERPLATE_MIN},
         CLI_WAIT_OPTION,
         {0, 0, 0, 0}};
@@ -404,6 +412,13 @@ static int parse_args(int argc, char **argv, const char *name, int want_inputs,
         case OPT_FOLD:
             a->fold = 1;
             break;
+        case OPT_POSITIONS:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                cli_error("--positions wants on or off, not '%s'", optarg);
+                return CLI_FATAL;
+            }
+            a->positions = optarg;
+            break;
         case OPT_BOILERPLATE:
             if (strcmp(optarg, "exclude") != 0 &&
                 strcmp(optarg, "count") != 0 && strcmp(optarg, "off") != 0) {
@@ -542,6 +557,9 @@ static char *params_json(const stage_args *a)
     if (a->boilerplate_min)
         json_object_object_add(o, "boilerplate_min_docs",
                                json_object_new_int(a->boilerplate_min));
+    if (a->positions)
+        json_object_object_add(o, "positions",
+                               json_object_new_string(a->positions));
     if (a->near_dup > 0)
         json_object_object_add(o, "near_dup_threshold",
                                json_object_new_double(a->near_dup));
@@ -693,6 +711,7 @@ static int run_stage(int argc, char **argv, const char *name, int want_inputs)
         .near_dup_threshold = a.near_dup,
         .boilerplate = a.boilerplate,
         .boilerplate_min_docs = a.boilerplate_min,
+        .positions = a.positions,
         .on_reject = cli_on_reject,
         .on_progress = cli_on_progress,
         .ctx = &rep,

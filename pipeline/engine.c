@@ -287,15 +287,18 @@ count_stems(const type_info *tv, job *j, uint32_t *count, uint32_t *d,
         if (sig)
             opine_minhash_add(sig, opine__type_token_hash(t));
         if (t->stop) {
-            ts[i] = UINT32_MAX;
+            if (ts)
+                ts[i] = UINT32_MAX;
             continue;
         }
         if (out && out[i]) {
-            ts[i] = UINT32_MAX;
+            if (ts)
+                ts[i] = UINT32_MAX;
             left_out++;
             continue;
         }
-        ts[i] = (uint32_t)t->stem;
+        if (ts)
+            ts[i] = (uint32_t)t->stem;
         m++;
         if (count[t->stem]++ == 0)
             d[k++] = (uint32_t)t->stem;
@@ -364,8 +367,11 @@ static void work_finish(engine *e, worker *w, job *j)
         /* Count per stem in the worker's array indexed by stem id (the
          * vocabulary does not change while workers run), then sort only
          * the document's distinct stems: a few hundred, not every token. */
-        uint32_t *d = malloc(3 * (j->ntokens + 1) * sizeof(uint32_t));
-        uint32_t *ts = d ? d + 2 * (j->ntokens + 1) : NULL; /* token stems */
+        int pos = e->similar && e->positions;
+        uint32_t *d =
+            malloc((pos ? 3 : 2) * (j->ntokens + 1) * sizeof(uint32_t));
+        /* each token's stem, for its positions */
+        uint32_t *ts = d && pos ? d + 2 * (j->ntokens + 1) : NULL;
         if (d == NULL || opine__grow((void **)&w->count, &w->cap_count,
                                      (size_t)e->nstems + 1, sizeof(uint32_t))) {
             free(d);
@@ -404,7 +410,7 @@ static void work_finish(engine *e, worker *w, job *j)
             w->count[d[i]] = (uint32_t)i; /* for positions() */
         }
         j->nterms = nd;
-        if (e->similar)
+        if (pos)
             j->err = positions(j, w->count, ts, d, m);
         for (size_t i = 0; i < nd; i++)
             w->count[j->terms[2 * i]] = 0; /* clean for the next document */
@@ -794,6 +800,19 @@ static int engine_init(engine *e, opine_store *st, const opine_engine_opts *o,
     if ((flags & DO_STEM) && (opine__simindex_schema(e->db) ||
                               opine__simindex_new(&e->similar, e->db)))
         return opine__engine_db_fail(e, "preparing the similarity index");
+    /* and its positions: as asked, else as the database has them */
+    if (flags & DO_STEM) {
+        char *have = opine_store_meta_get(st, "search_positions");
+        const char *want = o->positions ? o->positions : have ? have : "off";
+        e->positions = strcmp(want, "on") == 0;
+        rc = o->positions && (!have || strcmp(have, want) != 0) &&
+                     opine_store_meta_set(st, "search_positions", want)
+                 ? opine__engine_db_fail(e, "recording --positions")
+                 : 0;
+        free(have);
+        if (rc)
+            return rc;
+    }
     if ((flags & (DO_INGEST | DO_STEM | DO_SCORE)) &&
         (rc = opine__bp_settings(e)))
         return rc;

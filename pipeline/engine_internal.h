@@ -240,7 +240,8 @@ typedef struct engine {
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */
     size_t cap_order;
-    int near_dup; /* make MinHash signatures (o->near_dup_threshold >= 0) */
+    int near_dup;  /* make MinHash signatures (o->near_dup_threshold >= 0) */
+    int positions; /* give the search index positions (o->positions) */
     /* boilerplate lines: the setting, the flagged lines, and a run's
      * counts so far (pipeline/boilerplate.c) */
     int bp_mode, bp_min, bp_changed;

@@ -4,7 +4,6 @@
 #include "pipeline/simindex.h"
 
 #include <math.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,9 +139,7 @@ int opine__simindex_schema(sqlite3 *db)
  * many as it had held at once, and a run's peak grew by more than the
  * postings held. */
 
-/* Blocks of chains, allocated in one piece (mapped, so that
- * opine__simindex_trim() gives the pages back for sure; untouched ones
- * cost nothing). */
+/* Blocks of chains, allocated in one piece. */
 typedef struct arena {
     unsigned char *a;
     size_t top, cap; /* bytes used, allocated */
@@ -290,8 +287,7 @@ void opine__simindex_free(opine__simindex *x)
 
 static void arena_free(arena *a)
 {
-    if (a->a)
-        munmap(a->a, a->cap);
+    free(a->a);
     *a = (arena){NULL, ARENA_START, 0};
 }
 
@@ -477,14 +473,9 @@ static int chain_append(arena *x, chain *p, const unsigned char *b, size_t n)
                     x->cap ? 2 * x->cap : OPINE_SIMINDEX_BUFFER + (1 << 16);
                 if (cap < need)
                     cap = need;
-                unsigned char *a = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (a == MAP_FAILED)
+                unsigned char *a = realloc(x->a, cap);
+                if (a == NULL)
                     return OPINE_ENOMEM;
-                if (x->a) {
-                    memcpy(a, x->a, x->top);
-                    munmap(x->a, x->cap);
-                }
                 x->a = a;
                 x->cap = cap;
             }

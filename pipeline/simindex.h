@@ -40,7 +40,9 @@
  *       ABP instead of 26 (3 bytes a posting).
  *   search_positions(id INTEGER PRIMARY KEY, positions BLOB NOT NULL)
  *       The positions of the postings of chunk c (a similar_postings id),
- *       for opine search's NEAR, in parts: rows OPINE_SIMINDEX_PART(c, 0)
+ *       for opine search's NEAR, kept when the database's setting says so
+ *       (meta search_positions 'on', which `--positions on` sets; off by
+ *       default: they cost ABP's run about 8%), in parts: rows OPINE_SIMINDEX_PART(c, 0)
  *       to OPINE_SIMINDEX_PART(c, 255), those there are, one after the
  *       other. Their bytes: for each posting, in the chunk's order, the
  *       indexes of its tf counted tokens in the document's token stream
@@ -212,10 +214,9 @@ int opine__simindex_add(opine__simindex *x, int64_t doc, const uint32_t *terms,
 int opine__simindex_flush(opine__simindex *x);
 /* Forget what was added (the transaction was rolled back). */
 void opine__simindex_discard(opine__simindex *x);
-/* Give the memory of the buffers back when nothing is held (all written):
- * before the passes at a stage's end (near-duplicates, norms), whose own
- * memory would otherwise come on top of the buffers' at their fullest
- * (ABP: 27 MB). Accepts NULL. */
+/* Free the buffers when nothing is held (all written): before the passes
+ * at a stage's end (near-duplicates, norms), which then reuse that memory
+ * rather than adding theirs to it. Accepts NULL. */
 void opine__simindex_trim(opine__simindex *x);
 
 /* NORMS and the stamp. */

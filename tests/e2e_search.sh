@@ -99,9 +99,11 @@ EOF
 against_brute "sample corpus" "$WORK/s.db" 3
 against_brute "generated corpus" "$WORK/g.db" 5
 
-# NEAR of words is answered from the index's positions (search_positions),
-# which a run writes in parts as they fill: here parts of 256 bytes, so
-# that a chunk's positions come in many parts. The same answers as brute
+# With --positions on (kept by the file for the runs after it), NEAR of
+# words is answered from the index's positions (search_positions), which
+# a run writes in parts as they fill: here parts of 256 bytes, so that a
+# chunk's positions come in many parts. Without (the default: s.db and
+# g.db above), none are written. The same answers as brute
 # force; then a file without positions (an older opine's) answers from
 # token streams, and a run into it adds a generation with positions
 # beside the older ones without: the same answers again, and the check
@@ -110,8 +112,12 @@ against_brute "generated corpus" "$WORK/g.db" 5
 parts=(1 2 3)
 [ -n "${OPINE_VALGRIND:-}" ] && parts=(1)
 for part in "${parts[@]}"; do
-    OPINE_POSITIONS_PART=256 run_opine 0 run "$WORK/gp.db" "$WORK/gen$part.jsonl" -q
+    OPINE_POSITIONS_PART=256 run_opine 0 run "$WORK/gp.db" \
+        "$WORK/gen$part.jsonl" -q $([ "$part" = 1 ] && echo --positions on)
 done
+expect_eq "without --positions, no positions" "0 0" \
+    "$(q "$WORK/g.db" "SELECT count(*) FROM search_positions") $(q "$WORK/s.db" \
+        "SELECT count(*) FROM search_positions")"
 expect_eq "positions come in many parts of a generation" 1 \
     "$(q "$WORK/gp.db" "SELECT max(id & 255) > 4 FROM search_positions")"
 run_opine 0 similar "$WORK/gp.db" --check
