@@ -39,31 +39,30 @@
  *       2.7 ms instead of 6.5 (one core, warm), for 36 MB of postings on
  *       ABP instead of 26 (3 bytes a posting).
  *   search_positions(id INTEGER PRIMARY KEY, positions BLOB NOT NULL)
- *       The positions of the postings of chunk c (a similar_postings id),
- *       for opine search's NEAR, kept when the database's setting says so
- *       (meta search_positions 'on', which `--positions on` sets; off by
- *       default: they cost ABP's run about 8%), in parts: rows OPINE_SIMINDEX_PART(c, 0)
- *       to OPINE_SIMINDEX_PART(c, 255), those there are, one after the
- *       other. Their bytes: for each posting, in the chunk's order, the
- *       indexes of its tf counted tokens in the document's token stream
- *       (doc_tokens), ascending, as LEB128 varints (pipeline/tokstream.h's),
- *       the first as it is and each next less the one before. Counted
- *       tokens are those doc_terms counts: not stop words, not in a
- *       boilerplate line left out. A part ends between two postings. The
- *       writer holds at most OPINE_SIMINDEX_POS_BUFFER bytes of positions:
- *       when it has that much it writes them as the next part of the
- *       generation it holds (a row for every stem that has some since the
- *       last part), so that positions, about as many bytes as postings,
- *       do not double what a generation holds in memory (ABP's peak RSS:
- *       252 MB with a generation's positions held whole, 230-238 in parts
- *       of 4 MiB, 230 without positions). A generation has positions when
- *       every document it holds came with them (not those an index
- *       backfill reads from doc_terms): then every chunk of it has some
- *       part, else none has; a query that needs the positions of a chunk
- *       without reads token streams instead. Merges and forgets rewrite a
- *       chunk's positions as one part, in step with its postings. On ABP:
- *       21.1 M positions, 34.5 MB (1.64 bytes a position) in 552,000
- *       rows (FTS5 keeps every token's position in its index the same
+ *       The positions of the postings of chunk c (a similar_postings id), for
+ *       opine search's NEAR, kept when the database's setting says so (meta
+ *       search_positions 'on', which `--positions on` sets; off by default:
+ *       they cost ABP's run about 8%), in parts: the rows
+ *       OPINE_SIMINDEX_PART(c, p) for p from 0 to 255, those there are, one
+ *       after the other. Their bytes: for each posting, in the chunk's order,
+ *       the indexes of its tf counted tokens in the document's token stream
+ *       (doc_tokens), ascending, as LEB128 varints (as in
+ *       pipeline/tokstream.h), the first as it is and each next less the one
+ *       before. Counted tokens are those doc_terms counts: not stop words, not
+ *       in a boilerplate line left out. A part ends between two postings. The
+ *       writer holds at most OPINE_SIMINDEX_POS_BUFFER bytes of positions: when
+ *       it has that much it writes them as the next part of the generation it
+ *       holds (a row for every stem that has some since the last part), so that
+ *       positions, about as many bytes as postings, do not double what a
+ *       generation holds in memory (ABP's peak RSS: 252 MB with a generation's
+ *       positions held whole, 230-238 in parts of 4 MiB, 230 without
+ *       positions). A generation has positions when every document it holds
+ *       came with them (not those an index backfill reads from doc_terms): then
+ *       every chunk of it has some part, else none has; a query that needs the
+ *       positions of a chunk without reads token streams instead. Merges and
+ *       forgets rewrite a chunk's positions as one part, in step with its
+ *       postings. On ABP: 21.1 M positions, 34.5 MB (1.64 bytes a position) in
+ *       552,000 rows (FTS5 keeps every token's position in its index the same
  *       way).
  *   similar_generations(gen INTEGER PRIMARY KEY, postings INTEGER NOT
  *                       NULL)
