@@ -264,7 +264,7 @@ static inline void score_token(const engine *e, const job *j,
  * count[] (its distinct stems, as first met, into d[*nd...]); the tokens
  * out marks (boilerplate lines) left out and counted in j->bp_tokens;
  * every token into the MinHash sig. Returns the tokens counted. Inlined
- * with out and sig constant NULL or not, so that the usual loop tests
+ * with out, sig and ts constant NULL or not, so that the usual loop tests
  * nothing per token that it does not need, and with the counts in locals
  * (a store to count[] could otherwise be a store to anything). */
 static inline __attribute__((always_inline)) size_t
@@ -386,14 +386,19 @@ static void work_finish(engine *e, worker *w, job *j)
         if (sig)
             opine_minhash_init(sig);
         size_t nd = 0, m;
+        /* ts a constant NULL too where there are no positions to make */
+#define COUNT_STEMS(o, g)                                                      \
+    (ts ? count_stems(e->tv, j, w->count, d, &nd, o, g, ts)                    \
+        : count_stems(e->tv, j, w->count, d, &nd, o, g, NULL))
         if (sig && out)
-            m = count_stems(e->tv, j, w->count, d, &nd, out, sig, ts);
+            m = COUNT_STEMS(out, sig);
         else if (sig)
-            m = count_stems(e->tv, j, w->count, d, &nd, NULL, sig, ts);
+            m = COUNT_STEMS(NULL, sig);
         else if (out)
-            m = count_stems(e->tv, j, w->count, d, &nd, out, NULL, ts);
+            m = COUNT_STEMS(out, NULL);
         else
-            m = count_stems(e->tv, j, w->count, d, &nd, NULL, NULL, ts);
+            m = COUNT_STEMS(NULL, NULL);
+#undef COUNT_STEMS
         j->counted = m;
         opine__sort_u32(d, nd, d + j->ntokens + 1);
         j->terms = malloc((2 * nd + 2) * sizeof(uint32_t));
