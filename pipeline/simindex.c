@@ -1943,7 +1943,11 @@ static int check_positions(sqlite3 *db, int64_t maxdoc,
     int have = has_positions(db);
     if (have <= 0)
         return have < 0 ? OPINE_EDB : 0;
-    int64_t orphans, mixed, ntypes;
+    int64_t any, orphans, mixed, ntypes;
+    if (query_int(db, "SELECT EXISTS (SELECT 1 FROM search_positions)", &any))
+        return OPINE_EDB;
+    if (!any)
+        return 0; /* a file without positions (the default) */
     if (query_int(db,
                   "SELECT count(*) FROM search_positions p WHERE NOT EXISTS"
                   " (SELECT 1 FROM similar_postings c WHERE c.id = p.id >> 8)",
