@@ -1034,6 +1034,22 @@ typedef struct growbuf {
     "SELECT positions FROM search_positions WHERE id >= ?1 AND id < ?2"        \
     " ORDER BY id"
 
+/* The statements that rewrite positions (merges, forgets): *put writes a
+ * row (id, positions), *del takes out the rows of ids [?1, ?2). */
+static int prepare_rewrite(sqlite3 *db, sqlite3_stmt **put, sqlite3_stmt **del)
+{
+    return sqlite3_prepare_v2(db,
+                              "INSERT INTO search_positions(id, positions)"
+                              " VALUES(?, ?)",
+                              -1, put, NULL) != SQLITE_OK ||
+                   sqlite3_prepare_v2(db,
+                                      "DELETE FROM search_positions"
+                                      " WHERE id >= ?1 AND id < ?2",
+                                      -1, del, NULL) != SQLITE_OK
+               ? OPINE_EDB
+               : 0;
+}
+
 /* Chunk c's positions, its parts one after the other, into out (emptied
  * first), read with q (POSITIONS_OF_CHUNK); *found: whether it has any. */
 static int read_positions(sqlite3_stmt *q, int64_t c, growbuf *out, int *found)
@@ -1174,14 +1190,7 @@ static int merge_generations(sqlite3 *db, const int64_t *g, size_t k)
                             -1, &del, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(db, "DELETE FROM similar_generations WHERE gen = ?",
                             -1, &delgen, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(db,
-                            "INSERT INTO search_positions(id, positions)"
-                            " VALUES(?, ?)",
-                            -1, &pins, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(db,
-                            "DELETE FROM search_positions"
-                            " WHERE id >= ?1 AND id < ?2",
-                            -1, &pdel, NULL) != SQLITE_OK ||
+         prepare_rewrite(db, &pins, &pdel) ||
          sqlite3_prepare_v2(db,
                             "INSERT INTO similar_generations(gen, postings)"
                             " VALUES(?, ?)",
@@ -1511,17 +1520,9 @@ int opine__simindex_forget(sqlite3 *db, const int64_t *docs, size_t n,
     int haspos = rc ? 0 : has_positions(db);
     if (haspos < 0)
         rc = OPINE_EDB;
-    if (haspos > 0 &&
-        (sqlite3_prepare_v2(db, POSITIONS_OF_CHUNK, -1, &pget, NULL) !=
-             SQLITE_OK ||
-         sqlite3_prepare_v2(db,
-                            "INSERT INTO search_positions(id, positions)"
-                            " VALUES(?, ?)",
-                            -1, &pput, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(db,
-                            "DELETE FROM search_positions"
-                            " WHERE id >= ?1 AND id < ?2",
-                            -1, &pdel, NULL) != SQLITE_OK))
+    if (haspos > 0 && (sqlite3_prepare_v2(db, POSITIONS_OF_CHUNK, -1, &pget,
+                                          NULL) != SQLITE_OK ||
+                       prepare_rewrite(db, &pput, &pdel)))
         rc = OPINE_EDB;
     /* the documents: which of them the index holds */
     for (size_t i = 0; rc == 0 && i < n; i++) {
