@@ -336,13 +336,8 @@ static int positions(job *j, const uint32_t *term, const uint32_t *ts,
     for (size_t i = 0, k = 0; i < nd; i++) {
         uint32_t prev = 0;
         for (uint32_t t = 0; t < j->terms[2 * i + 1]; t++, k++) {
-            uint32_t v = at[k] - prev;
+            p = opine__position_put(p, at[k] - prev);
             prev = at[k];
-            while (v >= 0x80) {
-                *p++ = (unsigned char)(v | 0x80);
-                v >>= 7;
-            }
-            *p++ = (unsigned char)v;
         }
         j->pos_end[i] = (uint32_t)(p - j->pos);
     }

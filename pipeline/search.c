@@ -938,7 +938,7 @@ static int term_positions(opine_search *s, int64_t stem, const int64_t *cand,
                 int want = c < n && cand[c] == (int64_t)doc;
                 uint64_t at = 0;
                 for (uint64_t t = 0; rc == 0 && t < tf; t++) {
-                    uint64_t x = 0;
+                    uint32_t x;
                     /* a part ends between documents: the next one */
                     if (pp == pend && t == 0) {
                         int pstep = sqlite3_step(qq);
@@ -950,14 +950,9 @@ static int term_positions(opine_search *s, int64_t stem, const int64_t *cand,
                         pp = sqlite3_column_blob(qq, 0);
                         pend = pp + sqlite3_column_bytes(qq, 0);
                     }
-                    for (int sh = 0;; sh += 7) {
-                        if (pp >= pend || sh > 28) {
-                            rc = OPINE_ECORRUPT;
-                            break;
-                        }
-                        x |= (uint64_t)(*pp & 0x7f) << sh;
-                        if (!(*pp++ & 0x80))
-                            break;
+                    if ((pp = opine__position_get(pp, pend, &x)) == NULL) {
+                        rc = OPINE_ECORRUPT;
+                        break;
                     }
                     at += x;
                     if (rc == 0 && want) {

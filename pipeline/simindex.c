@@ -997,13 +997,9 @@ typedef struct piece {
 static const unsigned char *skip_positions(const unsigned char *p,
                                            const unsigned char *end, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++) {
-        while (p < end && (*p & 0x80))
-            p++;
-        if (p >= end)
-            return NULL;
-        p++;
-    }
+    uint32_t x;
+    for (uint64_t i = 0; p && i < n; i++)
+        p = opine__position_get(p, end, &x);
     return p;
 }
 
@@ -1857,19 +1853,13 @@ static int check_window(sqlite3 *db, int64_t lo, const int64_t *tstem,
             int want = (int64_t)doc >= lo && (int64_t)doc < lo + CHECK_WINDOW;
             uint64_t at = 0;
             for (uint64_t k = 0; k < tf && *bad == NULL; k++) {
-                uint64_t x = 0;
-                int sh = 0;
-                while (pp < pend && (*pp & 0x80) && sh < 28) {
-                    x |= (uint64_t)(*pp++ & 0x7f) << sh;
-                    sh += 7;
-                }
-                if (pp >= pend || (*pp & 0x80)) {
+                uint32_t x;
+                if ((pp = opine__position_get(pp, pend, &x)) == NULL) {
                     *bad = opine__format("chunk %lld's positions end before"
                                          " its postings",
                                          (long long)id);
                     break;
                 }
-                x |= (uint64_t)*pp++ << sh;
                 if ((k && x == 0) || at + x > UINT32_MAX) {
                     *bad = opine__format("document %llu's positions of stem"
                                          " %lld do not ascend",

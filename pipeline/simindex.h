@@ -358,4 +358,33 @@ static inline unsigned char *opine__posting_put(unsigned char *p, uint64_t gap,
     return p;
 }
 
+/* One position of search_positions (a LEB128 varint of at most 32 bits)
+ * at p (< end) into *x; the byte after it, or NULL when it runs past end
+ * or beyond 32 bits. */
+static inline const unsigned char *opine__position_get(const unsigned char *p,
+                                                       const unsigned char *end,
+                                                       uint32_t *x)
+{
+    uint32_t v = 0;
+    for (int sh = 0; p < end && sh <= 28; sh += 7) {
+        v |= (uint32_t)(*p & 0x7f) << sh;
+        if (!(*p++ & 0x80)) {
+            *x = v;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Write one position at p (room for 5 bytes); the byte after it. */
+static inline unsigned char *opine__position_put(unsigned char *p, uint32_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
 #endif
