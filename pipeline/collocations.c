@@ -37,6 +37,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/stop.h"
+#include "pipeline/bpmask.h"
 #include "pipeline/tokstream.h"
 #include "pipeline/zblob.h"
 
@@ -211,6 +212,11 @@ typedef struct cl {
     size_t nwin, win_cap;
     /* reading */
     opine_zcodec *inflater;
+    /* --boilerplate exclude: the tokens of left-out lines, which end a
+     * run and count as no token, as they are out of doc_terms */
+    opine_bpmask *bp;
+    uint32_t *out;
+    size_t out_cap;
     unsigned char *text;
     size_t text_cap;
     int64_t docs_total, docs_done, tokens;
@@ -442,6 +448,24 @@ static int read_document(cl *c, int64_t doc, const void *stream,
         free(t);
         return fail(c, OPINE_ENOMEM, "out of memory");
     }
+    size_t left_out = 0;
+    if (opine_bpmask_has(c->bp, doc)) {
+        if (opine__grow((void **)&c->out, &c->out_cap, n + 1,
+                        sizeof(uint32_t))) {
+            free(t);
+            return fail(c, OPINE_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+            c->out[i] = 1;
+        rc = opine_bpmask_apply(c->bp, doc, t, n, c->out, &left_out);
+        if (rc) {
+            free(t);
+            return rc == OPINE_EDB
+                       ? db_fail(c, "cannot read the boilerplate lines")
+                       : fail(c, rc, "the lines of document %lld: %s",
+                              (long long)doc, opine_strerror(rc));
+        }
+    }
     uint32_t seg[3] = {0, 0, 0};
     size_t len = 0, end = 0;
     c->nwin = 0;
@@ -467,6 +491,10 @@ static int read_document(cl *c, int64_t doc, const void *stream,
                   !only_space(c->text + end, t[i].start - end)))
             len = 0;
         end = t[i].start + t[i].len;
+        if (left_out && c->out[i] == 0) { /* a run ends at boilerplate */
+            len = 0;
+            continue;
+        }
         seg[0] = seg[1];
         seg[1] = seg[2];
         seg[2] = c->term_of[t[i].type];
@@ -479,7 +507,7 @@ static int read_document(cl *c, int64_t doc, const void *stream,
         }
     }
     if (c->counting && c->part == 0)
-        c->tokens += (int64_t)n;
+        c->tokens += (int64_t)(n - left_out);
     free(t);
     return 0;
 }
@@ -924,6 +952,9 @@ int opine_collocations(opine_store *st, const opine_colloc_opts *o,
                         "'%s' has no stemmed documents: run 'opine run %s"
                         " INPUT...' first",
                         opine_store_path(st), opine_store_path(st));
+    if (rc == 0 && (rc = opine_bpmask_open(c.db, &c.bp)) != 0)
+        rc = rc == OPINE_EDB ? db_fail(&c, "cannot read the boilerplate lines")
+                             : fail(&c, rc, "out of memory");
     if (rc == 0)
         rc = load_vocabulary(&c);
     if (rc == 0)
@@ -932,6 +963,8 @@ int opine_collocations(opine_store *st, const opine_colloc_opts *o,
     sum->tokens = c.tokens;
     sum->passes = c.passes;
     opine_zcodec_free(c.inflater);
+    opine_bpmask_free(c.bp);
+    free(c.out);
     free(c.text);
     free(c.win);
     free(c.term_of);

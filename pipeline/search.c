@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/sort.h"
+#include "pipeline/bpmask.h"
 #include "pipeline/simindex.h"
 #include "pipeline/zblob.h"
 
@@ -141,6 +142,10 @@ struct opine_search {
     double avgdl;
     uint32_t *tbuf; /* a stream's types, when phrases are read */
     size_t tcap;
+    /* the tokens --boilerplate exclude leaves out (NULL: none), read
+     * when a stream is first */
+    opine_bpmask *bp;
+    int bp_read;
     sqlite3_stmt *q[Q_END]; /* prepared when first used */
 };
 
@@ -258,6 +263,7 @@ void opine_search_free(opine_search *s)
     free(s->missing.v);
     free(s->dl);
     free(s->tbuf);
+    opine_bpmask_free(s->bp);
     free(s);
 }
 
@@ -671,23 +677,53 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     return rc;
 }
 
+/* With --boilerplate exclude, the tokens of doc's left-out lines are in
+ * its stream but not in its counts or postings: their types in
+ * types[0..n) (tok[0..n), its tokens) become 0, which no word has, so
+ * that phrases, NEAR and hits count what doc_terms counts (bpmask.h). */
+static int leave_out(opine_search *s, int64_t doc,
+                     const opine_stream_token *tok, size_t n, uint32_t *types)
+{
+    if (!s->bp_read) {
+        int rc = opine_bpmask_open(s->db, &s->bp);
+        if (rc)
+            return rc;
+        s->bp_read = 1;
+    }
+    return opine_bpmask_apply(s->bp, doc, tok, n, types, NULL);
+}
+
 /* The types of doc's tokens into s->tbuf (*nt of them; none when it has
  * no stream), with sentences their sentence numbers after them, read
- * with q (stmt(s, Q_STREAM)). */
+ * with q (stmt(s, Q_STREAM)); those left out as boilerplate are 0. */
 static int read_types(opine_search *s, sqlite3_stmt *q, int64_t doc,
                       int sentences, size_t *nt)
 {
     int rc = 0;
     *nt = 0;
+    if (!s->bp_read)
+        rc = leave_out(s, 0, NULL, 0, NULL);
     sqlite3_bind_int64(q, 1, doc);
-    int step = sqlite3_step(q);
+    int step = rc ? SQLITE_DONE : sqlite3_step(q);
+    const void *blob = step == SQLITE_ROW ? sqlite3_column_blob(q, 0) : NULL;
+    size_t len = blob ? (size_t)sqlite3_column_bytes(q, 0) : 0;
     if (step == SQLITE_ROW)
-        rc = (sentences ? opine_tokstream_types_sentences
-                        : opine_tokstream_types)(
-            sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
-            &s->tbuf, &s->tcap, nt);
+        rc = (sentences
+                  ? opine_tokstream_types_sentences
+                  : opine_tokstream_types)(blob, len, &s->tbuf, &s->tcap, nt);
     else if (step != SQLITE_DONE)
         rc = OPINE_EDB;
+    /* a document with lines left out: its tokens' offsets, to find them */
+    if (rc == 0 && step == SQLITE_ROW && opine_bpmask_has(s->bp, doc)) {
+        opine_stream_token *tok = NULL;
+        size_t n = 0;
+        rc = opine_tokstream_decode(blob, len, &tok, &n);
+        if (rc == 0 && n != *nt)
+            rc = OPINE_ECORRUPT;
+        if (rc == 0)
+            rc = leave_out(s, doc, tok, n, s->tbuf);
+        free(tok);
+    }
     sqlite3_reset(q);
     return rc;
 }
@@ -2048,6 +2084,8 @@ int opine_search_view_doc(opine_search *s, opine_search_query *q, int64_t doc,
     if (rc == 0)
         rc = tokens_of(v->tok, v->ntok, needs_sentences(q), &s->tbuf, &s->tcap,
                        &t);
+    if (rc == 0) /* t.type is s->tbuf */
+        rc = leave_out(s, doc, v->tok, v->ntok, s->tbuf);
     for (size_t l = 0; rc == 0 && l < q->nleaves; l++) {
         from[l] = nsp;
         if (q->positive[l] && (rc = leaf_types(s, &q->leaves[l])) == 0)

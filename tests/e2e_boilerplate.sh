@@ -231,4 +231,52 @@ run_opine 0 run "$WORK/kill.db" "$WORK/all.jsonl" -q --model "$WORK/m.yaml"
 same_results "$WORK/one.db" "$WORK/kill.db" "killed, then rerun"
 check_exact "$WORK/kill.db"
 index_ok "$WORK/kill.db" "killed, then rerun"
+
+# 7. What reads token streams leaves out what the counts leave out: a
+# phrase, NEAR (from streams and from positions), keyword in context and
+# collocations do not find a word in a left-out line that doc_terms does
+# not count. Six pages of one outlet end with the same line, which holds
+# "zebra sanctions"; g1's own text has both words far apart, g2's has the
+# phrase.
+for d in 1 2 3 4 5 6; do
+    case $d in
+    1) own="Zebra herds crossed the river at dawn, and later the council debated new sanctions on ivory traders in the capital." ;;
+    2) own="The zebra sanctions debate returned to parliament this week." ;;
+    3) own="Farmers in the north planted barley early this spring." ;;
+    4) own="A new bridge opened across the harbour on Tuesday." ;;
+    5) own="Teachers asked for smaller classes and longer breaks." ;;
+    6) own="The museum showed old maps of the coastline." ;;
+    esac
+    printf '{"id": "g%d", "outlet": "Gamma Daily", "text": "%s\\n\\nMore on this: zebra sanctions loom over the valley"}\n' "$d" "$own"
+done >"$WORK/gamma.jsonl"
+hits() { # hits DB QUERY: the matching documents' ext_ids
+    "$OPINE" search "$1" "$2" --tsv --snippet 0 --limit 0 | tail -n +2 | cut -f3 | sort | tr '\n' ' '
+}
+stem_tf() { # stem_tf DB STEM: its occurrences in doc_terms
+    q "$1" "SELECT coalesce(sum(dt.tf), 0) FROM doc_terms dt JOIN stems s ON s.id = dt.stem WHERE s.stem = '$2'"
+}
+run_opine 0 run "$WORK/gx.db" "$WORK/gamma.jsonl" -q --boilerplate exclude --model "$WORK/m.yaml"
+run_opine 0 run "$WORK/gp.db" "$WORK/gamma.jsonl" -q --boilerplate exclude --positions on --model "$WORK/m.yaml"
+run_opine 0 run "$WORK/gc.db" "$WORK/gamma.jsonl" -q --boilerplate count --model "$WORK/m.yaml"
+expect_eq "gamma: the closing line is left out of the six pages" 6 "$(q "$WORK/gx.db" "SELECT count(*) FROM doc_boilerplate")"
+for db in gx gp; do
+    expect_eq "$db: KWIC's hits of zebra are doc_terms' count of it" "$(stem_tf "$WORK/$db.db" zebra)" \
+        "$("$OPINE" kwic "$WORK/$db.db" zebra --tsv | tail -n +2 | wc -l | tr -d ' ')"
+    expect_eq "$db: KWIC finds zebra in the pages' own text only" 2 "$(stem_tf "$WORK/$db.db" zebra)"
+    expect_eq "$db: the phrase only where the page itself says it" "g2 " "$(hits "$WORK/$db.db" '"zebra sanctions"')"
+    expect_eq "$db: NEAR only where the page itself has both close" "g2 " "$(hits "$WORK/$db.db" 'NEAR(zebra sanctions, 3)')"
+    expect_eq "$db: NEAR in a sentence of the page's own text" "g1 g2 " "$(hits "$WORK/$db.db" 'NEAR(zebra sanctions, SENTENCE)')"
+done
+run_opine 0 collocations "$WORK/gx.db" --min-count 2 --tsv
+grep -q "^zebra sanctions" "$WORK/out" && fail "gx: a collocation from the left-out line"
+grep -q "63 tokens" "$WORK/err" "$WORK/out" || fail "gx: collocations count the 63 tokens doc_terms' documents keep: $(cat "$WORK/err")"
+ok "gx: collocations leave the left-out line out"
+# counted, the line is found everywhere, as doc_terms counts it
+expect_eq "gc: KWIC's hits of zebra are doc_terms' count of it" 8 \
+    "$("$OPINE" kwic "$WORK/gc.db" zebra --tsv | tail -n +2 | wc -l | tr -d ' ')"
+expect_eq "gc: doc_terms counts the line" 8 "$(stem_tf "$WORK/gc.db" zebra)"
+expect_eq "gc: the phrase in every page" "g1 g2 g3 g4 g5 g6 " "$(hits "$WORK/gc.db" '"zebra sanctions"')"
+run_opine 0 collocations "$WORK/gc.db" --min-count 2 --tsv
+grep -q "^zebra sanctions" "$WORK/out" || fail "gc: the counted line's collocation"
+ok "gc: collocations count the line"
 done_testing
