@@ -16,6 +16,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/sort.h"
 #include "stages/lines.h"
 
 struct opine_bpmask {
@@ -87,19 +88,15 @@ int opine_bpmask_open(sqlite3 *db, opine_bpmask **out)
     return 0;
 }
 
+#define I64_LESS(a, b) (*(a) < *(b))
+OPINE__LOWER_BOUND(lower_bound, int64_t, I64_LESS)
+
 int opine_bpmask_has(const opine_bpmask *m, int64_t doc)
 {
     if (m == NULL)
         return 0;
-    size_t lo = 0, hi = m->ndocs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->docs[mid] < doc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < m->ndocs && m->docs[lo] == doc;
+    size_t i = lower_bound(m->docs, 0, m->ndocs, &doc);
+    return i < m->ndocs && m->docs[i] == doc;
 }
 
 /* Whether the line hash h is flagged (a row of boilerplate_lines). */
