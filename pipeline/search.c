@@ -681,16 +681,20 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
  * its stream but not in its counts or postings: their types in
  * types[0..n) (tok[0..n), its tokens) become 0, which no word has, so
  * that phrases, NEAR and hits count what doc_terms counts (bpmask.h). */
+static int bp_ready(opine_search *s)
+{
+    if (s->bp_read)
+        return 0;
+    int rc = opine_bpmask_open(s->db, &s->bp);
+    s->bp_read = rc == 0;
+    return rc;
+}
+
 static int leave_out(opine_search *s, int64_t doc,
                      const opine_stream_token *tok, size_t n, uint32_t *types)
 {
-    if (!s->bp_read) {
-        int rc = opine_bpmask_open(s->db, &s->bp);
-        if (rc)
-            return rc;
-        s->bp_read = 1;
-    }
-    return opine_bpmask_apply(s->bp, doc, tok, n, types, NULL);
+    int rc = bp_ready(s);
+    return rc ? rc : opine_bpmask_apply(s->bp, doc, tok, n, types, NULL);
 }
 
 /* The types of doc's tokens into s->tbuf (*nt of them; none when it has
@@ -699,10 +703,8 @@ static int leave_out(opine_search *s, int64_t doc,
 static int read_types(opine_search *s, sqlite3_stmt *q, int64_t doc,
                       int sentences, size_t *nt)
 {
-    int rc = 0;
+    int rc = bp_ready(s);
     *nt = 0;
-    if (!s->bp_read)
-        rc = leave_out(s, 0, NULL, 0, NULL);
     sqlite3_bind_int64(q, 1, doc);
     int step = rc ? SQLITE_DONE : sqlite3_step(q);
     const void *blob = step == SQLITE_ROW ? sqlite3_column_blob(q, 0) : NULL;
