@@ -390,7 +390,7 @@ static int session_open(session *x, const common *c, const char *query)
             free(msg);
             return CLI_FATAL;
         }
-        if (opine_search_query_reads_streams(x->q) ||
+        if (opine_search_query_reads_streams(x->s, x->q) ||
             opine_search_query_lookups(x->s, x->q) > READ_ONCE_LOOKUPS)
             cli_read_once(x->db);
     }

@@ -146,6 +146,7 @@ struct opine_search {
      * when a stream is first */
     opine_bpmask *bp;
     int bp_read;
+    int pos_read, has_pos;  /* whether search_positions has rows, once read */
     sqlite3_stmt *q[Q_END]; /* prepared when first used */
 };
 
@@ -927,10 +928,29 @@ static int near_of_terms(const leaf *l)
     return 1;
 }
 
-/* And whether they can: the index holds every stemmed document. */
-static int near_by_positions(const opine_search *s, const leaf *l)
+/* Whether the file keeps positions (opine run --positions on): read once,
+ * when a NEAR group first asks. */
+static int has_positions(opine_search *s)
 {
-    return near_of_terms(l) && s->missing.n == 0;
+    if (!s->pos_read) {
+        int rc = 0;
+        s->pos_read = 1;
+        s->has_pos =
+            sqlite3_table_column_metadata(s->db, "main", "search_positions",
+                                          NULL, NULL, NULL, NULL, NULL,
+                                          NULL) == SQLITE_OK &&
+            one_int(s->db, "SELECT EXISTS (SELECT 1 FROM search_positions)",
+                    &rc) == 1 &&
+            rc == 0;
+    }
+    return s->has_pos;
+}
+
+/* And whether they can: the file keeps positions, and the index holds
+ * every stemmed document. */
+static int near_by_positions(opine_search *s, const leaf *l)
+{
+    return near_of_terms(l) && s->missing.n == 0 && has_positions(s);
 }
 
 /* One term's positions in the candidates cand[0..n): (index in cand) << 32
@@ -1720,11 +1740,13 @@ int opine_search_query_is_single(const opine_search_query *q)
     return q->root && q->root->op == N_LEAF;
 }
 
-int opine_search_query_reads_streams(const opine_search_query *q)
+int opine_search_query_reads_streams(opine_search *s,
+                                     const opine_search_query *q)
 {
     for (size_t i = 0; i < q->nleaves; i++)
         if (q->leaves[i].kind == L_PHRASE ||
-            (q->leaves[i].kind == L_NEAR && !near_of_terms(&q->leaves[i])))
+            (q->leaves[i].kind == L_NEAR &&
+             !near_by_positions(s, &q->leaves[i])))
             return 1;
     return 0;
 }

@@ -88,8 +88,10 @@ void opine_search_query_free(opine_search_query *q); /* accepts NULL */
 int opine_search_query_is_single(const opine_search_query *q);
 
 /* Whether matching q reads token streams, one for each document that
- * holds all the words of a phrase or NEAR group. */
-int opine_search_query_reads_streams(const opine_search_query *q);
+ * holds all the words of a phrase or NEAR group (a NEAR group of words
+ * reads the index's positions instead in a file that keeps them). */
+int opine_search_query_reads_streams(opine_search *s,
+                                     const opine_search_query *q);
 
 /* How many chunks of the index matching q looks up at most: a chunk per
  * stem of each word (a prefix's many) in each generation. Each is a
