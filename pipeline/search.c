@@ -678,10 +678,8 @@ static int read_tokens(opine_search *s, int64_t doc, opine_stream_token **tok,
     return rc;
 }
 
-/* With --boilerplate exclude, the tokens of doc's left-out lines are in
- * its stream but not in its counts or postings: their types in
- * types[0..n) (tok[0..n), its tokens) become 0, which no word has, so
- * that phrases, NEAR and hits count what doc_terms counts (bpmask.h). */
+/* The boilerplate mask (s->bp; NULL when the file leaves nothing out),
+ * read when a stream first is. */
 static int bp_ready(opine_search *s)
 {
     if (s->bp_read)
@@ -691,6 +689,10 @@ static int bp_ready(opine_search *s)
     return rc;
 }
 
+/* With --boilerplate exclude, the tokens of doc's left-out lines are in
+ * its stream but not in its counts or postings: their types in
+ * types[0..n) (tok[0..n), its tokens) become 0, which no word has, so
+ * that phrases, NEAR and hits count what doc_terms counts (bpmask.h). */
 static int leave_out(opine_search *s, int64_t doc,
                      const opine_stream_token *tok, size_t n, uint32_t *types)
 {
