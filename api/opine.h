@@ -94,7 +94,8 @@ OPINE_API const char *opine_error_message(int code);
  *               a built-in model, "none" (run does not score); default:
  *               the built-in default model
  *   jobs        worker threads, 1 or more (default 2)
- *   commit-mb   text per transaction, MiB (default 64)
+ *   commit-mb   text per transaction, MiB (default 256 while the run
+ *               creates the database, else 64)
  *   format      input format: auto, jsonl, csv, tsv, text, html, warc
  *               (archives and compressors are detected whatever it is)
  *   text-field  the JSON field or CSV column holding a document's text

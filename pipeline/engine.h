@@ -69,7 +69,8 @@ typedef struct opine_engine_opts {
     size_t batch_bytes;  /* text per batch; 0: 4 MiB */
     size_t batch_docs;   /* documents per batch; 0: 4096 */
     size_t commit_bytes; /* commit when a transaction holds this much text
-                          * (token streams for stem and score); 0: 64 MiB.
+                          * (token streams for stem and score); 0: 256 MiB
+                          * on a first load, else 64 MiB (engine_sql.c).
                           * A killed run loses at most this much work */
     /* Called on the calling thread; may be NULL. */
     void (*on_reject)(void *ctx, const char *message);

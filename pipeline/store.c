@@ -265,6 +265,11 @@ const char *opine_store_path(const opine_store *st)
     return st->path;
 }
 
+int opine_store_first_load(const opine_store *st)
+{
+    return st->first_load;
+}
+
 const char *opine_store_errmsg(opine_store *st)
 {
     /* After opine_store_rollback, SQLite's own says "not an error". */

@@ -108,6 +108,11 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
 sqlite3 *opine_store_db(opine_store *st);
 const char *opine_store_path(const opine_store *st);
 
+/* Whether this connection created the file and loads it with a rollback
+ * journal (its first load, store.c): a transaction's pages past the
+ * file's end as it began are never journaled. */
+int opine_store_first_load(const opine_store *st);
+
 /* Whether the process that started a run (runs.pid) still exists; this
  * process's own id counts as gone, as a run it left cannot be running. */
 int opine_store_pid_alive(int64_t pid);
