@@ -217,6 +217,13 @@ typedef struct engine {
     size_t cap_freq_types, cap_freq_stems;
     int64_t *touched_types, *touched_stems;
     size_t ntouched_types, ntouched_stems, cap_touched_types, cap_touched_stems;
+    /* the writer's: new types and stems of the open transaction's batches
+     * not written yet (copies; ids from pend_types_from + 1 and
+     * pend_stems_from + 1 on, consecutive), see pend_vocab() */
+    type_info *pend_types;
+    stem_info *pend_stems;
+    size_t npend_types, npend_stems, cap_pend_types, cap_pend_stems;
+    int64_t pend_types_from, pend_stems_from;
     lang_res langs[MAX_LANGS];
     int nlangs;
     char *keybuf; /* scratch for "lang\x1ftext" map keys */
