@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/sort.h"
+#include "pipeline/store.h"
 #include "stages/lines.h"
 
 struct opine_bpmask {
@@ -26,13 +27,6 @@ struct opine_bpmask {
     unsigned char *out; /* scratch: by line, left out */
     size_t cap_out;
 };
-
-/* Whether db has the table (in the schema SQLite holds: no query). */
-static int table_exists(sqlite3 *db, const char *name)
-{
-    return sqlite3_table_column_metadata(db, "main", name, NULL, NULL, NULL,
-                                         NULL, NULL, NULL) == SQLITE_OK;
-}
 
 void opine_bpmask_free(opine_bpmask *m)
 {
@@ -49,9 +43,9 @@ int opine_bpmask_open(sqlite3 *db, opine_bpmask **out)
 {
     *out = NULL;
     int rc = 0;
-    if (!table_exists(db, "doc_boilerplate") ||
-        !table_exists(db, "doc_lines") ||
-        !table_exists(db, "boilerplate_lines"))
+    if (!opine_store_table_exists(db, "doc_boilerplate") ||
+        !opine_store_table_exists(db, "doc_lines") ||
+        !opine_store_table_exists(db, "boilerplate_lines"))
         return 0;
     opine_bpmask *m = calloc(1, sizeof(*m));
     if (m == NULL)

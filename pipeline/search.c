@@ -15,6 +15,7 @@
 #include "base/sort.h"
 #include "pipeline/bpmask.h"
 #include "pipeline/simindex.h"
+#include "pipeline/store.h"
 #include "pipeline/zblob.h"
 
 /* ---- the query --------------------------------------------------------- */
@@ -311,15 +312,12 @@ int opine_search_open(opine_search **out, sqlite3 *db, opine_search_cut_fn cut,
      * brings the schema up to date for the look-ups below */
     if (rc == 0 && opine__simindex_stamp(db, &s->ndocs, &s->maxdoc))
         rc = OPINE_EDB;
-    /* the index's tables, looked up in the schema SQLite holds (a query
-     * of sqlite_schema costs a sixth of a term's search) */
+    /* the index's tables, looked up in the schema SQLite holds */
     int has_index = 1;
     static const char *const tables[] = {"similar_postings",
                                          "similar_generations", "similar_docs"};
     for (size_t i = 0; rc == 0 && i < sizeof tables / sizeof *tables; i++)
-        has_index &=
-            sqlite3_table_column_metadata(db, "main", tables[i], NULL, NULL,
-                                          NULL, NULL, NULL, NULL) == SQLITE_OK;
+        has_index &= opine_store_table_exists(db, tables[i]);
     if (rc == 0 && s->ndocs == 0) {
         say(errmsg, opine__format("no document is stemmed yet (opine stem"
                                   " or opine run makes the terms)"));
@@ -938,9 +936,7 @@ static int has_positions(opine_search *s)
         int rc = 0;
         s->pos_read = 1;
         s->has_pos =
-            sqlite3_table_column_metadata(s->db, "main", "search_positions",
-                                          NULL, NULL, NULL, NULL, NULL,
-                                          NULL) == SQLITE_OK &&
+            opine_store_table_exists(s->db, "search_positions") &&
             one_int(s->db, "SELECT EXISTS (SELECT 1 FROM search_positions)",
                     &rc) == 1 &&
             rc == 0;

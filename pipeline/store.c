@@ -265,6 +265,12 @@ const char *opine_store_path(const opine_store *st)
     return st->path;
 }
 
+int opine_store_table_exists(sqlite3 *db, const char *name)
+{
+    return sqlite3_table_column_metadata(db, "main", name, NULL, NULL, NULL,
+                                         NULL, NULL, NULL) == SQLITE_OK;
+}
+
 int opine_store_first_load(const opine_store *st)
 {
     return st->first_load;

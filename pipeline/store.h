@@ -108,6 +108,10 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
 sqlite3 *opine_store_db(opine_store *st);
 const char *opine_store_path(const opine_store *st);
 
+/* Whether db's main schema has the table, as SQLite holds the schema
+ * (no query: a query of sqlite_schema costs a sixth of a term's search). */
+int opine_store_table_exists(sqlite3 *db, const char *name);
+
 /* Whether this connection created the file and loads it with a rollback
  * journal (its first load, store.c): a transaction's pages past the
  * file's end as it began are never journaled. */
