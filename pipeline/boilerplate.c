@@ -359,9 +359,7 @@ int opine__bp_token_mask(job *j)
     size_t l = 0;
     for (size_t i = 0; i < j->ntokens; i++) {
         uint32_t s = j->stoks ? j->stoks[i].start : j->toks.v[i].start;
-        while (l < j->nlines && j->lines[l].start + j->lines[l].len <= s)
-            l++;
-        if (l < j->nlines && j->lines[l].start <= s && j->line_out[l])
+        if (opine_line_at(j->lines, j->nlines, &l, s) && j->line_out[l])
             m[i] = 1;
     }
     j->tok_out = m;

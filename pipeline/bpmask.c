@@ -135,10 +135,7 @@ int opine_bpmask_apply(opine_bpmask *m, int64_t doc,
     size_t k = 0;
     if (rc == 0 && nout && nout < nlines)
         for (size_t i = 0, l = 0; i < n; i++) {
-            uint32_t s = tok[i].start;
-            while (l < nlines && lines[l].start + lines[l].len <= s)
-                l++;
-            if (l < nlines && lines[l].start <= s && m->out[l]) {
+            if (opine_line_at(lines, nlines, &l, tok[i].start) && m->out[l]) {
                 types[i] = 0;
                 k++;
             }

@@ -29,6 +29,19 @@ typedef struct opine_line {
     uint32_t len;   /* its bytes, without the line break */
 } opine_line;
 
+/* Whether a token starting at byte s is in a line, and which: walking on
+ * from *l over lines[0..n) (ascending; tokens met in text order), *l is
+ * left at the first line that does not end at or before s. A token is
+ * its line's when it starts in it (the stem stage's rule for lines left
+ * out, which readers of token streams follow too). */
+static inline int opine_line_at(const opine_line *lines, size_t n, size_t *l,
+                                uint32_t s)
+{
+    while (*l < n && lines[*l].start + lines[*l].len <= s)
+        (*l)++;
+    return *l < n && lines[*l].start <= s;
+}
+
 /* Lines longer than this many bytes are hashed as they are (blanks at
  * their ends aside), not normalised: boilerplate is short lines, and
  * normalising is most of the cost (a long line repeated word for word is
