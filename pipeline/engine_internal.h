@@ -243,6 +243,13 @@ typedef struct engine {
     int similar_stale;
     /* the open transaction: several batches share one (commit_bytes) */
     int in_txn;
+    /* A first load's last transaction stays open past its input, for the
+     * steps after it (surface forms, near-duplicates, the similarity
+     * index's norms, the run's record), and finish() commits it: see
+     * opine_stage_run. Those steps join a transaction they find open. */
+    int hold_last;
+    pthread_t syncer; /* opine_store_sync_early, while syncing */
+    int syncing;
     size_t txn_bytes;     /* text the open transaction holds */
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */
@@ -381,8 +388,9 @@ void opine__sql_release(engine *e);
  * `last` is set. On an error the transaction is rolled back. */
 int opine__batch_write(engine *e, batch *bt, int last);
 /* End the open transaction (if any): the frequencies its batches added,
- * the run's counters, COMMIT; rolled back when that fails. */
-int opine__engine_commit(engine *e, const opine_run_counts *counts);
+ * the run's counters, COMMIT; rolled back when that fails. With hold, all
+ * but the COMMIT: the transaction stays open (e->hold_last). */
+int opine__engine_commit(engine *e, const opine_run_counts *counts, int hold);
 /* Undo the open transaction, the frequencies and ids it gave out. */
 void opine__engine_rollback(engine *e);
 /* Bring the similarity index up to date once the stage's documents are

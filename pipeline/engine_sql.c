@@ -944,8 +944,9 @@ void opine__engine_rollback(engine *e)
 }
 
 /* End the open transaction: the frequencies its batches added, the run's
- * counters, COMMIT. */
-int opine__engine_commit(engine *e, const opine_run_counts *counts)
+ * counters, COMMIT; with hold, all but the COMMIT (e->held), which
+ * finish() then makes. */
+int opine__engine_commit(engine *e, const opine_run_counts *counts, int hold)
 {
     if (!e->in_txn)
         return 0;
@@ -964,11 +965,12 @@ int opine__engine_commit(engine *e, const opine_run_counts *counts)
         rc = opine__engine_db_fail(e, "updating the run");
     double t1 = opine__engine_now();
     e->t_write += t1 - t0 - similar;
-    if (rc == 0)
+    hold = hold && rc == 0;
+    if (rc == 0 && !hold)
         opine__fault("commit");
-    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+    if (rc == 0 && !hold && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
-    if (rc == 0)
+    if (rc == 0 && !hold)
         opine__fault("committed");
     if (rc) {
         opine__engine_rollback(e);
@@ -1084,8 +1086,8 @@ int opine__batch_write(engine *e, batch *bt, int last)
     }
     e->t_write += opine__engine_now() - t3 - similar;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : commit_every(e);
-    if (rc == 0 && (last || e->txn_bytes >= every))
-        rc = opine__engine_commit(e, &e->counts);
+    if (rc == 0 && ((last && !e->hold_last) || e->txn_bytes >= every))
+        rc = opine__engine_commit(e, &e->counts, 0);
     if (rc && e->in_txn)
         opine__engine_rollback(e);
     return rc;

@@ -467,7 +467,9 @@ int opine__update_surfaces(engine *e)
              strcmp(e->tv[t].text, e->tv[b].text) < 0))
             best[s] = t;
     }
-    int rc = opine_store_exec(e->st, "BEGIN IMMEDIATE")
+    /* in a first load's last transaction, held open (e->hold_last) */
+    int own = sqlite3_get_autocommit(e->db);
+    int rc = own && opine_store_exec(e->st, "BEGIN IMMEDIATE")
                  ? opine__engine_db_fail(e, "starting a transaction")
                  : 0;
     if (rc == 0) {
@@ -481,7 +483,7 @@ int opine__update_surfaces(engine *e)
         }
         rc = opine__rows_out_end(&o);
     }
-    if (rc == 0 && opine_store_exec(e->st, "COMMIT"))
+    if (rc == 0 && own && opine_store_exec(e->st, "COMMIT"))
         rc = opine__engine_db_fail(e, "committing");
     if (rc)
         opine_store_rollback(e->st);

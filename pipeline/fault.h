@@ -26,18 +26,22 @@
  *              terms and marks not yet, inside the open transaction
  *   terms      a transaction's batches written; the frequencies they add to
  *              terms and types not yet (they go in the same transaction)
- *   commit     everything of the transaction written, COMMIT not yet
+ *   commit     everything of the transaction written, COMMIT not yet (a
+ *              first load's last transaction has none here: it stays open
+ *              for the steps below, to finish's COMMIT)
  *   committed  just after a COMMIT, before the next batch or step
  *   boilerplate  lines recurring in an outlet counted, the documents that
  *              counted them being taken up again; not committed
- *   surfaces   every batch committed; stems' surface forms not yet chosen
+ *   surfaces   every batch written (committed, but for a first load's last
+ *              transaction); stems' surface forms not yet chosen
  *   near_dups  near-duplicate pairs of the new documents stored, the
  *              documents not yet marked compared; not committed
  *   similar    the similarity index brought up to date (postings of
  *              documents stemmed without them, merged generations, norms),
  *              COMMIT not yet: at the end of a stem or run stage, or in
  *              opine similar (pipeline/simindex.h)
- *   finish     all work committed; the run not yet marked finished
+ *   finish     all work written (a first load's last transaction not yet
+ *              committed); the run not yet marked finished
  *   finished   the run marked finished and committed; the database not yet
  *              closed (a later run's file still in WAL mode, to become
  *              a rollback journal again as it closes)

@@ -427,7 +427,9 @@ int opine__near_dups(engine *e)
         return 0; /* asked not to */
     if (t == 0)
         t = OPINE_NEAR_DUP_DEFAULT;
-    int rc = exec(e, "BEGIN IMMEDIATE", "starting a transaction");
+    /* in a first load's last transaction, held open (e->hold_last) */
+    int own = sqlite3_get_autocommit(e->db);
+    int rc = own ? exec(e, "BEGIN IMMEDIATE", "starting a transaction") : 0;
     if (rc)
         return rc;
     char want[32];
@@ -475,7 +477,7 @@ int opine__near_dups(engine *e)
             sqlite3_finalize(q);
         }
     }
-    if (rc == 0)
+    if (rc == 0 && own)
         rc = exec(e, "COMMIT", "committing");
     if (rc)
         sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);

@@ -1384,7 +1384,10 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
         return rc < 0 ? rc : OPINE_EDB;
     if (x == NULL)
         x = own;
-    if (exec(db, "BEGIN IMMEDIATE")) {
+    /* In the caller's transaction when one is open (a run's last, held
+     * open: pipeline/engine.c), else in one of its own. */
+    int alone = sqlite3_get_autocommit(db);
+    if (alone && exec(db, "BEGIN IMMEDIATE")) {
         set_msg(errmsg,
                 opine__format("cannot update the similarity index of '%s': %s",
                               sqlite3_db_filename(db, "main"),
@@ -1396,7 +1399,7 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
     rc = norms_fresh(db);
     if (rc == 1) {
         opine__simindex_free(own);
-        return exec(db, "COMMIT");
+        return alone ? exec(db, "COMMIT") : 0;
     }
     if (rc == 0)
         rc = backfill(db, x);
@@ -1406,7 +1409,7 @@ int opine__simindex_refresh(sqlite3 *db, opine__simindex *x, char **errmsg)
         rc = store_norms(db);
     if (rc == 0) {
         opine__fault("similar");
-        rc = exec(db, "COMMIT");
+        rc = alone ? exec(db, "COMMIT") : 0;
     }
     if (rc) {
         set_msg(errmsg,

@@ -2,6 +2,7 @@
 #include "pipeline/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -274,6 +275,15 @@ int opine_store_table_exists(sqlite3 *db, const char *name)
 int opine_store_first_load(const opine_store *st)
 {
     return st->first_load;
+}
+
+void opine_store_sync_early(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    (void)fdatasync(fd);
+    close(fd);
 }
 
 const char *opine_store_errmsg(opine_store *st)

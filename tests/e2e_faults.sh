@@ -101,12 +101,14 @@ rerun_same() {
 }
 
 # Every point of a first run, each on a new database. The points before
-# the first COMMIT leave nothing committed; those after the last leave
-# every document.
+# the first COMMIT leave nothing committed. A first load keeps its last
+# transaction open for the steps after its input (surfaces to finish,
+# pipeline/engine.c opine_stage_run), so a kill there loses that
+# transaction's documents and leaves the others: some.
 for case in "schema empty" "run 0" "batch 0" "batch@3 some" "terms 0" \
     "terms@2 some" "commit 0" "commit@3 some" "committed some" \
-    "committed@2 some" "surfaces all" "near_dups all" "similar all" \
-    "finish all"; do
+    "committed@2 some" "surfaces some" "near_dups some" "similar some" \
+    "finish some"; do
     set -- $case
     db="$WORK/f-${1/@/-}.db"
     fault_run "$1" "$db"
