@@ -859,8 +859,7 @@ static void progress(engine *e, const char *stage, int64_t docs,
     e->o->on_progress(e->o->ctx, &p);
 }
 
-/* After a pass: keep what its open transaction holds when the pass ended
- * well or was asked to stop, else undo it. */
+/* A thread's: the disk takes what the run wrote so far (pass_inputs). */
 static void *sync_early(void *arg)
 {
     engine *e = arg;
@@ -868,6 +867,9 @@ static void *sync_early(void *arg)
     return NULL;
 }
 
+/* After a pass: keep what its open transaction holds when the pass ended
+ * well or was asked to stop, else undo it (a first load's last
+ * transaction, held, stays open: opine_stage_run). */
 static int end_pass(engine *e, int rc)
 {
     if (rc == 0 || rc == OPINE_EINTERRUPTED) {

@@ -944,8 +944,8 @@ void opine__engine_rollback(engine *e)
 }
 
 /* End the open transaction: the frequencies its batches added, the run's
- * counters, COMMIT; with hold, all but the COMMIT (e->held), which
- * finish() then makes. */
+ * counters, COMMIT; with hold, all but the COMMIT, which finish() then
+ * makes (e->hold_last). */
 int opine__engine_commit(engine *e, const opine_run_counts *counts, int hold)
 {
     if (!e->in_txn)
