@@ -5,7 +5,9 @@
  * time): the stage's rows, its stage_done marks, the terms/types counters
  * they change and the run's counters commit together. So terms always
  * equals the sums over doc_terms, and a run killed at any moment resumes,
- * when rerun, to the same result.
+ * when rerun, to the same result. A run that creates the database keeps
+ * its last transaction open for the steps after the input (surface
+ * forms, near-duplicates, norms, the run's record) and commits once.
  *
  * Threads (`threads` = N): with N >= 2, a reader thread reads the next
  * batch, N threads do the work that needs no database (hashing,
