@@ -152,6 +152,38 @@ same_results "$WORK/ref.db" "$db" "finished, then a rerun"
 expect_eq "finished: a rollback journal after the rerun" delete \
     "$(q "$db" "PRAGMA journal_mode")"
 
+# A first load that fits one transaction (the default 256 MiB of text
+# holds these 30 documents) keeps it open for the steps after its input:
+# it passes no 'commit' point, and killed at 'finish' it leaves none of
+# its documents; a rerun adds them all. A run that adds to a database
+# (WAL) commits its input before those steps: killed at 'finish', it
+# keeps every document.
+run_opine 0 run "$WORK/small-ref.db" "$WORK/small.jsonl" -q
+rc=0
+OPINE_FAULT=commit "$OPINE" run "$WORK/held.db" "$WORK/small.jsonl" -q \
+    >/dev/null 2>"$WORK/err" || rc=$?
+expect_eq "one transaction: no commit point before the end" 0 "$rc"
+same_results "$WORK/small-ref.db" "$WORK/held.db" "one transaction: as the uninterrupted run"
+db="$WORK/held-finish.db"
+rc=0
+OPINE_FAULT=finish "$OPINE" run "$db" "$WORK/small.jsonl" -q \
+    >/dev/null 2>"$WORK/err" || rc=$?
+expect_eq "one transaction killed at finish: exit status of SIGKILL" 137 "$rc"
+after_stop "one transaction, finish" "$db" 0
+rerun_same "$db" "one transaction, finish" "$WORK/small.jsonl" "$WORK/small-ref.db"
+bash "$(dirname "$0")/gen_corpus.sh" 30 14 >"$WORK/small2.jsonl"
+cp "$WORK/small-ref.db" "$WORK/more-ref.db"
+run_opine 0 run "$WORK/more-ref.db" "$WORK/small2.jsonl" -q
+cp "$WORK/small-ref.db" "$WORK/more.db"
+rc=0
+OPINE_FAULT=finish "$OPINE" run "$WORK/more.db" "$WORK/small2.jsonl" -q \
+    >/dev/null 2>"$WORK/err" || rc=$?
+expect_eq "added to a database, killed at finish: exit status of SIGKILL" 137 "$rc"
+expect_eq "added to a database, killed at finish: every document kept" \
+    "$(q "$WORK/more-ref.db" "SELECT count(*) FROM documents")" \
+    "$(q "$WORK/more.db" "SELECT count(*) FROM documents")"
+check_exact "$WORK/more.db"
+
 # Several stops on one database, each in a run that resumes the last:
 # later points are reached in runs that have work to take up.
 db="$WORK/chain.db"
