@@ -86,12 +86,14 @@ demo: build
 # Left out of the TSan pass: the fault and kill tests (long; their threads
 # are any run's), the tests of input variety (formats, hostile values and
 # model files: read on one thread, then the same engine threads as every
-# other test) and e2e_similar (its commands use one thread, over
-# databases made by the same runs as every other test's), which the
-# release, ASan and valgrind passes check. (e2e_search stays: a group's
-# top terms count on two threads.) make test must end within 20 minutes
-# on 2 cores.
-TSAN_SKIP := ^(e2e_(faults|iofault|diskfull|formats|hostile|kill|similar)|model_hostile)$$
+# other test), e2e_similar (its commands use one thread, over databases
+# made by the same runs as every other test's) and e2e_abp (a slice of
+# the real corpus through the threads of any run: 43 s of TSan's 145 on
+# 2026-12-06), which the release and ASan passes check.
+# (e2e_search stays: a group's top terms count on two threads.) make test
+# must end within 20 minutes on 2 cores: on a slow day of this VM it took
+# 20 min 4 s with e2e_abp in this pass.
+TSAN_SKIP := ^(e2e_(abp|faults|iofault|diskfull|formats|hostile|kill|similar)|model_hostile)$$
 
 test: build build-asan build-tsan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
