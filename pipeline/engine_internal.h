@@ -213,6 +213,11 @@ typedef struct engine {
     int64_t *freq_type_cf; /* by type id: cf */
     int64_t *type_cf;      /* by type id: types.cf as committed */
     size_t cap_type_cf;
+    /* by type id: the cf its row was inserted with in the open
+     * transaction (opine__write_vocab), which the commit does not add
+     * again */
+    int64_t *type_cf_stored;
+    size_t cap_type_cf_stored;
     stem_freq *freq_stems; /* by stem id: df, cf */
     size_t cap_freq_types, cap_freq_stems;
     int64_t *touched_types, *touched_stems;

@@ -144,8 +144,8 @@ int opine__sql_init(engine *e)
              opine__rows_register(e->db, "opine_batch_docs",
                                   "doc, tokens, terms", "iii", &e->doc_rows)) ||
         (rc = opine__rows_register(e->db, "opine_new_types",
-                                   "id, type, stem, stopword, lang", "itnit",
-                                   &e->new_type_rows)) ||
+                                   "id, type, stem, stopword, lang, cf",
+                                   "itniti", &e->new_type_rows)) ||
         (rc = opine__rows_register(e->db, "opine_new_stems",
                                    "id, stem, lang, surface", "ittt",
                                    &e->new_stem_rows)) ||
@@ -219,8 +219,8 @@ int opine__sql_init(engine *e)
                       " v WHERE stems.id = v.id"
                       " AND stems.surface IS NOT v.surface")) ||
         (rc = prepare(e, &e->ins_type,
-                      "INSERT INTO types(id, type, stem, stopword, lang)"
-                      " SELECT id, type, stem, stopword, lang"
+                      "INSERT INTO types(id, type, stem, stopword, lang, cf)"
+                      " SELECT id, type, stem, stopword, lang, cf"
                       " FROM opine_new_types")) ||
         (rc =
              prepare(e, &e->set_type_stem,
@@ -286,6 +286,7 @@ void opine__sql_release(engine *e)
     free(e->touched_types);
     free(e->touched_stems);
     free(e->freq_type_cf);
+    free(e->type_cf_stored);
     free(e->type_cf);
     free(e->pend_types);
     free(e->pend_stems);
@@ -530,7 +531,11 @@ static int insert_streams(engine *e, batch *bt)
 
 /* Phase D: the types and stems a batch added to the vocabulary, ids
  * from+1 to `to`, from copies of their entries (tv[0] is type from+1); the
- * texts live in the maps' arenas, which never move. */
+ * texts live in the maps' arenas, which never move. A type's row takes
+ * the cf the open transaction has counted for it so far, so that its
+ * commit adds only what came after (type_cf_stored): most types of a
+ * corpus occur once, and a first load of ABP updated 196,071 types rows
+ * at its commit, 0.1 s in the run's one-core tail. */
 int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
                        int64_t types_to, const stem_info *sv,
                        int64_t stems_from, int64_t stems_to)
@@ -551,14 +556,19 @@ int opine__write_vocab(engine *e, const type_info *tv, int64_t types_from,
     int rc = opine__rows_out_end(&o);
     if (rc)
         return rc;
-    opine__rows_out_begin(&o, e, e->ins_type, e->new_type_rows, 5,
+    opine__rows_out_begin(&o, e, e->ins_type, e->new_type_rows, 6,
                           "adding types");
     for (size_t i = 0; i < nt && (v = opine__rows_out_next(&o)); i++) {
-        v[0] = types_from + 1 + (int64_t)i;
+        size_t id = (size_t)types_from + 1 + i;
+        int64_t cf = 0;
+        if (id < e->cap_freq_types && id < e->cap_type_cf_stored)
+            cf = e->type_cf_stored[id] = e->freq_type_cf[id];
+        v[0] = (int64_t)id;
         v[1] = opine__rows_text(tv[i].text);
         v[2] = tv[i].stem;
         v[3] = tv[i].stop;
         v[4] = opine__rows_text(e->langs[tv[i].lang].name);
+        v[5] = cf;
     }
     return opine__rows_out_end(&o);
 }
@@ -808,6 +818,8 @@ static int fit_adds(engine *e, const batch *bt)
                        sizeof(int64_t)) ||
                    opine__grow((void **)&e->type_cf, &e->cap_type_cf, nt,
                                sizeof(int64_t)) ||
+                   opine__grow((void **)&e->type_cf_stored,
+                               &e->cap_type_cf_stored, nt, sizeof(int64_t)) ||
                    opine__grow((void **)&e->touched_types,
                                &e->cap_touched_types, nt, sizeof(int64_t)) ||
                    opine__grow((void **)&e->freq_stems, &e->cap_freq_stems, ns,
@@ -874,8 +886,10 @@ static void clear_adds(engine *e)
 {
     for (size_t i = 0; i < e->ntouched_stems; i++)
         e->freq_stems[e->touched_stems[i]] = (stem_freq){0, 0};
-    for (size_t i = 0; i < e->ntouched_types; i++)
+    for (size_t i = 0; i < e->ntouched_types; i++) {
         e->freq_type_cf[e->touched_types[i]] = 0;
+        e->type_cf_stored[e->touched_types[i]] = 0;
+    }
     e->ntouched_stems = e->ntouched_types = 0;
 }
 
@@ -930,9 +944,13 @@ static int flush_counts(engine *e)
         }
         opine__rows_out_begin(&o, e, e->add_type_cf, e->type_rows, 2,
                               "updating types");
-        for (size_t i = 0; i < nt && (v = opine__rows_out_next(&o)); i++) {
-            v[0] = e->touched_types[i];
-            v[1] = e->freq_type_cf[e->touched_types[i]];
+        for (size_t i = 0; i < nt && o.rc == 0; i++) {
+            int64_t t = e->touched_types[i];
+            int64_t add = e->freq_type_cf[t] - e->type_cf_stored[t];
+            if (add && (v = opine__rows_out_next(&o))) {
+                v[0] = t;
+                v[1] = add;
+            }
         }
         rc = opine__rows_out_end(&o);
     }
@@ -1071,8 +1089,6 @@ int opine__batch_write(engine *e, batch *bt, int last)
     }
     if (rc == 0 && (e->flags & DO_STEM))
         rc = fit_adds(e, bt);
-    if (rc == 0)
-        rc = pend_vocab(e, bt);
     if (rc == 0 && (e->flags & DO_INGEST))
         rc = insert_documents(e, bt);
     if (rc == 0 && (e->flags & DO_TOKENIZE))
@@ -1082,6 +1098,10 @@ int opine__batch_write(engine *e, batch *bt, int last)
     for (size_t i = 0; rc == 0 && i < bt->njobs; i++)
         if (bt->jobs[i].state == JOB_NEW)
             rc = store_results(e, &bt->jobs[i]);
+    /* after the batch's counts: a new type's row takes the cf it has so
+     * far (opine__write_vocab) */
+    if (rc == 0)
+        rc = pend_vocab(e, bt);
     if (rc == 0 && (e->flags & DO_SCORE))
         rc = store_batch_scores(e, bt);
     if (rc == 0 && (e->flags & DO_STEM))
