@@ -863,7 +863,7 @@ static void progress(engine *e, const char *stage, int64_t docs,
 static void *sync_early(void *arg)
 {
     engine *e = arg;
-    opine_store_sync_early(opine_store_path(e->st));
+    opine_store_sync_early(opine_store_path(e->st), &e->sync_stop);
     return NULL;
 }
 
@@ -954,15 +954,20 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
      * load whose last transaction is held open (opine_stage_run) has the
      * disk take what it wrote so far meanwhile, on a thread of its own:
      * the steps after the input run while it does. */
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT input done %.3f\n", opine__engine_now() - e->t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT input done %.3f\n",
+                opine__engine_now() - e->t_start);
     if (rc == 0 && e->hold_last && e->writer_running)
         e->syncing = pthread_create(&e->syncer, NULL, sync_early, e) == 0;
     int wrc = opine__writer_end(e);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT writer end %.3f\n", opine__engine_now() - e->t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT writer end %.3f\n",
+                opine__engine_now() - e->t_start);
     if (rc == 0)
         rc = wrc;
     rc = end_pass(e, rc);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT end_pass %.3f\n", opine__engine_now() - e->t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT end_pass %.3f\n", opine__engine_now() - e->t_start);
     opine__inbatch_release(&b[0]);
     opine__inbatch_release(&b[1]);
     opine_reader_free(r);
@@ -1152,8 +1157,10 @@ static int finish(engine *e, int rc, opine_run_counts *counts, char **errmsg)
                                                   : "ok";
     if (rc < 0 && rc != OPINE_EINTERRUPTED && e->errmsg == NULL)
         e->errmsg = fmt("%s%s", opine_strerror(rc), "");
-    if (e->syncing)
+    if (e->syncing) {
+        atomic_store(&e->sync_stop, 1);
         pthread_join(e->syncer, NULL);
+    }
     e->syncing = 0;
     if (e->run_id) {
         opine__fault("finish");
@@ -1271,7 +1278,9 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
     if (rc == 0)
         rc = pass_pending(&e, "stem");
     opine__simindex_trim(e.similar); /* all written by now */
-#define TT(x) if (getenv("OPINE_TT")) fprintf(stderr, "TT %s %.3f\n", x, opine__engine_now() - e.t_start)
+#define TT(x)                                                                  \
+    if (getenv("OPINE_TT"))                                                    \
+    fprintf(stderr, "TT %s %.3f\n", x, opine__engine_now() - e.t_start)
     TT("before surfaces");
     if (rc == 0)
         rc = opine__update_surfaces(&e);
@@ -1283,7 +1292,8 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
         rc = opine__refresh_similar(&e);
     TT("similar");
     rc = finish(&e, rc, counts, errmsg);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT finish\n");
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT finish\n");
     return rc;
 }
 
@@ -1351,18 +1361,24 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         rc = pass_pending(&e, stage_names[i]);
     }
     opine__simindex_trim(e.similar); /* all written by now */
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT trim %.3f\n", opine__engine_now() - e.t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT trim %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__update_surfaces(&e);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT surfaces %.3f\n", opine__engine_now() - e.t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT surfaces %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__near_dups(&e);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT near %.3f\n", opine__engine_now() - e.t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT near %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__refresh_similar(&e);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT similar %.3f\n", opine__engine_now() - e.t_start);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT similar %.3f\n", opine__engine_now() - e.t_start);
     double tf0 = opine__engine_now(), tst = e.t_start;
     rc = finish(&e, rc, counts, errmsg);
-    if (getenv("OPINE_TT")) fprintf(stderr, "TT finish %.3f (%.3f)\n", opine__engine_now() - tst, opine__engine_now() - tf0);
+    if (getenv("OPINE_TT"))
+        fprintf(stderr, "TT finish %.3f (%.3f)\n", opine__engine_now() - tst,
+                opine__engine_now() - tf0);
     return rc;
 }

@@ -255,6 +255,7 @@ typedef struct engine {
     int hold_last;
     pthread_t syncer; /* opine_store_sync_early, while syncing */
     int syncing;
+    atomic_int sync_stop; /* finish() is about to COMMIT: no more rounds */
     size_t txn_bytes;     /* text the open transaction holds */
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */

@@ -44,6 +44,7 @@
 #define OPINE_PIPELINE_STORE_H
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define OPINE_SCHEMA_VERSION 4
@@ -120,9 +121,11 @@ int opine_store_first_load(const opine_store *st);
 /* fdatasync() the file at path through a descriptor of its own: what was
  * written to it so far reaches the disk, and the next COMMIT's fsync has
  * only the rest to wait for. It waits for the disk (0.3 s for ABP's 526
- * MB on a first load): call it from a thread with nothing else to do. It
+ * MB on a first load): call it from a thread with nothing else to do.
+ * While a round had much to write and *stop is 0, it syncs again, for
+ * what the writing connection wrote meanwhile (at most four rounds). It
  * changes nothing SQLite relies on (a sync more, never one less). */
-void opine_store_sync_early(const char *path);
+void opine_store_sync_early(const char *path, atomic_int *stop);
 
 /* Whether the process that started a run (runs.pid) still exists; this
  * process's own id counts as gone, as a run it left cannot be running. */
