@@ -904,9 +904,6 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         b[i].max_docs = e->o->batch_docs ? e->o->batch_docs : 4096;
     }
     inbatch *cur = &b[0], *next = &b[1];
-    const char *fb = getenv("OPINE_FIRST_BATCH");
-    if (fb && (size_t)atol(fb) < max_bytes)
-        cur->max_bytes = (size_t)atol(fb);
     opine__read_batch(cur);
     rc = opine__writer_begin(e);
     while (rc == 0) {
@@ -945,7 +942,6 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         progress(e, stage, atomic_load(&e->docs_written), 0, r);
         if (rc || last)
             break;
-        cur->max_bytes = max_bytes;
         inbatch *t = cur;
         cur = next;
         next = t;
@@ -954,20 +950,12 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
      * load whose last transaction is held open (opine_stage_run) has the
      * disk take what it wrote so far meanwhile, on a thread of its own:
      * the steps after the input run while it does. */
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT input done %.3f\n",
-                opine__engine_now() - e->t_start);
     if (rc == 0 && e->hold_last && e->writer_running)
         e->syncing = pthread_create(&e->syncer, NULL, sync_early, e) == 0;
     int wrc = opine__writer_end(e);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT writer end %.3f\n",
-                opine__engine_now() - e->t_start);
     if (rc == 0)
         rc = wrc;
     rc = end_pass(e, rc);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT end_pass %.3f\n", opine__engine_now() - e->t_start);
     opine__inbatch_release(&b[0]);
     opine__inbatch_release(&b[1]);
     opine_reader_free(r);
@@ -1278,23 +1266,13 @@ int opine_stage_stem(opine_store *st, const opine_engine_opts *o,
     if (rc == 0)
         rc = pass_pending(&e, "stem");
     opine__simindex_trim(e.similar); /* all written by now */
-#define TT(x)                                                                  \
-    if (getenv("OPINE_TT"))                                                    \
-    fprintf(stderr, "TT %s %.3f\n", x, opine__engine_now() - e.t_start)
-    TT("before surfaces");
     if (rc == 0)
         rc = opine__update_surfaces(&e);
-    TT("surfaces");
     if (rc == 0)
         rc = opine__near_dups(&e);
-    TT("near_dups");
     if (rc == 0)
         rc = opine__refresh_similar(&e);
-    TT("similar");
-    rc = finish(&e, rc, counts, errmsg);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT finish\n");
-    return rc;
+    return finish(&e, rc, counts, errmsg);
 }
 
 int opine_stage_score(opine_store *st, const opine_engine_opts *o,
@@ -1361,24 +1339,11 @@ int opine_stage_run(opine_store *st, const char *const *paths, size_t npaths,
         rc = pass_pending(&e, stage_names[i]);
     }
     opine__simindex_trim(e.similar); /* all written by now */
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT trim %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__update_surfaces(&e);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT surfaces %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__near_dups(&e);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT near %.3f\n", opine__engine_now() - e.t_start);
     if (rc == 0)
         rc = opine__refresh_similar(&e);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT similar %.3f\n", opine__engine_now() - e.t_start);
-    double tf0 = opine__engine_now(), tst = e.t_start;
-    rc = finish(&e, rc, counts, errmsg);
-    if (getenv("OPINE_TT"))
-        fprintf(stderr, "TT finish %.3f (%.3f)\n", opine__engine_now() - tst,
-                opine__engine_now() - tf0);
-    return rc;
+    return finish(&e, rc, counts, errmsg);
 }
