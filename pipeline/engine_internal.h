@@ -256,6 +256,10 @@ typedef struct engine {
     pthread_t syncer; /* opine_store_sync_early, while syncing */
     int syncing;
     atomic_int sync_stop; /* finish() is about to COMMIT: no more rounds */
+    /* The inputs, opened and their first batch read on a thread of its
+     * own while the run starts (engine.c, read_early); pass_inputs takes
+     * them. NULL when not started or taken. */
+    struct early_input *early;
     size_t txn_bytes;     /* text the open transaction holds */
     int64_t last_doc;     /* the largest documents.id given out */
     struct hashed *order; /* scratch: jobs sorted by content hash */
