@@ -967,6 +967,26 @@ static void early_release(engine *e)
     }
 }
 
+/* The size of the batch about to be read, near the end of inputs of a
+ * known size: the writer writes the last batch alone, with the other
+ * threads idle, so the last 8 MiB or so of text (estimated from the input
+ * bytes left and the text read per input byte so far) come in batches of
+ * a quarter. */
+static size_t batch_size(const opine_reader *r, uint64_t text_read,
+                         size_t max_bytes)
+{
+    uint64_t total = opine_reader_bytes_total(r),
+             done = opine_reader_bytes_read(r);
+    if (total == 0 || done == 0 || max_bytes < 4)
+        return max_bytes;
+    /* (done is what the reader took from the inputs, buffers included:
+     * when it has taken all, what is left is in them) */
+    double left = done >= total ? 0
+                                : (double)(total - done) *
+                                      ((double)text_read / (double)done);
+    return left < 2.0 * (double)max_bytes ? max_bytes / 4 : max_bytes;
+}
+
 /* Read batches from the inputs until they are exhausted. HOW IT WORKS: two
  * batches take turns: while the engine processes one, a reader thread
  * fills the other (inflating and parsing overlap the rest), so only one
@@ -988,6 +1008,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
     inbatch *cur = &b[0], *next = &b[1];
     if (!early)
         opine__read_batch(cur);
+    const size_t max_bytes = b[1].max_bytes;
+    uint64_t text_read = 0;
     rc = opine__writer_begin(e);
     while (rc == 0) {
         if (cur->err) {
@@ -1004,6 +1026,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         if ((rc = opine__writer_error(e)))
             break;
         pthread_t tid;
+        text_read += cur->bytes;
+        next->max_bytes = batch_size(r, text_read, max_bytes);
         next->own_thread = !last && e->o->threads > 1;
         int ahead = next->own_thread &&
                     pthread_create(&tid, NULL, opine__read_batch, next) == 0;

@@ -322,6 +322,7 @@ typedef struct inbatch {
     reject *rejects;
     size_t nrejects, cap_rejects;
     int64_t records;
+    size_t bytes;                /* text read into docs */
     opine_reader_counts rcounts; /* the reader's counters after the batch */
     int done;                    /* the inputs are exhausted */
     int own_thread;              /* read on a thread of its own (read ahead) */

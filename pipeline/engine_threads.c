@@ -240,6 +240,7 @@ void *opine__read_batch(void *arg)
         }
     }
     opine_reader_get_counts(b->r, &b->rcounts);
+    b->bytes = bytes;
     b->seconds = opine__engine_now() - t0;
     return NULL;
 }
