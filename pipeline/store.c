@@ -277,7 +277,7 @@ int opine_store_first_load(const opine_store *st)
     return st->first_load;
 }
 
-static double seconds(void)
+static double monotonic(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -294,9 +294,9 @@ void opine_store_sync_early(const char *path, atomic_int *stop)
      * fdatasync waited 56 ms for them. A round of under 5 ms found
      * little to write: the rest is the COMMIT's. */
     for (int round = 0; round < 4; round++) {
-        double t0 = seconds();
+        double t0 = monotonic();
         (void)fdatasync(fd);
-        if (atomic_load(stop) || seconds() - t0 < 0.005)
+        if (atomic_load(stop) || monotonic() - t0 < 0.005)
             break;
     }
     close(fd);
@@ -584,13 +584,6 @@ static int roll_back_journal(const char *path)
     }
     sqlite3_close_v2(db);
     return rc;
-}
-
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* A patient store's busy handler: wait as long as the file is locked,
