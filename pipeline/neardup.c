@@ -46,7 +46,7 @@
  * the signatures in phase C (about 14 instructions a token), 9.6 MB of
  * doc_minhash, and the pass at the end (0.25 s then: two partitions of
  * band entries, each sorted whole; 17 pairs confirmed). Since the
- * sixteenth session that pass takes 0.04-0.06 s: ABP's 788,000 entries
+ * seventeenth session that pass takes 0.04-0.06 s: ABP's 788,000 entries
  * fit one partition of 16 MiB (the run's peak RSS is the same: the
  * batches' memory is free by then), and 36,500 of them are sorted.
  */
