@@ -1010,6 +1010,7 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         opine__read_batch(cur);
     const size_t max_bytes = b[1].max_bytes;
     uint64_t text_read = 0;
+    int ending = 0; /* the last stretch of smaller batches has begun */
     rc = opine__writer_begin(e);
     while (rc == 0) {
         if (cur->err) {
@@ -1028,6 +1029,8 @@ static int pass_inputs(engine *e, const char *stage, const char *const *paths,
         pthread_t tid;
         text_read += cur->bytes;
         next->max_bytes = batch_size(r, text_read, max_bytes);
+        next->ending = next->max_bytes < max_bytes && !ending;
+        ending |= next->ending;
         next->own_thread = !last && e->o->threads > 1;
         int ahead = next->own_thread &&
                     pthread_create(&tid, NULL, opine__read_batch, next) == 0;

@@ -187,6 +187,7 @@ typedef struct batch {
     int64_t records;             /* input records the batch read (ingest) */
     opine_reader_counts rcounts; /* the reader's counters after it */
     int last;                    /* commit after this batch */
+    int ending; /* the first of the inputs' last, smaller batches */
     reject *rejects;
     size_t nrejects, cap_rejects;
 } batch;
@@ -327,6 +328,7 @@ typedef struct inbatch {
     int done;                    /* the inputs are exhausted */
     int own_thread;              /* read on a thread of its own (read ahead) */
     int err;                     /* OPINE_ENOMEM */
+    int ending;                  /* the first batch read smaller */
     double seconds;
 } inbatch;
 

@@ -262,6 +262,7 @@ int opine__take_batch(engine *e, inbatch *b)
         memcpy(e->b.rejects, b->rejects, b->nrejects * sizeof(reject));
     e->b.nrejects = b->nrejects;
     e->b.records = b->records; /* counted by phase D */
+    e->b.ending = b->ending;
     e->b.rcounts = b->rcounts;
     for (size_t i = 0; e->o->on_reject && i < b->nrejects; i++)
         e->o->on_reject(e->o->ctx, b->rejects[i].message);
