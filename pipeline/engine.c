@@ -865,7 +865,7 @@ static void progress(engine *e, const char *stage, int64_t docs,
 static void *sync_early(void *arg)
 {
     engine *e = arg;
-    opine_store_sync_early(opine_store_path(e->st), &e->sync_stop);
+    opine_store_sync_early(e->st, &e->sync_stop);
     return NULL;
 }
 

@@ -118,14 +118,24 @@ int opine_store_table_exists(sqlite3 *db, const char *name);
  * file's end as it began are never journaled. */
 int opine_store_first_load(const opine_store *st);
 
-/* fdatasync() the file at path through a descriptor of its own: what was
- * written to it so far reaches the disk, and the next COMMIT's fsync has
- * only the rest to wait for. It waits for the disk (0.3 s for ABP's 526
+/* fdatasync() a first load's file through the store's own descriptor
+ * (store.c: never closed while SQLite holds a lock): what was written to
+ * it so far reaches the disk, and the next COMMIT's fsync has only the
+ * rest to wait for. It waits for the disk (0.3 s for ABP's 526
  * MB on a first load): call it from a thread with nothing else to do.
  * While a round had much to write and *stop is 0, it syncs again, for
  * what the writing connection wrote meanwhile (at most four rounds). It
  * changes nothing SQLite relies on (a sync more, never one less). */
-void opine_store_sync_early(const char *path, atomic_int *stop);
+void opine_store_sync_early(opine_store *st, atomic_int *stop);
+
+/* Have the disk start writing what the file (not its journal or WAL)
+ * holds past what it was last asked to write, once that is 32 MiB or
+ * more, and return without waiting (sync_file_range(), Linux; elsewhere
+ * nothing). A first load's writer calls it after each batch: the kernel
+ * would otherwise leave most of the file unwritten until the COMMIT's
+ * fsync (its background writeback starts at a tenth of the machine's
+ * memory), which then waits for all of it. */
+void opine_store_write_behind(opine_store *st);
 
 /* Whether the process that started a run (runs.pid) still exists; this
  * process's own id counts as gone, as a run it left cannot be running. */

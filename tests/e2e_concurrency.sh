@@ -294,4 +294,39 @@ expect_eq "locked file: opine sql answers, after the commit" "0 yes" \
     "$rc $(tail -n 1 "$WORK/r.out")"
 no_internal_error "$WORK/s.err" "locked file: opine status"
 no_internal_error "$WORK/r.err" "locked file: opine sql"
+# 6. A first load keeps SQLite's locks to its last COMMIT. It syncs the
+# file early through a descriptor of its own (pipeline/store.c), and
+# closing any descriptor of a file drops every POSIX lock the process
+# holds on it: one closed mid-transaction left the last transaction
+# unlocked, and another program would have taken its journal for a
+# crashed writer's. Paused where the run is recorded (the early sync done,
+# the COMMIT to come), the process still holds its locks on the file
+# (/proc/locks), and let go it ends as the reference does.
+db=$WORK/first.db
+if [ -r /proc/locks ]; then
+    OPINE_FAULT=finish:stop "$OPINE" run "$db" "$WORK/a.jsonl" "$WORK/b.jsonl" -q \
+        2>"$WORK/f.err" &
+    f=$!
+    PIDS="$PIDS $f"
+    wait_stopped "$f" "first load paused at finish"
+    grep -q "fault point 'finish' hit 1: stop" "$WORK/f.err" ||
+        fail "the first load was not stopped at 'finish': $(cat "$WORK/f.err")"
+    ino=$(stat -c %i "$db")
+    held=$(awk -v pid="$f" -v ino="$ino" '$2 == "POSIX" && $5 == pid &&
+        $6 ~ (":" ino "$") { n++ } END { print n + 0 }' /proc/locks)
+    [ "$held" -gt 0 ] ||
+        fail "first load before its COMMIT: no lock held on the file: $(cat /proc/locks)"
+    ok "first load before its COMMIT: SQLite's locks on the file still held ($held)"
+    kill -CONT "$f"
+    rc=0
+    wait "$f" || rc=$?
+    expect_eq "the paused first load, let go, ends" 0 "$rc"
+    no_internal_error "$WORK/f.err" "the paused first load"
+    expect_eq "the paused first load: one run, ok" "run ok $((na + nb))" \
+        "$(q "$db" "SELECT group_concat(stage || ' ' || status || ' ' || documents)
+                    FROM runs")"
+    same_union "$db" "a first load paused before its COMMIT"
+else
+    ok "SKIP first load's locks: no /proc/locks here"
+fi
 done_testing
