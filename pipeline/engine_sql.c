@@ -1133,8 +1133,6 @@ int opine__batch_write(engine *e, batch *bt, int last)
                              r->message))
             rc = opine__engine_db_fail(e, "recording a rejected record");
     }
-    if (rc == 0 && opine_store_first_load(e->st))
-        opine_store_write_behind(e->st);
     e->t_write += opine__engine_now() - t3 - similar;
     size_t every = e->o->commit_bytes ? e->o->commit_bytes : commit_every(e);
     if (rc == 0 && ((last && !e->hold_last) || e->txn_bytes >= every))

@@ -1,5 +1,4 @@
 /* pipeline/store.c — opening the SQLite file, schema v1, runs and meta. */
-#define _GNU_SOURCE /* sync_file_range() */
 #include "pipeline/store.h"
 
 #include <errno.h>
@@ -9,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,17 +34,15 @@ struct opine_store {
     int meta_cached;
     int readonly; /* opened with OPINE_STORE_READONLY */
     /* A first load's own descriptor of the file, for
-     * opine_store_sync_early() and opine_store_write_behind() (fd + 1,
-     * 0 for none), and how far the disk was asked to write the file. It
-     * is closed only after SQLite's connection: closing any descriptor
+     * opine_store_sync_early() (fd + 1, 0 for none). It is closed only
+     * after SQLite's connection: closing any descriptor
      * of a file drops every POSIX lock the process holds on it, SQLite's
      * included, which a descriptor opened and closed during a
      * transaction did (the early sync's, until the eighteenth session:
      * /proc/locks then showed none held in the run's last transaction,
      * and another program would have taken its journal for a crashed
      * one's). */
-    int wb_fd1;
-    off_t wb_done;
+    int sync_fd1;
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -300,7 +296,7 @@ static double monotonic(void)
 
 void opine_store_sync_early(opine_store *st, atomic_int *stop)
 {
-    int fd = st->wb_fd1 - 1;
+    int fd = st->sync_fd1 - 1;
     if (fd < 0)
         return;
     /* On ABP the first round takes 0.4 s, in which the steps after the
@@ -313,31 +309,6 @@ void opine_store_sync_early(opine_store *st, atomic_int *stop)
         if (atomic_load(stop) || monotonic() - t0 < 0.005)
             break;
     }
-}
-
-/* Ask every WRITE_BEHIND bytes the file grows: 32 MiB. On ABP (526 MB)
- * the disk then writes during the load what it wrote after it, while
- * the run's one-core tail and its COMMIT waited: 12 alternating pairs of
- * runs, the tail (from the last batch to the exit) 0.361 s against
- * 0.390 (medians), the COMMIT and the early sync's end 0.027 s against
- * 0.042, the CPU time the same (12.42 s). */
-#define WRITE_BEHIND ((off_t)32 << 20)
-
-void opine_store_write_behind(opine_store *st)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-    struct stat sb;
-    if (st->wb_fd1 <= 0 || fstat(st->wb_fd1 - 1, &sb) != 0 ||
-        sb.st_size - st->wb_done < WRITE_BEHIND)
-        return;
-    /* Starts writing what is dirty in the range and returns: no wait,
-     * and nothing SQLite relies on changes (its syncs are its own). */
-    (void)sync_file_range(st->wb_fd1 - 1, st->wb_done, sb.st_size - st->wb_done,
-                          SYNC_FILE_RANGE_WRITE);
-    st->wb_done = sb.st_size;
-#else
-    (void)st;
-#endif
 }
 
 const char *opine_store_errmsg(opine_store *st)
@@ -940,7 +911,7 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
     if (st->first_load) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        st->wb_fd1 = fd >= 0 ? fd + 1 : 0;
+        st->sync_fd1 = fd >= 0 ? fd + 1 : 0;
     }
     /* A later writer switches the file (at rest in rollback-journal mode,
      * opine_store_close) to WAL. The switch needs the file to itself for
@@ -999,8 +970,8 @@ void opine_store_close(opine_store *st)
     opine_lock_release(st->lock);
     sqlite3_free(st->error);
     free_meta(st);
-    if (st->wb_fd1 > 0)
-        close(st->wb_fd1 - 1);
+    if (st->sync_fd1 > 0)
+        close(st->sync_fd1 - 1);
     free(st->path);
     free(st);
 }

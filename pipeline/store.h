@@ -128,15 +128,6 @@ int opine_store_first_load(const opine_store *st);
  * changes nothing SQLite relies on (a sync more, never one less). */
 void opine_store_sync_early(opine_store *st, atomic_int *stop);
 
-/* Have the disk start writing what the file (not its journal or WAL)
- * holds past what it was last asked to write, once that is 32 MiB or
- * more, and return without waiting (sync_file_range(), Linux; elsewhere
- * nothing). A first load's writer calls it after each batch: the kernel
- * would otherwise leave most of the file unwritten until the COMMIT's
- * fsync (its background writeback starts at a tenth of the machine's
- * memory), which then waits for all of it. */
-void opine_store_write_behind(opine_store *st);
-
 /* Whether the process that started a run (runs.pid) still exists; this
  * process's own id counts as gone, as a run it left cannot be running. */
 int opine_store_pid_alive(int64_t pid);
