@@ -35,13 +35,12 @@ struct opine_store {
     int readonly; /* opened with OPINE_STORE_READONLY */
     /* A first load's own descriptor of the file, for
      * opine_store_sync_early() (fd + 1, 0 for none). It is closed only
-     * after SQLite's connection: closing any descriptor
-     * of a file drops every POSIX lock the process holds on it, SQLite's
-     * included, which a descriptor opened and closed during a
-     * transaction did (the early sync's, until the eighteenth session:
-     * /proc/locks then showed none held in the run's last transaction,
-     * and another program would have taken its journal for a crashed
-     * one's). */
+     * after SQLite's connection: closing any descriptor of a file drops
+     * every POSIX lock the process holds on it, SQLite's included. The
+     * early sync's own, opened and closed in the last transaction (until
+     * the eighteenth session), left it unlocked (/proc/locks showed no
+     * lock held), for another program to read half written or to take
+     * its journal for a crashed writer's. */
     int sync_fd1;
 };
 
