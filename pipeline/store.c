@@ -34,14 +34,14 @@ struct opine_store {
     int meta_cached;
     int readonly; /* opened with OPINE_STORE_READONLY */
     /* A first load's own descriptor of the file, for
-     * opine_store_sync_early() (fd + 1, 0 for none). It is closed only
+     * opine_store_sync_early() (-1 for none). It is closed only
      * after SQLite's connection: closing any descriptor of a file drops
      * every POSIX lock the process holds on it, SQLite's included. The
      * early sync's own, opened and closed in the last transaction (until
      * the eighteenth session), left it unlocked (/proc/locks showed no
      * lock held), for another program to read half written or to take
      * its journal for a crashed writer's. */
-    int sync_fd1;
+    int sync_fd;
 };
 
 /* Tables first, then the views analysts query. Ids are integers chosen by
@@ -295,7 +295,7 @@ static double monotonic(void)
 
 void opine_store_sync_early(opine_store *st, atomic_int *stop)
 {
-    int fd = st->sync_fd1 - 1;
+    int fd = st->sync_fd;
     if (fd < 0)
         return;
     /* On ABP the first round takes 0.4 s, in which the steps after the
@@ -731,6 +731,8 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
     if (errmsg)
         *errmsg = NULL;
     opine_store *st = calloc(1, sizeof(*st));
+    if (st)
+        st->sync_fd = -1; /* before any path to opine_store_close() */
     if (st == NULL || (st->path = strdup(path)) == NULL) {
         free(st);
         return OPINE_ENOMEM;
@@ -908,10 +910,8 @@ int opine_store_open_opts(opine_store **out, const char *path, int flags,
      * that waits longer than the busy timeout stops it with "database is
      * locked" (a rerun resumes). */
     st->first_load = version == 0 && (flags & OPINE_STORE_CREATE);
-    if (st->first_load) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        st->sync_fd1 = fd >= 0 ? fd + 1 : 0;
-    }
+    if (st->first_load)
+        st->sync_fd = open(path, O_RDONLY | O_CLOEXEC);
     /* A later writer switches the file (at rest in rollback-journal mode,
      * opine_store_close) to WAL. The switch needs the file to itself for
      * a moment: it waits, as a commit does, while another program holds a
@@ -969,8 +969,8 @@ void opine_store_close(opine_store *st)
     opine_lock_release(st->lock);
     sqlite3_free(st->error);
     free_meta(st);
-    if (st->sync_fd1 > 0)
-        close(st->sync_fd1 - 1);
+    if (st->sync_fd >= 0)
+        close(st->sync_fd);
     free(st->path);
     free(st);
 }
