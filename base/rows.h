@@ -40,7 +40,7 @@ typedef struct opine_rows opine_rows;
  * stores them (bench/write_floor times the same). */
 #define OPINE__BATCH_TERMS "opine_batch_terms"
 #define OPINE__INSERT_DOC_TERMS                                                \
-    "INSERT INTO doc_terms(doc, stem, tf)"                                     \
+    "INSERT OR FAIL INTO doc_terms(doc, stem, tf)"                             \
     " SELECT doc, stem, tf FROM " OPINE__BATCH_TERMS
 
 /* Make the table `name` on db with the columns listed in `columns`
