@@ -161,6 +161,45 @@ static const unsigned short word_bit[256] = {
 #undef WB4
 #undef WB
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Which of the 16 bytes in x lie in [lo, hi] (ASCII), as a 16-bit mask.
+ * The compares are signed: bytes from 0x80 up are negative and never in
+ * an ASCII range. */
+static inline unsigned in_range16(__m128i x, char lo, char hi)
+{
+    __m128i a = _mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1)));
+    __m128i b = _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1)));
+    return (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b));
+}
+
+/* The run of ASCII letters and digits from t[q], 16 bytes at a time while
+ * 16 remain: where it ends (or where fewer than 16 bytes remain, for the
+ * byte loop to go on from), their kinds' bits added to *run. Words are
+ * mostly shorter than 16 bytes, so one load usually finds the end. */
+static inline size_t word_run16(const unsigned char *t, size_t len, size_t q,
+                                unsigned *run)
+{
+    unsigned r = 0;
+    while (len - q >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + q));
+        unsigned lo = in_range16(x, 'a', 'z'), up = in_range16(x, 'A', 'Z'),
+                 di = in_range16(x, '0', '9');
+        /* the run's length in this block: ~ of a 16-bit mask has bit 16 */
+        unsigned n = (unsigned)__builtin_ctz(~(lo | up | di));
+        unsigned keep = (1u << n) - 1;
+        r |= (lo & keep ? BIT(K_LOWER) : 0u) | (up & keep ? BIT(K_UPPER) : 0u) |
+             (di & keep ? BIT(K_DIGIT) : 0u);
+        q += n;
+        if (n < 16)
+            break;
+    }
+    *run |= r;
+    return q;
+}
+#endif
+
 /* Kind of the non-ASCII sequence at s (rem bytes left); returns its length.
  * Invalid UTF-8 is a one-byte K_OTHER. */
 static size_t classify_multi(const unsigned char *s, size_t rem, int *kind)
@@ -384,6 +423,9 @@ static void scan_word(const unsigned char *t, size_t len, size_t p,
          * gathered as bits; the last byte's kind once the run ends. */
         size_t q0 = q;
         unsigned run = 0;
+#if defined(__SSE2__)
+        q = word_run16(t, len, q, &run);
+#endif
         while (q < len && word_bit[t[q]]) {
             run |= word_bit[t[q]];
             q++;
@@ -809,13 +851,33 @@ int opine__tokens_reserve_token(opine_tokens *o)
     return 0;
 }
 
-/* Lowercase an ASCII token into d, turning the only non-ASCII characters it
- * may hold (U+2019 U+02BC apostrophes, U+2010 U+2011 hyphens) into ASCII.
+/* Lowercase an ASCII token t[s..e) of a text of len bytes into d, turning
+ * the only non-ASCII characters it may hold (U+2019 U+02BC apostrophes,
+ * U+2010 U+2011 hyphens) into ASCII. d must have room for e - s + 16
+ * bytes: 16 at a time are read from the text (while 16 remain) and
+ * written, past the token's end too (bytes the next token overwrites).
  * Returns the length written. */
-static size_t fold_ascii(const unsigned char *t, size_t s, size_t e, char *d)
+static size_t fold_ascii(const unsigned char *t, size_t len, size_t s, size_t e,
+                         char *d)
 {
     size_t i = s, o = 0;
 
+#if defined(__SSE2__)
+    while (i < e && len - i >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+        size_t m = e - i < 16 ? e - i : 16;
+        if ((unsigned)_mm_movemask_epi8(x) & ((2u << (m - 1)) - 1))
+            break; /* a non-ASCII character: the byte loop */
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                   _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+        x = _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        _mm_storeu_si128((__m128i *)(void *)(d + o), x);
+        i += m;
+        o += m;
+    }
+#else
+    (void)len;
+#endif
     while (i < e) {
         unsigned char c = t[i];
         if (c < 0x80) {
@@ -869,9 +931,9 @@ static int emit(struct tk *tk, const struct word *w)
             memcpy(o->norm + o->norm_len, tk->ubuf, n);
         }
     } else {
-        if ((rc = opine__tokens_reserve_norm(o, span + 1)) != 0)
+        if ((rc = opine__tokens_reserve_norm(o, span + 16)) != 0)
             return rc;
-        n = fold_ascii(tk->t, w->s, w->e, o->norm + o->norm_len);
+        n = fold_ascii(tk->t, tk->len, w->s, w->e, o->norm + o->norm_len);
     }
     if (o->norm_len + n >= UINT32_MAX)
         return OPINE_ETOOBIG;
