@@ -164,16 +164,6 @@ static size_t cache_set(uint64_t k0, uint64_t k1, size_t len)
     return ((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) & ~(size_t)1;
 }
 
-void opine__strmap_cache_prefetch(const opine__strmap_cache *c, const char *key,
-                                  size_t len)
-{
-    if (len > CACHE_KEY)
-        return;
-    uint64_t k0, k1;
-    key_words(key, len, &k0, &k1);
-    __builtin_prefetch(&c->slots[cache_set(k0, k1, len)]);
-}
-
 int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
                                  const char *key, size_t len)
 {
@@ -198,6 +188,67 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
         cs[0] = (cache_slot){k0, k1, v, len};
     }
     return v;
+}
+
+/* A key's place in the look-ahead of opine__strmap_get_cached_n(). */
+typedef struct ahead {
+    const char *key;
+    uint64_t k0, k1;
+    size_t len, set; /* set: SIZE_MAX for a key too long to cache */
+} ahead;
+
+static void ahead_load(const opine__strmap_cache *c, const char *base,
+                       const unsigned char *offs, const unsigned char *lens,
+                       size_t stride, size_t i, ahead *a)
+{
+    uint32_t off, len;
+    memcpy(&off, offs + i * stride, sizeof off);
+    memcpy(&len, lens + i * stride, sizeof len);
+    a->key = base + off;
+    a->len = len;
+    a->set = SIZE_MAX;
+    if (len > CACHE_KEY)
+        return;
+    key_words(a->key, len, &a->k0, &a->k1);
+    a->set = cache_set(a->k0, a->k1, len);
+    __builtin_prefetch(&c->slots[a->set]);
+}
+
+void opine__strmap_get_cached_n(const opine__strmap *m, opine__strmap_cache *c,
+                                const char *base, const uint32_t *offs,
+                                const uint32_t *lens, size_t stride, size_t n,
+                                uint32_t *out)
+{
+    enum { AHEAD = 8 }; /* as many keys' lines in flight */
+    ahead ring[AHEAD];
+    const unsigned char *o = (const unsigned char *)offs,
+                        *l = (const unsigned char *)lens;
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        ahead_load(c, base, o, l, stride, i, &ring[i]);
+    for (size_t i = 0; i < n; i++) {
+        ahead a = ring[i % AHEAD];
+        if (i + AHEAD < n)
+            ahead_load(c, base, o, l, stride, i + AHEAD, &ring[i % AHEAD]);
+        int64_t v;
+        if (a.set == SIZE_MAX) {
+            v = opine__strmap_get(m, a.key, a.len);
+        } else {
+            /* as opine__strmap_get_cached() */
+            cache_slot *cs = &c->slots[a.set];
+            if (holds(&cs[0], a.k0, a.k1, a.len)) {
+                v = cs[0].value;
+            } else if (holds(&cs[1], a.k0, a.k1, a.len)) {
+                cache_slot t = cs[1];
+                cs[1] = cs[0];
+                cs[0] = t;
+                v = t.value;
+            } else if ((v = opine__strmap_get(m, a.key, a.len)) != 0) {
+                cs[1] = cs[0];
+                cs[0] = (cache_slot){a.k0, a.k1, v, a.len};
+            }
+        }
+        out[i] = (uint32_t)v;
+    }
 }
 
 static int grow(opine__strmap *m)

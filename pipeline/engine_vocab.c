@@ -260,22 +260,13 @@ int opine__lookup_types(engine *e, worker *w, job *j)
         return OPINE_ENOMEM;
     if (j->lang != NULL)
         return 0;
-    /* The cache's line for a token is fetched LOOKUP_AHEAD tokens early,
-     * so that the waits of several look-ups overlap. */
-    enum { LOOKUP_AHEAD = 8 };
+    /* The cache's line for a token is fetched a few tokens early, so
+     * that the waits of several look-ups overlap. */
     const opine_token *v = j->toks.v;
-    size_t n = j->toks.n;
-    for (size_t i = 0; i < n && i < LOOKUP_AHEAD; i++)
-        opine__strmap_cache_prefetch(w->types_cache, j->toks.norm + v[i].norm,
-                                     v[i].norm_len);
-    for (size_t i = 0; i < n; i++) {
-        if (i + LOOKUP_AHEAD < n)
-            opine__strmap_cache_prefetch(
-                w->types_cache, j->toks.norm + v[i + LOOKUP_AHEAD].norm,
-                v[i + LOOKUP_AHEAD].norm_len);
-        j->types[i] = (uint32_t)opine__strmap_get_cached(
-            e->types, w->types_cache, j->toks.norm + v[i].norm, v[i].norm_len);
-    }
+    if (j->toks.n)
+        opine__strmap_get_cached_n(e->types, w->types_cache, j->toks.norm,
+                                   &v[0].norm, &v[0].norm_len, sizeof(*v),
+                                   j->toks.n, j->types);
     return 0;
 }
 

@@ -259,6 +259,79 @@ static void test10_cache(void **state)
     opine__strmap_cache_free(NULL);
 }
 
+/* opine__strmap_get_cached_n() answers as opine__strmap_get() does, key
+ * by key, for keys laid out as fields of an array of structs: hits, a
+ * key too long to cache, the empty key, misses, keys that share a cache
+ * set with each other (the same keys again, read from the cache), a key
+ * added after a miss, and runs shorter than its look-ahead (n of 0 to 9). */
+typedef struct span {
+    uint32_t off;
+    uint8_t pad; /* the fields need not be packed together */
+    uint32_t len;
+} span;
+
+static void test12_cache_many(void **state)
+{
+    opine__strmap *m = *state;
+    opine__strmap_cache *c = NULL;
+    assert_int_equal(opine__strmap_cache_new(&c), 0);
+    enum { NKEYS = 5000, NSPANS = 3 * NKEYS + 8 };
+    char *text = malloc(NSPANS * 40);
+    span *sp = malloc(NSPANS * sizeof(*sp));
+    uint32_t *out = malloc(NSPANS * sizeof(uint32_t));
+    assert_true(text && sp && out);
+    size_t used = 0, n = 0;
+    /* keys k0..k4999 (values i + 1, every third left out of the map),
+     * then the same again, then a long key, the empty key and misses */
+    for (int round = 0; round < 2; round++)
+        for (uint32_t i = 0; i < NKEYS; i++) {
+            int len = snprintf(text + used, 40, "k%u", i);
+            sp[n++] = (span){(uint32_t)used, 0, (uint32_t)len};
+            if (round == 0 && i % 3 != 0)
+                assert_int_equal(
+                    opine__strmap_put(m, text + used, (size_t)len, i + 1), 0);
+            used += (size_t)len;
+        }
+    const char *extra[] = {"a key longer than sixteen bytes", "", "absent",
+                           "k4999x"};
+    assert_int_equal(opine__strmap_put(m, extra[0], strlen(extra[0]), 77), 0);
+    assert_int_equal(opine__strmap_put(m, "", 0, 78), 0);
+    for (size_t k = 0; k < 4; k++) {
+        memcpy(text + used, extra[k], strlen(extra[k]));
+        sp[n++] = (span){(uint32_t)used, 0, (uint32_t)strlen(extra[k])};
+        used += strlen(extra[k]);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        opine__strmap_get_cached_n(m, c, text, &sp[0].off, &sp[0].len,
+                                   sizeof(span), n, out);
+        for (size_t i = 0; i < n; i++) {
+            int64_t want = opine__strmap_get(m, text + sp[i].off, sp[i].len);
+            if ((int64_t)out[i] != want)
+                fail_msg("pass %d, key %zu '%.*s': got %u, want %lld", pass, i,
+                         (int)sp[i].len, text + sp[i].off, out[i],
+                         (long long)want);
+        }
+    }
+    /* a miss is not remembered */
+    assert_int_equal(opine__strmap_put(m, "absent", 6, 79), 0);
+    opine__strmap_get_cached_n(m, c, text, &sp[n - 2].off, &sp[n - 2].len,
+                               sizeof(span), 1, out);
+    assert_int_equal(out[0], 79);
+    /* short runs: every n below the look-ahead and just past it */
+    for (size_t k = 0; k <= 9; k++) {
+        memset(out, 0xff, (k + 1) * sizeof(uint32_t));
+        opine__strmap_get_cached_n(m, c, text, &sp[1].off, &sp[1].len,
+                                   sizeof(span), k, out);
+        for (size_t i = 0; i < k; i++)
+            assert_int_equal(out[i], (i + 1) % 3 ? i + 2 : 0);
+        assert_int_equal(out[k], 0xffffffffu); /* nothing past n */
+    }
+    free(text);
+    free(sp);
+    free(out);
+    opine__strmap_cache_free(c);
+}
+
 /* Slots compare the low 32 bits of a key's hash before its bytes: two
  * keys that share those bits (found here among short keys, by sorting
  * their hashes) must each keep their own value, through growth too. */
@@ -325,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test08_keys_copied, setup, teardown),
         cmocka_unit_test(test09_free_null),
         cmocka_unit_test_setup_teardown(test10_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test12_cache_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test11_hash_bits_shared, setup,
                                         teardown),
     };
