@@ -1078,8 +1078,11 @@ int opine_tokenize(const char *text, size_t len, opine_tokens *out)
     /* Room for the usual text's tokens and forms at once, rather than
      * doubling from 256 tokens and 4 KiB (a copy each time): ABP's texts
      * have a token per 4.1-7.6 bytes (6.2 on the whole), and an ASCII
-     * text's forms and their NULs take at most its length and one. */
-    size_t want = len / 5 + 16;
+     * text's forms and their NULs take at most its length and one. Only
+     * for the first MiB of a text: a huge one (a 100 MB line of anything)
+     * grows as its tokens come, not by five times its size at once. */
+    size_t sized = len < ((size_t)1 << 20) ? len : (size_t)1 << 20;
+    size_t want = sized / 5 + 16;
     if (out->cap < want) {
         opine_token *nv = realloc(out->v, want * sizeof(*nv));
         if (nv == NULL)
@@ -1087,7 +1090,7 @@ int opine_tokenize(const char *text, size_t len, opine_tokens *out)
         out->v = nv;
         out->cap = want;
     }
-    if ((rc = opine__tokens_reserve_norm(out, len + 32)) != 0)
+    if ((rc = opine__tokens_reserve_norm(out, sized + 32)) != 0)
         return rc;
 
     memset(&tk, 0, sizeof tk);
