@@ -164,16 +164,13 @@ static size_t cache_set(uint64_t k0, uint64_t k1, size_t len)
     return ((mix * 0x165667B19E3779F9u) >> (64 - CACHE_BITS)) & ~(size_t)1;
 }
 
-int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
-                                 const char *key, size_t len)
+/* The value of key (words k0 and k1) through its cache set cs. Two ways
+ * per set, the set one 64-byte line: a hit in the second way swaps it to
+ * the first, a miss moves the first to the second. */
+static inline int64_t set_get(const opine__strmap *m, cache_slot *cs,
+                              const char *key, size_t len, uint64_t k0,
+                              uint64_t k1)
 {
-    if (len > CACHE_KEY)
-        return opine__strmap_get(m, key, len);
-    uint64_t k0, k1;
-    key_words(key, len, &k0, &k1);
-    /* Two ways per set, the set one 64-byte line: a hit in the second way
-     * swaps it to the first, a miss moves the first to the second. */
-    cache_slot *cs = &c->slots[cache_set(k0, k1, len)];
     if (holds(&cs[0], k0, k1, len))
         return cs[0].value;
     if (holds(&cs[1], k0, k1, len)) {
@@ -188,6 +185,16 @@ int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
         cs[0] = (cache_slot){k0, k1, v, len};
     }
     return v;
+}
+
+int64_t opine__strmap_get_cached(const opine__strmap *m, opine__strmap_cache *c,
+                                 const char *key, size_t len)
+{
+    if (len > CACHE_KEY)
+        return opine__strmap_get(m, key, len);
+    uint64_t k0, k1;
+    key_words(key, len, &k0, &k1);
+    return set_get(m, &c->slots[cache_set(k0, k1, len)], key, len, k0, k1);
 }
 
 /* A key's place in the look-ahead of opine__strmap_get_cached_n(). */
@@ -229,24 +236,9 @@ void opine__strmap_get_cached_n(const opine__strmap *m, opine__strmap_cache *c,
         ahead a = ring[i % AHEAD];
         if (i + AHEAD < n)
             ahead_load(c, base, o, l, stride, i + AHEAD, &ring[i % AHEAD]);
-        int64_t v;
-        if (a.set == SIZE_MAX) {
-            v = opine__strmap_get(m, a.key, a.len);
-        } else {
-            /* as opine__strmap_get_cached() */
-            cache_slot *cs = &c->slots[a.set];
-            if (holds(&cs[0], a.k0, a.k1, a.len)) {
-                v = cs[0].value;
-            } else if (holds(&cs[1], a.k0, a.k1, a.len)) {
-                cache_slot t = cs[1];
-                cs[1] = cs[0];
-                cs[0] = t;
-                v = t.value;
-            } else if ((v = opine__strmap_get(m, a.key, a.len)) != 0) {
-                cs[1] = cs[0];
-                cs[0] = (cache_slot){a.k0, a.k1, v, a.len};
-            }
-        }
+        int64_t v = a.set == SIZE_MAX ? opine__strmap_get(m, a.key, a.len)
+                                      : set_get(m, &c->slots[a.set], a.key,
+                                                a.len, a.k0, a.k1);
         out[i] = (uint32_t)v;
     }
 }
